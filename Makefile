@@ -1,0 +1,47 @@
+# tts-predictor: two commands on a fresh Linux machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HTTP_PORT ?= 8080
+GRPC_PORT ?= 8081
+# Container images (see docker/ and docs/deployment.md).
+REGISTRY ?= ghcr.io/example
+IMAGE ?= $(REGISTRY)/tts-predictor
+TAG ?= $(shell $(PYTHON) -c "import re,pathlib;print(re.search(r'^version = \"(.+)\"', pathlib.Path('pyproject.toml').read_text(), re.M).group(1))")
+PLATFORMS ?= linux/amd64,linux/arm64
+
+.PHONY: install run test bench clean image image-cuda image-multiarch push
+
+install: $(STAMP) ## Create .venv with everything (system packages ffmpeg + espeak-ng too)
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[coqui,test,bench]"
+	touch $(STAMP)
+
+run: install ## Serve the embedded English voice on :$(HTTP_PORT) (REST) and :$(GRPC_PORT) (gRPC)
+	$(BIN)/python -m tts_predictor serve --http_port $(HTTP_PORT) --grpc_port $(GRPC_PORT)
+
+test: install ## Run the test suite
+	$(BIN)/python -m pytest
+
+bench: install ## Benchmarks: JSON + PNG under bench-results/
+	$(BIN)/python -m tts_predictor.bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache bench-results
+
+image: ## CPU image for the host platform (needs a Docker engine)
+	docker build -f docker/Dockerfile -t $(IMAGE):$(TAG) .
+
+image-cuda: ## CUDA image (needs a Docker engine)
+	docker build -f docker/Dockerfile.cuda -t $(IMAGE):$(TAG)-cuda .
+
+image-multiarch: ## amd64 + arm64 CPU image with buildx, pushed to $(REGISTRY)
+	docker buildx build --platform $(PLATFORMS) -f docker/Dockerfile -t $(IMAGE):$(TAG) --push .
+
+push: ## Push the images built by `make image` / `make image-cuda`
+	docker push $(IMAGE):$(TAG)

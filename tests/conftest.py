@@ -1,0 +1,40 @@
+"""Shared fixtures: real server processes on free ports and tiny Coqui models built on the fly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server_process import ServerProcess
+
+
+@pytest.fixture(scope="session")
+def embedded_server() -> Iterator[ServerProcess]:
+    """The default server: embedded Piper voice."""
+    server = ServerProcess().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def coqui_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny random-weight Coqui VITS models: single-speaker, multi-speaker, multi-lingual."""
+    pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
+    from tts_predictor.devtools.coqui_models import build_vits
+
+    root = tmp_path_factory.mktemp("coqui-models")
+    return {
+        "single": build_vits(root / "single"),
+        "multi": build_vits(root / "multi", speakers=["alice", "bob", "carol"]),
+        "multilingual": build_vits(root / "multilingual", speakers=["alice", "bob"], languages=["en", "fr-fr", "de"]),
+    }
+
+
+@pytest.fixture(scope="session")
+def coqui_server(coqui_models: dict[str, Path]) -> Iterator[ServerProcess]:
+    """A server loading the multi-lingual multi-speaker tiny model from a directory, as from /mnt/models."""
+    server = ServerProcess(env={"TTS_MODEL": str(coqui_models["multilingual"]), "TTS_DEVICE": "cpu"}).start()
+    yield server
+    server.stop()

@@ -1,0 +1,36 @@
+"""`python -m tts_predictor {serve,voices}`: role dispatch with lazy imports."""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """usage: tts-predictor COMMAND [options]
+
+commands:
+  serve       serve the model over the V2 protocol (REST :8080, gRPC :8081); `serve --help` for flags
+  predictor   same as serve (the name KServe docs use)
+  voices      print the voices of the configured model as JSON
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `tts-predictor` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv.pop(0) if argv else "serve"
+    if command in ("serve", "predictor"):
+        from .server import serve
+
+        serve(argv)
+    elif command == "voices":
+        from .cli import print_voices
+
+        print_voices(argv)
+    elif command in ("-h", "--help", "help"):
+        print(USAGE)
+    else:
+        print(f"unknown command '{command}'\n\n{USAGE}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+if __name__ == "__main__":
+    main()

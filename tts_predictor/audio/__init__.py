@@ -1,0 +1,1 @@
+"""Audio values, encoders and signal processing."""

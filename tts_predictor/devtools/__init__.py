@@ -1,0 +1,1 @@
+"""Developer tools: random-weight models for tests and benchmarks (no downloads)."""

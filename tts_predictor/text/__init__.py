@@ -1,0 +1,1 @@
+"""Text handling: sentence splitting, (later) SSML and normalization."""

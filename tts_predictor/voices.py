@@ -1,0 +1,78 @@
+"""VoiceCatalog: resolve a request's `voice` and `language` against the loaded voices."""
+
+from __future__ import annotations
+
+from .engines.base import Voice
+from .errors import UnknownLanguage, UnknownVoice
+
+_LIST_LIMIT = 40
+
+
+def canonical_language(code: str) -> str:
+    """Compare language codes case-insensitively with `_` and `-` equal (en_US == en-us)."""
+    return code.strip().replace("_", "-").lower()
+
+
+def _listing(items: list[str]) -> str:
+    shown = ", ".join(items[:_LIST_LIMIT])
+    return shown if len(items) <= _LIST_LIMIT else f"{shown}, … ({len(items)} in all; GET /v2/models/<name>/voices)"
+
+
+class VoiceCatalog:
+    """The voices of the loaded model, with the default first."""
+
+    def __init__(self, voices: list[Voice], default: str | None = None):
+        if not voices:
+            raise ValueError("a model must expose at least one voice")
+        self.by_id = {v.id: v for v in voices}
+        if default is not None and default not in self.by_id:
+            raise UnknownVoice(f"default_voice '{default}' is not a voice of this model; valid: {_listing(list(self.by_id))}")
+        self.default = self.by_id[default] if default else voices[0]
+
+    @property
+    def voices(self) -> list[Voice]:
+        """All voices."""
+        return list(self.by_id.values())
+
+    def languages(self) -> list[str]:
+        """Every language some voice speaks, in first-seen order."""
+        seen: dict[str, None] = {}
+        for voice in self.by_id.values():
+            seen.update(dict.fromkeys(voice.languages))
+        return list(seen)
+
+    def resolve(self, voice_id: str | None, language: str | None) -> tuple[Voice, str]:
+        """The voice and language to use; raises UnknownVoice / UnknownLanguage listing valid values."""
+        if voice_id is None:
+            voice = self._default_for(language) if language else self.default
+        elif voice_id in self.by_id:
+            voice = self.by_id[voice_id]
+        else:
+            raise UnknownVoice(f"voice: unknown voice '{voice_id}'; valid voices: {_listing(list(self.by_id))}")
+        if language is None:
+            return voice, voice.languages[0]
+        matched = match_language(language, list(voice.languages))
+        if matched is None:
+            raise UnknownLanguage(
+                f"language: voice '{voice.id}' does not speak '{language}'; supported: {_listing(list(voice.languages))}"
+            )
+        return voice, matched
+
+    def _default_for(self, language: str) -> Voice:
+        if match_language(language, list(self.default.languages)):
+            return self.default
+        for voice in self.by_id.values():
+            if match_language(language, list(voice.languages)):
+                return voice
+        raise UnknownLanguage(f"language: unsupported language '{language}'; supported: {_listing(self.languages())}")
+
+
+def match_language(requested: str, available: list[str]) -> str | None:
+    """Exact match first, then a unique primary-subtag match (en -> en-US, en-GB -> en)."""
+    want = canonical_language(requested)
+    for lang in available:
+        if canonical_language(lang) == want:
+            return lang
+    primary = want.split("-")[0]
+    candidates = [lang for lang in available if canonical_language(lang).split("-")[0] == primary]
+    return candidates[0] if len(candidates) == 1 else None
