@@ -1,0 +1,379 @@
+"""Render charts/tts-predictor offline (helm-python-sdk) for a matrix of values and check the objects."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+helm = pytest.importorskip("helm_python")
+from kube_schemas import ROOT, validate  # noqa: E402
+
+CHART = ROOT / "charts" / "tts-predictor"
+PROBE_PATHS = {"/v2/health/ready", "/v2/health/live"}
+CASES: dict[str, dict[str, Any]] = {
+    "cpu-default": {},
+    "gpu": {"gpu": {"enabled": True}},
+    "arm64": {"arch": "arm64", "transformer": {"enabled": True}},
+    "transformer": {"transformer": {"enabled": True}},
+    "hpa": {"autoscaling": {"class": "hpa", "metric": "cpu", "target": 70}},
+    "kpa-scale-to-zero": {"autoscaling": {"minReplicas": 0, "metric": "rps", "target": 10}},
+    "ray": {"ray": {"enabled": True, "numReplicas": 3, "cpusPerReplica": 2}},
+    "graph": {"graph": {"enabled": True}},
+    "graph-no-translation": {"graph": {"enabled": True, "translation": {"enabled": False}}},
+    "storageuri": {"model": {"source": "storageUri", "storageUri": "s3://bucket/voices/en"}},
+    "coqui": {"model": {"source": "coqui", "coquiName": "tts_models/en/vctk/vits"}},
+    "grpc": {"grpc": {"enabled": True}},
+    "servingruntime": {"servingRuntime": {"enabled": True}},
+    "clusterservingruntime": {"servingRuntime": {"enabled": True, "kind": "ClusterServingRuntime"}},
+    "everything": {
+        "gpu": {"enabled": True},
+        "arch": "amd64",
+        "transformer": {"enabled": True},
+        "ray": {"enabled": True, "gpusPerReplica": 0.5},
+        "apiKeys": {"keys": ["k1", "k2"]},
+        "imagePullSecrets": [{"name": "regcred"}],
+        "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+        "extraEnv": {"TTS_LOG_LEVEL": "DEBUG", "TTS_MAX_CONCURRENCY": 2},
+        "envFrom": [{"configMapRef": {"name": "tts-settings"}}],
+        "predictor": {"serviceAccountName": "models-sa", "annotations": {"a": "b"}},
+        "inferenceService": {"deploymentMode": "Serverless", "annotations": {"x": "y"}},
+        "metrics": {"kserveAggregation": True, "serviceMonitor": {"enabled": True}},
+        "pdb": {"enabled": True},
+        "networkPolicy": {"enabled": True},
+        "servingRuntime": {"enabled": True},
+        "graph": {"enabled": True},
+    },
+}
+
+
+@functools.cache
+def _chart() -> Any:
+    return helm.Chart.load(CHART)
+
+
+def render(values: dict[str, Any]) -> list[dict[str, Any]]:
+    rendered = _chart().render(copy.deepcopy(values), name="tts", namespace="models")
+    return [
+        obj
+        for path, text in sorted(rendered.items())
+        if path.endswith(".yaml")
+        for obj in yaml.safe_load_all(text)
+        if obj
+    ]
+
+
+@functools.cache
+def rendered_case(case: str) -> list[dict[str, Any]]:
+    return render(CASES[case])
+
+
+def one(objs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    found = [o for o in objs if o["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, got {len(found)}"
+    return found[0]
+
+
+def pod_specs(objs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(where, pod-like spec) for every pod the objects create."""
+    specs = []
+    for o in objs:
+        if o["kind"] == "InferenceService":
+            specs += [(f"isvc.{c}", o["spec"][c]) for c in ("predictor", "transformer") if c in o["spec"]]
+        elif o["kind"] == "Pod":
+            specs.append((f"pod/{o['metadata']['name']}", o["spec"]))
+    return specs
+
+
+def main_container(isvc: dict[str, Any], component: str = "predictor") -> dict[str, Any]:
+    (container,) = isvc["spec"][component]["containers"]
+    assert container["name"] == "kserve-container"
+    return container
+
+
+def env(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_renders_valid_objects(case: str) -> None:
+    objs = rendered_case(case)
+    assert objs
+    for obj in objs:
+        validate(obj)
+
+
+@pytest.mark.parametrize("case", ["cpu-default", "gpu", "hpa", "everything"])
+def test_lint_clean(case: str) -> None:
+    report = helm.lint(CHART, copy.deepcopy(CASES[case]), strict=True, kube_version="v1.30.0")
+    problems = [m for m in report["messages"] if m["severity"] >= 2] + report["errors"]
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_security_context_everywhere(case: str) -> None:
+    for where, spec in pod_specs(rendered_case(case)):
+        assert spec["securityContext"]["runAsNonRoot"] is True, where
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", where
+        for c in spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["runAsNonRoot"] and sc["runAsUser"] == 1000, where
+            assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False, where
+            assert sc["capabilities"]["drop"] == ["ALL"] and sc["seccompProfile"]["type"] == "RuntimeDefault", where
+    for rt in [o for o in rendered_case(case) if o["kind"].endswith("ServingRuntime")]:
+        for c in rt["spec"]["containers"]:
+            assert c["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_writable_cache_and_tmp_mounted(case: str) -> None:
+    for where, spec in pod_specs(rendered_case(case)):
+        if where.startswith("pod/"):
+            continue
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        for c in spec["containers"]:
+            mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+            assert "emptyDir" in volumes[mounts["/var/cache/tts"]] and "emptyDir" in volumes[mounts["/tmp"]], where
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_probe_paths(case: str) -> None:
+    objs = rendered_case(case)
+    containers = [c for _, spec in pod_specs(objs) for c in spec["containers"]]
+    containers += [c for o in objs if o["kind"].endswith("ServingRuntime") for c in o["spec"]["containers"]]
+    for c in containers:
+        if c["name"] != "kserve-container":
+            continue
+        assert {"readinessProbe", "livenessProbe"} <= c.keys()
+        for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
+            probe = c.get(kind)
+            if not probe:
+                continue
+            if "httpGet" in probe:
+                assert probe["httpGet"]["path"] in PROBE_PATHS and probe["httpGet"]["port"] == 8080
+            else:
+                assert any(p in probe["exec"]["command"][-1] for p in PROBE_PATHS)
+    isvc = one(objs, "InferenceService")
+    pred = main_container(isvc)
+    assert pred["readinessProbe"] != {} and "/ready" in json.dumps(pred["readinessProbe"])
+    assert "/live" in json.dumps(pred["livenessProbe"])
+
+
+def test_default_predictor() -> None:
+    objs = rendered_case("cpu-default")
+    assert {o["kind"] for o in objs} == {"InferenceService", "Pod"}
+    isvc = one(objs, "InferenceService")
+    c = main_container(isvc)
+    assert c["image"] == "ghcr.io/example/tts-predictor:0.1.0"
+    assert c["args"] == ["serve", "--model_name", "tts", "--http_port", "8080", "--grpc_port", "8081"]
+    assert env(c) == {"TTS_MODEL": "embedded"}
+    assert c["ports"] == [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}]
+    assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 300
+    assert "nvidia.com/gpu" not in json.dumps(isvc)
+    assert "nodeSelector" not in isvc["spec"]["predictor"]
+
+
+def test_gpu() -> None:
+    isvc = one(rendered_case("gpu"), "InferenceService")
+    pred, c = isvc["spec"]["predictor"], main_container(isvc)
+    assert c["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert env(c)["TTS_DEVICE"] == "cuda"
+    assert c["image"].endswith(":0.1.0-cuda")
+    assert pred["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pred["tolerations"]
+
+
+def test_arm64_selector_on_every_component() -> None:
+    isvc = one(rendered_case("arm64"), "InferenceService")
+    for component in ("predictor", "transformer"):
+        assert isvc["spec"][component]["nodeSelector"]["kubernetes.io/arch"] == "arm64"
+    assert "nvidia.com/gpu" not in json.dumps(isvc)
+
+
+def test_transformer() -> None:
+    isvc = one(rendered_case("transformer"), "InferenceService")
+    c = main_container(isvc, "transformer")
+    assert c["args"] == ["transformer", "--model_name", "tts", "--predictor_protocol", "v2"]
+    assert c["image"] == main_container(isvc)["image"]
+
+
+def test_hpa() -> None:
+    isvc = one(rendered_case("hpa"), "InferenceService")
+    ann = isvc["metadata"]["annotations"]
+    assert ann["serving.kserve.io/autoscalerClass"] == "hpa"
+    assert ann["serving.kserve.io/metric"] == "cpu"
+    assert ann["serving.kserve.io/targetUtilizationPercentage"] == "70"
+    assert ann["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    assert not any(k.startswith("autoscaling.knative.dev/") for k in ann)
+    assert isvc["spec"]["predictor"]["scaleMetric"] == "cpu"
+
+
+def test_kpa_scale_to_zero() -> None:
+    isvc = one(rendered_case("kpa-scale-to-zero"), "InferenceService")
+    ann, pred = isvc["metadata"]["annotations"], isvc["spec"]["predictor"]
+    assert ann["autoscaling.knative.dev/class"] == "kpa.autoscaling.knative.dev"
+    assert ann["autoscaling.knative.dev/metric"] == "rps" and ann["autoscaling.knative.dev/target"] == "10"
+    assert "autoscaling.knative.dev/scale-to-zero-pod-retention-period" in ann
+    assert (pred["minReplicas"], pred["maxReplicas"], pred["scaleMetric"], pred["scaleTarget"]) == (0, 3, "rps", 10)
+
+
+def test_ray_env() -> None:
+    c = main_container(one(rendered_case("ray"), "InferenceService"))
+    assert {k: v for k, v in env(c).items() if k.startswith("TTS_RAY_")} == {
+        "TTS_RAY_NUM_REPLICAS": "3",
+        "TTS_RAY_NUM_CPUS": "2",
+        "TTS_RAY_NUM_GPUS": "0",
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [("storageuri", "/mnt/models"), ("coqui", "coqui:tts_models/en/vctk/vits"), ("cpu-default", "embedded")],
+)
+def test_model_source(case: str, expected: str) -> None:
+    c = main_container(one(rendered_case(case), "InferenceService"))
+    assert env(c)["TTS_MODEL"] == expected
+    assert ("STORAGE_URI" in env(c)) == (case == "storageuri")
+    if case == "storageuri":
+        assert env(c)["STORAGE_URI"] == "s3://bucket/voices/en"
+
+
+def test_grpc_switches_the_single_port_to_h2c() -> None:
+    c = main_container(one(rendered_case("grpc"), "InferenceService"))
+    assert c["ports"] == [{"name": "h2c", "containerPort": 8081, "protocol": "TCP"}]
+    assert all("exec" in c[p] for p in ("readinessProbe", "livenessProbe", "startupProbe"))
+
+
+@pytest.mark.parametrize("translation", [True, False])
+def test_inference_graph(translation: bool) -> None:
+    objs = rendered_case("graph" if translation else "graph-no-translation")
+    graph = one(objs, "InferenceGraph")
+    root = graph["spec"]["nodes"]["root"]
+    assert root["routerType"] == "Sequence"
+    names = [s["name"] for s in root["steps"]]
+    assert names == (["asr", "translation", "tts"] if translation else ["asr", "tts"])
+    assert [s["data"] for s in root["steps"]] == ["$request"] + ["$response"] * (len(names) - 1)
+    tts = root["steps"][-1]
+    assert tts["serviceName"] == one(objs, "InferenceService")["metadata"]["name"]
+    assert tts["serviceUrl"].endswith("/v2/models/tts/infer")
+
+
+@pytest.mark.parametrize("kind", ["ServingRuntime", "ClusterServingRuntime"])
+def test_serving_runtime(kind: str) -> None:
+    rt = one(rendered_case("servingruntime" if kind == "ServingRuntime" else "clusterservingruntime"), kind)
+    formats = {f["name"]: f.get("autoSelect", False) for f in rt["spec"]["supportedModelFormats"]}
+    assert formats == {"coqui-tts": True, "piper-onnx": False}
+    (c,) = rt["spec"]["containers"]
+    assert c["name"] == "kserve-container" and "{{.Name}}" in c["args"]
+    assert env(c)["TTS_MODEL"] == "/mnt/models"
+
+
+def test_everything_extras() -> None:
+    objs = rendered_case("everything")
+    kinds = sorted(o["kind"] for o in objs)
+    assert kinds == sorted(
+        ["InferenceService", "InferenceGraph", "ServingRuntime", "Secret", "PodDisruptionBudget",
+         "NetworkPolicy", "ServiceMonitor", "Pod"]
+    )
+    isvc = one(objs, "InferenceService")
+    c = main_container(isvc)
+    assert c["envFrom"][0] == {"secretRef": {"name": "tts-tts-predictor-api-keys"}}
+    assert c["envFrom"][1] == {"configMapRef": {"name": "tts-settings"}}
+    assert env(c)["TTS_MAX_CONCURRENCY"] == "2" and env(c)["POD_IP"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+    assert one(objs, "Secret")["stringData"] == {"TTS_API_KEYS": "k1,k2"}
+    assert isvc["spec"]["predictor"]["imagePullSecrets"] == [{"name": "regcred"}]
+    selector = {"serving.kserve.io/inferenceservice": "tts-tts-predictor", "component": "predictor"}
+    assert one(objs, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"] == selector
+    sm = one(objs, "ServiceMonitor")
+    assert sm["apiVersion"] == "monitoring.coreos.com/v1" and sm["spec"]["selector"]["matchLabels"] == selector
+    assert sm["spec"]["endpoints"] == [{"targetPort": 8080, "path": "/metrics", "interval": "30s"}]
+
+
+def test_existing_api_key_secret() -> None:
+    objs = render({"apiKeys": {"existingSecret": "my-keys", "keys": ["ignored"]}})
+    assert not [o for o in objs if o["kind"] == "Secret"]
+    assert main_container(one(objs, "InferenceService"))["envFrom"] == [{"secretRef": {"name": "my-keys"}}]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"gpu": {"enabled": True}, "arch": "arm64"}, "amd64-only"),
+        ({"autoscaling": {"class": "kpa", "metric": "cpu"}}, "class=kpa supports metric"),
+        ({"autoscaling": {"class": "hpa", "metric": "concurrency"}}, "class=hpa supports metric"),
+        ({"autoscaling": {"class": "hpa", "metric": "cpu", "minReplicas": 0}}, "scale-to-zero"),
+        ({"autoscaling": {"class": "hpa", "metric": "cpu"}, "inferenceService": {"deploymentMode": "Serverless"}},
+         "RawDeployment"),
+        ({"inferenceService": {"deploymentMode": "RawDeployment"}}, "needs Knative"),
+        ({"model": {"source": "storageUri"}}, "needs model.storageUri"),
+        ({"autoscaling": {"minReplicas": 5, "maxReplicas": 2}}, "must not exceed"),
+        ({"ray": {"enabled": True, "gpusPerReplica": 1}}, "needs gpu.enabled"),
+        ({"graph": {"enabled": True}, "grpc": {"enabled": True}}, "cannot target"),
+        ({"model": {"source": "s3"}}, "source"),
+        ({"arch": "x86"}, "arch"),
+        ({"unknownKey": 1}, "unknownKey"),
+    ],
+)
+def test_bad_values_fail(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(helm.HelmError, match=message):
+        render(values)
+
+
+def test_gpu_on_arm64_allowed_explicitly() -> None:
+    isvc = one(render({"gpu": {"enabled": True, "allowArm64": True}, "arch": "arm64"}), "InferenceService")
+    assert isvc["spec"]["predictor"]["nodeSelector"]["kubernetes.io/arch"] == "arm64"
+
+
+# values.yaml <-> values.schema.json <-> README drift.
+
+def _chart_docs() -> Any:
+    spec = importlib.util.spec_from_file_location("chart_docs", ROOT / "scripts" / "chart-docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _schema_leaves(schema: dict[str, Any], prefix: str = "") -> set[str]:
+    leaves = set()
+    for key, sub in schema.get("properties", {}).items():
+        path = f"{prefix}{key}"
+        leaves |= _schema_leaves(sub, path + ".") if "properties" in sub else {path}
+    return leaves
+
+
+def _values_leaves(values: dict[str, Any], documented: set[str], prefix: str = "") -> set[str]:
+    leaves = set()
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value and path not in documented:
+            leaves |= _values_leaves(value, documented, path + ".")
+        else:
+            leaves.add(path)
+    return leaves
+
+
+def test_values_schema_in_sync() -> None:
+    text = (CHART / "values.yaml").read_text()
+    documented = set(_chart_docs().documented_values(text))
+    values_leaves = _values_leaves(yaml.safe_load(text), documented)
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    schema_leaves = _schema_leaves(schema)
+    assert values_leaves - schema_leaves == set(), "in values.yaml but not in values.schema.json"
+    assert schema_leaves - values_leaves == set(), "in values.schema.json but not in values.yaml"
+    assert values_leaves - documented == set(), "values without a `# --` comment"
+    assert documented - values_leaves == set(), "`# --` comments on keys that are not leaves"
+    _chart().validate_schema(yaml.safe_load(text))
+
+
+def test_readme_values_table_up_to_date() -> None:
+    docs = _chart_docs()
+    readme = (CHART / "README.md").read_text()
+    assert readme == docs.render_readme(readme, (CHART / "values.yaml").read_text()), (
+        "run python scripts/chart-docs.py"
+    )
