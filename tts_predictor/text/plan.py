@@ -1,0 +1,56 @@
+"""Plan: one request text -> ordered Segments (SSML parsed, text normalized, long text chunked)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from .normalize import normalize_text
+from .segments import Segment
+from .split import chunk_text
+from .ssml import is_ssml, parse_ssml
+
+CHUNK_CHARS = 400
+"""Longest text handed to an engine at once: VITS attention cost grows with input length."""
+
+
+def plan_text(
+    text: str,
+    *,
+    language: str,
+    ssml: bool | None = None,
+    normalize: bool = True,
+    chunk_chars: int = CHUNK_CHARS,
+) -> Iterator[Segment]:
+    """Segments to synthesize in order; a generator, so long texts are planned chunk by chunk.
+
+    Args:
+        text: Plain text or an SSML document.
+        language: Language used for normalization and sentence splitting when the text does not say.
+        ssml: True/False forces the mode; None detects SSML by a leading ``<speak``.
+        normalize: Expand numbers, dates, currency and abbreviations into words.
+        chunk_chars: Longest chunk of text per segment.
+    """
+    use_ssml = is_ssml(text) if ssml is None else ssml
+    segments = parse_ssml(text, default_language=language) if use_ssml else [Segment(text=text)]
+    for segment in segments:
+        yield from _expand(segment, language, normalize, chunk_chars)
+
+
+def _expand(segment: Segment, language: str, normalize: bool, chunk_chars: int) -> Iterator[Segment]:
+    if not segment.text.strip():
+        yield segment
+        return
+    lang = segment.language or language
+    text = normalize_text(segment.text, lang) if normalize and segment.normalize else segment.text
+    chunks = list(chunk_text(text, lang, max_chars=chunk_chars)) or [text]
+    for i, chunk in enumerate(chunks):
+        first, last = i == 0, i == len(chunks) - 1
+        yield replace(
+            segment,
+            text=chunk,
+            normalize=False,
+            mark=segment.mark if first else None,
+            pause_before_s=segment.pause_before_s if first else 0.0,
+            pause_after_s=segment.pause_after_s if last else 0.0,
+        )
