@@ -87,8 +87,9 @@ def test_requested_binary_audio_only(embedded_server):
 
 def test_metadata_and_voices(embedded_server):
     meta = httpx.get(f"{embedded_server.url}/v2/models/tts").json()
-    assert meta["inputs"] == [{"name": "text", "datatype": "BYTES", "shape": [-1]}]
-    assert [o["name"] for o in meta["outputs"]] == ["audio", "sample_rate", "duration_s"]
+    assert meta["inputs"][0] == {"name": "text", "datatype": "BYTES", "shape": [-1]}
+    assert [i["name"] for i in meta["inputs"]] == ["text", "voice", "language", "speed"]
+    assert [o["name"] for o in meta["outputs"]] == ["audio", "sample_rate", "duration_s", "timings", "marks"]
     voices = httpx.get(f"{embedded_server.url}/v2/models/tts/voices").json()
     assert voices["default_voice"] == "en_US-joe-medium"
     assert voices["languages"] == ["en-US"]
@@ -106,15 +107,19 @@ BAD_REQUESTS = [
     (infer_body(["hi"], speed=0.1), "parameters.speed"),
     (infer_body(["hi"], speed=4.5), "0.25-4.0"),
     (infer_body(["hi"], speed="fast"), "parameters.speed"),
-    (infer_body(["hi"], format="mp3"), "parameters.format"),
+    (infer_body(["hi"], format="mp4"), "parameters.format"),
     (infer_body(["hi"], sample_rate=4000), "8000-48000"),
-    (infer_body(["hi"], pitch=2), "unknown parameter(s) pitch; allowed parameters: voice, language, speed"),
+    (infer_body(["hi"], emotion="happy"), "unknown parameter(s) emotion; allowed parameters: voice, language, speed"),
+    (infer_body(["hi"], pitch=20), "parameters.pitch"),
+    (infer_body(["hi"], bitrate="lots"), "parameters.bitrate"),
+    (infer_body(["<speak>unclosed"]), "SSML"),
+    (infer_body(["<speak><audio src='x'/></speak>"]), "audio"),
     ({"inputs": [{"name": "text", "datatype": "INT32", "shape": [1], "data": [1]}]}, "datatype must be BYTES"),
     ({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [42]}]}, "text[0]: must be a string"),
     ({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [3], "data": ["a"]}]}, "does not match"),
     ({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1, 1], "data": ["a"]}]}, "shape must be [N]"),
-    ({"inputs": [{"name": "words", "datatype": "BYTES", "shape": [1], "data": ["a"]}]}, "named 'text'"),
-    ({"inputs": []}, "named 'text'"),
+    ({"inputs": [{"name": "words", "datatype": "BYTES", "shape": [1], "data": ["a"]}]}, "expected 'text'"),
+    ({"inputs": []}, "expected 'text'"),
     ({**infer_body(["hi"]), "outputs": [{"name": "video"}]}, "unknown output 'video'"),
     ({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [40], "data": ["a"] * 40}]}, "limit is 32"),
 ]

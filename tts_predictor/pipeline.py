@@ -1,62 +1,127 @@
-"""SpeechPipeline: validated text -> engine -> AudioBuffer -> encoded audio; the one path every API uses."""
+"""The synthesis pipeline, one path for every deployment: plan text -> synthesize segments -> assemble -> encode.
+
+Segments are synthesized by a `SegmentSynthesizer`: `LocalSynthesizer` runs the engine in this
+process (the predictor, `make run`); the transformer's synthesizer calls a predictor over V2.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from typing import Protocol
 
 from kserve.errors import InvalidInput
 
+from .audio import dsp
+from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
-from .audio.dsp import resample
-from .audio.encode import MEDIA_TYPES, encode
+from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
 from .engines.base import Engine, SynthesisRequest
 from .errors import SynthesisFailed
 from .protocol.v2 import EncodedAudio, SynthesisParameters
+from .text.plan import plan_text
+from .text.segments import Segment
 from .voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
 
 WARMUP_TEXT = "Hello."
+MIN_SPEED, MAX_SPEED = 0.25, 4.0
+PAUSE_ONLY_RATE = 22050
+"""Sample rate of a document that is only pauses (no engine output to take the rate from)."""
 
 
-class SpeechPipeline:
-    """Runs synthesis off the event loop, at most `max_concurrency` at a time."""
+class SegmentSynthesizer(Protocol):
+    """Turns planned segments into speech, one AudioBuffer per segment, in order."""
+
+    async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str) -> list[AudioBuffer]:
+        """Synthesize every segment (raise InvalidInput subclasses for bad voices/languages)."""
+        ...
+
+
+def segment_speed(segment: Segment, params: SynthesisParameters) -> float:
+    """Request speed times the segment's SSML rate, kept in the engine's range."""
+    return min(MAX_SPEED, max(MIN_SPEED, params.speed * segment.rate))
+
+
+class LocalSynthesizer:
+    """Runs the engine in worker threads, at most `max_concurrency` requests at a time."""
 
     def __init__(self, engine: Engine, catalog: VoiceCatalog, max_concurrency: int = 1):
         self.engine = engine
         self.catalog = catalog
         self._slots = asyncio.Semaphore(max_concurrency)
 
-    def plan(self, text: str, params: SynthesisParameters) -> SynthesisRequest:
-        """Resolve voice and language for one text (raises 400-class errors)."""
-        voice, language = self.catalog.resolve(params.voice, params.language)
-        return SynthesisRequest(text=text, voice=voice, language=language, speed=params.speed)
+    def requests(self, segments: list[Segment], params: SynthesisParameters) -> list[SynthesisRequest]:
+        """Resolve voice and language of every segment before any work starts (400s come first)."""
+        out = []
+        for segment in segments:
+            voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
+            out.append(SynthesisRequest(segment.text, voice, language, segment_speed(segment, params)))
+        return out
 
-    def render(self, request: SynthesisRequest, params: SynthesisParameters, request_id: str = "-") -> EncodedAudio:
-        """Synthesize and encode one text, blocking; engine failures become SynthesisFailed."""
-        started = time.perf_counter()
+    def run(self, requests: list[SynthesisRequest], request_id: str = "-") -> list[AudioBuffer]:
+        """Synthesize blocking; engine failures become SynthesisFailed (details logged, not returned)."""
         try:
-            audio = self.engine.synthesize(request)
+            return [self.engine.synthesize(r) for r in requests]
         except InvalidInput:
             raise
         except Exception:
-            log.exception("synthesis failed (request id %s, voice %s)", request_id, request.voice.id)
+            log.exception("synthesis failed (request id %s)", request_id)
             raise SynthesisFailed(f"synthesis failed; request id {request_id}") from None
-        engine_s = time.perf_counter() - started
-        if params.sample_rate:
-            audio = resample(audio, params.sample_rate)
-        log.debug("synthesized %d chars -> %.2f s audio in %.3f s", len(request.text), audio.duration_s, engine_s)
-        return EncodedAudio(encode(audio, params.format), MEDIA_TYPES[params.format], audio.sample_rate, audio.duration_s)
 
-    async def synthesize(self, text: str, params: SynthesisParameters, request_id: str = "-") -> EncodedAudio:
-        """Plan, then render in a worker thread once a slot is free (never blocks the event loop)."""
-        request = self.plan(text, params)
+    async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-") -> list[AudioBuffer]:
+        requests = self.requests(segments, params)
         async with self._slots:
-            return await asyncio.to_thread(self.render, request, params, request_id)
+            return await asyncio.to_thread(self.run, requests, request_id)
 
     def warm_up(self) -> AudioBuffer:
         """One synthesis with the default voice, so the first real request is not slow."""
         voice = self.catalog.default
         return self.engine.synthesize(SynthesisRequest(WARMUP_TEXT, voice, voice.languages[0]))
+
+
+async def render(
+    text: str, params: SynthesisParameters, synth: SegmentSynthesizer, *, language: str, request_id: str = "-"
+) -> EncodedAudio:
+    """Plan, synthesize and encode one request text.
+
+    Args:
+        text: Plain text or SSML.
+        params: The validated request parameters.
+        synth: Where segments are synthesized.
+        language: Language for normalization and splitting when neither params nor SSML name one.
+        request_id: For logs and error messages.
+    """
+    segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize))
+    spoken = [s for s in segments if s.text.strip()]
+    if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
+        raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
+    audios = await synth.synthesize(spoken, params, request_id) if spoken else []
+    rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
+    try:
+        return await asyncio.to_thread(_finish, segments, audios, params, rate)
+    except EncoderUnavailable as exc:
+        log.error("encoding failed (request id %s): %s", request_id, exc)
+        raise SynthesisFailed(f"audio encoding to {params.format} failed; request id {request_id}") from None
+
+
+def _finish(segments: list[Segment], audios: list[AudioBuffer], params: SynthesisParameters, rate: int) -> EncodedAudio:
+    """Assemble, apply request-wide DSP and encode (CPU work: runs in a worker thread)."""
+    assembly = Assembly(rate)
+    speech = iter(audios)
+    for segment in segments:
+        assembly.add(segment, next(speech) if segment.text.strip() else None)
+    audio = assembly.audio()
+    if params.pitch:
+        audio = dsp.pitch_shift(audio, params.pitch)
+    if params.loudness_lufs is not None:
+        audio = dsp.loudness_normalize(audio, params.loudness_lufs)
+    if params.volume_db:
+        audio = dsp.apply_gain_db(audio, params.volume_db)
+    audio = dsp.resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))
+    data = encode(audio, params.format, bitrate=params.bitrate)
+    return EncodedAudio(
+        data, media_type(params.format, audio.sample_rate), audio.sample_rate, audio.duration_s,
+        tuple(assembly.timings), tuple(assembly.marks),
+    )

@@ -12,7 +12,7 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from .engines.registry import load_engine
 from .errors import EngineNotReady
-from .pipeline import SpeechPipeline
+from .pipeline import LocalSynthesizer, render
 from .protocol import v2
 from .settings import Settings
 from .voices import VoiceCatalog
@@ -26,7 +26,7 @@ class TTSPredictor(kserve.Model):
     def __init__(self, settings: Settings):
         super().__init__(settings.model_name)
         self.settings = settings
-        self.pipeline: SpeechPipeline | None = None
+        self.synth: LocalSynthesizer | None = None
         self.load_seconds: float | None = None
 
     def load(self) -> bool:
@@ -34,10 +34,10 @@ class TTSPredictor(kserve.Model):
         started = time.perf_counter()
         engine = load_engine(self.settings)
         catalog = VoiceCatalog(engine.voices(), self.settings.default_voice)
-        pipeline = SpeechPipeline(engine, catalog, self.settings.max_concurrency)
+        synth = LocalSynthesizer(engine, catalog, self.settings.max_concurrency)
         if self.settings.warmup:
-            pipeline.warm_up()
-        self.pipeline = pipeline
+            synth.warm_up()
+        self.synth = synth
         self.load_seconds = time.perf_counter() - started
         log.info(
             "model %s loaded (%s on %s, %d voices) in %.1f s",
@@ -50,38 +50,42 @@ class TTSPredictor(kserve.Model):
         self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None
     ) -> InferResponse:
         """Synthesize every text of a V2 request."""
-        if self.pipeline is None:
+        if self.synth is None:
             raise EngineNotReady(self.name)
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         v2.check_requested_outputs(payload)
         params = v2.parse_parameters(payload)
-        texts = v2.parse_texts(payload, max_chars=self.settings.max_text_chars, max_batch=self.settings.max_batch_size)
+        items = v2.parse_items(
+            payload, params, max_chars=self.settings.max_text_chars, max_batch=self.settings.max_batch_size
+        )
         request_id = (headers or {}).get("x-request-id") or payload.id or "-"
-        items = [await self.pipeline.synthesize(text, params, request_id) for text in texts]
-        return v2.build_response(payload, self.name, items)
+        results = []
+        for text, item_params in items:
+            _voice, language = self.synth.catalog.resolve(item_params.voice, item_params.language)
+            results.append(await render(text, item_params, self.synth, language=language, request_id=request_id))
+        return v2.build_response(payload, self.name, results, with_timings=params.timings)
 
     def voices_listing(self) -> dict[str, Any]:
         """Voices and languages, for GET /v2/models/<name>/voices."""
-        if self.pipeline is None:
+        if self.synth is None:
             raise EngineNotReady(self.name)
-        catalog = self.pipeline.catalog
+        catalog = self.synth.catalog
         return {
             "model": self.name,
-            "engine": self.pipeline.engine.kind,
+            "engine": self.synth.engine.kind,
             "default_voice": catalog.default.id,
             "languages": catalog.languages(),
             "voices": [v.to_dict() for v in catalog.voices],
         }
 
     def get_input_types(self) -> list[dict[str, Any]]:
-        """V2 metadata: one BYTES input `text` of shape [N]."""
-        return [{"name": v2.TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}]
+        """V2 metadata: BYTES input `text` [N], optional per-text `voice`, `language`, `speed`."""
+        return [{"name": v2.TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}] + [
+            {"name": name, "datatype": dtype, "shape": [-1]} for name, dtype in v2.ITEM_INPUTS.items()
+        ]
 
     def get_output_types(self) -> list[dict[str, Any]]:
-        """V2 metadata: audio files, their sample rates and durations."""
-        return [
-            {"name": "audio", "datatype": "BYTES", "shape": [-1]},
-            {"name": "sample_rate", "datatype": "INT32", "shape": [-1]},
-            {"name": "duration_s", "datatype": "FP32", "shape": [-1]},
-        ]
+        """V2 metadata: audio files, rates and durations; timings and marks (JSON) when asked."""
+        types = {"audio": "BYTES", "sample_rate": "INT32", "duration_s": "FP32", "timings": "BYTES", "marks": "BYTES"}
+        return [{"name": name, "datatype": types[name], "shape": [-1]} for name in v2.OUTPUT_NAMES]

@@ -8,20 +8,24 @@ the binary extension and over gRPC), ``sample_rate`` (INT32 [N]), ``duration_s``
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..audio.encode import FORMATS
 from ..errors import TextTooLong, UnsupportedOption
 
 TEXT_INPUT = "text"
-OUTPUT_NAMES = ("audio", "sample_rate", "duration_s")
-FORMATS = ("wav",)
+ITEM_INPUTS = {"voice": "BYTES", "language": "BYTES", "speed": "FP32"}
+"""Optional per-text inputs (shape [N]) that override the request parameters of the same name."""
+OUTPUT_NAMES = ("audio", "sample_rate", "duration_s", "timings", "marks")
+BASE_OUTPUTS = OUTPUT_NAMES[:3]
 # Parameters that belong to the protocol (tritonclient / kserve clients set them), not to synthesis.
 PROTOCOL_PARAMETERS = frozenset(
     {"binary_data_output", "sequence_id", "sequence_start", "sequence_end", "priority", "timeout", "headers"}
@@ -39,8 +43,22 @@ class SynthesisParameters(BaseModel):
     voice: str | None = Field(None, description="Voice id (GET /v2/models/<name>/voices).")
     language: str | None = Field(None, description="Language code such as en-US (or en).")
     speed: Speed = 1.0
-    format: Literal["wav"] = Field("wav", description="Audio format: wav.")
+    format: str = Field("wav", description=f"Audio format, one of: {', '.join(FORMATS)}.")
     sample_rate: SampleRate | None = Field(None, description="Output sample rate in Hz, 8000-48000.")
+    bitrate: str | None = Field(None, pattern=r"^\d{2,3}k$", description="Bitrate for mp3/ogg/opus/aac, e.g. 64k.")
+    ssml: bool | None = Field(None, description="true: text is SSML; false: plain; absent: detect '<speak'.")
+    normalize: bool = Field(True, description="Expand numbers, dates, currency and abbreviations to words.")
+    volume_db: float = Field(0.0, ge=-40.0, le=20.0, description="Gain in dB, -40 to 20.")
+    pitch: float = Field(0.0, ge=-12.0, le=12.0, description="Pitch shift in semitones, -12 to 12.")
+    loudness_lufs: float | None = Field(None, ge=-60.0, le=-5.0, description="Loudness target in LUFS, -60 to -5.")
+    timings: bool = Field(False, description="Add the outputs 'timings' and 'marks' (JSON per text).")
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in FORMATS:
+            raise ValueError(f"unsupported format '{value}'")
+        return value
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,10 @@ class EncodedAudio:
     """Sample rate of `data` in Hz."""
     duration_s: float
     """Duration of the audio in seconds."""
+    timings: tuple[dict[str, Any], ...] = ()
+    """Per-segment text with start/end seconds."""
+    marks: tuple[dict[str, Any], ...] = ()
+    """SSML marks with their time offsets in seconds."""
 
 
 def parameters_dict(parameters: Any) -> dict[str, Any]:
@@ -87,24 +109,55 @@ def parse_parameters(request: InferRequest) -> SynthesisParameters:
         raise UnsupportedOption(f"parameters.{field}: {err['msg']} (got {err.get('input')!r}){hint}") from None
 
 
-def parse_texts(request: InferRequest, *, max_chars: int, max_batch: int) -> list[str]:
-    """The texts of input ``text`` (BYTES, shape [N]), validated."""
-    names = [i.name for i in request.inputs]
-    if names != [TEXT_INPUT]:
-        raise InvalidInput(f"inputs: expected exactly one input named '{TEXT_INPUT}', got {names}")
-    tensor = request.inputs[0]
-    if tensor.datatype != "BYTES":
-        raise InvalidInput(f"text: datatype must be BYTES, got {tensor.datatype}")
-    shape = list(tensor.shape)
+def parse_items(request: InferRequest, params: SynthesisParameters, *, max_chars: int, max_batch: int) -> list[tuple[str, SynthesisParameters]]:
+    """Each text of input ``text`` (BYTES [N]) with its parameters (per-text inputs override request ones)."""
+    tensors = {t.name: t for t in request.inputs}
+    unknown = sorted(set(tensors) - {TEXT_INPUT, *ITEM_INPUTS})
+    if TEXT_INPUT not in tensors or unknown:
+        raise InvalidInput(
+            f"inputs: expected '{TEXT_INPUT}' (BYTES [N]) and optionally {', '.join(ITEM_INPUTS)} ([N]); "
+            f"got {[t.name for t in request.inputs]}"
+        )
+    texts = [_text_item(i, item, max_chars) for i, item in enumerate(_column(tensors[TEXT_INPUT], "BYTES", max_batch))]
+    columns = {
+        name: _column(tensors[name], dtype, max_batch, len(texts)) for name, dtype in ITEM_INPUTS.items() if name in tensors
+    }
+    items = []
+    for i, text in enumerate(texts):
+        scalars = {name: _scalar(values[i]) for name, values in columns.items()}
+        overrides = {name: v for name, v in scalars.items() if v not in (None, "")}  # "" = request default
+        items.append((text, _with_overrides(params, overrides, i) if overrides else params))
+    return items
+
+
+def _column(tensor: Any, dtype: str, max_batch: int, length: int | None = None) -> list[Any]:
+    name, shape = tensor.name, list(tensor.shape)
+    if tensor.datatype != dtype and not (dtype == "FP32" and tensor.datatype in ("FP64", "FP16")):
+        raise InvalidInput(f"{name}: datatype must be {dtype}, got {tensor.datatype}")
     if len(shape) != 1 or shape[0] < 1:
-        raise InvalidInput(f"text: shape must be [N] with N >= 1, got {shape}")
+        raise InvalidInput(f"{name}: shape must be [N] with N >= 1, got {shape}")
     if shape[0] > max_batch:
-        raise InvalidInput(f"text: batch of {shape[0]} texts; the limit is {max_batch} (TTS_MAX_BATCH_SIZE)")
+        raise InvalidInput(f"{name}: batch of {shape[0]} texts; the limit is {max_batch} (TTS_MAX_BATCH_SIZE)")
+    if length is not None and shape[0] != length:
+        raise InvalidInput(f"{name}: shape {shape} must match text's [{length}]")
     try:
-        items = list(tensor.as_numpy().reshape(-1))
+        return list(tensor.as_numpy().reshape(-1))
     except Exception:  # malformed binary tensor or data that does not fit the shape
-        raise InvalidInput(f"text: data does not match datatype BYTES and shape {shape}") from None
-    return [_text_item(i, item, max_chars) for i, item in enumerate(items)]
+        raise InvalidInput(f"{name}: data does not match datatype {tensor.datatype} and shape {shape}") from None
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value.item() if hasattr(value, "item") else value
+
+
+def _with_overrides(params: SynthesisParameters, overrides: dict[str, Any], index: int) -> SynthesisParameters:
+    try:
+        return SynthesisParameters(**{**params.model_dump(), **overrides})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise UnsupportedOption(f"{err['loc'][0]}[{index}]: {err['msg']} (got {err.get('input')!r})") from None
 
 
 def _text_item(index: int, item: Any, max_chars: int) -> str:
@@ -139,8 +192,14 @@ def check_requested_outputs(request: InferRequest) -> None:
             raise InvalidInput(f"outputs: unknown output '{output.name}'; available: {', '.join(OUTPUT_NAMES)}")
 
 
-def build_response(request: InferRequest, model_name: str, items: list[EncodedAudio]) -> InferResponse:
-    """The V2 response for `items`, one element per input text."""
+def _json_column(values: list[Any]) -> np.ndarray:
+    return np.array([json.dumps(v).encode() for v in values], dtype=np.object_)
+
+
+def build_response(
+    request: InferRequest, model_name: str, items: list[EncodedAudio], *, with_timings: bool = False
+) -> InferResponse:
+    """The V2 response for `items`, one element per input text (`timings`/`marks` JSON when asked)."""
     raw = wants_binary_audio(request)
     # kserve UTF-8-decodes BYTES elements unless sent as binary: raw audio only when binary is on.
     audio = np.array([i.data if raw else base64.b64encode(i.data) for i in items], dtype=np.object_)
@@ -150,6 +209,10 @@ def build_response(request: InferRequest, model_name: str, items: list[EncodedAu
         InferOutput("sample_rate", [len(items)], "INT32", data=np.array([i.sample_rate for i in items], np.int32)),
         InferOutput("duration_s", [len(items)], "FP32", data=np.array([i.duration_s for i in items], np.float32)),
     ]
+    asked = {o.name for o in request.request_outputs or []}
+    if with_timings or asked & {"timings", "marks"}:
+        outputs.append(InferOutput("timings", [len(items)], "BYTES", data=_json_column([list(i.timings) for i in items])))
+        outputs.append(InferOutput("marks", [len(items)], "BYTES", data=_json_column([list(i.marks) for i in items])))
     if request.from_grpc:
         # Serialize now: kserve's to_grpc tests `output.data` for truth, which fails on arrays of > 1 element.
         for output in outputs:

@@ -1,0 +1,1 @@
+"""HTTP-level adapters added to kserve's FastAPI app (InferenceGraph data contract)."""

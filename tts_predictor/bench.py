@@ -1,0 +1,509 @@
+"""Benchmark harness: raw engine vs the real server, latency, throughput and memory.
+
+Run with ``python -m tts_predictor.bench`` (or ``make bench``). For each model it measures, in one run:
+
+* the raw engine called in-process (loaded exactly as the server loads it, same thread count);
+* the same text sent to a real ``python -m tts_predictor serve`` subprocess over HTTP (V2 REST);
+* throughput through the server at several client concurrencies;
+* the server process's peak resident memory.
+
+Models: ``embedded`` (the packaged Piper voice, ONNX Runtime) and ``coqui-full`` (a full-size Coqui VITS
+with random weights, built into a temporary directory: its speed is real, its speech is noise).
+Things are measured one at a time, never two at once. Results go to ``<out>/bench.json`` and
+``<out>/bench.png``; a compact table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODELS = ("embedded", "coqui-full")
+
+INPUTS: dict[str, str] = {
+    "sentence": "The quick brown fox jumps over the lazy dog near the quiet river bank.",
+    "paragraph": (
+        "The weather today is mild, with light winds coming in from the west. "
+        "Later this afternoon, clouds will gather over the hills and a few showers may follow. "
+        "Temperatures should stay close to the seasonal average for most of the week. "
+        "On Saturday, a stronger front is expected to bring heavy rain to the coast. "
+        "Anyone planning a trip outdoors should check the forecast again before leaving."
+    ),
+}
+"""One sentence (~14 words) and one paragraph (5 sentences)."""
+
+DEFAULT_REPEATS = {"embedded": 20, "coqui-full": 5}
+QUICK_REPEATS = {"embedded": 3, "coqui-full": 1}
+DEFAULT_REQUESTS = {"embedded": 16, "coqui-full": 8}
+"""Requests per concurrency level in the throughput sweep (same count at every level)."""
+QUICK_REQUESTS = {"embedded": 4, "coqui-full": 2}
+DEFAULT_CONCURRENCY = (1, 2, 4, 8)
+QUICK_CONCURRENCY = (1, 2)
+WARMUP_CALLS = 2
+THROUGHPUT_INPUT = "sentence"
+
+
+# --------------------------------------------------------------------------------------------- stats
+
+
+def summarize(walls: Sequence[float], audio: Sequence[float]) -> dict[str, Any]:
+    """Latency percentiles (ms) and real-time factor (wall / audio seconds) of repeated calls."""
+    w = np.asarray(walls, dtype=np.float64)
+    a = np.asarray(audio, dtype=np.float64)
+    rtf = w / np.maximum(a, 1e-9)
+    return {
+        "n": int(w.size),
+        "p50_ms": float(np.percentile(w, 50) * 1e3),
+        "p95_ms": float(np.percentile(w, 95) * 1e3),
+        "p99_ms": float(np.percentile(w, 99) * 1e3),
+        "mean_ms": float(w.mean() * 1e3),
+        "min_ms": float(w.min() * 1e3),
+        "max_ms": float(w.max() * 1e3),
+        "audio_s": float(np.median(a)),
+        "rtf": float(np.median(rtf)),
+        "rtf_mean": float(rtf.mean()),
+    }
+
+
+def timed_calls(call: Callable[[], float], repeats: int, warmup: int) -> dict[str, Any]:
+    """Run `call` (returns audio seconds) `warmup` times untimed, then `repeats` times timed."""
+    for _ in range(warmup):
+        call()
+    walls, audio = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        seconds = call()
+        walls.append(time.perf_counter() - start)
+        audio.append(seconds)
+    return summarize(walls, audio)
+
+
+# --------------------------------------------------------------------------------------------- machine
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, cores, RAM and library versions of this machine."""
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(dist: str) -> str | None:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "cpu_model": cpu,
+        "cores": os.cpu_count(),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "onnxruntime": version("onnxruntime"),
+        "torch": version("torch"),
+        "coqui_tts": version("coqui-tts"),
+        "kserve": version("kserve"),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "loadavg_at_start": list(os.getloadavg()),
+    }
+
+
+# --------------------------------------------------------------------------------------------- models
+
+
+def prepare_model(name: str, workdir: Path) -> str:
+    """The TTS_MODEL value for a benchmark model name (builds the random-weight Coqui model)."""
+    if name == "embedded":
+        return "embedded"
+    if name == "coqui-full":
+        from .devtools.coqui_models import build_vits
+
+        return str(build_vits(workdir / "coqui-full", size="full"))
+    raise SystemExit(f"unknown benchmark model {name!r}; choose from {', '.join(MODELS)}")
+
+
+def bench_raw(spec: str, repeats: int, warmup: int) -> dict[str, Any]:
+    """Load the engine in-process as the server does (same settings, threads) and time synthesize()."""
+    from .engines.base import SynthesisRequest
+    from .engines.registry import load_engine
+    from .settings import load_settings
+
+    settings = load_settings(model=spec, device="cpu")
+    start = time.perf_counter()
+    engine = load_engine(settings)
+    load_s = time.perf_counter() - start
+    voice = engine.voices()[0]
+    results: dict[str, Any] = {"load_s": load_s, "threads": settings.threads}
+    try:
+        for label, text in INPUTS.items():
+            request = SynthesisRequest(text, voice, voice.languages[0])
+            results[label] = timed_calls(lambda r=request: engine.synthesize(r).duration_s, repeats, warmup)
+    finally:
+        engine.close()
+        del engine
+        gc.collect()
+    return results
+
+
+# --------------------------------------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def infer_body(text: str) -> dict[str, Any]:
+    """V2 inference request for one text."""
+    return {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}]}
+
+
+def audio_seconds(response: Any) -> float:
+    """`duration_s` of a V2 response (raises on an HTTP error)."""
+    response.raise_for_status()
+    for output in response.json()["outputs"]:
+        if output["name"] == "duration_s":
+            return float(output["data"][0])
+    raise RuntimeError(f"no duration_s in response: {response.text[:300]}")
+
+
+class MemorySampler(threading.Thread):
+    """Polls a process tree's RSS with psutil; `peak_bytes` is the largest seen."""
+
+    def __init__(self, pid: int, interval_s: float = 0.1):
+        super().__init__(daemon=True)
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.interval_s = interval_s
+        self.peak_bytes = 0
+        self._halt = threading.Event()
+
+    def sample(self) -> None:
+        import psutil
+
+        try:
+            procs = [self.proc, *self.proc.children(recursive=True)]
+            self.peak_bytes = max(self.peak_bytes, sum(p.memory_info().rss for p in procs))
+        except psutil.Error:
+            pass
+
+    def run(self) -> None:
+        while not self._halt.wait(self.interval_s):
+            self.sample()
+
+    def stop(self) -> int:
+        self.sample()
+        self._halt.set()
+        self.join(2)
+        return self.peak_bytes
+
+
+def _vm_hwm_bytes(pid: int) -> int | None:
+    """Kernel-recorded peak RSS (VmHWM) of one process, Linux only."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+@dataclass
+class Server:
+    """A `python -m tts_predictor serve` child process on free ports."""
+
+    env: dict[str, str]
+    http_port: int = field(default_factory=_free_port)
+    grpc_port: int = field(default_factory=_free_port)
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self, timeout_s: float = 300.0) -> Server:
+        import httpx
+
+        cmd = [sys.executable, "-m", "tts_predictor", "serve",
+               "--http_port", str(self.http_port), "--grpc_port", str(self.grpc_port)]
+        self.log_path = Path(tempfile.gettempdir()) / f"tts-bench-server-{self.http_port}.log"
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(cmd, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/v2/health/ready", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise TimeoutError(f"server not ready after {timeout_s} s:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path else ""
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+async def _concurrent(url: str, text: str, concurrency: int, requests: int) -> dict[str, Any]:
+    """Send `requests` identical requests with at most `concurrency` in flight."""
+    import httpx
+
+    body = infer_body(text)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(requests):
+        queue.put_nowait(i)
+    walls: list[float] = []
+    audio: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
+
+        async def worker() -> None:
+            while True:
+                try:
+                    queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                start = time.perf_counter()
+                response = await client.post("/v2/models/tts/infer", json=body)
+                walls.append(time.perf_counter() - start)
+                audio.append(audio_seconds(response))
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+
+    stats = summarize(walls, audio)
+    stats.update(
+        concurrency=concurrency,
+        requests=requests,
+        wall_s=elapsed,
+        throughput_audio_s_per_s=float(sum(audio) / elapsed),
+        requests_per_s=requests / elapsed,
+    )
+    return stats
+
+
+def bench_server(
+    spec: str, repeats: int, warmup: int, concurrency: Sequence[int], requests: int
+) -> dict[str, Any]:
+    """Start the real server on `spec`, time the same texts over HTTP, then sweep concurrency."""
+    import httpx
+
+    server = Server(env={"TTS_MODEL": spec, "TTS_DEVICE": "cpu"})
+    start = time.perf_counter()
+    server.start()
+    results: dict[str, Any] = {"ready_s": time.perf_counter() - start}
+    sampler = MemorySampler(server.proc.pid)
+    sampler.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=600) as client:
+            for label, text in INPUTS.items():
+                body = infer_body(text)
+                results[label] = timed_calls(
+                    lambda b=body: audio_seconds(client.post("/v2/models/tts/infer", json=b)), repeats, warmup
+                )
+        results["concurrency"] = [
+            asyncio.run(_concurrent(server.url, INPUTS[THROUGHPUT_INPUT], c, requests)) for c in concurrency
+        ]
+    finally:
+        peak = sampler.stop()
+        hwm = _vm_hwm_bytes(server.proc.pid)
+        server.stop()
+    results["peak_rss_mib"] = round(peak / 2**20, 1)
+    results["vm_hwm_mib"] = round(hwm / 2**20, 1) if hwm else None
+    return results
+
+
+# --------------------------------------------------------------------------------------------- report
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Left: RTF per model/path/input; right: p50 latency (and throughput) vs concurrency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    models = list(results["models"])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    bars = [(inp, path_) for inp in INPUTS for path_ in ("raw", "server")]
+    width = 0.8 / len(bars)
+    x = np.arange(len(models))
+    for i, (inp, path_) in enumerate(bars):
+        values = [results["models"][m][path_][inp]["rtf"] for m in models]
+        left.bar(x + (i - (len(bars) - 1) / 2) * width, values, width, label=f"{path_} / {inp}")
+    left.set_xticks(x, models)
+    left.set_ylabel("real-time factor (wall / audio s), lower is better")
+    left.set_title("RTF: raw engine vs server")
+    left.legend(fontsize=8)
+    left.grid(axis="y", alpha=0.3)
+
+    for m in models:
+        sweep = results["models"][m]["server"]["concurrency"]
+        conc = [s["concurrency"] for s in sweep]
+        right.plot(conc, [s["p50_ms"] for s in sweep], marker="o", label=f"{m} p50")
+        right.plot(conc, [s["p95_ms"] for s in sweep], marker="x", linestyle="--", label=f"{m} p95")
+    right.set_xscale("log", base=2)
+    right.set_yscale("log")
+    right.set_xlabel("client concurrency")
+    right.set_ylabel(f"latency per request (ms), {THROUGHPUT_INPUT}")
+    right.set_title("Server latency vs concurrency")
+    right.legend(fontsize=8)
+    right.grid(alpha=0.3, which="both")
+    machine = results["machine"]
+    fig.suptitle(f"tts-predictor bench: {machine['cpu_model']}, {machine['cores']} cores, {machine['date']}",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def table(results: dict[str, Any]) -> str:
+    """Compact text table of the results."""
+    lines = [
+        f"{'model':<11} {'input':<10} {'path':<7} {'audio s':>7} {'RTF':>6} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'srv/raw':>7}"
+    ]
+    for name, model in results["models"].items():
+        for inp in INPUTS:
+            ratio = model["server_raw_p50_ratio"][inp]
+            for path_ in ("raw", "server"):
+                s = model[path_][inp]
+                r = f"{ratio:.3f}" if path_ == "server" else ""
+                lines.append(
+                    f"{name:<11} {inp:<10} {path_:<7} {s['audio_s']:>7.2f} {s['rtf']:>6.3f} {s['p50_ms']:>8.1f} "
+                    f"{s['p95_ms']:>8.1f} {s['p99_ms']:>8.1f} {r:>7}"
+                )
+    lines.append("")
+    lines.append(f"{'model':<11} {'conc':>4} {'reqs':>4} {'audio s/s':>9} {'req/s':>6} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, model in results["models"].items():
+        for s in model["server"]["concurrency"]:
+            lines.append(
+                f"{name:<11} {s['concurrency']:>4} {s['requests']:>4} {s['throughput_audio_s_per_s']:>9.2f} "
+                f"{s['requests_per_s']:>6.2f} {s['p50_ms']:>8.1f} {s['p95_ms']:>8.1f}"
+            )
+        srv = model["server"]
+        lines.append(f"{name:<11} server peak RSS {srv['peak_rss_mib']} MiB (VmHWM {srv['vm_hwm_mib']} MiB)")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- driver
+
+
+def run_benchmark(
+    models: Sequence[str] = MODELS,
+    *,
+    repeats: int | None = None,
+    concurrency: Sequence[int] | None = None,
+    requests: int | None = None,
+    warmup: int = WARMUP_CALLS,
+    out_dir: Path | str = "bench-results",
+    quick: bool = False,
+    log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr, flush=True),
+) -> dict[str, Any]:
+    """Benchmark each model (raw engine, then server), write bench.json + bench.png, return the results."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    concurrency = list(concurrency or (QUICK_CONCURRENCY if quick else DEFAULT_CONCURRENCY))
+    results: dict[str, Any] = {
+        "machine": machine_info(),
+        "config": {
+            "quick": quick,
+            "warmup_calls": warmup,
+            "inputs": INPUTS,
+            "throughput_input": THROUGHPUT_INPUT,
+            "concurrency": concurrency,
+            "server_env": {"TTS_DEVICE": "cpu", "TTS_THREADS": "0 (= cores)", "TTS_MAX_CONCURRENCY": "1 (default)"},
+            "latency": "client-side wall time; raw = engine.synthesize(), server = HTTP POST /v2/models/tts/infer",
+        },
+        "models": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="tts-bench-") as tmp:
+        for name in models:
+            n = repeats or (QUICK_REPEATS if quick else DEFAULT_REPEATS).get(name, 5)
+            reqs = requests or (QUICK_REQUESTS if quick else DEFAULT_REQUESTS).get(name, 8)
+            log(f"[bench] {name}: preparing model")
+            started = time.perf_counter()
+            spec = prepare_model(name, Path(tmp))
+            entry: dict[str, Any] = {"spec": spec if name == "embedded" else "<tmp>/coqui-full", "repeats": n}
+            entry["prepare_s"] = time.perf_counter() - started
+            log(f"[bench] {name}: raw engine, {n} repeats after {warmup} warm-up calls")
+            entry["raw"] = bench_raw(spec, n, warmup)
+            log(f"[bench] {name}: server, {n} repeats, then concurrency {concurrency} x {reqs} requests")
+            entry["server"] = bench_server(spec, n, warmup, concurrency, reqs)
+            entry["server_raw_p50_ratio"] = {
+                inp: entry["server"][inp]["p50_ms"] / entry["raw"][inp]["p50_ms"] for inp in INPUTS
+            }
+            entry["loadavg_after"] = list(os.getloadavg())
+            results["models"][name] = entry
+    results["machine"]["loadavg_at_end"] = list(os.getloadavg())
+    (out_dir / "bench.json").write_text(json.dumps(results, indent=2))
+    plot(results, out_dir / "bench.png")
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tts_predictor.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats, concurrency 1,2 (smoke run, < 2 min)")
+    parser.add_argument("--out", default="bench-results", help="output directory (default: bench-results)")
+    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {','.join(MODELS)}")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed calls per input and path (default: embedded 20, coqui-full 5)")
+    parser.add_argument("--concurrency", default=None, help="comma-separated client concurrencies (default 1,2,4,8)")
+    parser.add_argument("--requests", type=int, default=None,
+                        help="requests per concurrency level (default: embedded 16, coqui-full 8)")
+    args = parser.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
+    concurrency = [int(c) for c in args.concurrency.split(",")] if args.concurrency else None
+    results = run_benchmark(models, repeats=args.repeats, concurrency=concurrency, requests=args.requests,
+                            out_dir=args.out, quick=args.quick)
+    print(table(results))
+    print(f"\nwrote {Path(args.out) / 'bench.json'} and {Path(args.out) / 'bench.png'}")
+
+
+if __name__ == "__main__":
+    main()
