@@ -9,6 +9,7 @@ USAGE = """usage: tts-predictor COMMAND [options]
 commands:
   serve       serve the model over the V2 protocol (REST :8080, gRPC :8081); `serve --help` for flags
   predictor   same as serve (the name KServe docs use)
+  transformer serve the KServe transformer (SSML, normalization, encoding) in front of --predictor_host
   voices      print the voices of the configured model as JSON
 """
 
@@ -21,6 +22,10 @@ def main(argv: list[str] | None = None) -> None:
         from .server import serve
 
         serve(argv)
+    elif command == "transformer":
+        from .server import run_transformer
+
+        run_transformer(argv)
     elif command == "voices":
         from .cli import print_voices
 

@@ -258,18 +258,21 @@ class Server:
         self.log_path = Path(tempfile.gettempdir()) / f"tts-bench-server-{self.http_port}.log"
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(cmd, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/v2/health/ready", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise TimeoutError(f"server not ready after {timeout_s} s:\n{self.log_tail()}")
+        try:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+                try:
+                    if httpx.get(f"{self.url}/v2/health/ready", timeout=2).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.3)
+            raise TimeoutError(f"server not ready after {timeout_s} s:\n{self.log_tail()}")
+        except BaseException:
+            self.stop()
+            raise
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path else ""
@@ -334,8 +337,12 @@ def bench_server(
     start = time.perf_counter()
     server.start()
     results: dict[str, Any] = {"ready_s": time.perf_counter() - start}
-    sampler = MemorySampler(server.proc.pid)
-    sampler.start()
+    try:
+        sampler = MemorySampler(server.proc.pid)
+        sampler.start()
+    except BaseException:
+        server.stop()
+        raise
     try:
         with httpx.Client(base_url=server.url, timeout=600) as client:
             for label, text in INPUTS.items():
@@ -347,9 +354,11 @@ def bench_server(
             asyncio.run(_concurrent(server.url, INPUTS[THROUGHPUT_INPUT], c, requests)) for c in concurrency
         ]
     finally:
-        peak = sampler.stop()
-        hwm = _vm_hwm_bytes(server.proc.pid)
-        server.stop()
+        try:
+            peak = sampler.stop()
+            hwm = _vm_hwm_bytes(server.proc.pid)
+        finally:
+            server.stop()
     results["peak_rss_mib"] = round(peak / 2**20, 1)
     results["vm_hwm_mib"] = round(hwm / 2**20, 1) if hwm else None
     return results
@@ -385,6 +394,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
         right.plot(conc, [s["p50_ms"] for s in sweep], marker="o", label=f"{m} p50")
         right.plot(conc, [s["p95_ms"] for s in sweep], marker="x", linestyle="--", label=f"{m} p95")
     right.set_xscale("log", base=2)
+    all_conc = sorted({s["concurrency"] for m in models for s in results["models"][m]["server"]["concurrency"]})
+    right.set_xticks(all_conc, [str(c) for c in all_conc])
+    right.minorticks_off()
     right.set_yscale("log")
     right.set_xlabel("client concurrency")
     right.set_ylabel(f"latency per request (ms), {THROUGHPUT_INPUT}")
@@ -437,7 +449,7 @@ def run_benchmark(
     repeats: int | None = None,
     concurrency: Sequence[int] | None = None,
     requests: int | None = None,
-    warmup: int = WARMUP_CALLS,
+    warmup: int | None = None,
     out_dir: Path | str = "bench-results",
     quick: bool = False,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr, flush=True),
@@ -446,6 +458,7 @@ def run_benchmark(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     concurrency = list(concurrency or (QUICK_CONCURRENCY if quick else DEFAULT_CONCURRENCY))
+    warmup = (1 if quick else WARMUP_CALLS) if warmup is None else warmup
     results: dict[str, Any] = {
         "machine": machine_info(),
         "config": {

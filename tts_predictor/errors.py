@@ -31,3 +31,7 @@ class SynthesisFailed(InferenceError):
 
 class ModelLoadError(RuntimeError):
     """The configured model could not be loaded; the message says what to fix."""
+
+
+class PredictorUnavailable(RuntimeError):
+    """The transformer could not get an answer from the predictor (503 with Retry-After)."""

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from kserve.errors import InvalidInput
+from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from .audio import dsp
 from .audio.assemble import Assembly
@@ -18,6 +20,8 @@ from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
 from .engines.base import Engine, SynthesisRequest
 from .errors import SynthesisFailed
+from .settings import Settings
+from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
 from .text.plan import plan_text
 from .text.segments import Segment
@@ -125,3 +129,18 @@ def _finish(segments: list[Segment], audios: list[AudioBuffer], params: Synthesi
         data, media_type(params.format, audio.sample_rate), audio.sample_rate, audio.duration_s,
         tuple(assembly.timings), tuple(assembly.marks),
     )
+
+
+async def answer(
+    payload: InferRequest, headers: dict[str, str] | None, synth: SegmentSynthesizer, *, model_name: str,
+    settings: Settings, default_language: Callable[[SynthesisParameters], str],
+) -> InferResponse:
+    """Validate a V2 request, render every text, build the V2 response (predictor and transformer alike)."""
+    v2.check_requested_outputs(payload)
+    params = v2.parse_parameters(payload)
+    items = v2.parse_items(payload, params, max_chars=settings.max_text_chars, max_batch=settings.max_batch_size)
+    request_id = (headers or {}).get("x-request-id") or payload.id or "-"
+    results = [
+        await render(text, p, synth, language=default_language(p), request_id=request_id) for text, p in items
+    ]
+    return v2.build_response(payload, model_name, results, with_timings=params.timings)

@@ -12,7 +12,7 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from .engines.registry import load_engine
 from .errors import EngineNotReady
-from .pipeline import LocalSynthesizer, render
+from .pipeline import LocalSynthesizer, answer
 from .protocol import v2
 from .settings import Settings
 from .voices import VoiceCatalog
@@ -54,17 +54,10 @@ class TTSPredictor(kserve.Model):
             raise EngineNotReady(self.name)
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
-        v2.check_requested_outputs(payload)
-        params = v2.parse_parameters(payload)
-        items = v2.parse_items(
-            payload, params, max_chars=self.settings.max_text_chars, max_batch=self.settings.max_batch_size
+        return await answer(
+            payload, headers, self.synth, model_name=self.name, settings=self.settings,
+            default_language=lambda p: self.synth.catalog.resolve(p.voice, p.language)[1],
         )
-        request_id = (headers or {}).get("x-request-id") or payload.id or "-"
-        results = []
-        for text, item_params in items:
-            _voice, language = self.synth.catalog.resolve(item_params.voice, item_params.language)
-            results.append(await render(text, item_params, self.synth, language=language, request_id=request_id))
-        return v2.build_response(payload, self.name, results, with_timings=params.timings)
 
     def voices_listing(self) -> dict[str, Any]:
         """Voices and languages, for GET /v2/models/<name>/voices."""

@@ -44,8 +44,21 @@ async def _bad_binary_tensor(_request: Any, _exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=400, content={"error": "malformed binary tensor data: element lengths do not match binary_data_size"})
 
 
+async def _predictor_unavailable(_request: Any, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=503, content={"error": str(exc)}, headers={"Retry-After": "5"})
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 503 when the predictor is away."""
+    from .errors import PredictorUnavailable
+
+    app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
+    app.add_exception_handler(struct.error, _bad_binary_tensor)
+    app.add_exception_handler(PredictorUnavailable, _predictor_unavailable)
+
+
 def add_routes(app: FastAPI, predictor: Any) -> None:
-    """Routes beside kserve's: the voices listing; 400 instead of 422 for malformed bodies."""
+    """Routes beside kserve's: the voices listing."""
     from .errors import UnknownVoice
 
     async def voices(model_name: str) -> dict[str, Any]:
@@ -54,13 +67,10 @@ def add_routes(app: FastAPI, predictor: Any) -> None:
         return predictor.voices_listing()
 
     app.add_api_route("/v2/models/{model_name}/voices", voices, methods=["GET"], tags=["tts"])
-    app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
-    app.add_exception_handler(struct.error, _bad_binary_tensor)
 
 
 def serve(argv: list[str] | None = None) -> None:
     """Load the model (with warm-up), then serve REST and gRPC until SIGTERM."""
-    import kserve
     from kserve.model_server import app
 
     from .errors import ModelLoadError
@@ -75,10 +85,43 @@ def serve(argv: list[str] | None = None) -> None:
     except ModelLoadError as exc:
         raise SystemExit(f"tts-predictor: cannot load model '{settings.model}': {exc}") from None
     add_routes(app, predictor)
-    kserve.ModelServer(
+    add_error_handlers(app)
+    _model_server(args).start([predictor])
+
+
+def _model_server(args: argparse.Namespace, predictor_config: Any = None) -> Any:
+    import kserve
+
+    return kserve.ModelServer(
         http_port=args.http_port,
         grpc_port=args.grpc_port,
         workers=args.workers,
         enable_grpc=args.enable_grpc,
         enable_docs_url=args.enable_docs_url,
-    ).start([predictor])
+        predictor_config=predictor_config,
+    )
+
+
+def run_transformer(argv: list[str] | None = None) -> None:
+    """Serve the transformer in front of `--predictor_host` (V2 over REST, or gRPC with grpc-v2)."""
+    from kserve.model_server import app
+    from kserve.predictor_config import PredictorConfig
+
+    from .transformer import TTSTransformer
+
+    args = build_parser("tts-predictor transformer").parse_args(argv)
+    if not args.predictor_host:
+        raise SystemExit("tts-predictor transformer: --predictor_host HOST:PORT is required")
+    settings = settings_from_args(args)
+    logging.getLogger("tts_predictor").setLevel(settings.log_level)
+    protocol = args.predictor_protocol if args.predictor_protocol != "v1" else args.protocol
+    config = PredictorConfig(
+        predictor_host=args.predictor_host,
+        predictor_protocol="v2" if protocol == "v1" else protocol,  # the predictor only speaks V2
+        predictor_use_ssl=args.predictor_use_ssl,
+        predictor_request_timeout_seconds=args.predictor_request_timeout_seconds,
+        predictor_request_retries=args.predictor_request_retries,
+        predictor_health_check=args.enable_predictor_health_check,
+    )
+    add_error_handlers(app)
+    _model_server(args, config).start([TTSTransformer(settings)])

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Longest text accepted per item.")
     max_batch_size: int = Field(32, ge=1, le=1024, description="Most texts accepted in one V2 request.")
     default_voice: str | None = Field(None, description="Voice used when a request names none.")
+    default_language: str = Field(
+        "en-US", description="Language for text normalization when a request names none (transformer only)."
+    )
     warmup: bool = Field(True, description="Run one synthesis at load, before reporting ready.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level; request text is only logged at DEBUG."

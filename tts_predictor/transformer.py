@@ -1,0 +1,130 @@
+"""TTSTransformer: the KServe transformer; plans and encodes here, synthesizes segments on the predictor over V2.
+
+Run: `python -m tts_predictor.transformer --predictor_host HOST:PORT [--predictor_protocol v2|grpc-v2]`
+(KServe injects `--model_name`, `--predictor_host` and `--http_port`).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import sys
+from typing import Any
+
+import httpx
+import kserve
+import numpy as np
+from kserve.errors import InvalidInput
+from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, RequestedOutput
+
+from .audio.buffer import AudioBuffer
+from .errors import PredictorUnavailable
+from .pipeline import answer, segment_speed
+from .protocol.v2 import SynthesisParameters
+from .settings import Settings
+from .text.segments import Segment
+
+log = logging.getLogger(__name__)
+
+SEGMENTS_PER_CALL = 16
+"""Segments sent to the predictor in one V2 request (below its default TTS_MAX_BATCH_SIZE of 32)."""
+
+
+def segment_request(model_name: str, segments: list[Segment], params: SynthesisParameters) -> InferRequest:
+    """A V2 request with one element per segment: text, voice, language and speed as [N] tensors, PCM back."""
+    columns = {
+        "text": ("BYTES", np.array([s.text.encode() for s in segments], dtype=np.object_)),
+        "voice": ("BYTES", np.array([(s.voice or params.voice or "").encode() for s in segments], dtype=np.object_)),
+        "language": ("BYTES", np.array([(s.language or params.language or "").encode() for s in segments], dtype=np.object_)),
+        "speed": ("FP32", np.array([segment_speed(s, params) for s in segments], dtype=np.float32)),
+    }
+    inputs = []
+    for name, (dtype, data) in columns.items():
+        tensor = InferInput(name, [len(segments)], dtype)
+        tensor.set_data_from_numpy(data, binary_data=False)
+        inputs.append(tensor)
+    return InferRequest(
+        model_name=model_name,
+        infer_inputs=inputs,
+        parameters={"format": "pcm", "ssml": False, "normalize": False},
+        # kserve's REST client UTF-8-decodes binary BYTES outputs, so PCM comes base64 in JSON over REST
+        # and as raw bytes over gRPC.
+        request_outputs=[RequestedOutput("audio"), RequestedOutput("sample_rate")],
+    )
+
+
+def pcm_buffers(response: InferResponse) -> list[AudioBuffer]:
+    """The predictor's s16le PCM elements as AudioBuffers."""
+    outputs = {o.name: o for o in response.outputs}
+    rates = [int(r) for r in outputs["sample_rate"].as_numpy().reshape(-1)]
+    buffers = []
+    for element, rate in zip(outputs["audio"].as_numpy().reshape(-1), rates):
+        raw = base64.b64decode(element) if isinstance(element, str) else bytes(element)
+        buffers.append(AudioBuffer(np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0, rate))
+    return buffers
+
+
+class RemoteSynthesizer:
+    """Segment synthesis on the predictor, through kserve's REST or gRPC client."""
+
+    def __init__(self, model: kserve.Model):
+        self.model = model
+
+    async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str) -> list[AudioBuffer]:
+        out: list[AudioBuffer] = []
+        for start in range(0, len(segments), SEGMENTS_PER_CALL):
+            request = segment_request(self.model.name, segments[start : start + SEGMENTS_PER_CALL], params)
+            out += pcm_buffers(await self._call(request, {"x-request-id": request_id}))
+        return out
+
+    async def _call(self, request: InferRequest, headers: dict[str, str]) -> InferResponse:
+        try:
+            return await kserve.Model.predict(self.model, request, headers)
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code < 500:
+                raise InvalidInput(_predictor_message(exc.response)) from None
+            raise PredictorUnavailable(f"predictor answered {exc.response.status_code}: {_predictor_message(exc.response)}") from None
+        except httpx.HTTPError as exc:
+            raise PredictorUnavailable(f"predictor unreachable: {type(exc).__name__}") from None
+        except Exception as exc:  # grpc.aio.AioRpcError and friends
+            code = getattr(exc, "code", lambda: None)()
+            if code is not None and code.name == "INVALID_ARGUMENT":
+                raise InvalidInput(exc.details()) from None
+            raise PredictorUnavailable(f"predictor call failed: {getattr(code, 'name', type(exc).__name__)}") from None
+
+
+def _predictor_message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error", response.text))[:500]
+    except ValueError:
+        return response.text[:500]
+
+
+class TTSTransformer(kserve.Model):
+    """User-facing V2 model: SSML, normalization, chunking, DSP and encoding; the predictor only speaks."""
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings.model_name)
+        self.settings = settings
+        self.synth = RemoteSynthesizer(self)
+        self.ready = True  # nothing to load; readiness of the predictor is checked by kserve when enabled
+
+    async def predict(self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None) -> InferResponse:
+        """Render every text of the V2 request through the predictor."""
+        if not isinstance(payload, InferRequest):
+            raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
+        return await answer(
+            payload, headers, self.synth, model_name=self.name, settings=self.settings,
+            default_language=lambda p: p.language or self.settings.default_language,
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the transformer (REST and gRPC) in front of `--predictor_host`."""
+    from .server import run_transformer
+
+    run_transformer(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    main()
