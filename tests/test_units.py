@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -26,7 +27,7 @@ def test_settings_defaults_and_env(monkeypatch):
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("device", "gpu", "TTS_DEVICE"), ("compute_type", "int4", "TTS_COMPUTE_TYPE"),
+    [("device", "gpu", "TTS_DEVICE"), ("compute_type", "int4", "TTS_COMPUTE_TYPE"), ("coqui_backend", "tf", "TTS_COQUI_BACKEND"),
      ("threads", "-1", "TTS_THREADS"), ("max_text_chars", "0", "TTS_MAX_TEXT_CHARS"), ("model", "  ", "TTS_MODEL")],
 )
 def test_bad_settings_exit_with_the_field_named(field, value, message):
@@ -76,11 +77,28 @@ def test_voice_resolution_and_fallbacks():
     assert match_language("en-GB", ["en"]) == "en"
 
 
-def test_server_refuses_to_start_on_a_bad_model(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "tts_predictor", "serve", "--model", str(tmp_path / "missing")],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode != 0
-    assert "not found" in proc.stderr
+def test_bad_model_keeps_the_server_live_but_not_ready(tmp_path):
+    """A missing/corrupt model directory: liveness stays true, readiness false, the reason in the log."""
+    import httpx
+
+    from server_process import ServerProcess
+
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "config.json").write_text("{not json")
+    for model in (str(tmp_path / "missing"), str(corrupt)):
+        server = ServerProcess(env={"TTS_MODEL": model}).start(wait=False)
+        try:
+            deadline = time.monotonic() + 60
+            while "failed to load" not in server.log() and time.monotonic() < deadline:
+                time.sleep(0.3)
+            assert "failed to load" in server.log()
+            assert httpx.get(f"{server.url}/v2/health/live").status_code == 200
+            assert httpx.get(f"{server.url}/v2/health/ready").status_code == 503
+            res = httpx.post(f"{server.url}/v2/models/tts/infer", json={"inputs": []})
+            assert res.status_code == 503
+        finally:
+            server.stop()
 
 
 def test_server_refuses_bad_settings():

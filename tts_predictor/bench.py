@@ -415,17 +415,19 @@ def table(results: dict[str, Any]) -> str:
     """Compact text table of the results."""
     lines = [
         f"{'model':<11} {'input':<10} {'path':<7} {'audio s':>7} {'RTF':>6} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'p99 ms':>8} {'srv/raw':>7}"
+        f"{'p99 ms':>8} {'srv/raw p50':>11} {'srv/raw RTF':>11}"
     ]
     for name, model in results["models"].items():
         for inp in INPUTS:
             ratio = model["server_raw_p50_ratio"][inp]
+            rtf_ratio = model["server_raw_rtf_ratio"][inp]
             for path_ in ("raw", "server"):
                 s = model[path_][inp]
                 r = f"{ratio:.3f}" if path_ == "server" else ""
+                rr = f"{rtf_ratio:.3f}" if path_ == "server" else ""
                 lines.append(
                     f"{name:<11} {inp:<10} {path_:<7} {s['audio_s']:>7.2f} {s['rtf']:>6.3f} {s['p50_ms']:>8.1f} "
-                    f"{s['p95_ms']:>8.1f} {s['p99_ms']:>8.1f} {r:>7}"
+                    f"{s['p95_ms']:>8.1f} {s['p99_ms']:>8.1f} {r:>11} {rr:>11}"
                 )
     lines.append("")
     lines.append(f"{'model':<11} {'conc':>4} {'reqs':>4} {'audio s/s':>9} {'req/s':>6} {'p50 ms':>8} {'p95 ms':>8}")
@@ -487,6 +489,9 @@ def run_benchmark(
             entry["server"] = bench_server(spec, n, warmup, concurrency, reqs)
             entry["server_raw_p50_ratio"] = {
                 inp: entry["server"][inp]["p50_ms"] / entry["raw"][inp]["p50_ms"] for inp in INPUTS
+            }
+            entry["server_raw_rtf_ratio"] = {
+                inp: entry["server"][inp]["rtf"] / entry["raw"][inp]["rtf"] for inp in INPUTS
             }
             entry["loadavg_after"] = list(os.getloadavg())
             results["models"][name] = entry

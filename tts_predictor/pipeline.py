@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
+from . import metrics
 from .audio import dsp
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
 from .engines.base import Engine, SynthesisRequest
+from .cache import AudioCache, cache_key
+from .content_filter import Blocklist
 from .errors import SynthesisFailed
 from .settings import Settings
 from .protocol import v2
@@ -51,9 +56,10 @@ def segment_speed(segment: Segment, params: SynthesisParameters) -> float:
 class LocalSynthesizer:
     """Runs the engine in worker threads, at most `max_concurrency` requests at a time."""
 
-    def __init__(self, engine: Engine, catalog: VoiceCatalog, max_concurrency: int = 1):
+    def __init__(self, engine: Engine, catalog: VoiceCatalog, max_concurrency: int = 1, model_label: str = "tts"):
         self.engine = engine
         self.catalog = catalog
+        self.model_label = model_label
         self._slots = asyncio.Semaphore(max_concurrency)
 
     def requests(self, segments: list[Segment], params: SynthesisParameters) -> list[SynthesisRequest]:
@@ -67,7 +73,11 @@ class LocalSynthesizer:
     def run(self, requests: list[SynthesisRequest], request_id: str = "-") -> list[AudioBuffer]:
         """Synthesize blocking; engine failures become SynthesisFailed (details logged, not returned)."""
         try:
-            return [self.engine.synthesize(r) for r in requests]
+            with metrics.STAGE.labels("engine").time():
+                started = time.perf_counter()
+                audios = [self.engine.synthesize(r) for r in requests]
+            _record(self.model_label, requests, audios, time.perf_counter() - started)
+            return audios
         except InvalidInput:
             raise
         except Exception:
@@ -85,6 +95,14 @@ class LocalSynthesizer:
         return self.engine.synthesize(SynthesisRequest(WARMUP_TEXT, voice, voice.languages[0]))
 
 
+def _record(model: str, requests: list[SynthesisRequest], audios: list[AudioBuffer], engine_s: float) -> None:
+    audio_s = sum(a.duration_s for a in audios)
+    metrics.CHARACTERS.labels(model).inc(sum(len(r.text) for r in requests))
+    metrics.AUDIO_SECONDS.labels(model).inc(audio_s)
+    if audio_s > 0:
+        metrics.RTF.labels(model).observe(engine_s / audio_s)
+
+
 async def render(
     text: str, params: SynthesisParameters, synth: SegmentSynthesizer, *, language: str, request_id: str = "-"
 ) -> EncodedAudio:
@@ -97,7 +115,8 @@ async def render(
         language: Language for normalization and splitting when neither params nor SSML name one.
         request_id: For logs and error messages.
     """
-    segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize))
+    with metrics.STAGE.labels("text").time():
+        segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize))
     spoken = [s for s in segments if s.text.strip()]
     if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
@@ -123,24 +142,49 @@ def _finish(segments: list[Segment], audios: list[AudioBuffer], params: Synthesi
         audio = dsp.loudness_normalize(audio, params.loudness_lufs)
     if params.volume_db:
         audio = dsp.apply_gain_db(audio, params.volume_db)
-    audio = dsp.resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))
-    data = encode(audio, params.format, bitrate=params.bitrate)
+    with metrics.STAGE.labels("encode").time():
+        audio = dsp.resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))
+        data = encode(audio, params.format, bitrate=params.bitrate)
     return EncodedAudio(
         data, media_type(params.format, audio.sample_rate), audio.sample_rate, audio.duration_s,
         tuple(assembly.timings), tuple(assembly.marks),
     )
 
 
-async def answer(
-    payload: InferRequest, headers: dict[str, str] | None, synth: SegmentSynthesizer, *, model_name: str,
-    settings: Settings, default_language: Callable[[SynthesisParameters], str],
-) -> InferResponse:
-    """Validate a V2 request, render every text, build the V2 response (predictor and transformer alike)."""
+@dataclass(frozen=True)
+class ServiceContext:
+    """What `answer` needs besides the request: where segments go, limits, cache and content filter."""
+
+    synth: SegmentSynthesizer
+    model_name: str
+    settings: Settings
+    default_language: Callable[[SynthesisParameters], str]
+    cache: AudioCache | None = None
+    blocklist: Blocklist | None = None
+
+
+async def answer(payload: InferRequest, headers: dict[str, str] | None, ctx: ServiceContext) -> InferResponse:
+    """Validate a V2 request, render every text (cached), build the V2 response; predictor and transformer alike."""
     v2.check_requested_outputs(payload)
     params = v2.parse_parameters(payload)
-    items = v2.parse_items(payload, params, max_chars=settings.max_text_chars, max_batch=settings.max_batch_size)
+    items = v2.parse_items(payload, params, max_chars=ctx.settings.max_text_chars, max_batch=ctx.settings.max_batch_size)
+    for i, (text, _) in enumerate(items):
+        if ctx.blocklist is not None:
+            ctx.blocklist.check(text, f"text[{i}]")
     request_id = (headers or {}).get("x-request-id") or payload.id or "-"
-    results = [
-        await render(text, p, synth, language=default_language(p), request_id=request_id) for text, p in items
-    ]
-    return v2.build_response(payload, model_name, results, with_timings=params.timings)
+    results = [await _render_cached(text, p, ctx, request_id) for text, p in items]
+    for _, p in items:
+        metrics.REQUESTS.labels("v2", ctx.model_name, p.voice or "default", p.format, "200").inc()
+    return v2.build_response(payload, ctx.model_name, results, with_timings=params.timings)
+
+
+async def _render_cached(text: str, params: SynthesisParameters, ctx: ServiceContext, request_id: str) -> EncodedAudio:
+    language = ctx.default_language(params)
+    key = cache_key(f"{ctx.model_name}|{ctx.settings.model}", text, params, language) if ctx.cache else ""
+    hit = await asyncio.to_thread(ctx.cache.get, key) if ctx.cache else None
+    if hit is not None:
+        return hit
+    result = await render(text, params, ctx.synth, language=language, request_id=request_id)
+    if ctx.cache:
+        await asyncio.to_thread(ctx.cache.put, key, result)
+    return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -12,7 +13,11 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from .engines.registry import load_engine
 from .errors import EngineNotReady
-from .pipeline import LocalSynthesizer, answer
+from . import metrics
+from .admission import AdmissionController
+from .cache import make_cache
+from .content_filter import Blocklist
+from .pipeline import LocalSynthesizer, ServiceContext, answer
 from .protocol import v2
 from .settings import Settings
 from .voices import VoiceCatalog
@@ -27,18 +32,29 @@ class TTSPredictor(kserve.Model):
         super().__init__(settings.model_name)
         self.settings = settings
         self.synth: LocalSynthesizer | None = None
+        self.ctx: ServiceContext | None = None
         self.load_seconds: float | None = None
+        self.load_error: str | None = None
+        self.admission = AdmissionController(settings.max_concurrency, settings.max_queue, settings.request_timeout_s)
+        self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
+        self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
 
     def load(self) -> bool:
         """Load the engine and run a warm-up synthesis; ready only after both."""
         started = time.perf_counter()
         engine = load_engine(self.settings)
         catalog = VoiceCatalog(engine.voices(), self.settings.default_voice)
-        synth = LocalSynthesizer(engine, catalog, self.settings.max_concurrency)
+        synth = LocalSynthesizer(engine, catalog, self.settings.max_concurrency, model_label=self.name)
         if self.settings.warmup:
             synth.warm_up()
         self.synth = synth
+        self.ctx = ServiceContext(
+            synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],
+            self.cache, self.blocklist,
+        )
         self.load_seconds = time.perf_counter() - started
+        metrics.MODEL_LOAD_SECONDS.labels(self.name).set(self.load_seconds)
+        metrics.MODEL_READY.labels(self.name).set(1)
         log.info(
             "model %s loaded (%s on %s, %d voices) in %.1f s",
             self.name, engine.kind, engine.device, len(catalog.voices), self.load_seconds,
@@ -50,14 +66,40 @@ class TTSPredictor(kserve.Model):
         self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None
     ) -> InferResponse:
         """Synthesize every text of a V2 request."""
-        if self.synth is None:
-            raise EngineNotReady(self.name)
+        if self.ctx is None:
+            raise EngineNotReady(self.name, self.load_error or "the model is still loading")
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
-        return await answer(
-            payload, headers, self.synth, model_name=self.name, settings=self.settings,
-            default_language=lambda p: self.synth.catalog.resolve(p.voice, p.language)[1],
-        )
+        return await self.admission.run(answer(payload, headers, self.ctx))
+
+    def load_in_background(self) -> threading.Thread:
+        """Load in a thread so the server answers probes meanwhile (live, not ready; the reason in /health)."""
+        def run() -> None:
+            try:
+                self.load()
+            except Exception as exc:  # any load failure: stay live, not ready, say why
+                self.load_error = f"{type(exc).__name__}: {exc}"
+                log.error("model %s failed to load: %s", self.name, self.load_error)
+
+        thread = threading.Thread(target=run, name="tts-model-load", daemon=True)
+        thread.start()
+        return thread
+
+    def status(self) -> dict[str, Any]:
+        """Model state for /health."""
+        engine = self.synth.engine if self.synth else None
+        return {
+            "model": self.name,
+            "source": self.settings.model,
+            "ready": self.ready,
+            "load_error": self.load_error,
+            "load_seconds": self.load_seconds,
+            "engine": getattr(engine, "kind", None),
+            "device": getattr(engine, "device", None),
+            "voices": len(self.synth.catalog.voices) if self.synth else 0,
+            "in_flight": self.admission.running,
+            "queued": self.admission.queued,
+        }
 
     def voices_listing(self) -> dict[str, Any]:
         """Voices and languages, for GET /v2/models/<name>/voices."""

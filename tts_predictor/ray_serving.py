@@ -112,7 +112,7 @@ def serve_with_ray(
     from kserve.ray import RayModel
     from ray import serve
 
-    from .server import add_routes
+    from .server import add_error_handlers, add_routes
 
     replica_settings = settings.model_dump()
     if num_cpus > 0:
@@ -140,12 +140,28 @@ def serve_with_ray(
         listing = handle.voices_listing.remote().result()
         log.info("ray serve: %d replicas of %s ready (%s CPU, %s GPU each)", num_replicas, settings.model_name, num_cpus, num_gpus)
         add_routes(app, _VoicesProxy(settings.model_name, listing))
+        add_error_handlers(app)
         kserve.ModelServer(http_port=http_port, grpc_port=grpc_port, **server_options).start([model])
     finally:
-        try:
-            serve.shutdown()
-        finally:
-            ray.shutdown()
+        # Not serve.shutdown(): it waits on replicas' graceful shutdown; this process started the local
+        # Ray cluster, so ray.shutdown() ends the controller, the replicas and Ray's own processes.
+        ray.shutdown()
+
+
+def serve_from_args(settings: Settings, args: Any) -> None:
+    """Ray mode for `tts-predictor serve`: replicas from TTS_RAY_NUM_*, ports and flags from the parsed args."""
+    options = ray_options_from_env()
+    serve_with_ray(
+        settings,
+        options.num_replicas,
+        options.num_cpus,
+        options.num_gpus,
+        args.http_port,
+        args.grpc_port,
+        workers=1,  # replicas are Ray's job; kserve's multi-process REST would re-import the app without them
+        enable_grpc=args.enable_grpc,
+        enable_docs_url=args.enable_docs_url,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -155,15 +171,4 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser("tts-predictor serve (ray)").parse_args(argv)
     settings = settings_from_args(args)
     logging.getLogger("tts_predictor").setLevel(settings.log_level)
-    options = ray_options_from_env()
-    serve_with_ray(
-        settings,
-        options.num_replicas,
-        options.num_cpus,
-        options.num_gpus,
-        args.http_port,
-        args.grpc_port,
-        workers=1,
-        enable_grpc=args.enable_grpc,
-        enable_docs_url=args.enable_docs_url,
-    )
+    serve_from_args(settings, args)

@@ -48,17 +48,41 @@ async def _predictor_unavailable(_request: Any, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"error": str(exc)}, headers={"Retry-After": "5"})
 
 
+async def _overloaded(_request: Any, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=429, content={"error": str(exc)}, headers={"Retry-After": "1"})
+
+
+async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=504, content={"error": str(exc)})
+
+
 def add_error_handlers(app: FastAPI) -> None:
-    """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 503 when the predictor is away."""
+    """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 429/503/504 for overload and outages."""
+    from .admission import DeadlineExceeded, Overloaded
     from .errors import PredictorUnavailable
 
     app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
     app.add_exception_handler(struct.error, _bad_binary_tensor)
     app.add_exception_handler(PredictorUnavailable, _predictor_unavailable)
+    app.add_exception_handler(Overloaded, _overloaded)
+    app.add_exception_handler(DeadlineExceeded, _deadline)
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Gateway (request id, body limit, auth, rate limit) and CORS, closed unless origins are configured."""
+    from .gateway import GatewayMiddleware
+
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(GatewayMiddleware, settings=settings)
 
 
 def add_routes(app: FastAPI, predictor: Any) -> None:
     """Routes beside kserve's: the voices listing."""
+    from .api.graph import install_graph_adapter
     from .errors import UnknownVoice
 
     async def voices(model_name: str) -> dict[str, Any]:
@@ -66,27 +90,35 @@ def add_routes(app: FastAPI, predictor: Any) -> None:
             raise UnknownVoice(f"model '{model_name}' is not served here; this server serves '{predictor.name}'")
         return predictor.voices_listing()
 
+    async def server_ready() -> JSONResponse:
+        # kserve's own /v2/health/ready is always true; ours means "ready for inference": model loaded and warm.
+        ready = bool(predictor.ready)
+        return JSONResponse(status_code=200 if ready else 503, content={"ready": ready})
+
     app.add_api_route("/v2/models/{model_name}/voices", voices, methods=["GET"], tags=["tts"])
+    app.add_api_route("/v2/health/ready", server_ready, methods=["GET"], tags=["tts"])  # registered before kserve's
+    install_graph_adapter(app, predictor.name)
 
 
 def serve(argv: list[str] | None = None) -> None:
     """Load the model (with warm-up), then serve REST and gRPC until SIGTERM."""
     from kserve.model_server import app
 
-    from .errors import ModelLoadError
+    from .logs import configure_logging
     from .predictor import TTSPredictor
 
     args = build_parser().parse_args(argv)
     settings = settings_from_args(args)
-    logging.getLogger("tts_predictor").setLevel(settings.log_level)
+    configure_logging(settings.log_format, settings.log_level)
     predictor = TTSPredictor(settings)
-    try:
-        predictor.load()
-    except ModelLoadError as exc:
-        raise SystemExit(f"tts-predictor: cannot load model '{settings.model}': {exc}") from None
     add_routes(app, predictor)
     add_error_handlers(app)
-    _model_server(args).start([predictor])
+    add_middleware(app, settings)
+    server = _model_server(args)
+    # Register before loading, so probes answer during the load: live, not ready until warm-up is done.
+    server.register_model(predictor)
+    predictor.load_in_background()
+    server.start([])
 
 
 def _model_server(args: argparse.Namespace, predictor_config: Any = None) -> Any:
@@ -107,13 +139,14 @@ def run_transformer(argv: list[str] | None = None) -> None:
     from kserve.model_server import app
     from kserve.predictor_config import PredictorConfig
 
+    from .logs import configure_logging
     from .transformer import TTSTransformer
 
     args = build_parser("tts-predictor transformer").parse_args(argv)
     if not args.predictor_host:
         raise SystemExit("tts-predictor transformer: --predictor_host HOST:PORT is required")
     settings = settings_from_args(args)
-    logging.getLogger("tts_predictor").setLevel(settings.log_level)
+    configure_logging(settings.log_format, settings.log_level)
     protocol = args.predictor_protocol if args.predictor_protocol != "v1" else args.protocol
     config = PredictorConfig(
         predictor_host=args.predictor_host,
@@ -124,4 +157,5 @@ def run_transformer(argv: list[str] | None = None) -> None:
         predictor_health_check=args.enable_predictor_health_check,
     )
     add_error_handlers(app)
+    add_middleware(app, settings)
     _model_server(args, config).start([TTSTransformer(settings)])

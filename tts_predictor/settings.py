@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_MODEL = "embedded"
@@ -27,8 +27,12 @@ class Settings(BaseSettings):
     )
     model_name: str = Field("tts", description="Name the model is served under (/v2/models/<name>).")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the engine runs.")
-    compute_type: Literal["float32"] = Field(
-        "float32", description="Numeric precision of the engine. Only float32 is implemented so far."
+    compute_type: Literal["float32", "float16", "int8"] = Field(
+        "float32",
+        description="Numeric precision: float32; int8 (ONNX engines, dynamic quantization); float16 (CUDA only).",
+    )
+    coqui_backend: Literal["torch", "onnx"] = Field(
+        "torch", description="Run Coqui VITS models in PyTorch, or export them to ONNX at load and run ONNX Runtime."
     )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
     max_concurrency: int = Field(1, ge=1, le=64, description="Syntheses run at once per process.")
@@ -39,6 +43,22 @@ class Settings(BaseSettings):
         "en-US", description="Language for text normalization when a request names none (transformer only)."
     )
     warmup: bool = Field(True, description="Run one synthesis at load, before reporting ready.")
+    max_queue: int = Field(16, ge=0, le=10_000, description="Requests that may wait for a slot; beyond: 429.")
+    request_timeout_s: float = Field(120.0, gt=0, le=3600, description="Deadline per request, queue wait included.")
+    cache_max_bytes: int = Field(64 * 2**20, ge=0, description="In-memory audio cache size in bytes; 0 turns it off.")
+    redis_url: str | None = Field(None, description="Shared audio cache, e.g. redis://cache:6379/0 (optional).")
+    api_keys: SecretStr | None = Field(None, description="Comma-separated API keys; when set, data routes need one.")
+    api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
+    auth_exempt_paths: str = Field(
+        "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready",
+        description="Comma-separated paths served without an API key (probes, metrics).",
+    )
+    rate_limit_rps: float = Field(0.0, ge=0, description="Requests per second per API key or client IP; 0 = off.")
+    rate_limit_burst: int = Field(20, ge=1, description="Burst allowance of the rate limiter.")
+    max_body_bytes: int = Field(2 * 2**20, ge=1024, description="Largest request body accepted (413 beyond).")
+    blocklist_file: str | None = Field(None, description="File of blocked words/phrases (one per line); 400 if found.")
+    cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS closed.")
+    log_format: Literal["text", "json"] = Field("text", description="json: structured logs via structlog.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level; request text is only logged at DEBUG."
     )
@@ -55,6 +75,28 @@ class Settings(BaseSettings):
         if self.threads == 0:
             self.threads = os.cpu_count() or 1
         return self
+
+
+    def api_key_set(self) -> frozenset[str]:
+        """Configured API keys from TTS_API_KEYS and TTS_API_KEYS_FILE."""
+        keys = set((self.api_keys.get_secret_value() if self.api_keys else "").split(","))
+        if self.api_keys_file:
+            try:
+                with open(self.api_keys_file, encoding="utf-8") as handle:
+                    keys.update(line.strip() for line in handle)
+            except OSError as exc:
+                raise SettingsError(f"TTS_API_KEYS_FILE: cannot read {self.api_keys_file}: {exc}") from None
+        return frozenset(k.strip() for k in keys if k.strip())
+
+    def redacted(self) -> dict[str, Any]:
+        """Effective settings for /config, secrets replaced."""
+        values = self.model_dump()
+        for name in values:
+            if any(word in name for word in ("key", "token", "secret", "password")) and values[name]:
+                values[name] = "***"
+        if self.redis_url and "@" in self.redis_url:
+            values["redis_url"] = "***"
+        return values
 
 
 class SettingsError(SystemExit):

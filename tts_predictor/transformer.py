@@ -19,7 +19,10 @@ from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, 
 
 from .audio.buffer import AudioBuffer
 from .errors import PredictorUnavailable
-from .pipeline import answer, segment_speed
+from .admission import AdmissionController
+from .cache import make_cache
+from .content_filter import Blocklist
+from .pipeline import ServiceContext, answer, segment_speed
 from .protocol.v2 import SynthesisParameters
 from .settings import Settings
 from .text.segments import Segment
@@ -107,16 +110,19 @@ class TTSTransformer(kserve.Model):
         super().__init__(settings.model_name)
         self.settings = settings
         self.synth = RemoteSynthesizer(self)
+        self.admission = AdmissionController(settings.max_concurrency, settings.max_queue, settings.request_timeout_s)
+        self.ctx = ServiceContext(
+            self.synth, self.name, settings, lambda p: p.language or settings.default_language,
+            make_cache(settings.cache_max_bytes, settings.redis_url),
+            Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None,
+        )
         self.ready = True  # nothing to load; readiness of the predictor is checked by kserve when enabled
 
     async def predict(self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None) -> InferResponse:
         """Render every text of the V2 request through the predictor."""
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
-        return await answer(
-            payload, headers, self.synth, model_name=self.name, settings=self.settings,
-            default_language=lambda p: p.language or self.settings.default_language,
-        )
+        return await self.admission.run(answer(payload, headers, self.ctx))
 
 
 def main(argv: list[str] | None = None) -> None:

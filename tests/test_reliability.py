@@ -1,0 +1,173 @@
+"""Admission control, auth, rate limits, limits, content filter, CORS, cache and metrics against real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from server_process import ServerProcess, free_port
+from v2_helpers import infer_body
+
+pytestmark = pytest.mark.slow
+
+LONG = "This sentence keeps the engine busy for a little while, so that requests pile up. " * 6
+
+
+def _post(server, body, **kwargs) -> httpx.Response:
+    return httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=120, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def guarded_server(tmp_path_factory):
+    blocklist = tmp_path_factory.mktemp("filter") / "blocklist.txt"
+    blocklist.write_text("# words we never say\nforbidden phrase\nbadword\n")
+    server = ServerProcess(env={
+        "TTS_API_KEYS": "key-one,key-two", "TTS_RATE_LIMIT_RPS": "0.5", "TTS_RATE_LIMIT_BURST": "3",
+        "TTS_MAX_BODY_BYTES": "4096", "TTS_BLOCKLIST_FILE": str(blocklist), "TTS_CORS_ORIGINS": "https://app.example",
+    }).start()
+    yield server
+    server.stop()
+
+
+def test_auth_required_on_data_routes_not_on_probes(guarded_server):
+    assert _post(guarded_server, infer_body(["Hi."])).status_code == 401
+    res = _post(guarded_server, infer_body(["Hi."]), headers={"Authorization": "Bearer wrong"})
+    assert res.status_code == 401 and res.headers["www-authenticate"] == "Bearer"
+    assert _post(guarded_server, infer_body(["Hi."]), headers={"X-API-Key": "key-two"}).status_code == 200
+    for path in ("/v2/health/live", "/v2/health/ready", "/metrics"):
+        assert httpx.get(f"{guarded_server.url}{path}").status_code == 200, path
+    assert httpx.get(f"{guarded_server.url}/v2/models/tts").status_code == 401
+
+
+def test_rate_limit_per_key_answers_429_with_retry_after(guarded_server):
+    headers = {"Authorization": "Bearer key-one"}
+    codes = [_post(guarded_server, {"inputs": []}, headers=headers).status_code for _ in range(6)]
+    assert 429 in codes and codes[0] == 400  # the first ones pass the gateway (and fail validation)
+    res = _post(guarded_server, {"inputs": []}, headers=headers)
+    assert res.status_code == 429 and int(res.headers["retry-after"]) >= 1
+
+
+def test_body_limit_blocklist_and_cors(guarded_server):
+    headers = {"Authorization": "Bearer key-two"}
+    big = _post(guarded_server, infer_body(["x" * 5000]), headers=headers)
+    assert big.status_code == 413 and "TTS_MAX_BODY_BYTES" in big.json()["error"]
+    time.sleep(2.1)  # let key-two's bucket refill
+    blocked = _post(guarded_server, infer_body(["This has a Forbidden Phrase in it."]), headers=headers)
+    assert blocked.status_code == 400 and "content filter" in blocked.json()["error"]
+    assert "Forbidden" not in blocked.json()["error"]  # the message never echoes the request text
+    cors = httpx.get(f"{guarded_server.url}/v2/health/live", headers={"Origin": "https://app.example"})
+    assert cors.headers.get("access-control-allow-origin") == "https://app.example"
+
+
+def test_cors_closed_by_default_and_request_id_echoed(embedded_server):
+    res = httpx.get(f"{embedded_server.url}/v2/health/live", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in res.headers
+    res = _post(embedded_server, infer_body(["Hi."]), headers={"X-Request-ID": "req-42"})
+    assert res.headers["x-request-id"] == "req-42"
+    assert len(_post(embedded_server, infer_body(["Hi."])).headers["x-request-id"]) == 32  # generated
+
+
+def _metric(server, name: str) -> float:
+    total = 0.0
+    for line in httpx.get(f"{server.url}/metrics").text.splitlines():
+        if line.startswith(name):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_memory_cache_hits_and_metrics(embedded_server):
+    text = infer_body(["Cache me if you can."], speed=1.1)
+    first = _post(embedded_server, text).json()
+    hits = _metric(embedded_server, 'tts_cache_total{backend="memory",result="hit"}')
+    second = _post(embedded_server, text).json()
+    assert _metric(embedded_server, 'tts_cache_total{backend="memory",result="hit"}') == hits + 1
+    assert first["outputs"][0]["data"] == second["outputs"][0]["data"]
+    for name in ("tts_requests_total", "tts_stage_seconds_count", "tts_audio_seconds_total", "tts_characters_total",
+                 "tts_real_time_factor_count", "tts_in_flight_requests", "tts_queued_requests", "tts_model_load_seconds"):
+        assert _metric(embedded_server, name) >= 0, name
+    assert _metric(embedded_server, "tts_audio_seconds_total") > 0
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="Debian's redis-server is not installed")
+def test_redis_cache_shared_and_failure_degrades(tmp_path):
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
+                             stdout=subprocess.DEVNULL)
+    server = ServerProcess(env={"TTS_REDIS_URL": f"redis://127.0.0.1:{port}/0"}).start()
+    try:
+        body = infer_body(["Shared through Redis."])
+        assert _post(server, body).status_code == 200
+        assert _post(server, body).status_code == 200
+        assert _metric(server, 'tts_cache_total{backend="redis",result="hit"}') == 1
+        redis.terminate()
+        redis.wait(10)
+        assert _post(server, body).status_code == 200  # cache down: synthesize instead
+        assert _metric(server, 'tts_cache_total{backend="redis",result="error"}') >= 1
+    finally:
+        server.stop()
+        if redis.poll() is None:
+            redis.kill()
+
+
+@pytest.fixture(scope="module")
+def tight_server():
+    server = ServerProcess(env={"TTS_MAX_CONCURRENCY": "1", "TTS_MAX_QUEUE": "1", "TTS_CACHE_MAX_BYTES": "0"}).start()
+    yield server
+    server.stop()
+
+
+def test_overload_gets_fast_429s_and_admitted_requests_succeed(tight_server):
+    async def one(client: httpx.AsyncClient, i: int) -> tuple[int, float, str]:
+        started = time.perf_counter()
+        res = await client.post(f"{tight_server.url}/v2/models/tts/infer", json=infer_body([f"{i}. {LONG}"]))
+        return res.status_code, time.perf_counter() - started, res.headers.get("retry-after", "")
+
+    async def burst():
+        async with httpx.AsyncClient(timeout=120) as client:
+            return await asyncio.gather(*(one(client, i) for i in range(10)))
+
+    results = asyncio.run(burst())
+    refused = [r for r in results if r[0] == 429]
+    assert {r[0] for r in results} <= {200, 429}
+    assert len(refused) >= 7 and all(r[2] for r in refused)
+    assert sum(r[0] == 200 for r in results) >= 2
+    slowest_refusal = max(r[1] for r in refused)
+    print(f"slowest 429: {slowest_refusal * 1000:.0f} ms")
+    assert slowest_refusal < 2.0  # a hang guard, not a benchmark (the goal, <= 100 ms, is measured in bench)
+    assert _metric(tight_server, "tts_in_flight_requests") == 0
+
+
+def test_deadline_gives_504():
+    server = ServerProcess(env={"TTS_REQUEST_TIMEOUT_S": "0.05", "TTS_CACHE_MAX_BYTES": "0"}).start()
+    try:
+        res = _post(server, infer_body([LONG]))
+        assert res.status_code == 504 and "TTS_REQUEST_TIMEOUT_S" in res.json()["error"]
+    finally:
+        server.stop()
+
+
+def test_sigterm_drains_in_flight_requests():
+    server = ServerProcess(env={"TTS_MAX_CONCURRENCY": "2", "TTS_CACHE_MAX_BYTES": "0"}).start()
+
+    async def scenario():
+        async with httpx.AsyncClient(timeout=120) as client:
+            tasks = [asyncio.create_task(client.post(f"{server.url}/v2/models/tts/infer", json=infer_body([LONG])))
+                     for _ in range(2)]
+            await asyncio.sleep(0.5)  # both admitted and synthesizing
+            server.proc.send_signal(signal.SIGTERM)
+            return await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        results = asyncio.run(scenario())
+        assert [getattr(r, "status_code", r) for r in results] == [200, 200]
+        server.proc.wait(30)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{server.url}/v2/health/live", timeout=2)
+    finally:
+        server.stop()

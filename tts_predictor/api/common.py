@@ -1,0 +1,127 @@
+"""Pieces shared by the convenience APIs: parameter validation with clear messages, predictor access, streaming bodies."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from fastapi import Request
+from kserve.errors import InvalidInput
+from pydantic import ValidationError
+
+from ..audio.buffer import AudioBuffer
+from ..errors import EngineNotReady, TextTooLong, UnsupportedOption
+from ..pipeline import LocalSynthesizer
+from ..protocol.v2 import SynthesisParameters
+from ..streaming import encode_chunks, plan_segments, stream_plan
+from ..text.segments import Segment
+
+log = logging.getLogger(__name__)
+
+
+class FieldError(UnsupportedOption):
+    """A request field is invalid (400); `param` names it, as in OpenAI's error shape."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+
+
+def synth_of(predictor: Any) -> LocalSynthesizer:
+    """The predictor's synthesizer, or 503 while the model is not loaded."""
+    if getattr(predictor, "synth", None) is None:
+        raise EngineNotReady(predictor.name)
+    return predictor.synth
+
+
+def request_id(request: Request | None) -> str:
+    """The caller's x-request-id, or a new one."""
+    rid = request.headers.get("x-request-id") if request is not None else None
+    return rid or uuid.uuid4().hex[:16]
+
+
+def _field_hint(field: str) -> str:
+    info = SynthesisParameters.model_fields.get(field)
+    return f"; {info.description}" if info and info.description else ""
+
+
+def describe_error(exc: ValidationError, prefix: str = "", names: Mapping[str, str] | None = None) -> FieldError:
+    """First pydantic error as a FieldError naming the field (`names` maps internal to public names)."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    field = loc[-1] if loc else ""
+    public = (names or {}).get(field, field)
+    where = ".".join([*loc[:-1], public]) if loc else "body"
+    where = f"{prefix}{where}" if prefix else where
+    got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+    return FieldError(where, f"{where}: {err['msg']}{got}{_field_hint(field)}")
+
+
+def make_params(values: dict[str, Any], *, prefix: str = "", names: Mapping[str, str] | None = None) -> SynthesisParameters:
+    """Validate synthesis options through SynthesisParameters (bounds are defined once, there)."""
+    try:
+        return SynthesisParameters(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        raise describe_error(exc, prefix, names) from None
+
+
+def check_text(text: str, max_chars: int, field: str = "text") -> str:
+    """Non-empty and within the configured limit."""
+    if not isinstance(text, str) or not text.strip():
+        raise FieldError(field, f"{field}: is empty; give the text to speak")
+    if len(text) > max_chars:
+        raise TextTooLong(f"{field}: {len(text)} characters; the limit is {max_chars} (TTS_MAX_TEXT_CHARS)")
+    return text
+
+
+def default_language(synth: LocalSynthesizer, params: SynthesisParameters) -> str:
+    """Language for normalization when the request names none: the resolved voice's."""
+    return synth.catalog.resolve(params.voice, params.language)[1]
+
+
+class PreparedStream:
+    """A validated, planned request whose audio is produced while the body is sent."""
+
+    def __init__(self, segments: list[Segment], params: SynthesisParameters, synth: LocalSynthesizer, rid: str):
+        self.segments, self.params, self.synth, self.request_id = segments, params, synth, rid
+        self.events: list[dict[str, Any]] = []
+        self.started = time.perf_counter()
+
+    async def buffers(self) -> AsyncIterator[AudioBuffer]:
+        async for buf, event in stream_plan(self.segments, self.params, self.synth, request_id=self.request_id):
+            self.events.append(event)
+            yield buf
+
+    async def body(self) -> AsyncIterator[bytes]:
+        """Encoded bytes; synthesis stops when the client disconnects (the generator is closed)."""
+        try:
+            async for data in encode_chunks(self.buffers(), self.params.format, bitrate=self.params.bitrate):
+                yield data
+        except InvalidInput:
+            raise
+        except Exception:
+            log.exception("streamed synthesis failed (request id %s)", self.request_id)
+            raise
+
+
+def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str) -> PreparedStream:
+    """Plan and validate now (so errors are 400s before the response starts)."""
+    segments = plan_segments(text, params, synth, language=default_language(synth, params))
+    return PreparedStream(segments, params, synth, rid)
+
+
+def redact(values: dict[str, Any], secret_words: tuple[str, ...] = ("key", "token", "secret", "password")) -> dict[str, Any]:
+    """Copy of `values` with fields whose name contains a secret word replaced (nested dicts too)."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if any(word in name.lower() for word in secret_words):
+            out[name] = "***" if value not in (None, "") else value
+        elif isinstance(value, dict):
+            out[name] = redact(value, secret_words)
+        else:
+            out[name] = value
+    return out
+

@@ -1,0 +1,178 @@
+"""OpenAI-compatible speech API: ``POST /v1/audio/speech`` and ``GET /v1/models``.
+
+Works with the official `openai` SDK (``OpenAI(base_url="http://host:8080/v1", api_key="unused")``).
+OpenAI voice names map onto this model's voices (see `openai_voice`); a real voice id is also accepted.
+Errors use OpenAI's shape: ``{"error": {"message", "type": "invalid_request_error", "param", "code"}}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
+from kserve.errors import InvalidInput, ModelNotReady
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..audio.encode import media_type
+from ..protocol.v2 import Speed
+from ..voices import VoiceCatalog
+from .common import FieldError, check_text, make_params, prepare_stream, request_id, synth_of
+
+OPENAI_VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer", "ash", "coral", "sage", "ballad", "verse")
+"""OpenAI's voice names; the i-th maps to this model's i-th voice (default first), wrapping around."""
+OPENAI_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+OPENAI_PCM_RATE = 24000
+"""OpenAI's ``pcm`` is 24 kHz signed 16-bit little-endian mono; clients assume that rate."""
+MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
+"""Model names OpenAI clients send by default; all are served by the loaded model."""
+
+
+class SpeechRequest(BaseModel):
+    """Body of ``POST /v1/audio/speech`` (OpenAI's create-speech request)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"model": "tts-1", "input": "Hello from tts-predictor.", "voice": "alloy", "response_format": "mp3"},
+                {"model": "tts", "input": "Faster, as raw PCM.", "voice": "nova", "response_format": "pcm", "speed": 1.5},
+            ]
+        },
+    )
+
+    model: str = Field(..., min_length=1, description=f"Any of {', '.join(MODEL_ALIASES)} or this server's model name.")
+    input: str = Field(..., description="Text to speak (plain text, or SSML starting with <speak>).")
+    voice: str | dict[str, Any] = Field(
+        "alloy", description=f"An OpenAI voice ({', '.join(OPENAI_VOICES)}) or a voice id of this model (GET /voices)."
+    )
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = Field(
+        "mp3", description="Audio format; pcm is 24 kHz 16-bit little-endian mono."
+    )
+    speed: Speed = 1.0
+    instructions: str | None = Field(None, description="Accepted and ignored (header X-TTS-Instructions: ignored).")
+    stream_format: Literal["audio", "sse"] = Field(
+        "audio", description="audio: the audio bytes, streamed; sse: server-sent events with base64 audio deltas."
+    )
+
+
+def openai_error(status: int, message: str, param: str | None = None, code: str | None = None,
+                 kind: str = "invalid_request_error") -> JSONResponse:
+    """An error in OpenAI's shape."""
+    return JSONResponse(status_code=status, content={"error": {"message": message, "type": kind, "param": param, "code": code}})
+
+
+class OpenAIRoute(APIRoute):
+    """Answers validation and input errors of its endpoint in OpenAI's error shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                errors = exc.errors()
+                if errors and errors[0].get("type") == "json_invalid":
+                    return openai_error(400, "request body is not valid JSON", None, "invalid_json")
+                if errors and errors[0].get("type") == "extra_forbidden":
+                    name = str(errors[0]["loc"][-1])
+                    allowed = ", ".join(SpeechRequest.model_fields)
+                    return openai_error(400, f"Unrecognized request argument supplied: {name}; allowed: {allowed}", name,
+                                        "unknown_parameter")
+                err = errors[0] if errors else {}
+                loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+                param = ".".join(loc) or None
+                detail = f"{param or 'body'}: {err.get('msg', 'invalid')}"
+                if "input" in err and not isinstance(err["input"], (dict, list)) and err.get("type") != "missing":
+                    detail += f" (got {err['input']!r})"
+                info = SpeechRequest.model_fields.get(loc[0]) if loc else None
+                if info is not None and info.description:
+                    detail += f"; {info.description}"
+                return openai_error(400, detail, param, "invalid_value" if err.get("type") != "missing" else "missing_required_parameter")
+            except FieldError as exc:
+                return openai_error(400, _reason(exc), exc.param, "invalid_value")
+            except InvalidInput as exc:
+                return openai_error(400, _reason(exc), None, "invalid_value")
+            except ModelNotReady as exc:
+                return openai_error(503, _reason(exc), None, "model_not_ready", "server_error")
+
+        return route
+
+
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "reason", None) or exc)
+
+
+def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
+    """This model's voice id for an OpenAI voice name or a real voice id (`{"id": ...}` objects too)."""
+    name = voice.get("id") if isinstance(voice, dict) else voice
+    if not isinstance(name, str) or not name:
+        raise FieldError("voice", "voice: must be a voice name or {\"id\": name}")
+    if name in catalog.by_id:
+        return name
+    ordered = [catalog.default] + [v for v in catalog.voices if v.id != catalog.default.id]
+    if name.lower() in OPENAI_VOICES:
+        return ordered[OPENAI_VOICES.index(name.lower()) % len(ordered)].id
+    ids = [v.id for v in ordered][:20]
+    raise FieldError(
+        "voice", f"voice: unknown voice '{name[:60]}'; use an OpenAI voice ({', '.join(OPENAI_VOICES)}) "
+        f"or a voice of this model ({', '.join(ids)})",
+    )
+
+
+def build_router(predictor: Any) -> APIRouter:
+    """The OpenAI-compatible routes for `predictor`."""
+    router = APIRouter(route_class=OpenAIRoute, tags=["openai"])
+
+    @router.post(
+        "/v1/audio/speech",
+        response_class=Response,
+        responses={200: {"content": {f"audio/{f}": {} for f in ("mpeg", "ogg", "aac", "flac", "wav", "pcm")}}},
+        summary="OpenAI-compatible text to speech",
+    )
+    async def speech(body: SpeechRequest, request: Request) -> Response:
+        synth = synth_of(predictor)
+        check_text(body.input, predictor.settings.max_text_chars, "input")
+        voice = openai_voice(synth.catalog, body.voice)
+        fmt = body.response_format
+        params = make_params(
+            {"voice": voice, "speed": body.speed, "format": fmt,
+             "sample_rate": OPENAI_PCM_RATE if fmt == "pcm" else None},
+            names={"format": "response_format"},
+        )
+        rid = request_id(request)
+        prepared = prepare_stream(body.input, params, synth, rid)
+        headers = {"X-TTS-Voice": voice, "X-Request-Id": rid, "Cache-Control": "no-store"}
+        if body.instructions:
+            headers["X-TTS-Instructions"] = "ignored"
+        if body.stream_format == "sse":
+            return StreamingResponse(_sse(prepared.body(), len(body.input)), media_type="text/event-stream", headers=headers)
+        content_type = media_type(fmt, OPENAI_PCM_RATE if fmt == "pcm" else None)
+        return StreamingResponse(prepared.body(), media_type=content_type, headers=headers)
+
+    @router.get("/v1/models", summary="Models (OpenAI list shape, plus kserve's V1 'models' names)")
+    async def models() -> dict[str, Any]:
+        created = int(time.time())
+        names = [predictor.name, *[a for a in MODEL_ALIASES if a != predictor.name]]
+        return {
+            "object": "list",
+            "data": [{"id": n, "object": "model", "created": created, "owned_by": "tts-predictor"} for n in names],
+            "models": [predictor.name],  # what kserve's V1 GET /v1/models answers, kept for V1 clients
+        }
+
+    return router
+
+
+async def _sse(audio: AsyncIterator[bytes], input_chars: int) -> AsyncIterator[bytes]:
+    """OpenAI's speech SSE events: speech.audio.delta (base64 audio) ..., then speech.audio.done."""
+    async for data in audio:
+        yield b"data: " + json.dumps({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}).encode() + b"\n\n"
+    usage = {"input_tokens": input_chars, "output_tokens": 0, "total_tokens": input_chars}
+    yield b"data: " + json.dumps({"type": "speech.audio.done", "usage": usage}).encode() + b"\n\n"

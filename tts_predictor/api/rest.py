@@ -1,0 +1,262 @@
+"""Plain REST API beside V2: /synthesize, /batch_synthesize, /voices, /config, /health, /ready, /live.
+
+Errors are 400 ``{"error": "<field>: <problem>; <allowed values>"}`` (503 while the model is not loaded).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
+from kserve.errors import InvalidInput, ModelNotReady
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..audio.encode import FORMATS, media_type
+from ..pipeline import render
+from ..protocol.v2 import SynthesisParameters
+from ..voices import match_language
+from .common import FieldError, check_text, make_params, prepare_stream, redact, request_id, synth_of
+
+OPTION_NAMES = {"energy": "volume_db"}
+"""REST option name -> SynthesisParameters field."""
+PUBLIC_NAMES = {v: k for k, v in OPTION_NAMES.items()}
+
+
+def _describe(name: str) -> str | None:
+    info = SynthesisParameters.model_fields.get(OPTION_NAMES.get(name, name))
+    return info.description if info else None
+
+
+class SynthesisOptions(BaseModel):
+    """Synthesis options; bounds are those of the V2 parameters (checked there, reported here by name)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"voice": "en_US-joe-medium", "speed": 1.1, "format": "mp3"}]},
+    )
+
+    language: str | None = Field(None, description=_describe("language"))
+    voice: str | None = Field(None, description=_describe("voice"))
+    speed: float | None = Field(None, description=_describe("speed"))
+    pitch: float | None = Field(None, description=_describe("pitch"))
+    energy: float | None = Field(None, description="Loudness change in dB, -40 to 20 (the V2 parameter volume_db).")
+    emotion: str | None = Field(None, description="Not supported by this server's engines; must be absent or null.")
+    format: str | None = Field(None, description=_describe("format"))
+    sample_rate: int | None = Field(None, description=_describe("sample_rate"))
+    bitrate: str | None = Field(None, description=_describe("bitrate"))
+    ssml: bool | None = Field(None, description=_describe("ssml"))
+    normalize: bool | None = Field(None, description=_describe("normalize"))
+    loudness_lufs: float | None = Field(None, description=_describe("loudness_lufs"))
+    stream: bool = Field(False, description="Send audio while it is synthesized, sentence by sentence (chunked).")
+
+
+class SynthesizeRequest(BaseModel):
+    """Body of POST /synthesize."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"text": "Hello from tts-predictor.", "options": {"format": "wav"}},
+                {"text": "<speak>Slow <break time=\"300ms\"/> and steady.</speak>",
+                 "options": {"format": "mp3", "speed": 0.9, "energy": -3, "stream": True}},
+            ]
+        },
+    )
+
+    text: str = Field(..., description="Plain text or SSML (<speak>...</speak>).")
+    options: SynthesisOptions = Field(default_factory=SynthesisOptions)
+
+
+class BatchItem(BaseModel):
+    """One text of a batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    options: SynthesisOptions = Field(default_factory=SynthesisOptions)
+
+
+class BatchRequest(BaseModel):
+    """Body of POST /batch_synthesize."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"items": [{"text": "First."}, {"text": "Second, faster.", "options": {"speed": 1.3}}], "format": "wav"}]
+        },
+    )
+
+    items: list[BatchItem] = Field(..., description="Texts to synthesize (at most TTS_MAX_BATCH_SIZE).")
+    format: str | None = Field(None, description="Default format for items whose options name none.")
+
+
+def _allowed(model: type[BaseModel]) -> str:
+    return ", ".join(model.model_fields)
+
+
+class RestRoute(APIRoute):
+    """Answers body validation and input errors of its endpoint as 400 {"error": message}."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return JSONResponse(status_code=400, content={"error": _validation_message(exc)})
+            except InvalidInput as exc:
+                return JSONResponse(status_code=400, content={"error": str(exc.reason)})
+            except ModelNotReady as exc:
+                return JSONResponse(status_code=503, content={"error": str(getattr(exc, "reason", exc))},
+                                    headers={"Retry-After": "5"})
+
+        return route
+
+
+_MODELS = {"options": SynthesisOptions, "items": BatchItem}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "invalid request body"
+    err = errors[0]
+    if err.get("type") == "json_invalid":
+        return "request body is not valid JSON"
+    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    where = ".".join(p if not p.isdigit() else f"[{p}]" for p in loc).replace(".[", "[") or "body"
+    message = f"{where}: {err.get('msg', 'invalid')}"
+    if err.get("type") == "extra_forbidden":
+        parent = next((_MODELS[p] for p in reversed(loc[:-1]) if p in _MODELS), None)
+        fields = _allowed(parent) if parent else _allowed(SynthesizeRequest) + " (or items, format for /batch_synthesize)"
+        return f"{where}: unknown field; allowed: {fields}"
+    if "input" in err and not isinstance(err["input"], (dict, list)) and err.get("type") != "missing":
+        message += f" (got {err['input']!r})"
+    hint = _describe(loc[-1]) if loc else None
+    return message + (f"; {hint}" if hint else "")
+
+
+def to_params(options: SynthesisOptions, *, prefix: str = "options.", default_format: str | None = None) -> SynthesisParameters:
+    """SynthesisParameters from REST options (energy -> volume_db; emotion rejected)."""
+    if options.emotion is not None:
+        raise FieldError(
+            f"{prefix}emotion",
+            f"{prefix}emotion: '{options.emotion[:40]}' is not supported; this server's engines (VITS/Piper) have no "
+            "emotion control, so the supported values are: none (omit the field)",
+        )
+    values = options.model_dump(exclude={"emotion", "stream", "energy"})
+    values["volume_db"] = options.energy
+    values["format"] = options.format or default_format
+    return make_params(values, prefix=prefix, names=PUBLIC_NAMES)
+
+
+def build_router(predictor: Any) -> APIRouter:
+    """The REST routes for `predictor`."""
+    router = APIRouter(route_class=RestRoute, tags=["rest"])
+
+    @router.post(
+        "/synthesize",
+        response_class=Response,
+        responses={200: {"content": {t: {} for t in ("audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/pcm")},
+                         "description": "The audio file (chunked when options.stream is true)."}},
+        summary="Synthesize one text",
+    )
+    async def synthesize(body: SynthesizeRequest, request: Request) -> Response:
+        started = time.perf_counter()
+        synth = synth_of(predictor)
+        check_text(body.text, predictor.settings.max_text_chars)
+        params = to_params(body.options)
+        voice, language = synth.catalog.resolve(params.voice, params.language)
+        rid = request_id(request)
+        headers = {"X-Language": language, "X-Voice": voice.id, "X-Request-Id": rid}
+        if body.options.stream:
+            prepared = prepare_stream(body.text, params, synth, rid)
+            headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
+            headers["X-Streamed"] = "true"
+            rate = params.sample_rate or voice.sample_rate
+            return StreamingResponse(prepared.body(), media_type=media_type(params.format, rate), headers=headers)
+        result = await render(body.text, params, synth, language=language, request_id=rid)
+        headers.update({
+            "X-Processing-Time": f"{time.perf_counter() - started:.3f}",
+            "X-Duration": f"{result.duration_s:.3f}",
+            "X-Sample-Rate": str(result.sample_rate),
+        })
+        return Response(result.data, media_type=result.content_type, headers=headers)
+
+    @router.post("/batch_synthesize", summary="Synthesize several texts; JSON with base64 audio files")
+    async def batch_synthesize(body: BatchRequest, request: Request) -> dict[str, Any]:
+        started = time.perf_counter()
+        synth = synth_of(predictor)
+        limit = predictor.settings.max_batch_size
+        if not body.items:
+            raise FieldError("items", "items: is empty; give at least one {\"text\": ...}")
+        if len(body.items) > limit:
+            raise FieldError("items", f"items: {len(body.items)} items; the limit is {limit} (TTS_MAX_BATCH_SIZE)")
+        if body.format is not None and body.format not in FORMATS:
+            raise FieldError("format", f"format: unsupported format '{body.format[:40]}'; use one of: {', '.join(FORMATS)}")
+        jobs = []
+        for i, item in enumerate(body.items):
+            check_text(item.text, predictor.settings.max_text_chars, f"items[{i}].text")
+            if item.options.stream:
+                raise FieldError(f"items[{i}].options.stream", f"items[{i}].options.stream: not available in a batch")
+            params = to_params(item.options, prefix=f"items[{i}].options.", default_format=body.format)
+            voice, language = synth.catalog.resolve(params.voice, params.language)
+            jobs.append((item.text, params, voice, language))
+        rid = request_id(request)
+        out = []
+        for i, (text, params, voice, language) in enumerate(jobs):
+            result = await render(text, params, synth, language=language, request_id=f"{rid}/{i}")
+            out.append({
+                "index": i, "audio": base64.b64encode(result.data).decode("ascii"), "content_type": result.content_type,
+                "format": params.format, "sample_rate": result.sample_rate, "duration_s": round(result.duration_s, 4),
+                "voice": voice.id, "language": language,
+            })
+        return {"items": out, "processing_time_s": round(time.perf_counter() - started, 3)}
+
+    @router.get("/voices", summary="Voices of the loaded model (optionally only those speaking ?language=)")
+    async def voices(language: str | None = Query(None, description="Language code such as en-US or en.")) -> dict[str, Any]:
+        catalog = synth_of(predictor).catalog
+        chosen = [v for v in catalog.voices if language is None or match_language(language, list(v.languages))]
+        return {
+            "default_voice": catalog.default.id,
+            "languages": catalog.languages(),
+            "voices": [v.to_dict() for v in chosen],
+        }
+
+    @router.get("/config", summary="Effective settings (secrets redacted)")
+    async def config() -> dict[str, Any]:
+        return redact(predictor.settings.model_dump(mode="json"))
+
+    @router.get("/health", summary="Model state: loaded, engine, device, voices, load time (503 until loaded)")
+    async def health() -> JSONResponse:
+        synth = getattr(predictor, "synth", None)
+        body = {
+            "status": "ok" if synth is not None and predictor.ready else "loading",
+            "model": predictor.name,
+            "model_loaded": synth is not None,
+            "engine": synth.engine.kind if synth else None,
+            "device": synth.engine.device if synth else None,
+            "voices": len(synth.catalog.voices) if synth else 0,
+            "load_seconds": round(predictor.load_seconds, 3) if predictor.load_seconds is not None else None,
+        }
+        return JSONResponse(status_code=200 if body["status"] == "ok" else 503, content=body)
+
+    @router.get("/ready", summary="200 when the model is loaded and warmed up, else 503")
+    async def ready() -> JSONResponse:
+        ok = bool(predictor.ready and getattr(predictor, "synth", None) is not None)
+        return JSONResponse(status_code=200 if ok else 503, content={"ready": ok})
+
+    @router.get("/live", summary="200 while the process serves requests")
+    async def live() -> dict[str, bool]:
+        return {"live": True}
+
+    return router
+

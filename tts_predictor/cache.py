@@ -1,0 +1,110 @@
+"""Audio cache: an in-memory LRU bounded in bytes, or Redis shared by replicas; failures degrade to synthesis."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import asdict
+from typing import Any, Protocol
+
+from . import metrics
+from .protocol.v2 import EncodedAudio, SynthesisParameters
+
+log = logging.getLogger(__name__)
+
+
+def cache_key(model: str, text: str, params: SynthesisParameters, language: str) -> str:
+    """Everything that changes the audio: model, resolved language, text and every parameter."""
+    payload = json.dumps([model, language, text, params.model_dump(mode="json")], sort_keys=True)
+    return "tts:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _pack(value: EncodedAudio) -> bytes:
+    meta = {k: v for k, v in asdict(value).items() if k != "data"}
+    return json.dumps(meta).encode() + b"\n" + value.data
+
+
+def _unpack(blob: bytes) -> EncodedAudio:
+    meta, _, data = blob.partition(b"\n")
+    fields: dict[str, Any] = json.loads(meta)
+    fields["timings"] = tuple(fields.get("timings", ()))
+    fields["marks"] = tuple(fields.get("marks", ()))
+    return EncodedAudio(data=data, **fields)
+
+
+class AudioCache(Protocol):
+    """get/put by key; never raises."""
+
+    def get(self, key: str) -> EncodedAudio | None: ...
+
+    def put(self, key: str, value: EncodedAudio) -> None: ...
+
+
+class MemoryCache:
+    """Least-recently-used entries are dropped once the stored audio exceeds `max_bytes`."""
+
+    backend = "memory"
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[str, EncodedAudio] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> EncodedAudio | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+        metrics.CACHE.labels(self.backend, "hit" if value else "miss").inc()
+        return value
+
+    def put(self, key: str, value: EncodedAudio) -> None:
+        if len(value.data) > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self.size += len(value.data) - (len(old.data) if old else 0)
+            self._items[key] = value
+            while self.size > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self.size -= len(dropped.data)
+
+
+class RedisCache:
+    """Shared cache; any Redis error counts as a miss and is logged, never raised."""
+
+    backend = "redis"
+
+    def __init__(self, url: str, ttl_s: int = 24 * 3600):
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.ttl_s = ttl_s
+
+    def get(self, key: str) -> EncodedAudio | None:
+        try:
+            blob = self.client.get(key)
+        except Exception as exc:  # redis.RedisError, OSError
+            metrics.CACHE.labels(self.backend, "error").inc()
+            log.warning("redis cache unavailable, synthesizing instead: %s", type(exc).__name__)
+            return None
+        metrics.CACHE.labels(self.backend, "hit" if blob else "miss").inc()
+        return _unpack(blob) if blob else None
+
+    def put(self, key: str, value: EncodedAudio) -> None:
+        try:
+            self.client.set(key, _pack(value), ex=self.ttl_s)
+        except Exception as exc:
+            metrics.CACHE.labels(self.backend, "error").inc()
+            log.warning("redis cache write failed: %s", type(exc).__name__)
+
+
+def make_cache(max_bytes: int, redis_url: str | None) -> AudioCache | None:
+    """Redis when configured, else the in-memory LRU, or None when caching is off."""
+    if redis_url:
+        return RedisCache(redis_url)
+    return MemoryCache(max_bytes) if max_bytes > 0 else None

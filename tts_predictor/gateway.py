@@ -1,0 +1,155 @@
+"""HTTP gateway middleware: request ids, body-size limit, API-key auth, per-key/per-IP rate limits, route metrics."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import metrics
+from .settings import Settings
+
+
+@dataclass
+class TokenBucket:
+    """`rate` tokens per second up to `burst`; one token per request."""
+
+    rate: float
+    burst: int
+    tokens: float = 0.0
+    stamp: float = field(default_factory=time.monotonic)
+
+    def take(self) -> float:
+        """0 when a request may pass, else the seconds until it may."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class GatewayMiddleware:
+    """Runs before kserve's routes; refusals never reach the model."""
+
+    MAX_BUCKETS = 10_000
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.settings = settings
+        self.keys = settings.api_key_set()
+        self.exempt = {p.strip() for p in settings.auth_exempt_paths.split(",") if p.strip()}
+        self.buckets: dict[str, TokenBucket] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket" and not self._authorized(scope):
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await _reply(send, *refusal, request_id)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, _limited(receive, self.settings.max_body_bytes), send_with_id)
+        except BodyTooLarge:
+            await _reply(send, 413, f"request body over {self.settings.max_body_bytes} bytes (TTS_MAX_BODY_BYTES)", {}, request_id)
+        finally:
+            metrics.REQUEST_SECONDS.labels(_route(scope["path"])).observe(time.perf_counter() - started)
+
+    def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
+        length = _header(scope, b"content-length")
+        if length and length.isdigit() and int(length) > self.settings.max_body_bytes:
+            return 413, f"request body over {self.settings.max_body_bytes} bytes (TTS_MAX_BODY_BYTES)", {}
+        if not self._authorized(scope):
+            return 401, "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'", {
+                "www-authenticate": "Bearer"}
+        wait = self._rate_wait(scope)
+        if wait:
+            return 429, "rate limit exceeded (TTS_RATE_LIMIT_RPS); retry later", {"retry-after": str(max(1, round(wait)))}
+        return None
+
+    def _authorized(self, scope: Scope) -> bool:
+        if not self.keys or scope["path"] in self.exempt:
+            return True
+        key = _api_key(scope)
+        return key is not None and any(hmac.compare_digest(key, k) for k in self.keys)
+
+    def _rate_wait(self, scope: Scope) -> float:
+        if not self.settings.rate_limit_rps or scope["path"] in self.exempt:
+            return 0.0
+        client = _api_key(scope) or (scope.get("client") or ("unknown",))[0]
+        bucket = self.buckets.get(client)
+        if bucket is None:
+            if len(self.buckets) >= self.MAX_BUCKETS:
+                self.buckets.clear()  # bounded memory under many distinct clients
+            bucket = self.buckets[client] = TokenBucket(self.settings.rate_limit_rps, self.settings.rate_limit_burst,
+                                                         tokens=self.settings.rate_limit_burst)
+        return bucket.take()
+
+
+class BodyTooLarge(Exception):
+    """The streamed body passed TTS_MAX_BODY_BYTES (no Content-Length to check up front)."""
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge()
+        return message
+
+    return wrapped
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _api_key(scope: Scope) -> str | None:
+    auth = _header(scope, b"authorization") or ""
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return _header(scope, b"x-api-key")
+
+
+def _route(path: str) -> str:
+    """Low-cardinality route label: model names and ids collapsed."""
+    parts = path.strip("/").split("/")
+    if parts[:2] == ["v2", "models"] and len(parts) >= 3:
+        return "/v2/models/{model}/" + "/".join(parts[3:])
+    return "/" + "/".join(parts[:2])
+
+
+async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str) -> None:
+    body = json.dumps({"error": message}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+           (b"x-request-id", request_id.encode())] + [(k.encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
