@@ -57,6 +57,7 @@ class GatewayMiddleware:
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
         refusal = self._refusal(scope)
         if refusal is not None:
+            metrics.HTTP_REQUESTS.labels(_route(scope["path"]), str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
             return
         started = time.perf_counter()
@@ -73,7 +74,9 @@ class GatewayMiddleware:
         except BodyTooLarge:
             await _reply(send, 413, f"request body over {self.settings.max_body_bytes} bytes (TTS_MAX_BODY_BYTES)", {}, request_id)
         finally:
-            metrics.REQUEST_SECONDS.labels(_route(scope["path"])).observe(time.perf_counter() - started)
+            route = _route(scope["path"])
+            metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+            metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
         length = _header(scope, b"content-length")

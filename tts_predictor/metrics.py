@@ -13,6 +13,7 @@ REQUESTS = Counter(
 STAGE = Histogram(
     "tts_stage_seconds", "Time per pipeline stage: queue, text, engine, encode.", ["stage"], buckets=_LATENCY_BUCKETS
 )
+HTTP_REQUESTS = Counter("tts_http_requests_total", "HTTP requests by route and status code.", ["route", "status"])
 REQUEST_SECONDS = Histogram("tts_request_seconds", "Wall time per HTTP request.", ["route"], buckets=_LATENCY_BUCKETS)
 AUDIO_SECONDS = Counter("tts_audio_seconds_total", "Seconds of audio synthesized.", ["model"])
 CHARACTERS = Counter("tts_characters_total", "Characters of text synthesized.", ["model"])
