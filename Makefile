@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[coqui,test,bench]"
+	$(BIN)/pip install --quiet -e ".[coqui,test,bench,ray]"
 	touch $(STAMP)
 
 run: install ## Serve the embedded English voice on :$(HTTP_PORT) (REST) and :$(GRPC_PORT) (gRPC)

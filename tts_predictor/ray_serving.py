@@ -85,11 +85,20 @@ def _replica_class() -> Any:
     return TTSReplica
 
 
-class _VoicesProxy:
-    """What server.add_routes needs from a predictor (name, voices_listing) in Ray mode."""
+class _DriverView:
+    """What server.add_routes needs from a predictor, in the Ray driver (the engine lives in the replicas).
 
-    def __init__(self, name: str, listing: dict[str, Any]) -> None:
-        self.name = name
+    V2 inference and the voices listing go to the replicas; the in-process extra APIs (those that call
+    ``predictor.synth``) see no local engine and answer "not ready" in Ray mode.
+    """
+
+    def __init__(self, settings: Settings, listing: dict[str, Any]) -> None:
+        self.name = settings.model_name
+        self.settings = settings
+        self.ready = True
+        self.synth = None
+        self.pipeline = None
+        self.load_seconds: float | None = None
         self._listing = listing
 
     def voices_listing(self) -> dict[str, Any]:
@@ -112,7 +121,7 @@ def serve_with_ray(
     from kserve.ray import RayModel
     from ray import serve
 
-    from .server import add_error_handlers, add_routes
+    from . import server as tts_server
 
     replica_settings = settings.model_dump()
     if num_cpus > 0:
@@ -139,8 +148,10 @@ def serve_with_ray(
         model.load()
         listing = handle.voices_listing.remote().result()
         log.info("ray serve: %d replicas of %s ready (%s CPU, %s GPU each)", num_replicas, settings.model_name, num_cpus, num_gpus)
-        add_routes(app, _VoicesProxy(settings.model_name, listing))
-        add_error_handlers(app)
+        tts_server.add_routes(app, _DriverView(settings, listing))
+        tts_server.add_error_handlers(app)
+        if hasattr(tts_server, "add_middleware"):  # gateway: request id, body limit, auth, rate limit, CORS
+            tts_server.add_middleware(app, settings)
         kserve.ModelServer(http_port=http_port, grpc_port=grpc_port, **server_options).start([model])
     finally:
         # Not serve.shutdown(): it waits on replicas' graceful shutdown; this process started the local

@@ -83,7 +83,10 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
 def add_routes(app: FastAPI, predictor: Any) -> None:
     """Routes beside kserve's: the voices listing."""
     from .api.graph import install_graph_adapter
+    from .api.routes import install_api
     from .errors import UnknownVoice
+
+    install_api(app, predictor)
 
     async def voices(model_name: str) -> dict[str, Any]:
         if model_name != predictor.name:
@@ -110,6 +113,11 @@ def serve(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
+    from .ray_serving import ray_mode_requested, serve_from_args
+
+    if ray_mode_requested():  # TTS_RAY_NUM_REPLICAS set: replicas in Ray Serve, this process only routes
+        serve_from_args(settings, args)
+        return
     predictor = TTSPredictor(settings)
     add_routes(app, predictor)
     add_error_handlers(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -113,12 +114,17 @@ def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesiz
     return PreparedStream(segments, params, synth, rid)
 
 
+_URL_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
+
+
 def redact(values: dict[str, Any], secret_words: tuple[str, ...] = ("key", "token", "secret", "password")) -> dict[str, Any]:
     """Copy of `values` with fields whose name contains a secret word replaced (nested dicts too)."""
     out: dict[str, Any] = {}
     for name, value in values.items():
         if any(word in name.lower() for word in secret_words):
             out[name] = "***" if value not in (None, "") else value
+        elif isinstance(value, str) and _URL_CREDENTIALS.search(value):
+            out[name] = _URL_CREDENTIALS.sub(r"\1***@", value)
         elif isinstance(value, dict):
             out[name] = redact(value, secret_words)
         else:

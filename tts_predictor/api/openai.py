@@ -129,7 +129,7 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
 
 def build_router(predictor: Any) -> APIRouter:
     """The OpenAI-compatible routes for `predictor`."""
-    router = APIRouter(route_class=OpenAIRoute, tags=["openai"])
+    router = APIRouter(route_class=OpenAIRoute, default_response_class=JSONResponse, tags=["openai"])
 
     @router.post(
         "/v1/audio/speech",
@@ -149,7 +149,7 @@ def build_router(predictor: Any) -> APIRouter:
         )
         rid = request_id(request)
         prepared = prepare_stream(body.input, params, synth, rid)
-        headers = {"X-TTS-Voice": voice, "X-Request-Id": rid, "Cache-Control": "no-store"}
+        headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store"}
         if body.instructions:
             headers["X-TTS-Instructions"] = "ignored"
         if body.stream_format == "sse":

@@ -21,6 +21,7 @@ from ..audio.encode import FORMATS, media_type
 from ..pipeline import render
 from ..protocol.v2 import SynthesisParameters
 from ..voices import match_language
+from .ws import STATS
 from .common import FieldError, check_text, make_params, prepare_stream, redact, request_id, synth_of
 
 OPTION_NAMES = {"energy": "volume_db"}
@@ -160,7 +161,7 @@ def to_params(options: SynthesisOptions, *, prefix: str = "options.", default_fo
 
 def build_router(predictor: Any) -> APIRouter:
     """The REST routes for `predictor`."""
-    router = APIRouter(route_class=RestRoute, tags=["rest"])
+    router = APIRouter(route_class=RestRoute, default_response_class=JSONResponse, tags=["rest"])
 
     @router.post(
         "/synthesize",
@@ -176,7 +177,7 @@ def build_router(predictor: Any) -> APIRouter:
         params = to_params(body.options)
         voice, language = synth.catalog.resolve(params.voice, params.language)
         rid = request_id(request)
-        headers = {"X-Language": language, "X-Voice": voice.id, "X-Request-Id": rid}
+        headers = {"X-Language": language, "X-Voice": voice.id}
         if body.options.stream:
             prepared = prepare_stream(body.text, params, synth, rid)
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
@@ -246,6 +247,7 @@ def build_router(predictor: Any) -> APIRouter:
             "device": synth.engine.device if synth else None,
             "voices": len(synth.catalog.voices) if synth else 0,
             "load_seconds": round(predictor.load_seconds, 3) if predictor.load_seconds is not None else None,
+            "websocket_streams": STATS.to_dict(),
         }
         return JSONResponse(status_code=200 if body["status"] == "ok" else 503, content=body)
 

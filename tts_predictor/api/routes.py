@@ -1,0 +1,38 @@
+"""Install the convenience APIs on kserve's FastAPI app: OpenAI-compatible, REST, WebSocket and the web UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, WebSocket
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from . import openai as openai_api
+from . import rest
+from .ws import stream_socket
+
+UI_DIR = Path(__file__).with_name("ui")
+
+
+def install_api(app: FastAPI, predictor: Any) -> None:
+    """Add /v1/audio/speech, /v1/models, /synthesize, /batch_synthesize, /voices, /config, /health, /ready,
+    /live, the WebSocket /v1/stream and the UI at /ui (kserve keeps / as its liveness route)."""
+    app.include_router(openai_api.build_router(predictor))
+    app.include_router(rest.build_router(predictor))
+
+    async def stream(websocket: WebSocket) -> None:
+        await stream_socket(websocket, predictor)
+
+    app.add_api_websocket_route("/v1/stream", stream)
+
+    async def ui_index() -> FileResponse:
+        return FileResponse(UI_DIR / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    async def ui_redirect() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
+    app.add_api_route("/ui", ui_redirect, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/ui/", ui_index, methods=["GET"], include_in_schema=False)
+    app.mount("/ui/static", StaticFiles(directory=UI_DIR), name="tts-ui")

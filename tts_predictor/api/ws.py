@@ -1,0 +1,263 @@
+"""WebSocket ``/v1/stream``: incremental text in (e.g. LLM tokens), audio out sentence by sentence.
+
+Client -> server (JSON text frames):
+  ``{"type": "config", "voice", "language", "speed", "format": pcm|mp3|opus|wav, "sample_rate", ...}``
+      optional, first message only;
+  ``{"type": "text", "text": "..."}`` any number; a complete sentence is synthesized as soon as one is buffered;
+  ``{"type": "flush"}`` synthesize whatever is buffered now;
+  ``{"type": "close"}`` flush, finish the audio stream, send ``end`` and close (1000).
+Server -> client:
+  ``{"type": "start", "format", "sample_rate", "voice", "language", "request_id"}`` once;
+  binary frames: one continuous audio stream of ``format`` (pcm: s16le mono; wav: a streaming header first);
+  ``{"type": "segment", "text", "start_s", "end_s", "marks"}`` after each sentence's audio;
+  ``{"type": "end", "duration_s", "segments"}`` then close 1000;
+  ``{"type": "error", "message"}`` then close: 1003 for non-JSON or binary frames, 1008 for invalid messages,
+  1011 when synthesis fails.
+A client that disconnects cancels the remaining synthesis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from fastapi import WebSocket
+from kserve.errors import InvalidInput, ModelNotReady
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from ..audio.encode import EncoderUnavailable, output_rate
+from ..protocol.v2 import SynthesisParameters
+from ..streaming import ChunkEncoder, plan_segments, stream_plan
+from ..text.plan import CHUNK_CHARS
+from ..text.split import split_sentences
+from .common import make_params, request_id, synth_of
+
+log = logging.getLogger(__name__)
+
+WS_FORMATS = ("pcm", "mp3", "opus", "wav")
+CONFIG_FIELDS = ("voice", "language", "speed", "format", "sample_rate", "bitrate", "pitch", "volume_db", "normalize")
+MESSAGE_TYPES = ("config", "text", "flush", "close")
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_INTERNAL_ERROR = 1011
+_SENTENCE_END = re.compile(r"[.!?;:。！？…][\"'”’»)\]]*\s|\n")
+_END = object()
+
+
+@dataclass
+class StreamStats:
+    """Process-wide WebSocket stream counters (reported by GET /health)."""
+
+    active: int = 0
+    completed: int = 0
+    cancelled: int = 0
+    segments: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+STATS = StreamStats()
+
+
+class ProtocolError(Exception):
+    """A message the protocol does not allow; closes the socket with `code`."""
+
+    def __init__(self, message: str, code: int = CLOSE_POLICY_VIOLATION):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+def complete_sentences(buffer: str, language: str) -> tuple[list[str], str]:
+    """Split `buffer` into the sentences that are surely complete and the rest that waits for more text."""
+    if not _SENTENCE_END.search(buffer):
+        if len(buffer) > 2 * CHUNK_CHARS:  # no sentence end in sight: speak it anyway
+            cut = buffer.rfind(" ", 0, CHUNK_CHARS) + 1 or CHUNK_CHARS
+            return [buffer[:cut]], buffer[cut:]
+        return [], buffer
+    sentences = split_sentences(buffer, language)
+    if len(sentences) < 2:
+        return [], buffer
+    rest = sentences[-1] + (" " if buffer[-1:].isspace() else "")
+    return sentences[:-1], rest
+
+
+class StreamSession:
+    """One WebSocket connection."""
+
+    def __init__(self, ws: WebSocket, predictor: Any):
+        self.ws, self.predictor = ws, predictor
+        self.params: SynthesisParameters | None = None
+        self.language = "en"
+        self.buffer = ""
+        self.jobs: asyncio.Queue[Any] = asyncio.Queue()
+        self.worker: asyncio.Task[None] | None = None
+        self.encoder: ChunkEncoder | None = None
+        self.lock = asyncio.Lock()
+        self.offset_s = 0.0
+        self.segments = 0
+        self.request_id = request_id(None)
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        async with self.lock:
+            await self.ws.send_text(json.dumps(message))
+
+    async def send_bytes(self, data: bytes) -> None:
+        async with self.lock:
+            await self.ws.send_bytes(data)
+
+    async def close(self, code: int, message: str | None = None) -> None:
+        """Send an error event (when given) and close; never raises for a socket already gone."""
+        with contextlib.suppress(Exception):
+            if message is not None:
+                await self.send_json({"type": "error", "message": message})
+            if self.ws.application_state != WebSocketState.DISCONNECTED:
+                await self.ws.close(code)
+
+    async def run(self) -> None:
+        await self.ws.accept()
+        STATS.active += 1
+        try:
+            await self._receive_loop()
+        except ProtocolError as exc:
+            await self._stop_worker()
+            await self.close(exc.code, exc.message)
+        except (WebSocketDisconnect, RuntimeError):
+            await self._stop_worker()
+        finally:
+            STATS.active -= 1
+            if self.encoder is not None and (self.worker is None or not self.worker.done() or self.worker.cancelled()):
+                self.encoder.abort()
+
+    async def _stop_worker(self) -> None:
+        if self.worker is not None and not self.worker.done():
+            self.worker.cancel()
+            with contextlib.suppress(BaseException):
+                await self.worker
+        if self.encoder is not None:
+            self.encoder.abort()
+
+    async def _receive_loop(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                if self.worker is not None and not self.worker.done():
+                    STATS.cancelled += 1
+                    log.info("stream %s: client disconnected; synthesis cancelled after %d segment(s), %d text(s) unsent",
+                             self.request_id, self.segments, self.jobs.qsize())
+                await self._stop_worker()  # client gone: cancel what is left
+                return
+            if message.get("text") is None:
+                raise ProtocolError("binary frames are not accepted; send JSON text messages", CLOSE_UNSUPPORTED_DATA)
+            try:
+                data = json.loads(message["text"])
+            except ValueError:
+                raise ProtocolError("message is not valid JSON", CLOSE_UNSUPPORTED_DATA) from None
+            kind = data.get("type") if isinstance(data, dict) else None
+            if kind not in MESSAGE_TYPES:
+                raise ProtocolError(f"message type {str(kind)[:40]!r} is unknown; use one of: {', '.join(MESSAGE_TYPES)}")
+            if kind == "config":
+                if self.params is not None:
+                    raise ProtocolError("config must be the first message")
+                await self._start(data)
+                continue
+            if self.params is None:
+                await self._start({})
+            if kind == "text":
+                self._add_text(data)
+            elif kind == "flush":
+                self._queue_buffer()
+            else:  # close
+                self._queue_buffer()
+                self.jobs.put_nowait(_END)
+                if self.worker is not None:
+                    await asyncio.shield(self.worker)
+                return
+
+    async def _start(self, config: dict[str, Any]) -> None:
+        unknown = sorted(set(config) - {"type", *CONFIG_FIELDS})
+        if unknown:
+            raise ProtocolError(f"config: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(CONFIG_FIELDS)}")
+        fmt = config.get("format") or "pcm"
+        if fmt not in WS_FORMATS:
+            raise ProtocolError(f"config.format: unsupported format {str(fmt)[:40]!r}; use one of: {', '.join(WS_FORMATS)}")
+        try:
+            synth = synth_of(self.predictor)
+            params = make_params({k: v for k, v in config.items() if k != "type"} | {"format": fmt, "ssml": False},
+                                 prefix="config.")
+            voice, language = synth.catalog.resolve(params.voice, params.language)
+        except (InvalidInput, ModelNotReady) as exc:
+            raise ProtocolError(str(getattr(exc, "reason", exc))) from None
+        rate = params.sample_rate or voice.sample_rate
+        self.params = params.model_copy(update={"voice": voice.id, "language": language, "sample_rate": rate})
+        self.language = language
+        self.encoder = ChunkEncoder(fmt, bitrate=params.bitrate)
+        start = {"type": "start", "format": fmt, "sample_rate": output_rate(fmt, rate), "voice": voice.id,
+                 "language": language, "request_id": self.request_id}
+        if fmt == "pcm":
+            start.update({"encoding": "s16le", "channels": 1})
+        await self.send_json(start)
+        self.worker = asyncio.create_task(self._work(synth))
+
+    def _add_text(self, data: dict[str, Any]) -> None:
+        text = data.get("text")
+        if not isinstance(text, str):
+            raise ProtocolError('text: "text" must be a string')
+        limit = self.predictor.settings.max_text_chars
+        if len(self.buffer) + len(text) > limit:
+            raise ProtocolError(f"text: more than {limit} characters buffered without a sentence end (TTS_MAX_TEXT_CHARS)")
+        self.buffer += text
+        ready, self.buffer = complete_sentences(self.buffer, self.language)
+        for sentence in ready:
+            self.jobs.put_nowait(sentence)
+
+    def _queue_buffer(self) -> None:
+        if self.buffer.strip():
+            self.jobs.put_nowait(self.buffer)
+        self.buffer = ""
+
+    async def _work(self, synth: Any) -> None:
+        assert self.params is not None and self.encoder is not None
+        try:
+            while (job := await self.jobs.get()) is not _END:
+                try:
+                    segments = plan_segments(job, self.params, synth, language=self.language)
+                except InvalidInput as exc:
+                    if str(exc.reason).startswith("text: nothing to speak"):
+                        continue  # e.g. a flush of punctuation only
+                    raise
+                async for buf, event in stream_plan(segments, self.params, synth, request_id=self.request_id,
+                                                    offset_s=self.offset_s):
+                    if data := await self.encoder.feed(buf):
+                        await self.send_bytes(data)
+                    self.offset_s = event["end_s"]
+                    self.segments += 1
+                    STATS.segments += 1
+                    await self.send_json(event)
+            if data := await self.encoder.finish():
+                await self.send_bytes(data)
+            await self.send_json({"type": "end", "duration_s": round(self.offset_s, 4), "segments": self.segments})
+            STATS.completed += 1
+            await self.close(1000)
+        except asyncio.CancelledError:
+            raise
+        except InvalidInput as exc:
+            await self.close(CLOSE_POLICY_VIOLATION, str(exc.reason))
+        except EncoderUnavailable as exc:
+            log.error("stream %s: %s", self.request_id, exc)
+            await self.close(CLOSE_INTERNAL_ERROR, f"audio encoding to {self.params.format} failed; request id {self.request_id}")
+        except (WebSocketDisconnect, RuntimeError) as exc:
+            log.info("stream %s: client went away (%s)", self.request_id, type(exc).__name__)
+        except Exception:
+            log.exception("stream %s: synthesis failed", self.request_id)
+            await self.close(CLOSE_INTERNAL_ERROR, f"synthesis failed; request id {self.request_id}")
+
+
+async def stream_socket(ws: WebSocket, predictor: Any) -> None:
+    """Serve one `/v1/stream` connection."""
+    await StreamSession(ws, predictor).run()
