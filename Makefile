@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 run: install ## Serve the embedded English voice on :$(HTTP_PORT) (REST) and :$(GRPC_PORT) (gRPC)
 	$(BIN)/python -m tts_predictor serve --http_port $(HTTP_PORT) --grpc_port $(GRPC_PORT)
 
-test: install ## Run the test suite
+test: install ## Run the test suite (installs redis-server and chromium for their tests when root)
+	bash scripts/install-system-deps.sh --test
 	$(BIN)/python -m pytest
 
 bench: install ## Benchmarks: JSON + PNG under bench-results/

@@ -11,6 +11,7 @@ commands:
   predictor   same as serve (the name KServe docs use)
   transformer serve the KServe transformer (SSML, normalization, encoding) in front of --predictor_host
   voices      print the voices of the configured model as JSON
+  say         synthesize text to a file locally, no server: say "Hello." -o hello.mp3 [--voice V] [--format F]
 """
 
 
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> None:
         from .cli import print_voices
 
         print_voices(argv)
+    elif command == "say":
+        from .cli import say
+
+        say(argv)
     elif command in ("-h", "--help", "help"):
         print(USAGE)
     else:

@@ -3,7 +3,8 @@
 Run with ``python -m tts_predictor.bench`` (or ``make bench``). For each model it measures, in one run:
 
 * the raw engine called in-process (loaded exactly as the server loads it, same thread count);
-* the same text sent to a real ``python -m tts_predictor serve`` subprocess over HTTP (V2 REST);
+* the same text sent to a real ``python -m tts_predictor serve`` subprocess over HTTP (V2 REST, audio
+  cache off), raw and server calls alternating one at a time so that outside load hits both alike;
 * throughput through the server at several client concurrencies;
 * the server process's peak resident memory.
 
@@ -83,19 +84,6 @@ def summarize(walls: Sequence[float], audio: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def timed_calls(call: Callable[[], float], repeats: int, warmup: int) -> dict[str, Any]:
-    """Run `call` (returns audio seconds) `warmup` times untimed, then `repeats` times timed."""
-    for _ in range(warmup):
-        call()
-    walls, audio = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        seconds = call()
-        walls.append(time.perf_counter() - start)
-        audio.append(seconds)
-    return summarize(walls, audio)
-
-
 # --------------------------------------------------------------------------------------------- machine
 
 
@@ -147,27 +135,16 @@ def prepare_model(name: str, workdir: Path) -> str:
     raise SystemExit(f"unknown benchmark model {name!r}; choose from {', '.join(MODELS)}")
 
 
-def bench_raw(spec: str, repeats: int, warmup: int) -> dict[str, Any]:
-    """Load the engine in-process as the server does (same settings, threads) and time synthesize()."""
-    from .engines.base import SynthesisRequest
+def load_raw_engine(spec: str) -> tuple[Any, Any, dict[str, Any]]:
+    """Load the engine in-process exactly as the server does (same settings, same thread count)."""
     from .engines.registry import load_engine
     from .settings import load_settings
 
     settings = load_settings(model=spec, device="cpu")
     start = time.perf_counter()
     engine = load_engine(settings)
-    load_s = time.perf_counter() - start
-    voice = engine.voices()[0]
-    results: dict[str, Any] = {"load_s": load_s, "threads": settings.threads}
-    try:
-        for label, text in INPUTS.items():
-            request = SynthesisRequest(text, voice, voice.languages[0])
-            results[label] = timed_calls(lambda r=request: engine.synthesize(r).duration_s, repeats, warmup)
-    finally:
-        engine.close()
-        del engine
-        gc.collect()
-    return results
+    info = {"load_s": time.perf_counter() - start, "threads": settings.threads}
+    return engine, engine.voices()[0], info
 
 
 # --------------------------------------------------------------------------------------------- server
@@ -327,41 +304,79 @@ async def _concurrent(url: str, text: str, concurrency: int, requests: int) -> d
     return stats
 
 
-def bench_server(
-    spec: str, repeats: int, warmup: int, concurrency: Sequence[int], requests: int
+SERVER_ENV = {"TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0"}
+"""Server settings besides TTS_MODEL: the audio cache is off, or repeated texts would be cache hits."""
+
+
+def bench_model(
+    spec: str, repeats: int, warmup: int, concurrency: Sequence[int], requests: int,
+    log: Callable[[str], None] = lambda msg: None,
 ) -> dict[str, Any]:
-    """Start the real server on `spec`, time the same texts over HTTP, then sweep concurrency."""
+    """Raw engine vs server on the same texts, then the server's concurrency sweep and peak memory.
+
+    Raw and server calls alternate (raw, server, raw, server, ...), one at a time, so that load from
+    other processes hits both paths alike and the server/raw ratio stays meaningful on a busy machine.
+    """
     import httpx
 
-    server = Server(env={"TTS_MODEL": spec, "TTS_DEVICE": "cpu"})
-    start = time.perf_counter()
-    server.start()
-    results: dict[str, Any] = {"ready_s": time.perf_counter() - start}
+    from .engines.base import SynthesisRequest
+
+    engine, voice, raw_info = load_raw_engine(spec)
+    raw: dict[str, Any] = dict(raw_info)
+    server = Server(env={"TTS_MODEL": spec, **SERVER_ENV})
     try:
+        start = time.perf_counter()
+        server.start()
+        srv: dict[str, Any] = {"ready_s": time.perf_counter() - start, "env": SERVER_ENV}
         sampler = MemorySampler(server.proc.pid)
         sampler.start()
     except BaseException:
         server.stop()
+        engine.close()
         raise
     try:
         with httpx.Client(base_url=server.url, timeout=600) as client:
             for label, text in INPUTS.items():
+                request = SynthesisRequest(text, voice, voice.languages[0])
                 body = infer_body(text)
-                results[label] = timed_calls(
-                    lambda b=body: audio_seconds(client.post("/v2/models/tts/infer", json=b)), repeats, warmup
-                )
-        results["concurrency"] = [
-            asyncio.run(_concurrent(server.url, INPUTS[THROUGHPUT_INPUT], c, requests)) for c in concurrency
-        ]
+                calls = {
+                    "raw": lambda r=request: engine.synthesize(r).duration_s,
+                    "server": lambda b=body: audio_seconds(client.post("/v2/models/tts/infer", json=b)),
+                }
+                log(f"[bench]   {label}: {warmup} warm-up + {repeats} timed calls per path, alternating")
+                for _ in range(warmup):
+                    for call in calls.values():
+                        call()
+                walls: dict[str, list[float]] = {"raw": [], "server": []}
+                audio: dict[str, list[float]] = {"raw": [], "server": []}
+                for _ in range(repeats):
+                    for path_, call in calls.items():
+                        t0 = time.perf_counter()
+                        seconds = call()
+                        walls[path_].append(time.perf_counter() - t0)
+                        audio[path_].append(seconds)
+                raw[label] = summarize(walls["raw"], audio["raw"])
+                srv[label] = summarize(walls["server"], audio["server"])
+                paired = np.asarray(walls["server"]) / np.asarray(walls["raw"])
+                srv[label]["paired_ratio_median"] = float(np.median(paired))
+        engine.close()  # free the in-process copy before the sweep; only the server runs from here on
+        engine = None
+        gc.collect()
+        srv["concurrency"] = []
+        for c in concurrency:
+            log(f"[bench]   concurrency {c}: {requests} requests")
+            srv["concurrency"].append(asyncio.run(_concurrent(server.url, INPUTS[THROUGHPUT_INPUT], c, requests)))
     finally:
         try:
             peak = sampler.stop()
             hwm = _vm_hwm_bytes(server.proc.pid)
         finally:
             server.stop()
-    results["peak_rss_mib"] = round(peak / 2**20, 1)
-    results["vm_hwm_mib"] = round(hwm / 2**20, 1) if hwm else None
-    return results
+            if engine is not None:
+                engine.close()
+    srv["peak_rss_mib"] = round(peak / 2**20, 1)
+    srv["vm_hwm_mib"] = round(hwm / 2**20, 1) if hwm else None
+    return {"raw": raw, "server": srv}
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -415,7 +430,7 @@ def table(results: dict[str, Any]) -> str:
     """Compact text table of the results."""
     lines = [
         f"{'model':<11} {'input':<10} {'path':<7} {'audio s':>7} {'RTF':>6} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'p99 ms':>8} {'srv/raw p50':>11} {'srv/raw RTF':>11}"
+        f"{'p99 ms':>8} {'srv/raw p50':>11} {'srv/raw RTF':>11} {'paired':>6}"
     ]
     for name, model in results["models"].items():
         for inp in INPUTS:
@@ -425,9 +440,10 @@ def table(results: dict[str, Any]) -> str:
                 s = model[path_][inp]
                 r = f"{ratio:.3f}" if path_ == "server" else ""
                 rr = f"{rtf_ratio:.3f}" if path_ == "server" else ""
+                pr = f"{model['server'][inp]['paired_ratio_median']:.3f}" if path_ == "server" else ""
                 lines.append(
                     f"{name:<11} {inp:<10} {path_:<7} {s['audio_s']:>7.2f} {s['rtf']:>6.3f} {s['p50_ms']:>8.1f} "
-                    f"{s['p95_ms']:>8.1f} {s['p99_ms']:>8.1f} {r:>11} {rr:>11}"
+                    f"{s['p95_ms']:>8.1f} {s['p99_ms']:>8.1f} {r:>11} {rr:>11} {pr:>6}"
                 )
     lines.append("")
     lines.append(f"{'model':<11} {'conc':>4} {'reqs':>4} {'audio s/s':>9} {'req/s':>6} {'p50 ms':>8} {'p95 ms':>8}")
@@ -469,7 +485,8 @@ def run_benchmark(
             "inputs": INPUTS,
             "throughput_input": THROUGHPUT_INPUT,
             "concurrency": concurrency,
-            "server_env": {"TTS_DEVICE": "cpu", "TTS_THREADS": "0 (= cores)", "TTS_MAX_CONCURRENCY": "1 (default)"},
+            "server_env": {**SERVER_ENV, "TTS_THREADS": "unset: 0 = cores", "TTS_MAX_CONCURRENCY": "unset: default"},
+            "order": "per input: warm-up calls, then raw and server calls alternate, one at a time",
             "latency": "client-side wall time; raw = engine.synthesize(), server = HTTP POST /v2/models/tts/infer",
         },
         "models": {},
@@ -483,10 +500,8 @@ def run_benchmark(
             spec = prepare_model(name, Path(tmp))
             entry: dict[str, Any] = {"spec": spec if name == "embedded" else "<tmp>/coqui-full", "repeats": n}
             entry["prepare_s"] = time.perf_counter() - started
-            log(f"[bench] {name}: raw engine, {n} repeats after {warmup} warm-up calls")
-            entry["raw"] = bench_raw(spec, n, warmup)
-            log(f"[bench] {name}: server, {n} repeats, then concurrency {concurrency} x {reqs} requests")
-            entry["server"] = bench_server(spec, n, warmup, concurrency, reqs)
+            log(f"[bench] {name}: raw engine vs server, then concurrency {concurrency} x {reqs} requests")
+            entry.update(bench_model(spec, n, warmup, concurrency, reqs, log=log))
             entry["server_raw_p50_ratio"] = {
                 inp: entry["server"][inp]["p50_ms"] / entry["raw"][inp]["p50_ms"] for inp in INPUTS
             }

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import sys
+from typing import Any
 
 from .engines.registry import load_engine
 from .server import build_parser, settings_from_args
@@ -15,3 +19,114 @@ def print_voices(argv: list[str]) -> None:
     engine = load_engine(settings)
     catalog = VoiceCatalog(engine.voices(), settings.default_voice)
     print(json.dumps({"default_voice": catalog.default.id, "voices": [v.to_dict() for v in catalog.voices]}, indent=2))
+
+
+EXTENSION_FORMATS = {"raw": "pcm", "ulaw": "mulaw", "mulaw": "mulaw", "alaw": "alaw", "oga": "ogg", "m4a": None}
+"""File extensions that differ from their format name (None: not supported)."""
+PROGRESS_MIN_SEGMENTS = 3
+"""Show a progress bar (stderr) when a text has at least this many sentences."""
+
+
+def say_parser() -> argparse.ArgumentParser:
+    """Flags of `tts-predictor say`, plus the settings flags (--model, --device, ...)."""
+    from .audio.encode import FORMATS
+    from .settings import add_settings_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="tts-predictor say",
+        description="Synthesize text to an audio file with the local engine (no server).",
+    )
+    parser.add_argument("text", help="Text or SSML to speak; '-' reads standard input.")
+    parser.add_argument("-o", "--output", required=True, help="Output file (format from its extension) or '-' for stdout.")
+    parser.add_argument("--voice", help="Voice id (see `tts-predictor voices`).")
+    parser.add_argument("--language", help="Language code such as en-US.")
+    parser.add_argument("--speed", type=float, default=1.0, help="Speaking rate, 0.25-4.0.")
+    parser.add_argument("--format", choices=FORMATS, help="Audio format (default: from the output extension).")
+    parser.add_argument("--sample-rate", dest="sample_rate", type=int, help="Output sample rate in Hz, 8000-48000.")
+    parser.add_argument("--no-progress", action="store_true", help="Never show the progress bar.")
+    add_settings_arguments(parser)
+    return parser
+
+
+def infer_format(output: str, explicit: str | None) -> str:
+    """The audio format: --format, else the output file's extension."""
+    from .audio.encode import FORMATS
+
+    if explicit:
+        return explicit
+    ext = os.path.splitext(output)[1].lower().lstrip(".")
+    fmt = EXTENSION_FORMATS.get(ext, ext if ext in FORMATS else None)
+    if not fmt:
+        raise SystemExit(
+            f"tts-predictor say: cannot tell the format from '{output}'; name a file ending in one of "
+            f".{', .'.join(FORMATS)} or pass --format"
+        )
+    return fmt
+
+
+def say(argv: list[str]) -> None:
+    """`tts-predictor say "text" -o out.mp3`: synthesize locally, sentence by sentence, and write one file."""
+    import asyncio
+
+    from kserve.errors import InvalidInput
+
+    from .api.common import make_params
+    from .audio import dsp
+    from .audio.buffer import AudioBuffer
+    from .audio.encode import encode
+    from .pipeline import LocalSynthesizer
+    from .server import settings_from_args
+    from .streaming import plan_segments, stream_plan
+
+    args = say_parser().parse_args(argv)
+    fmt = infer_format(args.output, args.format)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        raise SystemExit("tts-predictor say: nothing to speak (empty text)")
+    settings = settings_from_args(argparse.Namespace(**{**vars(args), "warmup": "false"}))
+    try:
+        params = make_params({"voice": args.voice, "language": args.language, "speed": args.speed, "format": fmt,
+                              "sample_rate": args.sample_rate})
+        engine = load_engine(settings)
+        catalog = VoiceCatalog(engine.voices(), settings.default_voice)
+        synth = LocalSynthesizer(engine, catalog)
+        language = catalog.resolve(params.voice, params.language)[1]
+        segments = plan_segments(text, params, synth, language=language)
+    except InvalidInput as exc:
+        raise SystemExit(f"tts-predictor say: {exc.reason}") from None
+    spoken = sum(1 for s in segments if s.text.strip())
+
+    async def run() -> list[AudioBuffer]:
+        bar = _progress(spoken, disabled=args.no_progress or spoken < PROGRESS_MIN_SEGMENTS)
+        out = []
+        try:
+            async for buf, event in stream_plan(segments, params, synth):
+                out.append(buf)
+                if event["text"] and bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
+    parts = asyncio.run(run())
+    rate = parts[0].sample_rate
+    audio = AudioBuffer.concat([dsp.resample(p, rate) for p in parts])
+    data = encode(audio, fmt, bitrate=params.bitrate)
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        with open(args.output, "wb") as handle:
+            handle.write(data)
+        print(f"wrote {args.output} ({fmt}, {audio.duration_s:.2f} s, {len(data)} bytes)", file=sys.stderr)
+
+
+def _progress(total: int, *, disabled: bool) -> Any:
+    if disabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="sentence", desc="synthesizing", file=sys.stderr)

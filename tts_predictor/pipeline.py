@@ -21,10 +21,10 @@ from .audio import dsp
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
-from .engines.base import Engine, SynthesisRequest
+from .engines.base import Engine, SynthesisRequest, Voice
 from .cache import AudioCache, cache_key
 from .content_filter import Blocklist
-from .errors import SynthesisFailed
+from .errors import SynthesisFailed, UnsupportedOption
 from .settings import Settings
 from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
@@ -53,6 +53,19 @@ def segment_speed(segment: Segment, params: SynthesisParameters) -> float:
     return min(MAX_SPEED, max(MIN_SPEED, params.speed * segment.rate))
 
 
+def check_capabilities(voice: Voice, params: SynthesisParameters) -> None:
+    """Refuse options the voice cannot honour instead of ignoring them silently."""
+    if params.seed is not None and "seed" not in voice.capabilities:
+        raise UnsupportedOption(
+            f"seed: voice '{voice.id}' ({voice.engine}) draws its noise inside the ONNX graph and cannot be seeded; "
+            "seeds work with Coqui (PyTorch) models"
+        )
+    for option in ("emotion", "style"):
+        value = getattr(params, option)
+        if value is not None and option not in voice.capabilities:
+            raise UnsupportedOption(f"{option}: voice '{voice.id}' has no {option} control; supported {option}s: none")
+
+
 class LocalSynthesizer:
     """Runs the engine in worker threads, at most `max_concurrency` requests at a time."""
 
@@ -67,7 +80,8 @@ class LocalSynthesizer:
         out = []
         for segment in segments:
             voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
-            out.append(SynthesisRequest(segment.text, voice, language, segment_speed(segment, params)))
+            check_capabilities(voice, params)
+            out.append(SynthesisRequest(segment.text, voice, language, segment_speed(segment, params), params.seed))
         return out
 
     def run(self, requests: list[SynthesisRequest], request_id: str = "-") -> list[AudioBuffer]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .engines.base import Voice
 from .errors import UnknownLanguage, UnknownVoice
 
@@ -47,6 +49,8 @@ class VoiceCatalog:
             voice = self._default_for(language) if language else self.default
         elif voice_id in self.by_id:
             voice = self.by_id[voice_id]
+        elif "+" in voice_id or "*" in voice_id:
+            voice = self.blend(voice_id)
         else:
             raise UnknownVoice(f"voice: unknown voice '{voice_id}'; valid voices: {_listing(list(self.by_id))}")
         if language is None:
@@ -57,6 +61,30 @@ class VoiceCatalog:
                 f"language: voice '{voice.id}' does not speak '{language}'; supported: {_listing(list(voice.languages))}"
             )
         return voice, matched
+
+    def blend(self, expression: str) -> Voice:
+        """A weighted blend such as ``p225*0.7+p226*0.3`` of voices that support mixing (same model)."""
+        parts = []
+        for term in expression.split("+"):
+            name, _, weight = term.strip().partition("*")
+            try:
+                value = float(weight) if weight else 1.0
+            except ValueError:
+                raise UnknownVoice(f"voice: bad weight '{weight}' in '{expression}'; use e.g. alice*0.7+bob*0.3") from None
+            if name.strip() not in self.by_id:
+                raise UnknownVoice(f"voice: unknown voice '{name.strip()}' in blend; valid voices: {_listing(list(self.by_id))}")
+            if not 0 < value <= 100:
+                raise UnknownVoice(f"voice: weight of '{name.strip()}' must be > 0 and <= 100, got {value:g}")
+            parts.append((self.by_id[name.strip()], value))
+        mixable = {v.id for v, _ in parts if "mixing" in v.capabilities}
+        if len(mixable) != len(parts) or len({v.engine for v, _ in parts}) != 1:
+            raise UnknownVoice(
+                "voice: blends need voices of one model with speaker embeddings (capability 'mixing'); "
+                f"mixable voices here: {_listing([v.id for v in self.by_id.values() if 'mixing' in v.capabilities]) or 'none'}"
+            )
+        total = sum(w for _, w in parts)
+        first = parts[0][0]
+        return replace(first, id=expression, speaker=first.speaker, mix=tuple((v.speaker or v.id, w / total) for v, w in parts))
 
     def _default_for(self, language: str) -> Voice:
         if match_language(language, list(self.default.languages)):

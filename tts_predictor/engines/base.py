@@ -24,6 +24,10 @@ class Voice:
     """Engine-level speaker name or id, when the model is multi-speaker."""
     gender: str | None = None
     """``female``/``male`` where the model card says so."""
+    capabilities: tuple[str, ...] = ("speed",)
+    """What requests may ask of this voice: ``speed``, ``mixing`` (weighted blends of speakers)."""
+    mix: tuple[tuple[str, float], ...] = ()
+    """For a blended voice: (speaker, weight) pairs, weights summing to 1."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly description for the voices listing."""
@@ -33,6 +37,7 @@ class Voice:
             "engine": self.engine,
             "sample_rate": self.sample_rate,
             "gender": self.gender,
+            "capabilities": list(self.capabilities),
         }
 
 
@@ -48,6 +53,8 @@ class SynthesisRequest:
     """Resolved language (one of ``voice.languages``), or None for single-language voices."""
     speed: float = 1.0
     """Speaking-rate multiplier; 2.0 is twice as fast."""
+    seed: int | None = None
+    """Random seed for engines that draw noise in Python (Coqui): same seed, same waveform."""
 
 
 @runtime_checkable

@@ -10,6 +10,8 @@ import json
 import logging
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,22 @@ def download_catalogue_model(name: str) -> Path:
     return path if path.is_dir() else path.parent
 
 
+def _FixedEmbedding(vector: Any) -> Any:  # noqa: N802 - builds a torch module lazily (torch is imported late)
+    import torch
+
+    class FixedEmbedding(torch.nn.Module):
+        """Returns one embedding for every speaker id."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("vector", vector.detach())
+
+        def forward(self, sid: torch.Tensor) -> torch.Tensor:
+            return self.vector.unsqueeze(0).expand(sid.shape[0], -1)
+
+    return FixedEmbedding()
+
+
 def _resolve_device(device: str) -> str:
     import torch
 
@@ -133,8 +151,9 @@ class CoquiEngine:
         langs = tuple(self.languages()) or (self._config_language(),)
         speakers = self.speakers()
         if not speakers:
-            return [Voice(self.name, langs, self.kind, self.sample_rate)]
-        return [Voice(s, langs, self.kind, self.sample_rate, speaker=s) for s in speakers]
+            return [Voice(self.name, langs, self.kind, self.sample_rate, capabilities=("speed", "seed"))]
+        caps = ("speed", "seed", "mixing") if hasattr(self.model, "emb_g") else ("speed", "seed")
+        return [Voice(s, langs, self.kind, self.sample_rate, speaker=s, capabilities=caps) for s in speakers]
 
     def _config_language(self) -> str:
         return str(getattr(self.synth.tts_config, "phoneme_language", None) or "en")
@@ -142,7 +161,11 @@ class CoquiEngine:
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
         """Run the model on one text."""
         kwargs = self._speed_kwargs(request.speed)
-        with self._lock:
+        with self._lock, self._blended(request.voice.mix):
+            if request.seed is not None:
+                import torch
+
+                torch.manual_seed(request.seed)
             if self._base_length_scale is not None:
                 self.model.length_scale = self._base_length_scale / request.speed
             wav = self.synth.tts(
@@ -153,6 +176,24 @@ class CoquiEngine:
                 **kwargs,
             )
         return AudioBuffer(np.asarray(wav, dtype=np.float32).reshape(-1), self.sample_rate)
+
+    @contextmanager
+    def _blended(self, mix: tuple[tuple[str, float], ...]) -> Iterator[None]:
+        """Swap the speaker table for the weighted mean of the mixed speakers' embeddings (held under the lock)."""
+        if not mix:
+            yield
+            return
+        import torch
+
+        table = self.model.emb_g
+        ids = self.model.speaker_manager.name_to_id
+        with torch.no_grad():
+            vector = sum(weight * table.weight[ids[name]] for name, weight in mix)
+        self.model.emb_g = _FixedEmbedding(vector)
+        try:
+            yield
+        finally:
+            self.model.emb_g = table
 
     def _speed_kwargs(self, speed: float) -> dict[str, Any]:
         if speed == 1.0 or self._base_length_scale is not None:

@@ -22,6 +22,8 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -85,60 +87,79 @@ def fold_weight_norm(model) -> int:
     return folded
 
 
-def inline_shared_initializers(path: Path) -> int:
-    """Rewire `Identity(initializer)` nodes to the initializer itself; return how many.
+def inline_shared_initializers(model) -> int:
+    """Rewire `Identity(initializer)` nodes of an `onnx.ModelProto` to the initializer itself; return how many.
 
     The TorchScript exporter deduplicates equal-valued weights (e.g. the zero-initialized `proj` convs of
-    the duration predictor's flows) into one initializer plus Identity nodes; ONNX Runtime's quantizer then
-    fails with "Expected <weight> to be an initializer".
+    the duration predictor's flows) into one initializer read through Identity nodes; ONNX Runtime's
+    quantizer then fails with "Expected <weight> to be an initializer".
     """
     import onnx
 
-    model = onnx.load(str(path))
     graph = model.graph
     initializers = {i.name for i in graph.initializer}
     outputs = {o.name for o in graph.output}
-    rename: dict[str, str] = {}
-    keep = []
-    for node in graph.node:
-        if node.op_type == "Identity" and node.input[0] in initializers and node.output[0] not in outputs:
-            rename[node.output[0]] = node.input[0]
-        else:
-            keep.append(node)
+    rename = {
+        node.output[0]: node.input[0]
+        for node in graph.node
+        if node.op_type == "Identity" and node.input[0] in initializers and node.output[0] not in outputs
+    }
     if not rename:
         return 0
 
     def rewire(nodes) -> None:
         for node in nodes:
             for i, name in enumerate(node.input):
-                if name in rename:
-                    node.input[i] = rename[name]
-            for attr in node.attribute:  # If/Loop bodies
-                if attr.type == onnx.AttributeProto.GRAPH:
-                    rewire(attr.g.node)
-                for sub in attr.graphs:
+                node.input[i] = rename.get(name, name)
+            for attr in node.attribute:  # If/Loop bodies read outer names too
+                for sub in ([attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)):
                     rewire(sub.node)
 
+    keep = [n for n in graph.node if not (n.op_type == "Identity" and n.output[0] in rename)]
     rewire(keep)
     del graph.node[:]
     graph.node.extend(keep)
-    onnx.save(model, str(path))
     return len(rename)
 
 
+QUANT_WEIGHT_TYPE = "QUInt8"
+QUANT_OPS = ("MatMul", "Conv")
+"""Dynamic quantization targets. VITS is almost all Conv1d (its attention projections are 1x1 convs, its
+MatMuls multiply activations), so Conv must be included; ONNX Runtime's CPU ConvInteger kernel is fast only
+with uint8 weights (int8 weights measured 2-3x slower than float32 here), hence QUInt8."""
+
+
 def quantize_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantization of a float32 ONNX VITS graph (weights int8, activations per run)."""
+    """Dynamic 8-bit quantization of a float32 ONNX VITS graph into `target` (`source` is not modified)."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    inline_shared_initializers(source)
+    model = onnx.load(str(source))
+    inline_shared_initializers(model)
     tmp = _atomic_target(target)
-    # ConvInteger has no CPU kernel for signed weights, so only MatMul gets int8 weights
-    # ... see QUANT_OPS; Conv dynamic quantization needs uint8 weights.
-    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QUInt8, op_types_to_quantize=list(QUANT_OPS))
-    os.replace(tmp, target)
+    try:
+        quantize_dynamic(model, str(tmp), weight_type=QuantType[QUANT_WEIGHT_TYPE], op_types_to_quantize=list(QUANT_OPS))
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-QUANT_OPS = ("MatMul", "Conv")
+def quantized_copy(source: Path) -> Path:
+    """Cached int8 copy of an ONNX voice (e.g. a Piper voice); the file keeps its name, so voice ids stay."""
+    if not source.is_file():
+        return source  # the engine reports the missing file
+    key = hashlib.sha256(f"{file_fingerprint(source)}|int8|{QUANT_WEIGHT_TYPE}|{EXPORT_VERSION}".encode())
+    target = cache_dir() / f"int8-{key.hexdigest()[:20]}" / source.name
+    if target.is_file():
+        return target
+    try:
+        quantize_int8(source, target)
+    except OSError as exc:
+        raise ModelLoadError(f"cannot write the int8 copy of {source} to {target.parent}: {exc}; set TTS_CACHE_DIR")
+    except Exception as exc:
+        raise ModelLoadError(f"cannot quantize {source} to int8: {exc}") from None
+    log.info("quantized %s to %s", source, target)
+    return target
 
 
 def to_float16(source: Path, target: Path) -> None:
@@ -148,8 +169,11 @@ def to_float16(source: Path, target: Path) -> None:
 
     model = convert_float_to_float16(onnx.load(str(source)), keep_io_types=True)
     tmp = _atomic_target(target)
-    onnx.save(model, str(tmp))
-    os.replace(tmp, target)
+    try:
+        onnx.save(model, str(tmp))
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def ort_session(path: Path, *, device: str, threads: int):
@@ -249,14 +273,21 @@ class CoquiOnnxEngine(CoquiEngine):
         return target
 
     def _export(self, target: Path) -> None:
-        import time
-
         start = time.perf_counter()
         folded = fold_weight_norm(self.model)  # same math; Coqui's export copies the model anyway
+        import onnx
+
         tmp = _atomic_target(target)
-        self.model.export_onnx(str(tmp), verbose=False)
-        shared = inline_shared_initializers(tmp)
-        os.replace(tmp, target)
+        try:
+            with warnings.catch_warnings():  # TracerWarnings about Python control flow, expected
+                warnings.simplefilter("ignore")
+                self.model.export_onnx(str(tmp), verbose=False)
+            graph = onnx.load(str(tmp))
+            shared = inline_shared_initializers(graph)
+            onnx.save(graph, str(tmp))
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
         self.exported = True
         log.info("exported %s to %s in %.1f s (%d weight norms folded, %d shared weights inlined)",
                  self.name, target, time.perf_counter() - start, folded, shared)

@@ -37,15 +37,34 @@ def describe_source(spec: str) -> tuple[str, str]:
 def load_engine(settings: Settings) -> Engine:
     """Load the engine the settings name (slow: reads weights)."""
     kind, location = describe_source(settings.model)
+    valid = (
+        "valid: compute_type=float32 with any engine; int8 with a Piper/ONNX voice or TTS_COQUI_BACKEND=onnx; "
+        "float16 with TTS_COQUI_BACKEND=onnx on a CUDA device"
+    )
+    if settings.compute_type == "int8" and kind == "coqui" and settings.coqui_backend == "torch":
+        raise ModelLoadError(f"compute_type=int8 needs TTS_COQUI_BACKEND=onnx for Coqui models ({valid})")
+    if settings.compute_type == "float16" and (kind == "onnx" or settings.coqui_backend == "torch"):
+        raise ModelLoadError(f"compute_type=float16 is not supported for this engine ({valid})")
+    if settings.compute_type == "float16" and settings.device == "cpu":
+        raise ModelLoadError(f"compute_type=float16 needs a CUDA device, not device=cpu ({valid})")
     if kind == "onnx":
         from .onnx_vits import OnnxVitsEngine, embedded_voice_paths
 
-        if location == EMBEDDED_MODEL:
-            model, config = embedded_voice_paths()
-            return OnnxVitsEngine(model, config, device=settings.device, threads=settings.threads)
-        return OnnxVitsEngine(Path(location), device=settings.device, threads=settings.threads)
+        model, config = embedded_voice_paths() if location == EMBEDDED_MODEL else (Path(location), None)
+        config = config or Path(f"{model}.json")
+        if settings.compute_type == "int8":
+            from .coqui_onnx import quantized_copy
+
+            model = quantized_copy(Path(model))  # same file name, so the same voice ids
+        return OnnxVitsEngine(model, config, device=settings.device, threads=settings.threads)
     try:
         from .coqui import CoquiEngine
     except ImportError as exc:
         raise ModelLoadError(f"Coqui models need the 'coqui' extra (pip install 'tts-predictor[coqui]'): {exc}")
+    if settings.coqui_backend == "onnx":
+        from .coqui_onnx import CoquiOnnxEngine
+
+        return CoquiOnnxEngine(
+            location, device=settings.device, threads=settings.threads, compute_type=settings.compute_type
+        )
     return CoquiEngine(location, device=settings.device, threads=settings.threads)

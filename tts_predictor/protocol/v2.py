@@ -52,6 +52,9 @@ class SynthesisParameters(BaseModel):
     pitch: float = Field(0.0, ge=-12.0, le=12.0, description="Pitch shift in semitones, -12 to 12.")
     loudness_lufs: float | None = Field(None, ge=-60.0, le=-5.0, description="Loudness target in LUFS, -60 to -5.")
     timings: bool = Field(False, description="Add the outputs 'timings' and 'marks' (JSON per text).")
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Noise seed (Coqui models): same seed, same audio.")
+    emotion: str | None = Field(None, max_length=40, description="Emotion, where the voice supports it (see voices).")
+    style: str | None = Field(None, max_length=40, description="Speaking style, where the voice supports it.")
 
     @field_validator("format")
     @classmethod

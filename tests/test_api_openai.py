@@ -1,0 +1,99 @@
+"""OpenAI-compatible /v1/audio/speech and /v1/models, driven by the official openai SDK against a real server."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+
+openai = pytest.importorskip("openai", reason="pip install openai")
+
+from server_process import ServerProcess  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(embedded_server: ServerProcess):
+    return openai.OpenAI(base_url=f"{embedded_server.url}/v1", api_key="unused", max_retries=0, timeout=60)
+
+
+def test_create_wav_decodes_to_speech(client) -> None:
+    audio = client.audio.speech.create(model="tts-1", voice="alloy", input="Hello there. How are you?", response_format="wav")
+    assert audio.response.headers["content-type"] == "audio/wav"
+    samples, rate = sf.read(io.BytesIO(audio.content), dtype="float32")
+    assert rate == 22050 and len(samples) / rate > 0.8
+    assert np.abs(samples).max() > 0.05
+
+
+def test_streaming_mp3_with_instructions_header(client) -> None:
+    with client.audio.speech.with_streaming_response.create(
+        model="gpt-4o-mini-tts", voice="nova", input="Streaming now. A second sentence.", response_format="mp3",
+        instructions="Speak cheerfully.",
+    ) as response:
+        assert response.headers["content-type"] == "audio/mpeg"
+        assert response.headers["x-tts-instructions"] == "ignored"
+        chunks = list(response.iter_bytes())
+    data = b"".join(chunks)
+    assert data[:3] == b"ID3" or data[0] == 0xFF  # an MP3 stream
+    assert len(data) > 2000
+
+
+def test_pcm_is_24khz_and_real_voice_ids_work(client, embedded_server: ServerProcess) -> None:
+    voice = httpx.get(f"{embedded_server.url}/voices").json()["default_voice"]
+    audio = client.audio.speech.create(model="tts-1", voice=voice, input="Raw samples.", response_format="pcm", speed=1.5)
+    assert audio.response.headers["content-type"].startswith("audio/pcm;rate=24000")
+    assert audio.response.headers["x-tts-voice"] == voice
+    assert len(audio.content) % 2 == 0 and len(audio.content) > 24000  # > 0.5 s of s16le at 24 kHz
+
+
+@pytest.mark.parametrize("fmt", ["opus", "aac", "flac"])
+def test_other_formats(client, fmt: str) -> None:
+    audio = client.audio.speech.create(model="tts-1", voice="echo", input="Format check.", response_format=fmt)
+    assert len(audio.content) > 500
+    if fmt == "flac":
+        samples, rate = sf.read(io.BytesIO(audio.content))
+        assert len(samples) / rate > 0.3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param", "needle"),
+    [
+        ({"voice": "bogus"}, "voice", "alloy"),
+        ({"speed": 9.0}, "speed", "0.25-4.0"),
+        ({"response_format": "ogg"}, "response_format", "'mp3', 'opus', 'aac', 'flac', 'wav' or 'pcm'"),
+        ({"input": "   "}, "input", "empty"),
+    ],
+)
+def test_errors_in_openai_shape(client, kwargs: dict, param: str, needle: str) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.audio.speech.create(**({"model": "tts-1", "voice": "alloy", "input": "Hi."} | kwargs))
+    error = info.value.body
+    assert error["type"] == "invalid_request_error" and error["param"] == param
+    assert needle in error["message"]
+
+
+def test_unknown_argument_and_bad_json(embedded_server: ServerProcess) -> None:
+    url = f"{embedded_server.url}/v1/audio/speech"
+    r = httpx.post(url, json={"model": "tts-1", "input": "Hi.", "voice": "alloy", "temperature": 1})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "temperature"
+    r = httpx.post(url, content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_sse_stream_format(embedded_server: ServerProcess) -> None:
+    body = {"model": "tts-1", "input": "Events please.", "voice": "alloy", "response_format": "pcm", "stream_format": "sse"}
+    r = httpx.post(f"{embedded_server.url}/v1/audio/speech", json=body, timeout=60)
+    assert r.headers["content-type"].startswith("text/event-stream")
+    events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
+    assert events[-1]["type"] == "speech.audio.done"
+    assert all(e["type"] == "speech.audio.delta" for e in events[:-1]) and len(events) >= 2
+
+
+def test_models_listing(client) -> None:
+    ids = [m.id for m in client.models.list()]
+    assert {"tts", "tts-1", "gpt-4o-mini-tts"} <= set(ids)
