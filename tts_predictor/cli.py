@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from .engines.registry import load_engine
+from .engines.registry import load_all
 from .server import build_parser, settings_from_args
 from .voices import VoiceCatalog
 
@@ -16,7 +16,7 @@ from .voices import VoiceCatalog
 def print_voices(argv: list[str]) -> None:
     """Load the configured model and print its voices as JSON."""
     settings = settings_from_args(build_parser("tts-predictor voices").parse_args(argv))
-    engine = load_engine(settings)
+    engine = load_all(settings)
     catalog = VoiceCatalog(engine.voices(), settings.default_voice)
     print(json.dumps({"default_voice": catalog.default.id, "voices": [v.to_dict() for v in catalog.voices]}, indent=2))
 
@@ -87,7 +87,7 @@ def say(argv: list[str]) -> None:
     try:
         params = make_params({"voice": args.voice, "language": args.language, "speed": args.speed, "format": fmt,
                               "sample_rate": args.sample_rate})
-        engine = load_engine(settings)
+        engine = load_all(settings)
         catalog = VoiceCatalog(engine.voices(), settings.default_voice)
         synth = LocalSynthesizer(engine, catalog)
         language = catalog.resolve(params.voice, params.language)[1]

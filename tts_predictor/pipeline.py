@@ -47,6 +47,10 @@ class SegmentSynthesizer(Protocol):
         """Synthesize every segment (raise InvalidInput subclasses for bad voices/languages)."""
         ...
 
+    def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
+        """Which voice speaks each segment, for the timings output."""
+        ...
+
 
 def segment_speed(segment: Segment, params: SynthesisParameters) -> float:
     """Request speed times the segment's SSML rate, kept in the engine's range."""
@@ -83,6 +87,10 @@ class LocalSynthesizer:
             check_capabilities(voice, params)
             out.append(SynthesisRequest(segment.text, voice, language, segment_speed(segment, params), params.seed))
         return out
+
+    def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
+        """The resolved voice of each segment (SSML voice/lang spans included)."""
+        return [r.voice.id for r in self.requests(segments, params)]
 
     def run(self, requests: list[SynthesisRequest], request_id: str = "-") -> list[AudioBuffer]:
         """Synthesize blocking; engine failures become SynthesisFailed (details logged, not returned)."""
@@ -135,20 +143,24 @@ async def render(
     if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
+    labels = synth.voice_labels(spoken, params) if spoken else []
     rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
     try:
-        return await asyncio.to_thread(_finish, segments, audios, params, rate)
+        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate)
     except EncoderUnavailable as exc:
         log.error("encoding failed (request id %s): %s", request_id, exc)
         raise SynthesisFailed(f"audio encoding to {params.format} failed; request id {request_id}") from None
 
 
-def _finish(segments: list[Segment], audios: list[AudioBuffer], params: SynthesisParameters, rate: int) -> EncodedAudio:
+def _finish(
+    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, rate: int
+) -> EncodedAudio:
     """Assemble, apply request-wide DSP and encode (CPU work: runs in a worker thread)."""
     assembly = Assembly(rate)
-    speech = iter(audios)
+    speech, voices = iter(audios), iter(labels)
     for segment in segments:
-        assembly.add(segment, next(speech) if segment.text.strip() else None)
+        spoken = bool(segment.text.strip())
+        assembly.add(segment, next(speech) if spoken else None, next(voices) if spoken else None)
     audio = assembly.audio()
     if params.pitch:
         audio = dsp.pitch_shift(audio, params.pitch)

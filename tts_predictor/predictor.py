@@ -11,7 +11,7 @@ import kserve
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
-from .engines.registry import load_engine
+from .engines.registry import load_all
 from .errors import EngineNotReady
 from . import metrics
 from .admission import AdmissionController
@@ -42,7 +42,7 @@ class TTSPredictor(kserve.Model):
     def load(self) -> bool:
         """Load the engine and run a warm-up synthesis; ready only after both."""
         started = time.perf_counter()
-        engine = load_engine(self.settings)
+        engine = load_all(self.settings)
         catalog = VoiceCatalog(engine.voices(), self.settings.default_voice)
         synth = LocalSynthesizer(engine, catalog, self.settings.max_concurrency, model_label=self.name)
         if self.settings.warmup:

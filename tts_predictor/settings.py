@@ -25,6 +25,10 @@ class Settings(BaseSettings):
             "e.g. /mnt/models), or a Piper-format voice ('<voice>.onnx' with '<voice>.onnx.json')."
         ),
     )
+    voices_dir: str | None = Field(
+        None, description="Directory of extra voices: Piper voices (*.onnx + .onnx.json) and Coqui model folders."
+    )
+    max_models: int = Field(8, ge=1, le=64, description="Most models loaded at once (memory bound).")
     model_name: str = Field("tts", description="Name the model is served under (/v2/models/<name>).")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the engine runs.")
     compute_type: Literal["float32", "float16", "int8"] = Field(

@@ -81,6 +81,10 @@ class RemoteSynthesizer:
             out += pcm_buffers(await self._call(request, {"x-request-id": request_id}))
         return out
 
+    def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
+        """The voice asked for (the predictor resolves defaults): SSML span, request, or 'default'."""
+        return [s.voice or params.voice or "default" for s in segments]
+
     async def _call(self, request: InferRequest, headers: dict[str, str]) -> InferResponse:
         try:
             return await kserve.Model.predict(self.model, request, headers)

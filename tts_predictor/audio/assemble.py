@@ -33,7 +33,7 @@ class Assembly:
         self.parts.append(samples.astype(np.float32, copy=False))
         self.samples += len(samples)
 
-    def add(self, segment: Segment, speech: AudioBuffer | None) -> None:
+    def add(self, segment: Segment, speech: AudioBuffer | None, voice: str | None = None) -> None:
         """Append one segment: pause before, mark, speech (pitch/volume applied), pause after."""
         if segment.pause_before_s:
             self._append(np.zeros(int(segment.pause_before_s * self.sample_rate), np.float32))
@@ -48,7 +48,10 @@ class Assembly:
                 speech = dsp.apply_gain_db(speech, segment.volume_db)
             start = self.offset_s
             self._append(_fade(speech.samples, int(FADE_S * self.sample_rate)))
-            self.timings.append({"text": segment.text, "start_s": round(start, 4), "end_s": round(self.offset_s, 4)})
+            self.timings.append({
+                "text": segment.text, "start_s": round(start, 4), "end_s": round(self.offset_s, 4),
+                "voice": voice, "language": segment.language,
+            })
         if segment.pause_after_s:
             self._append(np.zeros(int(segment.pause_after_s * self.sample_rate), np.float32))
 

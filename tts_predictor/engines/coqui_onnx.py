@@ -138,7 +138,9 @@ def quantize_int8(source: Path, target: Path) -> None:
     inline_shared_initializers(model)
     tmp = _atomic_target(target)
     try:
-        quantize_dynamic(model, str(tmp), weight_type=QuantType[QUANT_WEIGHT_TYPE], op_types_to_quantize=list(QUANT_OPS))
+        quantize_dynamic(
+            model, str(tmp), weight_type=QuantType[QUANT_WEIGHT_TYPE], op_types_to_quantize=list(QUANT_OPS)
+        )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -221,16 +223,25 @@ class CoquiOnnxEngine(CoquiEngine):
         check_compute_type(compute_type, ort_device)
         super().__init__(source, device="cpu", threads=threads)  # torch only exports; ORT runs on `device`
         self.compute_type = compute_type
+        try:
+            self._load_onnx(ort_device, threads)
+        except BaseException:
+            super().close()  # the temporary config directory
+            raise
+
+    def _load_onnx(self, ort_device: str, threads: int) -> None:
         model = self.model
         if not hasattr(model, "export_onnx"):
             raise ModelLoadError(
                 f"{self.name}: only Coqui VITS models can be exported to ONNX; use TTS_COQUI_BACKEND=torch"
             )
         if getattr(model.args, "use_d_vector_file", False):
-            raise ModelLoadError(f"{self.name}: d-vector models cannot be exported to ONNX; use TTS_COQUI_BACKEND=torch")
+            raise ModelLoadError(
+                f"{self.name}: d-vector models cannot be exported to ONNX; use TTS_COQUI_BACKEND=torch"
+            )
         self.exported = False
         """True when this load ran the export (False: taken from the cache)."""
-        self.onnx_path = self._prepare(compute_type)
+        self.onnx_path = self._prepare(self.compute_type)
         self.session, self.device = ort_session(self.onnx_path, device=ort_device, threads=threads)
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.noise_scale = float(model.inference_noise_scale)
@@ -273,10 +284,10 @@ class CoquiOnnxEngine(CoquiEngine):
         return target
 
     def _export(self, target: Path) -> None:
-        start = time.perf_counter()
-        folded = fold_weight_norm(self.model)  # same math; Coqui's export copies the model anyway
         import onnx
 
+        start = time.perf_counter()
+        folded = fold_weight_norm(self.model)  # same math; Coqui's export copies the model anyway
         tmp = _atomic_target(target)
         try:
             with warnings.catch_warnings():  # TracerWarnings about Python control flow, expected

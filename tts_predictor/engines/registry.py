@@ -68,3 +68,26 @@ def load_engine(settings: Settings) -> Engine:
             location, device=settings.device, threads=settings.threads, compute_type=settings.compute_type
         )
     return CoquiEngine(location, device=settings.device, threads=settings.threads)
+
+
+def model_specs(settings: Settings) -> list[str]:
+    """The models to load: the comma-separated `model` setting, then every model found in `voices_dir`."""
+    specs = [s.strip() for s in settings.model.split(",") if s.strip()]
+    if settings.voices_dir:
+        root = Path(settings.voices_dir)
+        if not root.is_dir():
+            raise ModelLoadError(f"TTS_VOICES_DIR {root} is not a directory")
+        specs += [str(p) for p in sorted(root.glob("*.onnx"))]
+        specs += [str(p) for p in sorted(root.iterdir()) if p.is_dir() and (p / "config.json").is_file()]
+    if len(specs) > settings.max_models:
+        raise ModelLoadError(f"{len(specs)} models configured; the limit is {settings.max_models} (TTS_MAX_MODELS)")
+    return specs
+
+
+def load_all(settings: Settings) -> Engine:
+    """One engine per model spec; several are served together by a CompositeEngine."""
+    from .composite import CompositeEngine
+
+    specs = model_specs(settings)
+    engines = [load_engine(settings.model_copy(update={"model": spec})) for spec in specs]
+    return engines[0] if len(engines) == 1 else CompositeEngine(engines)

@@ -115,6 +115,11 @@ def parse_parameters(request: InferRequest) -> SynthesisParameters:
 def parse_items(request: InferRequest, params: SynthesisParameters, *, max_chars: int, max_batch: int) -> list[tuple[str, SynthesisParameters]]:
     """Each text of input ``text`` (BYTES [N]) with its parameters (per-text inputs override request ones)."""
     tensors = {t.name: t for t in request.inputs}
+    if "speaker_wav" in tensors:
+        raise UnsupportedOption(
+            "speaker_wav: cloning from reference audio is not available here (it needs a model with a speaker "
+            "encoder such as XTTS v2 or YourTTS); pick a voice from GET /v2/models/<name>/voices or blend voices"
+        )
     unknown = sorted(set(tensors) - {TEXT_INPUT, *ITEM_INPUTS})
     if TEXT_INPUT not in tensors or unknown:
         raise InvalidInput(

@@ -1,0 +1,47 @@
+"""CompositeEngine: several loaded models behind one voice catalogue; requests route by voice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..audio.buffer import AudioBuffer
+from .base import Engine, SynthesisRequest, Voice
+
+
+class CompositeEngine:
+    """Serves the union of its engines' voices; a voice id clashing with an earlier one gets `<model>/` in front."""
+
+    kind = "multi"
+
+    def __init__(self, engines: list[Engine]):
+        if not engines:
+            raise ValueError("a composite engine needs at least one engine")
+        self.engines = engines
+        self.device = ",".join(sorted({e.device for e in engines}))
+        self._routes: dict[str, tuple[Engine, Voice]] = {}
+        for engine in engines:
+            for voice in engine.voices():
+                public = voice.id if voice.id not in self._routes else f"{getattr(engine, 'name', engine.kind)}/{voice.id}"
+                self._routes[public] = (engine, voice)
+
+    def voices(self) -> list[Voice]:
+        """Every voice of every model, the first model's default first."""
+        return [replace(voice, id=public) for public, (_, voice) in self._routes.items()]
+
+    def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
+        """Run the engine that owns the voice (for a blend: the owner of its first voice)."""
+        engine, voice = self._routes[_owner_id(request.voice, self._routes)]
+        own = replace(request.voice, id=voice.id) if request.voice.mix else voice
+        return engine.synthesize(replace(request, voice=own))
+
+    def close(self) -> None:
+        """Close every engine."""
+        for engine in self.engines:
+            engine.close()
+
+
+def _owner_id(voice: Voice, routes: dict[str, tuple[Engine, Voice]]) -> str:
+    if voice.id in routes:
+        return voice.id
+    first = voice.id.split("+")[0].split("*")[0].strip()  # a blend "a*0.7+b*0.3" lives on a's model
+    return first
