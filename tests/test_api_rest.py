@@ -117,3 +117,11 @@ def test_redaction_of_secrets() -> None:
 
     out = redact({"api_keys": "a,b", "redis_url": "redis://:pw@host:6379", "nested": {"token": "t"}, "plain": 1})
     assert out == {"api_keys": "***", "redis_url": "redis://***@host:6379", "nested": {"token": "***"}, "plain": 1}
+
+
+def test_health_details_and_v1_voices(http):
+    body = http.get("/health").json()
+    assert body["status"] == "ok" and body["load_error"] is None and body["engine"] == "onnx"
+    system = body["system"]
+    assert system["temp_dir_writable"] is True and system["max_rss_bytes"] > 0 and system["gpu"]["available"] is False
+    assert http.get("/v1/voices?language=en").json()["voices"][0]["id"] == "en_US-joe-medium"

@@ -92,16 +92,6 @@ class Settings(BaseSettings):
                 raise SettingsError(f"TTS_API_KEYS_FILE: cannot read {self.api_keys_file}: {exc}") from None
         return frozenset(k.strip() for k in keys if k.strip())
 
-    def redacted(self) -> dict[str, Any]:
-        """Effective settings for /config, secrets replaced."""
-        values = self.model_dump()
-        for name in values:
-            if any(word in name for word in ("key", "token", "secret", "password")) and values[name]:
-                values[name] = "***"
-        if self.redis_url and "@" in self.redis_url:
-            values["redis_url"] = "***"
-        return values
-
 
 class SettingsError(SystemExit):
     """Raised at start when the configuration is invalid; the message lists every bad field."""

@@ -18,6 +18,7 @@ from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audio.encode import FORMATS, media_type
+from ..health import system_health
 from ..pipeline import render
 from ..protocol.v2 import SynthesisParameters
 from ..voices import match_language
@@ -222,7 +223,8 @@ def build_router(predictor: Any) -> APIRouter:
             })
         return {"items": out, "processing_time_s": round(time.perf_counter() - started, 3)}
 
-    @router.get("/voices", summary="Voices of the loaded model (optionally only those speaking ?language=)")
+    @router.get("/v1/voices", summary="Voices of the loaded models (optionally only those speaking ?language=)")
+    @router.get("/voices", summary="Voices of the loaded models (optionally only those speaking ?language=)")
     async def voices(language: str | None = Query(None, description="Language code such as en-US or en.")) -> dict[str, Any]:
         catalog = synth_of(predictor).catalog
         chosen = [v for v in catalog.voices if language is None or match_language(language, list(v.languages))]
@@ -239,14 +241,12 @@ def build_router(predictor: Any) -> APIRouter:
     @router.get("/health", summary="Model state: loaded, engine, device, voices, load time (503 until loaded)")
     async def health() -> JSONResponse:
         synth = getattr(predictor, "synth", None)
+        state = predictor.status()
         body = {
-            "status": "ok" if synth is not None and predictor.ready else "loading",
-            "model": predictor.name,
+            "status": "ok" if synth is not None and predictor.ready else ("failed" if state["load_error"] else "loading"),
             "model_loaded": synth is not None,
-            "engine": synth.engine.kind if synth else None,
-            "device": synth.engine.device if synth else None,
-            "voices": len(synth.catalog.voices) if synth else 0,
-            "load_seconds": round(predictor.load_seconds, 3) if predictor.load_seconds is not None else None,
+            **state,
+            "system": system_health(),
             "websocket_streams": STATS.to_dict(),
         }
         return JSONResponse(status_code=200 if body["status"] == "ok" else 503, content=body)
