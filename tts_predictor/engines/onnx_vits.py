@@ -94,6 +94,8 @@ class OnnxVitsEngine:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Inputs change shape with every sentence; memory patterns cached per shape would grow RSS without bound.
+        options.enable_mem_pattern = False
         providers, self.device = _providers(device)
         try:
             self.session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
