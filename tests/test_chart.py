@@ -6,7 +6,6 @@ import copy
 import functools
 import importlib.util
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -24,18 +24,17 @@ import importlib.metadata
 import json
 import os
 import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .devtools.server_process import ServerProcess
 
 MODELS = ("embedded", "coqui-full")
 
@@ -150,12 +149,6 @@ def load_raw_engine(spec: str) -> tuple[Any, Any, dict[str, Any]]:
 # --------------------------------------------------------------------------------------------- server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def infer_body(text: str) -> dict[str, Any]:
     """V2 inference request for one text."""
     return {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}]}
@@ -211,57 +204,6 @@ def _vm_hwm_bytes(pid: int) -> int | None:
     except (OSError, ValueError):
         pass
     return None
-
-
-@dataclass
-class Server:
-    """A `python -m tts_predictor serve` child process on free ports."""
-
-    env: dict[str, str]
-    http_port: int = field(default_factory=_free_port)
-    grpc_port: int = field(default_factory=_free_port)
-    proc: subprocess.Popen | None = None
-    log_path: Path | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
-
-    def start(self, timeout_s: float = 300.0) -> Server:
-        import httpx
-
-        cmd = [sys.executable, "-m", "tts_predictor", "serve",
-               "--http_port", str(self.http_port), "--grpc_port", str(self.grpc_port)]
-        self.log_path = Path(tempfile.gettempdir()) / f"tts-bench-server-{self.http_port}.log"
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(cmd, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + timeout_s
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-                try:
-                    if httpx.get(f"{self.url}/v2/health/ready", timeout=2).status_code == 200:
-                        return self
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.3)
-            raise TimeoutError(f"server not ready after {timeout_s} s:\n{self.log_tail()}")
-        except BaseException:
-            self.stop()
-            raise
-
-    def log_tail(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path else ""
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 async def _concurrent(url: str, text: str, concurrency: int, requests: int) -> dict[str, Any]:
@@ -323,7 +265,7 @@ def bench_model(
 
     engine, voice, raw_info = load_raw_engine(spec)
     raw: dict[str, Any] = dict(raw_info)
-    server = Server(env={"TTS_MODEL": spec, **SERVER_ENV})
+    server = ServerProcess(env={"TTS_MODEL": spec, **SERVER_ENV})
     try:
         start = time.perf_counter()
         server.start()
