@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 
 import httpx
 import pytest
 
-from server_process import REPO, ServerProcess, free_port
+from server_process import TransformerProcess, free_port
 from v2_helpers import infer_body
 
 pytestmark = pytest.mark.slow
 
 SSML = '<speak>Hello <break time="700ms"/> it costs $3.50 on 2024-03-05. <mark name="end"/>Done.</speak>'
-
-
-class TransformerProcess(ServerProcess):
-    """`python -m tts_predictor.transformer` in front of a predictor."""
-
-    def start(self, timeout_s: float = 120.0, wait: bool = True) -> "TransformerProcess":
-        self.log_path = self.log_path or __import__("pathlib").Path(f"/tmp/tts-test-transformer-{self.http_port}.log")
-        cmd = [sys.executable, "-m", "tts_predictor.transformer", "--model_name", "tts",
-               "--http_port", str(self.http_port), "--grpc_port", str(self.grpc_port), *self.args]
-        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT)
-        if wait:
-            self.wait_ready(timeout_s)
-        return self
 
 
 @pytest.fixture(scope="module")

@@ -34,9 +34,16 @@ from typing import Any
 
 import numpy as np
 
-from .devtools.server_process import ServerProcess
+from .devtools.server_process import ServerProcess, TransformerProcess
 
-MODELS = ("embedded", "coqui-full")
+MODELS = ("embedded", "coqui-full", "embedded-int8", "coqui-full-onnx", "coqui-full-int8")
+MODEL_SETTINGS: dict[str, dict[str, str]] = {
+    "embedded-int8": {"TTS_COMPUTE_TYPE": "int8"},
+    "coqui-full-onnx": {"TTS_COQUI_BACKEND": "onnx"},
+    "coqui-full-int8": {"TTS_COQUI_BACKEND": "onnx", "TTS_COMPUTE_TYPE": "int8"},
+}
+"""Engine settings per benchmark model, applied to the raw engine and the server alike."""
+DEFAULT_MODELS = ("embedded", "coqui-full", "coqui-full-onnx")
 
 INPUTS: dict[str, str] = {
     "sentence": "The quick brown fox jumps over the lazy dog near the quiet river bank.",
@@ -55,7 +62,7 @@ QUICK_REPEATS = {"embedded": 3, "coqui-full": 1}
 DEFAULT_REQUESTS = {"embedded": 16, "coqui-full": 8}
 """Requests per concurrency level in the throughput sweep (same count at every level)."""
 QUICK_REQUESTS = {"embedded": 4, "coqui-full": 2}
-DEFAULT_CONCURRENCY = (1, 2, 4, 8)
+DEFAULT_CONCURRENCY = (1, 2, 4, 8, 16)
 QUICK_CONCURRENCY = (1, 2)
 WARMUP_CALLS = 2
 THROUGHPUT_INPUT = "sentence"
@@ -125,21 +132,23 @@ def machine_info() -> dict[str, Any]:
 
 def prepare_model(name: str, workdir: Path) -> str:
     """The TTS_MODEL value for a benchmark model name (builds the random-weight Coqui model)."""
-    if name == "embedded":
+    if name.startswith("embedded"):
         return "embedded"
-    if name == "coqui-full":
+    if name.startswith("coqui-full"):
         from .devtools.coqui_models import build_vits
 
-        return str(build_vits(workdir / "coqui-full", size="full"))
+        target = workdir / "coqui-full"  # built once, shared by the torch and ONNX variants
+        return str(target if (target / "model.pth").is_file() else build_vits(target, size="full"))
     raise SystemExit(f"unknown benchmark model {name!r}; choose from {', '.join(MODELS)}")
 
 
-def load_raw_engine(spec: str) -> tuple[Any, Any, dict[str, Any]]:
+def load_raw_engine(spec: str, extra: dict[str, str] | None = None) -> tuple[Any, Any, dict[str, Any]]:
     """Load the engine in-process exactly as the server does (same settings, same thread count)."""
     from .engines.registry import load_engine
     from .settings import load_settings
 
-    settings = load_settings(model=spec, device="cpu")
+    overrides = {k.removeprefix("TTS_").lower(): v for k, v in (extra or {}).items()}
+    settings = load_settings(model=spec, device="cpu", **overrides)
     start = time.perf_counter()
     engine = load_engine(settings)
     info = {"load_s": time.perf_counter() - start, "threads": settings.threads}
@@ -252,7 +261,7 @@ SERVER_ENV = {"TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0"}
 
 def bench_model(
     spec: str, repeats: int, warmup: int, concurrency: Sequence[int], requests: int,
-    log: Callable[[str], None] = lambda msg: None,
+    log: Callable[[str], None] = lambda msg: None, extra: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Raw engine vs server on the same texts, then the server's concurrency sweep and peak memory.
 
@@ -263,34 +272,42 @@ def bench_model(
 
     from .engines.base import SynthesisRequest
 
-    engine, voice, raw_info = load_raw_engine(spec)
+    engine, voice, raw_info = load_raw_engine(spec, extra)
     raw: dict[str, Any] = dict(raw_info)
-    server = ServerProcess(env={"TTS_MODEL": spec, **SERVER_ENV})
+    server = ServerProcess(env={"TTS_MODEL": spec, **SERVER_ENV, **(extra or {})})
+    transformer: TransformerProcess | None = None
     try:
         start = time.perf_counter()
         server.start()
         srv: dict[str, Any] = {"ready_s": time.perf_counter() - start, "env": SERVER_ENV}
+        transformer = TransformerProcess(
+            env=SERVER_ENV, args=["--predictor_host", f"127.0.0.1:{server.http_port}"]).start()
         sampler = MemorySampler(server.proc.pid)
         sampler.start()
     except BaseException:
         server.stop()
+        if transformer is not None:
+            transformer.stop()
         engine.close()
         raise
+    tfm: dict[str, Any] = {}
     try:
-        with httpx.Client(base_url=server.url, timeout=600) as client:
+        with httpx.Client(base_url=server.url, timeout=600) as client, \
+                httpx.Client(base_url=transformer.url, timeout=600) as via_transformer:
             for label, text in INPUTS.items():
                 request = SynthesisRequest(text, voice, voice.languages[0])
                 body = infer_body(text)
                 calls = {
                     "raw": lambda r=request: engine.synthesize(r).duration_s,
                     "server": lambda b=body: audio_seconds(client.post("/v2/models/tts/infer", json=b)),
+                    "transformer": lambda b=body: audio_seconds(via_transformer.post("/v2/models/tts/infer", json=b)),
                 }
                 log(f"[bench]   {label}: {warmup} warm-up + {repeats} timed calls per path, alternating")
                 for _ in range(warmup):
                     for call in calls.values():
                         call()
-                walls: dict[str, list[float]] = {"raw": [], "server": []}
-                audio: dict[str, list[float]] = {"raw": [], "server": []}
+                walls: dict[str, list[float]] = {path_: [] for path_ in calls}
+                audio: dict[str, list[float]] = {path_: [] for path_ in calls}
                 for _ in range(repeats):
                     for path_, call in calls.items():
                         t0 = time.perf_counter()
@@ -299,8 +316,10 @@ def bench_model(
                         audio[path_].append(seconds)
                 raw[label] = summarize(walls["raw"], audio["raw"])
                 srv[label] = summarize(walls["server"], audio["server"])
+                tfm[label] = summarize(walls["transformer"], audio["transformer"])
                 paired = np.asarray(walls["server"]) / np.asarray(walls["raw"])
                 srv[label]["paired_ratio_median"] = float(np.median(paired))
+            srv["time_to_first_audio"] = time_to_first_audio(client, engine, voice, repeats=min(repeats, 5))
         engine.close()  # free the in-process copy before the sweep; only the server runs from here on
         engine = None
         gc.collect()
@@ -314,11 +333,42 @@ def bench_model(
             hwm = _vm_hwm_bytes(server.proc.pid)
         finally:
             server.stop()
+            transformer.stop()
             if engine is not None:
                 engine.close()
     srv["peak_rss_mib"] = round(peak / 2**20, 1)
     srv["vm_hwm_mib"] = round(hwm / 2**20, 1) if hwm else None
-    return {"raw": raw, "server": srv}
+    return {"raw": raw, "server": srv, "transformer": tfm}
+
+
+TEN_SENTENCES = " ".join([INPUTS["paragraph"], INPUTS["paragraph"].replace("today", "tomorrow")])
+
+
+def time_to_first_audio(client: Any, engine: Any, voice: Any, repeats: int) -> dict[str, Any]:
+    """Streaming (`POST /synthesize`, stream) first-byte time for 10 sentences vs the first sentence alone (raw)."""
+    from .engines.base import SynthesisRequest
+    from .text.split import split_sentences
+
+    first = split_sentences(TEN_SENTENCES)[0]
+    stream_s, whole_s, first_raw_s = [], [], []
+    body = {"text": TEN_SENTENCES, "options": {"format": "pcm", "stream": True}}
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        with client.stream("POST", "/synthesize", json=body) as response:
+            for chunk in response.iter_bytes():
+                if chunk:
+                    stream_s.append(time.perf_counter() - t0)
+                    break
+        t0 = time.perf_counter()
+        client.post("/v2/models/tts/infer", json=infer_body(TEN_SENTENCES))
+        whole_s.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        engine.synthesize(SynthesisRequest(first, voice, voice.languages[0]))
+        first_raw_s.append(time.perf_counter() - t0)
+    ttfa, first_alone = float(np.median(stream_s)), float(np.median(first_raw_s))
+    return {"sentences": len(split_sentences(TEN_SENTENCES)), "streaming_first_audio_ms": ttfa * 1000,
+            "non_streaming_total_ms": float(np.median(whole_s)) * 1000, "first_sentence_raw_ms": first_alone * 1000,
+            "ttfa_over_first_sentence": ttfa / first_alone}
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -378,9 +428,9 @@ def table(results: dict[str, Any]) -> str:
         for inp in INPUTS:
             ratio = model["server_raw_p50_ratio"][inp]
             rtf_ratio = model["server_raw_rtf_ratio"][inp]
-            for path_ in ("raw", "server"):
+            for path_ in ("raw", "server", "transformer"):
                 s = model[path_][inp]
-                r = f"{ratio:.3f}" if path_ == "server" else ""
+                r = {"server": f"{ratio:.3f}", "transformer": f"{model['transformer_raw_p50_ratio'][inp]:.3f}"}.get(path_, "")
                 rr = f"{rtf_ratio:.3f}" if path_ == "server" else ""
                 pr = f"{model['server'][inp]['paired_ratio_median']:.3f}" if path_ == "server" else ""
                 lines.append(
@@ -397,6 +447,10 @@ def table(results: dict[str, Any]) -> str:
             )
         srv = model["server"]
         lines.append(f"{name:<11} server peak RSS {srv['peak_rss_mib']} MiB (VmHWM {srv['vm_hwm_mib']} MiB)")
+        t = srv["time_to_first_audio"]
+        lines.append(f"{name:<11} {t['sentences']} sentences: first streamed audio {t['streaming_first_audio_ms']:.0f} ms, "
+                     f"first sentence alone (raw) {t['first_sentence_raw_ms']:.0f} ms -> ratio "
+                     f"{t['ttfa_over_first_sentence']:.2f}; whole text without streaming {t['non_streaming_total_ms']:.0f} ms")
     return "\n".join(lines)
 
 
@@ -404,7 +458,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 def run_benchmark(
-    models: Sequence[str] = MODELS,
+    models: Sequence[str] = DEFAULT_MODELS,
     *,
     repeats: int | None = None,
     concurrency: Sequence[int] | None = None,
@@ -435,20 +489,25 @@ def run_benchmark(
     }
     with tempfile.TemporaryDirectory(prefix="tts-bench-") as tmp:
         for name in models:
-            n = repeats or (QUICK_REPEATS if quick else DEFAULT_REPEATS).get(name, 5)
-            reqs = requests or (QUICK_REQUESTS if quick else DEFAULT_REQUESTS).get(name, 8)
+            family = "embedded" if name.startswith("embedded") else "coqui-full"
+            n = repeats or (QUICK_REPEATS if quick else DEFAULT_REPEATS).get(family, 5)
+            reqs = requests or (QUICK_REQUESTS if quick else DEFAULT_REQUESTS).get(family, 8)
             log(f"[bench] {name}: preparing model")
             started = time.perf_counter()
             spec = prepare_model(name, Path(tmp))
-            entry: dict[str, Any] = {"spec": spec if name == "embedded" else "<tmp>/coqui-full", "repeats": n}
+            entry: dict[str, Any] = {"spec": spec if name.startswith("embedded") else "<tmp>/coqui-full", "repeats": n,
+                                     "settings": MODEL_SETTINGS.get(name, {})}
             entry["prepare_s"] = time.perf_counter() - started
             log(f"[bench] {name}: raw engine vs server, then concurrency {concurrency} x {reqs} requests")
-            entry.update(bench_model(spec, n, warmup, concurrency, reqs, log=log))
+            entry.update(bench_model(spec, n, warmup, concurrency, reqs, log=log, extra=MODEL_SETTINGS.get(name)))
             entry["server_raw_p50_ratio"] = {
                 inp: entry["server"][inp]["p50_ms"] / entry["raw"][inp]["p50_ms"] for inp in INPUTS
             }
             entry["server_raw_rtf_ratio"] = {
                 inp: entry["server"][inp]["rtf"] / entry["raw"][inp]["rtf"] for inp in INPUTS
+            }
+            entry["transformer_raw_p50_ratio"] = {
+                inp: entry["transformer"][inp]["p50_ms"] / entry["raw"][inp]["p50_ms"] for inp in INPUTS
             }
             entry["loadavg_after"] = list(os.getloadavg())
             results["models"][name] = entry
@@ -462,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tts_predictor.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="few repeats, concurrency 1,2 (smoke run, < 2 min)")
     parser.add_argument("--out", default="bench-results", help="output directory (default: bench-results)")
-    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {','.join(MODELS)}")
+    parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help=f"comma-separated subset of {','.join(MODELS)}")
     parser.add_argument("--repeats", type=int, default=None,
                         help="timed calls per input and path (default: embedded 20, coqui-full 5)")
     parser.add_argument("--concurrency", default=None, help="comma-separated client concurrencies (default 1,2,4,8)")

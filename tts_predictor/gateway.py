@@ -1,17 +1,23 @@
-"""HTTP gateway middleware: request ids, body-size limit, API-key auth, per-key/per-IP rate limits, route metrics."""
+"""HTTP gateway middleware: request ids, body-size limit, API-key auth, per-key/per-IP rate limits, route metrics,
+and cancellation of V2 inference when its client disconnects."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import time
+import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,15 +68,23 @@ class GatewayMiddleware:
             return
         started = time.perf_counter()
         status = {"code": 500}
+        responded = {"done": False}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                responded["done"] = True
             await send(message)
 
         try:
-            await self.app(scope, _limited(receive, self.settings.max_body_bytes), send_with_id)
+            limited = _limited(receive, self.settings.max_body_bytes)
+            if _cancellable(scope):
+                if await _run_cancellable(self.app, scope, limited, send_with_id, lambda: responded["done"]):
+                    status["code"] = 499  # client closed the request (nginx's code); nothing was sent
+            else:
+                await self.app(scope, limited, send_with_id)
         except BodyTooLarge:
             await _reply(send, 413, f"request body over {self.settings.max_body_bytes} bytes (TTS_MAX_BODY_BYTES)", {}, request_id)
         finally:
@@ -126,6 +140,61 @@ def _limited(receive: Receive, limit: int) -> Receive:
         return message
 
     return wrapped
+
+
+def _cancellable(scope: Scope) -> bool:
+    """POST /v2/models/<name>[/versions/<v>]/infer: plain V2 inference, which answers with one complete response."""
+    if scope.get("method") != "POST":
+        return False
+    parts = scope["path"].strip("/").split("/")
+    return parts[:2] == ["v2", "models"] and parts[-1] == "infer" and len(parts) in (4, 6)
+
+
+async def _run_cancellable(app: ASGIApp, scope: Scope, receive: Receive, send: Send, responded: Callable[[], bool]) -> bool:
+    """Run `app`; once it has read the whole body, a client disconnect cancels it. True when it was cancelled.
+
+    After the body, this function alone reads `receive` (ASGI allows one reader); should the app ask for another
+    message it waits for the same disconnect. Cancellation reaches the awaiting code (admission slot, synthesis).
+    """
+    body_read = asyncio.Event()
+    disconnect: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+    async def app_receive() -> Message:
+        if body_read.is_set():
+            return await asyncio.shield(disconnect)
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            body_read.set()
+            if message["type"] == "http.disconnect" and not disconnect.done():
+                disconnect.set_result(message)
+        return message
+
+    task = asyncio.create_task(app(scope, app_receive, send))
+
+    async def watch() -> None:
+        await body_read.wait()
+        message = disconnect.result() if disconnect.done() else None
+        while message is None or message["type"] != "http.disconnect":
+            message = await receive()
+        if not disconnect.done():
+            disconnect.set_result(message)
+        if not task.done() and not responded():  # uvicorn also reports "disconnect" once the response is complete
+            metrics.CANCELLED.inc()
+            task.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await asyncio.wait([task])
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    finally:
+        watcher.cancel()
+    if task.cancelled():
+        log.info("client disconnected; cancelled %s (request id %s)", scope["path"], _header(scope, b"x-request-id"))
+        return True
+    task.result()  # re-raise what the app raised (BodyTooLarge, ...)
+    return False
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

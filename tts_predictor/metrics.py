@@ -23,6 +23,7 @@ RTF = Histogram(
 )
 IN_FLIGHT = Gauge("tts_in_flight_requests", "Requests synthesizing now.")
 QUEUED = Gauge("tts_queued_requests", "Requests waiting for a synthesis slot.")
+CANCELLED = Counter("tts_cancelled_total", "V2 inference requests cancelled because the client disconnected.")
 REJECTED = Counter("tts_rejected_total", "Requests refused by admission control (429).")
 MODEL_LOAD_SECONDS = Gauge("tts_model_load_seconds", "Time the model took to load and warm up.", ["model"])
 MODEL_READY = Gauge("tts_model_ready", "1 when the model is loaded and warmed up.", ["model"])

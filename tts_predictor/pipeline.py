@@ -7,7 +7,10 @@ process (the predictor, `make run`); the transformer's synthesizer calls a predi
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +19,7 @@ from typing import Protocol
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
-from . import metrics
+from . import metrics, tracing
 from .audio import dsp
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
@@ -38,6 +41,10 @@ WARMUP_TEXT = "Hello."
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 PAUSE_ONLY_RATE = 22050
 """Sample rate of a document that is only pauses (no engine output to take the rate from)."""
+
+
+class SynthesisCancelled(Exception):
+    """The request was cancelled (client gone, deadline); raised in the worker thread, seen by nobody."""
 
 
 class SegmentSynthesizer(Protocol):
@@ -92,15 +99,24 @@ class LocalSynthesizer:
         """The resolved voice of each segment (SSML voice/lang spans included)."""
         return [r.voice.id for r in self.requests(segments, params)]
 
-    def run(self, requests: list[SynthesisRequest], request_id: str = "-") -> list[AudioBuffer]:
-        """Synthesize blocking; engine failures become SynthesisFailed (details logged, not returned)."""
+    def run(
+        self, requests: list[SynthesisRequest], request_id: str = "-", cancel: threading.Event | None = None
+    ) -> list[AudioBuffer]:
+        """Synthesize blocking; engine failures become SynthesisFailed (details logged, not returned).
+
+        When `cancel` is set (the awaiting request was cancelled), stops before the next segment.
+        """
         try:
-            with metrics.STAGE.labels("engine").time():
+            with metrics.STAGE.labels("engine").time(), tracing.span("tts.engine"):
                 started = time.perf_counter()
-                audios = [self.engine.synthesize(r) for r in requests]
+                audios = []
+                for r in requests:
+                    if cancel is not None and cancel.is_set():
+                        raise SynthesisCancelled(f"stopped after {len(audios)} of {len(requests)} segments")
+                    audios.append(self.engine.synthesize(r))
             _record(self.model_label, requests, audios, time.perf_counter() - started)
             return audios
-        except InvalidInput:
+        except (InvalidInput, SynthesisCancelled):
             raise
         except Exception:
             log.exception("synthesis failed (request id %s)", request_id)
@@ -108,8 +124,24 @@ class LocalSynthesizer:
 
     async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-") -> list[AudioBuffer]:
         requests = self.requests(segments, params)
-        async with self._slots:
-            return await asyncio.to_thread(self.run, requests, request_id)
+        cancel = threading.Event()
+        await self._slots.acquire()
+        # The slot is released when the worker thread ends, not when a cancelled caller stops waiting for it:
+        # the engine call in progress cannot be interrupted, so the engine is busy until then.
+        work = asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(contextvars.copy_context().run, self.run, requests, request_id, cancel))
+        work.add_done_callback(self._release)
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            cancel.set()  # the thread stops before its next segment
+            log.info("synthesis cancelled (request id %s)", request_id)
+            raise
+
+    def _release(self, work: asyncio.Future[list[AudioBuffer]]) -> None:
+        self._slots.release()
+        if not work.cancelled():
+            work.exception()  # retrieved: after a cancellation nobody awaits it (SynthesisFailed was logged in run)
 
     def warm_up(self) -> AudioBuffer:
         """One synthesis with the default voice, so the first real request is not slow."""
@@ -137,7 +169,7 @@ async def render(
         language: Language for normalization and splitting when neither params nor SSML name one.
         request_id: For logs and error messages.
     """
-    with metrics.STAGE.labels("text").time():
+    with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
         segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize))
     spoken = [s for s in segments if s.text.strip()]
     if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
@@ -168,7 +200,7 @@ def _finish(
         audio = dsp.loudness_normalize(audio, params.loudness_lufs)
     if params.volume_db:
         audio = dsp.apply_gain_db(audio, params.volume_db)
-    with metrics.STAGE.labels("encode").time():
+    with metrics.STAGE.labels("encode").time(), tracing.span("tts.encode"):
         audio = dsp.resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))
         data = encode(audio, params.format, bitrate=params.bitrate)
     return EncodedAudio(

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .settings import Settings, add_settings_arguments, load_settings
+from .tracing import setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ def serve(argv: list[str] | None = None) -> None:
     add_routes(app, predictor)
     add_error_handlers(app)
     add_middleware(app, settings)
+    setup_tracing(app, settings)
     server = _model_server(args)
     # Register before loading, so probes answer during the load: live, not ready until warm-up is done.
     server.register_model(predictor)
@@ -166,4 +168,5 @@ def run_transformer(argv: list[str] | None = None) -> None:
     )
     add_error_handlers(app)
     add_middleware(app, settings)
+    setup_tracing(app, settings)
     _model_server(args, config).start([TTSTransformer(settings)])

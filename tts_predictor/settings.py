@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level; request text is only logged at DEBUG."
     )
+    otel_enabled: bool = Field(False, description="OpenTelemetry tracing of HTTP requests and pipeline stages.")
+    otel_exporter: Literal["console", "otlp"] = Field(
+        "console", description="Where spans go: console (stdout, for debugging) or otlp (OTLP over HTTP)."
+    )
+    otel_endpoint: str | None = Field(
+        None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (default: OTEL_EXPORTER_OTLP_* env)."
+    )
+    otel_service_name: str = Field("tts-predictor", description="service.name of the spans.")
 
     @field_validator("model")
     @classmethod

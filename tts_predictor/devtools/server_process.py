@@ -81,3 +81,21 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+class TransformerProcess(ServerProcess):
+    """`python -m tts_predictor.transformer` in front of a predictor (pass --predictor_host in `args`)."""
+
+    def start(self, timeout_s: float = 120.0, wait: bool = True) -> TransformerProcess:
+        self.log_path = self.log_path or Path(f"/tmp/tts-test-transformer-{self.http_port}.log")
+        cmd = [sys.executable, "-m", "tts_predictor.transformer", "--model_name", "tts",
+               "--http_port", str(self.http_port), "--grpc_port", str(self.grpc_port), *self.args]
+        env = {**os.environ, **self.env}
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT)
+        if wait:
+            try:
+                self.wait_ready(timeout_s)
+            except BaseException:
+                self.stop()
+                raise
+        return self
