@@ -24,13 +24,13 @@ from .audio import dsp
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
-from .engines.base import Engine, SynthesisRequest, Voice
 from .cache import AudioCache, cache_key
 from .content_filter import Blocklist
+from .engines.base import Engine, SynthesisRequest, Voice
 from .errors import SynthesisFailed, UnsupportedOption
-from .settings import Settings
 from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
+from .settings import Settings
 from .text.plan import plan_text
 from .text.segments import Segment
 from .voices import VoiceCatalog

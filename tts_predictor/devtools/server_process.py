@@ -41,13 +41,18 @@ class ServerProcess:
     def grpc_url(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
+    role = "serve"
+
+    def command(self) -> list[str]:
+        """The command line of the child process."""
+        return [sys.executable, "-m", "tts_predictor", self.role, "--http_port", str(self.http_port),
+                "--grpc_port", str(self.grpc_port), *self.args]
+
     def start(self, timeout_s: float = 180.0, wait: bool = True) -> ServerProcess:
         env = {**os.environ, "TTS_MODEL": "embedded", **self.env}
-        cmd = [sys.executable, "-m", "tts_predictor", "serve", "--http_port", str(self.http_port),
-               "--grpc_port", str(self.grpc_port), *self.args]
-        self.log_path = self.log_path or Path(f"/tmp/tts-test-server-{self.http_port}.log")
+        self.log_path = self.log_path or Path(f"/tmp/tts-test-{self.role}-{self.http_port}.log")
         log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         if wait:
             try:
                 self.wait_ready(timeout_s)
@@ -84,18 +89,9 @@ class ServerProcess:
 
 
 class TransformerProcess(ServerProcess):
-    """`python -m tts_predictor.transformer` in front of a predictor (pass --predictor_host in `args`)."""
+    """`python -m tts_predictor transformer` in front of a predictor (pass --predictor_host in `args`)."""
 
-    def start(self, timeout_s: float = 120.0, wait: bool = True) -> TransformerProcess:
-        self.log_path = self.log_path or Path(f"/tmp/tts-test-transformer-{self.http_port}.log")
-        cmd = [sys.executable, "-m", "tts_predictor.transformer", "--model_name", "tts",
-               "--http_port", str(self.http_port), "--grpc_port", str(self.grpc_port), *self.args]
-        env = {**os.environ, **self.env}
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT)
-        if wait:
-            try:
-                self.wait_ready(timeout_s)
-            except BaseException:
-                self.stop()
-                raise
-        return self
+    role = "transformer"
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--model_name", "tts"]
