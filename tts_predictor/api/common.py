@@ -6,10 +6,12 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput
 from pydantic import ValidationError
 
@@ -131,3 +133,25 @@ def redact(values: dict[str, Any], secret_words: tuple[str, ...] = ("key", "toke
             out[name] = value
     return out
 
+
+
+class MappedErrorRoute(APIRoute):
+    """An APIRoute whose endpoint errors become responses in the API's own error shape (`error_response`)."""
+
+    def error_response(self, exc: Exception) -> Response | None:
+        """The response for `exc`, or None to let kserve's handlers deal with it."""
+        raise NotImplementedError
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:  # mapped below; anything unmapped is re-raised unchanged
+                response = self.error_response(exc)
+                if response is None:
+                    raise
+                return response
+
+        return route

@@ -10,20 +10,19 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audio.encode import media_type
 from ..protocol.v2 import Speed
 from ..voices import VoiceCatalog
-from .common import FieldError, check_text, make_params, prepare_stream, request_id, synth_of
+from .common import FieldError, MappedErrorRoute, check_text, make_params, prepare_stream, request_id, synth_of
 
 OPENAI_VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer", "ash", "coral", "sage", "ballad", "verse")
 """OpenAI's voice names; the i-th maps to this model's i-th voice (default first), wrapping around."""
@@ -68,42 +67,40 @@ def openai_error(status: int, message: str, param: str | None = None, code: str 
     return JSONResponse(status_code=status, content={"error": {"message": message, "type": kind, "param": param, "code": code}})
 
 
-class OpenAIRoute(APIRoute):
+class OpenAIRoute(MappedErrorRoute):
     """Answers validation and input errors of its endpoint in OpenAI's error shape."""
 
-    def get_route_handler(self) -> Callable[[Request], Any]:
-        handler = super().get_route_handler()
+    def error_response(self, exc: Exception) -> Response | None:
+        if isinstance(exc, RequestValidationError):
+            return _validation_error(exc)
+        if isinstance(exc, FieldError):
+            return openai_error(400, _reason(exc), exc.param, "invalid_value")
+        if isinstance(exc, InvalidInput):
+            return openai_error(400, _reason(exc), None, "invalid_value")
+        if isinstance(exc, ModelNotReady):
+            return openai_error(503, _reason(exc), None, "model_not_ready", "server_error")
+        return None
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                errors = exc.errors()
-                if errors and errors[0].get("type") == "json_invalid":
-                    return openai_error(400, "request body is not valid JSON", None, "invalid_json")
-                if errors and errors[0].get("type") == "extra_forbidden":
-                    name = str(errors[0]["loc"][-1])
-                    allowed = ", ".join(SpeechRequest.model_fields)
-                    return openai_error(400, f"Unrecognized request argument supplied: {name}; allowed: {allowed}", name,
-                                        "unknown_parameter")
-                err = errors[0] if errors else {}
-                loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-                param = ".".join(loc) or None
-                detail = f"{param or 'body'}: {err.get('msg', 'invalid')}"
-                if "input" in err and not isinstance(err["input"], (dict, list)) and err.get("type") != "missing":
-                    detail += f" (got {err['input']!r})"
-                info = SpeechRequest.model_fields.get(loc[0]) if loc else None
-                if info is not None and info.description:
-                    detail += f"; {info.description}"
-                return openai_error(400, detail, param, "invalid_value" if err.get("type") != "missing" else "missing_required_parameter")
-            except FieldError as exc:
-                return openai_error(400, _reason(exc), exc.param, "invalid_value")
-            except InvalidInput as exc:
-                return openai_error(400, _reason(exc), None, "invalid_value")
-            except ModelNotReady as exc:
-                return openai_error(503, _reason(exc), None, "model_not_ready", "server_error")
 
-        return route
+def _validation_error(exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if errors and errors[0].get("type") == "json_invalid":
+        return openai_error(400, "request body is not valid JSON", None, "invalid_json")
+    if errors and errors[0].get("type") == "extra_forbidden":
+        name = str(errors[0]["loc"][-1])
+        allowed = ", ".join(SpeechRequest.model_fields)
+        return openai_error(400, f"Unrecognized request argument supplied: {name}; allowed: {allowed}", name,
+                            "unknown_parameter")
+    err = errors[0] if errors else {}
+    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    param = ".".join(loc) or None
+    detail = f"{param or 'body'}: {err.get('msg', 'invalid')}"
+    if "input" in err and not isinstance(err["input"], (dict, list)) and err.get("type") != "missing":
+        detail += f" (got {err['input']!r})"
+    info = SpeechRequest.model_fields.get(loc[0]) if loc else None
+    if info is not None and info.description:
+        detail += f"; {info.description}"
+    return openai_error(400, detail, param, "invalid_value" if err.get("type") != "missing" else "missing_required_parameter")
 
 
 def _reason(exc: Exception) -> str:

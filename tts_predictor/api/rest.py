@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +21,7 @@ from ..pipeline import render
 from ..protocol.v2 import SynthesisParameters
 from ..voices import match_language
 from .ws import STATS
-from .common import FieldError, check_text, make_params, prepare_stream, redact, request_id, synth_of
+from .common import FieldError, MappedErrorRoute, check_text, make_params, prepare_stream, redact, request_id, synth_of
 
 OPTION_NAMES = {"energy": "volume_db"}
 """REST option name -> SynthesisParameters field."""
@@ -103,24 +101,18 @@ def _allowed(model: type[BaseModel]) -> str:
     return ", ".join(model.model_fields)
 
 
-class RestRoute(APIRoute):
+class RestRoute(MappedErrorRoute):
     """Answers body validation and input errors of its endpoint as 400 {"error": message}."""
 
-    def get_route_handler(self) -> Callable[[Request], Any]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                return JSONResponse(status_code=400, content={"error": _validation_message(exc)})
-            except InvalidInput as exc:
-                return JSONResponse(status_code=400, content={"error": str(exc.reason)})
-            except ModelNotReady as exc:
-                return JSONResponse(status_code=503, content={"error": str(getattr(exc, "reason", exc))},
-                                    headers={"Retry-After": "5"})
-
-        return route
+    def error_response(self, exc: Exception) -> Response | None:
+        if isinstance(exc, RequestValidationError):
+            return JSONResponse(status_code=400, content={"error": _validation_message(exc)})
+        if isinstance(exc, InvalidInput):
+            return JSONResponse(status_code=400, content={"error": str(exc.reason)})
+        if isinstance(exc, ModelNotReady):
+            return JSONResponse(status_code=503, content={"error": str(getattr(exc, "reason", exc))},
+                                headers={"Retry-After": "5"})
+        return None
 
 
 _MODELS = {"options": SynthesisOptions, "items": BatchItem}
