@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from server_process import ServerProcess
-from test_intelligibility import SENTENCES, _words, whisper, word_error_rate  # noqa: F401 (whisper: fixture)
+from test_intelligibility import transcribe_sentences, whisper, word_error_rate  # noqa: F401 (whisper: fixture)
 from v2_helpers import decode_wav
 
 pytestmark = pytest.mark.slow
@@ -135,22 +135,10 @@ def test_server_with_onnx_backend(coqui_models, cache):
 
 
 def _piper_wer(engine, whisper_model) -> float:
-    from scipy.signal import resample_poly
-
-    from tts_predictor.engines.base import SynthesisRequest
-
     # Noise off: the sampled noise is unseeded, and one word is 0.02 of WER over these 5 sentences, so
     # with noise on the comparison would measure luck rather than quantization.
     engine.config = dataclasses.replace(engine.config, noise_scale=0.0, noise_w=0.0)
-    voice = engine.voices()[0]
-    reference, hypothesis = [], []
-    for sentence in SENTENCES:
-        audio = engine.synthesize(SynthesisRequest(sentence, voice, voice.languages[0]))
-        pcm16k = resample_poly(audio.samples, 320, 441).astype(np.float32)  # 22050 -> 16000 Hz
-        segments, _ = whisper_model.transcribe(pcm16k, language="en", beam_size=1)
-        reference += _words(sentence)
-        hypothesis += _words(" ".join(s.text for s in segments))
-    return word_error_rate(reference, hypothesis)
+    return word_error_rate(*transcribe_sentences(engine, whisper_model))
 
 
 def test_int8_piper_voice_intelligibility(whisper, cache):  # noqa: F811

@@ -39,21 +39,28 @@ def whisper():
     return faster_whisper.WhisperModel(str(models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
 
 
-def test_embedded_voice_word_error_rate(whisper):
+def transcribe_sentences(engine, whisper_model) -> tuple[list[str], list[str]]:
+    """Reference and Whisper-transcribed words of SENTENCES spoken by the engine's first voice."""
     from scipy.signal import resample_poly
 
     from tts_predictor.engines.base import SynthesisRequest
-    from tts_predictor.engines.onnx_vits import OnnxVitsEngine, embedded_voice_paths
 
-    engine = OnnxVitsEngine(*embedded_voice_paths(), device="cpu", threads=2)
     voice = engine.voices()[0]
     reference, hypothesis = [], []
     for sentence in SENTENCES:
         audio = engine.synthesize(SynthesisRequest(sentence, voice, voice.languages[0]))
         pcm16k = resample_poly(audio.samples, 320, 441).astype(np.float32)  # 22050 -> 16000 Hz
-        segments, _ = whisper.transcribe(pcm16k, language="en", beam_size=1)
+        segments, _ = whisper_model.transcribe(pcm16k, language="en", beam_size=1)
         reference += _words(sentence)
         hypothesis += _words(" ".join(s.text for s in segments))
+    return reference, hypothesis
+
+
+def test_embedded_voice_word_error_rate(whisper):
+    from tts_predictor.engines.onnx_vits import OnnxVitsEngine, embedded_voice_paths
+
+    engine = OnnxVitsEngine(*embedded_voice_paths(), device="cpu", threads=2)
+    reference, hypothesis = transcribe_sentences(engine, whisper)
     wer = word_error_rate(reference, hypothesis)
     print(f"WER {wer:.3f} over {len(reference)} words: {' '.join(hypothesis)}")
     assert wer <= 0.10
