@@ -82,6 +82,13 @@ def test_transformer_passes_predictor_400s(transformers):
     assert res.status_code == 400 and "SSML" in res.json()["error"]
 
 
+def test_per_request_voice_samples_are_refused_with_the_way_around(transformers):
+    body = infer_body(["Clone me."])
+    body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": ["UklGRg=="]})
+    res = httpx.post(f"{transformers['rest'].url}/v2/models/tts/infer", json=body, timeout=60)
+    assert res.status_code == 400 and "store the voice once with POST /v1/voices" in res.json()["error"]
+
+
 def test_predictor_down_gives_503_with_retry_after():
     orphan = TransformerProcess(args=["--predictor_host", f"127.0.0.1:{free_port()}"]).start()
     try:

@@ -100,4 +100,4 @@ def test_cloning_is_refused_clearly(multi_server):
     body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1],
                            "data": [base64.b64encode(b"RIFF....").decode()]})
     res = httpx.post(f"{multi_server.url}/v2/models/tts/infer", json=body, timeout=60)
-    assert res.status_code == 400 and "speaker_wav: cloning" in res.json()["error"]
+    assert res.status_code == 400 and "speaker_wav: no loaded model can clone voices" in res.json()["error"]

@@ -35,3 +35,11 @@ class ModelLoadError(RuntimeError):
 
 class PredictorUnavailable(RuntimeError):
     """The transformer could not get an answer from the predictor (503 with Retry-After)."""
+
+
+class VoiceConflict(UnsupportedOption):
+    """A stored voice cannot be created: the id is taken or the store is full (409 on /v1/voices)."""
+
+
+class VoiceNotFound(UnsupportedOption):
+    """No stored voice has this id (404 on /v1/voices/{id}; 400 where a request names it)."""

@@ -78,15 +78,16 @@ class GatewayMiddleware:
                 responded["done"] = True
             await send(message)
 
+        limit, setting = self._body_limit(scope)
         try:
-            limited = _limited(receive, self.settings.max_body_bytes)
+            limited = _limited(receive, limit)
             if _cancellable(scope):
                 if await _run_cancellable(self.app, scope, limited, send_with_id, lambda: responded["done"]):
                     status["code"] = 499  # client closed the request (nginx's code); nothing was sent
             else:
                 await self.app(scope, limited, send_with_id)
         except BodyTooLarge:
-            await _reply(send, 413, f"request body over {self.settings.max_body_bytes} bytes (TTS_MAX_BODY_BYTES)", {}, request_id)
+            await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id)
         finally:
             route = _route(scope["path"])
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
@@ -94,8 +95,9 @@ class GatewayMiddleware:
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
         length = _header(scope, b"content-length")
-        if length and length.isdigit() and int(length) > self.settings.max_body_bytes:
-            return 413, f"request body over {self.settings.max_body_bytes} bytes (TTS_MAX_BODY_BYTES)", {}
+        limit, setting = self._body_limit(scope)
+        if length and length.isdigit() and int(length) > limit:
+            return 413, f"request body over {limit} bytes ({setting})", {}
         if not self._authorized(scope):
             return 401, "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'", {
                 "www-authenticate": "Bearer"}
@@ -103,6 +105,12 @@ class GatewayMiddleware:
         if wait:
             return 429, "rate limit exceeded (TTS_RATE_LIMIT_RPS); retry later", {"retry-after": str(max(1, round(wait)))}
         return None
+
+    def _body_limit(self, scope: Scope) -> tuple[int, str]:
+        """Voice uploads (POST /v1/voices) carry audio and get their own, larger limit."""
+        if scope.get("method") == "POST" and scope["path"].rstrip("/") == "/v1/voices":
+            return self.settings.voice_upload_max_bytes, "TTS_VOICE_UPLOAD_MAX_BYTES"
+        return self.settings.max_body_bytes, "TTS_MAX_BODY_BYTES"
 
     def _authorized(self, scope: Scope) -> bool:
         if not self.keys or scope["path"] in self.exempt:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
@@ -34,6 +34,9 @@ from .settings import Settings
 from .text.plan import plan_text
 from .text.segments import Segment
 from .voices import VoiceCatalog
+
+if TYPE_CHECKING:
+    from .cloning import VoiceCloner
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +222,7 @@ class ServiceContext:
     default_language: Callable[[SynthesisParameters], str]
     cache: AudioCache | None = None
     blocklist: Blocklist | None = None
+    cloner: VoiceCloner | None = None
 
 
 async def answer(payload: InferRequest, headers: dict[str, str] | None, ctx: ServiceContext) -> InferResponse:
@@ -230,10 +234,26 @@ async def answer(payload: InferRequest, headers: dict[str, str] | None, ctx: Ser
         if ctx.blocklist is not None:
             ctx.blocklist.check(text, f"text[{i}]")
     request_id = (headers or {}).get("x-request-id") or payload.id or "-"
+    sample = v2.speaker_sample(payload)
+    if sample is not None:
+        items = await _in_sample_voice(items, sample, params, ctx)
     results = [await _render_cached(text, p, ctx, request_id) for text, p in items]
     for _, p in items:
         metrics.REQUESTS.labels("v2", ctx.model_name, p.voice or "default", p.format, "200").inc()
     return v2.build_response(payload, ctx.model_name, results, with_timings=params.timings)
+
+
+async def _in_sample_voice(
+    items: list[tuple[str, SynthesisParameters]], sample: bytes, params: SynthesisParameters, ctx: ServiceContext
+) -> list[tuple[str, SynthesisParameters]]:
+    """Every item spoken in the voice cloned from `sample` (computed once per distinct sample)."""
+    if ctx.cloner is None:
+        raise UnsupportedOption(
+            "speaker_wav: per-request voice samples are taken by the predictor only; through the transformer, store "
+            "the voice once with POST /v1/voices on the predictor and name it in 'voice'"
+        )
+    voice = await asyncio.to_thread(ctx.cloner.from_sample, sample, params.voice)
+    return [(text, p.model_copy(update={"voice": voice})) for text, p in items]
 
 
 async def _render_cached(text: str, params: SynthesisParameters, ctx: ServiceContext, request_id: str) -> EncodedAudio:

@@ -16,6 +16,7 @@ from .errors import EngineNotReady
 from . import metrics
 from .admission import AdmissionController
 from .cache import make_cache
+from .cloning import VoiceCloner
 from .content_filter import Blocklist
 from .pipeline import LocalSynthesizer, ServiceContext, answer
 from .protocol import v2
@@ -32,6 +33,7 @@ class TTSPredictor(kserve.Model):
         super().__init__(settings.model_name)
         self.settings = settings
         self.synth: LocalSynthesizer | None = None
+        self.cloner: VoiceCloner | None = None
         self.ctx: ServiceContext | None = None
         self.load_seconds: float | None = None
         self.load_error: str | None = None
@@ -44,13 +46,16 @@ class TTSPredictor(kserve.Model):
         started = time.perf_counter()
         engine = load_all(self.settings)
         catalog = VoiceCatalog(engine.voices(), self.settings.default_voice)
+        cloner = VoiceCloner(engine, catalog, self.settings)
+        cloner.restore()
         synth = LocalSynthesizer(engine, catalog, self.settings.max_concurrency, model_label=self.name)
         if self.settings.warmup:
             synth.warm_up()
         self.synth = synth
+        self.cloner = cloner
         self.ctx = ServiceContext(
             synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],
-            self.cache, self.blocklist,
+            self.cache, self.blocklist, cloner,
         )
         self.load_seconds = time.perf_counter() - started
         metrics.MODEL_LOAD_SECONDS.labels(self.name).set(self.load_seconds)
@@ -115,10 +120,10 @@ class TTSPredictor(kserve.Model):
         }
 
     def get_input_types(self) -> list[dict[str, Any]]:
-        """V2 metadata: BYTES input `text` [N], optional per-text `voice`, `language`, `speed`."""
+        """V2 metadata: BYTES input `text` [N], optional per-text `voice`, `language`, `speed`, `speaker_wav` [1]."""
         return [{"name": v2.TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}] + [
             {"name": name, "datatype": dtype, "shape": [-1]} for name, dtype in v2.ITEM_INPUTS.items()
-        ]
+        ] + [{"name": v2.SAMPLE_INPUT, "datatype": "BYTES", "shape": [1]}]
 
     def get_output_types(self) -> list[dict[str, Any]]:
         """V2 metadata: audio files, rates and durations; timings and marks (JSON) when asked."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -60,6 +61,16 @@ class Settings(BaseSettings):
     rate_limit_rps: float = Field(0.0, ge=0, description="Requests per second per API key or client IP; 0 = off.")
     rate_limit_burst: int = Field(20, ge=1, description="Burst allowance of the rate limiter.")
     max_body_bytes: int = Field(2 * 2**20, ge=1024, description="Largest request body accepted (413 beyond).")
+    cloned_voices_dir: str = Field(
+        str(Path.home() / ".cache" / "tts-predictor" / "cloned-voices"),
+        description="Where voices made by POST /v1/voices are kept (mount a volume to keep them across restarts).",
+    )
+    max_cloned_voices: int = Field(100, ge=0, le=100_000, description="Most stored cloned voices; 0 turns uploads off.")
+    clone_min_seconds: float = Field(3.0, gt=0, le=60, description="Shortest voice sample accepted for cloning.")
+    clone_max_seconds: float = Field(30.0, gt=0, le=300, description="Longest voice sample accepted for cloning.")
+    voice_upload_max_bytes: int = Field(
+        16 * 2**20, ge=1024, description="Largest body of POST /v1/voices (a voice sample; 413 beyond)."
+    )
     blocklist_file: str | None = Field(None, description="File of blocked words/phrases (one per line); 400 if found.")
     cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS closed.")
     log_format: Literal["text", "json"] = Field("text", description="json: structured logs via structlog.")

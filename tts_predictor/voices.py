@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import replace
 
 from .engines.base import Voice
-from .errors import UnknownLanguage, UnknownVoice
+from .errors import UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
 
 _LIST_LIMIT = 40
+TRANSIENT_VOICES = 32
+"""Voices made from per-request samples that stay resolvable (not listed), most recent first out last."""
 
 
 def canonical_language(code: str) -> str:
@@ -30,6 +33,26 @@ class VoiceCatalog:
         if default is not None and default not in self.by_id:
             raise UnknownVoice(f"default_voice '{default}' is not a voice of this model; valid: {_listing(list(self.by_id))}")
         self.default = self.by_id[default] if default else voices[0]
+        self.transient: OrderedDict[str, Voice] = OrderedDict()
+
+    def add(self, voice: Voice) -> None:
+        """List a voice made at run time (a stored cloned voice)."""
+        if voice.id in self.by_id:
+            raise VoiceConflict(f"name: a voice '{voice.id}' exists already; pick another name or DELETE it first")
+        self.by_id[voice.id] = voice
+
+    def remove(self, voice_id: str) -> Voice:
+        """Unlist a run-time voice; the model's own voices stay."""
+        voice = self.by_id.get(voice_id)
+        if voice is None or voice.store is None:
+            raise VoiceNotFound(f"voice '{voice_id}' is not a stored (cloned) voice")
+        return self.by_id.pop(voice_id)
+
+    def add_transient(self, voice: Voice) -> Voice | None:
+        """Keep a per-request voice resolvable (unlisted); returns the one evicted to stay bounded, if any."""
+        self.transient[voice.id] = voice
+        self.transient.move_to_end(voice.id)
+        return self.transient.popitem(last=False)[1] if len(self.transient) > TRANSIENT_VOICES else None
 
     @property
     def voices(self) -> list[Voice]:
@@ -49,6 +72,8 @@ class VoiceCatalog:
             voice = self._default_for(language) if language else self.default
         elif voice_id in self.by_id:
             voice = self.by_id[voice_id]
+        elif voice_id in self.transient:
+            voice = self.transient[voice_id]
         elif "+" in voice_id or "*" in voice_id:
             voice = self.blend(voice_id)
         else:

@@ -10,17 +10,19 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import openai as openai_api
-from . import rest
+from . import rest, voice_store
 from .ws import stream_socket
 
 UI_DIR = Path(__file__).with_name("ui")
 
 
 def install_api(app: FastAPI, predictor: Any) -> None:
-    """Add /v1/audio/speech, /v1/models, /synthesize, /batch_synthesize, /voices, /config, /health, /ready,
-    /live, the WebSocket /v1/stream and the UI at /ui (kserve keeps / as its liveness route)."""
+    """Add /v1/audio/speech, /v1/models, /synthesize, /batch_synthesize, /voices, /v1/voices (store of cloned
+    voices), /config, /health, /ready, /live, the WebSocket /v1/stream and the UI at /ui (kserve keeps / as its
+    liveness route)."""
     app.include_router(openai_api.build_router(predictor))
     app.include_router(rest.build_router(predictor))
+    app.include_router(voice_store.build_router(predictor))
 
     async def stream(websocket: WebSocket) -> None:
         await stream_socket(websocket, predictor)

@@ -3,7 +3,8 @@
 Real Coqui weights cannot be downloaded everywhere (CI has no hub access), so tests build tiny
 models and benchmarks build a full-size one. The directory holds `config.json` + `model.pth`,
 plus `speakers.pth` / `language_ids.json` for multi-speaker / multi-lingual models, exactly as a
-trained Coqui recipe leaves them.
+trained Coqui recipe leaves them. A cloning model (YourTTS-style) has d-vector speakers (`speakers.pth`
+holding embeddings) and a speaker encoder (`model_se.pth` + `config_se.json`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,25 @@ TINY_ARGS: dict[str, Any] = {
     "init_discriminator": False,
 }
 """Small enough to build and run in well under a second; hop length 256 = 8*8*4."""
+TINY_D_VECTOR_DIM = 16
+
+
+def build_speaker_encoder(out_dir: Path, dim: int) -> tuple[Path, Path]:
+    """A tiny random LSTM speaker encoder (16 kHz, 40 mels) as Coqui lays it out: model_se.pth + config_se.json."""
+    import torch
+    from TTS.encoder.configs.speaker_encoder_config import SpeakerEncoderConfig
+    from TTS.config.shared_configs import BaseAudioConfig
+    from TTS.encoder.utils.generic_utils import setup_encoder_model
+
+    config = SpeakerEncoderConfig(
+        audio=BaseAudioConfig(num_mels=40, sample_rate=16000),
+        model_params={"model_name": "lstm", "input_dim": 40, "proj_dim": dim, "lstm_dim": 32, "num_lstm_layers": 1,
+                      "use_lstm_with_projection": True},
+        num_loader_workers=0, num_classes_in_batch=1, num_utter_per_class=1,
+    )
+    torch.save({"model": setup_encoder_model(config).state_dict()}, out_dir / "model_se.pth")
+    config.save_json(str(out_dir / "config_se.json"))
+    return out_dir / "model_se.pth", out_dir / "config_se.json"
 
 
 def build_vits(
@@ -39,6 +59,7 @@ def build_vits(
     languages: list[str] | None = None,
     size: str = "tiny",
     seed: int = 0,
+    cloning: bool = False,
 ) -> Path:
     """Write a random-weight Coqui VITS model directory and return it.
 
@@ -48,6 +69,7 @@ def build_vits(
         languages: Language ids for a multi-lingual model (language embedding table).
         size: ``"tiny"`` for tests or ``"full"`` for the stock VITS architecture (benchmarks).
         seed: Torch seed for the random weights.
+        cloning: d-vector speakers (random embeddings) plus a speaker encoder, so voices clone from samples.
     """
     import torch
     from TTS.tts.configs.vits_config import VitsConfig
@@ -59,7 +81,16 @@ def build_vits(
     model_args = VitsArgs(**(TINY_ARGS if size == "tiny" else {"init_discriminator": False}))
     config = VitsConfig(model_args=model_args, use_phonemes=False, text_cleaner="english_cleaners")
     config.audio.sample_rate = 22050
-    if speakers:
+    if cloning:
+        dim = TINY_D_VECTOR_DIM if size == "tiny" else 512
+        names = speakers or ["speaker"]
+        torch.save({n: {"name": n, "embedding": torch.randn(dim).tolist()} for n in names}, out_dir / "speakers.pth")
+        encoder, encoder_config = build_speaker_encoder(out_dir, dim)
+        for section in (config, config.model_args):
+            section.use_d_vector_file, section.d_vector_file, section.d_vector_dim = True, str(out_dir / "speakers.pth"), dim
+        config.model_args.speaker_encoder_model_path = str(encoder)
+        config.model_args.speaker_encoder_config_path = str(encoder_config)
+    elif speakers:
         torch.save({name: i for i, name in enumerate(speakers)}, out_dir / "speakers.pth")
         config.model_args.use_speaker_embedding = True
         config.model_args.speakers_file = str(out_dir / "speakers.pth")

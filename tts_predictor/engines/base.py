@@ -25,9 +25,14 @@ class Voice:
     gender: str | None = None
     """``female``/``male`` where the model card says so."""
     capabilities: tuple[str, ...] = ("speed",)
-    """What requests may ask of this voice: ``speed``, ``mixing`` (weighted blends of speakers)."""
+    """What requests may ask of this voice: ``speed``, ``seed``, ``mixing`` (weighted blends of speakers),
+    ``cloning`` (a sample of someone's speech makes a new voice of this model), ``cloned`` (made that way)."""
     mix: tuple[tuple[str, float], ...] = ()
     """For a blended voice: (speaker, weight) pairs, weights summing to 1."""
+    model: str | None = None
+    """Name of the loaded model the voice belongs to (set for cloned voices, which models add at run time)."""
+    store: str | None = None
+    """For a cloned voice: the directory holding its speaker embedding (``<speaker>.pth``)."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly description for the voices listing."""
@@ -38,6 +43,7 @@ class Voice:
             "sample_rate": self.sample_rate,
             "gender": self.gender,
             "capabilities": list(self.capabilities),
+            **({"model": self.model} if self.model else {}),
         }
 
 

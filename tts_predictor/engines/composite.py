@@ -18,6 +18,7 @@ class CompositeEngine:
             raise ValueError("a composite engine needs at least one engine")
         self.engines = engines
         self.device = ",".join(sorted({e.device for e in engines}))
+        self.by_name = {getattr(e, "name", e.kind): e for e in engines}
         self._routes: dict[str, tuple[Engine, Voice]] = {}
         for engine in engines:
             for voice in engine.voices():
@@ -29,7 +30,9 @@ class CompositeEngine:
         return [replace(voice, id=public) for public, (_, voice) in self._routes.items()]
 
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
-        """Run the engine that owns the voice (for a blend: the owner of its first voice)."""
+        """Run the engine that owns the voice (for a blend: the owner of its first voice; cloned: its model)."""
+        if request.voice.model in self.by_name and request.voice.id not in self._routes:
+            return self.by_name[request.voice.model].synthesize(request)
         engine, voice = self._routes[_owner_id(request.voice, self._routes)]
         own = replace(request.voice, id=voice.id) if request.voice.mix else voice
         return engine.synthesize(replace(request, voice=own))

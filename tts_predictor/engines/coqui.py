@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -29,7 +30,11 @@ SIDE_FILES = {
     "speakers_file": ("speakers.pth", "speakers.json"),
     "language_ids_file": ("language_ids.json",),
     "d_vector_file": ("speakers.pth", "speakers.json"),
+    "speaker_encoder_model_path": ("model_se.pth", "model_se.pth.tar"),  # YourTTS-style cloning models
+    "speaker_encoder_config_path": ("config_se.json",),
 }
+CLONE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+"""Cloned voice ids: also their file names (Coqui stores `<voice_dir>/<id>.pth`)."""
 
 
 def find_checkpoint(model_dir: Path) -> Path:
@@ -133,11 +138,23 @@ class CoquiEngine:
         self._base_length_scale = getattr(self.model, "length_scale", None)
 
     def speakers(self) -> list[str]:
-        """Speaker names of a multi-speaker model (empty otherwise)."""
+        """Speaker names of a multi-speaker model: an embedding table or a d-vector file (empty otherwise)."""
         manager = getattr(self.model, "speaker_manager", None)
-        if manager is None or not getattr(self.model.args, "use_speaker_embedding", False):
+        args = getattr(self.model, "args", None)
+        if manager is None or not (getattr(args, "use_speaker_embedding", False) or getattr(args, "use_d_vector_file", False)):
             return []
         return list(manager.name_to_id)
+
+    @property
+    def can_clone(self) -> bool:
+        """True when the model makes voices from reference audio: a speaker encoder, or its own cloning (XTTS)."""
+        from TTS.tts.models.base_tts import BaseTTS
+
+        if not callable(getattr(self.model, "clone_voice", None)):
+            return False
+        encoder = getattr(getattr(self.model, "speaker_manager", None), "encoder", None)
+        own_cloning = type(self.model)._clone_voice is not BaseTTS._clone_voice
+        return encoder is not None or own_cloning
 
     def languages(self) -> list[str]:
         """Language ids of a multi-lingual model (empty otherwise)."""
@@ -150,10 +167,33 @@ class CoquiEngine:
         """Speakers as voices (each speaking every model language), or the model as one voice."""
         langs = tuple(self.languages()) or (self._config_language(),)
         speakers = self.speakers()
+        cloning = ("cloning",) if self.can_clone else ()
         if not speakers:
-            return [Voice(self.name, langs, self.kind, self.sample_rate, capabilities=("speed", "seed"))]
-        caps = ("speed", "seed", "mixing") if hasattr(self.model, "emb_g") else ("speed", "seed")
+            return [Voice(self.name, langs, self.kind, self.sample_rate, capabilities=("speed", "seed", *cloning))]
+        caps = ("speed", "seed", *(("mixing",) if hasattr(self.model, "emb_g") else ()), *cloning)
         return [Voice(s, langs, self.kind, self.sample_rate, speaker=s, capabilities=caps) for s in speakers]
+
+    def clone(self, reference: AudioBuffer, voice_id: str, directory: Path) -> Voice:
+        """Compute a voice from reference speech once and store it as `<directory>/<voice_id>.pth` (Coqui's format)."""
+        if not self.can_clone:
+            raise UnsupportedOption(f"model {self.name} cannot clone voices (no speaker encoder)")
+        if not CLONE_ID.match(voice_id):
+            raise UnsupportedOption(f"name: '{voice_id}' is not a valid voice id; use 1-63 of a-z, 0-9, '-', '_'")
+        import soundfile
+
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="tts-clone-") as tmp:
+            sample = Path(tmp) / "reference.wav"
+            soundfile.write(sample, reference.samples, reference.sample_rate, subtype="FLOAT")
+            with self._lock:
+                self.model.clone_voice(str(sample), speaker_id=voice_id, voice_dir=str(directory))
+        return self.cloned_voice(voice_id, directory)
+
+    def cloned_voice(self, voice_id: str, directory: Path) -> Voice:
+        """The Voice of an embedding stored by `clone` (no computation)."""
+        langs = tuple(self.languages()) or (self._config_language(),)
+        return Voice(voice_id, langs, self.kind, self.sample_rate, speaker=voice_id,
+                     capabilities=("speed", "seed", "cloned"), model=self.name, store=str(directory))
 
     def _config_language(self) -> str:
         return str(getattr(self.synth.tts_config, "phoneme_language", None) or "en")
@@ -168,6 +208,8 @@ class CoquiEngine:
                 torch.manual_seed(request.seed)
             if self._base_length_scale is not None:
                 self.model.length_scale = self._base_length_scale / request.speed
+            if request.voice.store:
+                kwargs["voice_dir"] = request.voice.store  # a cloned voice: Coqui loads <store>/<speaker>.pth
             wav = self.synth.tts(
                 request.text,
                 speaker_name=request.voice.speaker,

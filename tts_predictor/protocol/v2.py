@@ -24,6 +24,8 @@ from ..errors import TextTooLong, UnsupportedOption
 TEXT_INPUT = "text"
 ITEM_INPUTS = {"voice": "BYTES", "language": "BYTES", "speed": "FP32"}
 """Optional per-text inputs (shape [N]) that override the request parameters of the same name."""
+SAMPLE_INPUT = "speaker_wav"
+"""Optional BYTES [1]: 3-30 s of someone's speech (an audio file; base64 in JSON); every text is spoken in that voice."""
 OUTPUT_NAMES = ("audio", "sample_rate", "duration_s", "timings", "marks")
 BASE_OUTPUTS = OUTPUT_NAMES[:3]
 # Parameters that belong to the protocol (tritonclient / kserve clients set them), not to synthesis.
@@ -115,16 +117,11 @@ def parse_parameters(request: InferRequest) -> SynthesisParameters:
 def parse_items(request: InferRequest, params: SynthesisParameters, *, max_chars: int, max_batch: int) -> list[tuple[str, SynthesisParameters]]:
     """Each text of input ``text`` (BYTES [N]) with its parameters (per-text inputs override request ones)."""
     tensors = {t.name: t for t in request.inputs}
-    if "speaker_wav" in tensors:
-        raise UnsupportedOption(
-            "speaker_wav: cloning from reference audio is not available here (it needs a model with a speaker "
-            "encoder such as XTTS v2 or YourTTS); pick a voice from GET /v2/models/<name>/voices or blend voices"
-        )
-    unknown = sorted(set(tensors) - {TEXT_INPUT, *ITEM_INPUTS})
+    unknown = sorted(set(tensors) - {TEXT_INPUT, SAMPLE_INPUT, *ITEM_INPUTS})
     if TEXT_INPUT not in tensors or unknown:
         raise InvalidInput(
-            f"inputs: expected '{TEXT_INPUT}' (BYTES [N]) and optionally {', '.join(ITEM_INPUTS)} ([N]); "
-            f"got {[t.name for t in request.inputs]}"
+            f"inputs: expected '{TEXT_INPUT}' (BYTES [N]) and optionally {', '.join(ITEM_INPUTS)} ([N]) and "
+            f"{SAMPLE_INPUT} (BYTES [1]); got {[t.name for t in request.inputs]}"
         )
     texts = [_text_item(i, item, max_chars) for i, item in enumerate(_column(tensors[TEXT_INPUT], "BYTES", max_batch))]
     columns = {
@@ -152,6 +149,22 @@ def _column(tensor: Any, dtype: str, max_batch: int, length: int | None = None) 
         return list(tensor.as_numpy().reshape(-1))
     except Exception:  # malformed binary tensor or data that does not fit the shape
         raise InvalidInput(f"{name}: data does not match datatype {tensor.datatype} and shape {shape}") from None
+
+
+def speaker_sample(request: InferRequest) -> bytes | None:
+    """The audio file bytes of input ``speaker_wav`` (BYTES [1]: base64 text in JSON, raw bytes in binary/gRPC)."""
+    tensor = next((t for t in request.inputs if t.name == SAMPLE_INPUT), None)
+    if tensor is None:
+        return None
+    if list(tensor.shape) != [1]:
+        raise InvalidInput(f"{SAMPLE_INPUT}: shape must be [1] (one audio file), got {list(tensor.shape)}")
+    value = _column(tensor, "BYTES", 1)[0]
+    if isinstance(value, bytes):
+        return value
+    try:
+        return base64.b64decode(str(value), validate=True)
+    except ValueError:
+        raise InvalidInput(f"{SAMPLE_INPUT}: not base64; send an audio file (WAV, FLAC, OGG, MP3) base64-encoded") from None
 
 
 def _scalar(value: Any) -> Any:

@@ -1,0 +1,96 @@
+"""Stored (cloned) voices: POST /v1/voices, GET /v1/voices/{id}, DELETE /v1/voices/{id}.
+
+Upload as JSON ``{"name", "audio" (base64 audio file), "model"?}`` or as multipart form fields ``name``,
+``file`` and optionally ``model``. Errors: 400 bad sample or name, 404 unknown voice, 409 name taken or store
+full, 503 while the model loads; all as ``{"error": message}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from kserve.errors import InvalidInput, ModelNotReady
+
+from ..cloning import VoiceCloner
+from ..errors import EngineNotReady, VoiceConflict, VoiceNotFound
+from .common import FieldError, MappedErrorRoute
+
+UPLOAD_FIELDS = ("name", "audio", "model")
+
+
+class VoiceStoreRoute(MappedErrorRoute):
+    """Maps the store's errors to 404 / 409 / 400 / 503 with {"error": message}."""
+
+    def error_response(self, exc: Exception) -> Response | None:
+        for kind, status in ((VoiceNotFound, 404), (VoiceConflict, 409), (InvalidInput, 400)):
+            if isinstance(exc, kind):
+                return JSONResponse(status_code=status, content={"error": str(exc.reason)})
+        if isinstance(exc, ModelNotReady):
+            return JSONResponse(status_code=503, content={"error": str(exc.reason)}, headers={"Retry-After": "5"})
+        return None
+
+
+def _cloner(predictor: Any) -> VoiceCloner:
+    cloner = getattr(predictor, "cloner", None)
+    if cloner is None:
+        raise EngineNotReady(predictor.name)
+    return cloner
+
+
+async def _upload(request: Request) -> tuple[str, bytes, str | None]:
+    """(name, audio bytes, model) from a JSON or multipart body; FieldError naming what is missing or wrong."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        data = await upload.read() if hasattr(upload, "read") else None
+        if data is None:
+            raise FieldError("file", "file: missing; attach the voice sample as form field 'file'")
+        name, model = form.get("name"), form.get("model")
+    else:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise FieldError("body", "request body is not valid JSON; send {\"name\", \"audio\" (base64)} or multipart") from None
+        if not isinstance(body, dict) or set(body) - set(UPLOAD_FIELDS):
+            extra = sorted(set(body) - set(UPLOAD_FIELDS)) if isinstance(body, dict) else "not an object"
+            raise FieldError("body", f"body: unknown field(s) {extra}; allowed: {', '.join(UPLOAD_FIELDS)}")
+        name, model = body.get("name"), body.get("model")
+        if not isinstance(body.get("audio"), str):
+            raise FieldError("audio", "audio: missing; give the voice sample as a base64-encoded audio file")
+        try:
+            data = base64.b64decode(body["audio"], validate=True)
+        except (binascii.Error, ValueError):
+            raise FieldError("audio", "audio: not base64; base64-encode the audio file (WAV, FLAC, OGG, MP3)") from None
+    if not isinstance(name, str) or not name:
+        raise FieldError("name", "name: missing; give the new voice an id (1-63 of a-z, 0-9, '-', '_')")
+    if model is not None and not isinstance(model, str):
+        raise FieldError("model", "model: must be the name of a loaded model that can clone")
+    return name, data, model or None
+
+
+def build_router(predictor: Any) -> APIRouter:
+    """Routes that create, describe and delete stored cloned voices (listing is GET /v1/voices)."""
+    router = APIRouter(route_class=VoiceStoreRoute, tags=["voices"])
+
+    @router.post("/v1/voices", status_code=201, summary="Clone a voice from a 3-30 s speech sample and store it")
+    async def create(request: Request) -> JSONResponse:
+        cloner = _cloner(predictor)
+        name, data, model = await _upload(request)
+        meta = await asyncio.to_thread(cloner.create, name, data, model)
+        return JSONResponse(status_code=201, content=meta, headers={"Location": f"/v1/voices/{name}"})
+
+    @router.get("/v1/voices/{voice_id}", summary="A stored voice: model, languages, when and from what it was made")
+    async def describe(voice_id: str) -> dict[str, Any]:
+        return _cloner(predictor).describe(voice_id)
+
+    @router.delete("/v1/voices/{voice_id}", status_code=204, summary="Delete a stored voice")
+    async def delete(voice_id: str) -> Response:
+        await asyncio.to_thread(_cloner(predictor).delete, voice_id)
+        return Response(status_code=204)
+
+    return router
