@@ -31,6 +31,14 @@ CASES: dict[str, dict[str, Any]] = {
     "grpc": {"grpc": {"enabled": True}},
     "servingruntime": {"servingRuntime": {"enabled": True}},
     "clusterservingruntime": {"servingRuntime": {"enabled": True, "kind": "ClusterServingRuntime"}},
+    "cloned-voices-claim": {
+        "clonedVoices": {"maxVoices": 20, "persistence": {"enabled": True, "storageClass": "efs", "size": "5Gi"}},
+        "transformer": {"enabled": True},
+    },
+    "cloned-voices-existing-claim": {
+        "clonedVoices": {"persistence": {"enabled": True, "existingClaim": "team-voices", "mountPath": "/voices"}},
+        "autoscaling": {"class": "hpa", "metric": "cpu", "target": 70},
+    },
     "everything": {
         "gpu": {"enabled": True},
         "arch": "amd64",
@@ -48,6 +56,7 @@ CASES: dict[str, dict[str, Any]] = {
         "networkPolicy": {"enabled": True},
         "servingRuntime": {"enabled": True},
         "graph": {"enabled": True},
+        "clonedVoices": {"persistence": {"enabled": True, "annotations": {"helm.sh/resource-policy": "keep"}}},
     },
 }
 
@@ -171,7 +180,8 @@ def test_default_predictor() -> None:
     c = main_container(isvc)
     assert c["image"] == "ghcr.io/example/tts-predictor:0.1.0"
     assert c["args"] == ["serve", "--model_name", "tts", "--http_port", "8080", "--grpc_port", "8081"]
-    assert env(c) == {"TTS_MODEL": "embedded"}
+    assert env(c) == {"TTS_MODEL": "embedded", "TTS_MAX_CLONED_VOICES": "100"}
+    assert "cloned-voices" not in json.dumps(isvc)
     assert c["ports"] == [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}]
     assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 300
     assert "nvidia.com/gpu" not in json.dumps(isvc)
@@ -278,7 +288,7 @@ def test_everything_extras() -> None:
     kinds = sorted(o["kind"] for o in objs)
     assert kinds == sorted(
         ["InferenceService", "InferenceGraph", "ServingRuntime", "Secret", "PodDisruptionBudget",
-         "NetworkPolicy", "ServiceMonitor", "Pod"]
+         "NetworkPolicy", "ServiceMonitor", "Pod", "PersistentVolumeClaim"]
     )
     isvc = one(objs, "InferenceService")
     c = main_container(isvc)
@@ -292,6 +302,55 @@ def test_everything_extras() -> None:
     sm = one(objs, "ServiceMonitor")
     assert sm["apiVersion"] == "monitoring.coreos.com/v1" and sm["spec"]["selector"]["matchLabels"] == selector
     assert sm["spec"]["endpoints"] == [{"targetPort": 8080, "path": "/metrics", "interval": "30s"}]
+
+
+@pytest.mark.parametrize(
+    ("case", "claim", "mount_path"),
+    [
+        ("cloned-voices-claim", "tts-tts-predictor-cloned-voices", "/var/lib/tts/cloned-voices"),
+        ("cloned-voices-existing-claim", "team-voices", "/voices"),
+    ],
+)
+def test_cloned_voices_persistence(case: str, claim: str, mount_path: str) -> None:
+    objs = rendered_case(case)
+    isvc = one(objs, "InferenceService")
+    c = main_container(isvc)
+    volumes = {v["name"]: v for v in isvc["spec"]["predictor"]["volumes"]}
+    assert volumes["cloned-voices"] == {"name": "cloned-voices", "persistentVolumeClaim": {"claimName": claim}}
+    assert {"name": "cloned-voices", "mountPath": mount_path} in c["volumeMounts"]
+    assert env(c)["TTS_CLONED_VOICES_DIR"] == mount_path
+    claims = [o for o in objs if o["kind"] == "PersistentVolumeClaim"]
+    if case == "cloned-voices-existing-claim":
+        assert claims == [] and env(c)["TTS_MAX_CLONED_VOICES"] == "100"
+        return
+    assert env(c)["TTS_MAX_CLONED_VOICES"] == "20"
+    (pvc,) = claims
+    assert pvc["metadata"]["name"] == claim
+    assert pvc["spec"] == {
+        "accessModes": ["ReadWriteMany"], "storageClassName": "efs", "resources": {"requests": {"storage": "5Gi"}}
+    }
+    # The transformer never touches the voice store.
+    transformer = isvc["spec"]["transformer"]
+    assert "cloned-voices" not in json.dumps(transformer)
+    assert "TTS_CLONED_VOICES_DIR" not in env(main_container(isvc, "transformer"))
+
+
+def test_cloned_voices_claim_options() -> None:
+    values = {
+        "clonedVoices": {"maxVoices": 0, "persistence": {"enabled": True, "storageClass": "-",
+                                                          "accessModes": ["ReadWriteOnce"]}},
+        "autoscaling": {"maxReplicas": 1},
+    }
+    objs = render(values)
+    pvc = one(objs, "PersistentVolumeClaim")
+    assert pvc["spec"]["storageClassName"] == "" and pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert "annotations" not in pvc["metadata"]
+    assert env(main_container(one(objs, "InferenceService")))["TTS_MAX_CLONED_VOICES"] == "0"
+    for obj in objs:
+        validate(obj)
+    # The chart cannot see an existing claim's access modes, so it does not second-guess them.
+    existing = {"clonedVoices": {"persistence": {"enabled": True, "existingClaim": "v", "accessModes": ["ReadWriteOnce"]}}}
+    assert not [o for o in render(existing) if o["kind"] == "PersistentVolumeClaim"]
 
 
 def test_existing_api_key_secret() -> None:
@@ -317,6 +376,11 @@ def test_existing_api_key_secret() -> None:
         ({"model": {"source": "s3"}}, "source"),
         ({"arch": "x86"}, "arch"),
         ({"unknownKey": 1}, "unknownKey"),
+        ({"clonedVoices": {"persistence": {"enabled": True, "accessModes": ["ReadWriteOnce"]}}}, "ReadWriteMany"),
+        ({"clonedVoices": {"persistence": {"enabled": True, "mountPath": "/var/cache/tts"}}}, "taken by another"),
+        ({"clonedVoices": {"persistence": {"accessModes": ["ReadOnlyMany"]}}}, "accessModes"),
+        ({"clonedVoices": {"persistence": {"size": "big"}}}, "size"),
+        ({"clonedVoices": {"maxVoices": -1}}, "maxVoices"),
     ],
 )
 def test_bad_values_fail(values: dict[str, Any], message: str) -> None:

@@ -40,6 +40,11 @@ component: predictor
 {{- if .Values.apiKeys.existingSecret }}{{ .Values.apiKeys.existingSecret }}{{ else if .Values.apiKeys.keys }}{{ include "tts-predictor.fullname" . }}-api-keys{{ end }}
 {{- end }}
 
+{{/* Claim holding the cloned voices: the existing one, or the one the chart creates. */}}
+{{- define "tts-predictor.clonedVoicesClaim" -}}
+{{- .Values.clonedVoices.persistence.existingClaim | default (printf "%s-cloned-voices" (include "tts-predictor.fullname" .)) }}
+{{- end }}
+
 {{/* Cluster-local V2 infer URL of an InferenceService: (list ctx isvcName modelName). */}}
 {{- define "tts-predictor.inferUrl" -}}
 {{- $ctx := index . 0 }}
@@ -92,5 +97,15 @@ component: predictor
 {{- end }}
 {{- if and $v.grpc.enabled $v.transformer.enabled }}
 {{- fail "transformer.enabled talks REST V2 to the predictor; disable grpc.enabled" }}
+{{- end }}
+{{- $voices := $v.clonedVoices.persistence }}
+{{- if $voices.enabled }}
+{{- if has $voices.mountPath (list "/var/cache/tts" "/tmp" "/mnt/models") }}
+{{- fail (printf "clonedVoices.persistence.mountPath %s is taken by another volume; pick e.g. /var/lib/tts/cloned-voices" $voices.mountPath) }}
+{{- end }}
+{{- /* A ReadWriteOnce claim attaches to one node: replicas scheduled elsewhere would hang in ContainerCreating. */}}
+{{- if and (not $voices.existingClaim) (gt (int $v.autoscaling.maxReplicas) 1) (not (has "ReadWriteMany" $voices.accessModes)) }}
+{{- fail "clonedVoices.persistence with autoscaling.maxReplicas > 1 needs accessModes [ReadWriteMany] (replicas share the claim); or set autoscaling.maxReplicas=1" }}
+{{- end }}
 {{- end }}
 {{- end }}

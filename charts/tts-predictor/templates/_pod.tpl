@@ -1,30 +1,42 @@
-{{/* Pod-level fields shared by the predictor and transformer components. */}}
+{{/* Pod-level fields of a component: (list ctx "predictor"|"transformer"). */}}
 {{- define "tts-predictor.podCommon" -}}
-{{- with .Values.imagePullSecrets }}
+{{- $ctx := index . 0 }}{{ $component := index . 1 }}
+{{- with $ctx.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+  {{- toYaml $ctx.Values.podSecurityContext | nindent 2 }}
 volumes:
   - name: cache
     emptyDir:
-      {{- with .Values.cache.sizeLimit }}
+      {{- with $ctx.Values.cache.sizeLimit }}
       sizeLimit: {{ . }}
       {{- end }}
   - name: tmp
     emptyDir:
-      {{- with .Values.cache.tmpSizeLimit }}
+      {{- with $ctx.Values.cache.tmpSizeLimit }}
       sizeLimit: {{ . }}
       {{- end }}
+  {{- if and (eq $component "predictor") $ctx.Values.clonedVoices.persistence.enabled }}
+  - name: cloned-voices
+    persistentVolumeClaim:
+      claimName: {{ include "tts-predictor.clonedVoicesClaim" $ctx }}
+  {{- end }}
 {{- end }}
 
+{{/* Container volume mounts of a component: (list ctx "predictor"|"transformer"). */}}
 {{- define "tts-predictor.volumeMounts" -}}
+{{- $ctx := index . 0 }}{{ $component := index . 1 }}
 volumeMounts:
   - name: cache
     mountPath: /var/cache/tts
   - name: tmp
     mountPath: /tmp
+  {{- if and (eq $component "predictor") $ctx.Values.clonedVoices.persistence.enabled }}
+  - name: cloned-voices
+    mountPath: {{ $ctx.Values.clonedVoices.persistence.mountPath }}
+  {{- end }}
 {{- end }}
 
 {{/* REST probes. With grpc.enabled the only routable port is h2c 8081, and Knative rejects
