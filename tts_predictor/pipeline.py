@@ -83,11 +83,19 @@ def check_capabilities(voice: Voice, params: SynthesisParameters) -> None:
 class LocalSynthesizer:
     """Runs the engine in worker threads, at most `max_concurrency` requests at a time."""
 
-    def __init__(self, engine: Engine, catalog: VoiceCatalog, max_concurrency: int = 1, model_label: str = "tts"):
+    def __init__(
+        self,
+        engine: Engine,
+        catalog: VoiceCatalog,
+        max_concurrency: int = 1,
+        model_label: str = "tts",
+        slots: asyncio.Semaphore | None = None,
+    ):
+        """`slots` (instead of `max_concurrency`) shares the engine slots with other synthesizers of the process."""
         self.engine = engine
         self.catalog = catalog
         self.model_label = model_label
-        self._slots = asyncio.Semaphore(max_concurrency)
+        self._slots = slots or asyncio.Semaphore(max_concurrency)
 
     def requests(self, segments: list[Segment], params: SynthesisParameters) -> list[SynthesisRequest]:
         """Resolve voice and language of every segment before any work starts (400s come first)."""

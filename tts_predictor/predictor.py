@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import kserve
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
+from .engines.base import Engine
 from .engines.registry import load_all
 from .errors import EngineNotReady
 from . import metrics
 from .admission import AdmissionController
 from .cache import make_cache
-from .cloning import VoiceCloner
+from .cloning import VoiceCloner, engines_by_name
 from .content_filter import Blocklist
 from .pipeline import LocalSynthesizer, ServiceContext, answer
 from .protocol import v2
@@ -29,7 +32,8 @@ log = logging.getLogger(__name__)
 class TTSPredictor(kserve.Model):
     """Text in, audio out, over the Open Inference Protocol (REST and gRPC)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, engine: Engine | None = None, shared_with: TTSPredictor | None = None):
+        """A repository model passes its loaded `engine` and the main model it shares limits and cache with."""
         super().__init__(settings.model_name)
         self.settings = settings
         self.synth: LocalSynthesizer | None = None
@@ -37,35 +41,51 @@ class TTSPredictor(kserve.Model):
         self.ctx: ServiceContext | None = None
         self.load_seconds: float | None = None
         self.load_error: str | None = None
-        self.admission = AdmissionController(settings.max_concurrency, settings.max_queue, settings.request_timeout_s)
-        self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
-        self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
+        self._engine = engine
+        if shared_with is not None:
+            self.admission, self.slots = shared_with.admission, shared_with.slots
+            self.cache, self.blocklist = shared_with.cache, shared_with.blocklist
+        else:
+            self.admission = AdmissionController(settings.max_concurrency, settings.max_queue, settings.request_timeout_s)
+            self.slots = asyncio.Semaphore(settings.max_concurrency)
+            self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
+            self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
+        self._swap = threading.Lock()
 
     def load(self) -> bool:
-        """Load the engine and run a warm-up synthesis; ready only after both."""
+        """Load the engine (unless given) and run a warm-up synthesis; ready only after both."""
         started = time.perf_counter()
-        engine = load_all(self.settings)
-        catalog = VoiceCatalog(engine.voices(), self.settings.default_voice)
-        cloner = VoiceCloner(engine, catalog, self.settings)
-        cloner.restore()
-        synth = LocalSynthesizer(engine, catalog, self.settings.max_concurrency, model_label=self.name)
+        engine = self._engine or load_all(self.settings)
+        self.use_engine(engine)
         if self.settings.warmup:
-            synth.warm_up()
-        self.synth = synth
-        self.cloner = cloner
-        self.ctx = ServiceContext(
-            synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],
-            self.cache, self.blocklist, cloner,
-        )
+            self.synth.warm_up()
         self.load_seconds = time.perf_counter() - started
         metrics.MODEL_LOAD_SECONDS.labels(self.name).set(self.load_seconds)
         metrics.MODEL_READY.labels(self.name).set(1)
         log.info(
             "model %s loaded (%s on %s, %d voices) in %.1f s",
-            self.name, engine.kind, engine.device, len(catalog.voices), self.load_seconds,
+            self.name, engine.kind, engine.device, len(self.synth.catalog.voices), self.load_seconds,
         )
         self.ready = True
         return self.ready
+
+    def use_engine(self, engine: Engine) -> None:
+        """Serve `engine` from now on: catalogue (stored cloned voices restored), synthesizer, service context.
+
+        Requests already running keep the previous synthesizer; all share one set of engine slots.
+        """
+        with self._swap:
+            default = self.settings.default_voice
+            voices = engine.voices()
+            catalog = VoiceCatalog(voices, default if default in {v.id for v in voices} else None)
+            cloner = VoiceCloner(engine, catalog, self.settings)
+            cloner.restore()
+            synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots)
+            self.synth, self.cloner = synth, cloner
+            self.ctx = ServiceContext(
+                synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],
+                self.cache, self.blocklist, cloner,
+            )
 
     async def predict(
         self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None
@@ -77,11 +97,16 @@ class TTSPredictor(kserve.Model):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         return await self.admission.run(answer(payload, headers, self.ctx))
 
-    def load_in_background(self) -> threading.Thread:
-        """Load in a thread so the server answers probes meanwhile (live, not ready; the reason in /health)."""
+    def load_in_background(self, then: Callable[[], None] | None = None) -> threading.Thread:
+        """Load in a thread so the server answers probes meanwhile (live, not ready; the reason in /health).
+
+        `then` runs after a successful load (the repository registers the loaded models by name).
+        """
         def run() -> None:
             try:
                 self.load()
+                if then is not None:
+                    then()
             except Exception as exc:  # any load failure: stay live, not ready, say why
                 self.load_error = f"{type(exc).__name__}: {exc}"
                 log.error("model %s failed to load: %s", self.name, self.load_error)
@@ -102,6 +127,7 @@ class TTSPredictor(kserve.Model):
             "engine": getattr(engine, "kind", None),
             "device": getattr(engine, "device", None),
             "voices": len(self.synth.catalog.voices) if self.synth else 0,
+            "models": list(engines_by_name(engine)) if engine is not None else [],
             "in_flight": self.admission.running,
             "queued": self.admission.queued,
         }

@@ -81,8 +81,8 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(GatewayMiddleware, settings=settings)
 
 
-def add_routes(app: FastAPI, predictor: Any) -> None:
-    """Routes beside kserve's: the voices listing."""
+def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
+    """Routes beside kserve's: the voices listing, the repository index, our APIs."""
     from .api.graph import install_graph_adapter
     from .api.routes import install_api
     from .errors import UnknownVoice
@@ -90,9 +90,13 @@ def add_routes(app: FastAPI, predictor: Any) -> None:
     install_api(app, predictor)
 
     async def voices(model_name: str) -> dict[str, Any]:
-        if model_name != predictor.name:
+        model = predictor if model_name == predictor.name else (repository.get_model(model_name) if repository else None)
+        if model is None:
             raise UnknownVoice(f"model '{model_name}' is not served here; this server serves '{predictor.name}'")
-        return predictor.voices_listing()
+        return model.voices_listing()
+
+    async def repository_index() -> list[dict[str, str]]:
+        return repository.index() if repository else []
 
     async def server_ready() -> JSONResponse:
         # kserve's own /v2/health/ready is always true; ours means "ready for inference": model loaded and warm.
@@ -101,6 +105,7 @@ def add_routes(app: FastAPI, predictor: Any) -> None:
 
     app.add_api_route("/v2/models/{model_name}/voices", voices, methods=["GET"], tags=["tts"])
     app.add_api_route("/v2/health/ready", server_ready, methods=["GET"], tags=["tts"])  # registered before kserve's
+    app.add_api_route("/v2/repository/index", repository_index, methods=["GET", "POST"], tags=["tts"])
     install_graph_adapter(app, predictor.name)
 
 
@@ -110,6 +115,7 @@ def serve(argv: list[str] | None = None) -> None:
 
     from .logs import configure_logging
     from .predictor import TTSPredictor
+    from .repository import TTSModelRepository
 
     args = build_parser().parse_args(argv)
     settings = settings_from_args(args)
@@ -120,18 +126,19 @@ def serve(argv: list[str] | None = None) -> None:
         serve_from_args(settings, args)
         return
     predictor = TTSPredictor(settings)
-    add_routes(app, predictor)
+    repository = TTSModelRepository(predictor)
+    add_routes(app, predictor, repository)
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
-    server = _model_server(args)
+    server = _model_server(args, registered_models=repository)
     # Register before loading, so probes answer during the load: live, not ready until warm-up is done.
     server.register_model(predictor)
-    predictor.load_in_background()
+    predictor.load_in_background(then=repository.adopt)
     server.start([])
 
 
-def _model_server(args: argparse.Namespace, predictor_config: Any = None) -> Any:
+def _model_server(args: argparse.Namespace, predictor_config: Any = None, registered_models: Any = None) -> Any:
     import kserve
 
     return kserve.ModelServer(
@@ -141,6 +148,7 @@ def _model_server(args: argparse.Namespace, predictor_config: Any = None) -> Any
         enable_grpc=args.enable_grpc,
         enable_docs_url=args.enable_docs_url,
         predictor_config=predictor_config,
+        registered_models=registered_models,
     )
 
 

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         None, description="Directory of extra voices: Piper voices (*.onnx + .onnx.json) and Coqui model folders."
     )
     max_models: int = Field(8, ge=1, le=64, description="Most models loaded at once (memory bound).")
+    load_voices_dir: bool = Field(
+        True,
+        description="Load every model of TTS_VOICES_DIR at start; false: load them on demand with "
+        "POST /v2/repository/models/<name>/load.",
+    )
     model_name: str = Field("tts", description="Name the model is served under (/v2/models/<name>).")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the engine runs.")
     compute_type: Literal["float32", "float16", "int8"] = Field(

@@ -70,18 +70,43 @@ def load_engine(settings: Settings) -> Engine:
     return CoquiEngine(location, device=settings.device, threads=settings.threads)
 
 
+def _voices_dir_specs(settings: Settings) -> list[str]:
+    if not settings.voices_dir:
+        return []
+    root = Path(settings.voices_dir)
+    if not root.is_dir():
+        raise ModelLoadError(f"TTS_VOICES_DIR {root} is not a directory")
+    specs = [str(p) for p in sorted(root.glob("*.onnx"))]
+    return specs + [str(p) for p in sorted(root.iterdir()) if p.is_dir() and (p / "config.json").is_file()]
+
+
 def model_specs(settings: Settings) -> list[str]:
-    """The models to load: the comma-separated `model` setting, then every model found in `voices_dir`."""
+    """The models to load at start: the comma-separated `model` setting, then (unless `load_voices_dir` is off)
+    every model found in `voices_dir`."""
     specs = [s.strip() for s in settings.model.split(",") if s.strip()]
-    if settings.voices_dir:
-        root = Path(settings.voices_dir)
-        if not root.is_dir():
-            raise ModelLoadError(f"TTS_VOICES_DIR {root} is not a directory")
-        specs += [str(p) for p in sorted(root.glob("*.onnx"))]
-        specs += [str(p) for p in sorted(root.iterdir()) if p.is_dir() and (p / "config.json").is_file()]
+    if settings.load_voices_dir:
+        specs += _voices_dir_specs(settings)
     if len(specs) > settings.max_models:
         raise ModelLoadError(f"{len(specs)} models configured; the limit is {settings.max_models} (TTS_MAX_MODELS)")
     return specs
+
+
+def spec_name(spec: str) -> str:
+    """The name a model spec is served under: its engine's name (voice file stem, directory or catalogue name)."""
+    kind, location = describe_source(spec)
+    if location == EMBEDDED_MODEL:
+        from .onnx_vits import embedded_voice_paths
+
+        return embedded_voice_paths()[0].name.removesuffix(".onnx")
+    if kind == "onnx":
+        return Path(location).name.removesuffix(".onnx")
+    return Path(location).name if location.startswith(("/", ".")) else location.replace("/", "--")
+
+
+def available_specs(settings: Settings) -> dict[str, str]:
+    """Every model this process may load (the `model` setting and all of `voices_dir`), by name."""
+    specs = [s.strip() for s in settings.model.split(",") if s.strip()] + _voices_dir_specs(settings)
+    return {spec_name(spec): spec for spec in specs}
 
 
 def load_all(settings: Settings) -> Engine:

@@ -1,0 +1,112 @@
+"""TTSModelRepository: kserve's model repository extension for TTS models (load / unload at run time).
+
+The main model (`/v2/models/tts`) serves every loaded model's voices and routes requests by voice. Each loaded
+model is also served alone under its own name (`/v2/models/<model>`), sharing the main model's engine slots,
+admission queue and cache. `POST /v2/repository/models/<model>/load` loads one of the available models (those of
+TTS_MODEL and TTS_VOICES_DIR), `.../unload` frees it; at most TTS_MAX_MODELS are loaded at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import threading
+from typing import Any
+
+from kserve.errors import InvalidInput
+from kserve.model_repository import ModelRepository
+
+from .cloning import engines_by_name
+from .engines.base import Engine
+from .engines.composite import CompositeEngine
+from .engines.registry import available_specs, load_engine
+from .errors import ModelLoadError
+from .predictor import TTSPredictor
+
+log = logging.getLogger(__name__)
+
+
+class TTSModelRepository(ModelRepository):
+    """The process's models: the main one plus one kserve model per loaded speech model."""
+
+    def __init__(self, main: TTSPredictor):
+        super().__init__(models_dir="")
+        self.main = main
+        self.settings = main.settings
+        self._lock = threading.Lock()  # one load / unload at a time
+
+    def available(self) -> dict[str, str]:
+        """Model name -> spec of every model this process may load."""
+        return available_specs(self.settings)
+
+    def loaded(self) -> dict[str, Engine]:
+        """The speech models the main model serves now, by name."""
+        engine = self.main.synth.engine if self.main.synth else None
+        return engines_by_name(engine) if engine is not None else {}
+
+    def adopt(self) -> None:
+        """After the main model loaded: serve each of its speech models under its own name too."""
+        for name, engine in self.loaded().items():
+            if name != self.main.name:
+                self.update(self._submodel(name, engine))
+
+    def index(self) -> list[dict[str, str]]:
+        """Triton-style repository index: every available model with its state."""
+        loaded = self.loaded()
+        return [
+            {"name": name, "state": "READY" if name in loaded else "UNAVAILABLE",
+             "reason": "" if name in loaded else "not loaded; POST /v2/repository/models/<name>/load"}
+            for name in {**self.available(), **dict.fromkeys(loaded)}
+        ]
+
+    async def load(self, name: str) -> bool:  # type: ignore[override]  # kserve awaits a coroutine load
+        """Load model `name` (slow: reads weights, in a worker thread) and add its voices to the main model."""
+        return await asyncio.to_thread(self._load, name)
+
+    def _load(self, name: str) -> bool:
+        with self._lock:
+            if self.main.synth is None:
+                raise ModelLoadError("the server is still loading its models; try again when /ready says so")
+            loaded = self.loaded()
+            if name in loaded:
+                return True
+            specs = self.available()
+            if name not in specs:
+                raise ModelLoadError(f"no model '{name}' here; available: {', '.join(specs) or 'none'}")
+            if len(loaded) >= self.settings.max_models:
+                raise ModelLoadError(
+                    f"{len(loaded)} models are loaded, the limit (TTS_MAX_MODELS); unload one first: {', '.join(loaded)}"
+                )
+            engine = load_engine(self.settings.model_copy(update={"model": specs[name]}))
+            self.update(self._submodel(name, engine, warmup=self.settings.warmup))
+            self.main.use_engine(CompositeEngine([*loaded.values(), engine]))
+            log.info("model %s loaded from %s", name, specs[name])
+            return True
+
+    def unload(self, name: str) -> None:
+        """Free model `name`: its voices leave the main model; requests already running finish first."""
+        with self._lock:
+            if name == self.main.name:
+                raise InvalidInput(f"'{name}' is the server's main model; unload the speech models it serves instead")
+            loaded = self.loaded()
+            if name not in loaded:
+                raise KeyError(name)  # kserve answers 404
+            rest = [e for n, e in loaded.items() if n != name]
+            if not rest:
+                raise InvalidInput(f"'{name}' is the last loaded model; load another one before unloading it")
+            self.main.use_engine(rest[0] if len(rest) == 1 else CompositeEngine(rest))
+            if name in self.models:
+                super().unload(name)
+        gc.collect()  # engines hold large buffers; free them now rather than at the next collection
+        log.info("model %s unloaded", name)
+
+    def _submodel(self, name: str, engine: Engine, warmup: bool = False) -> TTSPredictor:
+        settings = self.settings.model_copy(update={"model_name": name, "default_voice": None, "warmup": warmup})
+        model = TTSPredictor(settings, engine=engine, shared_with=self.main)
+        model.load()
+        return model
+
+    def describe(self) -> dict[str, Any]:
+        """For /health: loaded and available model names."""
+        return {"loaded": list(self.loaded()), "available": list(self.available()), "max_models": self.settings.max_models}
