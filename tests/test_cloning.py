@@ -180,3 +180,25 @@ def test_stored_voices_survive_a_restart(cloning_model, store, server, sample):
     finally:
         second.stop()
         httpx.delete(f"{server.url}/v1/voices/keeper", timeout=10)
+
+
+def test_per_request_sample_over_grpc_as_raw_bytes(server, sample):
+    import asyncio
+
+    from kserve import InferenceGRPCClient, InferInput, InferRequest
+
+    text = InferInput("text", [1], "BYTES")
+    text.set_data_from_numpy(np.array([b"Hello from a cloned voice."], dtype=np.object_), binary_data=True)
+    reference = InferInput("speaker_wav", [1], "BYTES")
+    reference.set_data_from_numpy(np.array([sample], dtype=np.object_), binary_data=True)  # raw file bytes (all inputs raw: kserve rule)
+    request = InferRequest(model_name="tts", infer_inputs=[text, reference], parameters={"seed": 7})
+
+    async def run():
+        client = InferenceGRPCClient(server.grpc_url, timeout=120)
+        try:
+            return await client.infer(request)
+        finally:
+            await client.close()
+
+    audio = bytes(asyncio.run(run()).outputs[0].as_numpy()[0])
+    assert np.array_equal(decode_wav(audio)[0], _speak(server, None, sample=sample)), "gRPC and REST clone alike"
