@@ -65,6 +65,34 @@ def phoneme_ids(phonemes: str, id_map: dict[str, list[int]]) -> list[int]:
     return ids
 
 
+def piper_feeds(
+    config: PiperConfig, phonemizer: EspeakPhonemizer, sentence: str, speed: float = 1.0, speaker: str | None = None
+) -> dict[str, np.ndarray] | None:
+    """The graph inputs for one sentence (`sid` included for multi-speaker voices); None if nothing to say."""
+    ids = phoneme_ids(phonemizer.phonemize(sentence), config.phoneme_id_map)
+    if len(ids) <= 3:  # nothing pronounceable
+        return None
+    feeds = {
+        "input": np.array([ids], dtype=np.int64),
+        "input_lengths": np.array([len(ids)], dtype=np.int64),
+        "scales": np.array([config.noise_scale, config.length_scale / speed, config.noise_w], dtype=np.float32),
+    }
+    if config.speaker_id_map:
+        feeds["sid"] = np.array([config.speaker_id_map.get(speaker or "", 0)], dtype=np.int64)
+    return feeds
+
+
+def calibration_feeds(config_path: Path) -> list[dict[str, np.ndarray]]:
+    """Inputs to calibrate int8 quantization of a Piper voice on (the shared calibration sentences)."""
+    from .onnx_graphs import CALIBRATION_SENTENCES
+
+    config = PiperConfig.load(config_path)
+    phonemizer = EspeakPhonemizer(config.espeak_voice)
+    speakers = list(config.speaker_id_map) or [None]
+    feeds = [piper_feeds(config, phonemizer, s, 1.0, speakers[i % len(speakers)]) for i, s in enumerate(CALIBRATION_SENTENCES)]
+    return [f for f in feeds if f is not None]
+
+
 def _providers(device: str) -> tuple[list[str], str]:
     import onnxruntime as ort
 
@@ -119,18 +147,11 @@ class OnnxVitsEngine:
         return AudioBuffer(samples.astype(np.float32, copy=False), self.config.sample_rate)
 
     def _sentence(self, sentence: str, request: SynthesisRequest) -> np.ndarray:
-        phonemes = self.phonemizer.phonemize(sentence)
-        ids = phoneme_ids(phonemes, self.config.phoneme_id_map)
-        if len(ids) <= 3:  # nothing pronounceable
+        feeds = piper_feeds(self.config, self.phonemizer, sentence, request.speed, request.voice.speaker)
+        if feeds is None:
             return np.zeros(0, dtype=np.float32)
-        cfg = self.config
-        feeds = {
-            "input": np.array([ids], dtype=np.int64),
-            "input_lengths": np.array([len(ids)], dtype=np.int64),
-            "scales": np.array([cfg.noise_scale, cfg.length_scale / request.speed, cfg.noise_w], dtype=np.float32),
-        }
-        if "sid" in self._inputs:
-            feeds["sid"] = np.array([cfg.speaker_id_map.get(request.voice.speaker or "", 0)], dtype=np.int64)
+        if "sid" not in self._inputs:
+            feeds.pop("sid", None)
         audio = self.session.run(None, feeds)[0]
         return np.asarray(audio, dtype=np.float32).reshape(-1)
 

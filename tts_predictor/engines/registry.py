@@ -53,9 +53,11 @@ def load_engine(settings: Settings) -> Engine:
         model, config = embedded_voice_paths() if location == EMBEDDED_MODEL else (Path(location), None)
         config = config or Path(f"{model}.json")
         if settings.compute_type == "int8":
-            from .coqui_onnx import quantized_copy
+            from .onnx_graphs import quantized_copy
+            from .onnx_vits import calibration_feeds
 
-            model = quantized_copy(Path(model))  # same file name, so the same voice ids
+            # same file name, so the same voice ids
+            model = quantized_copy(Path(model), lambda: calibration_feeds(Path(config)))
         return OnnxVitsEngine(model, config, device=settings.device, threads=settings.threads)
     try:
         from .coqui import CoquiEngine
