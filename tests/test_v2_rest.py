@@ -88,7 +88,7 @@ def test_requested_binary_audio_only(embedded_server):
 def test_metadata_and_voices(embedded_server):
     meta = httpx.get(f"{embedded_server.url}/v2/models/tts").json()
     assert meta["inputs"][0] == {"name": "text", "datatype": "BYTES", "shape": [-1]}
-    assert [i["name"] for i in meta["inputs"]] == ["text", "voice", "language", "speed"]
+    assert [i["name"] for i in meta["inputs"]] == ["text", "voice", "language", "speed", "speaker_wav"]
     assert [o["name"] for o in meta["outputs"]] == ["audio", "sample_rate", "duration_s", "timings", "marks"]
     voices = httpx.get(f"{embedded_server.url}/v2/models/tts/voices").json()
     assert voices["default_voice"] == "en_US-joe-medium"
