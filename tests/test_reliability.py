@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import httpx
+import numpy as np
 import pytest
 
 from server_process import ServerProcess, free_port
@@ -141,6 +142,30 @@ def test_overload_gets_fast_429s_and_admitted_requests_succeed(tight_server):
     print(f"slowest 429: {slowest_refusal * 1000:.0f} ms")
     assert slowest_refusal < 2.0  # a hang guard, not a benchmark (the goal, <= 100 ms, is measured in bench)
     assert _metric(tight_server, "tts_in_flight_requests") == 0
+
+
+def test_overload_over_grpc_is_resource_exhausted(tight_server):
+    import grpc
+    from kserve import InferenceGRPCClient, InferInput, InferRequest
+
+    async def one(i: int) -> grpc.StatusCode:
+        text = InferInput("text", [1], "BYTES")
+        text.set_data_from_numpy(np.array([f"{i}. {LONG}".encode()], dtype=np.object_), binary_data=False)
+        client = InferenceGRPCClient(tight_server.grpc_url, timeout=120)
+        try:
+            await client.infer(InferRequest(model_name="tts", infer_inputs=[text]))
+            return grpc.StatusCode.OK
+        except grpc.aio.AioRpcError as exc:
+            return exc.code()
+        finally:
+            await client.close()
+
+    async def burst():
+        return await asyncio.gather(*(one(i) for i in range(6)))
+
+    codes = asyncio.run(burst())
+    assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}, codes
+    assert codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) >= 3 and codes.count(grpc.StatusCode.OK) >= 1
 
 
 def test_deadline_gives_504():

@@ -7,21 +7,22 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from kserve.errors import InferenceError
+from grpc_interceptor import exceptions as grpc_errors
 
 from . import metrics
 
 T = TypeVar("T")
 
 
-class Overloaded(InferenceError):
-    """Too many requests are running and waiting (REST 429 with Retry-After)."""
+# gRPC status exceptions (kserve's interceptor passes them through); REST has its own handlers in server.py.
+class Overloaded(grpc_errors.ResourceExhausted):
+    """Too many requests are running and waiting (REST 429 with Retry-After, gRPC RESOURCE_EXHAUSTED)."""
 
     retry_after_s = 1
 
 
-class DeadlineExceeded(InferenceError):
-    """The request took longer than TTS_REQUEST_TIMEOUT_S (REST 504)."""
+class DeadlineExceeded(grpc_errors.DeadlineExceeded):
+    """The request took longer than TTS_REQUEST_TIMEOUT_S (REST 504, gRPC DEADLINE_EXCEEDED)."""
 
 
 class AdmissionController:
