@@ -10,6 +10,8 @@ REGISTRY ?= ghcr.io/example
 IMAGE ?= $(REGISTRY)/tts-predictor
 TAG ?= $(shell $(PYTHON) -c "import re,pathlib;print(re.search(r'^version = \"(.+)\"', pathlib.Path('pyproject.toml').read_text(), re.M).group(1))")
 PLATFORMS ?= linux/amd64,linux/arm64
+# Extra flags for `make bench`, e.g. BENCH_ARGS="--experiments batching,threads,batching-coqui".
+BENCH_ARGS ?=
 
 .PHONY: install run test bench clean image image-cuda image-multiarch push
 
@@ -29,8 +31,8 @@ test: install ## Run the test suite (installs redis-server and chromium for thei
 	bash scripts/install-system-deps.sh --test
 	$(BIN)/python -m pytest
 
-bench: install ## Benchmarks: JSON + PNG under bench-results/
-	$(BIN)/python -m tts_predictor.bench
+bench: install ## Benchmarks (models + batching/threads experiments): JSON + PNG under bench-results/
+	$(BIN)/python -m tts_predictor.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache bench-results

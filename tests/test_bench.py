@@ -29,7 +29,7 @@ def test_summarize_percentiles_and_rtf() -> None:
 
 def test_run_benchmark_embedded_smoke(tmp_path: Path) -> None:
     results = bench.run_benchmark(
-        models=["embedded"], repeats=1, warmup=1, concurrency=[1, 2], requests=2, out_dir=tmp_path
+        models=["embedded"], repeats=1, warmup=1, concurrency=[1, 2], requests=2, out_dir=tmp_path, experiments=()
     )
 
     written = json.loads((tmp_path / "bench.json").read_text())
@@ -57,3 +57,35 @@ def test_run_benchmark_embedded_smoke(tmp_path: Path) -> None:
         assert level["throughput_audio_s_per_s"] > 0
     assert model["server"]["peak_rss_mib"] > 0
     assert "embedded" in bench.table(written)
+
+
+def test_experiments_smallest_settings_json_shape(tmp_path: Path) -> None:
+    smallest = bench.ExperimentSettings(batch_sizes=(1, 2), repeats=1, requests=2)
+    results = bench.run_benchmark(
+        models=[], experiments=("batching", "threads"), experiment_settings=smallest, out_dir=tmp_path
+    )
+
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert written == json.loads(json.dumps(results))
+    assert written["models"] == {} and not (tmp_path / "bench.png").exists()
+    batching = written["experiments"]["batching"]
+    assert batching["model"] == "embedded" and batching["batch_sizes"] == [1, 2]
+    assert batching["batched_audio"] in ("per-item audio", "whole padded output")
+    assert [r["n"] for r in batching["results"]] == [1, 2]
+    for row in batching["results"]:
+        assert len(row["ids_per_item"]) == row["n"]
+        for variant in ("sequential", "batched"):
+            for key in ("wall_ms", "audio_s", "padded_audio_s", "audio_s_per_s"):
+                assert row[variant][key] > 0, (row["n"], variant, key)
+        assert row["ratio_batched_over_sequential"] > 0
+    threads = written["experiments"]["threads"]
+    layouts = {(r["threads"], r["instances"], r["sessions"]) for r in threads["results"]}
+    assert {(1, 1, 1), (1, 2, 2), (2, 1, 1), (2, 2, 2)} <= layouts
+    for row in threads["results"]:
+        assert row["calls"] >= row["instances"]
+        for key in ("audio_s_per_s", "p50_ms", "p95_ms"):
+            assert row[key] > 0, (row["label"], key)
+    for exp in written["experiments"].values():
+        assert exp["elapsed_s"] > 0
+    printed = bench.table(written)
+    assert "batching" in printed and "threads" in printed

@@ -1,0 +1,35 @@
+"""Benchmark harness: raw engine vs the real server, latency, throughput, memory, and engine experiments.
+
+Run with ``python -m tts_predictor.bench`` (or ``make bench``). For each model it measures, in one run:
+
+* the raw engine called in-process (loaded exactly as the server loads it, same thread count);
+* the same text sent to a real ``python -m tts_predictor serve`` subprocess over HTTP (V2 REST, audio
+  cache off), raw and server calls alternating one at a time so that outside load hits both alike;
+* throughput through the server at several client concurrencies;
+* the server process's peak resident memory.
+
+Models: ``embedded`` (the packaged Piper voice, ONNX Runtime) and ``coqui-full`` (a full-size Coqui VITS
+with random weights, built into a temporary directory: its speed is real, its speech is noise).
+Experiments (``--experiments``) time bare ONNX Runtime sessions: ``batching`` (N sentences one by one vs
+one padded batch), ``threads`` (intra-op threads x concurrent instances) and ``batching-coqui``.
+Things are measured one at a time, never two at once. Results go to ``<out>/bench.json`` and
+``<out>/bench.png``; a compact table is printed.
+
+Modules: `workload` (texts, counts), `models` (what is benched, how it is built), `runner` (raw / server /
+transformer measurements), `rawvoice`, `batching`, `threads`, `experiments` (engine experiments), `stats`,
+`machine`, `memory`, `report` (JSON + table), `plot` (PNG), `suite` (the whole run), `__main__` (CLI).
+"""
+
+from __future__ import annotations
+
+from .experiments import DEFAULT_EXPERIMENTS, EXPERIMENTS, ExperimentSettings
+from .models import DEFAULT_MODELS, MODELS
+from .report import table
+from .stats import summarize
+from .suite import run_benchmark
+from .workload import INPUTS
+
+__all__ = [
+    "DEFAULT_EXPERIMENTS", "DEFAULT_MODELS", "EXPERIMENTS", "INPUTS", "MODELS", "ExperimentSettings",
+    "run_benchmark", "summarize", "table",
+]
