@@ -44,7 +44,8 @@ def test_synthesize_streamed_chunks(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("body", "needles"),
     [
-        ({"text": "x", "options": {"emotion": "happy"}}, ["options.emotion", "none"]),
+        ({"text": "x", "options": {"emotion": "joyful"}}, ["options.emotion", "supported emotions: neutral, happy"]),
+        ({"text": "x", "options": {"style": "opera"}}, ["options.style", "newscast"]),
         ({"text": "x", "options": {"speed": 9}}, ["options.speed", "0.25-4.0"]),
         ({"text": "x", "options": {"format": "wma"}}, ["options.format", "mp3"]),
         ({"text": "x", "options": {"energy": 99}}, ["options.energy", "-40 to 20"]),

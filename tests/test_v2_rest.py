@@ -110,7 +110,8 @@ BAD_REQUESTS = [
     (infer_body(["hi"], format="mp4"), "parameters.format"),
     (infer_body(["hi"], sample_rate=4000), "8000-48000"),
     (infer_body(["hi"], mood="happy"), "unknown parameter(s) mood; allowed parameters: voice, language, speed"),
-    (infer_body(["hi"], emotion="happy"), "supported emotions: none"),
+    (infer_body(["hi"], emotion="joyful"), "parameters.emotion: emotion 'joyful' is not supported; supported emotions: neutral, happy"),
+    (infer_body(["hi"], style="opera"), "supported styles: conversational, narration, newscast"),
     (infer_body(["hi"], seed=3), "cannot be seeded"),
     (infer_body(["hi"], voice="en_US-joe-medium*0.5+en_US-joe-medium*0.5"), "mixable voices here: none"),
     (infer_body(["hi"], pitch=20), "parameters.pitch"),
@@ -164,3 +165,28 @@ def test_server_survives_bad_input_and_v1_route(embedded_server):
     assert res.status_code == 400 and "V2" in res.json()["error"]
     assert httpx.get(f"{embedded_server.url}/v2/health/live").status_code == 200
     assert infer(embedded_server, infer_body(["Still alive."])).status_code == 200
+
+
+def test_emotion_and_style_are_prosody_presets(embedded_server):
+    """sad = slower and quieter than happy; the same as asking for that prosody directly.
+
+    Lengths vary by a few percent between runs (the voice's duration noise) and a rate change stretches
+    phoneme durations only (pauses and rounding do not scale), so the checks compare with margins.
+    """
+    from tts_predictor.prosody import EMOTIONS
+
+    def render(**params) -> np.ndarray:
+        res = httpx.post(f"{embedded_server.url}/v2/models/tts/infer",
+                         json=infer_body(["The weather is nice today, so we will walk to the park."], **params), timeout=60)
+        assert res.status_code == 200, res.text
+        return decode_wav(res.json()["outputs"][0]["data"][0])[0]
+
+    happy, sad = render(emotion="happy"), render(emotion="sad")
+    assert len(sad) > 1.05 * len(happy), "sad speaks at 0.88x the rate, happy at 1.08x"
+    rms = lambda x: float(np.sqrt(np.mean(np.square(x))))  # noqa: E731
+    assert rms(sad) < rms(happy), "sad is 4 dB quieter than happy"
+    preset = EMOTIONS["sad"]
+    direct = render(speed=preset.rate, pitch=preset.pitch, volume_db=preset.volume_db)
+    assert abs(len(direct) - len(sad)) < 0.06 * len(sad)
+    voices = httpx.get(f"{embedded_server.url}/v2/models/tts/voices", timeout=10).json()
+    assert "sad" in voices["emotions"] and "newscast" in voices["styles"]

@@ -68,16 +68,13 @@ def segment_speed(segment: Segment, params: SynthesisParameters) -> float:
 
 
 def check_capabilities(voice: Voice, params: SynthesisParameters) -> None:
-    """Refuse options the voice cannot honour instead of ignoring them silently."""
+    """Refuse options the voice cannot honour instead of ignoring them silently (emotion and style are prosody
+    presets every voice honours; they are folded into speed/pitch/volume when the parameters are validated)."""
     if params.seed is not None and "seed" not in voice.capabilities:
         raise UnsupportedOption(
             f"seed: voice '{voice.id}' ({voice.engine}) draws its noise inside the ONNX graph and cannot be seeded; "
             "seeds work with Coqui (PyTorch) models"
         )
-    for option in ("emotion", "style"):
-        value = getattr(params, option)
-        if value is not None and option not in voice.capabilities:
-            raise UnsupportedOption(f"{option}: voice '{voice.id}' has no {option} control; supported {option}s: none")
 
 
 class LocalSynthesizer:

@@ -22,6 +22,7 @@ from .cache import make_cache
 from .cloning import VoiceCloner, engines_by_name
 from .content_filter import Blocklist
 from .pipeline import LocalSynthesizer, ServiceContext, answer
+from .prosody import EMOTIONS, STYLES
 from .protocol import v2
 from .settings import Settings
 from .voices import VoiceCatalog
@@ -143,6 +144,8 @@ class TTSPredictor(kserve.Model):
             "default_voice": catalog.default.id,
             "languages": catalog.languages(),
             "voices": [v.to_dict() for v in catalog.voices],
+            "emotions": list(EMOTIONS),
+            "styles": list(STYLES),
         }
 
     def get_input_types(self) -> list[dict[str, Any]]:

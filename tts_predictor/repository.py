@@ -17,6 +17,7 @@ from typing import Any
 from kserve.errors import InvalidInput
 from kserve.model_repository import ModelRepository
 
+from . import metrics
 from .cloning import engines_by_name
 from .engines.base import Engine
 from .engines.composite import CompositeEngine
@@ -98,6 +99,7 @@ class TTSModelRepository(ModelRepository):
             self.main.use_engine(rest[0] if len(rest) == 1 else CompositeEngine(rest))
             if name in self.models:
                 super().unload(name)
+            metrics.MODEL_READY.labels(name).set(0)
         gc.collect()  # engines hold large buffers; free them now rather than at the next collection
         log.info("model %s unloaded", name)
 

@@ -49,8 +49,9 @@ def segment_request(model_name: str, segments: list[Segment], params: SynthesisP
     return InferRequest(
         model_name=model_name,
         infer_inputs=inputs,
+        # emotion/style are already folded into speed (sent per segment) and pitch/volume (applied here)
         parameters={"format": "pcm", "ssml": False, "normalize": False,
-                    **{k: v for k in ("seed", "emotion", "style") if (v := getattr(params, k)) is not None}},
+                    **({"seed": params.seed} if params.seed is not None else {})},
         # kserve's REST client UTF-8-decodes binary BYTES outputs, so PCM comes base64 in JSON over REST
         # and as raw bytes over gRPC.
         request_outputs=[RequestedOutput("audio"), RequestedOutput("sample_rate")],

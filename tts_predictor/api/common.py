@@ -60,7 +60,7 @@ def describe_error(exc: ValidationError, prefix: str = "", names: Mapping[str, s
     where = ".".join([*loc[:-1], public]) if loc else "body"
     where = f"{prefix}{where}" if prefix else where
     got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
-    return FieldError(where, f"{where}: {err['msg']}{got}{_field_hint(field)}")
+    return FieldError(where, f"{where}: {err['msg'].removeprefix('Value error, ')}{got}{_field_hint(field)}")
 
 
 def make_params(values: dict[str, Any], *, prefix: str = "", names: Mapping[str, str] | None = None) -> SynthesisParameters:

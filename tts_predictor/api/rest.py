@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..audio.encode import FORMATS, media_type
 from ..health import system_health
 from ..pipeline import render
+from ..prosody import EMOTIONS, STYLES
 from ..protocol.v2 import SynthesisParameters
 from ..voices import match_language
 from .ws import STATS
@@ -46,7 +47,8 @@ class SynthesisOptions(BaseModel):
     speed: float | None = Field(None, description=_describe("speed"))
     pitch: float | None = Field(None, description=_describe("pitch"))
     energy: float | None = Field(None, description="Loudness change in dB, -40 to 20 (the V2 parameter volume_db).")
-    emotion: str | None = Field(None, description="Not supported by this server's engines; must be absent or null.")
+    emotion: str | None = Field(None, description=_describe("emotion"))
+    style: str | None = Field(None, description=_describe("style"))
     format: str | None = Field(None, description=_describe("format"))
     sample_rate: int | None = Field(None, description=_describe("sample_rate"))
     bitrate: str | None = Field(None, description=_describe("bitrate"))
@@ -139,14 +141,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def to_params(options: SynthesisOptions, *, prefix: str = "options.", default_format: str | None = None) -> SynthesisParameters:
-    """SynthesisParameters from REST options (energy -> volume_db; emotion rejected)."""
-    if options.emotion is not None:
-        raise FieldError(
-            f"{prefix}emotion",
-            f"{prefix}emotion: '{options.emotion[:40]}' is not supported; this server's engines (VITS/Piper) have no "
-            "emotion control, so the supported values are: none (omit the field)",
-        )
-    values = options.model_dump(exclude={"emotion", "stream", "energy"})
+    """SynthesisParameters from REST options (energy -> volume_db)."""
+    values = options.model_dump(exclude={"stream", "energy"})
     values["volume_db"] = options.energy
     values["format"] = options.format or default_format
     return make_params(values, prefix=prefix, names=PUBLIC_NAMES)
@@ -224,6 +220,8 @@ def build_router(predictor: Any) -> APIRouter:
             "default_voice": catalog.default.id,
             "languages": catalog.languages(),
             "voices": [v.to_dict() for v in chosen],
+            "emotions": list(EMOTIONS),
+            "styles": list(STYLES),
         }
 
     @router.get("/config", summary="Effective settings (secrets redacted)")

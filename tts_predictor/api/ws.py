@@ -40,7 +40,7 @@ from .common import make_params, request_id, synth_of
 log = logging.getLogger(__name__)
 
 WS_FORMATS = ("pcm", "mp3", "opus", "wav")
-CONFIG_FIELDS = ("voice", "language", "speed", "format", "sample_rate", "bitrate", "pitch", "volume_db", "normalize")
+CONFIG_FIELDS = ("voice", "language", "speed", "format", "sample_rate", "bitrate", "pitch", "volume_db", "normalize", "emotion", "style")
 MESSAGE_TYPES = ("config", "text", "flush", "close")
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008

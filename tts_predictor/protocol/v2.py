@@ -16,10 +16,11 @@ from typing import Annotated, Any
 import numpy as np
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..audio.encode import FORMATS
 from ..errors import TextTooLong, UnsupportedOption
+from ..prosody import EMOTIONS, STYLES, combine, preset
 
 TEXT_INPUT = "text"
 ITEM_INPUTS = {"voice": "BYTES", "language": "BYTES", "speed": "FP32"}
@@ -55,8 +56,10 @@ class SynthesisParameters(BaseModel):
     loudness_lufs: float | None = Field(None, ge=-60.0, le=-5.0, description="Loudness target in LUFS, -60 to -5.")
     timings: bool = Field(False, description="Add the outputs 'timings' and 'marks' (JSON per text).")
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Noise seed (Coqui models): same seed, same audio.")
-    emotion: str | None = Field(None, max_length=40, description="Emotion, where the voice supports it (see voices).")
-    style: str | None = Field(None, max_length=40, description="Speaking style, where the voice supports it.")
+    emotion: str | None = Field(
+        None, max_length=40, description=f"Emotion as a prosody preset, one of: {', '.join(EMOTIONS)}."
+    )
+    style: str | None = Field(None, max_length=40, description=f"Speaking style as a prosody preset, one of: {', '.join(STYLES)}.")
 
     @field_validator("format")
     @classmethod
@@ -64,6 +67,24 @@ class SynthesisParameters(BaseModel):
         if value not in FORMATS:
             raise ValueError(f"unsupported format '{value}'")
         return value
+
+    @field_validator("emotion", "style")
+    @classmethod
+    def _known_preset(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            preset(str(info.field_name), value)  # ValueError listing the supported names
+        return value
+
+    @model_validator(mode="after")
+    def _fold_presets(self) -> SynthesisParameters:
+        """Apply emotion/style presets to speed, pitch and volume_db once, then drop them (so nothing downstream,
+        e.g. the predictor behind a transformer, applies them twice; equal prosody gives equal cache keys)."""
+        if self.emotion is None and self.style is None:
+            return self
+        presets = [preset(kind, name) for kind, name in (("emotion", self.emotion), ("style", self.style)) if name]
+        self.speed, self.pitch, self.volume_db = combine(self.speed, self.pitch, self.volume_db, *presets)
+        self.emotion = self.style = None
+        return self
 
 
 @dataclass(frozen=True)
@@ -111,7 +132,7 @@ def parse_parameters(request: InferRequest) -> SynthesisParameters:
         field = str(err["loc"][0]) if err["loc"] else "parameters"
         info = SynthesisParameters.model_fields.get(field)
         hint = f"; {info.description}" if info and info.description else ""
-        raise UnsupportedOption(f"parameters.{field}: {err['msg']} (got {err.get('input')!r}){hint}") from None
+        raise UnsupportedOption(f"parameters.{field}: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r}){hint}") from None
 
 
 def parse_items(request: InferRequest, params: SynthesisParameters, *, max_chars: int, max_batch: int) -> list[tuple[str, SynthesisParameters]]:
@@ -178,7 +199,7 @@ def _with_overrides(params: SynthesisParameters, overrides: dict[str, Any], inde
         return SynthesisParameters(**{**params.model_dump(), **overrides})
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise UnsupportedOption(f"{err['loc'][0]}[{index}]: {err['msg']} (got {err.get('input')!r})") from None
+        raise UnsupportedOption(f"{err['loc'][0]}[{index}]: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r})") from None
 
 
 def _text_item(index: int, item: Any, max_chars: int) -> str:
