@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
-from server_process import ServerProcess, free_port
+from server_process import ServerProcess, TransformerProcess, free_port
 from v2_helpers import infer_body
 
 pytestmark = pytest.mark.slow
@@ -196,3 +196,38 @@ def test_sigterm_drains_in_flight_requests():
             httpx.get(f"{server.url}/v2/health/live", timeout=2)
     finally:
         server.stop()
+
+
+def test_api_keys_cover_grpc_and_the_transformer_hop():
+    """One Secret for predictor and transformer (as the chart mounts it): the transformer authenticates to the
+    predictor with it; gRPC inference needs the key in metadata."""
+    import grpc
+    from kserve import InferenceGRPCClient, InferInput, InferRequest
+
+    env = {"TTS_API_KEYS": "shared-key", "TTS_CACHE_MAX_BYTES": "0"}
+    predictor = ServerProcess(env=env).start()
+    transformer = TransformerProcess(env=env, args=["--predictor_host", f"127.0.0.1:{predictor.http_port}"]).start()
+    try:
+        url = f"{transformer.url}/v2/models/tts/infer"
+        assert httpx.post(url, json=infer_body(["Hi."]), timeout=60).status_code == 401
+        res = httpx.post(url, json=infer_body(["Hi."]), headers={"Authorization": "Bearer shared-key"}, timeout=60)
+        assert res.status_code == 200, res.text
+
+        async def grpc_infer(metadata: tuple) -> grpc.StatusCode:
+            text = InferInput("text", [1], "BYTES")
+            text.set_data_from_numpy(np.array([b"Hi."], dtype=np.object_), binary_data=False)
+            client = InferenceGRPCClient(predictor.grpc_url, timeout=60)
+            try:
+                await client.infer(InferRequest(model_name="tts", infer_inputs=[text]), headers=metadata)
+                return grpc.StatusCode.OK
+            except grpc.aio.AioRpcError as exc:
+                return exc.code()
+            finally:
+                await client.close()
+
+        assert asyncio.run(grpc_infer(())) == grpc.StatusCode.UNAUTHENTICATED
+        assert asyncio.run(grpc_infer((("x-api-key", "wrong"),))) == grpc.StatusCode.UNAUTHENTICATED
+        assert asyncio.run(grpc_infer((("authorization", "Bearer shared-key"),))) == grpc.StatusCode.OK
+    finally:
+        transformer.stop()
+        predictor.stop()

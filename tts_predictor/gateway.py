@@ -9,9 +9,10 @@ import json
 import time
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from grpc_interceptor import exceptions as grpc_errors
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
@@ -213,10 +214,30 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _api_key(scope: Scope) -> str | None:
-    auth = _header(scope, b"authorization") or ""
+    return key_from(_header(scope, b"authorization"), _header(scope, b"x-api-key"))
+
+
+def key_from(authorization: str | None, x_api_key: str | None) -> str | None:
+    """The API key of `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    auth = authorization or ""
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
-    return _header(scope, b"x-api-key")
+    return x_api_key
+
+
+def check_grpc_key(from_grpc: bool, headers: Mapping[str, str] | None, keys: frozenset[str]) -> None:
+    """gRPC inference needs an API key when keys are configured (REST is checked by the middleware).
+
+    Raises UNAUTHENTICATED; metadata, health and repository RPCs stay open like the REST probes.
+    """
+    if not keys or not from_grpc:
+        return
+    meta = {k.lower(): v for k, v in (headers or {}).items()}
+    key = key_from(meta.get("authorization"), meta.get("x-api-key"))
+    if key is None or not any(hmac.compare_digest(key, k) for k in keys):
+        raise grpc_errors.Unauthenticated(
+            "missing or invalid API key: send gRPC metadata 'authorization: Bearer <key>' or 'x-api-key: <key>'"
+        )
 
 
 def _route(path: str) -> str:

@@ -21,6 +21,7 @@ from .admission import AdmissionController
 from .cache import make_cache
 from .cloning import VoiceCloner, engines_by_name
 from .content_filter import Blocklist
+from .gateway import check_grpc_key
 from .pipeline import LocalSynthesizer, ServiceContext, answer
 from .prosody import EMOTIONS, STYLES
 from .protocol import v2
@@ -51,6 +52,7 @@ class TTSPredictor(kserve.Model):
             self.slots = asyncio.Semaphore(settings.max_concurrency)
             self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
             self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
+        self.api_keys = settings.api_key_set()
         self._swap = threading.Lock()
 
     def load(self) -> bool:
@@ -96,6 +98,7 @@ class TTSPredictor(kserve.Model):
             raise EngineNotReady(self.name, self.load_error or "the model is still loading")
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
+        check_grpc_key(payload.from_grpc, headers, self.api_keys)
         return await self.admission.run(answer(payload, headers, self.ctx))
 
     def load_in_background(self, then: Callable[[], None] | None = None) -> threading.Thread:

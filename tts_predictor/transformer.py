@@ -22,6 +22,7 @@ from .errors import PredictorUnavailable
 from .admission import AdmissionController
 from .cache import make_cache
 from .content_filter import Blocklist
+from .gateway import check_grpc_key
 from .pipeline import ServiceContext, answer, segment_speed
 from .protocol.v2 import SynthesisParameters
 from .settings import Settings
@@ -72,14 +73,16 @@ def pcm_buffers(response: InferResponse) -> list[AudioBuffer]:
 class RemoteSynthesizer:
     """Segment synthesis on the predictor, through kserve's REST or gRPC client."""
 
-    def __init__(self, model: kserve.Model):
+    def __init__(self, model: kserve.Model, api_key: str | None = None):
+        """`api_key`: sent to the predictor as `Authorization: Bearer` (one Secret serves both in the chart)."""
         self.model = model
+        self.auth = {"authorization": f"Bearer {api_key}"} if api_key else {}
 
     async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str) -> list[AudioBuffer]:
         out: list[AudioBuffer] = []
         for start in range(0, len(segments), SEGMENTS_PER_CALL):
             request = segment_request(self.model.name, segments[start : start + SEGMENTS_PER_CALL], params)
-            out += pcm_buffers(await self._call(request, {"x-request-id": request_id}))
+            out += pcm_buffers(await self._call(request, {"x-request-id": request_id, **self.auth}))
         return out
 
     def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
@@ -115,7 +118,8 @@ class TTSTransformer(kserve.Model):
     def __init__(self, settings: Settings):
         super().__init__(settings.model_name)
         self.settings = settings
-        self.synth = RemoteSynthesizer(self)
+        self.api_keys = settings.api_key_set()
+        self.synth = RemoteSynthesizer(self, min(self.api_keys) if self.api_keys else None)
         self.admission = AdmissionController(settings.max_concurrency, settings.max_queue, settings.request_timeout_s)
         self.ctx = ServiceContext(
             self.synth, self.name, settings, lambda p: p.language or settings.default_language,
@@ -128,6 +132,7 @@ class TTSTransformer(kserve.Model):
         """Render every text of the V2 request through the predictor."""
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
+        check_grpc_key(payload.from_grpc, headers, self.api_keys)
         return await self.admission.run(answer(payload, headers, self.ctx))
 
 
