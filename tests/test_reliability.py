@@ -144,6 +144,43 @@ def test_overload_gets_fast_429s_and_admitted_requests_succeed(tight_server):
     assert _metric(tight_server, "tts_in_flight_requests") == 0
 
 
+def test_overload_on_rest_streaming_and_openai_routes_is_429(tight_server):
+    """Every route that synthesizes goes through the same bounded admission queue (streams hold their slot
+    until the last byte or the client leaves)."""
+    routes = [
+        ("/synthesize", {"text": LONG}),
+        ("/synthesize", {"text": LONG, "options": {"stream": True}}),
+        ("/v1/audio/speech", {"model": "tts-1", "input": LONG, "voice": "alloy", "response_format": "wav"}),
+        ("/batch_synthesize", {"items": [{"text": LONG}]}),
+    ]
+
+    async def one(client: httpx.AsyncClient, i: int) -> tuple[int, str]:
+        path, body = routes[i % len(routes)]
+        res = await client.post(f"{tight_server.url}{path}", json=body)
+        return res.status_code, res.headers.get("retry-after", "")
+
+    async def burst():
+        async with httpx.AsyncClient(timeout=120) as client:
+            return await asyncio.gather(*(one(client, i) for i in range(12)))
+
+    results = asyncio.run(burst())
+    assert {code for code, _ in results} <= {200, 429}, results
+    assert sum(code == 429 for code, _ in results) >= 6 and all(ra for code, ra in results if code == 429)
+    assert _metric(tight_server, "tts_in_flight_requests") == 0
+
+
+def test_a_stream_left_early_gives_its_slot_back(tight_server):
+    with httpx.stream("POST", f"{tight_server.url}/synthesize", json={"text": LONG * 3, "options": {"stream": True}},
+                      timeout=60) as res:
+        assert res.status_code == 200
+        next(res.iter_bytes())  # first audio, then hang up
+    deadline = time.monotonic() + 30
+    while _metric(tight_server, "tts_in_flight_requests") != 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _metric(tight_server, "tts_in_flight_requests") == 0
+    assert httpx.post(f"{tight_server.url}/synthesize", json={"text": "Still here."}, timeout=60).status_code == 200
+
+
 def test_overload_over_grpc_is_resource_exhausted(tight_server):
     import grpc
     from kserve import InferenceGRPCClient, InferInput, InferRequest

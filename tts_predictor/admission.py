@@ -36,9 +36,8 @@ class AdmissionController:
         self.queued = 0
         self._slots = asyncio.Semaphore(max_running)
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Wait for a slot (bounded queue) or raise Overloaded immediately."""
+    async def acquire(self) -> None:
+        """Wait for a slot (bounded queue) or raise Overloaded immediately; pair with `release`."""
         if self.running >= self.max_running and self.queued >= self.max_queued:
             metrics.REJECTED.inc()
             raise Overloaded(
@@ -55,12 +54,28 @@ class AdmissionController:
             metrics.QUEUED.dec()
         self.running += 1
         metrics.IN_FLIGHT.inc()
+
+    def release(self) -> None:
+        """Give back a slot taken by `acquire`."""
+        self.running -= 1
+        metrics.IN_FLIGHT.dec()
+        self._slots.release()
+
+    async def acquire_within_deadline(self) -> None:
+        """`acquire`, with the queue wait bounded by the deadline (for streams, whose length is not)."""
+        try:
+            await asyncio.wait_for(self.acquire(), timeout=self.timeout_s)
+        except TimeoutError:
+            raise DeadlineExceeded(f"no slot within the {self.timeout_s:g} s deadline (TTS_REQUEST_TIMEOUT_S)") from None
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a slot for the body of the `async with`."""
+        await self.acquire()
         try:
             yield
         finally:
-            self.running -= 1
-            metrics.IN_FLIGHT.dec()
-            self._slots.release()
+            self.release()
 
     async def run(self, work: Awaitable[T]) -> T:
         """Admit, then run `work` within the deadline (the queue wait counts toward it)."""

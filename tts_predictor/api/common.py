@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput
 from pydantic import ValidationError
 
+from ..admission import AdmissionController
 from ..audio.buffer import AudioBuffer
 from ..errors import EngineNotReady, TextTooLong, UnsupportedOption
 from ..pipeline import LocalSynthesizer
@@ -114,6 +116,39 @@ def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesiz
     """Plan and validate now (so errors are 400s before the response starts)."""
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
     return PreparedStream(segments, params, synth, rid)
+
+
+class _Release:
+    """Gives an admission slot back once, from the stream's end or from its garbage collection."""
+
+    def __init__(self, admission: AdmissionController):
+        self.admission, self.done = admission, False
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            self.admission.release()
+
+
+async def admitted_stream(admission: AdmissionController, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Take an admission slot now (429 / 504 before the response starts), hold it while `body` streams.
+
+    The slot is released when the stream ends, fails or the client goes away; if the response never starts
+    iterating (a disconnect before the first byte), when the generator is collected.
+    """
+    await admission.acquire_within_deadline()
+    release = _Release(admission)
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in body:
+                yield chunk
+        finally:
+            release()
+
+    generator = stream()
+    weakref.finalize(generator, release)
+    return generator
 
 
 _URL_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")

@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..audio.encode import media_type
 from ..protocol.v2 import Speed
 from ..voices import VoiceCatalog
-from .common import FieldError, MappedErrorRoute, check_text, make_params, prepare_stream, request_id, synth_of
+from .common import (
+    FieldError, MappedErrorRoute, admitted_stream, check_text, make_params, prepare_stream, request_id, synth_of,
+)
 
 OPENAI_VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer", "ash", "coral", "sage", "ballad", "verse")
 """OpenAI's voice names; the i-th maps to this model's i-th voice (default first), wrapping around."""
@@ -149,10 +151,11 @@ def build_router(predictor: Any) -> APIRouter:
         headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store"}
         if body.instructions:
             headers["X-TTS-Instructions"] = "ignored"
+        audio = await admitted_stream(predictor.admission, prepared.body())
         if body.stream_format == "sse":
-            return StreamingResponse(_sse(prepared.body(), len(body.input)), media_type="text/event-stream", headers=headers)
+            return StreamingResponse(_sse(audio, len(body.input)), media_type="text/event-stream", headers=headers)
         content_type = media_type(fmt, OPENAI_PCM_RATE if fmt == "pcm" else None)
-        return StreamingResponse(prepared.body(), media_type=content_type, headers=headers)
+        return StreamingResponse(audio, media_type=content_type, headers=headers)
 
     @router.get("/v1/models", summary="Models (OpenAI list shape, plus kserve's V1 'models' names)")
     async def models() -> dict[str, Any]:

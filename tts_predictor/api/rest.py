@@ -22,7 +22,9 @@ from ..prosody import EMOTIONS, STYLES
 from ..protocol.v2 import SynthesisParameters
 from ..voices import match_language
 from .ws import STATS
-from .common import FieldError, MappedErrorRoute, check_text, make_params, prepare_stream, redact, request_id, synth_of
+from .common import (
+    FieldError, MappedErrorRoute, admitted_stream, check_text, make_params, prepare_stream, redact, request_id, synth_of,
+)
 
 OPTION_NAMES = {"energy": "volume_db"}
 """REST option name -> SynthesisParameters field."""
@@ -148,6 +150,11 @@ def to_params(options: SynthesisOptions, *, prefix: str = "options.", default_fo
     return make_params(values, prefix=prefix, names=PUBLIC_NAMES)
 
 
+async def _render_all(jobs: list[tuple[str, SynthesisParameters, Any, str]], synth: Any, rid: str) -> list[Any]:
+    return [await render(text, params, synth, language=language, request_id=f"{rid}/{i}")
+            for i, (text, params, _voice, language) in enumerate(jobs)]
+
+
 def build_router(predictor: Any) -> APIRouter:
     """The REST routes for `predictor`."""
     router = APIRouter(route_class=RestRoute, default_response_class=JSONResponse, tags=["rest"])
@@ -172,8 +179,9 @@ def build_router(predictor: Any) -> APIRouter:
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"
             rate = params.sample_rate or voice.sample_rate
-            return StreamingResponse(prepared.body(), media_type=media_type(params.format, rate), headers=headers)
-        result = await render(body.text, params, synth, language=language, request_id=rid)
+            stream = await admitted_stream(predictor.admission, prepared.body())
+            return StreamingResponse(stream, media_type=media_type(params.format, rate), headers=headers)
+        result = await predictor.admission.run(render(body.text, params, synth, language=language, request_id=rid))
         headers.update({
             "X-Processing-Time": f"{time.perf_counter() - started:.3f}",
             "X-Duration": f"{result.duration_s:.3f}",
@@ -201,9 +209,9 @@ def build_router(predictor: Any) -> APIRouter:
             voice, language = synth.catalog.resolve(params.voice, params.language)
             jobs.append((item.text, params, voice, language))
         rid = request_id(request)
+        results = await predictor.admission.run(_render_all(jobs, synth, rid))  # one admission for the batch
         out = []
-        for i, (text, params, voice, language) in enumerate(jobs):
-            result = await render(text, params, synth, language=language, request_id=f"{rid}/{i}")
+        for i, ((_text, params, voice, language), result) in enumerate(zip(jobs, results)):
             out.append({
                 "index": i, "audio": base64.b64encode(result.data).decode("ascii"), "content_type": result.content_type,
                 "format": params.format, "sample_rate": result.sample_rate, "duration_s": round(result.duration_s, 4),

@@ -81,7 +81,7 @@ def build_router(predictor: Any) -> APIRouter:
     async def create(request: Request) -> JSONResponse:
         cloner = _cloner(predictor)
         name, data, model = await _upload(request)
-        meta = await asyncio.to_thread(cloner.create, name, data, model)
+        meta = await predictor.admission.run(asyncio.to_thread(cloner.create, name, data, model))  # an engine call
         return JSONResponse(status_code=201, content=meta, headers={"Location": f"/v1/voices/{name}"})
 
     @router.get("/v1/voices/{voice_id}", summary="A stored voice: model, languages, when and from what it was made")
