@@ -10,7 +10,8 @@ from .errors import UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
 
 _LIST_LIMIT = 40
 TRANSIENT_VOICES = 32
-"""Voices made from per-request samples that stay resolvable (not listed), most recent first out last."""
+"""Voices made from per-request samples that stay resolvable (unlisted); beyond this many the least recently
+used one is dropped."""
 
 
 def canonical_language(code: str) -> str:
