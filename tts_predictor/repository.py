@@ -36,6 +36,11 @@ class TTSModelRepository(ModelRepository):
         self.main = main
         self.settings = main.settings
         self._lock = threading.Lock()  # one load / unload at a time
+        self._stopping = False
+
+    def begin_shutdown(self) -> None:
+        """The server is stopping: kserve unloads every model, the main one and the last one included."""
+        self._stopping = True
 
     def available(self) -> dict[str, str]:
         """Model name -> spec of every model this process may load."""
@@ -87,6 +92,10 @@ class TTSModelRepository(ModelRepository):
 
     def unload(self, name: str) -> None:
         """Free model `name`: its voices leave the main model; requests already running finish first."""
+        if self._stopping:
+            if name in self.models:
+                super().unload(name)
+            return
         with self._lock:
             if name == self.main.name:
                 raise InvalidInput(f"'{name}' is the server's main model; unload the speech models it serves instead")

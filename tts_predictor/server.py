@@ -141,7 +141,15 @@ def serve(argv: list[str] | None = None) -> None:
 def _model_server(args: argparse.Namespace, predictor_config: Any = None, registered_models: Any = None) -> Any:
     import kserve
 
-    return kserve.ModelServer(
+    class ModelServer(kserve.ModelServer):
+        """kserve's server; on SIGTERM/SIGINT it unloads every model, which our repository must then allow."""
+
+        def stop(self, sig: int) -> None:
+            if registered_models is not None:
+                registered_models.begin_shutdown()
+            super().stop(sig)
+
+    return ModelServer(
         http_port=args.http_port,
         grpc_port=args.grpc_port,
         workers=args.workers,
