@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import signal
 import subprocess
@@ -269,3 +270,32 @@ def test_api_keys_cover_grpc_and_the_transformer_hop():
     finally:
         transformer.stop()
         predictor.stop()
+
+
+def test_websocket_streams_share_the_admission_queue(tight_server):
+    """Per utterance: with 1 slot and 1 queue place, a third concurrent stream is told to try again later."""
+    websockets = pytest.importorskip("websockets")
+    url = tight_server.url.replace("http://", "ws://") + "/v1/stream"
+
+    async def one() -> tuple[int | None, list[dict]]:
+        events = []
+        async with websockets.connect(url) as ws:
+            await ws.send(json.dumps({"type": "config", "format": "pcm"}))
+            await ws.send(json.dumps({"type": "text", "text": LONG}))
+            await ws.send(json.dumps({"type": "close"}))
+            try:
+                async for message in ws:
+                    if isinstance(message, str):
+                        events.append(json.loads(message))
+            except websockets.ConnectionClosed:
+                pass
+            return ws.close_code, events
+
+    async def burst():
+        return await asyncio.gather(*(one() for _ in range(4)))
+
+    results = asyncio.run(burst())
+    busy = [events for code, events in results if code == 1013]
+    assert busy and all(any("server busy" in e.get("message", "") for e in events) for events in busy)
+    assert any(code == 1000 for code, _ in results), "admitted streams finish normally"
+    assert _metric(tight_server, "tts_in_flight_requests") == 0

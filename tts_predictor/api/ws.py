@@ -30,6 +30,7 @@ from fastapi import WebSocket
 from kserve.errors import InvalidInput, ModelNotReady
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from ..admission import DeadlineExceeded, Overloaded
 from ..audio.encode import EncoderUnavailable, output_rate
 from ..protocol.v2 import SynthesisParameters
 from ..streaming import ChunkEncoder, plan_segments, stream_plan
@@ -45,6 +46,8 @@ MESSAGE_TYPES = ("config", "text", "flush", "close")
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013
+"""Overload: no engine slot free and the queue full (429 elsewhere), or none within the deadline."""
 _SENTENCE_END = re.compile(r"[.!?;:。！？…][\"'”’»)\]]*\s|\n")
 _END = object()
 
@@ -231,14 +234,19 @@ class StreamSession:
                     if str(exc.reason).startswith("text: nothing to speak"):
                         continue  # e.g. a flush of punctuation only
                     raise
-                async for buf, event in stream_plan(segments, self.params, synth, request_id=self.request_id,
-                                                    offset_s=self.offset_s):
-                    if data := await self.encoder.feed(buf):
-                        await self.send_bytes(data)
-                    self.offset_s = event["end_s"]
-                    self.segments += 1
-                    STATS.segments += 1
-                    await self.send_json(event)
+                admission = self.predictor.admission
+                await admission.acquire_within_deadline()  # per utterance, so long connections do not hog a slot
+                try:
+                    async for buf, event in stream_plan(segments, self.params, synth, request_id=self.request_id,
+                                                        offset_s=self.offset_s):
+                        if data := await self.encoder.feed(buf):
+                            await self.send_bytes(data)
+                        self.offset_s = event["end_s"]
+                        self.segments += 1
+                        STATS.segments += 1
+                        await self.send_json(event)
+                finally:
+                    admission.release()
             if data := await self.encoder.finish():
                 await self.send_bytes(data)
             await self.send_json({"type": "end", "duration_s": round(self.offset_s, 4), "segments": self.segments})
@@ -248,6 +256,8 @@ class StreamSession:
             raise
         except InvalidInput as exc:
             await self.close(CLOSE_POLICY_VIOLATION, str(exc.reason))
+        except (Overloaded, DeadlineExceeded) as exc:
+            await self.close(CLOSE_TRY_AGAIN_LATER, str(exc))
         except EncoderUnavailable as exc:
             log.error("stream %s: %s", self.request_id, exc)
             await self.close(CLOSE_INTERNAL_ERROR, f"audio encoding to {self.params.format} failed; request id {self.request_id}")
