@@ -12,7 +12,6 @@ import asyncio
 import gc
 import logging
 import threading
-from typing import Any
 
 from kserve.errors import InvalidInput
 from kserve.model_repository import ModelRepository
@@ -117,7 +116,3 @@ class TTSModelRepository(ModelRepository):
         model = TTSPredictor(settings, engine=engine, shared_with=self.main)
         model.load()
         return model
-
-    def describe(self) -> dict[str, Any]:
-        """For /health: loaded and available model names."""
-        return {"loaded": list(self.loaded()), "available": list(self.available()), "max_models": self.settings.max_models}
