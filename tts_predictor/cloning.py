@@ -66,8 +66,7 @@ class VoiceCloner:
     def create(self, name: str, data: bytes, model: str | None = None) -> dict[str, Any]:
         """Make and store a voice from `data` (audio file bytes); blocking, run it in a worker thread."""
         engine, model_name = self._engine(model, None, "model")
-        if name in self.catalog.by_id:
-            raise VoiceConflict(f"name: a voice '{name}' exists already; pick another name or DELETE it first")
+        self.catalog.ensure_free(name)  # before the costly clone; add() checks again under the lock
         if len(self.stored()) >= self.settings.max_cloned_voices:
             raise VoiceConflict(
                 f"the voice store is full ({self.settings.max_cloned_voices} voices, TTS_MAX_CLONED_VOICES); "
@@ -87,10 +86,8 @@ class VoiceCloner:
             "clone_seconds": round(time.perf_counter() - started, 3),
         }
         with self._lock:
-            if name in self.catalog.by_id:  # lost a race with a concurrent upload of the same name
-                raise VoiceConflict(f"name: a voice '{name}' exists already; pick another name or DELETE it first")
+            self.catalog.add(voice)  # VoiceConflict if a concurrent upload of the same name got here first
             (folder / f"{name}.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-            self.catalog.add(voice)
         log.info("stored cloned voice %s of model %s (%.1f s sample)", name, model_name, reference.duration_s)
         return meta
 

@@ -116,8 +116,7 @@ class GatewayMiddleware:
     def _authorized(self, scope: Scope) -> bool:
         if not self.keys or scope["path"] in self.exempt:
             return True
-        key = _api_key(scope)
-        return key is not None and any(hmac.compare_digest(key, k) for k in self.keys)
+        return key_valid(_api_key(scope), self.keys)
 
     def _rate_wait(self, scope: Scope) -> float:
         if not self.settings.rate_limit_rps or scope["path"] in self.exempt:
@@ -225,6 +224,11 @@ def key_from(authorization: str | None, x_api_key: str | None) -> str | None:
     return x_api_key
 
 
+def key_valid(key: str | None, keys: frozenset[str]) -> bool:
+    """True when `key` is one of `keys` (constant-time comparisons)."""
+    return key is not None and any(hmac.compare_digest(key, k) for k in keys)
+
+
 def check_grpc_key(from_grpc: bool, headers: Mapping[str, str] | None, keys: frozenset[str]) -> None:
     """gRPC inference needs an API key when keys are configured (REST is checked by the middleware).
 
@@ -234,7 +238,7 @@ def check_grpc_key(from_grpc: bool, headers: Mapping[str, str] | None, keys: fro
         return
     meta = {k.lower(): v for k, v in (headers or {}).items()}
     key = key_from(meta.get("authorization"), meta.get("x-api-key"))
-    if key is None or not any(hmac.compare_digest(key, k) for k in keys):
+    if not key_valid(key, keys):
         raise grpc_errors.Unauthenticated(
             "missing or invalid API key: send gRPC metadata 'authorization: Bearer <key>' or 'x-api-key: <key>'"
         )

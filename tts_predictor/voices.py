@@ -36,10 +36,14 @@ class VoiceCatalog:
         self.default = self.by_id[default] if default else voices[0]
         self.transient: OrderedDict[str, Voice] = OrderedDict()
 
+    def ensure_free(self, voice_id: str) -> None:
+        """Raise VoiceConflict if `voice_id` is taken (by a model's voice or a stored one)."""
+        if voice_id in self.by_id:
+            raise VoiceConflict(f"name: a voice '{voice_id}' exists already; pick another name or DELETE it first")
+
     def add(self, voice: Voice) -> None:
         """List a voice made at run time (a stored cloned voice)."""
-        if voice.id in self.by_id:
-            raise VoiceConflict(f"name: a voice '{voice.id}' exists already; pick another name or DELETE it first")
+        self.ensure_free(voice.id)
         self.by_id[voice.id] = voice
 
     def remove(self, voice_id: str) -> Voice:

@@ -67,6 +67,12 @@ def repoint_config(model_dir: Path, out_dir: Path) -> Path:
     return patched
 
 
+def model_name(source: str | Path) -> str:
+    """The name a Coqui model is served under: its directory's name, or the catalogue name with '/' -> '--'."""
+    source = str(source)
+    return Path(source).name if source.startswith(("/", ".")) else source.replace("/", "--")
+
+
 def download_catalogue_model(name: str) -> Path:
     """Download a catalogue model (Coqui's progress bar) and return its directory."""
     from TTS.utils.manage import ModelManager
@@ -119,7 +125,7 @@ class CoquiEngine:
         for noisy in ("TTS", "TTS.utils.synthesizer", "TTS.tts"):
             logging.getLogger(noisy).setLevel(logging.WARNING)  # Coqui logs the input text at INFO
         model_dir = Path(source) if Path(source).is_dir() else download_catalogue_model(str(source))
-        self.name = model_dir.name if str(source).startswith(("/", ".")) else str(source).replace("/", "--")
+        self.name = model_name(source)
         self.device = _resolve_device(device)
         self._tmp = tempfile.TemporaryDirectory(prefix="tts-coqui-")
         try:

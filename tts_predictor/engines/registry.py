@@ -72,6 +72,11 @@ def load_engine(settings: Settings) -> Engine:
     return CoquiEngine(location, device=settings.device, threads=settings.threads)
 
 
+def _setting_specs(settings: Settings) -> list[str]:
+    """The comma-separated `model` setting as a list."""
+    return [s.strip() for s in settings.model.split(",") if s.strip()]
+
+
 def _voices_dir_specs(settings: Settings) -> list[str]:
     if not settings.voices_dir:
         return []
@@ -85,7 +90,7 @@ def _voices_dir_specs(settings: Settings) -> list[str]:
 def model_specs(settings: Settings) -> list[str]:
     """The models to load at start: the comma-separated `model` setting, then (unless `load_voices_dir` is off)
     every model found in `voices_dir`."""
-    specs = [s.strip() for s in settings.model.split(",") if s.strip()]
+    specs = _setting_specs(settings)
     if settings.load_voices_dir:
         specs += _voices_dir_specs(settings)
     if len(specs) > settings.max_models:
@@ -101,13 +106,15 @@ def spec_name(spec: str) -> str:
 
         return embedded_voice_paths()[0].name.removesuffix(".onnx")
     if kind == "onnx":
-        return Path(location).name.removesuffix(".onnx")
-    return Path(location).name if location.startswith(("/", ".")) else location.replace("/", "--")
+        return Path(location).name.removesuffix(".onnx")  # as OnnxVitsEngine names itself
+    from .coqui import model_name
+
+    return model_name(location)
 
 
 def available_specs(settings: Settings) -> dict[str, str]:
     """Every model this process may load (the `model` setting and all of `voices_dir`), by name."""
-    specs = [s.strip() for s in settings.model.split(",") if s.strip()] + _voices_dir_specs(settings)
+    specs = _setting_specs(settings) + _voices_dir_specs(settings)
     return {spec_name(spec): spec for spec in specs}
 
 
