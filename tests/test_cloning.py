@@ -169,6 +169,15 @@ def test_per_request_sample_needs_a_cloning_model(server, sample):
     res = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=60)
     assert res.status_code == 400 and "speaker_wav: shape must be [1]" in res.json()["error"]
 
+    body = infer_body(["Clone me."])
+    body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": ["%%% not base64"]})
+    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=60)
+    assert res.status_code == 400 and "speaker_wav: not base64" in res.json()["error"]
+    speech, rate = sf.read(io.BytesIO(sample), dtype="float32")
+    body["inputs"][-1]["data"] = [base64.b64encode(_wav(speech[:rate], rate)).decode()]
+    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=60)
+    assert res.status_code == 400 and "speaker_wav: 1.0 s of audio; a voice sample must be 3-30 s" in res.json()["error"]
+
 
 def test_stored_voices_survive_a_restart(cloning_model, store, server, sample):
     assert _upload(server, "keeper", sample).status_code == 201
