@@ -43,3 +43,11 @@ class VoiceConflict(UnsupportedOption):
 
 class VoiceNotFound(UnsupportedOption):
     """No stored voice has this id (404 on /v1/voices/{id}; 400 where a request names it)."""
+
+
+class PredictorRefused(RuntimeError):
+    """The predictor refused the caller's credentials (401/403): the transformer answers the same status."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status

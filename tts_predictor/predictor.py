@@ -153,11 +153,8 @@ class TTSPredictor(kserve.Model):
 
     def get_input_types(self) -> list[dict[str, Any]]:
         """V2 metadata: BYTES input `text` [N], optional per-text `voice`, `language`, `speed`, `speaker_wav` [1]."""
-        return [{"name": v2.TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}] + [
-            {"name": name, "datatype": dtype, "shape": [-1]} for name, dtype in v2.ITEM_INPUTS.items()
-        ] + [{"name": v2.SAMPLE_INPUT, "datatype": "BYTES", "shape": [1]}]
+        return v2.input_types()
 
     def get_output_types(self) -> list[dict[str, Any]]:
         """V2 metadata: audio files, rates and durations; timings and marks (JSON) when asked."""
-        types = {"audio": "BYTES", "sample_rate": "INT32", "duration_s": "FP32", "timings": "BYTES", "marks": "BYTES"}
-        return [{"name": name, "datatype": types[name], "shape": [-1]} for name in v2.OUTPUT_NAMES]
+        return v2.output_types()

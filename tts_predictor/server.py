@@ -27,6 +27,20 @@ def build_parser(prog: str = "tts-predictor serve") -> argparse.ArgumentParser:
     return parser
 
 
+def refuse_workers(args: argparse.Namespace, role: str) -> None:
+    """Stop with a clear message on `--workers N > 1` instead of kserve's pickling crash.
+
+    kserve starts extra workers by pickling the registered models into spawned processes; ours hold locks,
+    engines and clients that cannot be pickled. KServe injects `--workers <containerConcurrency>` into custom
+    transformers (pkg/apis/serving/v1beta1/transformer_custom.go lines 111-115), so the chart never sets it there.
+    """
+    if getattr(args, "workers", 1) > 1:
+        raise SystemExit(
+            f"tts-predictor {role}: --workers {args.workers} is not supported (one worker process per pod); "
+            "scale with replicas and TTS_MAX_CONCURRENCY, and leave containerConcurrency unset on a transformer"
+        )
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from env vars, overridden by the flags given on the command line."""
     return load_settings(**{name: getattr(args, name, None) for name in Settings.model_fields})
@@ -49,6 +63,10 @@ async def _predictor_unavailable(_request: Any, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"error": str(exc)}, headers={"Retry-After": "5"})
 
 
+async def _predictor_refused(_request: Any, exc: Any) -> JSONResponse:
+    return JSONResponse(status_code=exc.status, content={"error": str(exc)})
+
+
 async def _overloaded(_request: Any, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=429, content={"error": str(exc)}, headers={"Retry-After": "1"})
 
@@ -60,11 +78,12 @@ async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
 def add_error_handlers(app: FastAPI) -> None:
     """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 429/503/504 for overload and outages."""
     from .admission import DeadlineExceeded, Overloaded
-    from .errors import PredictorUnavailable
+    from .errors import PredictorRefused, PredictorUnavailable
 
     app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
     app.add_exception_handler(struct.error, _bad_binary_tensor)
     app.add_exception_handler(PredictorUnavailable, _predictor_unavailable)
+    app.add_exception_handler(PredictorRefused, _predictor_refused)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(DeadlineExceeded, _deadline)
 
@@ -118,6 +137,7 @@ def serve(argv: list[str] | None = None) -> None:
     from .repository import TTSModelRepository
 
     args = build_parser().parse_args(argv)
+    refuse_workers(args, "serve")
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
     from .ray_serving import ray_mode_requested, serve_from_args
@@ -165,12 +185,15 @@ def run_transformer(argv: list[str] | None = None) -> None:
     from kserve.model_server import app
     from kserve.predictor_config import PredictorConfig
 
+    from .api.graph import install_graph_adapter
     from .logs import configure_logging
     from .transformer import TTSTransformer
+    from .transformer_proxy import install_voice_routes
 
     args = build_parser("tts-predictor transformer").parse_args(argv)
     if not args.predictor_host:
         raise SystemExit("tts-predictor transformer: --predictor_host HOST:PORT is required")
+    refuse_workers(args, "transformer")
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
     protocol = args.predictor_protocol if args.predictor_protocol != "v1" else args.protocol
@@ -182,7 +205,11 @@ def run_transformer(argv: list[str] | None = None) -> None:
         predictor_request_retries=args.predictor_request_retries,
         predictor_health_check=args.enable_predictor_health_check,
     )
+    transformer = TTSTransformer(settings)
+    rest_url = config.predictor_base_url if config.predictor_protocol == "v2" else None
+    install_voice_routes(app, transformer.name, rest_url, transformer.service_key)
+    install_graph_adapter(app, transformer.name)  # a graph's TTS step lands here when there is a transformer
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
-    _model_server(args, config).start([TTSTransformer(settings)])
+    _model_server(args, config).start([transformer])

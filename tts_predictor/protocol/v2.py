@@ -105,6 +105,21 @@ class EncodedAudio:
     """SSML marks with their time offsets in seconds."""
 
 
+OUTPUT_DATATYPES = {"audio": "BYTES", "sample_rate": "INT32", "duration_s": "FP32", "timings": "BYTES", "marks": "BYTES"}
+
+
+def input_types() -> list[dict[str, Any]]:
+    """V2 metadata inputs, shared by the predictor and the transformer (one request shape for both)."""
+    return [{"name": TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}] + [
+        {"name": name, "datatype": dtype, "shape": [-1]} for name, dtype in ITEM_INPUTS.items()
+    ] + [{"name": SAMPLE_INPUT, "datatype": "BYTES", "shape": [1]}]
+
+
+def output_types() -> list[dict[str, Any]]:
+    """V2 metadata outputs, shared by the predictor and the transformer."""
+    return [{"name": name, "datatype": OUTPUT_DATATYPES[name], "shape": [-1]} for name in OUTPUT_NAMES]
+
+
 def parameters_dict(parameters: Any) -> dict[str, Any]:
     """Plain dict from REST parameters or gRPC InferParameter maps (kserve's helper drops doubles)."""
     if not parameters:
