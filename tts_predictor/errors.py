@@ -22,7 +22,13 @@ class UnsupportedOption(InvalidInput):
 
 
 class EngineNotReady(ModelNotReady):
-    """The engine is not loaded (503)."""
+    """The engine is not loaded (503; gRPC UNAVAILABLE)."""
+
+    @property
+    def reason(self) -> str:
+        """kserve's gRPC interceptor aborts with `ex.reason`, which its ModelNotReady lacks (AttributeError ->
+        UNKNOWN instead of UNAVAILABLE; kserve/protocol/grpc/interceptors.py)."""
+        return str(self)
 
 
 class SynthesisFailed(InferenceError):

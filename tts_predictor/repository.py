@@ -114,5 +114,6 @@ class TTSModelRepository(ModelRepository):
     def _submodel(self, name: str, engine: Engine, warmup: bool = False) -> TTSPredictor:
         settings = self.settings.model_copy(update={"model_name": name, "default_voice": None, "warmup": warmup})
         model = TTSPredictor(settings, engine=engine, shared_with=self.main)
+        model.enable_latency_logging = self.main.enable_latency_logging
         model.load()
         return model

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -151,18 +152,34 @@ def serve(argv: list[str] | None = None) -> None:
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
-    server = _model_server(args, registered_models=repository)
+    server = _model_server(args, registered_models=repository, is_ready=lambda: bool(predictor.ready))
     # Register before loading, so probes answer during the load: live, not ready until warm-up is done.
+    # (kserve's start([model]) would refuse a model that is not ready yet; it also hands the model the
+    # latency-logging switch, which we do here.)
     server.register_model(predictor)
+    predictor.enable_latency_logging = server.enable_latency_logging
     predictor.load_in_background(then=repository.adopt)
     server.start([])
 
 
-def _model_server(args: argparse.Namespace, predictor_config: Any = None, registered_models: Any = None) -> Any:
+def _model_server(
+    args: argparse.Namespace, predictor_config: Any = None, registered_models: Any = None,
+    is_ready: Callable[[], bool] | None = None,
+) -> Any:
     import kserve
+    from kserve.protocol.dataplane import DataPlane
+
+    class ReadyDataPlane(DataPlane):
+        async def ready(self) -> bool:
+            # kserve's DataPlane.ready() is always True (protocol/dataplane.py ready); gRPC ServerReady asks it.
+            return (is_ready is None or is_ready()) and await super().ready()
 
     class ModelServer(kserve.ModelServer):
         """kserve's server; on SIGTERM/SIGINT it unloads every model, which our repository must then allow."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.dataplane = ReadyDataPlane(model_registry=self.registered_models)
 
         def stop(self, sig: int) -> None:
             if registered_models is not None:
