@@ -42,7 +42,7 @@ def _infer(server, texts, **params) -> dict:
 def test_ssml_plan_timings_and_marks(embedded_server, transformers, target):
     server = _targets(embedded_server, transformers)[target]
     out = _infer(server, [SSML], format="mp3", timings=True)
-    assert out["audio"]["parameters"]["content_type"] == "audio/mpeg"
+    assert out["audio"]["parameters"] == {"media_type": "audio/mpeg", "content_type": "base64"}
     assert base64.b64decode(out["audio"]["data"][0])[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
     timings = json.loads(out["timings"]["data"][0])
     marks = json.loads(out["marks"]["data"][0])

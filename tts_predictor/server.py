@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import struct
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -105,6 +106,8 @@ def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
     """Routes beside kserve's: the voices listing, the repository index, our APIs."""
     from .api.graph import install_graph_adapter
     from .api.routes import install_api
+    from kserve.errors import InvalidInput
+
     from .errors import UnknownVoice
 
     install_api(app, predictor)
@@ -115,8 +118,14 @@ def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
             raise UnknownVoice(f"model '{model_name}' is not served here; this server serves '{predictor.name}'")
         return model.voices_listing()
 
-    async def repository_index() -> list[dict[str, str]]:
-        return repository.index() if repository else []
+    async def repository_index(request: Request) -> list[dict[str, str]]:
+        # Triton's index request: POST with an optional {"ready": true} to list only the models ready now.
+        body = await request.body() if request.method == "POST" else b""
+        try:
+            ready_only = bool(json.loads(body).get("ready")) if body.strip() else False
+        except (ValueError, AttributeError):
+            raise InvalidInput('repository index: the body must be a JSON object such as {"ready": true}') from None
+        return repository.index(ready_only=ready_only) if repository else []
 
     async def server_ready() -> JSONResponse:
         # kserve's own /v2/health/ready is always true; ours means "ready for inference": model loaded and warm.

@@ -128,7 +128,13 @@ def parameters_dict(parameters: Any) -> dict[str, Any]:
     for key, value in parameters.items():
         if hasattr(value, "WhichOneof"):
             field = value.WhichOneof("parameter_choice")
-            value = getattr(value, field) if field else None
+            if field is None:
+                # Protobuf keeps fields it does not know as unknown: in practice Triton's double_param (field 4).
+                raise UnsupportedOption(
+                    f"parameters.{key}: no bool, int64 or string value; kserve's V2 gRPC proto has no double_param "
+                    f"(a Triton client sends floats so): send non-integer numbers as strings, e.g. {key}=\"1.5\""
+                )
+            value = getattr(value, field)
         out[key] = value
     return out
 
@@ -260,9 +266,12 @@ def build_response(
     raw = wants_binary_audio(request)
     # kserve UTF-8-decodes BYTES elements unless sent as binary: raw audio only when binary is on.
     audio = np.array([i.data if raw else base64.b64encode(i.data) for i in items], dtype=np.object_)
-    content_types = sorted({i.content_type for i in items})
+    media_types = sorted({i.content_type for i in items})
+    # `content_type` is KServe's/MLServer's codec hint (how elements are encoded), not a media type:
+    # "base64" when the files travel base64 in JSON; the audio format is `media_type`.
+    params = {"media_type": media_types[0], **({} if raw or request.from_grpc else {"content_type": "base64"})}
     outputs = [
-        InferOutput("audio", [len(items)], "BYTES", data=audio, parameters={"content_type": content_types[0]}),
+        InferOutput("audio", [len(items)], "BYTES", data=audio, parameters=params),
         InferOutput("sample_rate", [len(items)], "INT32", data=np.array([i.sample_rate for i in items], np.int32)),
         InferOutput("duration_s", [len(items)], "FP32", data=np.array([i.duration_s for i in items], np.float32)),
     ]
