@@ -23,7 +23,7 @@ from .admission import AdmissionController
 from .cache import make_cache
 from .content_filter import Blocklist
 from .gateway import check_grpc_key
-from .pipeline import ServiceContext, answer, segment_speed
+from .pipeline import Batch, ServiceContext, finish, prepare, segment_speed, speak
 from .protocol import v2
 from .protocol.v2 import SynthesisParameters
 from .settings import Settings
@@ -147,16 +147,30 @@ class TTSTransformer(kserve.Model):
         )
         self.ready = True  # nothing to load; readiness of the predictor is checked by kserve when enabled
 
-    async def predict(self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None) -> InferResponse:
-        """Render every text of the V2 request through the predictor."""
+    # KServe's transformer shape: preprocess and postprocess here, predict calls the predictor.
+
+    async def preprocess(self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None) -> Batch:
+        """V2 request -> validated jobs: parameters, content filter, cache lookup, SSML plan, normalization."""
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         check_grpc_key(payload.from_grpc, headers, self.api_keys)
+        return await prepare(payload, headers, self.ctx)
+
+    def validate(self, payload: Any) -> Any:
+        """kserve validates what preprocess returns as a V2 request body; a Batch is already validated."""
+        return payload if isinstance(payload, Batch) else super().validate(payload)
+
+    async def predict(self, payload: Batch, headers: dict[str, str] | None = None) -> Batch:
+        """The predictor speaks the planned segments (SEGMENTS_PER_CALL per V2 call), with the caller's headers."""
         token = CALLER_HEADERS.set(forward_headers(headers, self.service_key))
         try:
-            return await self.admission.run(answer(payload, headers, self.ctx))
+            return await self.admission.run(speak(payload))
         finally:
             CALLER_HEADERS.reset(token)
+
+    async def postprocess(self, result: Batch, headers: dict[str, str] | None = None) -> InferResponse:
+        """Assemble, DSP (pitch, volume), encode, cache; the V2 response."""
+        return await finish(result)
 
     def get_input_types(self) -> list[dict[str, Any]]:
         """The predictor's V2 inputs: the transformer takes the same requests."""
