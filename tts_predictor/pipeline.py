@@ -1,7 +1,10 @@
 """The synthesis pipeline, one path for every deployment: plan text -> synthesize segments -> assemble -> encode.
 
-Segments are synthesized by a `SegmentSynthesizer`: `LocalSynthesizer` runs the engine in this
-process (the predictor, `make run`); the transformer's synthesizer calls a predictor over V2.
+A V2 request goes through three stage functions, which are KServe's model stages in the predictor and the
+transformer: `prepare` (preprocess: validated jobs), `speak` (predict: the engine) and `finish`
+(postprocess: assemble, DSP, encode, the V2 response). Segments are synthesized by a `SegmentSynthesizer`:
+`LocalSynthesizer` runs the engine in this process (the predictor, `make run`); the transformer's
+synthesizer calls a predictor over V2.
 """
 
 from __future__ import annotations
@@ -323,11 +326,6 @@ async def finish(batch: Batch) -> InferResponse:
         metrics.REQUESTS.labels("v2", ctx.model_name, job.params.voice or "default", job.params.format, "200").inc()
     results = [job.result for job in batch.jobs if job.result is not None]
     return v2.build_response(batch.payload, ctx.model_name, results, with_timings=batch.params.timings)
-
-
-async def answer(payload: InferRequest, headers: dict[str, str] | None, ctx: ServiceContext) -> InferResponse:
-    """The three stages in one call (the transformer and in-process callers)."""
-    return await finish(await speak(await prepare(payload, headers, ctx)))
 
 
 async def _in_sample_voice(
