@@ -303,7 +303,8 @@ def test_inference_graph(translation: bool) -> None:
     assert tts == {"name": "tts", "serviceName": "tts-tts-predictor", "data": "$response", "dependency": "Hard"}
     assert external[0]["serviceUrl"] == "http://whisper-predictor.models.svc.cluster.local/v2/models/whisper/infer"
     assert all("serviceName" not in s for s in external)
-    assert "annotations" not in graph["metadata"] and "routerTimeouts" not in graph["spec"]
+    assert graph["metadata"]["annotations"] == {"serving.kserve.io/deploymentMode": "Serverless"}
+    assert "routerTimeouts" not in graph["spec"]
 
 
 def test_inference_graph_timeouts_and_urls_from_values() -> None:
@@ -403,12 +404,12 @@ def test_every_mode_renders_what_kserve_admits(mode: str, feature: str) -> None:
     isvc = one(objs, "InferenceService")
     isvc_mode = isvc["metadata"].get("annotations", {}).get("serving.kserve.io/deploymentMode")
     assert isvc_mode == (MODES[mode].get("inferenceService", {}).get("deploymentMode")
-                         or ("RawDeployment" if "autoscaling" in MODES[mode] else None))
+                         or ("RawDeployment" if "autoscaling" in MODES[mode] else "Serverless"))
     for component in ("predictor", "transformer"):
         if component in isvc["spec"]:
             assert env(main_container(isvc, component))["PROTOCOL"] == "v2", component
     assert "containerConcurrency" not in isvc["spec"].get("transformer", {})
-    knative = isvc_mode in (None, "Knative", "Serverless")
+    knative = isvc_mode in ("Knative", "Serverless")
     annotations = isvc["spec"]["predictor"].get("annotations", {})
     assert ("serving.knative.dev/progress-deadline" in annotations) == knative
     pinned = feature != "graph" and "transformer" != feature

@@ -67,10 +67,11 @@ component: predictor
 {{- end }}
 
 {{/* The `serving.kserve.io/deploymentMode` annotation of the InferenceService (and the graph): the value
-     asked for; with hpa/keda and none asked, RawDeployment (accepted by every KServe version); with kpa and
-     none asked, no annotation (cluster default). */}}
+     asked for, else what the autoscaler class needs, in the legacy spelling every KServe version accepts:
+     Serverless for kpa, RawDeployment for hpa/keda. Never the cluster default: KServe >= 0.15 defaults to
+     Standard (constants.DefaultDeployment), where KPA annotations would be silently ignored. */}}
 {{- define "tts-predictor.modeAnnotation" -}}
-{{- .Values.inferenceService.deploymentMode | default (ternary "" "RawDeployment" (eq .Values.autoscaling.class "kpa")) }}
+{{- .Values.inferenceService.deploymentMode | default (ternary "Serverless" "RawDeployment" (eq .Values.autoscaling.class "kpa")) }}
 {{- end }}
 
 {{/* Knative containerConcurrency of the predictor: `auto` = what one pod holds (running + queued), so
