@@ -49,15 +49,17 @@ class RouterTimeouts:
 
     server_read: float = 60
     server_write: float = 60
+    """Seconds from reading the request head to the end of the answer; 0 = none (Go's zero timeout)."""
     server_idle: float = 180
     service_client: float | None = None
     """Per step call; None = Go's http.DefaultClient, which never times out (main.go 149-156)."""
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> RouterTimeouts:
+        """getTimeout: a value given (0 included) wins over the default."""
         given = spec.get("routerTimeouts") or {}
-        return cls(given.get("serverRead") or 60, given.get("serverWrite") or 60, given.get("serverIdle") or 180,
-                   given.get("serviceClient"))
+        pick = lambda key, default: default if given.get(key) is None else given[key]  # noqa: E731
+        return cls(pick("serverRead", 60), pick("serverWrite", 60), pick("serverIdle", 180), given.get("serviceClient"))
 
 
 def canonical_header(name: str) -> str:
@@ -101,7 +103,11 @@ class GraphRouter:
             if step.get("condition"):  # 348-356: tested on the previous response, before the step
                 if not gjson.valid(response):
                     raise RouteError("invalid response")
-                if not gjson.exists(response, step["condition"]):
+                try:
+                    matched = gjson.exists(response, step["condition"])
+                except ValueError as exc:  # gjson syntax this copy does not mirror
+                    raise RouteError(str(exc)) from exc
+                if not matched:
                     return response, 200
             response, status = self.execute_step(step, request, headers)  # 357-359: errors -> 500
             if step.get("dependency") == "Hard" and not _successful(status):  # 363-369
@@ -153,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         started = time.monotonic()  # Go arms the write deadline once the request head is read
         timeouts = self.server.router.timeouts
-        self.connection.settimeout(timeouts.server_read)
+        self.connection.settimeout(timeouts.server_read or None)
         try:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         except (TimeoutError, socket.timeout):
@@ -165,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers.setdefault(canonical_header(name), []).append(value)
         # No cancellation: the steps run to the end even if the client has gone (Go never checks req.Context()).
         status, out_headers, out = self.server.router.handle(body, headers)
-        if time.monotonic() - started > timeouts.server_write:
+        if timeouts.server_write and time.monotonic() - started > timeouts.server_write:
             self.close_connection = True  # the write deadline has passed: the client gets no answer
             return
         self.send_response(status)
