@@ -22,7 +22,7 @@ def test_single_text_returns_base64_wav(embedded_server):
     res = infer(embedded_server, infer_body(["Hello world, this is a test."]))
     assert res.status_code == 200, res.text
     outputs = {o["name"]: o for o in res.json()["outputs"]}
-    assert outputs["audio"]["parameters"]["content_type"] == "audio/wav"
+    assert outputs["audio"]["parameters"] == {"media_type": "audio/wav", "content_type": "base64"}
     samples, rate = decode_wav(outputs["audio"]["data"][0])
     assert rate == 22050 == outputs["sample_rate"]["data"][0]
     assert outputs["duration_s"]["data"][0] == pytest.approx(len(samples) / rate, rel=1e-3)
@@ -71,7 +71,8 @@ def test_binary_data_output_returns_raw_wav(embedded_server):
     assert res.status_code == 200, res.text
     header, payload = _binary_outputs(res)
     audio = header["outputs"][0]
-    assert audio["name"] == "audio" and audio["parameters"]["content_type"] == "audio/wav"
+    assert audio["name"] == "audio" and audio["parameters"]["media_type"] == "audio/wav"
+    assert "content_type" not in audio["parameters"]  # raw bytes: no base64 codec hint
     size = audio["parameters"]["binary_data_size"]
     (length,) = struct.unpack("<I", payload[:4])  # BYTES elements are length-prefixed
     samples, rate = decode_wav(payload[4 : 4 + length])

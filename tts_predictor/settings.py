@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Shared audio cache, e.g. redis://cache:6379/0 (optional).")
     api_keys: SecretStr | None = Field(None, description="Comma-separated API keys; when set, data routes need one.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
+    predictor_api_key: SecretStr | None = Field(
+        None, description="Transformer only: key sent to the predictor instead of the caller's Authorization."
+    )
     auth_exempt_paths: str = Field(
         "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready",
         description="Comma-separated paths served without an API key (probes, metrics).",

@@ -105,6 +105,21 @@ class EncodedAudio:
     """SSML marks with their time offsets in seconds."""
 
 
+OUTPUT_DATATYPES = {"audio": "BYTES", "sample_rate": "INT32", "duration_s": "FP32", "timings": "BYTES", "marks": "BYTES"}
+
+
+def input_types() -> list[dict[str, Any]]:
+    """V2 metadata inputs, shared by the predictor and the transformer (one request shape for both)."""
+    return [{"name": TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}] + [
+        {"name": name, "datatype": dtype, "shape": [-1]} for name, dtype in ITEM_INPUTS.items()
+    ] + [{"name": SAMPLE_INPUT, "datatype": "BYTES", "shape": [1]}]
+
+
+def output_types() -> list[dict[str, Any]]:
+    """V2 metadata outputs, shared by the predictor and the transformer."""
+    return [{"name": name, "datatype": OUTPUT_DATATYPES[name], "shape": [-1]} for name in OUTPUT_NAMES]
+
+
 def parameters_dict(parameters: Any) -> dict[str, Any]:
     """Plain dict from REST parameters or gRPC InferParameter maps (kserve's helper drops doubles)."""
     if not parameters:
@@ -113,7 +128,13 @@ def parameters_dict(parameters: Any) -> dict[str, Any]:
     for key, value in parameters.items():
         if hasattr(value, "WhichOneof"):
             field = value.WhichOneof("parameter_choice")
-            value = getattr(value, field) if field else None
+            if field is None:
+                # Protobuf keeps fields it does not know as unknown: in practice Triton's double_param (field 4).
+                raise UnsupportedOption(
+                    f"parameters.{key}: no bool, int64 or string value; kserve's V2 gRPC proto has no double_param "
+                    f"(a Triton client sends floats so): send non-integer numbers as strings, e.g. {key}=\"1.5\""
+                )
+            value = getattr(value, field)
         out[key] = value
     return out
 
@@ -245,9 +266,12 @@ def build_response(
     raw = wants_binary_audio(request)
     # kserve UTF-8-decodes BYTES elements unless sent as binary: raw audio only when binary is on.
     audio = np.array([i.data if raw else base64.b64encode(i.data) for i in items], dtype=np.object_)
-    content_types = sorted({i.content_type for i in items})
+    media_types = sorted({i.content_type for i in items})
+    # `content_type` is KServe's/MLServer's codec hint (how elements are encoded), not a media type:
+    # "base64" when the files travel base64 in JSON; the audio format is `media_type`.
+    params = {"media_type": media_types[0], **({} if raw or request.from_grpc else {"content_type": "base64"})}
     outputs = [
-        InferOutput("audio", [len(items)], "BYTES", data=audio, parameters={"content_type": content_types[0]}),
+        InferOutput("audio", [len(items)], "BYTES", data=audio, parameters=params),
         InferOutput("sample_rate", [len(items)], "INT32", data=np.array([i.sample_rate for i in items], np.int32)),
         InferOutput("duration_s", [len(items)], "FP32", data=np.array([i.duration_s for i in items], np.float32)),
     ]
