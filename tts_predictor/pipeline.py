@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 WARMUP_TEXT = "Hello."
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 PAUSE_ONLY_RATE = 22050
+SAMPLING_KNOBS = ("temperature", "top_p", "top_k", "repetition_penalty")
 """Sample rate of a document that is only pauses (no engine output to take the rate from)."""
 
 
@@ -75,6 +76,17 @@ def check_capabilities(voice: Voice, params: SynthesisParameters) -> None:
             f"seed: voice '{voice.id}' ({voice.engine}) draws its noise inside the ONNX graph and cannot be seeded; "
             "seeds work with Coqui (PyTorch) models"
         )
+    knobs = sampling_knobs(params)
+    if knobs and "sampling" not in voice.capabilities:
+        raise UnsupportedOption(
+            f"{knobs[0][0]}: voice '{voice.id}' ({voice.engine}) has no sampling decoder; temperature, top_p, top_k "
+            "and repetition_penalty apply to autoregressive models such as XTTS"
+        )
+
+
+def sampling_knobs(params: SynthesisParameters) -> tuple[tuple[str, float], ...]:
+    """The decoding knobs a request set, in a fixed order."""
+    return tuple((k, v) for k in SAMPLING_KNOBS if (v := getattr(params, k)) is not None)
 
 
 class LocalSynthesizer:
@@ -100,7 +112,8 @@ class LocalSynthesizer:
         for segment in segments:
             voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
             check_capabilities(voice, params)
-            out.append(SynthesisRequest(segment.text, voice, language, segment_speed(segment, params), params.seed))
+            out.append(SynthesisRequest(
+                segment.text, voice, language, segment_speed(segment, params), params.seed, sampling_knobs(params)))
         return out
 
     def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:

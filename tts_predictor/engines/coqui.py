@@ -20,6 +20,7 @@ import numpy as np
 
 from ..audio.buffer import AudioBuffer
 from ..errors import ModelLoadError, UnsupportedOption
+from . import coqui_xtts
 from .base import SynthesisRequest, Voice
 
 log = logging.getLogger(__name__)
@@ -140,11 +141,17 @@ class CoquiEngine:
             raise ModelLoadError(f"Coqui cannot load {model_dir}: {exc}") from None
         self.model = self.synth.tts_model
         self.sample_rate = int(self.synth.output_sample_rate)
+        self.xtts = None
+        if coqui_xtts.is_xtts(self.model):
+            coqui_xtts.adapt_generation(self.model)
+            self.xtts = coqui_xtts.XttsVoices(self.model)
         self._lock = threading.Lock()  # the model object is mutated per request (length_scale)
         self._base_length_scale = getattr(self.model, "length_scale", None)
 
     def speakers(self) -> list[str]:
-        """Speaker names of a multi-speaker model: an embedding table or a d-vector file (empty otherwise)."""
+        """Speaker names of a multi-speaker model: an embedding table, a d-vector file or XTTS's speakers file."""
+        if self.xtts is not None:
+            return self.xtts.speakers()
         manager = getattr(self.model, "speaker_manager", None)
         args = getattr(self.model, "args", None)
         if manager is None or not (getattr(args, "use_speaker_embedding", False) or getattr(args, "use_d_vector_file", False)):
@@ -164,6 +171,8 @@ class CoquiEngine:
 
     def languages(self) -> list[str]:
         """Language ids of a multi-lingual model (empty otherwise)."""
+        if self.xtts is not None:
+            return self.xtts.languages()
         manager = getattr(self.model, "language_manager", None)
         if manager is None or manager.num_languages <= 1:
             return []
@@ -176,7 +185,7 @@ class CoquiEngine:
         cloning = ("cloning",) if self.can_clone else ()
         if not speakers:
             return [Voice(self.name, langs, self.kind, self.sample_rate, capabilities=("speed", "seed", *cloning))]
-        caps = ("speed", "seed", *(("mixing",) if hasattr(self.model, "emb_g") else ()), *cloning)
+        caps = ("speed", "seed", *(("mixing",) if hasattr(self.model, "emb_g") else ()), *self._xtts_caps(), *cloning)
         return [Voice(s, langs, self.kind, self.sample_rate, speaker=s, capabilities=caps) for s in speakers]
 
     def clone(self, reference: AudioBuffer, voice_id: str, directory: Path) -> Voice:
@@ -192,26 +201,34 @@ class CoquiEngine:
             sample = Path(tmp) / "reference.wav"
             soundfile.write(sample, reference.samples, reference.sample_rate, subtype="FLOAT")
             with self._lock:
-                self.model.clone_voice(str(sample), speaker_id=voice_id, voice_dir=str(directory))
+                if self.xtts is not None:  # from the samples in memory (Coqui's loader needs torchaudio's file I/O)
+                    self.xtts.clone(reference, voice_id, directory)
+                else:
+                    self.model.clone_voice(str(sample), speaker_id=voice_id, voice_dir=str(directory))
         return self.cloned_voice(voice_id, directory)
 
     def cloned_voice(self, voice_id: str, directory: Path) -> Voice:
         """The Voice of an embedding stored by `clone` (no computation)."""
         langs = tuple(self.languages()) or (self._config_language(),)
         return Voice(voice_id, langs, self.kind, self.sample_rate, speaker=voice_id,
-                     capabilities=("speed", "seed", "cloned"), model=self.name, store=str(directory))
+                     capabilities=("speed", "seed", *self._xtts_caps(), "cloned"), model=self.name, store=str(directory))
+
+    def _xtts_caps(self) -> tuple[str, ...]:
+        return ("sampling", "streaming") if self.xtts is not None else ()
 
     def _config_language(self) -> str:
         return str(getattr(self.synth.tts_config, "phoneme_language", None) or "en")
 
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
         """Run the model on one text."""
+        if self.xtts is not None:
+            with self._lock:
+                self._seed(request.seed)
+                wav = coqui_xtts.synthesize(self.model, self.xtts, request)
+            return AudioBuffer(wav, self.sample_rate)
         kwargs = self._speed_kwargs(request.speed)
         with self._lock, self._blended(request.voice.mix):
-            if request.seed is not None:
-                import torch
-
-                torch.manual_seed(request.seed)
+            self._seed(request.seed)
             if self._base_length_scale is not None:
                 self.model.length_scale = self._base_length_scale / request.speed
             if request.voice.store:
@@ -224,6 +241,26 @@ class CoquiEngine:
                 **kwargs,
             )
         return AudioBuffer(np.asarray(wav, dtype=np.float32).reshape(-1), self.sample_rate)
+
+    def stream(self, request: SynthesisRequest, chunk_tokens: int = coqui_xtts.STREAM_CHUNK_TOKENS) -> Iterator[AudioBuffer]:
+        """Audio of one text in chunks as the model produces them (XTTS); other models yield it whole.
+
+        The engine lock is held until the generator ends or is closed, so drive it from one thread to the end.
+        """
+        if self.xtts is None:
+            yield self.synthesize(request)
+            return
+        with self._lock:
+            self._seed(request.seed)
+            for chunk in coqui_xtts.stream(self.model, self.xtts, request, chunk_tokens):
+                yield AudioBuffer(chunk, self.sample_rate)
+
+    @staticmethod
+    def _seed(seed: int | None) -> None:
+        if seed is not None:
+            import torch
+
+            torch.manual_seed(seed)
 
     @contextmanager
     def _blended(self, mix: tuple[tuple[str, float], ...]) -> Iterator[None]:
