@@ -12,7 +12,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -163,6 +163,17 @@ class LocalSynthesizer:
         self._slots.release()
         if not work.cancelled():
             work.exception()  # retrieved: after a cancellation nobody awaits it (SynthesisFailed was logged in run)
+
+    async def stream(self, segment: Segment, params: SynthesisParameters, request_id: str = "-") -> AsyncIterator[AudioBuffer]:
+        """One segment's audio in chunks while the model decodes it (voices with ``streaming``), else whole."""
+        request = self.requests([segment], params)[0]
+        if "streaming" not in request.voice.capabilities or not hasattr(self.engine, "stream"):
+            yield (await self.synthesize([segment], params, request_id))[0]
+            return
+        from .model_stream import engine_chunks
+
+        async for chunk in engine_chunks(self.engine, request, self._slots, request_id):
+            yield chunk
 
     def warm_up(self) -> AudioBuffer:
         """One synthesis with the default voice, so the first real request is not slow."""
