@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from ..audio.buffer import AudioBuffer
-from ..errors import UnsupportedOption
 from .base import SynthesisRequest
 
 log = logging.getLogger(__name__)
@@ -28,6 +27,8 @@ SAMPLING_KNOBS = ("temperature", "top_p", "top_k", "repetition_penalty")
 """Per-request decoding parameters XTTS's GPT takes (`Xtts.inference`); other engines refuse them."""
 STREAM_CHUNK_TOKENS = 20
 """GPT tokens per streamed chunk (Coqui's default): 20 x 1024 samples at 22.05 kHz, about 0.9 s of audio."""
+LOADED_VOICES = 64
+"""Cloned voices kept in memory (about 130 KB each for XTTS v2); older ones are read from their file again."""
 CLONE_SAMPLE_RATE = 22050
 """Rate Coqui's `get_conditioning_latents` loads references at."""
 
@@ -82,9 +83,11 @@ class XttsVoices:
             key = (store, speaker)
             if key not in self._loaded:
                 voice = self.model.load_voice_file(speaker, store)
-                self._loaded[key] = (voice["gpt_conditioning_latents"], voice["speaker_embedding"])
+                self._remember(key, (voice["gpt_conditioning_latents"], voice["speaker_embedding"]))
             return self._loaded[key]
         if speaker is None or speaker not in self.builtin:
+            from ..errors import UnsupportedOption  # not at module scope: scripts/gpu_check_xtts.py runs without kserve
+
             raise UnsupportedOption(
                 "voice: this XTTS model has no built-in speakers (speakers_xtts.pth); clone one with POST /v1/voices "
                 "or send speaker_wav"
@@ -108,7 +111,13 @@ class XttsVoices:
         metadata = self.model._create_voice_metadata({"name": config.model}, voice_id, ["<request sample>"])
         voice = {"gpt_conditioning_latents": latent.cpu(), "speaker_embedding": embedding.cpu()}
         torch.save({**voice, "metadata": metadata.to_dict()}, directory / f"{voice_id}.pth")
-        self._loaded[(str(directory), voice_id)] = (voice["gpt_conditioning_latents"], voice["speaker_embedding"])
+        self._remember((str(directory), voice_id), (voice["gpt_conditioning_latents"], voice["speaker_embedding"]))
+
+    def _remember(self, key: tuple[str, str], tensors: tuple[Any, Any]) -> None:
+        self._loaded.pop(key, None)
+        self._loaded[key] = tensors
+        while len(self._loaded) > LOADED_VOICES:
+            self._loaded.pop(next(iter(self._loaded)))  # the oldest; it is read from its file again if needed
 
     def forget(self, store: str, voice_id: str) -> None:
         """Drop a deleted clone from memory."""
