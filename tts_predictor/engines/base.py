@@ -35,6 +35,9 @@ class Voice:
     """Name of the loaded model the voice belongs to (set for cloned voices, which models add at run time)."""
     store: str | None = None
     """For a cloned voice: the directory holding its speaker embedding (``<speaker>.pth``)."""
+    vocoder: str | None = None
+    """For a spectrogram model (Tacotron2, Glow-TTS, FastPitch...): the vocoder it speaks through, or
+    ``griffin-lim``; None for models that output waveforms."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly description for the voices listing."""
@@ -46,6 +49,7 @@ class Voice:
             "gender": self.gender,
             "capabilities": list(self.capabilities),
             **({"model": self.model} if self.model else {}),
+            **({"vocoder": self.vocoder} if self.vocoder else {}),
         }
 
 
