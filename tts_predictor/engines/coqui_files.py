@@ -158,13 +158,14 @@ def fairseq_language(source: str, model_dir: Path) -> str | None:
 
 
 def fairseq_checkpoint(model_dir: Path, tmp: Path) -> Path:
-    """A path to the MMS directory that Coqui's Synthesizer recognises as fairseq.
+    """A path to the MMS checkpoint that Coqui's Synthesizer recognises as fairseq.
 
     Synthesizer picks its fairseq loader when the checkpoint path contains "fairseq" (TTS/utils/synthesizer.py,
     `__init__`), true for its own downloads but not for a mounted /mnt/models: a link named so bridges that.
     """
+    checkpoint = sorted(model_dir.glob("G_*.pth"))[-1].name  # Vits.load_fairseq_checkpoint reads its siblings
     if "fairseq" in str(model_dir):
-        return model_dir
+        return model_dir / checkpoint
     link = tmp / "fairseq-model"
     link.symlink_to(model_dir.resolve(), target_is_directory=True)
-    return link
+    return link / checkpoint
