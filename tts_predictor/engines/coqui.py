@@ -96,6 +96,7 @@ class CoquiEngine:
         if files.is_fairseq_dir(model_dir):
             self.fixed_language = files.fairseq_language(source, model_dir)
             return Synthesizer(tts_checkpoint=files.fairseq_checkpoint(model_dir, tmp), use_cuda=cuda)
+        files.check_family_files(model_dir)
         extra: dict[str, Any] = {}
         if files.is_spectrogram_model(model_dir):
             self.vocoder = files.choose_vocoder(model_dir, vocoder, default_vocoder, catalogue)

@@ -33,6 +33,8 @@ SPECTROGRAM_MODELS = frozenset({
 })
 """Coqui `config.model` values whose output is a mel spectrogram: they need a vocoder (else Griffin-Lim)."""
 GRIFFIN_LIM = "griffin-lim"
+UNDETERMINED = "und"
+"""ISO 639 code for a language nobody named."""
 VOCODER_SUBDIR = "vocoder"
 FAIRSEQ_NAME = re.compile(r"(?:^|[/-])([a-z]{3})(?:/|--)fairseq(?:/|--)vits$")
 """An MMS model's ISO 639-3 code in its catalogue name (tts_models/deu/fairseq/vits) or its download directory."""
@@ -143,18 +145,50 @@ def choose_vocoder(model_dir: Path, setting: str, default_vocoder: str | None, c
     return VocoderChoice(None, GRIFFIN_LIM)
 
 
+HEAVY_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # family: (files its Coqui loader opens in the model directory, Hugging Face repos it loads at start)
+    "bark": (("text_2.pt", "coarse_2.pt", "fine_2.pt"), ("bert-base-multilingual-cased", "facebook/encodec_24khz")),
+    "tortoise": (("autoregressive.pth", "diffusion_decoder.pth", "clvp2.pth", "vocoder.pth", "mel_norms.pth"), ()),
+}
+"""Bark (TTS/tts/models/bark.py: load_checkpoint, and __init__'s from_pretrained calls) and Tortoise
+(TTS/tts/models/tortoise.py: load_checkpoint): checked before loading, so a missing piece is named at start
+instead of a download attempt or a StopIteration from deep inside Coqui."""
+
+
+def check_family_files(model_dir: Path) -> None:
+    """Refuse a Bark or Tortoise directory that lacks a file (or a Hugging Face cache entry) its loader needs."""
+    family = str(read_config(model_dir).get("model", "")).lower()
+    if family not in HEAVY_FAMILIES:
+        return
+    files, repos = HEAVY_FAMILIES[family]
+    missing = [name for name in files if not any(model_dir.rglob(name))]
+    if repos:
+        from huggingface_hub import try_to_load_from_cache
+
+        missing += [f"{repo} (Hugging Face cache)" for repo in repos
+                    if not isinstance(try_to_load_from_cache(repo, "config.json"), str)]
+    if missing:
+        raise ModelLoadError(
+            f"{model_dir} is a Coqui {family} model but lacks {', '.join(missing)}; put the files in the model "
+            "directory" + (" and pre-fill HF_HOME with those repositories (HF_HUB_OFFLINE=1)" if repos else "")
+            + f". {family.capitalize()} is also very slow (many seconds per sentence even on a GPU)"
+        )
+
+
 def is_fairseq_dir(model_dir: Path) -> bool:
     """fairseq MMS layout: `G_<step>.pth` + `vocab.txt` + fairseq's own config.json."""
     return (model_dir / "vocab.txt").is_file() and any(model_dir.glob("G_*.pth"))
 
 
-def fairseq_language(source: str, model_dir: Path) -> str | None:
-    """An MMS model's ISO 639-3 code, from its catalogue name or download directory name (None if neither says)."""
+def fairseq_language(source: str, model_dir: Path) -> str:
+    """An MMS model's ISO 639-3 code, from its catalogue name or download directory name; ``und`` if neither says."""
     for text in (source.rstrip("/"), model_dir.name):
         match = FAIRSEQ_NAME.search(text)
         if match:
             return match.group(1)
-    return None
+    log.warning("cannot tell the language of the MMS model in %s: name its directory like the catalogue does "
+                "(tts_models--<iso>--fairseq--vits); serving it as 'und' (undetermined)", model_dir)
+    return UNDETERMINED
 
 
 def fairseq_checkpoint(model_dir: Path, tmp: Path) -> Path:

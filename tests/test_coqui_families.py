@@ -1,10 +1,11 @@
-"""Coqui spectrogram models speak through their vocoder, never silently through Griffin-Lim.
+"""Coqui families beyond VITS/XTTS: spectrogram models with their vocoders, fairseq MMS, Bark/Tortoise refusals.
 
-Tiny random-weight models of the real architectures (Coqui's config classes): Tacotron2-DDC + HiFi-GAN loaded by
+Spectrogram models speak through their vocoder, never silently through Griffin-Lim. Tiny random-weight models of the real architectures (Coqui's config classes): Tacotron2-DDC + HiFi-GAN loaded by
 catalogue name from a local catalogue (its `default_vocoder`), Glow-TTS + MelGAN and FastPitch + HiFi-GAN from
 directories with a `vocoder/` subdirectory. Each vocoder runs at a sample rate of its own (16 or 24 kHz, the
 spectrogram models at 22.05 kHz), so the output rate shows that the vocoder made the audio: Griffin-Lim keeps
-the model's 22.05 kHz.
+the model's 22.05 kHz. The MMS model is full-size (Coqui loads fairseq checkpoints into its default VITS; its
+sizes cannot shrink) and served from a directory named as Coqui's download names it.
 """
 
 from __future__ import annotations
@@ -45,13 +46,16 @@ def vocoded(tmp_path_factory):
          HIFIGAN: build_vocoder(root / "hifigan", "hifigan", sample_rate=16000)},
         default_vocoders={TACOTRON: HIFIGAN},
     )
-    return {"glow": glow, "pitch": pitch, "home": home, "catalogue": catalogue}
+    from tts_predictor.devtools.coqui_models import build_fairseq_vits
+
+    mms = build_fairseq_vits(root / "tts_models--deu--fairseq--vits")
+    return {"glow": glow, "pitch": pitch, "home": home, "catalogue": catalogue, "mms": mms}
 
 
 @pytest.fixture(scope="module")
 def server(vocoded):
     proc = ServerProcess(env={
-        "TTS_MODEL": f"{TACOTRON},{vocoded['glow']},{vocoded['pitch']}", "TTS_DEVICE": "cpu",
+        "TTS_MODEL": f"{TACOTRON},{vocoded['glow']},{vocoded['pitch']},{vocoded['mms']}", "TTS_DEVICE": "cpu",
         "TTS_HOME": str(vocoded["home"]), "TTS_COQUI_CATALOGUE": str(vocoded["catalogue"]),
         "TTS_CACHE_MAX_BYTES": "0",
     }).start()
@@ -125,3 +129,44 @@ def test_catalogue_name_resolves_in_tts_home_without_network(vocoded, monkeypatc
     monkeypatch.setenv("TTS_HOME", str(vocoded["home"]))
     model = fetch_catalogue_model(TACOTRON, str(vocoded["catalogue"]))
     assert model.path.name == "tts_models--en--tiny--tacotron2-DDC" and model.default_vocoder == HIFIGAN
+
+
+def test_fairseq_mms_serves_with_its_language(server):
+    listed = {v["id"]: v for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
+    mms = listed["tts_models--deu--fairseq--vits"]
+    assert mms["languages"] == ["deu"] and mms["sample_rate"] == 16000 and "vocoder" not in mms
+    res = httpx.post(f"{server.url}/v2/models/tts/infer", timeout=120,
+                     json=infer_body(["guten tag."], voice="tts_models--deu--fairseq--vits", language="deu"))
+    assert res.status_code == 200, res.text
+    assert decode_wav(res.json()["outputs"][0]["data"][0])[1] == 16000
+
+
+def test_fairseq_from_a_mounted_directory(vocoded, tmp_path):
+    """/mnt/models has no 'fairseq' in its path (Coqui's cue) and no name to take the language from."""
+    from tts_predictor.engines.coqui import CoquiEngine
+
+    mounted = tmp_path / "mnt" / "models"
+    shutil.copytree(vocoded["mms"], mounted)
+    engine = CoquiEngine(mounted, device="cpu")
+    assert engine.voices()[0].languages == ("und",) and engine.sample_rate == 16000
+
+
+@pytest.mark.parametrize(
+    ("family", "files", "missing"),
+    [("bark", ["text_2.pt"], "coarse_2.pt, fine_2.pt, bert-base-multilingual-cased (Hugging Face cache)"),
+     ("tortoise", ["autoregressive.pth", "clvp2.pth"], "diffusion_decoder.pth, vocoder.pth, mel_norms.pth")],
+)
+def test_bark_and_tortoise_refused_at_start_naming_what_is_missing(tmp_path, monkeypatch, family, files, missing):
+    from tts_predictor.engines.coqui import CoquiEngine
+    from tts_predictor.errors import ModelLoadError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache: nothing may be downloaded
+    model = tmp_path / family
+    model.mkdir()
+    (model / "config.json").write_text(f'{{"model": "{family}"}}')
+    for name in files:
+        (model / name).write_bytes(b"")
+    with pytest.raises(ModelLoadError) as info:
+        CoquiEngine(model, device="cpu")
+    assert f"is a Coqui {family} model but lacks {missing}" in str(info.value) and "slow" in str(info.value)
