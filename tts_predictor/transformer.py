@@ -52,7 +52,9 @@ def segment_request(model_name: str, segments: list[Segment], params: SynthesisP
         infer_inputs=inputs,
         # emotion/style are already folded into speed (sent per segment) and pitch/volume (applied here)
         parameters={"format": "pcm", "ssml": False, "normalize": False,
-                    **{k: v for k in ("seed", *SAMPLING_KNOBS) if (v := getattr(params, k)) is not None}},
+                    # floats as strings: kserve's gRPC parameters have no double (infer_type.to_grpc_parameters)
+                    **{k: str(v) if isinstance(v, float) else v
+                       for k in ("seed", *SAMPLING_KNOBS) if (v := getattr(params, k)) is not None}},
         # kserve's REST client UTF-8-decodes binary BYTES outputs, so PCM comes base64 in JSON over REST
         # and as raw bytes over gRPC.
         request_outputs=[RequestedOutput("audio"), RequestedOutput("sample_rate")],
