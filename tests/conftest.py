@@ -46,3 +46,12 @@ def coqui_server(coqui_models: dict[str, Path]) -> Iterator[ServerProcess]:
     server = ServerProcess(env={"TTS_MODEL": str(coqui_models["multilingual"]), "TTS_DEVICE": "cpu"}).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def xtts_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight XTTS v2 in the catalogue's layout (built once per session, ~5 s)."""
+    pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
+    from tts_predictor.devtools.coqui_xtts import build_xtts
+
+    return build_xtts(tmp_path_factory.mktemp("xtts") / "xtts_v2")

@@ -89,3 +89,14 @@ def test_experiments_smallest_settings_json_shape(tmp_path: Path) -> None:
         assert exp["elapsed_s"] > 0
     printed = bench.table(written)
     assert "batching" in printed and "threads" in printed
+
+
+def test_xtts_stream_experiment_is_listed_and_reported() -> None:
+    """The experiment runs in `make bench` by default; its table row names the ratio (numbers made up here)."""
+    from tts_predictor.bench.report import table
+
+    assert "xtts-stream" in bench.DEFAULT_EXPERIMENTS
+    exp = {"model": "tiny XTTS v2", "device": "cpu", "text_chars": 163, "repeats": 1, "chunk_tokens": 20,
+           "elapsed_s": 9.0, "ttfa_s": 0.5, "stream_total_s": 2.0, "chunks": 3, "whole_s": 1.5, "ttfa_whole_ratio": 0.33}
+    text = table({"models": {}, "experiments": {"xtts-stream": exp}})
+    assert "first audio 500 ms" in text and "first audio / whole 0.33" in text

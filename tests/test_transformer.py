@@ -84,6 +84,14 @@ def test_transformer_passes_predictor_400s(transformers):
     assert res.status_code == 400 and "SSML" in res.json()["error"]
 
 
+@pytest.mark.parametrize("path", ["rest", "grpc"])
+def test_sampling_knobs_reach_the_predictor(transformers, path):
+    """Forwarded as parameters (floats as strings: kserve's gRPC has no double); the Piper predictor refuses them."""
+    res = httpx.post(f"{transformers[path].url}/v2/models/tts/infer",
+                     json=infer_body(["Hello."], temperature=0.5, top_k=5), timeout=60)
+    assert res.status_code == 400 and "temperature: voice 'en_US-joe-medium' (onnx)" in res.json()["error"], res.text
+
+
 def test_per_request_voice_samples_are_refused_with_the_way_around(transformers):
     body = infer_body(["Clone me."])
     body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": ["UklGRg=="]})

@@ -90,7 +90,8 @@ def test_bad_model_keeps_the_server_live_but_not_ready(tmp_path):
         server = ServerProcess(env={"TTS_MODEL": model}).start(wait=False)
         try:
             deadline = time.monotonic() + 60
-            while "failed to load" not in server.log() and time.monotonic() < deadline:
+            # the load fails before uvicorn binds its port: wait for both lines
+            while not all(m in server.log() for m in ("failed to load", "Uvicorn running")) and time.monotonic() < deadline:
                 time.sleep(0.3)
             assert "failed to load" in server.log()
             # The load can fail before the HTTP listener is up: wait for it.

@@ -102,7 +102,7 @@ def say(argv: list[str]) -> None:
         try:
             async for buf, event in stream_plan(segments, params, synth):
                 out.append(buf)
-                if event["text"] and bar is not None:
+                if event is not None and event["text"] and bar is not None:
                     bar.update(1)
         finally:
             if bar is not None:

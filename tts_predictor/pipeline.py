@@ -15,7 +15,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 WARMUP_TEXT = "Hello."
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 PAUSE_ONLY_RATE = 22050
+SAMPLING_KNOBS = ("temperature", "top_p", "top_k", "repetition_penalty")
 """Sample rate of a document that is only pauses (no engine output to take the rate from)."""
 
 
@@ -78,6 +79,17 @@ def check_capabilities(voice: Voice, params: SynthesisParameters) -> None:
             f"seed: voice '{voice.id}' ({voice.engine}) draws its noise inside the ONNX graph and cannot be seeded; "
             "seeds work with Coqui (PyTorch) models"
         )
+    knobs = sampling_knobs(params)
+    if knobs and "sampling" not in voice.capabilities:
+        raise UnsupportedOption(
+            f"{knobs[0][0]}: voice '{voice.id}' ({voice.engine}) has no sampling decoder; temperature, top_p, top_k "
+            "and repetition_penalty apply to autoregressive models such as XTTS"
+        )
+
+
+def sampling_knobs(params: SynthesisParameters) -> tuple[tuple[str, float], ...]:
+    """The decoding knobs a request set, in a fixed order."""
+    return tuple((k, v) for k in SAMPLING_KNOBS if (v := getattr(params, k)) is not None)
 
 
 class LocalSynthesizer:
@@ -103,7 +115,8 @@ class LocalSynthesizer:
         for segment in segments:
             voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
             check_capabilities(voice, params)
-            out.append(SynthesisRequest(segment.text, voice, language, segment_speed(segment, params), params.seed))
+            out.append(SynthesisRequest(
+                segment.text, voice, language, segment_speed(segment, params), params.seed, sampling_knobs(params)))
         return out
 
     def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
@@ -153,6 +166,17 @@ class LocalSynthesizer:
         self._slots.release()
         if not work.cancelled():
             work.exception()  # retrieved: after a cancellation nobody awaits it (SynthesisFailed was logged in run)
+
+    async def stream(self, segment: Segment, params: SynthesisParameters, request_id: str = "-") -> AsyncIterator[AudioBuffer]:
+        """One segment's audio in chunks while the model decodes it (voices with ``streaming``), else whole."""
+        request = self.requests([segment], params)[0]
+        if "streaming" not in request.voice.capabilities or not hasattr(self.engine, "stream"):
+            yield (await self.synthesize([segment], params, request_id))[0]
+            return
+        from .model_stream import engine_chunks
+
+        async for chunk in engine_chunks(self.engine, request, self._slots, request_id):
+            yield chunk
 
     def warm_up(self) -> AudioBuffer:
         """One synthesis with the default voice, so the first real request is not slow."""
@@ -240,7 +264,7 @@ def _finish(
 
 @dataclass(frozen=True)
 class ServiceContext:
-    """What `answer` needs besides the request: where segments go, limits, cache and content filter."""
+    """What the pipeline stages need besides the request: where segments go, limits, cache and content filter."""
 
     synth: SegmentSynthesizer
     model_name: str

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     coqui_backend: Literal["torch", "onnx"] = Field(
         "torch", description="Run Coqui VITS models in PyTorch, or export them to ONNX at load and run ONNX Runtime."
     )
+    vocoder: str = Field(
+        "", description="Vocoder for Coqui spectrogram models (Tacotron2, Glow-TTS, FastPitch...): a vocoder directory, "
+        "a catalogue name, or griffin-lim; empty = the model's vocoder/ subdirectory, else the catalogue's default_vocoder.",
+    )
+    coqui_catalogue: str | None = Field(
+        None, description="Coqui model catalogue (a .models.json) for catalogue names; default: the one coqui-tts ships. "
+        "Models are looked up in TTS_HOME first, so a pre-filled TTS_HOME needs no network.",
+    )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
     max_concurrency: int = Field(1, ge=1, le=64, description="Syntheses run at once per process.")
     max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Longest text accepted per item.")

@@ -23,7 +23,7 @@ from .admission import AdmissionController
 from .cache import make_cache
 from .content_filter import Blocklist
 from .gateway import check_grpc_key
-from .pipeline import Batch, ServiceContext, finish, prepare, segment_speed, speak
+from .pipeline import SAMPLING_KNOBS, Batch, ServiceContext, finish, prepare, segment_speed, speak
 from .protocol import v2
 from .protocol.v2 import SynthesisParameters
 from .settings import Settings
@@ -54,7 +54,9 @@ def segment_request(model_name: str, segments: list[Segment], params: SynthesisP
         infer_inputs=inputs,
         # emotion/style are already folded into speed (sent per segment) and pitch/volume (applied here)
         parameters={"format": "pcm", "ssml": False, "normalize": False,
-                    **({"seed": params.seed} if params.seed is not None else {})},
+                    # floats as strings: kserve's gRPC parameters have no double (infer_type.to_grpc_parameters)
+                    **{k: str(v) if isinstance(v, float) else v
+                       for k in ("seed", *SAMPLING_KNOBS) if (v := getattr(params, k)) is not None}},
         # kserve's REST client UTF-8-decodes binary BYTES outputs, so PCM comes base64 in JSON over REST
         # and as raw bytes over gRPC.
         request_outputs=[RequestedOutput("audio"), RequestedOutput("sample_rate")],

@@ -13,6 +13,7 @@ from .batching import run_batching
 from .rawvoice import coqui_onnx_voice, embedded_voice
 from .threads import run_threads
 from .workload import BATCH_SENTENCES, INPUTS, THROUGHPUT_INPUT
+from .xtts_stream import run_xtts_stream
 
 Log = Callable[[str], None]
 
@@ -57,14 +58,20 @@ def _threads(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str,
     return run_threads(voice, rows[0], settings.threads, settings.instances, settings.requests, settings.repeats, log)
 
 
+def _xtts_stream(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_xtts_stream(min(settings.repeats, 3), workdir, log)
+
+
 RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = {
     "batching": _batching,
     "threads": _threads,
     "batching-coqui": _batching_coqui,
+    "xtts-stream": _xtts_stream,
 }
 EXPERIMENTS = tuple(RUNNERS)
-DEFAULT_EXPERIMENTS = ("batching", "threads")
-"""Run by ``make bench`` (about 1.5 minutes on a quiet 2-core machine); ``batching-coqui`` builds and exports
+DEFAULT_EXPERIMENTS = ("batching", "threads", "xtts-stream")
+"""Run by ``make bench`` (about 1.5 minutes on a quiet 2-core machine, plus about 30 s for ``xtts-stream``, which
+builds a tiny XTTS v2 and times its first streamed audio against the whole sentence); ``batching-coqui`` builds and exports
 a full-size Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked for."""
 
 

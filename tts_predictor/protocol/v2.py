@@ -56,6 +56,11 @@ class SynthesisParameters(BaseModel):
     loudness_lufs: float | None = Field(None, ge=-60.0, le=-5.0, description="Loudness target in LUFS, -60 to -5.")
     timings: bool = Field(False, description="Add the outputs 'timings' and 'marks' (JSON per text).")
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Noise seed (Coqui models): same seed, same audio.")
+    temperature: float | None = Field(None, gt=0.0, le=2.0, description="Sampling temperature of an autoregressive "
+                                      "model (XTTS), above 0 up to 2; lower is steadier.")
+    top_p: float | None = Field(None, gt=0.0, le=1.0, description="Nucleus sampling (XTTS), above 0 up to 1.")
+    top_k: int | None = Field(None, ge=1, le=1000, description="Top-k sampling (XTTS), 1-1000.")
+    repetition_penalty: float | None = Field(None, ge=1.0, le=20.0, description="Repetition penalty (XTTS), 1-20.")
     emotion: str | None = Field(
         None, max_length=40, description=f"Emotion as a prosody preset, one of: {', '.join(EMOTIONS)}."
     )
