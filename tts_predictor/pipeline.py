@@ -31,7 +31,7 @@ from .errors import SynthesisFailed, UnsupportedOption
 from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
 from .settings import Settings
-from .text.plan import plan_text
+from .text.plan import lexicon_names, plan_text
 from .text.segments import Segment
 from .voices import VoiceCatalog
 
@@ -178,7 +178,8 @@ async def render(
         request_id: For logs and error messages.
     """
     with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
-        segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize))
+        segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize,
+                                  lexicons=lexicon_names(params.lexicons)))
     spoken = [s for s in segments if s.text.strip()]
     if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")

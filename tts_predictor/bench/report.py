@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .normalization import normalization_rows
 from .workload import INPUTS
 
 
@@ -91,6 +92,9 @@ def table(results: dict[str, Any]) -> str:
     if results["models"]:
         lines += [*_latency_rows(results), "", *_sweep_rows(results)]
     for name, exp in results.get("experiments", {}).items():
-        rows = threads_rows(name, exp) if "engine_threads" in exp else batching_rows(name, exp)
+        if "numbers_exact" in exp.get("service", {}):
+            rows = normalization_rows(name, exp)
+        else:
+            rows = threads_rows(name, exp) if "engine_threads" in exp else batching_rows(name, exp)
         lines += ["", *rows]
     return "\n".join(lines).lstrip("\n")
