@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tts_predictor.text.normalize import (
-    normalize_text, num2words_lang, say_cardinal, say_characters, say_currency, say_date, say_digits, say_ordinal,
+    needs_normalization, normalize_text, num2words_lang, rewrites, say_cardinal, say_characters, say_currency, say_date, say_digits, say_ordinal,
     say_telephone, say_time,
 )
 
@@ -79,3 +79,85 @@ def test_helpers_raise_value_error(fn, args) -> None:  # type: ignore[no-untyped
 def test_huge_numbers_do_not_crash() -> None:
     out = normalize_text("9" * 80, "en")
     assert "nine" in out
+
+
+# ---------------------------------------------------------------- every class of issue #16, golden strings
+
+CLASSES = [
+    ("telephone", "Call 555-0134 before 9 AM.", "Call five five five, zero one three four before nine AM."),
+    ("telephone", "My number is 415 555 2671.", "My number is four one five, five five five, two six seven one."),
+    ("telephone", "Dial (212) 555-0199 now.", "Dial two one two, five five five, zero one nine nine now."),
+    ("telephone", "Call +44 20 7946 0958.", "Call plus four four, two zero, seven nine four six, zero nine five eight."),
+    ("time", "At 7:30 p.m. on Friday, or 14:00.", "At seven thirty PM on Friday, or fourteen hundred."),
+    ("time", "It is 9am. Then go.", "It is nine AM. Then go."),
+    ("money", "The startup raised $3.2 million.", "The startup raised three point two million dollars."),
+    ("money", "Lunch was $12.50, tax £1.", "Lunch was twelve dollars and fifty cents, tax one pound."),
+    ("money", "Budgets of €5bn and $10k.", "Budgets of five billion euros and ten thousand dollars."),
+    ("fraction", "Add 1/2 cup and 3/4 of 2 1/3, ½ more.",
+     "Add one half cup and three quarters of two and one third, one half more."),
+    ("fraction", "Open 24/7, split 50/50.", "Open twenty-four seven, split fifty fifty."),
+    ("roman", "World War II and World War I.", "World War two and World War one."),
+    ("roman", "Henry VIII met Louis XIV and Elizabeth I.", "Henry the eighth met Louis the fourteenth and Elizabeth the first."),
+    ("roman", "So I said I was fine. Then I left.", "So I said I was fine. Then I left."),
+    ("unit", "The pool is 27 m wide; m is a letter.", "The pool is twenty-seven meters wide; m is a letter."),
+    ("unit", "He drove 65 mph, not 80.", "He drove sixty-five miles per hour, not eighty."),
+    ("abbreviation", "Dr. Smith lives on Baker St. near St. Louis.",
+     "Doctor Smith lives on Baker Street near Saint Louis."),
+    ("abbreviation", "Mr. Lee lives on Oak Dr. now; see form No. 42.",
+     "Mister Lee lives on Oak Drive now; see form number forty-two."),
+    ("date", "Born Oct. 3, 1990, married 15 March 2024.",
+     "Born October third, nineteen ninety, married the fifteenth of March, twenty twenty-four."),
+    ("date", "Due 2024-03-15 or 12/24/2023.",
+     "Due March fifteenth, twenty twenty-four or December twenty-fourth, twenty twenty-three."),
+    ("version", "Upgrade to Python 3.11, then v2.0.1.", "Upgrade to Python three point eleven, then version two point zero point one."),
+    ("url", "Visit https://example.com/help today.",
+     "Visit H T T P S colon slash slash example dot com slash help today."),
+    ("email", "Write to support@example.com now.", "Write to support at example dot com now."),
+    ("range", "It takes 4-7 days, 10–20% more, from 1990-2000.",
+     "It takes four to seven days, ten to twenty percent more, from nineteen ninety to two thousand."),
+    ("negative", "It was -7 °C and -3.5 degrees.", "It was minus seven degrees Celsius and minus three point five degrees."),
+    ("year", "In 1998 we sold 1500 boxes; the 1990s.", "In nineteen ninety-eight we sold one thousand five hundred boxes; the nineteen nineties."),
+    ("acronym", "The FBI and NASA met.", "The FBI and NASA met."),
+    ("cardinal", "She is #1 of 1,234.", "She is number one of one thousand two hundred and thirty-four."),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), CLASSES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CLASSES)])
+def test_every_class(kind: str, text: str, expected: str) -> None:
+    assert normalize_text(text, "en-US") == expected
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("de", "Karl V. regierte 1519-1556, Tel. 030 1234567.",
+     "Karl der Fünfte regierte fünfzehnhundertneunzehn bis fünfzehnhundertsechsundfünfzig, Telefon null drei null, "
+     "eins zwei drei vier fünf sechs sieben."),
+    ("fr", "Appelez le 06 12 34 56 78 pour 3/4 de 1 234 €.",
+     "Appelez le zéro six, un deux, trois quatre, cinq six, sept huit pour trois quarts de mille deux cent "
+     "trente-quatre euros."),
+    ("es", "Felipe II pagó 3,2 millones € de 4-7 días.",
+     "Felipe segundo pagó tres coma dos millones euros de cuatro a siete días."),
+])
+def test_other_languages(lang: str, text: str, expected: str) -> None:
+    assert normalize_text(text, lang) == expected
+
+
+def test_rewrites_carry_input_offsets() -> None:
+    text = "Call 555-0134 before 9 AM, Dr. Lee."
+    spans = rewrites(text, "en")
+    assert [(s.kind, s.original) for s in spans] == [("telephone", "555-0134"), ("time", "9 AM"), ("abbreviation", "Dr.")]
+    assert all(text[s.start : s.end] == s.original for s in spans)
+    assert rewrites("1 234 €", "fr")[0].original == "1 234 €"  # French thousands spaces keep their offsets
+
+
+def test_plain_text_skips_the_rules() -> None:
+    assert not needs_normalization("The weather is nice today, so I will walk to the park.")
+    assert rewrites("The weather is nice today.", "en") == []
+    for text in ("It is 5.", "Dr. Who", "World War I", "Rocky II", "see example.com", "a & b"):
+        assert needs_normalization(text), text
+
+
+def test_long_digit_runs_are_read_digit_by_digit() -> None:
+    assert normalize_text("9" * 60, "en") == " ".join(["nine"] * 60)
+    assert normalize_text("$" + "9" * 5000, "en").count("nine") == 5000  # never int() on thousands of digits
+    with pytest.raises(ValueError, match="longer than 50 digits"):
+        say_cardinal("1" * 51)

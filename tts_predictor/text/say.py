@@ -76,7 +76,8 @@ def words_for(value: Decimal, lang: str) -> str:
         whole, _, frac = str(abs(value)).partition(".")
         sign = "minus " if value < 0 else ""
         return f"{sign}{n2w(int(whole), lang)} point {say_digits(frac, lang)}"
-    return n2w(value, lang)
+    words = n2w(value, lang)
+    return words.replace(" punto ", " coma ") if base(lang) == "es" else words  # Spain and most of Latin America
 
 
 def say_cardinal(value: str, language: str = "en") -> str:
