@@ -26,6 +26,7 @@ from .gateway import check_grpc_key
 from .pipeline import ServiceContext, answer, segment_speed
 from .protocol.v2 import SynthesisParameters
 from .settings import Settings
+from .text import pls
 from .text.segments import Segment
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class TTSTransformer(kserve.Model):
             make_cache(settings.cache_max_bytes, settings.redis_url),
             Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None,
         )
+        pls.configure(settings.lexicons)  # aliases only: phonemes depend on the predictor's engine
         self.ready = True  # nothing to load; readiness of the predictor is checked by kserve when enabled
 
     async def predict(self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None) -> InferResponse:

@@ -6,6 +6,8 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
 
 from tts_predictor.text import lexicon as lx
 from tts_predictor.text import say as sy
@@ -41,7 +43,10 @@ _SEPARATORS = {"en": {".": "dot", "/": "slash", "-": "dash", "_": "underscore", 
                "es": {".": "punto", "/": "barra", "-": "guion", "_": "guion bajo", ":": "dos puntos", "@": "arroba"}}
 
 
-def _safe(fn: Callable[[], str]) -> str | None:
+T = TypeVar("T")
+
+
+def _safe(fn: Callable[[], T]) -> T | None:
     try:
         return fn()
     except ValueError:
@@ -166,10 +171,10 @@ def _unit(m: re.Match[str], lang: str) -> str | None:
 
 def _roman(m: re.Match[str], lang: str) -> str | None:
     word, numeral = m.group(1), m.group(2)
-    value = _safe(lambda: str(sy.roman_value(numeral)))
+    value = _safe(lambda: sy.roman_value(numeral))
     if value is None:
         return None
-    n, b = int(value), sy.base(lang)
+    n, b = value, sy.base(lang)
     if word in tb.REGNAL_NAMES:
         return f"{word} {_regnal(n, lang)}"
     if word in tb.ROMAN_CARDINAL_AFTER or (len(numeral) > 1 and set(numeral) <= set("IVX")):
@@ -207,21 +212,22 @@ def _number(m: re.Match[str], lang: str) -> str:
     return _year_or_cardinal(value, text, lang, year=year and not m.group(1))
 
 
-def _year_or_cardinal(value: object, text: str, lang: str, year: bool) -> str:
+def _year_or_cardinal(value: Decimal, text: str, lang: str, year: bool) -> str:
     if year and re.fullmatch(r"1[1-9]\d\d|20\d\d", text):
         return sy.say_year(int(text), lang)
-    return sy.words_for(value, lang)  # type: ignore[arg-type]
+    return sy.words_for(value, lang)
 
 
 def _abbreviation(replacement: str) -> Reader:
     return lambda m, lang: replacement
 
 
-def _rules(lang: str) -> list[tuple[str, str, Reader]]:
+def _core_rules(lang: str) -> list[tuple[str, str, Reader]]:
+    """(class, regex, reader) shared by every language, in priority order."""
     units = "|".join(re.escape(u) for u in tb.unit_symbols(lang))
     scales = tb.scale_pattern()
     sym = r"[$€£¥₹]"
-    rules: list[tuple[str, str, Reader]] = [
+    return [
         ("url", r"\b(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)]|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|edu"
                 r"|gov|info|de|fr|es|uk|eu)\b(?:/[^\s<>\"]*[^\s<>\".,;:!?)])?", _address),
         ("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _address),
@@ -251,6 +257,11 @@ def _rules(lang: str) -> list[tuple[str, str, Reader]]:
             sy.base(lang), "#") + " "),
         ("number", _SIGNED + r"(?!\w)", _number),
     ]
+
+
+def _rules(lang: str) -> list[tuple[str, str, Reader]]:
+    """The shared rules plus the language's own: month-name dates (en), "3." ordinals (de), abbreviations."""
+    rules = _core_rules(lang)
     if lang == "en":
         rules[9:9] = [("date", rf"\b({_MONTHS_EN}|(?:{_MONTH_ABBR})\.?)\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?",
                        _month_date),
