@@ -159,5 +159,8 @@ def test_plain_text_skips_the_rules() -> None:
 def test_long_digit_runs_are_read_digit_by_digit() -> None:
     assert normalize_text("9" * 60, "en") == " ".join(["nine"] * 60)
     assert normalize_text("$" + "9" * 5000, "en").count("nine") == 5000  # never int() on thousands of digits
+    # read before the rules run: no rule's regex backtracks over the run (was quadratic: tens of seconds)
+    assert normalize_text("9" * 4999 + "x", "en") == " ".join(["nine"] * 4999) + " x"
+    assert normalize_text("1," * 2000 + " ok", "en") == " ".join(["one"] * 2000) + " ok"
     with pytest.raises(ValueError, match="longer than 50 digits"):
         say_cardinal("1" * 51)

@@ -66,11 +66,28 @@ def needs_normalization(text: str) -> bool:
                for m in _ROMAN.finditer(text))
 
 
+_LONG_RUN = re.compile(r"[\d,.\u00a0\u202f'\-–/:]{%d,}" % (MAX_DIGITS + 1))
+"""Number-like runs longer than any number we read: spoken digit by digit before the rules run, so no rule's
+regex can backtrack over thousands of digits (quadratic time; e.g. 5000 digits followed by a letter)."""
+
+
 def rewrites(text: str, language: str = "en") -> list[Rewrite]:
     """The spans of `text` to rewrite, left to right, never overlapping; empty for unknown languages."""
     lang = num2words_lang(language)
     if lang is None or not needs_normalization(text):
         return []
+    out: list[Rewrite] = []
+    pos = 0
+    for run in _LONG_RUN.finditer(text):
+        if sum(ch.isdigit() for ch in run.group(0)) > MAX_DIGITS:
+            out += _scan(text[pos : run.start()], lang, pos)
+            out.append(Rewrite(run.start(), run.end(), run.group(0), say_digits(run.group(0), lang), "digits"))
+            pos = run.end()
+    return out + _scan(text[pos:], lang, pos)
+
+
+def _scan(text: str, lang: str, offset: int) -> list[Rewrite]:
+    """One left-to-right pass of the language's rules over `text` (which starts at `offset` of the input)."""
     source, text = text, _prepare(text, lang)
     rules = rules_for(lang.split("_")[0])
     upcoming: list[re.Match[str] | None] = [rule.pattern.search(text) for rule in rules]
@@ -93,7 +110,7 @@ def rewrites(text: str, language: str = "en") -> list[Rewrite]:
             upcoming[best] = rules[best].pattern.search(text, m.start() + 1)
             continue
         spoken = _keep_full_stop(m, spoken, rules[best].name)
-        out.append(Rewrite(m.start(), m.end(), source[m.start() : m.end()], spoken, rules[best].name))
+        out.append(Rewrite(m.start() + offset, m.end() + offset, source[m.start() : m.end()], spoken, rules[best].name))
         pos = m.end()
 
 
