@@ -91,6 +91,13 @@ def test_v2_infer_with_lexicons_parameter(http: httpx.Client) -> None:
     assert bad.status_code == 400 and "unknown lexicon 'nope'" in bad.text
 
 
+def test_rest_synthesize_with_lexicons_option(http: httpx.Client) -> None:
+    ok = http.post("/synthesize", json={"text": "The W3C.", "options": {"format": "wav", "lexicons": "lexicon_en"}})
+    assert ok.status_code == 200, ok.text
+    bad = http.post("/synthesize", json={"text": "x", "options": {"lexicons": "nope"}})
+    assert bad.status_code == 400 and "unknown lexicon 'nope'" in bad.json()["error"]
+
+
 def test_cli_normalize_json() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "tts_predictor", "normalize", "--json", "--lexicon", str(PLS_FILE),
