@@ -26,7 +26,7 @@ from .pipeline import LocalSynthesizer, ServiceContext, answer
 from .prosody import EMOTIONS, STYLES
 from .protocol import v2
 from .settings import Settings
-from .text import pls
+from .text import normalize, pls
 from .voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class TTSPredictor(kserve.Model):
             cloner.restore()
             synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots)
             pls.LEXICONS.espeak_phonemes = engine.kind == "onnx"  # Piper voices phonemize with espeak-ng
+            normalize.warm(catalog.languages())
             self.synth, self.cloner = synth, cloner
             self.ctx = ServiceContext(
                 synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],

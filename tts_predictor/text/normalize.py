@@ -18,7 +18,7 @@ from tts_predictor.text.say import (  # noqa: F401  (re-exported: the say-as rea
 )
 
 __all__ = [
-    "MAX_DIGITS", "Rewrite", "apply_rewrites", "expand_abbreviations", "needs_normalization", "normalize_text",
+    "MAX_DIGITS", "Rewrite", "apply_rewrites", "expand_abbreviations", "needs_normalization", "normalize_text", "warm",
     "num2words_lang", "rewrites", "say_cardinal", "say_characters", "say_currency", "say_date", "say_digits",
     "say_fraction", "say_ordinal", "say_telephone", "say_time", "say_unit",
 ]
@@ -51,6 +51,13 @@ _ABBREVIATIONS = frozenset(
     if (h := re.search(r"[A-Za-z]+", p.pattern.replace("\\b", "")))
 )
 _ROMAN_WORDS = frozenset((*tb.REGNAL_NAMES, *tb.ROMAN_CARDINAL_AFTER))
+
+
+def warm(languages: list[str]) -> None:
+    """Compile the rules of `languages` now (a few ms each), so the first request with numbers does not pay it."""
+    for language in languages:
+        if (lang := num2words_lang(language)) is not None:
+            rules_for(lang.split("_")[0])
 
 
 def needs_normalization(text: str) -> bool:
