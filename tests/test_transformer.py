@@ -46,7 +46,7 @@ def test_ssml_plan_timings_and_marks(embedded_server, transformers, target):
     assert base64.b64decode(out["audio"]["data"][0])[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
     timings = json.loads(out["timings"]["data"][0])
     marks = json.loads(out["marks"]["data"][0])
-    assert [t["text"] for t in timings][1] == "it costs three dollars fifty cents on March fifth, twenty twenty-four."
+    assert [t["text"] for t in timings][1] == "it costs three dollars and fifty cents on March fifth, twenty twenty-four."
     assert timings[1]["start_s"] - timings[0]["end_s"] == pytest.approx(0.7, abs=0.03)  # <break time="700ms"/>
     assert marks == [{"name": "end", "time_s": timings[2]["start_s"]}]
 

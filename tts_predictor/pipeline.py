@@ -34,7 +34,7 @@ from .errors import SynthesisFailed, UnsupportedOption
 from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
 from .settings import Settings
-from .text.plan import plan_text
+from .text.plan import lexicon_names, plan_text
 from .text.segments import Segment
 from .voices import VoiceCatalog
 
@@ -195,7 +195,8 @@ def _record(model: str, requests: list[SynthesisRequest], audios: list[AudioBuff
 def plan(text: str, params: SynthesisParameters, language: str) -> list[Segment]:
     """SSML and normalization: the segments of one text (400 if nothing is left to speak or pause)."""
     with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
-        segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize))
+        segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize,
+                                  lexicons=lexicon_names(params.lexicons)))
     if not any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
     return segments

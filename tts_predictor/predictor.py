@@ -27,6 +27,7 @@ from .pipeline import Batch, LocalSynthesizer, ServiceContext, finish, prepare, 
 from .prosody import EMOTIONS, STYLES
 from .protocol import v2
 from .settings import Settings
+from .text import normalize, pls
 from .voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class TTSPredictor(kserve.Model):
             self.slots = asyncio.Semaphore(settings.max_concurrency)
             self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
             self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
+            pls.configure(settings.lexicons)
         self.api_keys = settings.api_key_set()
         self._swap = threading.Lock()
         self._loading = threading.Lock()
@@ -116,6 +118,8 @@ class TTSPredictor(kserve.Model):
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
             synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots)
+            pls.LEXICONS.espeak_phonemes = engine.kind == "onnx"  # Piper voices phonemize with espeak-ng
+            normalize.warm(catalog.languages())
             self.synth, self.cloner = synth, cloner
             self.ctx = ServiceContext(
                 synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],

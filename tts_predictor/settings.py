@@ -88,6 +88,8 @@ class Settings(BaseSettings):
         16 * 2**20, ge=1024, description="Largest body of POST /v1/voices (a voice sample; 413 beyond)."
     )
     blocklist_file: str | None = Field(None, description="File of blocked words/phrases (one per line); 400 if found.")
+    lexicons: str = Field("", description="W3C PLS pronunciation lexicons: comma-separated .pls files or folders, "
+                                          "'voice=path' for one voice; applied after normalization by xml:lang.")
     cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS closed.")
     log_format: Literal["text", "json"] = Field("text", description="json: structured logs via structlog.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

@@ -28,7 +28,7 @@ from .audio.buffer import AudioBuffer
 from .audio.encode import check_format, encode, encode_stream, output_rate, wav_stream_header
 from .pipeline import PAUSE_ONLY_RATE, SegmentSynthesizer
 from .protocol.v2 import SynthesisParameters
-from .text.plan import plan_text
+from .text.plan import lexicon_names, plan_text
 from .text.segments import Segment
 from .text.split import split_sentences
 
@@ -62,7 +62,8 @@ def plan_segments(text: str, params: SynthesisParameters, synth: SegmentSynthesi
     """Sentence-level plan of `text`; raises InvalidInput subclasses (bad SSML, voice, language, empty text)."""
     lang = params.language or language
     segments = [
-        s for planned in plan_text(text, language=lang, ssml=params.ssml, normalize=params.normalize)
+        s for planned in plan_text(text, language=lang, ssml=params.ssml, normalize=params.normalize,
+                                   lexicons=lexicon_names(params.lexicons))
         for s in _sentences(planned, lang)
     ]
     spoken = [s for s in segments if s.text.strip()]

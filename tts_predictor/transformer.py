@@ -27,6 +27,7 @@ from .pipeline import SAMPLING_KNOBS, Batch, ServiceContext, finish, prepare, se
 from .protocol import v2
 from .protocol.v2 import SynthesisParameters
 from .settings import Settings
+from .text import pls
 from .text.segments import Segment
 from .transformer_proxy import CALLER_HEADERS, forward_headers
 
@@ -147,6 +148,7 @@ class TTSTransformer(kserve.Model):
             make_cache(settings.cache_max_bytes, settings.redis_url),
             Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None,
         )
+        pls.configure(settings.lexicons)  # aliases only: phonemes depend on the predictor's engine
         self.ready = True  # nothing to load; readiness of the predictor is checked by kserve when enabled
 
     # KServe's transformer shape: preprocess and postprocess here, predict calls the predictor.

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .normalization import normalization_rows
 from .workload import INPUTS
 
 
@@ -102,6 +103,8 @@ def table(results: dict[str, Any]) -> str:
     for name, exp in results.get("experiments", {}).items():
         if "ttfa_whole_ratio" in exp:
             rows = xtts_stream_rows(name, exp)
+        elif "numbers_exact" in exp.get("service", {}):
+            rows = normalization_rows(name, exp)
         else:
             rows = threads_rows(name, exp) if "engine_threads" in exp else batching_rows(name, exp)
         lines += ["", *rows]

@@ -51,6 +51,8 @@ class SynthesisParameters(BaseModel):
     bitrate: str | None = Field(None, pattern=r"^\d{2,3}k$", description="Bitrate for mp3/ogg/opus/aac, e.g. 64k.")
     ssml: bool | None = Field(None, description="true: text is SSML; false: plain; absent: detect '<speak'.")
     normalize: bool = Field(True, description="Expand numbers, dates, currency and abbreviations to words.")
+    lexicons: str | None = Field(None, max_length=400,
+                                 description="Comma-separated names of loaded PLS lexicons to apply (TTS_LEXICONS).")
     volume_db: float = Field(0.0, ge=-40.0, le=20.0, description="Gain in dB, -40 to 20.")
     pitch: float = Field(0.0, ge=-12.0, le=12.0, description="Pitch shift in semitones, -12 to 12.")
     loudness_lufs: float | None = Field(None, ge=-60.0, le=-5.0, description="Loudness target in LUFS, -60 to -5.")
