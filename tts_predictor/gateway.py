@@ -4,58 +4,41 @@ and cancellation of V2 inference when its client disconnects."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import time
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from grpc_interceptor import exceptions as grpc_errors
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
+from .clients import Buckets, client_address, parse_networks
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class TokenBucket:
-    """`rate` tokens per second up to `burst`; one token per request."""
-
-    rate: float
-    burst: int
-    tokens: float = 0.0
-    stamp: float = field(default_factory=time.monotonic)
-
-    def take(self) -> float:
-        """0 when a request may pass, else the seconds until it may."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
 class GatewayMiddleware:
     """Runs before kserve's routes; refusals never reach the model."""
-
-    MAX_BUCKETS = 10_000
 
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
         self.settings = settings
         self.keys = settings.api_key_set()
         self.exempt = {p.strip() for p in settings.auth_exempt_paths.split(",") if p.strip()}
-        self.buckets: dict[str, TokenBucket] = {}
+        self.proxies = parse_networks(settings.trusted_proxies)
+        self.buckets = Buckets(settings.rate_limit_rps, settings.rate_limit_burst)
+        per_minute = settings.auth_failures_per_minute
+        self.failures = Buckets(per_minute / 60.0, per_minute) if per_minute else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            if scope["type"] == "websocket" and not self._authorized(scope):
+            if scope["type"] == "websocket" and self._refusal(scope) is not None:
                 await send({"type": "websocket.close", "code": 1008})
                 return
             await self.app(scope, receive, send)
@@ -64,7 +47,7 @@ class GatewayMiddleware:
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
         refusal = self._refusal(scope)
         if refusal is not None:
-            metrics.HTTP_REQUESTS.labels(_route(scope["path"]), str(refusal[0])).inc()
+            metrics.HTTP_REQUESTS.labels(route_label(scope), str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
             return
         started = time.perf_counter()
@@ -90,7 +73,7 @@ class GatewayMiddleware:
         except BodyTooLarge:
             await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id)
         finally:
-            route = _route(scope["path"])
+            route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
             metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
 
@@ -99,10 +82,17 @@ class GatewayMiddleware:
         limit, setting = self._body_limit(scope)
         if length and length.isdigit() and int(length) > limit:
             return 413, f"request body over {limit} bytes ({setting})", {}
+        client = self._client(scope)
+        blocked = self.failures.get(client).wait() if self.failures is not None and self._needs_key(scope) else 0.0
+        if blocked:  # refused before the key is even compared: guessing is slowed to the configured rate
+            return 429, "too many failed authentications from this address (TTS_AUTH_FAILURES_PER_MINUTE); retry later", {
+                "retry-after": str(max(1, round(blocked)))}
         if not self._authorized(scope):
+            if self.failures is not None:
+                self.failures.get(client).take()
             return 401, "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'", {
                 "www-authenticate": "Bearer"}
-        wait = self._rate_wait(scope)
+        wait = self._rate_wait(scope, client)
         if wait:
             return 429, "rate limit exceeded (TTS_RATE_LIMIT_RPS); retry later", {"retry-after": str(max(1, round(wait)))}
         return None
@@ -113,22 +103,27 @@ class GatewayMiddleware:
             return self.settings.voice_upload_max_bytes, "TTS_VOICE_UPLOAD_MAX_BYTES"
         return self.settings.max_body_bytes, "TTS_MAX_BODY_BYTES"
 
-    def _authorized(self, scope: Scope) -> bool:
-        if not self.keys or scope["path"] in self.exempt:
-            return True
-        return key_valid(_api_key(scope), self.keys)
+    def _client(self, scope: Scope) -> str:
+        peer = (scope.get("client") or (None,))[0]
+        return client_address(peer, _header(scope, b"x-forwarded-for"), self.proxies)
 
-    def _rate_wait(self, scope: Scope) -> float:
+    def _needs_key(self, scope: Scope) -> bool:
+        """Keys are configured, the path is not exempt, and this is not a CORS preflight (browsers send those
+        without credentials; the CORS middleware answers them)."""
+        preflight = scope.get("method") == "OPTIONS" and _header(scope, b"access-control-request-method") is not None
+        return bool(self.keys) and scope["path"] not in self.exempt and not preflight
+
+    def _authorized(self, scope: Scope) -> bool:
+        return not self._needs_key(scope) or key_valid(_api_key(scope), self.keys)
+
+    def _rate_wait(self, scope: Scope, client: str) -> float:
+        """Rate limit per authenticated key, else per client address (a made-up key or X-Forwarded-For header
+        from an untrusted peer cannot buy a fresh bucket)."""
         if not self.settings.rate_limit_rps or scope["path"] in self.exempt:
             return 0.0
-        client = _api_key(scope) or (scope.get("client") or ("unknown",))[0]
-        bucket = self.buckets.get(client)
-        if bucket is None:
-            if len(self.buckets) >= self.MAX_BUCKETS:
-                self.buckets.clear()  # bounded memory under many distinct clients
-            bucket = self.buckets[client] = TokenBucket(self.settings.rate_limit_rps, self.settings.rate_limit_burst,
-                                                         tokens=self.settings.rate_limit_burst)
-        return bucket.take()
+        key = _api_key(scope) if self.keys else None
+        identity = "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else "ip:" + client
+        return self.buckets.get(identity).take()
 
 
 class BodyTooLarge(Exception):
@@ -226,7 +221,10 @@ def key_from(authorization: str | None, x_api_key: str | None) -> str | None:
 
 def key_valid(key: str | None, keys: frozenset[str]) -> bool:
     """True when `key` is one of `keys` (constant-time comparisons)."""
-    return key is not None and any(hmac.compare_digest(key, k) for k in keys)
+    if key is None:
+        return False
+    given = key.encode("utf-8", "surrogatepass")  # compare_digest refuses non-ASCII str: compare bytes
+    return any(hmac.compare_digest(given, k.encode("utf-8")) for k in keys)
 
 
 def check_grpc_key(from_grpc: bool, headers: Mapping[str, str] | None, keys: frozenset[str]) -> None:
@@ -244,12 +242,18 @@ def check_grpc_key(from_grpc: bool, headers: Mapping[str, str] | None, keys: fro
         )
 
 
-def _route(path: str) -> str:
-    """Low-cardinality route label: model names and ids collapsed."""
-    parts = path.strip("/").split("/")
-    if parts[:2] == ["v2", "models"] and len(parts) >= 3:
-        return "/v2/models/{model}/" + "/".join(parts[3:])
-    return "/" + "/".join(parts[:2])
+def route_label(scope: Scope) -> str:
+    """Metric label: the template of the app route the path matches (`/v2/models/{model_name}/infer`), or
+    `unmatched`; any path a client makes up adds no new series."""
+    app = scope.get("app")
+    for route in getattr(getattr(app, "router", None), "routes", ()):
+        try:
+            match, _ = route.matches(scope)
+        except Exception:  # a route that cannot judge this scope (e.g. a convertor error): not this one
+            continue
+        if match != Match.NONE:
+            return getattr(route, "path", "unmatched") or "/"
+    return "unmatched"
 
 
 async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str) -> None:

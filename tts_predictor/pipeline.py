@@ -28,6 +28,7 @@ from .cache import AudioCache, cache_key
 from .content_filter import Blocklist
 from .engines.base import Engine, SynthesisRequest, Voice
 from .errors import SynthesisFailed, UnsupportedOption
+from .output_limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
 from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
 from .settings import Settings
@@ -87,17 +88,24 @@ class LocalSynthesizer:
         max_concurrency: int = 1,
         model_label: str = "tts",
         slots: asyncio.Semaphore | None = None,
+        blocklist: Blocklist | None = None,
+        max_audio_s: float = DEFAULT_MAX_AUDIO_S,
     ):
-        """`slots` (instead of `max_concurrency`) shares the engine slots with other synthesizers of the process."""
+        """`slots` (instead of `max_concurrency`) shares the engine slots with other synthesizers of the process;
+        `blocklist` is checked on the text the engine is given (after SSML, entities and normalization)."""
         self.engine = engine
         self.catalog = catalog
         self.model_label = model_label
+        self.blocklist = blocklist
+        self.max_audio_s = max_audio_s
         self._slots = slots or asyncio.Semaphore(max_concurrency)
 
     def requests(self, segments: list[Segment], params: SynthesisParameters) -> list[SynthesisRequest]:
         """Resolve voice and language of every segment before any work starts (400s come first)."""
         out = []
         for segment in segments:
+            if self.blocklist is not None:
+                self.blocklist.check(segment.text, "text")
             voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
             check_capabilities(voice, params)
             out.append(SynthesisRequest(segment.text, voice, language, segment_speed(segment, params), params.seed))
@@ -182,7 +190,10 @@ async def render(
     spoken = [s for s in segments if s.text.strip()]
     if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
+    limit, pauses = max_audio_s(synth), pauses_s(segments)
+    check_audio_s(pauses, limit)
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
+    check_audio_s(pauses + sum(a.duration_s for a in audios), limit, "speech and pauses")
     labels = synth.voice_labels(spoken, params) if spoken else []
     rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
     try:

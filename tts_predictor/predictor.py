@@ -83,7 +83,8 @@ class TTSPredictor(kserve.Model):
             catalog = VoiceCatalog(voices, default if default in {v.id for v in voices} else None)
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
-            synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots)
+            synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots, blocklist=self.blocklist,
+                                     max_audio_s=self.settings.max_audio_seconds)
             self.synth, self.cloner = synth, cloner
             self.ctx = ServiceContext(
                 synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
+from .guard import check_speakable, defuse
 from .normalize import normalize_text
 from .segments import Segment
 from .split import chunk_text
@@ -31,6 +32,7 @@ def plan_text(
         normalize: Expand numbers, dates, currency and abbreviations into words.
         chunk_chars: Longest chunk of text per segment.
     """
+    check_speakable(text)
     use_ssml = is_ssml(text) if ssml is None else ssml
     segments = parse_ssml(text, default_language=language) if use_ssml else [Segment(text=text)]
     for segment in segments:
@@ -42,7 +44,8 @@ def _expand(segment: Segment, language: str, normalize: bool, chunk_chars: int) 
         yield segment
         return
     lang = segment.language or language
-    text = normalize_text(segment.text, lang) if normalize and segment.normalize else segment.text
+    text = defuse(segment.text)  # before normalization: no number or token it cannot afford
+    text = normalize_text(text, lang) if normalize and segment.normalize else text
     chunks = list(chunk_text(text, lang, max_chars=chunk_chars)) or [text]
     for i, chunk in enumerate(chunks):
         first, last = i == 0, i == len(chunks) - 1

@@ -245,6 +245,8 @@ class _Walker:
             spoken = _SAY_AS[kind](elem.text or "", language, attrs.get("format"))
         except ValueError as exc:
             raise self.fail(elem, f'interpret-as="{kind}": {exc}') from None
+        except ArithmeticError:  # decimal.InvalidOperation: more digits than Decimal's precision
+            raise self.fail(elem, f'interpret-as="{kind}": number out of range') from None
         self.plan.cut = True
         self.plan.text(f" {spoken} ", v, normalize=False)
         self.plan.cut = True
