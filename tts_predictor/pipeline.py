@@ -24,7 +24,7 @@ from .audio import dsp
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
-from .cache import AudioCache, cache_key
+from .cache import AudioCache, cache_key, cache_scope
 from .content_filter import Blocklist
 from .engines.base import Engine, SynthesisRequest, Voice
 from .errors import SynthesisFailed, UnsupportedOption
@@ -239,6 +239,10 @@ class ServiceContext:
     cache: AudioCache | None = None
     blocklist: Blocklist | None = None
     cloner: VoiceCloner | None = None
+    voice_identity: Callable[[SynthesisParameters], str] | None = None
+    """Identity of the voice a request resolves to (cache keys); None: the voice parameter as given."""
+    api_keys: frozenset[str] = frozenset()
+    """Configured API keys: the cache is partitioned per key (unless TTS_CACHE_SHARED)."""
 
 
 async def answer(payload: InferRequest, headers: dict[str, str] | None, ctx: ServiceContext) -> InferResponse:
@@ -253,7 +257,8 @@ async def answer(payload: InferRequest, headers: dict[str, str] | None, ctx: Ser
     sample = v2.speaker_sample(payload)
     if sample is not None:
         items = await _in_sample_voice(items, sample, params, ctx)
-    results = [await _render_cached(text, p, ctx, request_id) for text, p in items]
+    scope = cache_scope(headers, ctx.api_keys, ctx.settings.cache_shared) if ctx.cache else ""
+    results = [await _render_cached(text, p, ctx, request_id, scope) for text, p in items]
     for _, p in items:
         metrics.REQUESTS.labels("v2", ctx.model_name, p.voice or "default", p.format, "200").inc()
     return v2.build_response(payload, ctx.model_name, results, with_timings=params.timings)
@@ -272,9 +277,12 @@ async def _in_sample_voice(
     return [(text, p.model_copy(update={"voice": voice})) for text, p in items]
 
 
-async def _render_cached(text: str, params: SynthesisParameters, ctx: ServiceContext, request_id: str) -> EncodedAudio:
+async def _render_cached(
+    text: str, params: SynthesisParameters, ctx: ServiceContext, request_id: str, scope: str = ""
+) -> EncodedAudio:
     language = ctx.default_language(params)
-    key = cache_key(f"{ctx.model_name}|{ctx.settings.model}", text, params, language) if ctx.cache else ""
+    voice = ctx.voice_identity(params) if ctx.cache and ctx.voice_identity else ""
+    key = cache_key(f"{ctx.model_name}|{ctx.settings.model}", text, params, language, voice, scope) if ctx.cache else ""
     hit = await asyncio.to_thread(ctx.cache.get, key) if ctx.cache else None
     if hit is not None:
         return hit

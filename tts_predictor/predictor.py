@@ -18,7 +18,7 @@ from .engines.registry import load_all
 from .errors import EngineNotReady
 from . import metrics
 from .admission import AdmissionController
-from .cache import make_cache
+from .cache import make_cache, voice_identity
 from .cloning import VoiceCloner, engines_by_name
 from .content_filter import Blocklist
 from .gateway import check_grpc_key
@@ -89,6 +89,8 @@ class TTSPredictor(kserve.Model):
             self.ctx = ServiceContext(
                 synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],
                 self.cache, self.blocklist, cloner,
+                voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language)[0]),
+                api_keys=self.api_keys,
             )
 
     async def predict(

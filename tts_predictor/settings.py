@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     max_queue: int = Field(16, ge=0, le=10_000, description="Requests that may wait for a slot; beyond: 429.")
     request_timeout_s: float = Field(120.0, gt=0, le=3600, description="Deadline per request, queue wait included.")
     cache_max_bytes: int = Field(64 * 2**20, ge=0, description="In-memory audio cache size in bytes; 0 turns it off.")
+    cache_shared: bool = Field(
+        False, description="One audio cache for all API keys (public content); default: a partition per key."
+    )
     redis_url: str | None = Field(None, description="Shared audio cache, e.g. redis://cache:6379/0 (optional).")
     api_keys: SecretStr | None = Field(None, description="Comma-separated API keys; when set, data routes need one.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
