@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Mapping
 
 from grpc_interceptor import exceptions as grpc_errors
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
@@ -47,7 +46,7 @@ class GatewayMiddleware:
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
         refusal = self._refusal(scope)
         if refusal is not None:
-            metrics.HTTP_REQUESTS.labels(route_label(scope), str(refusal[0])).inc()
+            metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
             return
         started = time.perf_counter()
@@ -243,17 +242,13 @@ def check_grpc_key(from_grpc: bool, headers: Mapping[str, str] | None, keys: fro
 
 
 def route_label(scope: Scope) -> str:
-    """Metric label: the template of the app route the path matches (`/v2/models/{model_name}/infer`), or
-    `unmatched`; any path a client makes up adds no new series."""
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        try:
-            match, _ = route.matches(scope)
-        except Exception:  # a route that cannot judge this scope (e.g. a convertor error): not this one
-            continue
-        if match != Match.NONE:
-            return getattr(route, "path", "unmatched") or "/"
-    return "unmatched"
+    """Metric label: the template of the route the app matched (`/v2/models/{model}/infer`; Starlette leaves it in
+    scope["route"]), `refused` before routing (the status says why), else `unmatched`: a made-up path adds no series."""
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not path:
+        return "unmatched"
+    return path.replace("{model_name}", "{model}").replace("{model_version}", "{version}")
 
 
 async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str) -> None:

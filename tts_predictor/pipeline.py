@@ -102,10 +102,11 @@ class LocalSynthesizer:
 
     def requests(self, segments: list[Segment], params: SynthesisParameters) -> list[SynthesisRequest]:
         """Resolve voice and language of every segment before any work starts (400s come first)."""
+        if self.blocklist is not None:  # each text the engine gets, and all of them run together (k<mark/>iss)
+            for text in [*(s.text for s in segments), "".join(s.text for s in segments)]:
+                self.blocklist.check(text, "text")
         out = []
         for segment in segments:
-            if self.blocklist is not None:
-                self.blocklist.check(segment.text, "text")
             voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
             check_capabilities(voice, params)
             out.append(SynthesisRequest(segment.text, voice, language, segment_speed(segment, params), params.seed))
