@@ -54,8 +54,9 @@ def test_huge_numbers_and_amounts_are_handled(open_server):
     assert res.status_code == 400 and "digits" in res.json()["error"]
     res = httpx.post(f"{open_server.url}/synthesize", json={"text": "9" * 5000}, headers=as_client(), timeout=60)
     assert res.status_code == 400
-    for text in ("$" + "9" * 300 + ".50", "€" + " 999" * 100, "It costs $" + "9" * 40 + ".99 today."):
+    for text in ("$" + "9" * 200 + ".50", "€" + " 999" * 60, "It costs $" + "9" * 40 + ".99 today."):
         assert _v2(open_server, [text]).status_code == 200, text
+    assert _v2(open_server, ["$" + "9" * 300 + ".50"]).status_code == 400
     ssml = '<speak><say-as interpret-as="currency">$' + "9" * 60 + "</say-as></speak>"
     assert _v2(open_server, [ssml]).status_code == 400
 
@@ -105,11 +106,11 @@ def test_total_audio_per_request_is_capped(open_server):
 
 
 def test_an_endless_word_is_split_not_one_engine_pass(open_server):
-    res = _v2(open_server, ["a" * 2000], timings=True)
+    res = _v2(open_server, ["a" * 1000], timings=True)
     assert res.status_code == 200, res.text
     outputs = {o["name"]: o for o in res.json()["outputs"]}
     segments = json.loads(outputs["timings"]["data"][0])
-    assert len(segments) >= 5, "the 2,000-character token reaches the engine in chunks of at most 400 characters"
+    assert len(segments) >= 3, "the 1,000-character token reaches the engine in chunks of at most 400 characters"
     samples, rate = decode_wav(outputs["audio"]["data"][0])
     assert len(samples) / rate < OPEN_MAX_AUDIO_S
 
@@ -146,9 +147,10 @@ def cloning_server(tmp_path_factory):
     from server_process import ServerProcess
     from tts_predictor.devtools.coqui_models import build_vits
 
-    model = build_vits(tmp_path_factory.mktemp("sec-cloning") / "yourtts", speakers=["ann"], cloning=True)
+    model = build_vits(tmp_path_factory.mktemp("sec-cloning") / "yourtts", speakers=["ann", "bob"], cloning=True)
     server = ServerProcess(env={
-        "TTS_MODEL": str(model), "TTS_DEVICE": "cpu", "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("store")),
+        "TTS_MODEL": f"embedded,{model}", "TTS_DEVICE": "cpu",
+        "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("store")),
     }).start()
     yield server
     server.stop()

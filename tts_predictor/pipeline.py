@@ -261,7 +261,8 @@ async def answer(payload: InferRequest, headers: dict[str, str] | None, ctx: Ser
     scope = cache_scope(headers, ctx.api_keys, ctx.settings.cache_shared) if ctx.cache else ""
     results = [await _render_cached(text, p, ctx, request_id, scope) for text, p in items]
     for _, p in items:
-        metrics.REQUESTS.labels("v2", ctx.model_name, p.voice or "default", p.format, "200").inc()
+        voice = "sample" if sample is not None else (p.voice or "default")  # one series for all per-request samples
+        metrics.REQUESTS.labels("v2", ctx.model_name, voice, p.format, "200").inc()
     return v2.build_response(payload, ctx.model_name, results, with_timings=params.timings)
 
 
