@@ -2,8 +2,8 @@
 
 `secured_server`: API keys, a blocklist, CORS, a trusted proxy (127.0.0.1, so tests pick their client address
 with X-Forwarded-For), a low failed-auth limit, credentials in URL settings, a second model to load over gRPC.
-`open_server`: no keys, a rate limit, a short audio cap, trusted proxy 127.0.0.1 only (a client connecting from
-127.0.0.2 is untrusted).
+`open_server`: no keys, a rate limit, a short audio cap, a short stall limit, one synthesis at a time, trusted
+proxy 127.0.0.1 only (a client connecting from 127.0.0.2 is untrusted).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ OTEL_SECRET = "otel-token-secret"
 AUTH_FAILURES_PER_MINUTE = 3
 OPEN_RATE_BURST = 4
 OPEN_MAX_AUDIO_S = 60
+STALL_S = 3
 
 _addresses = itertools.count(1)
 
@@ -73,7 +74,7 @@ def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
 def open_server() -> Iterator[ServerProcess]:
     server = ServerProcess(env={
         "TTS_RATE_LIMIT_RPS": "0.2", "TTS_RATE_LIMIT_BURST": str(OPEN_RATE_BURST), "TTS_TRUSTED_PROXIES": "127.0.0.1",
-        "TTS_MAX_AUDIO_SECONDS": str(OPEN_MAX_AUDIO_S),
+        "TTS_MAX_AUDIO_SECONDS": str(OPEN_MAX_AUDIO_S), "TTS_STREAM_STALL_TIMEOUT_S": str(STALL_S),
     }).start()
     yield server
     server.stop()

@@ -54,7 +54,7 @@ def test_huge_numbers_and_amounts_are_handled(open_server):
     assert res.status_code == 400 and "digits" in res.json()["error"]
     res = httpx.post(f"{open_server.url}/synthesize", json={"text": "9" * 5000}, headers=as_client(), timeout=60)
     assert res.status_code == 400
-    for text in ("$" + "9" * 200 + ".50", "€" + " 999" * 60, "It costs $" + "9" * 40 + ".99 today."):
+    for text in ("$" + "9" * 120 + ".50", "€" + " 999" * 30, "It costs $" + "9" * 30 + ".99 today."):
         assert _v2(open_server, [text]).status_code == 200, text
     assert _v2(open_server, ["$" + "9" * 300 + ".50"]).status_code == 400
     ssml = '<speak><say-as interpret-as="currency">$' + "9" * 60 + "</say-as></speak>"

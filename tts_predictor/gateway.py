@@ -40,7 +40,10 @@ class GatewayMiddleware:
             if scope["type"] == "websocket" and self._refusal(scope) is not None:
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            await self.app(scope, receive, send)
+            try:
+                await self.app(scope, receive, _stall_limited(send, self.settings.stream_stall_timeout_s))
+            except StreamStalled:
+                log.info("websocket %s: client stopped reading; closed", route_label(scope))
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
@@ -62,15 +65,20 @@ class GatewayMiddleware:
             await send(message)
 
         limit, setting = self._body_limit(scope)
+        sender = _stall_limited(send_with_id, self.settings.stream_stall_timeout_s)
         try:
             limited = _limited(receive, limit)
             if _cancellable(scope):
-                if await _run_cancellable(self.app, scope, limited, send_with_id, lambda: responded["done"]):
+                if await _run_cancellable(self.app, scope, limited, sender, lambda: responded["done"]):
                     status["code"] = 499  # client closed the request (nginx's code); nothing was sent
             else:
-                await self.app(scope, limited, send_with_id)
+                await self.app(scope, limited, sender)
         except BodyTooLarge:
             await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id)
+        except StreamStalled:  # the response is cut off; uvicorn closes the connection
+            status["code"] = 408
+            log.info("client stopped reading %s for %.0f s; response abandoned (request id %s)",
+                     route_label(scope), self.settings.stream_stall_timeout_s, request_id)
         finally:
             route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
@@ -123,6 +131,26 @@ class GatewayMiddleware:
         key = _api_key(scope) if self.keys else None
         identity = "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else "ip:" + client
         return self.buckets.get(identity).take()
+
+
+class StreamStalled(Exception):
+    """The client read nothing for TTS_STREAM_STALL_TIMEOUT_S: its response (and what it holds) is given up."""
+
+
+def _stall_limited(send: Send, limit_s: float) -> Send:
+    """`send` that gives up after `limit_s`: uvicorn's send waits while its write buffer (64 KiB) is full, i.e.
+    while the client does not read; a stream's admission slot must not wait with it."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] not in ("http.response.body", "websocket.send"):
+            await send(message)
+            return
+        try:
+            await asyncio.wait_for(send(message), limit_s)
+        except asyncio.TimeoutError:
+            raise StreamStalled() from None
+
+    return wrapped
 
 
 class BodyTooLarge(Exception):

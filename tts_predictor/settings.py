@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     warmup: bool = Field(True, description="Run one synthesis at load, before reporting ready.")
     max_queue: int = Field(16, ge=0, le=10_000, description="Requests that may wait for a slot; beyond: 429.")
     request_timeout_s: float = Field(120.0, gt=0, le=3600, description="Deadline per request, queue wait included.")
+    stream_stall_timeout_s: float = Field(
+        20.0, gt=0, le=3600,
+        description="A client that reads nothing of its response (stream or WebSocket) for this long loses it and its slot.",
+    )
     cache_max_bytes: int = Field(64 * 2**20, ge=0, description="In-memory audio cache size in bytes; 0 turns it off.")
     cache_shared: bool = Field(
         False, description="One audio cache for all API keys (public content); default: a partition per key."
