@@ -47,7 +47,6 @@ def test_a_stalled_http_stream_loses_its_slot(open_server):
         time.sleep(1)  # the stream holds the only slot now
         res = _short_request(open_server)
         assert res.status_code == 200, res.text
-        assert "client stopped reading /synthesize" in open_server.log()
     finally:
         sock.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -131,19 +132,30 @@ class _Release:
             self.admission.release()
 
 
-async def admitted_stream(admission: AdmissionController, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def admitted_stream(
+    admission: AdmissionController, body: AsyncIterator[bytes], stall_s: float | None = None
+) -> AsyncIterator[bytes]:
     """Take an admission slot now (429 / 504 before the response starts), hold it while `body` streams.
 
     The slot is released when the stream ends, fails or the client goes away; if the response never starts
-    iterating (a disconnect before the first byte), when the generator is collected.
+    iterating (a disconnect before the first byte), when the generator is collected; and when a chunk handed out
+    is not taken within `stall_s` (the client stopped reading: its send blocks, and the gateway abandons it).
     """
     await admission.acquire_within_deadline()
     release = _Release(admission)
 
     async def stream() -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
         try:
             async for chunk in body:
-                yield chunk
+                watchdog = loop.call_later(stall_s, release) if stall_s else None
+                try:
+                    yield chunk
+                finally:
+                    if watchdog is not None:
+                        watchdog.cancel()
+                if release.done:
+                    return  # the slot went while the client stalled: no more synthesis for this stream
         finally:
             release()
 

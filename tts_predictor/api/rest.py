@@ -180,7 +180,8 @@ def build_router(predictor: Any) -> APIRouter:
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"
             rate = params.sample_rate or voice.sample_rate
-            stream = await admitted_stream(predictor.admission, prepared.body())
+            stream = await admitted_stream(
+            predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s)
             return StreamingResponse(stream, media_type=media_type(params.format, rate), headers=headers)
         result = await predictor.admission.run(render(body.text, params, synth, language=language, request_id=rid))
         headers.update({
