@@ -2,7 +2,7 @@
 
 `secured_server`: API keys, a blocklist, CORS, a trusted proxy (127.0.0.1, so tests pick their client address
 with X-Forwarded-For), a low failed-auth limit, credentials in URL settings, a second model to load over gRPC.
-`open_server`: no keys, a rate limit, a short audio cap, a short stall limit, one synthesis at a time, trusted
+`open_server`: no keys, a rate limit, a short audio cap, a short stall limit, small WebSocket caps, one synthesis at a time, trusted
 proxy 127.0.0.1 only (a client connecting from 127.0.0.2 is untrusted).
 """
 
@@ -26,6 +26,7 @@ AUTH_FAILURES_PER_MINUTE = 3
 OPEN_RATE_BURST = 4
 OPEN_MAX_AUDIO_S = 60
 STALL_S = 3
+WS_PER_CLIENT, WS_TOTAL, WS_IDLE_S, WS_TEXT = 2, 4, 3, 2000
 
 _addresses = itertools.count(1)
 
@@ -75,6 +76,8 @@ def open_server() -> Iterator[ServerProcess]:
     server = ServerProcess(env={
         "TTS_RATE_LIMIT_RPS": "0.2", "TTS_RATE_LIMIT_BURST": str(OPEN_RATE_BURST), "TTS_TRUSTED_PROXIES": "127.0.0.1",
         "TTS_MAX_AUDIO_SECONDS": str(OPEN_MAX_AUDIO_S), "TTS_STREAM_STALL_TIMEOUT_S": str(STALL_S),
+        "TTS_WS_MAX_CONNECTIONS_PER_CLIENT": str(WS_PER_CLIENT), "TTS_WS_MAX_CONNECTIONS": str(WS_TOTAL),
+        "TTS_WS_IDLE_TIMEOUT_S": str(WS_IDLE_S), "TTS_WS_MAX_TEXT_CHARS": str(WS_TEXT),
     }).start()
     yield server
     server.stop()

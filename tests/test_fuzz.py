@@ -78,10 +78,10 @@ def _examples(op, n: int = 15):
 # -- issue 14: Unicode edge strings, deep JSON, header values ----------------------------------------------------
 EDGE_STRINGS = [
     "\ud800", "a\udfffb", "ſ", "kiſſ", "\u0130", "ﬀ", "ｋｉｓｓ", "\u00ad", "\u200b\u200d\ufeff", "\u202e", "\x00", "\x1b[31m",
-    "e\u0301" * 50, "٣٢", "１２３", "1" * 4301, "$" + "9" * 300 + ".50", "€ " + "999 " * 80, "9" * 30 + "%", "a" * 3000,
-    "<speak>" + "<p>" * 40, "&#107;&#x10FFFF;&#0;", "\U0001F600" * 100, "\n" * 100, "\u2028\u2029",
+    "e\u0301" * 50, "٣٢", "１２３", "1" * 4301, "$" + "9" * 300 + ".50", "€ " + "999 " * 10, "9" * 30 + "%", "a" * 150,
+    "<speak>" + "<p>" * 40, "&#107;&#x10FFFF;&#0;", "\U0001F600" * 20, "\n" * 50, "\u2028\u2029",
 ]
-UNICODE_TEXT = st.sampled_from(EDGE_STRINGS) | st.text(st.characters(codec=None), min_size=1, max_size=60) | st.builds(
+UNICODE_TEXT = st.sampled_from(EDGE_STRINGS) | st.text(st.characters(codec=None), min_size=1, max_size=30) | st.builds(
     lambda a, b, c: a + b + c, st.sampled_from(EDGE_STRINGS), st.text(max_size=20), st.sampled_from(EDGE_STRINGS))
 
 
@@ -91,7 +91,7 @@ def _post_raw(server, path: str, text: str, **kwargs) -> httpx.Response:
                       headers={"content-type": "application/json"}, timeout=120)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=UNICODE_TEXT, route=st.sampled_from(["v2", "rest", "openai", "voice"]), bitrate=st.sampled_from(
     [None, "٣٢k", "64k", "999k", "0k", "64k\n"]))
 def test_unicode_edge_strings_never_5xx(embedded_server, text, route, bitrate):
@@ -109,7 +109,7 @@ def test_unicode_edge_strings_never_5xx(embedded_server, text, route, bitrate):
     assert res.status_code < 500, (route, text[:80], res.text[:300])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(depth=st.integers(1, 60_000), kind=st.sampled_from(["[]", "{}"]),
        route=st.sampled_from(["/v2/models/tts/infer", "/synthesize", "/v1/voices", "/v1/audio/speech", "/batch_synthesize"]))
 def test_deep_json_never_5xx(embedded_server, depth, kind, route):
@@ -122,14 +122,14 @@ def test_deep_json_never_5xx(embedded_server, depth, kind, route):
 
 
 HEADER_VALUE = st.binary(min_size=0, max_size=80).map(
-    lambda b: bytes(c for c in b if c == 9 or 0x20 <= c <= 0x7E or c >= 0x80))
+    lambda b: bytes(c for c in b if c == 9 or 0x20 <= c <= 0x7E or c >= 0x80).strip(b" \t"))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from([b"x-api-key", b"authorization", b"x-request-id", b"x-forwarded-for", b"origin"]),
        value=HEADER_VALUE, prefix=st.sampled_from([b"", b"Bearer "]))
 def test_header_values_never_5xx(secured_server, name, value, prefix):
-    headers = [(name, prefix + value)]
+    headers = [(name, (prefix + value).strip(b" \t"))]
     if name != b"x-forwarded-for":
         headers.append((b"x-forwarded-for", as_client()["X-Forwarded-For"].encode()))
     res = httpx.post(f"{secured_server.url}/v2/models/tts/infer", json={"inputs": []}, headers=headers, timeout=60)

@@ -14,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from security_servers import STALL_S, as_client, open_server  # noqa: F401  (fixtures)
+from security_servers import WS_IDLE_S, WS_PER_CLIENT, WS_TEXT, WS_TOTAL, as_client, open_server  # noqa: F401
 from v2_helpers import infer_body
 
 pytestmark = pytest.mark.slow
@@ -71,3 +71,62 @@ def test_a_stalled_websocket_loses_its_slot(open_server):
             ws.close()
         except websockets.WebSocketException:
             pass
+
+
+# -- WebSocket caps --------------------------------------------------------------------------------------------
+def _connect(server, ip: str):
+    from websockets.sync.client import connect
+
+    return connect(f"ws://127.0.0.1:{server.http_port}/v1/stream", additional_headers={"X-Forwarded-For": ip},
+                   open_timeout=30, max_size=None)
+
+
+def _refused(server, ip: str) -> bool:
+    websockets = pytest.importorskip("websockets")
+    try:
+        _connect(server, ip).close()
+    except websockets.InvalidStatus:
+        return True
+    return False
+
+
+def test_websocket_connections_are_capped_per_client_and_in_all(open_server):
+    pytest.importorskip("websockets")
+    ips = [as_client()["X-Forwarded-For"] for _ in range(3)]
+    sockets = [_connect(open_server, ips[0]) for _ in range(WS_PER_CLIENT)]
+    try:
+        assert _refused(open_server, ips[0]), "one client is capped at TTS_WS_MAX_CONNECTIONS_PER_CLIENT"
+        sockets += [_connect(open_server, ips[1]) for _ in range(WS_TOTAL - WS_PER_CLIENT)]
+        assert _refused(open_server, ips[2]), "all clients together are capped at TTS_WS_MAX_CONNECTIONS"
+    finally:
+        for ws in sockets:
+            ws.close()
+    time.sleep(1)
+    _connect(open_server, ips[0]).close()  # closed connections give their places back
+
+
+def test_idle_websockets_are_closed(open_server):
+    websockets = pytest.importorskip("websockets")
+    with _connect(open_server, as_client()["X-Forwarded-For"]) as ws:
+        ws.send(json.dumps({"type": "config", "format": "pcm"}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "start"
+        error = json.loads(ws.recv(timeout=WS_IDLE_S + 30))
+        assert error["type"] == "error" and "TTS_WS_IDLE_TIMEOUT_S" in error["message"]
+        with pytest.raises(websockets.ConnectionClosed):
+            ws.recv(timeout=30)
+        assert ws.close_code == 1001
+
+
+def test_text_per_websocket_is_capped(open_server):
+    websockets = pytest.importorskip("websockets")
+    with _connect(open_server, as_client()["X-Forwarded-For"]) as ws:
+        ws.send(json.dumps({"type": "config", "format": "pcm"}))
+        ws.send(json.dumps({"type": "text", "text": "x" * (WS_TEXT + 1)}))  # over the total before any synthesis
+        messages = []
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                message = ws.recv(timeout=60)
+                if isinstance(message, str):
+                    messages.append(json.loads(message))
+        assert any(m["type"] == "error" and "TTS_WS_MAX_TEXT_CHARS" in m["message"] for m in messages), (messages, ws.close_code, ws.close_reason)
+        assert ws.close_code == 1008

@@ -34,16 +34,17 @@ class GatewayMiddleware:
         self.buckets = Buckets(settings.rate_limit_rps, settings.rate_limit_burst)
         per_minute = settings.auth_failures_per_minute
         self.failures = Buckets(per_minute / 60.0, per_minute) if per_minute else None
+        self.sockets: dict[str, int] = {}  # open WebSockets per client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            if scope["type"] == "websocket" and self._refusal(scope) is not None:
+            if scope["type"] != "websocket":
+                await self.app(scope, receive, send)
+                return
+            if self._refusal(scope) is not None:
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            try:
-                await self.app(scope, receive, _stall_limited(send, self.settings.stream_stall_timeout_s))
-            except StreamStalled:
-                log.info("websocket %s: client stopped reading; closed", route_label(scope))
+            await self._websocket(scope, receive, send)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
@@ -83,6 +84,24 @@ class GatewayMiddleware:
             route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
             metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket within the connection caps (global, per key or address); sends limited by the stall limit."""
+        key = _api_key(scope) if self.keys else None
+        client = "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else self._client(scope)
+        if (sum(self.sockets.values()) >= self.settings.ws_max_connections
+                or self.sockets.get(client, 0) >= self.settings.ws_max_connections_per_client):
+            await send({"type": "websocket.close", "code": 1013})  # try again later (handshake refused: 403)
+            return
+        self.sockets[client] = self.sockets.get(client, 0) + 1
+        try:
+            await self.app(scope, receive, _stall_limited(send, self.settings.stream_stall_timeout_s))
+        except StreamStalled:
+            log.info("websocket %s: client stopped reading; closed", route_label(scope))
+        finally:
+            self.sockets[client] -= 1
+            if not self.sockets[client]:
+                del self.sockets[client]
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
         length = _header(scope, b"content-length")

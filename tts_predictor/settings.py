@@ -62,6 +62,14 @@ class Settings(BaseSettings):
         20.0, gt=0, le=3600,
         description="A client that reads nothing of its response (stream or WebSocket) for this long loses it and its slot.",
     )
+    ws_max_connections: int = Field(64, ge=1, description="Open WebSocket streams per process (beyond: refused).")
+    ws_max_connections_per_client: int = Field(
+        4, ge=1, description="Open WebSocket streams per API key, else per client address (beyond: refused)."
+    )
+    ws_idle_timeout_s: float = Field(60.0, gt=0, description="A WebSocket with no message and no synthesis is closed.")
+    ws_max_text_chars: int = Field(
+        100_000, ge=1, description="Text one WebSocket connection may send in all (then: close, reconnect)."
+    )
     cache_max_bytes: int = Field(64 * 2**20, ge=0, description="In-memory audio cache size in bytes; 0 turns it off.")
     cache_shared: bool = Field(
         False, description="One audio cache for all API keys (public content); default: a partition per key."
