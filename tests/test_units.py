@@ -93,7 +93,14 @@ def test_bad_model_keeps_the_server_live_but_not_ready(tmp_path):
             while "failed to load" not in server.log() and time.monotonic() < deadline:
                 time.sleep(0.3)
             assert "failed to load" in server.log()
-            assert httpx.get(f"{server.url}/v2/health/live").status_code == 200
+            live = None
+            while time.monotonic() < deadline:  # the load can fail before uvicorn listens
+                try:
+                    live = httpx.get(f"{server.url}/v2/health/live")
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.3)
+            assert live is not None and live.status_code == 200
             assert httpx.get(f"{server.url}/v2/health/ready").status_code == 503
             res = httpx.post(f"{server.url}/v2/models/tts/infer", json={"inputs": []})
             assert res.status_code == 503
