@@ -1,7 +1,8 @@
 """Server processes shared by the security test files (session scope: each starts once per test run).
 
 `secured_server`: API keys, a blocklist, CORS, a trusted proxy (127.0.0.1, so tests pick their client address
-with X-Forwarded-For), a low failed-auth limit, credentials in URL settings, a second model to load over gRPC.
+with X-Forwarded-For), a low failed-auth limit, credentials in a URL setting, a second model to load over gRPC,
+the in-memory audio cache.
 `open_server`: no keys, a rate limit, a short audio cap, a short stall limit, small WebSocket caps, one synthesis at a time, trusted
 proxy 127.0.0.1 only (a client connecting from 127.0.0.2 is untrusted).
 """
@@ -63,8 +64,8 @@ def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
         "TTS_API_KEYS": ",".join(KEYS), "TTS_BLOCKLIST_FILE": str(blocklist),
         "TTS_CORS_ORIGINS": "https://app.example", "TTS_TRUSTED_PROXIES": "127.0.0.1",
         "TTS_AUTH_FAILURES_PER_MINUTE": str(AUTH_FAILURES_PER_MINUTE),
-        "TTS_REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:1/0?password={REDIS_PASSWORD}",
-        "TTS_OTEL_ENDPOINT": f"http://collector:4318/v1/traces?api_key={OTEL_SECRET}",
+        # the in-memory cache stays on (a redis_url would switch it to Redis): credentials go in the OTLP URL
+        "TTS_OTEL_ENDPOINT": f"http://otel:{REDIS_PASSWORD}@collector:4318/v1/traces?api_key={OTEL_SECRET}",
         "TTS_VOICES_DIR": str(_piper_voice_dir(root)), "TTS_LOAD_VOICES_DIR": "false",
     }).start()
     yield server

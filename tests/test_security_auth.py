@@ -160,8 +160,24 @@ def test_config_redacts_credentials_in_urls(secured_server):
     res = httpx.get(f"{secured_server.url}/config", headers=as_client(AUTH))
     assert res.status_code == 200
     assert REDIS_PASSWORD not in res.text and OTEL_SECRET not in res.text and KEYS[0] not in res.text
-    config = res.json()
-    assert config["redis_url"].startswith("redis://***@127.0.0.1:1/0") and config["otel_endpoint"].startswith("http://collector")
+    assert res.json()["otel_endpoint"] == "http://***@collector:4318/v1/traces?api_key=***"
+
+
+def _cache_hits(server) -> float:
+    metrics = httpx.get(f"{server.url}/metrics").text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith("tts_cache_total{") and 'result="hit"' in line)
+
+
+def test_cache_is_partitioned_per_key(secured_server):
+    """No cross-tenant timing oracle: another key's request for the same text is a miss, not a hit."""
+    text = ["One-time code 4 8 1 5 9."]
+    assert _v2(secured_server, text, {"X-API-Key": KEYS[0]}).status_code == 200
+    before = _cache_hits(secured_server)
+    assert _v2(secured_server, text, {"X-API-Key": KEYS[1]}).status_code == 200
+    assert _cache_hits(secured_server) == before, "the other key's audio was served from cache"
+    assert _v2(secured_server, text, {"X-API-Key": KEYS[0]}).status_code == 200
+    assert _cache_hits(secured_server) == before + 1, "the same key still hits its own entry"
 
 
 def test_health_is_minimal_without_the_key(secured_server):
