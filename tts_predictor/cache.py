@@ -8,18 +8,56 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import asdict
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 from . import metrics
+from .engines.base import Voice
 from .protocol.v2 import EncodedAudio, SynthesisParameters
 
 log = logging.getLogger(__name__)
 
 
-def cache_key(model: str, text: str, params: SynthesisParameters, language: str) -> str:
-    """Everything that changes the audio: model, resolved language, text and every parameter."""
-    payload = json.dumps([model, language, text, params.model_dump(mode="json")], sort_keys=True)
+def cache_key(model: str, text: str, params: SynthesisParameters, language: str, voice: str = "", scope: str = "") -> str:
+    """Everything that changes the audio: model, resolved language, text, every parameter and the identity of the
+    voice actually used (`voice_identity`); `scope` keeps tenants apart (`cache_scope`)."""
+    payload = json.dumps([model, language, text, params.model_dump(mode="json"), voice, scope], sort_keys=True)
     return "tts:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def voice_identity(voice: Voice) -> str:
+    """What makes this voice sound as it does: its engine, speaker and mix, and for a cloned voice the content
+    hash of its stored embedding (a voice deleted and re-created under the same name never hits the old audio)."""
+    parts = [voice.id, voice.engine, str(voice.speaker), repr(voice.mix), str(voice.model)]
+    if voice.store:
+        path = Path(voice.store) / f"{voice.speaker or voice.id}.pth"
+        try:
+            stat = path.stat()
+        except OSError:
+            return "uncacheable"
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _FILE_HASHES:
+            if len(_FILE_HASHES) > 4096:
+                _FILE_HASHES.clear()
+            _FILE_HASHES[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        parts.append(_FILE_HASHES[key])
+    return "|".join(parts)
+
+
+def cache_scope(headers: Mapping[str, str] | None, keys: frozenset[str], shared: bool) -> str:
+    """The cache partition of a request: one per API key (hashed) unless the cache is shared (TTS_CACHE_SHARED) or
+    no keys are configured; so one tenant cannot time another's cached audio."""
+    if shared or not keys:
+        return ""
+    from .gateway import key_from
+
+    meta = {k.lower(): v for k, v in (headers or {}).items()}
+    key = key_from(meta.get("authorization"), meta.get("x-api-key")) or ""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _pack(value: EncodedAudio) -> bytes:

@@ -1,24 +1,52 @@
-"""Content filter hook: reject texts containing terms from a configured blocklist file."""
+"""Content filter: reject texts containing terms from a configured blocklist file, however they are disguised."""
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from pathlib import Path
 
+from anyascii import anyascii
 from kserve.errors import InvalidInput
+
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+"""Soft hyphen, zero-width and joiner characters, direction marks, variation selectors, Hangul fillers."""
+_TAGS = re.compile(r"<[^<>]*>")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 class ContentRejected(InvalidInput):
     """The text contains a blocked term (400)."""
 
 
+def fold(text: str) -> str:
+    """The matching form of `text`: entities decoded, tags and invisible characters dropped, NFKC, case-folded,
+    every run of non-word characters (spaces, punctuation) one space."""
+    text = _TAGS.sub("", html.unescape(text))
+    text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold()
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " " + _NOT_WORD.sub(" ", text).strip() + " "
+
+
+def fold_confusables(folded: str) -> str:
+    """`folded` with look-alike letters (Cyrillic, Greek, fullwidth, ...) transliterated to ASCII (anyascii)."""
+    return " " + _NOT_WORD.sub(" ", anyascii(folded).casefold()).strip() + " "
+
+
 class Blocklist:
-    """Case-insensitive whole-word matching of the phrases in a file (one per line, `#` comments)."""
+    """Whole-word matching of the phrases in a file (one per line, `#` comments) on folded text.
+
+    Both the phrases and the text are folded (`fold`), and matched once more with confusable letters
+    transliterated, so `&#107;iss`, `k<mark/>iss`, fullwidth letters, homoglyphs, soft hyphens, zero-width
+    characters, accents and runs of spaces or punctuation between the words do not hide a blocked phrase.
+    """
 
     def __init__(self, phrases: list[str]):
-        self.phrases = [p for p in phrases if p]
-        escaped = sorted((re.escape(p) for p in self.phrases), key=len, reverse=True)
-        self._pattern = re.compile(r"\b(?:" + "|".join(escaped) + r")\b", re.I) if escaped else None
+        self.phrases = [p for p in phrases if p.strip()]
+        self._folded = [(i, fold(p), fold_confusables(fold(p))) for i, p in enumerate(self.phrases, 1)]
+        self._folded = [(i, f, c) for i, f, c in self._folded if f.strip()]
 
     @classmethod
     def from_file(cls, path: str | Path) -> Blocklist:
@@ -27,10 +55,11 @@ class Blocklist:
         return cls([line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")])
 
     def check(self, text: str, field: str) -> None:
-        """Raise ContentRejected naming the field (never echoing the request text beyond the term's rule)."""
-        if self._pattern is None:
+        """Raise ContentRejected naming the field and the rule number (never echoing the request text)."""
+        if not self._folded:
             return
-        match = self._pattern.search(text)
-        if match:
-            rule = next(i for i, p in enumerate(self.phrases, 1) if p.lower() == match.group(0).lower())
-            raise ContentRejected(f"{field}: rejected by the content filter (blocklist entry {rule})")
+        folded = fold(text)
+        confusable = fold_confusables(folded)
+        for rule, phrase, phrase_ascii in self._folded:
+            if phrase in folded or (phrase_ascii.strip() and phrase_ascii in confusable):
+                raise ContentRejected(f"{field}: rejected by the content filter (blocklist entry {rule})")

@@ -4,67 +4,53 @@ and cancellation of V2 inference when its client disconnects."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import time
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from grpc_interceptor import exceptions as grpc_errors
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
+from .clients import Buckets, client_address, parse_networks
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class TokenBucket:
-    """`rate` tokens per second up to `burst`; one token per request."""
-
-    rate: float
-    burst: int
-    tokens: float = 0.0
-    stamp: float = field(default_factory=time.monotonic)
-
-    def take(self) -> float:
-        """0 when a request may pass, else the seconds until it may."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
 class GatewayMiddleware:
     """Runs before kserve's routes; refusals never reach the model."""
-
-    MAX_BUCKETS = 10_000
 
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
         self.settings = settings
         self.keys = settings.api_key_set()
         self.exempt = {p.strip() for p in settings.auth_exempt_paths.split(",") if p.strip()}
-        self.buckets: dict[str, TokenBucket] = {}
+        self.proxies = parse_networks(settings.trusted_proxies)
+        self.buckets = Buckets(settings.rate_limit_rps, settings.rate_limit_burst)
+        per_minute = settings.auth_failures_per_minute
+        self.failures = Buckets(per_minute / 60.0, per_minute) if per_minute else None
+        self.sockets: dict[str, int] = {}  # open WebSockets per client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            if scope["type"] == "websocket" and not self._authorized(scope):
+            if scope["type"] != "websocket":
+                await self.app(scope, receive, send)
+                return
+            if self._refusal(scope) is not None:
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            await self.app(scope, receive, send)
+            await self._websocket(scope, receive, send)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
         refusal = self._refusal(scope)
         if refusal is not None:
-            metrics.HTTP_REQUESTS.labels(_route(scope["path"]), str(refusal[0])).inc()
+            metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
             return
         started = time.perf_counter()
@@ -80,29 +66,59 @@ class GatewayMiddleware:
             await send(message)
 
         limit, setting = self._body_limit(scope)
+        sender = _stall_limited(send_with_id, self.settings.stream_stall_timeout_s)
         try:
             limited = _limited(receive, limit)
             if _cancellable(scope):
-                if await _run_cancellable(self.app, scope, limited, send_with_id, lambda: responded["done"]):
+                if await _run_cancellable(self.app, scope, limited, sender, lambda: responded["done"]):
                     status["code"] = 499  # client closed the request (nginx's code); nothing was sent
             else:
-                await self.app(scope, limited, send_with_id)
+                await self.app(scope, limited, sender)
         except BodyTooLarge:
             await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id)
+        except StreamStalled:  # the response is cut off; uvicorn closes the connection
+            status["code"] = 408
+            log.info("client stopped reading %s for %.0f s; response abandoned (request id %s)",
+                     route_label(scope), self.settings.stream_stall_timeout_s, request_id)
         finally:
-            route = _route(scope["path"])
+            route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
             metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket within the connection caps (global, per key or address); sends limited by the stall limit."""
+        key = _api_key(scope) if self.keys else None
+        client = "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else self._client(scope)
+        if (sum(self.sockets.values()) >= self.settings.ws_max_connections
+                or self.sockets.get(client, 0) >= self.settings.ws_max_connections_per_client):
+            await send({"type": "websocket.close", "code": 1013})  # try again later (handshake refused: 403)
+            return
+        self.sockets[client] = self.sockets.get(client, 0) + 1
+        try:
+            await self.app(scope, receive, _stall_limited(send, self.settings.stream_stall_timeout_s))
+        except StreamStalled:
+            log.info("websocket %s: client stopped reading; closed", route_label(scope))
+        finally:
+            self.sockets[client] -= 1
+            if not self.sockets[client]:
+                del self.sockets[client]
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
         length = _header(scope, b"content-length")
         limit, setting = self._body_limit(scope)
         if length and length.isdigit() and int(length) > limit:
             return 413, f"request body over {limit} bytes ({setting})", {}
+        client = self._client(scope)
+        blocked = self.failures.get(client).wait() if self.failures is not None and self._needs_key(scope) else 0.0
+        if blocked:  # refused before the key is even compared: guessing is slowed to the configured rate
+            return 429, "too many failed authentications from this address (TTS_AUTH_FAILURES_PER_MINUTE); retry later", {
+                "retry-after": str(max(1, round(blocked)))}
         if not self._authorized(scope):
+            if self.failures is not None:
+                self.failures.get(client).take()
             return 401, "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'", {
                 "www-authenticate": "Bearer"}
-        wait = self._rate_wait(scope)
+        wait = self._rate_wait(scope, client)
         if wait:
             return 429, "rate limit exceeded (TTS_RATE_LIMIT_RPS); retry later", {"retry-after": str(max(1, round(wait)))}
         return None
@@ -113,22 +129,47 @@ class GatewayMiddleware:
             return self.settings.voice_upload_max_bytes, "TTS_VOICE_UPLOAD_MAX_BYTES"
         return self.settings.max_body_bytes, "TTS_MAX_BODY_BYTES"
 
-    def _authorized(self, scope: Scope) -> bool:
-        if not self.keys or scope["path"] in self.exempt:
-            return True
-        return key_valid(_api_key(scope), self.keys)
+    def _client(self, scope: Scope) -> str:
+        peer = (scope.get("client") or (None,))[0]
+        return client_address(peer, _header(scope, b"x-forwarded-for"), self.proxies)
 
-    def _rate_wait(self, scope: Scope) -> float:
+    def _needs_key(self, scope: Scope) -> bool:
+        """Keys are configured, the path is not exempt, and this is not a CORS preflight (browsers send those
+        without credentials; the CORS middleware answers them)."""
+        preflight = scope.get("method") == "OPTIONS" and _header(scope, b"access-control-request-method") is not None
+        return bool(self.keys) and scope["path"] not in self.exempt and not preflight
+
+    def _authorized(self, scope: Scope) -> bool:
+        return not self._needs_key(scope) or key_valid(_api_key(scope), self.keys)
+
+    def _rate_wait(self, scope: Scope, client: str) -> float:
+        """Rate limit per authenticated key, else per client address (a made-up key or X-Forwarded-For header
+        from an untrusted peer cannot buy a fresh bucket)."""
         if not self.settings.rate_limit_rps or scope["path"] in self.exempt:
             return 0.0
-        client = _api_key(scope) or (scope.get("client") or ("unknown",))[0]
-        bucket = self.buckets.get(client)
-        if bucket is None:
-            if len(self.buckets) >= self.MAX_BUCKETS:
-                self.buckets.clear()  # bounded memory under many distinct clients
-            bucket = self.buckets[client] = TokenBucket(self.settings.rate_limit_rps, self.settings.rate_limit_burst,
-                                                         tokens=self.settings.rate_limit_burst)
-        return bucket.take()
+        key = _api_key(scope) if self.keys else None
+        identity = "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else "ip:" + client
+        return self.buckets.get(identity).take()
+
+
+class StreamStalled(Exception):
+    """The client read nothing for TTS_STREAM_STALL_TIMEOUT_S: its response (and what it holds) is given up."""
+
+
+def _stall_limited(send: Send, limit_s: float) -> Send:
+    """`send` that gives up after `limit_s`: uvicorn's send waits while its write buffer (64 KiB) is full, i.e.
+    while the client does not read; a stream's admission slot must not wait with it."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] not in ("http.response.body", "websocket.send"):
+            await send(message)
+            return
+        try:
+            await asyncio.wait_for(send(message), limit_s)
+        except asyncio.TimeoutError:
+            raise StreamStalled() from None
+
+    return wrapped
 
 
 class BodyTooLarge(Exception):
@@ -226,7 +267,10 @@ def key_from(authorization: str | None, x_api_key: str | None) -> str | None:
 
 def key_valid(key: str | None, keys: frozenset[str]) -> bool:
     """True when `key` is one of `keys` (constant-time comparisons)."""
-    return key is not None and any(hmac.compare_digest(key, k) for k in keys)
+    if key is None:
+        return False
+    given = key.encode("utf-8", "surrogatepass")  # compare_digest refuses non-ASCII str: compare bytes
+    return any(hmac.compare_digest(given, k.encode("utf-8")) for k in keys)
 
 
 def check_grpc_key(from_grpc: bool, headers: Mapping[str, str] | None, keys: frozenset[str]) -> None:
@@ -244,12 +288,14 @@ def check_grpc_key(from_grpc: bool, headers: Mapping[str, str] | None, keys: fro
         )
 
 
-def _route(path: str) -> str:
-    """Low-cardinality route label: model names and ids collapsed."""
-    parts = path.strip("/").split("/")
-    if parts[:2] == ["v2", "models"] and len(parts) >= 3:
-        return "/v2/models/{model}/" + "/".join(parts[3:])
-    return "/" + "/".join(parts[:2])
+def route_label(scope: Scope) -> str:
+    """Metric label: the template of the route the app matched (`/v2/models/{model}/infer`; Starlette leaves it in
+    scope["route"]), `refused` before routing (the status says why), else `unmatched`: a made-up path adds no series."""
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not path:
+        return "unmatched"
+    return path.replace("{model_name}", "{model}").replace("{model_version}", "{version}")
 
 
 async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str) -> None:

@@ -3,10 +3,56 @@
 from __future__ import annotations
 
 import logging
+import re
+import traceback
+from typing import Any
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_control(value: str) -> str:
+    """`value` with control characters (newlines, ANSI escapes, ...) written as escapes: one record, one line."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), value)
+
+
+def _escaped(value: Any) -> Any:
+    return escape_control(value) if isinstance(value, str) else value
+
+
+def _escape_exception(record: logging.LogRecord) -> None:
+    """Pre-format the traceback with the exception's message escaped (it may quote a client's value)."""
+    exc = record.exc_info[1]  # type: ignore[index]
+    message = str(exc)
+    if _CONTROL.search(message):
+        text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")  # type: ignore[misc]
+        record.exc_text = text.replace(message, escape_control(message))
+
+
+def install_log_escaping() -> None:
+    """Escape control characters in every log record's message and string arguments (any logger, any handler),
+    so a voice name or header with a newline cannot forge log lines; in tracebacks, the exception's message."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "escapes_control", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.msg = _escaped(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_escaped(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _escaped(v) for k, v in record.args.items()}
+        if record.exc_info and record.exc_info[1] is not None:
+            _escape_exception(record)
+        return record
+
+    factory.escapes_control = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 def configure_logging(log_format: str, level: str) -> None:
     """Set our level; with `json`, render every record (ours, kserve's, uvicorn's) as one JSON object per line."""
+    install_log_escaping()
     logging.getLogger("tts_predictor").setLevel(level)
     if log_format != "json":
         return

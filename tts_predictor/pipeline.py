@@ -27,10 +27,11 @@ from .audio import dsp
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
-from .cache import AudioCache, cache_key
+from .cache import AudioCache, cache_key, cache_scope
 from .content_filter import Blocklist
 from .engines.base import Engine, SynthesisRequest, Voice
 from .errors import SynthesisFailed, UnsupportedOption
+from .output_limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
 from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
 from .settings import Settings
@@ -102,15 +103,23 @@ class LocalSynthesizer:
         max_concurrency: int = 1,
         model_label: str = "tts",
         slots: asyncio.Semaphore | None = None,
+        blocklist: Blocklist | None = None,
+        max_audio_s: float = DEFAULT_MAX_AUDIO_S,
     ):
-        """`slots` (instead of `max_concurrency`) shares the engine slots with other synthesizers of the process."""
+        """`slots` (instead of `max_concurrency`) shares the engine slots with other synthesizers of the process;
+        `blocklist` is checked on the text the engine is given (after SSML, entities and normalization)."""
         self.engine = engine
         self.catalog = catalog
         self.model_label = model_label
+        self.blocklist = blocklist
+        self.max_audio_s = max_audio_s
         self._slots = slots or asyncio.Semaphore(max_concurrency)
 
     def requests(self, segments: list[Segment], params: SynthesisParameters) -> list[SynthesisRequest]:
         """Resolve voice and language of every segment before any work starts (400s come first)."""
+        if self.blocklist is not None:  # each text the engine gets, and all of them run together (k<mark/>iss)
+            for text in [*(s.text for s in segments), "".join(s.text for s in segments)]:
+                self.blocklist.check(text, "text")
         out = []
         for segment in segments:
             voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
@@ -233,7 +242,10 @@ async def render(
     """
     segments = plan(text, params, language)
     spoken = spoken_segments(segments)
+    limit, pauses = max_audio_s(synth), pauses_s(segments)
+    check_audio_s(pauses, limit)
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
+    check_audio_s(pauses + sum(a.duration_s for a in audios), limit, "speech and pauses")
     labels = synth.voice_labels(spoken, params) if spoken else []
     return await assemble_and_encode(segments, audios, labels, params, request_id)
 
@@ -274,6 +286,10 @@ class ServiceContext:
     cache: AudioCache | None = None
     blocklist: Blocklist | None = None
     cloner: VoiceCloner | None = None
+    voice_identity: Callable[[SynthesisParameters], str] | None = None
+    """Identity of the voice a request resolves to (cache keys); None: the voice parameter as given."""
+    api_keys: frozenset[str] = frozenset()
+    """Configured API keys: the cache is partitioned per key (unless TTS_CACHE_SHARED)."""
 
 
 @dataclass
@@ -301,6 +317,8 @@ class Batch:
     ctx: ServiceContext
     """The service context the request started with (a model swap mid-request does not mix engines)."""
     jobs: list[Job]
+    per_request_sample: bool = False
+    """The request carried its own voice sample (speaker_wav)."""
 
 
 async def prepare(payload: InferRequest, headers: dict[str, str] | None, ctx: ServiceContext) -> Batch:
@@ -315,16 +333,20 @@ async def prepare(payload: InferRequest, headers: dict[str, str] | None, ctx: Se
     sample = v2.speaker_sample(payload)
     if sample is not None:
         items = await _in_sample_voice(items, sample, params, ctx)
-    return Batch(payload, params, request_id, ctx, [await _job(text, p, ctx) for text, p in items])
+    scope = cache_scope(headers, ctx.api_keys, ctx.settings.cache_shared) if ctx.cache else ""
+    jobs = [await _job(text, p, ctx, scope) for text, p in items]
+    return Batch(payload, params, request_id, ctx, jobs, per_request_sample=sample is not None)
 
 
-async def _job(text: str, params: SynthesisParameters, ctx: ServiceContext) -> Job:
+async def _job(text: str, params: SynthesisParameters, ctx: ServiceContext, scope: str) -> Job:
     language = ctx.default_language(params)
-    key = cache_key(f"{ctx.model_name}|{ctx.settings.model}", text, params, language) if ctx.cache else ""
+    voice = ctx.voice_identity(params) if ctx.cache and ctx.voice_identity else ""
+    key = cache_key(f"{ctx.model_name}|{ctx.settings.model}", text, params, language, voice, scope) if ctx.cache else ""
     hit = await asyncio.to_thread(ctx.cache.get, key) if ctx.cache else None
     job = Job(text, params, language, key, hit)
     if hit is None:
         job.segments = plan(text, params, language)
+        check_audio_s(pauses_s(job.segments), max_audio_s(ctx.synth))
     return job
 
 
@@ -335,6 +357,8 @@ async def speak(batch: Batch) -> Batch:
         spoken = spoken_segments(job.segments) if job.result is None else []
         if spoken:
             job.audios = await synth.synthesize(spoken, job.params, batch.request_id)
+            check_audio_s(pauses_s(job.segments) + sum(a.duration_s for a in job.audios), max_audio_s(synth),
+                          "speech and pauses")
             job.labels = synth.voice_labels(spoken, job.params)
     return batch
 
@@ -348,7 +372,8 @@ async def finish(batch: Batch) -> InferResponse:
             if ctx.cache:
                 await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result)
     for job in batch.jobs:
-        metrics.REQUESTS.labels("v2", ctx.model_name, job.params.voice or "default", job.params.format, "200").inc()
+        voice = "sample" if batch.per_request_sample else (job.params.voice or "default")  # one series for samples
+        metrics.REQUESTS.labels("v2", ctx.model_name, voice, job.params.format, "200").inc()
     results = [job.result for job in batch.jobs if job.result is not None]
     return v2.build_response(batch.payload, ctx.model_name, results, with_timings=batch.params.timings)
 

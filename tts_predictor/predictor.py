@@ -19,7 +19,7 @@ from .engines.registry import load_all
 from .errors import EngineNotReady
 from . import metrics
 from .admission import AdmissionController
-from .cache import make_cache
+from .cache import make_cache, voice_identity
 from .cloning import VoiceCloner, engines_by_name
 from .content_filter import Blocklist
 from .gateway import check_grpc_key
@@ -117,13 +117,16 @@ class TTSPredictor(kserve.Model):
             catalog = VoiceCatalog(voices, default if default in {v.id for v in voices} else None)
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
-            synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots)
+            synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots, blocklist=self.blocklist,
+                                     max_audio_s=self.settings.max_audio_seconds)
             pls.LEXICONS.espeak_phonemes = engine.kind == "onnx"  # Piper voices phonemize with espeak-ng
             normalize.warm(catalog.languages())
             self.synth, self.cloner = synth, cloner
             self.ctx = ServiceContext(
                 synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],
                 self.cache, self.blocklist, cloner,
+                voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language)[0]),
+                api_keys=self.api_keys,
             )
 
     # kserve times each stage (request_preprocess/predict/postprocess_seconds) and logs the three latencies.

@@ -61,6 +61,11 @@ async def _bad_binary_tensor(_request: Any, _exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=400, content={"error": "malformed binary tensor data: element lengths do not match binary_data_size"})
 
 
+async def _too_deep(_request: Any, _exc: Exception) -> JSONResponse:
+    # json.loads raises RecursionError on deeply nested arrays/objects (a few kB of "[[[[..."): a bad body, not a 500.
+    return JSONResponse(status_code=400, content={"error": "request body is nested too deeply"})
+
+
 async def _predictor_unavailable(_request: Any, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"error": str(exc)}, headers={"Retry-After": "5"})
 
@@ -84,6 +89,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
     app.add_exception_handler(struct.error, _bad_binary_tensor)
+    app.add_exception_handler(RecursionError, _too_deep)
     app.add_exception_handler(PredictorUnavailable, _predictor_unavailable)
     app.add_exception_handler(PredictorRefused, _predictor_refused)
     app.add_exception_handler(Overloaded, _overloaded)
@@ -161,7 +167,7 @@ def serve(argv: list[str] | None = None) -> None:
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
-    server = _model_server(args, registered_models=repository, is_ready=lambda: bool(predictor.ready))
+    server = _model_server(args, registered_models=repository, is_ready=lambda: bool(predictor.ready), settings=settings)
     # Register before loading, so probes answer during the load: live, not ready until warm-up is done.
     # (kserve's start([model]) would refuse a model that is not ready yet; it also hands the model the
     # latency-logging switch, which we do here.)
@@ -173,7 +179,7 @@ def serve(argv: list[str] | None = None) -> None:
 
 def _model_server(
     args: argparse.Namespace, predictor_config: Any = None, registered_models: Any = None,
-    is_ready: Callable[[], bool] | None = None,
+    is_ready: Callable[[], bool] | None = None, settings: Settings | None = None,
 ) -> Any:
     import kserve
     from kserve.protocol.dataplane import DataPlane
@@ -183,8 +189,25 @@ def _model_server(
             # kserve's DataPlane.ready() is always True (protocol/dataplane.py ready); gRPC ServerReady asks it.
             return (is_ready is None or is_ready()) and await super().ready()
 
+    keys = settings.api_key_set() if settings is not None else frozenset()
+
     class ModelServer(kserve.ModelServer):
-        """kserve's server; on SIGTERM/SIGINT it unloads every model, which our repository must then allow."""
+        """kserve's server; on SIGTERM/SIGINT it unloads every model, which our repository must then allow.
+
+        Its gRPC server is ours (grpc_server.py: API keys on every RPC but health); kserve's own stays off.
+        """
+
+        def setup_event_loop(self) -> None:
+            # kserve's start() appends its servers, then calls this: the one place to add ours to the same loop.
+            if args.enable_grpc:
+                from .grpc_server import AuthenticatedGRPCServer
+
+                self._grpc_server = AuthenticatedGRPCServer(
+                    self.grpc_port, self.dataplane, self.model_repository_extension, kwargs=vars(args),
+                    grace_period=self.grace_period, keys=keys,
+                )
+                self.servers.append(self._grpc_server.start(self.max_threads))
+            super().setup_event_loop()
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
@@ -199,7 +222,7 @@ def _model_server(
         http_port=args.http_port,
         grpc_port=args.grpc_port,
         workers=args.workers,
-        enable_grpc=args.enable_grpc,
+        enable_grpc=False,  # ours is started in setup_event_loop
         enable_docs_url=args.enable_docs_url,
         predictor_config=predictor_config,
         registered_models=registered_models,
@@ -238,4 +261,4 @@ def run_transformer(argv: list[str] | None = None) -> None:
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
-    _model_server(args, config).start([transformer])
+    _model_server(args, config, settings=settings).start([transformer])

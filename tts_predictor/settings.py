@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
     max_concurrency: int = Field(1, ge=1, le=64, description="Syntheses run at once per process.")
     max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Longest text accepted per item.")
+    max_audio_seconds: float = Field(
+        600.0, gt=0, le=86_400, description="Most audio one request text may produce, pauses included (400 beyond)."
+    )
     max_batch_size: int = Field(32, ge=1, le=1024, description="Most texts accepted in one V2 request.")
     default_voice: str | None = Field(None, description="Voice used when a request names none.")
     default_language: str = Field(
@@ -63,7 +66,22 @@ class Settings(BaseSettings):
     warmup: bool = Field(True, description="Run one synthesis at load, before reporting ready.")
     max_queue: int = Field(16, ge=0, le=10_000, description="Requests that may wait for a slot; beyond: 429.")
     request_timeout_s: float = Field(120.0, gt=0, le=3600, description="Deadline per request, queue wait included.")
+    stream_stall_timeout_s: float = Field(
+        20.0, gt=0, le=3600,
+        description="A client that reads nothing of its response (stream or WebSocket) for this long loses it and its slot.",
+    )
+    ws_max_connections: int = Field(64, ge=1, description="Open WebSocket streams per process (beyond: refused).")
+    ws_max_connections_per_client: int = Field(
+        4, ge=1, description="Open WebSocket streams per API key, else per client address (beyond: refused)."
+    )
+    ws_idle_timeout_s: float = Field(60.0, gt=0, description="A WebSocket with no message and no synthesis is closed.")
+    ws_max_text_chars: int = Field(
+        100_000, ge=1, description="Text one WebSocket connection may send in all (then: close, reconnect)."
+    )
     cache_max_bytes: int = Field(64 * 2**20, ge=0, description="In-memory audio cache size in bytes; 0 turns it off.")
+    cache_shared: bool = Field(
+        False, description="One audio cache for all API keys (public content); default: a partition per key."
+    )
     redis_url: str | None = Field(None, description="Shared audio cache, e.g. redis://cache:6379/0 (optional).")
     api_keys: SecretStr | None = Field(None, description="Comma-separated API keys; when set, data routes need one.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
@@ -74,8 +92,16 @@ class Settings(BaseSettings):
         "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready",
         description="Comma-separated paths served without an API key (probes, metrics).",
     )
-    rate_limit_rps: float = Field(0.0, ge=0, description="Requests per second per API key or client IP; 0 = off.")
+    rate_limit_rps: float = Field(
+        0.0, ge=0, description="Requests per second per valid API key, else per client address; 0 = off."
+    )
     rate_limit_burst: int = Field(20, ge=1, description="Burst allowance of the rate limiter.")
+    trusted_proxies: str = Field(
+        "", description="Comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client; empty = none."
+    )
+    auth_failures_per_minute: int = Field(
+        10, ge=0, description="Failed API-key attempts allowed per client address and minute (429 beyond); 0 = off."
+    )
     max_body_bytes: int = Field(2 * 2**20, ge=1024, description="Largest request body accepted (413 beyond).")
     cloned_voices_dir: str = Field(
         str(Path.home() / ".cache" / "tts-predictor" / "cloned-voices"),
@@ -110,6 +136,14 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("must name a model: 'embedded', 'coqui:<name>', a directory or an .onnx file")
         return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        from .clients import parse_networks
+
+        parse_networks(value)  # ValueError naming the bad entry
+        return value
 
     @model_validator(mode="after")
     def _resolve_threads(self) -> Settings:

@@ -26,6 +26,7 @@ from .audio import dsp
 from .audio.assemble import Assembly, SegmentPieces
 from .audio.buffer import AudioBuffer
 from .audio.encode import check_format, encode, encode_stream, output_rate, wav_stream_header
+from .output_limits import check_audio_s, max_audio_s, pauses_s
 from .pipeline import PAUSE_ONLY_RATE, SegmentSynthesizer
 from .protocol.v2 import SynthesisParameters
 from .text.plan import lexicon_names, plan_text
@@ -69,6 +70,7 @@ def plan_segments(text: str, params: SynthesisParameters, synth: SegmentSynthesi
     spoken = [s for s in segments if s.text.strip()]
     if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
+    check_audio_s(pauses_s(segments), max_audio_s(synth))
     resolve = getattr(synth, "requests", None)
     if resolve is not None and spoken:
         resolve(spoken, params)  # unknown voices/languages are 400s before any audio is sent
@@ -151,6 +153,7 @@ async def stream_plan(
                 yield emit(waiting, None)
             pending.clear()
         yield emit(segment, speech)
+        check_audio_s(offset - offset_s, max_audio_s(synth), "speech and pauses")  # ends the stream
     if pending:
         rate = params.sample_rate or PAUSE_ONLY_RATE
         for waiting in pending:

@@ -147,6 +147,7 @@ class TTSTransformer(kserve.Model):
             self.synth, self.name, settings, lambda p: p.language or settings.default_language,
             make_cache(settings.cache_max_bytes, settings.redis_url),
             Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None,
+            api_keys=self.api_keys,
         )
         pls.configure(settings.lexicons)  # aliases only: phonemes depend on the predictor's engine
         self.ready = True  # nothing to load; readiness of the predictor is checked by kserve when enabled

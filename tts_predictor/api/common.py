@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -9,6 +10,7 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -131,19 +133,30 @@ class _Release:
             self.admission.release()
 
 
-async def admitted_stream(admission: AdmissionController, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def admitted_stream(
+    admission: AdmissionController, body: AsyncIterator[bytes], stall_s: float | None = None
+) -> AsyncIterator[bytes]:
     """Take an admission slot now (429 / 504 before the response starts), hold it while `body` streams.
 
     The slot is released when the stream ends, fails or the client goes away; if the response never starts
-    iterating (a disconnect before the first byte), when the generator is collected.
+    iterating (a disconnect before the first byte), when the generator is collected; and when a chunk handed out
+    is not taken within `stall_s` (the client stopped reading: its send blocks, and the gateway abandons it).
     """
     await admission.acquire_within_deadline()
     release = _Release(admission)
 
     async def stream() -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
         try:
             async for chunk in body:
-                yield chunk
+                watchdog = loop.call_later(stall_s, release) if stall_s else None
+                try:
+                    yield chunk
+                finally:
+                    if watchdog is not None:
+                        watchdog.cancel()
+                if release.done:
+                    return  # the slot went while the client stalled: no more synthesis for this stream
         finally:
             release()
 
@@ -152,17 +165,28 @@ async def admitted_stream(admission: AdmissionController, body: AsyncIterator[by
     return generator
 
 
-_URL_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+def redact_url(url: str) -> str:
+    """`url` with its user info and every query and fragment value replaced by `***` (a password, a token)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = "&".join(f"{p.split('=', 1)[0]}=***" if "=" in p else p for p in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, "***" if parts.fragment else ""))
 
 
 def redact(values: dict[str, Any], secret_words: tuple[str, ...] = ("key", "token", "secret", "password")) -> dict[str, Any]:
-    """Copy of `values` with fields whose name contains a secret word replaced (nested dicts too)."""
+    """Copy of `values` with fields whose name contains a secret word replaced, and credentials in every URL
+    inside a string value (user info, query and fragment values) replaced; nested dicts too."""
     out: dict[str, Any] = {}
     for name, value in values.items():
         if any(word in name.lower() for word in secret_words):
             out[name] = "***" if value not in (None, "") else value
-        elif isinstance(value, str) and _URL_CREDENTIALS.search(value):
-            out[name] = _URL_CREDENTIALS.sub(r"\1***@", value)
+        elif isinstance(value, str) and "://" in value:
+            out[name] = _URL.sub(lambda m: redact_url(m.group(0)), value)
         elif isinstance(value, dict):
             out[name] = redact(value, secret_words)
         else:

@@ -142,7 +142,7 @@ def _rewrite(body: bytes) -> bytes | GraphStepError | None:
         return None
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's stack
         return None  # let kserve answer malformed JSON as it always does
     if not isinstance(parsed, dict) or "inputs" in parsed or "outputs" not in parsed:
         return None

@@ -151,7 +151,8 @@ def build_router(predictor: Any) -> APIRouter:
         headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store"}
         if body.instructions:
             headers["X-TTS-Instructions"] = "ignored"
-        audio = await admitted_stream(predictor.admission, prepared.body())
+        audio = await admitted_stream(
+            predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s)
         if body.stream_format == "sse":
             return StreamingResponse(_sse(audio, len(body.input)), media_type="text/event-stream", headers=headers)
         content_type = media_type(fmt, OPENAI_PCM_RATE if fmt == "pcm" else None)

@@ -16,6 +16,7 @@ from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audio.encode import FORMATS, media_type
+from ..gateway import key_from, key_valid
 from ..health import system_health
 from ..pipeline import render
 from ..prosody import EMOTIONS, STYLES
@@ -180,7 +181,8 @@ def build_router(predictor: Any) -> APIRouter:
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"
             rate = params.sample_rate or voice.sample_rate
-            stream = await admitted_stream(predictor.admission, prepared.body())
+            stream = await admitted_stream(
+            predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s)
             return StreamingResponse(stream, media_type=media_type(params.format, rate), headers=headers)
         result = await predictor.admission.run(render(body.text, params, synth, language=language, request_id=rid))
         headers.update({
@@ -237,18 +239,16 @@ def build_router(predictor: Any) -> APIRouter:
     async def config() -> dict[str, Any]:
         return redact(predictor.settings.model_dump(mode="json"))
 
-    @router.get("/health", summary="Model state: loaded, engine, device, voices, load time (503 until loaded)")
-    async def health() -> JSONResponse:
+    @router.get("/health", summary="Model state (details with an API key when keys are set; 503 until loaded)")
+    async def health(request: Request) -> JSONResponse:
         synth = getattr(predictor, "synth", None)
         state = predictor.status()
-        body = {
-            "status": "ok" if synth is not None and predictor.ready else ("failed" if state["load_error"] else "loading"),
-            "model_loaded": synth is not None,
-            **state,
-            "system": system_health(),
-            "websocket_streams": STATS.to_dict(),
-        }
-        return JSONResponse(status_code=200 if body["status"] == "ok" else 503, content=body)
+        status = "ok" if synth is not None and predictor.ready else ("failed" if state["load_error"] else "loading")
+        body: dict[str, Any] = {"status": status, "model_loaded": synth is not None, "ready": state["ready"]}
+        keys = getattr(predictor, "api_keys", frozenset())
+        if not keys or key_valid(key_from(request.headers.get("authorization"), request.headers.get("x-api-key")), keys):
+            body.update({**state, "system": system_health(), "websocket_streams": STATS.to_dict()})
+        return JSONResponse(status_code=200 if status == "ok" else 503, content=body)
 
     @router.get("/ready", summary="200 when the model is loaded and warmed up, else 503")
     async def ready() -> JSONResponse:

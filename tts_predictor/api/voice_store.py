@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput, ModelNotReady
 
 from ..cloning import VoiceCloner
+from ..engines.coqui import CLONE_ID
 from ..errors import EngineNotReady, VoiceConflict, VoiceNotFound
 from .common import FieldError, MappedErrorRoute
 
@@ -54,7 +55,7 @@ async def _upload(request: Request) -> tuple[str, bytes, str | None]:
     else:
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser's stack
             raise FieldError("body", "request body is not valid JSON; send {\"name\", \"audio\" (base64)} or multipart") from None
         if not isinstance(body, dict) or set(body) - set(UPLOAD_FIELDS):
             extra = sorted(set(body) - set(UPLOAD_FIELDS)) if isinstance(body, dict) else "not an object"
@@ -68,6 +69,8 @@ async def _upload(request: Request) -> tuple[str, bytes, str | None]:
             raise FieldError("audio", "audio: not base64; base64-encode the audio file (WAV, FLAC, OGG, MP3)") from None
     if not isinstance(name, str) or not name:
         raise FieldError("name", "name: missing; give the new voice an id (1-63 of a-z, 0-9, '-', '_')")
+    if not CLONE_ID.fullmatch(name):
+        raise FieldError("name", f"name: {name[:80]!r} is not a valid voice id; use 1-63 of a-z, 0-9, '-', '_'")
     if model is not None and not isinstance(model, str):
         raise FieldError("model", "model: must be the name of a loaded model that can clone")
     return name, data, model or None

@@ -45,6 +45,7 @@ CONFIG_FIELDS = ("voice", "language", "speed", "format", "sample_rate", "bitrate
 MESSAGE_TYPES = ("config", "text", "flush", "close")
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
+CLOSE_GOING_AWAY = 1001
 CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013
 """Overload: no engine slot free and the queue full (429 elsewhere), or none within the deadline."""
@@ -105,6 +106,8 @@ class StreamSession:
         self.offset_s = 0.0
         self.segments = 0
         self.request_id = request_id(None)
+        self.received = 0
+        self.pending = 0  # utterances queued or being synthesized (the connection is not idle meanwhile)
 
     async def send_json(self, message: dict[str, Any]) -> None:
         async with self.lock:
@@ -146,8 +149,12 @@ class StreamSession:
             self.encoder.abort()
 
     async def _receive_loop(self) -> None:
+        idle = self.predictor.settings.ws_idle_timeout_s
         while True:
-            message = await self.ws.receive()
+            try:  # idle: no message while nothing is being synthesized
+                message = await (self.ws.receive() if self.pending else asyncio.wait_for(self.ws.receive(), idle))
+            except asyncio.TimeoutError:
+                raise ProtocolError(f"idle for {idle:g} s (TTS_WS_IDLE_TIMEOUT_S); reconnect", CLOSE_GOING_AWAY) from None
             if message["type"] == "websocket.disconnect":
                 if self.worker is not None and not self.worker.done():
                     STATS.cancelled += 1
@@ -211,16 +218,22 @@ class StreamSession:
         text = data.get("text")
         if not isinstance(text, str):
             raise ProtocolError('text: "text" must be a string')
+        self.received += len(text)
+        total = self.predictor.settings.ws_max_text_chars
+        if self.received > total:
+            raise ProtocolError(f"text: more than {total} characters on one connection (TTS_WS_MAX_TEXT_CHARS); reconnect")
         limit = self.predictor.settings.max_text_chars
         if len(self.buffer) + len(text) > limit:
             raise ProtocolError(f"text: more than {limit} characters buffered without a sentence end (TTS_MAX_TEXT_CHARS)")
         self.buffer += text
         ready, self.buffer = complete_sentences(self.buffer, self.language)
         for sentence in ready:
+            self.pending += 1
             self.jobs.put_nowait(sentence)
 
     def _queue_buffer(self) -> None:
         if self.buffer.strip():
+            self.pending += 1
             self.jobs.put_nowait(self.buffer)
         self.buffer = ""
 
@@ -229,26 +242,29 @@ class StreamSession:
         try:
             while (job := await self.jobs.get()) is not _END:
                 try:
-                    segments = plan_segments(job, self.params, synth, language=self.language)
-                except InvalidInput as exc:
-                    if str(exc.reason).startswith("text: nothing to speak"):
-                        continue  # e.g. a flush of punctuation only
-                    raise
-                admission = self.predictor.admission
-                await admission.acquire_within_deadline()  # per utterance, so long connections do not hog a slot
-                try:
-                    async for buf, event in stream_plan(segments, self.params, synth, request_id=self.request_id,
-                                                        offset_s=self.offset_s):
-                        if data := await self.encoder.feed(buf):
-                            await self.send_bytes(data)
-                        if event is None:
-                            continue  # a piece of a sentence the model streams (XTTS): its event comes with the last
-                        self.offset_s = event["end_s"]
-                        self.segments += 1
-                        STATS.segments += 1
-                        await self.send_json(event)
+                    try:
+                        segments = plan_segments(job, self.params, synth, language=self.language)
+                    except InvalidInput as exc:
+                        if str(exc.reason).startswith("text: nothing to speak"):
+                            continue  # e.g. a flush of punctuation only
+                        raise
+                    admission = self.predictor.admission
+                    await admission.acquire_within_deadline()  # per utterance, so long connections do not hog a slot
+                    try:
+                        async for buf, event in stream_plan(segments, self.params, synth, request_id=self.request_id,
+                                                            offset_s=self.offset_s):
+                            if data := await self.encoder.feed(buf):
+                                await self.send_bytes(data)
+                            if event is None:
+                                continue  # a piece of a sentence the model streams (XTTS): its event comes with the last
+                            self.offset_s = event["end_s"]
+                            self.segments += 1
+                            STATS.segments += 1
+                            await self.send_json(event)
+                    finally:
+                        admission.release()
                 finally:
-                    admission.release()
+                    self.pending -= 1
             if data := await self.encoder.finish():
                 await self.send_bytes(data)
             await self.send_json({"type": "end", "duration_s": round(self.offset_s, 4), "segments": self.segments})

@@ -46,6 +46,10 @@ STREAMABLE_FORMATS: tuple[str, ...] = FORMATS
 G711_RATE = 8000
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 DEFAULT_BITRATES = {"mp3": "64k", "ogg": "64k", "opus": "32k", "aac": "64k"}
+BITRATE_KBPS = {"mp3": (8, 320), "ogg": (8, 240), "opus": (6, 256), "aac": (8, 320)}
+"""Accepted ``bitrate`` per lossy format, in kbit/s (mono; libopus takes at most 256k per channel)."""
+VORBIS_KBPS_BY_RATE = ((8000, 8, 42), (11025, 12, 50), (16000, 16, 90), (32000, 30, 190), (44100, 32, 240))
+"""libvorbis's mono ABR range grows with the sample rate (measured with ffmpeg 5-7); bitrates are clamped into it."""
 FFMPEG_TIMEOUT_S = 60.0
 
 _FFMPEG_OUTPUT = {
@@ -81,6 +85,24 @@ def output_rate(fmt: str, rate: int) -> int:
     return rate
 
 
+def check_bitrate(fmt: str, bitrate: str | None) -> str | None:
+    """`bitrate` ("<kbit/s>k") if `fmt` takes it in that range; InvalidInput naming the range otherwise."""
+    if bitrate is None or fmt not in BITRATE_KBPS:
+        return bitrate  # lossless formats ignore it
+    low, high = BITRATE_KBPS[fmt]
+    if not low <= int(bitrate[:-1]) <= high:
+        raise InvalidInput(f"bitrate: {bitrate} is out of range for {fmt}; use {low}k-{high}k")
+    return bitrate
+
+
+def _ffmpeg_bitrate(fmt: str, rate: int, bitrate: str | None) -> str:
+    chosen = bitrate or DEFAULT_BITRATES[fmt]
+    if fmt != "ogg":
+        return chosen
+    _, low, high = next((band for band in reversed(VORBIS_KBPS_BY_RATE) if band[0] <= rate), VORBIS_KBPS_BY_RATE[0])
+    return f"{min(max(int(chosen[:-1]), low), high)}k"
+
+
 def _soundfile_bytes(buf: AudioBuffer, container: str, subtype: str) -> bytes:
     out = io.BytesIO()
     data = buf.to_int16() if subtype == "PCM_16" else np.clip(buf.samples, -1.0, 1.0).astype(np.float32)
@@ -99,7 +121,7 @@ def _ffmpeg_command(fmt: str, rate: int, bitrate: str | None, output: str) -> li
     command = [exe, "-hide_banner", "-loglevel", "error", "-y",
                "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0", *_FFMPEG_OUTPUT[fmt]]
     if fmt in DEFAULT_BITRATES:
-        command += ["-b:a", bitrate or DEFAULT_BITRATES[fmt]]
+        command += ["-b:a", _ffmpeg_bitrate(fmt, rate, bitrate)]
     if fmt == "mp3":
         command += ["-write_xing", "1"]
     return command + [output if output != "-" else "pipe:1"]

@@ -26,8 +26,9 @@ from .base import SynthesisRequest, Voice
 
 log = logging.getLogger(__name__)
 
-CLONE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-"""Cloned voice ids: also their file names (Coqui stores `<voice_dir>/<id>.pth`)."""
+CLONE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}", re.ASCII)
+"""Cloned voice ids: also their file names (Coqui stores `<voice_dir>/<id>.pth`) and header values; always matched
+with fullmatch (a "$" would accept a trailing newline, and the id would then break every response naming it)."""
 
 
 def _FixedEmbedding(vector: Any) -> Any:  # noqa: N802 - builds a torch module lazily (torch is imported late)
@@ -158,8 +159,8 @@ class CoquiEngine:
         """Compute a voice from reference speech once and store it as `<directory>/<voice_id>.pth` (Coqui's format)."""
         if not self.can_clone:
             raise UnsupportedOption(f"model {self.name} cannot clone voices (no speaker encoder)")
-        if not CLONE_ID.match(voice_id):
-            raise UnsupportedOption(f"name: '{voice_id}' is not a valid voice id; use 1-63 of a-z, 0-9, '-', '_'")
+        if not CLONE_ID.fullmatch(voice_id):
+            raise UnsupportedOption(f"name: {voice_id[:80]!r} is not a valid voice id; use 1-63 of a-z, 0-9, '-', '_'")
         import soundfile
 
         directory.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from ..audio.encode import FORMATS
+from ..audio.encode import FORMATS, check_bitrate
 from ..errors import TextTooLong, UnsupportedOption
 from ..prosody import EMOTIONS, STYLES, combine, preset
 
@@ -48,7 +48,9 @@ class SynthesisParameters(BaseModel):
     speed: Speed = 1.0
     format: str = Field("wav", description=f"Audio format, one of: {', '.join(FORMATS)}.")
     sample_rate: SampleRate | None = Field(None, description="Output sample rate in Hz, 8000-48000.")
-    bitrate: str | None = Field(None, pattern=r"^\d{2,3}k$", description="Bitrate for mp3/ogg/opus/aac, e.g. 64k.")
+    bitrate: str | None = Field(
+        None, pattern=r"^[0-9]{1,3}k$", description="Bitrate for mp3/aac (8k-320k), ogg (8k-240k), opus (6k-256k), e.g. 64k."
+    )
     ssml: bool | None = Field(None, description="true: text is SSML; false: plain; absent: detect '<speak'.")
     normalize: bool = Field(True, description="Expand numbers, dates, currency and abbreviations to words.")
     lexicons: str | None = Field(None, max_length=400,
@@ -81,6 +83,14 @@ class SynthesisParameters(BaseModel):
         if value is not None:
             preset(str(info.field_name), value)  # ValueError listing the supported names
         return value
+
+    @field_validator("bitrate")
+    @classmethod
+    def _bitrate_in_range(cls, value: str | None, info: ValidationInfo) -> str | None:
+        try:
+            return check_bitrate(info.data.get("format", ""), value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc.reason).removeprefix("bitrate: ")) from None
 
     @model_validator(mode="after")
     def _fold_presets(self) -> SynthesisParameters:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from . import pls
+from .guard import check_speakable, defuse
 from .normalize import Rewrite, apply_rewrites, rewrites
 from .segments import Segment
 from .split import chunk_text
@@ -34,6 +35,7 @@ def plan_text(
         chunk_chars: Longest chunk of text per segment.
         lexicons: Names of loaded PLS lexicons to apply (before those configured for the language).
     """
+    check_speakable(text)
     use_ssml = is_ssml(text) if ssml is None else ssml
     segments = parse_ssml(text, default_language=language) if use_ssml else [Segment(text=text)]
     for segment in segments:
@@ -72,7 +74,8 @@ def _expand(segment: Segment, language: str, normalize: bool, chunk_chars: int,
         yield segment
         return
     lang = segment.language or language
-    text = speakable(segment.text, lang, normalize=normalize and segment.normalize, voice=segment.voice,
+    text = defuse(segment.text)  # before normalization: no number or token it cannot afford
+    text = speakable(text, lang, normalize=normalize and segment.normalize, voice=segment.voice,
                      lexicons=lexicons).text
     chunks = list(chunk_text(text, lang, max_chars=chunk_chars)) or [text]
     for i, chunk in enumerate(chunks):

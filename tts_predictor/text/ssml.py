@@ -245,8 +245,11 @@ class _Walker:
         language = v.language or self.default_language
         try:
             spoken = _SAY_AS[kind](elem.text or "", language, attrs.get("format"))
-        except ValueError as exc:
-            raise self.fail(elem, f'interpret-as="{kind}": {exc}') from None
+        except ValueError as exc:  # the normalizers quote the value: request text stays out of errors and logs
+            detail = str(exc).replace(repr(elem.text or ""), "the text").replace(repr((elem.text or "").strip()), "the text")
+            raise self.fail(elem, f'interpret-as="{kind}": {detail}') from None
+        except ArithmeticError:  # decimal.InvalidOperation: more digits than Decimal's precision
+            raise self.fail(elem, f'interpret-as="{kind}": number out of range') from None
         self.plan.cut = True
         self.plan.text(f" {spoken} ", v, normalize=False)
         self.plan.cut = True
