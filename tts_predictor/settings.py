@@ -45,7 +45,12 @@ class Settings(BaseSettings):
         "torch", description="Run Coqui VITS models in PyTorch, or export them to ONNX at load and run ONNX Runtime."
     )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
-    max_concurrency: int = Field(1, ge=1, le=64, description="Syntheses run at once per process.")
+    max_concurrency: int = Field(
+        1, ge=1, le=64, description="Engine calls (sentences) run at once per process; admitted requests take turns "
+        "on these slots sentence by sentence.")
+    max_active_requests: int = Field(
+        8, ge=1, le=1024, description="Requests admitted at once (their sentences share the engine slots "
+        "round-robin); beyond: the queue (TTS_MAX_QUEUE), then 429.")
     max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Longest text accepted per item.")
     max_batch_size: int = Field(32, ge=1, le=1024, description="Most texts accepted in one V2 request.")
     default_voice: str | None = Field(None, description="Voice used when a request names none.")
