@@ -156,8 +156,9 @@ class OnnxVitsEngine:
         return np.asarray(audio, dtype=np.float32).reshape(-1)
 
     def close(self) -> None:
-        """Drop the session."""
+        """Drop the session and stop the phonemizer's processes."""
         self.session = None  # type: ignore[assignment]
+        self.phonemizer.close()
 
 
 def embedded_voice_paths() -> tuple[Path, Path]:
