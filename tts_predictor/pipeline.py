@@ -25,6 +25,7 @@ from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
 from .cache import AudioCache, cache_key
 from .content_filter import Blocklist
 from .engines.base import Engine, SynthesisRequest, Voice
+from .engines.speed import SpeedControl
 from .errors import SynthesisFailed, UnsupportedOption
 from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
@@ -89,6 +90,7 @@ class LocalSynthesizer:
         self.catalog = catalog
         self.model_label = model_label
         self.scheduler = slots or FairScheduler(max_concurrency)
+        self.speed = SpeedControl(engine.synthesize)
 
     def requests(self, segments: list[Segment], params: SynthesisParameters) -> list[SynthesisRequest]:
         """Resolve voice and language of every segment before any work starts (400s come first)."""
@@ -107,7 +109,7 @@ class LocalSynthesizer:
         """One blocking engine call and its duration; engine failures become SynthesisFailed (details logged)."""
         started = time.perf_counter()
         try:
-            return self.engine.synthesize(request), time.perf_counter() - started
+            return self.speed.synthesize(request), time.perf_counter() - started
         except InvalidInput:
             raise
         except Exception:
