@@ -91,6 +91,9 @@ def table(results: dict[str, Any]) -> str:
     if results["models"]:
         lines += [*_latency_rows(results), "", *_sweep_rows(results)]
     for name, exp in results.get("experiments", {}).items():
-        rows = threads_rows(name, exp) if "engine_threads" in exp else batching_rows(name, exp)
+        if "table" in exp:  # experiments that render their own rows (peer, fairness, rtf, speed)
+            rows = list(exp["table"])
+        else:
+            rows = threads_rows(name, exp) if "engine_threads" in exp else batching_rows(name, exp)
         lines += ["", *rows]
     return "\n".join(lines).lstrip("\n")
