@@ -120,3 +120,41 @@ def test_one_sentence_is_not_stuck_behind_a_long_text(fair_server, long_request)
     print(f"short answered at {short_done:.2f} s (sent at {sent_at:.1f} s); long done at {long_done:.2f} s")
     # Relative progress: the short request took a small part of what the long one still had to do.
     assert short_done - sent_at < 0.5 * (long_done - sent_at)
+
+
+def test_adaptive_engine_uses_the_one_thread_session_only_for_overlapping_calls():
+    """TTS_THREADS > 1 with TTS_MAX_CONCURRENCY > 1: alone a call gets every thread, overlapping calls one each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tts_predictor.engines.base import SynthesisRequest
+    from tts_predictor.engines.onnx_vits import OnnxVitsEngine, embedded_voice_paths
+
+    engine = OnnxVitsEngine(*embedded_voice_paths(), device="cpu", threads=2, busy_threads=1)
+    used: list[object] = []
+    wide, narrow = engine.session, engine._busy_session
+    assert narrow is not None and narrow is not wide
+    for name in ("session", "_busy_session"):
+        real = getattr(engine, name)
+
+        class Spy:
+            def __init__(self, real):
+                self.real = real
+
+            def run(self, *args, **kwargs):
+                used.append(self.real)
+                return self.real.run(*args, **kwargs)
+
+            def get_inputs(self):
+                return self.real.get_inputs()
+
+        setattr(engine, name, Spy(real))
+    voice = engine.voices()[0]
+    try:
+        engine.synthesize(SynthesisRequest("One call alone.", voice))
+        assert used == [wide]
+        with ThreadPoolExecutor(3) as pool:
+            audios = list(pool.map(lambda i: engine.synthesize(SynthesisRequest(LONG_TEXT[:600], voice)), range(3)))
+        assert all(a.duration_s > 1 for a in audios)
+        assert narrow in used[1:]  # some calls overlapped and took the one-thread session
+    finally:
+        engine.close()

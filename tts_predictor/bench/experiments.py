@@ -39,7 +39,7 @@ class ExperimentSettings:
     """Interleaved rounds of the peer comparison (each: one-at-a-time requests, then a burst of 30)."""
     peer_singles: int = 10
     """One-at-a-time requests per service and round (peer)."""
-    peer_profiles: tuple[str, ...] = ("latency", "throughput")
+    peer_profiles: tuple[str, ...] = ("latency", "throughput", "adaptive")
     """Our server profiles compared with Piper's server (`workload.PROFILES`)."""
     fairness_shorts: int = 3
     """One-sentence requests sent while the long one runs (fairness)."""

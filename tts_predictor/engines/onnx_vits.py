@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,14 +105,32 @@ def _providers(device: str) -> tuple[list[str], str]:
     return ["CPUExecutionProvider"], "cpu"
 
 
+def _session(model_path: Path, threads: int, providers: list[str]):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Inputs change shape with every sentence; memory patterns cached per shape would grow RSS without bound.
+    options.enable_mem_pattern = False
+    try:
+        return ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+        raise ModelLoadError(f"onnxruntime cannot load {model_path}: {exc}") from None
+
+
 class OnnxVitsEngine:
     """A Piper-format VITS voice; phonemized per sentence with espeak-ng."""
 
     kind = "onnx"
 
-    def __init__(self, model_path: Path, config_path: Path | None = None, *, device: str = "auto", threads: int = 1):
-        import onnxruntime as ort
-
+    def __init__(
+        self, model_path: Path, config_path: Path | None = None, *, device: str = "auto", threads: int = 1,
+        busy_threads: int | None = None,
+    ):
+        """`busy_threads`: intra-op threads of a call that starts while another one runs (a second session;
+        None: every call uses the `threads` session). Alone, a sentence gets every core (lowest latency); under
+        concurrent load, one thread per call keeps busy threads = cores (most audio per second)."""
         model_path = Path(model_path)
         config_path = Path(config_path or f"{model_path}.json")
         if not model_path.is_file() or not config_path.is_file():
@@ -119,16 +138,13 @@ class OnnxVitsEngine:
         self.name = model_path.name.removesuffix(".onnx")
         self.config = PiperConfig.load(config_path)
         self.phonemizer = EspeakPhonemizer(self.config.espeak_voice)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Inputs change shape with every sentence; memory patterns cached per shape would grow RSS without bound.
-        options.enable_mem_pattern = False
         providers, self.device = _providers(device)
-        try:
-            self.session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise ModelLoadError(f"onnxruntime cannot load {model_path}: {exc}") from None
+        self.session = _session(model_path, threads, providers)
+        self._busy_session = None
+        if busy_threads and busy_threads != threads and self.device == "cpu":
+            self._busy_session = _session(model_path, busy_threads, providers)
+        self._in_flight = 0
+        self._count = threading.Lock()
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def voices(self) -> list[Voice]:
@@ -152,12 +168,19 @@ class OnnxVitsEngine:
             return np.zeros(0, dtype=np.float32)
         if "sid" not in self._inputs:
             feeds.pop("sid", None)
-        audio = self.session.run(None, feeds)[0]
+        with self._count:
+            self._in_flight += 1
+            session = self.session if self._busy_session is None or self._in_flight == 1 else self._busy_session
+        try:
+            audio = session.run(None, feeds)[0]
+        finally:
+            with self._count:
+                self._in_flight -= 1
         return np.asarray(audio, dtype=np.float32).reshape(-1)
 
     def close(self) -> None:
         """Drop the session and stop the phonemizer's processes."""
-        self.session = None  # type: ignore[assignment]
+        self.session = self._busy_session = None  # type: ignore[assignment]
         self.phonemizer.close()
 
 

@@ -58,7 +58,9 @@ def load_engine(settings: Settings) -> Engine:
 
             # same file name, so the same voice ids
             model = quantized_copy(Path(model), lambda: calibration_feeds(Path(config)))
-        return OnnxVitsEngine(model, config, device=settings.device, threads=settings.threads)
+        # With several engine calls in flight, a call that starts while another runs uses a 1-thread session.
+        busy = 1 if settings.max_concurrency > 1 and settings.threads > 1 else None
+        return OnnxVitsEngine(model, config, device=settings.device, threads=settings.threads, busy_threads=busy)
     try:
         from .coqui import CoquiEngine
     except ImportError as exc:
