@@ -91,10 +91,28 @@ async def single(url: str, sentences: Sequence[str]) -> dict[str, float]:
             "rtf": sum(t for t, _ in timed) / max(sum(a for _, a in timed), 1e-9)}
 
 
-async def burst(url: str, sentences: Sequence[str], concurrency: int = BURST_CONCURRENCY) -> dict[str, float]:
-    """All sentences by `concurrency` clients: wall time and audio seconds per second."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children so far."""
+    import psutil
+
+    total = 0.0
+    proc = psutil.Process(pid)
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            times = p.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+async def burst(url: str, sentences: Sequence[str], concurrency: int = BURST_CONCURRENCY,
+                pid: int | None = None) -> dict[str, float]:
+    """All sentences by `concurrency` clients: wall time, audio seconds per second and (with the server's `pid`)
+    audio seconds per CPU second of the server, which does not depend on how much of a shared machine it got."""
     todo = list(sentences)
     audio: list[float] = []
+    cpu_before = cpu_seconds(pid) if pid else 0.0
 
     async def worker(client: httpx.AsyncClient) -> None:
         while todo:
@@ -104,7 +122,8 @@ async def burst(url: str, sentences: Sequence[str], concurrency: int = BURST_CON
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         wall = time.perf_counter() - started
-    return {"wall_s": wall, "audio_s_per_s": sum(audio) / wall}
+    cpu = cpu_seconds(pid) - cpu_before if pid else float("nan")
+    return {"wall_s": wall, "audio_s_per_s": sum(audio) / wall, "cpu_s": cpu, "audio_s_per_cpu_s": sum(audio) / cpu}
 
 
 def run_peer(profiles: Sequence[str], rounds: int, singles: int, log: Log = lambda msg: None) -> dict[str, Any]:
@@ -123,7 +142,7 @@ def run_peer(profiles: Sequence[str], rounds: int, singles: int, log: Log = lamb
             order = names[r % len(names):] + names[: r % len(names)]
             log(f"[bench]   peer round {r + 1}/{rounds}: {', '.join(order)}")
             row = {n: {**asyncio.run(single(urls[n], PEER_SENTENCES[:singles])),
-                       **asyncio.run(burst(urls[n], PEER_SENTENCES))} for n in order}
+                       **asyncio.run(burst(urls[n], PEER_SENTENCES, pid=services[n].proc.pid))} for n in order}
             per_round.append(row)
     finally:
         for service in services.values():
@@ -140,8 +159,10 @@ def _summary(profiles: Sequence[str], per_round: list[dict[str, dict[str, float]
         thr = [r[p]["audio_s_per_s"] / r["piper"]["audio_s_per_s"] for r in per_round]
         lat = [r[p]["p50_ms"] / r["piper"]["p50_ms"] for r in per_round]
         rtf = [r[p]["rtf"] / r["piper"]["rtf"] for r in per_round]
-        out["ratios"][p] = {"throughput_c4": thr, "p50_c1": lat, "rtf_c1": rtf,
-                            "throughput_c4_median": median(thr), "p50_c1_median": median(lat)}
+        eff = [r[p]["audio_s_per_cpu_s"] / r["piper"]["audio_s_per_cpu_s"] for r in per_round]
+        out["ratios"][p] = {"throughput_c4": thr, "p50_c1": lat, "rtf_c1": rtf, "audio_per_cpu_c4": eff,
+                            "throughput_c4_median": median(thr), "p50_c1_median": median(lat),
+                            "audio_per_cpu_c4_median": median(eff)}
     out["table"] = peer_rows(out)
     return out
 
@@ -150,9 +171,13 @@ def peer_rows(exp: dict[str, Any]) -> list[str]:
     """Text rows: per profile, ours/piper throughput at concurrency 4 and median latency at 1 (all rounds)."""
     lines = [f"peer: piper.http_server vs ours, {exp['sentences']} sentences, {len(exp['rounds'])} interleaved rounds "
              f"({exp['singles']} one-at-a-time requests, then a burst at concurrency {exp['burst_concurrency']})",
-             f"{'profile':<12} {'thr c4 ours/piper':>18} {'each round':>22} {'p50 c1 ours/piper':>18} {'each round':>22}"]
+             "ours/piper per profile: audio s per wall s at c4, audio s per server CPU s at c4, median latency at c1;",
+             "median over rounds [each round]",
+             f"{'profile':<11} {'thr c4':>6} {'[each]':<18} {'per-CPU c4':>10} {'[each]':<18} {'p50 c1':>6} {'[each]':<18}"]
     for p, r in exp["ratios"].items():
-        thr = ", ".join(f"{x:.2f}" for x in r["throughput_c4"])
-        lat = ", ".join(f"{x:.2f}" for x in r["p50_c1"])
-        lines.append(f"{p:<12} {r['throughput_c4_median']:>18.2f} {thr:>22} {r['p50_c1_median']:>18.2f} {lat:>22}")
+        cols = []
+        for key in ("throughput_c4", "audio_per_cpu_c4", "p50_c1"):
+            each = ",".join(f"{x:.2f}" for x in r[key])
+            cols.append(f"{r[key + '_median']:>{10 if key == 'audio_per_cpu_c4' else 6}.2f} {'[' + each + ']':<18}")
+        lines.append(f"{p:<11} " + " ".join(cols))
     return lines
