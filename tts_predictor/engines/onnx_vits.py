@@ -90,7 +90,11 @@ def calibration_feeds(config_path: Path) -> list[dict[str, np.ndarray]]:
     config = PiperConfig.load(config_path)
     phonemizer = EspeakPhonemizer(config.espeak_voice)
     speakers = list(config.speaker_id_map) or [None]
-    feeds = [piper_feeds(config, phonemizer, s, 1.0, speakers[i % len(speakers)]) for i, s in enumerate(CALIBRATION_SENTENCES)]
+    try:
+        feeds = [piper_feeds(config, phonemizer, s, 1.0, speakers[i % len(speakers)])
+                 for i, s in enumerate(CALIBRATION_SENTENCES)]
+    finally:
+        phonemizer.close()
     return [f for f in feeds if f is not None]
 
 
