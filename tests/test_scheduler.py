@@ -130,31 +130,26 @@ def test_adaptive_engine_uses_the_one_thread_session_only_for_overlapping_calls(
     from tts_predictor.engines.onnx_vits import OnnxVitsEngine, embedded_voice_paths
 
     engine = OnnxVitsEngine(*embedded_voice_paths(), device="cpu", threads=2, busy_threads=1)
-    used: list[object] = []
-    wide, narrow = engine.session, engine._busy_session
-    assert narrow is not None and narrow is not wide
-    for name in ("session", "_busy_session"):
-        real = getattr(engine, name)
+    sessions = engine.sessions
+    assert sessions.narrow is not None and sessions.narrow is not sessions.wide
+    used: list[str] = []
 
-        class Spy:
-            def __init__(self, real):
-                self.real = real
+    class Spy:
+        def __init__(self, real, name: str):
+            self.real, self.name = real, name
 
-            def run(self, *args, **kwargs):
-                used.append(self.real)
-                return self.real.run(*args, **kwargs)
+        def run(self, *args, **kwargs):
+            used.append(self.name)
+            return self.real.run(*args, **kwargs)
 
-            def get_inputs(self):
-                return self.real.get_inputs()
-
-        setattr(engine, name, Spy(real))
+    sessions.wide, sessions.narrow = Spy(sessions.wide, "wide"), Spy(sessions.narrow, "narrow")
     voice = engine.voices()[0]
     try:
         engine.synthesize(SynthesisRequest("One call alone.", voice))
-        assert used == [wide]
+        assert used == ["wide"]
         with ThreadPoolExecutor(3) as pool:
             audios = list(pool.map(lambda i: engine.synthesize(SynthesisRequest(LONG_TEXT[:600], voice)), range(3)))
         assert all(a.duration_s > 1 for a in audios)
-        assert narrow in used[1:]  # some calls overlapped and took the one-thread session
+        assert "narrow" in used[1:]  # some calls overlapped and took the one-thread session
     finally:
         engine.close()

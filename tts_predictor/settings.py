@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
     max_concurrency: int = Field(
-        1, ge=1, le=64, description="Engine calls (sentences) run at once per process; admitted requests take turns "
-        "on these slots sentence by sentence.")
+        0, ge=0, le=64, description="Engine calls (sentences) run at once per process, 0 = number of CPU cores; "
+        "admitted requests take turns on these slots sentence by sentence. With more than one, an ONNX call that "
+        "overlaps another runs on one thread (alone it gets TTS_THREADS).")
     max_active_requests: int = Field(
         8, ge=1, le=1024, description="Requests admitted at once (their sentences share the engine slots "
         "round-robin); beyond: the queue (TTS_MAX_QUEUE), then 429.")
@@ -107,6 +108,8 @@ class Settings(BaseSettings):
     def _resolve_threads(self) -> Settings:
         if self.threads == 0:
             self.threads = os.cpu_count() or 1
+        if self.max_concurrency == 0:
+            self.max_concurrency = os.cpu_count() or 1
         return self
 
 

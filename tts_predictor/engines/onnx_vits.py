@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from ..errors import ModelLoadError
 from ..text.split import split_sentences
 from .base import SynthesisRequest, Voice
 from .espeak import EspeakPhonemizer
+from .sessions import AdaptiveSessions
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +143,9 @@ class OnnxVitsEngine:
         self.config = PiperConfig.load(config_path)
         self.phonemizer = EspeakPhonemizer(self.config.espeak_voice)
         providers, self.device = _providers(device)
-        self.session = _session(model_path, threads, providers)
-        self._busy_session = None
-        if busy_threads and busy_threads != threads and self.device == "cpu":
-            self._busy_session = _session(model_path, busy_threads, providers)
-        self._in_flight = 0
-        self._count = threading.Lock()
+        busy = busy_threads if self.device == "cpu" else None
+        self.sessions = AdaptiveSessions(lambda n: _session(model_path, n, providers), threads, busy)
+        self.session = self.sessions.wide
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def voices(self) -> list[Voice]:
@@ -172,19 +169,12 @@ class OnnxVitsEngine:
             return np.zeros(0, dtype=np.float32)
         if "sid" not in self._inputs:
             feeds.pop("sid", None)
-        with self._count:
-            self._in_flight += 1
-            session = self.session if self._busy_session is None or self._in_flight == 1 else self._busy_session
-        try:
-            audio = session.run(None, feeds)[0]
-        finally:
-            with self._count:
-                self._in_flight -= 1
+        audio = self.sessions.run(None, feeds)[0]
         return np.asarray(audio, dtype=np.float32).reshape(-1)
 
     def close(self) -> None:
         """Drop the session and stop the phonemizer's processes."""
-        self.session = self._busy_session = None  # type: ignore[assignment]
+        self.session = self.sessions = None  # type: ignore[assignment]
         self.phonemizer.close()
 
 
