@@ -110,8 +110,15 @@ class FairScheduler:
         """Units waiting for a slot."""
         return len(self._waiting)
 
-    async def acquire(self, flow: str, priority: int = Priority.NORMAL) -> None:
-        """Wait for a slot (pair with `release`); a cancelled wait leaves the queue."""
+    async def acquire(self, flow: str | None = None, priority: int | None = None) -> None:
+        """Wait for a slot (pair with `release`); a cancelled wait leaves the queue.
+
+        Without arguments (as an `asyncio.Semaphore` is used), flow and priority come from `scheduled_as`.
+        """
+        if flow is None or priority is None:
+            current = current_scheduling()
+            flow = flow if flow is not None else (current.flow or new_flow())
+            priority = priority if priority is not None else current.priority
         if self.busy < self.slots and not self._waiting:
             self._grant(flow)
             return
