@@ -119,7 +119,8 @@ def test_redis_cache_shared_and_failure_degrades(tmp_path):
 
 @pytest.fixture(scope="module")
 def tight_server():
-    server = ServerProcess(env={"TTS_MAX_CONCURRENCY": "1", "TTS_MAX_QUEUE": "1", "TTS_CACHE_MAX_BYTES": "0"}).start()
+    server = ServerProcess(env={"TTS_MAX_CONCURRENCY": "1", "TTS_MAX_ACTIVE_REQUESTS": "1", "TTS_MAX_QUEUE": "1",
+                                "TTS_CACHE_MAX_BYTES": "0"}).start()
     yield server
     server.stop()
 

@@ -10,13 +10,11 @@ synthesizer calls a predictor over V2.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from kserve.errors import InvalidInput
@@ -30,13 +28,16 @@ from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
 from .cache import AudioCache, cache_key, cache_scope
 from .content_filter import Blocklist
 from .engines.base import Engine, SynthesisRequest, Voice
+from .engines.speed import SpeedControl
 from .errors import SynthesisFailed, UnsupportedOption
 from .output_limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
 from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
+from .scheduler import FairScheduler, current_scheduling, new_flow
 from .settings import Settings
 from .text.plan import lexicon_names, plan_text
 from .text.segments import Segment
+from .text.split import split_sentences
 from .voices import VoiceCatalog
 
 if TYPE_CHECKING:
@@ -49,10 +50,6 @@ MIN_SPEED, MAX_SPEED = 0.25, 4.0
 PAUSE_ONLY_RATE = 22050
 SAMPLING_KNOBS = ("temperature", "top_p", "top_k", "repetition_penalty")
 """Sample rate of a document that is only pauses (no engine output to take the rate from)."""
-
-
-class SynthesisCancelled(Exception):
-    """The request was cancelled (client gone, deadline); raised in the worker thread, seen by nobody."""
 
 
 class SegmentSynthesizer(Protocol):
@@ -94,7 +91,7 @@ def sampling_knobs(params: SynthesisParameters) -> tuple[tuple[str, float], ...]
 
 
 class LocalSynthesizer:
-    """Runs the engine in worker threads, at most `max_concurrency` requests at a time."""
+    """Runs the engine in worker threads, one sentence per engine call, through a `FairScheduler`'s slots."""
 
     def __init__(
         self,
@@ -102,7 +99,7 @@ class LocalSynthesizer:
         catalog: VoiceCatalog,
         max_concurrency: int = 1,
         model_label: str = "tts",
-        slots: asyncio.Semaphore | None = None,
+        slots: FairScheduler | None = None,
         blocklist: Blocklist | None = None,
         max_audio_s: float = DEFAULT_MAX_AUDIO_S,
     ):
@@ -113,7 +110,8 @@ class LocalSynthesizer:
         self.model_label = model_label
         self.blocklist = blocklist
         self.max_audio_s = max_audio_s
-        self._slots = slots or asyncio.Semaphore(max_concurrency)
+        self.scheduler = slots or FairScheduler(max_concurrency)
+        self.speed = SpeedControl(engine.synthesize)
 
     def requests(self, segments: list[Segment], params: SynthesisParameters) -> list[SynthesisRequest]:
         """Resolve voice and language of every segment before any work starts (400s come first)."""
@@ -132,49 +130,43 @@ class LocalSynthesizer:
         """The resolved voice of each segment (SSML voice/lang spans included)."""
         return [r.voice.id for r in self.requests(segments, params)]
 
-    def run(
-        self, requests: list[SynthesisRequest], request_id: str = "-", cancel: threading.Event | None = None
-    ) -> list[AudioBuffer]:
-        """Synthesize blocking; engine failures become SynthesisFailed (details logged, not returned).
-
-        When `cancel` is set (the awaiting request was cancelled), stops before the next segment.
-        """
+    def call(self, request: SynthesisRequest, request_id: str = "-") -> tuple[AudioBuffer, float]:
+        """One blocking engine call and its duration; engine failures become SynthesisFailed (details logged)."""
+        started = time.perf_counter()
         try:
-            with metrics.STAGE.labels("engine").time(), tracing.span("tts.engine"):
-                started = time.perf_counter()
-                audios = []
-                for r in requests:
-                    if cancel is not None and cancel.is_set():
-                        raise SynthesisCancelled(f"stopped after {len(audios)} of {len(requests)} segments")
-                    audios.append(self.engine.synthesize(r))
-            _record(self.model_label, requests, audios, time.perf_counter() - started)
-            return audios
-        except (InvalidInput, SynthesisCancelled):
+            return self.speed.synthesize(request), time.perf_counter() - started
+        except InvalidInput:
             raise
         except Exception:
             log.exception("synthesis failed (request id %s)", request_id)
             raise SynthesisFailed(f"synthesis failed; request id {request_id}") from None
 
     async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-") -> list[AudioBuffer]:
-        requests = self.requests(segments, params)
-        cancel = threading.Event()
-        await self._slots.acquire()
-        # The slot is released when the worker thread ends, not when a cancelled caller stops waiting for it:
-        # the engine call in progress cannot be interrupted, so the engine is busy until then.
-        work = asyncio.get_running_loop().run_in_executor(
-            None, functools.partial(contextvars.copy_context().run, self.run, requests, request_id, cancel))
-        work.add_done_callback(self._release)
-        try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            cancel.set()  # the thread stops before its next segment
-            log.info("synthesis cancelled (request id %s)", request_id)
-            raise
+        """Synthesize every segment, sentence by sentence; the sentences of all requests share the engine slots fairly.
 
-    def _release(self, work: asyncio.Future[list[AudioBuffer]]) -> None:
-        self._slots.release()
-        if not work.cancelled():
-            work.exception()  # retrieved: after a cancellation nobody awaits it (SynthesisFailed was logged in run)
+        Cancelling the caller drops its sentences that wait for a slot; the ones running finish (see `FairScheduler`).
+        """
+        requests = self.requests(segments, params)
+        units = [(i, unit) for i, r in enumerate(requests) for unit in sentence_units(r)]
+        sched = current_scheduling()
+        flow = sched.flow or (request_id if request_id != "-" else new_flow())
+        with metrics.STAGE.labels("engine").time(), tracing.span("tts.engine"):
+            tasks = [asyncio.ensure_future(self.scheduler.run(
+                functools.partial(self.call, unit, request_id), flow=flow, priority=sched.priority)) for _, unit in units]
+            try:
+                done = await asyncio.gather(*tasks)
+            except BaseException as exc:
+                for task in tasks:
+                    task.cancel()
+                if isinstance(exc, asyncio.CancelledError):
+                    log.info("synthesis cancelled (request id %s)", request_id)
+                raise
+        parts: list[list[AudioBuffer]] = [[] for _ in requests]
+        for (i, _), (audio, _) in zip(units, done):
+            parts[i].append(audio)
+        audios = [_join(p, r.voice.sample_rate) for p, r in zip(parts, requests)]
+        _record(self.model_label, requests, audios, sum(seconds for _, seconds in done))
+        return audios
 
     async def stream(self, segment: Segment, params: SynthesisParameters, request_id: str = "-") -> AsyncIterator[AudioBuffer]:
         """One segment's audio in chunks while the model decodes it (voices with ``streaming``), else whole."""
@@ -184,13 +176,26 @@ class LocalSynthesizer:
             return
         from .model_stream import engine_chunks
 
-        async for chunk in engine_chunks(self.engine, request, self._slots, request_id):
+        async for chunk in engine_chunks(self.engine, request, self.scheduler, request_id):  # type: ignore[arg-type]
             yield chunk
 
     def warm_up(self) -> AudioBuffer:
         """One synthesis with the default voice, so the first real request is not slow."""
         voice = self.catalog.default
         return self.engine.synthesize(SynthesisRequest(WARMUP_TEXT, voice, voice.languages[0]))
+
+
+def sentence_units(request: SynthesisRequest) -> list[SynthesisRequest]:
+    """One engine call per sentence (the engines split the same way, so the joined audio is the same)."""
+    language = request.language or (request.voice.languages[0] if request.voice.languages else "en")
+    sentences = split_sentences(request.text, language) or [request.text]
+    return [request] if len(sentences) == 1 else [replace(request, text=s) for s in sentences]
+
+
+def _join(parts: list[AudioBuffer], rate: int) -> AudioBuffer:
+    if len(parts) == 1:
+        return parts[0]
+    return AudioBuffer.concat(parts) if parts else AudioBuffer.silence(0, rate)
 
 
 def _record(model: str, requests: list[SynthesisRequest], audios: list[AudioBuffer], engine_s: float) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import threading
@@ -25,6 +24,7 @@ from .content_filter import Blocklist
 from .gateway import check_grpc_key
 from .pipeline import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
 from .prosody import EMOTIONS, STYLES
+from .scheduler import FairScheduler
 from .protocol import v2
 from .settings import Settings
 from .text import normalize, pls
@@ -60,8 +60,9 @@ class TTSPredictor(kserve.Model):
             self.admission, self.slots = shared_with.admission, shared_with.slots
             self.cache, self.blocklist = shared_with.cache, shared_with.blocklist
         else:
-            self.admission = AdmissionController(settings.max_concurrency, settings.max_queue, settings.request_timeout_s)
-            self.slots = asyncio.Semaphore(settings.max_concurrency)
+            self.admission = AdmissionController(
+                max(settings.max_active_requests, settings.max_concurrency), settings.max_queue, settings.request_timeout_s)
+            self.slots = FairScheduler(settings.max_concurrency)  # sentence-level turns between admitted requests
             self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
             self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
             pls.configure(settings.lexicons)

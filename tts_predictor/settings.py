@@ -53,7 +53,13 @@ class Settings(BaseSettings):
         "Models are looked up in TTS_HOME first, so a pre-filled TTS_HOME needs no network.",
     )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
-    max_concurrency: int = Field(1, ge=1, le=64, description="Syntheses run at once per process.")
+    max_concurrency: int = Field(
+        0, ge=0, le=64, description="Engine calls (sentences) run at once per process, 0 = number of CPU cores; "
+        "admitted requests take turns on these slots sentence by sentence. With more than one, an ONNX call that "
+        "overlaps another runs on one thread (alone it gets TTS_THREADS).")
+    max_active_requests: int = Field(
+        8, ge=1, le=1024, description="Requests admitted at once (their sentences share the engine slots "
+        "round-robin); beyond: the queue (TTS_MAX_QUEUE), then 429.")
     max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Longest text accepted per item.")
     max_audio_seconds: float = Field(
         600.0, gt=0, le=86_400, description="Most audio one request text may produce, pauses included (400 beyond)."
@@ -149,6 +155,8 @@ class Settings(BaseSettings):
     def _resolve_threads(self) -> Settings:
         if self.threads == 0:
             self.threads = os.cpu_count() or 1
+        if self.max_concurrency == 0:
+            self.max_concurrency = os.cpu_count() or 1
         return self
 
 

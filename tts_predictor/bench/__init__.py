@@ -12,12 +12,15 @@ Models: ``embedded`` (the packaged Piper voice, ONNX Runtime) and ``coqui-full``
 with random weights, built into a temporary directory: its speed is real, its speech is noise).
 Experiments (``--experiments``) time bare ONNX Runtime sessions: ``batching`` (N sentences one by one vs
 one padded batch), ``threads`` (intra-op threads x concurrent instances) and ``batching-coqui``;
-``xtts-stream`` times a tiny XTTS v2's first streamed audio against the whole sentence (the ratio).
+``xtts-stream`` times a tiny XTTS v2's first streamed audio against the whole sentence (the ratio); the service
+experiments run real servers: ``peer`` (Piper's own HTTP server vs ours), ``fairness`` (a short request behind
+a 5,000-character one), ``rtf`` (service vs bare piper-tts, phonemizer cost) and ``speed`` (speed accuracy).
 Things are measured one at a time, never two at once. Results go to ``<out>/bench.json`` and
 ``<out>/bench.png``; a compact table is printed.
 
 Modules: `workload` (texts, counts), `models` (what is benched, how it is built), `runner` (raw / server /
-transformer measurements), `rawvoice`, `batching`, `threads`, `xtts_stream`, `experiments` (engine experiments), `stats`,
+transformer measurements), `rawvoice`, `batching`, `threads`, `xtts_stream`, `peer`, `fairness`, `phonemes`,
+`speedtable`, `experiments` (the experiment registry), `stats`,
 `machine`, `memory`, `report` (JSON + table), `plot` (PNG), `suite` (the whole run), `__main__` (CLI).
 """
 

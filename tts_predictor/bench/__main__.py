@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         batch_sizes=tuple(_ints(args.batch_sizes) or base.batch_sizes),
         repeats=args.experiment_repeats or base.repeats,
         threads=base.threads, instances=base.instances, requests=base.requests,
-        normalization_sentences=base.normalization_sentences,
+        normalization_sentences=base.normalization_sentences, peer_rounds=base.peer_rounds,
+        peer_singles=base.peer_singles, peer_profiles=base.peer_profiles, fairness_shorts=base.fairness_shorts,
     )
     results = run_benchmark(models, repeats=args.repeats, concurrency=_ints(args.concurrency),
                             requests=args.requests, out_dir=args.out, quick=args.quick,

@@ -11,7 +11,11 @@ from typing import Any
 
 from .batching import run_batching
 from .normalization import run_normalization
+from .fairness import run_fairness
+from .peer import run_peer
+from .phonemes import run_rtf
 from .rawvoice import coqui_onnx_voice, embedded_voice
+from .speedtable import run_speed
 from .threads import run_threads
 from .workload import BATCH_SENTENCES, INPUTS, THROUGHPUT_INPUT
 from .xtts_stream import run_xtts_stream
@@ -35,9 +39,18 @@ class ExperimentSettings:
     """One-sentence requests per round (threads)."""
     normalization_sentences: int | None = None
     """Sentences of the normalization set to run (None: all)."""
+    peer_rounds: int = 3
+    """Interleaved rounds of the peer comparison (each: one-at-a-time requests, then a burst of 30)."""
+    peer_singles: int = 10
+    """One-at-a-time requests per service and round (peer)."""
+    peer_profiles: tuple[str, ...] = ("latency", "throughput", "adaptive")
+    """Our server profiles compared with Piper's server (`workload.PROFILES`)."""
+    fairness_shorts: int = 3
+    """One-sentence requests sent while the long one runs (fairness)."""
 
 
-QUICK_EXPERIMENTS = ExperimentSettings(batch_sizes=(1, 2), repeats=1, requests=2, normalization_sentences=8)
+QUICK_EXPERIMENTS = ExperimentSettings(batch_sizes=(1, 2), repeats=1, requests=2, normalization_sentences=8,
+                                       peer_rounds=1, peer_singles=3, fairness_shorts=1)
 
 
 def _texts(count: int) -> list[str]:
@@ -69,19 +82,41 @@ def _normalization(settings: ExperimentSettings, workdir: Path, log: Log) -> dic
     return run_normalization(log, limit=settings.normalization_sentences)
 
 
+def _peer(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_peer(settings.peer_profiles, settings.peer_rounds, settings.peer_singles, log)
+
+
+def _fairness(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_fairness(settings.fairness_shorts, log)
+
+
+def _rtf(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_rtf("latency", log)
+
+
+def _speed(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_speed(workdir, log)
+
+
 RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = {
     "batching": _batching,
     "threads": _threads,
     "normalization": _normalization,
     "batching-coqui": _batching_coqui,
     "xtts-stream": _xtts_stream,
+    "peer": _peer,
+    "fairness": _fairness,
+    "rtf": _rtf,
+    "speed": _speed,
 }
 EXPERIMENTS = tuple(RUNNERS)
-DEFAULT_EXPERIMENTS = ("batching", "threads", "normalization", "xtts-stream")
-"""Run by ``make bench`` (about 2.5 minutes on a quiet 2-core machine; ``normalization`` synthesizes and
-transcribes 40 sentences twice, about a minute; ``xtts-stream`` builds a tiny XTTS v2 and times its first streamed
-audio against the whole sentence, about 30 s); ``batching-coqui`` builds and exports a full-size Coqui VITS first
-(about 10 s) and takes 3-4 minutes, so it runs only when asked for."""
+DEFAULT_EXPERIMENTS = ("batching", "threads", "normalization", "xtts-stream", "peer", "fairness", "rtf", "speed")
+"""Run by ``make bench``. On a quiet 2-core machine: batching + threads about 1.5 minutes; ``normalization``
+synthesizes and transcribes 40 sentences twice, about a minute; ``xtts-stream`` builds a tiny XTTS v2 and times its
+first streamed audio against the whole sentence, about 30 s; ``peer`` (Piper's own server vs ours, needs the bench
+extra's piper-tts) about 2 minutes; ``fairness``, ``rtf`` and ``speed`` under a minute each. ``batching-coqui``
+builds and exports a full-size Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked
+for. Each can run alone: ``--models none --experiments peer``."""
 
 
 def run_experiments(names: Sequence[str], settings: ExperimentSettings, workdir: Path,

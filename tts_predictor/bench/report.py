@@ -101,7 +101,9 @@ def table(results: dict[str, Any]) -> str:
     if results["models"]:
         lines += [*_latency_rows(results), "", *_sweep_rows(results)]
     for name, exp in results.get("experiments", {}).items():
-        if "ttfa_whole_ratio" in exp:
+        if "table" in exp:  # experiments that render their own rows (peer, fairness, rtf, speed)
+            rows = list(exp["table"])
+        elif "ttfa_whole_ratio" in exp:
             rows = xtts_stream_rows(name, exp)
         elif "numbers_exact" in exp.get("service", {}):
             rows = normalization_rows(name, exp)

@@ -32,6 +32,7 @@ from ..errors import ModelLoadError
 from ..text.split import split_sentences
 from .base import SynthesisRequest
 from .coqui import CoquiEngine
+from .sessions import AdaptiveSessions
 from .onnx_graphs import (
     CALIBRATION_SENTENCES,
     EXPORT_VERSION,
@@ -60,7 +61,9 @@ class CoquiOnnxEngine(CoquiEngine):
         device: str = "auto",
         threads: int = 1,
         compute_type: str = "float32",
+        busy_threads: int | None = None,
     ):
+        """`busy_threads`: intra-op threads of a call that overlaps another (see `sessions.AdaptiveSessions`)."""
         from .onnx_vits import _providers
 
         ort_device = _providers(device)[1]
@@ -68,12 +71,12 @@ class CoquiOnnxEngine(CoquiEngine):
         super().__init__(source, device="cpu", threads=threads)  # torch only exports; ORT runs on `device`
         self.compute_type = compute_type
         try:
-            self._load_onnx(ort_device, threads)
+            self._load_onnx(ort_device, threads, busy_threads)
         except BaseException:
             super().close()  # the temporary config directory
             raise
 
-    def _load_onnx(self, ort_device: str, threads: int) -> None:
+    def _load_onnx(self, ort_device: str, threads: int, busy_threads: int | None = None) -> None:
         model = self.model
         if not hasattr(model, "export_onnx"):
             raise ModelLoadError(
@@ -90,6 +93,10 @@ class CoquiOnnxEngine(CoquiEngine):
         self.length_scale = float(model.length_scale)
         self.onnx_path = self._prepare(self.compute_type)
         self.session, self.device = ort_session(self.onnx_path, device=ort_device, threads=threads)
+        busy = busy_threads if self.device == "cpu" and busy_threads and busy_threads != threads else None
+        self.sessions = AdaptiveSessions(
+            lambda n: self.session if n == threads else ort_session(self.onnx_path, device=ort_device, threads=n)[0],
+            threads, busy)
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._trim = bool(self.synth.tts_config.audio.get("do_trim_silence"))
 
@@ -202,7 +209,7 @@ class CoquiOnnxEngine(CoquiEngine):
             if not ids:
                 continue
             feeds = self._feeds(ids, lang_id, request.voice.speaker, request.speed)
-            wav = np.asarray(self.session.run(["output"], feeds)[0], dtype=np.float32).reshape(-1)
+            wav = np.asarray(self.sessions.run(["output"], feeds)[0], dtype=np.float32).reshape(-1)
             if self._trim:
                 wav = wav[: self.model.ap.find_endpoint(wav)]
             parts += [wav, np.zeros(PAD_SILENCE_SAMPLES, dtype=np.float32)]
@@ -211,6 +218,6 @@ class CoquiOnnxEngine(CoquiEngine):
 
     def close(self) -> None:
         """Drop the session and the Coqui model."""
-        self.session = None  # type: ignore[assignment]
+        self.session = self.sessions = None  # type: ignore[assignment]
         super().close()
 

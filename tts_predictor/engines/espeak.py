@@ -1,7 +1,8 @@
 """IPA phonemes from Debian's `espeak-ng` program, one sentence at a time, with clause punctuation kept.
 
 espeak-ng is GPL; we run the program as a separate process instead of linking its library, so the
-MIT package carries no GPL code. `espeak-ng --ipa` prints one line per clause and drops the
+MIT package carries no GPL code. Long-lived processes take one sentence per line (`espeak_worker`), so
+no process starts per sentence. `espeak-ng --ipa` prints one line per clause and drops the
 punctuation, so the clause punctuation is put back from the text (it drives Piper voices' prosody).
 """
 
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 
 from ..errors import ModelLoadError, SynthesisFailed
+from .espeak_worker import MAX_LINE_BYTES, WorkerPool
 
 _CLAUSE = re.compile(r"(.*?)([,;:.!?]+)(?=\s|$)|(.+?)$", re.S)
 _TIMEOUT_S = 30
@@ -42,17 +44,19 @@ def split_clauses(sentence: str) -> list[tuple[str, str]]:
 class EspeakPhonemizer:
     """Turns a sentence into IPA with `, ; : . ! ?` kept where espeak-ng ended a clause."""
 
-    def __init__(self, voice: str) -> None:
+    def __init__(self, voice: str, workers: int = 2) -> None:
+        """`workers`: espeak-ng processes kept running (threads phonemizing at once; more wait for one)."""
         self.binary = find_espeak()
         self.voice = voice
-        self.phonemize("test")  # fails early on an unknown espeak voice
+        self._run("test")  # fails early, with espeak's message, on an unknown espeak voice
+        self.pool = WorkerPool(self.binary, voice, workers)
 
     def phonemize(self, sentence: str) -> str:
         """IPA phonemes for one sentence (clauses separated by their punctuation and a space)."""
         clean = " ".join(sentence.split())
         if not clean:
             return ""
-        lines = self._run(clean)
+        lines = self.pool.lines(clean) if len(clean.encode("utf-8")) <= MAX_LINE_BYTES else self._run(clean)
         clauses = split_clauses(clean)
         if len(lines) == len(clauses):
             return " ".join(ipa + punct for ipa, (_, punct) in zip(lines, clauses))
@@ -60,7 +64,12 @@ class EspeakPhonemizer:
         final = clauses[-1][1] if clauses else ""
         return " ".join(lines) + final
 
+    def close(self) -> None:
+        """Stop the espeak-ng processes."""
+        self.pool.close()
+
     def _run(self, text: str) -> list[str]:
+        """One-off process (start-up check, sentences too long for the workers' line buffer)."""
         try:
             proc = subprocess.run(
                 [self.binary, "-q", "--ipa", "-v", self.voice],

@@ -15,6 +15,7 @@ from ..errors import ModelLoadError
 from ..text.split import split_sentences
 from .base import SynthesisRequest, Voice
 from .espeak import EspeakPhonemizer
+from .sessions import AdaptiveSessions
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,11 @@ def calibration_feeds(config_path: Path) -> list[dict[str, np.ndarray]]:
     config = PiperConfig.load(config_path)
     phonemizer = EspeakPhonemizer(config.espeak_voice)
     speakers = list(config.speaker_id_map) or [None]
-    feeds = [piper_feeds(config, phonemizer, s, 1.0, speakers[i % len(speakers)]) for i, s in enumerate(CALIBRATION_SENTENCES)]
+    try:
+        feeds = [piper_feeds(config, phonemizer, s, 1.0, speakers[i % len(speakers)])
+                 for i, s in enumerate(CALIBRATION_SENTENCES)]
+    finally:
+        phonemizer.close()
     return [f for f in feeds if f is not None]
 
 
@@ -104,14 +109,32 @@ def _providers(device: str) -> tuple[list[str], str]:
     return ["CPUExecutionProvider"], "cpu"
 
 
+def _session(model_path: Path, threads: int, providers: list[str]):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Inputs change shape with every sentence; memory patterns cached per shape would grow RSS without bound.
+    options.enable_mem_pattern = False
+    try:
+        return ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+        raise ModelLoadError(f"onnxruntime cannot load {model_path}: {exc}") from None
+
+
 class OnnxVitsEngine:
     """A Piper-format VITS voice; phonemized per sentence with espeak-ng."""
 
     kind = "onnx"
 
-    def __init__(self, model_path: Path, config_path: Path | None = None, *, device: str = "auto", threads: int = 1):
-        import onnxruntime as ort
-
+    def __init__(
+        self, model_path: Path, config_path: Path | None = None, *, device: str = "auto", threads: int = 1,
+        busy_threads: int | None = None,
+    ):
+        """`busy_threads`: intra-op threads of a call that starts while another one runs (a second session;
+        None: every call uses the `threads` session). Alone, a sentence gets every core (lowest latency); under
+        concurrent load, one thread per call keeps busy threads = cores (most audio per second)."""
         model_path = Path(model_path)
         config_path = Path(config_path or f"{model_path}.json")
         if not model_path.is_file() or not config_path.is_file():
@@ -119,16 +142,10 @@ class OnnxVitsEngine:
         self.name = model_path.name.removesuffix(".onnx")
         self.config = PiperConfig.load(config_path)
         self.phonemizer = EspeakPhonemizer(self.config.espeak_voice)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Inputs change shape with every sentence; memory patterns cached per shape would grow RSS without bound.
-        options.enable_mem_pattern = False
         providers, self.device = _providers(device)
-        try:
-            self.session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise ModelLoadError(f"onnxruntime cannot load {model_path}: {exc}") from None
+        busy = busy_threads if self.device == "cpu" else None
+        self.sessions = AdaptiveSessions(lambda n: _session(model_path, n, providers), threads, busy)
+        self.session = self.sessions.wide
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def voices(self) -> list[Voice]:
@@ -152,12 +169,13 @@ class OnnxVitsEngine:
             return np.zeros(0, dtype=np.float32)
         if "sid" not in self._inputs:
             feeds.pop("sid", None)
-        audio = self.session.run(None, feeds)[0]
+        audio = self.sessions.run(None, feeds)[0]
         return np.asarray(audio, dtype=np.float32).reshape(-1)
 
     def close(self) -> None:
-        """Drop the session."""
-        self.session = None  # type: ignore[assignment]
+        """Drop the session and stop the phonemizer's processes."""
+        self.session = self.sessions = None  # type: ignore[assignment]
+        self.phonemizer.close()
 
 
 def embedded_voice_paths() -> tuple[Path, Path]:

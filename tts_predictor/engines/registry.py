@@ -34,6 +34,11 @@ def describe_source(spec: str) -> tuple[str, str]:
     )
 
 
+def _busy_threads(settings: Settings) -> int | None:
+    """With several engine slots, a call that starts while another runs uses a 1-thread session (ONNX engines)."""
+    return 1 if settings.max_concurrency > 1 and settings.threads > 1 else None
+
+
 def load_engine(settings: Settings) -> Engine:
     """Load the engine the settings name (slow: reads weights)."""
     kind, location = describe_source(settings.model)
@@ -58,7 +63,8 @@ def load_engine(settings: Settings) -> Engine:
 
             # same file name, so the same voice ids
             model = quantized_copy(Path(model), lambda: calibration_feeds(Path(config)))
-        return OnnxVitsEngine(model, config, device=settings.device, threads=settings.threads)
+        return OnnxVitsEngine(model, config, device=settings.device, threads=settings.threads,
+                              busy_threads=_busy_threads(settings))
     try:
         from .coqui import CoquiEngine
     except ImportError as exc:
@@ -67,7 +73,8 @@ def load_engine(settings: Settings) -> Engine:
         from .coqui_onnx import CoquiOnnxEngine
 
         return CoquiOnnxEngine(
-            location, device=settings.device, threads=settings.threads, compute_type=settings.compute_type
+            location, device=settings.device, threads=settings.threads, compute_type=settings.compute_type,
+            busy_threads=_busy_threads(settings),
         )
     return CoquiEngine(location, device=settings.device, threads=settings.threads, vocoder=settings.vocoder,
                        catalogue=settings.coqui_catalogue)

@@ -1,0 +1,35 @@
+"""Adaptive ONNX Runtime sessions: every core for a call that runs alone, one thread per call when calls overlap.
+
+Measured on 2 cores (bench `threads` and `peer`): one sentence alone is fastest with intra-op threads = cores,
+but concurrent calls on that session oversubscribe the cores (their threads meet at every operator and spin),
+while one thread per call gets the most audio per CPU second. So an engine keeps its `threads` session and,
+when `busy_threads` is set, a second session used by a call that starts while another one is running.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+class AdaptiveSessions:
+    """`run` picks the wide session when no other call is in flight, else the narrow one."""
+
+    def __init__(self, make: Callable[[int], Any], threads: int, busy_threads: int | None):
+        """`make(threads)` builds a session; the narrow one only when `busy_threads` differs from `threads`."""
+        self.wide = make(threads)
+        self.narrow = make(busy_threads) if busy_threads and busy_threads != threads else None
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    def run(self, outputs: list[str] | None, feeds: dict[str, Any]) -> list[Any]:
+        """`InferenceSession.run` on the session this call should use."""
+        with self._lock:
+            self._in_flight += 1
+            session = self.wide if self.narrow is None or self._in_flight == 1 else self.narrow
+        try:
+            return session.run(outputs, feeds)
+        finally:
+            with self._lock:
+                self._in_flight -= 1

@@ -1,0 +1,180 @@
+"""Fair engine scheduling: engine calls are queued per sentence and the engine slots serve requests in turn.
+
+A request's text is cut into sentence-sized units of engine work; each unit waits here for one of the
+engine slots (``TTS_MAX_CONCURRENCY``). When a slot frees, the waiting unit of the highest priority goes
+first, and among equal priorities the unit of the *flow* (request) served least recently: flows take turns
+round-robin, one unit each. A short request that arrives while a long one runs therefore waits for at most
+about one sentence of the long one's work per busy slot; the long one still gets its audio in order (its
+units are gathered in order, or requested one at a time by a stream).
+
+Priorities are integers, larger first (`Priority` names the usual levels). They are strict: a unit of a
+lower priority runs only when no unit of a higher one waits, so `Priority.BACKGROUND` work (batch jobs)
+uses only the slots that interactive traffic leaves idle and can starve under constant interactive load.
+
+Callers choose flow and priority either per call (`FairScheduler.run`) or for everything a block of code
+does (`scheduled_as`, a context variable that reaches the engine-call site through the pipeline)::
+
+    with scheduled_as(priority=Priority.BACKGROUND, flow=f"job-{job_id}"):
+        audio = await render(text, params, synth, language="en")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import itertools
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TypeVar
+
+T = TypeVar("T")
+
+REMEMBERED_FLOWS = 4096
+"""How many flows' last service turn is remembered (older flows count as new, i.e. are served first)."""
+
+
+class Priority(IntEnum):
+    """Usual priority levels (any int works; larger runs first)."""
+
+    BACKGROUND = -10
+    """Batch/background jobs: only idle engine slots."""
+    NORMAL = 0
+    """Interactive requests (the default)."""
+    HIGH = 10
+    """Requests that go ahead of normal traffic (e.g. a premium API key)."""
+
+
+@dataclass(frozen=True)
+class Scheduling:
+    """Flow and priority of the engine work started in a context (see `scheduled_as`)."""
+
+    flow: str | None = None
+    """Requests sharing a flow take turns as one (None: each call of `LocalSynthesizer.synthesize` is its own)."""
+    priority: int = Priority.NORMAL
+    """Larger runs first."""
+
+
+_CURRENT: contextvars.ContextVar[Scheduling] = contextvars.ContextVar("tts_scheduling", default=Scheduling())
+
+
+@contextmanager
+def scheduled_as(*, priority: int | None = None, flow: str | None = None) -> Iterator[Scheduling]:
+    """Engine work started inside the block (in this task and tasks it creates) uses `priority` / `flow`."""
+    current = _CURRENT.get()
+    token = _CURRENT.set(Scheduling(flow if flow is not None else current.flow,
+                                    priority if priority is not None else current.priority))
+    try:
+        yield _CURRENT.get()
+    finally:
+        _CURRENT.reset(token)
+
+
+def current_scheduling() -> Scheduling:
+    """The flow and priority set by the innermost `scheduled_as` (defaults: own flow, NORMAL)."""
+    return _CURRENT.get()
+
+
+def new_flow() -> str:
+    """A flow id nobody else uses."""
+    return uuid.uuid4().hex
+
+
+@dataclass(eq=False)
+class _Waiter:
+    priority: int
+    seq: int
+    flow: str
+    future: asyncio.Future[None] = field(repr=False)
+
+
+class FairScheduler:
+    """`slots` engine calls at once; waiting calls served by priority, then round-robin over flows."""
+
+    def __init__(self, slots: int):
+        if slots < 1:
+            raise ValueError("a scheduler needs at least one slot")
+        self.slots = slots
+        self.busy = 0
+        self._waiting: list[_Waiter] = []
+        self._served: OrderedDict[str, int] = OrderedDict()
+        self._turn = itertools.count()
+        self._seq = itertools.count()
+
+    @property
+    def waiting(self) -> int:
+        """Units waiting for a slot."""
+        return len(self._waiting)
+
+    async def acquire(self, flow: str | None = None, priority: int | None = None) -> None:
+        """Wait for a slot (pair with `release`); a cancelled wait leaves the queue.
+
+        Without arguments (as an `asyncio.Semaphore` is used), flow and priority come from `scheduled_as`.
+        """
+        if flow is None or priority is None:
+            current = current_scheduling()
+            flow = flow if flow is not None else (current.flow or new_flow())
+            priority = priority if priority is not None else current.priority
+        if self.busy < self.slots and not self._waiting:
+            self._grant(flow)
+            return
+        waiter = _Waiter(int(priority), next(self._seq), flow, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiter)
+        try:
+            await waiter.future
+        except asyncio.CancelledError:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+            elif waiter.future.done() and not waiter.future.cancelled():
+                self.release()  # granted, but the caller left before using it: pass it on
+            raise
+
+    def release(self) -> None:
+        """Give a slot back; the next waiting unit (if any) gets it."""
+        self.busy -= 1
+        self._dispatch()
+
+    async def run(self, fn: Callable[[], T], *, flow: str, priority: int = Priority.NORMAL) -> T:
+        """Run blocking `fn` in a worker thread once a slot is granted.
+
+        The slot is held until the thread ends, even when the awaiting caller is cancelled: an engine call in
+        progress cannot be interrupted, so the engine is busy until then.
+        """
+        await self.acquire(flow, priority)
+        try:
+            work = asyncio.get_running_loop().run_in_executor(
+                None, functools.partial(contextvars.copy_context().run, fn))
+        except BaseException:
+            self.release()
+            raise
+        work.add_done_callback(self._finished)
+        return await asyncio.shield(work)
+
+    def _finished(self, work: asyncio.Future[object]) -> None:
+        self.release()
+        if not work.cancelled():
+            work.exception()  # retrieved: after a cancellation nobody awaits it
+
+    def _grant(self, flow: str) -> None:
+        self.busy += 1
+        self._served[flow] = next(self._turn)
+        self._served.move_to_end(flow)
+        if len(self._served) > REMEMBERED_FLOWS:
+            self._served.popitem(last=False)
+
+    def _dispatch(self) -> None:
+        while self.busy < self.slots and self._waiting:
+            waiter = min(self._waiting, key=self._order)
+            self._waiting.remove(waiter)
+            if waiter.future.done():  # cancelled while waiting
+                continue
+            self._grant(waiter.flow)
+            waiter.future.set_result(None)
+
+    def _order(self, waiter: _Waiter) -> tuple[int, int, int]:
+        """Highest priority, then the flow served longest ago (never: first), then arrival."""
+        return -waiter.priority, self._served.get(waiter.flow, -1), waiter.seq
