@@ -1,6 +1,6 @@
 """TTSTransformer: the KServe transformer; plans and encodes here, synthesizes segments on the predictor over V2.
 
-Run: `python -m tts_predictor.transformer --predictor_host HOST:PORT [--predictor_protocol v2|grpc-v2]`
+Run: `python -m tts_predictor transformer --predictor_host HOST:PORT [--predictor_protocol v2|grpc-v2]`
 (KServe injects `--model_name`, `--predictor_host` and `--http_port`).
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import sys
 from typing import Any
 
 import httpx
@@ -134,14 +133,3 @@ class TTSTransformer(kserve.Model):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         check_grpc_key(payload.from_grpc, headers, self.api_keys)
         return await self.admission.run(answer(payload, headers, self.ctx))
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Serve the transformer (REST and gRPC) in front of `--predictor_host`."""
-    from .server import run_transformer
-
-    run_transformer(sys.argv[1:] if argv is None else argv)
-
-
-if __name__ == "__main__":
-    main()
