@@ -149,3 +149,67 @@ def test_sigterm_drains_in_flight_request(image: BuiltImage) -> None:
 def _chart_grace_period() -> float:
     values = (REPO / "charts" / "tts-predictor" / "values.yaml").read_text()
     return float(re.search(r"^\s+terminationGracePeriodSeconds: (\d+)", values, re.M).group(1))
+
+
+def _chart_containers(values: dict) -> tuple[dict, dict, dict[str, str]]:
+    """Predictor and transformer containers of the rendered chart, and the API-key Secret's data."""
+    helm = pytest.importorskip("helm_python")
+    import yaml
+
+    rendered = helm.Chart.load(REPO / "charts" / "tts-predictor").render(values, name="tts", namespace="models")
+    objs = [o for path, text in rendered.items() if path.endswith(".yaml") for o in yaml.safe_load_all(text) if o]
+    isvc = next(o for o in objs if o["kind"] == "InferenceService")
+    secret = next((o for o in objs if o["kind"] == "Secret"), {"stringData": {}})
+    (predictor,), (transformer,) = isvc["spec"]["predictor"]["containers"], isvc["spec"]["transformer"]["containers"]
+    return predictor, transformer, secret["stringData"]
+
+
+def _container_env(container: dict, secret: dict[str, str]) -> dict[str, str]:
+    """env values as the kubelet sets them; envFrom secretRef expands to the Secret's keys."""
+    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+    return {**(secret if container.get("envFrom") else {}), **env, "TTS_CACHE_MAX_BYTES": "0"}
+
+
+def _predictor_characters(url: str) -> float:
+    found = re.search(r'^tts_characters_total\{model="tts"\} (\S+)', httpx.get(f"{url}/metrics", timeout=10).text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_transformer_and_predictor_containers_as_the_chart_runs_them(image: BuiltImage) -> None:
+    """Two containers with the chart's args and env (API-key Secret included); KServe appends --predictor_host
+    and --http_port to the transformer (pkg/apis/serving/v1beta1/transformer_custom.go, GetContainer)."""
+    spec_p, spec_t, secret = _chart_containers({"transformer": {"enabled": True}, "apiKeys": {"keys": ["pair-key"]}})
+    assert spec_t["args"][0] == "transformer" and secret == {"TTS_API_KEYS": "pair-key"}
+    predictor = Container(image.tag, args=spec_p["args"], env=_container_env(spec_p, secret))
+    transformer = None
+    try:
+        predictor.start()
+        transformer = Container(image.tag, env=_container_env(spec_t, secret), args=[
+            *spec_t["args"], "--predictor_host", f"{predictor.ip()}:8080", "--http_port", "8080"])
+        transformer.start()
+        auth = {"Authorization": "Bearer pair-key"}
+        url = f"{transformer.url}/v2/models/tts/infer"
+        assert httpx.post(url, json=infer_body(["Hi."]), timeout=60).status_code == 401
+        plain = httpx.post(url, json=infer_body([SENTENCE]), headers=auth, timeout=60)
+        assert plain.status_code == 200, plain.text + transformer.logs()
+        samples, rate = decode_wav(plain.json()["outputs"][0]["data"][0])
+        assert len(samples) > rate  # over a second of speech
+
+        before = _predictor_characters(predictor.url)
+        ssml = '<speak>Hello <break time="800ms"/> world.</speak>'
+        res = httpx.post(url, json=infer_body([ssml]), headers=auth, timeout=60)
+        assert res.status_code == 200, res.text
+        samples, rate = decode_wav(res.json()["outputs"][0]["data"][0])
+        # The break is planned in the transformer: the predictor only saw the two plain segments' text
+        spoken = _predictor_characters(predictor.url) - before
+        assert len("Hello") + len("world") <= spoken < len(ssml) / 2, spoken
+        quiet = np.abs(samples) < 1e-3
+        longest, run = 0, 0
+        for q in quiet:
+            run = run + 1 if q else 0
+            longest = max(longest, run)
+        assert longest / rate >= 0.6, longest / rate  # the 800 ms break, give or take the voice's own edges
+    finally:
+        for container in (transformer, predictor):
+            if container is not None:
+                container.remove()
