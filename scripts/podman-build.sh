@@ -18,7 +18,7 @@ version="$(sed -nE 's/^version = "(.+)"/\1/p' pyproject.toml | head -n1)"
 start=$(date +%s)
 # --format docker keeps HEALTHCHECK (the OCI image format has no such field).
 $podman build --format docker --network=host --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
-  -v "$ca:$ca:ro" -v "$cache:/root/.cache/pip" --build-arg PIP_NO_CACHE_DIR=0 \
+  -v "$ca:$ca:ro" -v "$cache:/root/.cache/pip" --build-arg PIP_NO_CACHE_DIR= \
   --build-arg PYTHON_IMAGE="$base" --build-arg VERSION="$version" \
   --build-arg REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   --build-arg CREATED="$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)" \

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -213,3 +214,47 @@ def test_transformer_and_predictor_containers_as_the_chart_runs_them(image: Buil
         for container in (transformer, predictor):
             if container is not None:
                 container.remove()
+
+
+HEAVY = pytest.mark.skipif(
+    not os.environ.get("TTS_TEST_HEAVY_IMAGES"),
+    reason="the torch images take ~10 min and ~6 GB each to build; set TTS_TEST_HEAVY_IMAGES=1 to build and run them")
+
+
+@HEAVY
+def test_coqui_image_serves_a_tiny_model_from_mnt_models(tmp_path: Path) -> None:
+    """KServe's storage initializer leaves the model files in /mnt/models (read-only to the server)."""
+    from tts_predictor.devtools.coqui_models import build_vits
+
+    model_dir = build_vits(tmp_path / "model", speakers=["alice", "bob"])
+    model_dir.chmod(0o755)
+    # PyTorch's CPU wheel index may be unreachable; PyPI's torch wheels are CUDA builds that run on CPU.
+    built = build_image("localhost/tts-predictor:test-coqui", "--build-arg", "EXTRAS=coqui",
+                        "--build-arg", "TORCH_INDEX_URL=https://pypi.org/simple")
+    print(f"\ncoqui image: {built.size_mb:.0f} MB, build call {built.build_s:.0f} s")
+    container = Container(built.tag, env={"TTS_MODEL": "/mnt/models", "STORAGE_URI": "s3://bucket/tiny-vits",
+                                          "TTS_CACHE_MAX_BYTES": "0"},
+                          options=["-v", f"{model_dir}:/mnt/models:ro"])
+    try:
+        container.start(timeout_s=300)
+        res = httpx.post(f"{container.url}/v2/models/tts/infer", json=infer_body(["Hello there."], voice="bob"), timeout=120)
+        assert res.status_code == 200, res.text
+        samples, rate = decode_wav(res.json()["outputs"][0]["data"][0])
+        assert rate > 0 and len(samples) > 0
+        assert {v["id"] for v in httpx.get(f"{container.url}/v2/models/tts/voices", timeout=10).json()["voices"]} >= {"alice", "bob"}
+    finally:
+        container.remove()
+
+
+@HEAVY
+def test_cuda_image_runs_on_cpu_and_says_so() -> None:
+    built = build_image("localhost/tts-predictor:test-cuda", dockerfile="docker/Dockerfile.cuda")
+    print(f"\ncuda image: {built.size_mb:.0f} MB, build call {built.build_s:.0f} s")
+    container = Container(built.tag, env={"TTS_CACHE_MAX_BYTES": "0"})
+    try:
+        container.start(timeout_s=300)
+        assert "no GPU in use" in container.logs() or "no CUDA GPU present" in container.logs()
+        res = httpx.post(f"{container.url}/v2/models/tts/infer", json=infer_body(["On the CPU."]), timeout=120)
+        assert res.status_code == 200, res.text
+    finally:
+        container.remove()
