@@ -24,6 +24,7 @@ from typing import Any
 from .admission import AdmissionController
 from .audio.buffer import AudioBuffer
 from .errors import PredictorUnavailable
+from .pipeline import check_capabilities
 from .protocol.v2 import SynthesisParameters
 from .ray_replica import RayOptions, ray_options_from_env, replica_class
 from .settings import Settings
@@ -58,8 +59,9 @@ class RaySynthesizer:
         self.catalog = catalog
 
     async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-") -> list[AudioBuffer]:
-        for segment in segments:  # 400s for unknown voices come from here, before any replica is busy
-            self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
+        for segment in segments:  # 400s (unknown voice, unsupported option) come from here, before any replica is busy
+            voice, _language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
+            check_capabilities(voice, params)
         _replica, audios = await call_with_retry(
             lambda: self.handle.synthesize_segments.remote(segments, params, request_id), f"request {request_id}")
         return audios
