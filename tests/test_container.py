@@ -218,7 +218,7 @@ def test_transformer_and_predictor_containers_as_the_chart_runs_them(image: Buil
 
 HEAVY = pytest.mark.skipif(
     not os.environ.get("TTS_TEST_HEAVY_IMAGES"),
-    reason="the torch images take ~10 min and ~6 GB each to build; set TTS_TEST_HEAVY_IMAGES=1 to build and run them")
+    reason="the torch images take ~20 min and 6.6 GB each to build here; set TTS_TEST_HEAVY_IMAGES=1 to build and run them")
 
 
 @HEAVY
