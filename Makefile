@@ -13,7 +13,7 @@ PLATFORMS ?= linux/amd64,linux/arm64
 # Extra flags for `make bench`, e.g. BENCH_ARGS="--experiments batching,threads,batching-coqui".
 BENCH_ARGS ?=
 
-.PHONY: install run test bench bench-normalization clean image image-cuda image-multiarch push
+.PHONY: install run test bench bench-normalization clean image image-cuda image-multiarch image-test push
 
 install: $(STAMP) ## Create .venv with everything (system packages ffmpeg + espeak-ng too)
 
@@ -40,11 +40,18 @@ bench-normalization: install ## Only the normalization benchmark (service vs raw
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache bench-results
 
-image: ## CPU image for the host platform (needs a Docker engine)
-	docker build -f docker/Dockerfile -t $(IMAGE):$(TAG) .
+# Without Docker, the images build with a rootful podman and a base bootstrapped from Debian (scripts/podman-*.sh).
+image: ## CPU image for the host platform (Docker, else podman as root)
+	if command -v docker >/dev/null 2>&1; then docker build -f docker/Dockerfile -t $(IMAGE):$(TAG) .; \
+	else bash scripts/podman-build.sh $(IMAGE):$(TAG); fi
 
-image-cuda: ## CUDA image (needs a Docker engine)
-	docker build -f docker/Dockerfile.cuda -t $(IMAGE):$(TAG)-cuda .
+image-cuda: ## CUDA image (Docker, else podman as root)
+	if command -v docker >/dev/null 2>&1; then docker build -f docker/Dockerfile.cuda -t $(IMAGE):$(TAG)-cuda .; \
+	else DOCKERFILE=docker/Dockerfile.cuda bash scripts/podman-build.sh $(IMAGE):$(TAG)-cuda; fi
+
+image-test: install ## Build the ONNX-only image with podman (root) and run it as the chart does (tests/test_container.py)
+	bash scripts/install-system-deps.sh --test
+	$(BIN)/python -m pytest -m container -v tests/test_container.py
 
 image-multiarch: ## amd64 + arm64 CPU image with buildx, pushed to $(REGISTRY)
 	docker buildx build --platform $(PLATFORMS) -f docker/Dockerfile -t $(IMAGE):$(TAG) --push .

@@ -19,9 +19,7 @@ from v2_helpers import decode_wav, infer_body
 
 pytest.importorskip("ray.serve", reason="ray[serve] is not installed (pip install 'ray[serve]')")
 
-from tts_predictor.ray_serving import REPLICA_HEADER, ray_mode_requested, ray_options_from_env  # noqa: E402
-
-LAUNCHER = "from tts_predictor.ray_serving import main; main()"
+from tts_predictor.ray_replica import REPLICA_HEADER, ray_mode_requested, ray_options_from_env  # noqa: E402
 
 
 def test_options_from_env() -> None:
@@ -29,10 +27,28 @@ def test_options_from_env() -> None:
     assert ray_mode_requested(env) and not ray_mode_requested({})
     options = ray_options_from_env(env)
     assert (options.num_replicas, options.num_cpus, options.num_gpus) == (3, 0.5, 0.25)
-    with pytest.raises(SystemExit, match="TTS_RAY_NUM"):
+    with pytest.raises(SystemExit, match="TTS_RAY_NUM_REPLICAS=.two. is not an integer"):
         ray_options_from_env({"TTS_RAY_NUM_REPLICAS": "two"})
     with pytest.raises(SystemExit, match="out of range"):
         ray_options_from_env({"TTS_RAY_NUM_REPLICAS": "0"})
+    assert options.deployment_options(2) == {
+        "max_ongoing_requests": 2, "ray_actor_options": {"num_cpus": 0.5, "num_gpus": 0.25}, "num_replicas": 3}
+
+
+def test_autoscaling_options_from_env() -> None:
+    env = {"TTS_RAY_MIN_REPLICAS": "1", "TTS_RAY_MAX_REPLICAS": "4", "TTS_RAY_TARGET_ONGOING_REQUESTS": "2",
+           "TTS_RAY_DOWNSCALE_DELAY_S": "10"}
+    assert ray_mode_requested(env)
+    options = ray_options_from_env(env)
+    assert options.autoscaling
+    assert options.deployment_options(3)["autoscaling_config"] == {
+        "min_replicas": 1, "initial_replicas": 1, "max_replicas": 4, "target_ongoing_requests": 2.0,
+        "upscale_delay_s": 3.0, "downscale_delay_s": 10.0}
+    # no target given: TTS_MAX_CONCURRENCY per replica
+    assert ray_options_from_env({"TTS_RAY_MAX_REPLICAS": "3"}).deployment_options(4)["autoscaling_config"][
+        "target_ongoing_requests"] == 4
+    with pytest.raises(SystemExit, match="out of range"):
+        ray_options_from_env({"TTS_RAY_MIN_REPLICAS": "3", "TTS_RAY_MAX_REPLICAS": "2"})
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +62,7 @@ def ray_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log_path.open("wb") as log:
         # Own session: Ray's raylet/GCS/workers are children we can clean up as one group.
         proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCHER, "--http_port", str(port), "--grpc_port", str(grpc_port)],
+            [sys.executable, "-m", "tts_predictor", "serve", "--http_port", str(port), "--grpc_port", str(grpc_port)],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"

@@ -1,4 +1,4 @@
-"""`python -m tts_predictor {serve,voices}`: role dispatch with lazy imports."""
+"""`python -m tts_predictor {serve,transformer,voices,say}`: the one entry point; chooses the mode, lazy imports."""
 
 from __future__ import annotations
 
@@ -21,8 +21,13 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv else "serve"
     if command in ("serve", "predictor"):
-        from .server import serve
+        # The mode is chosen here; the modes share server.py's assembly pieces and never import each other.
+        from .ray_replica import ray_mode_requested
 
+        if ray_mode_requested():  # TTS_RAY_*: replicas on Ray Serve, this process serves the API in front
+            from .ray_serving import main as serve
+        else:
+            from .server import serve
         serve(argv)
     elif command == "transformer":
         from .server import run_transformer

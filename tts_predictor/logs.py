@@ -53,8 +53,17 @@ def install_log_escaping() -> None:
 def configure_logging(log_format: str, level: str) -> None:
     """Set our level; with `json`, render every record (ours, kserve's, uvicorn's) as one JSON object per line."""
     install_log_escaping()
-    logging.getLogger("tts_predictor").setLevel(level)
+    ours = logging.getLogger("tts_predictor")
+    ours.setLevel(level)
     if log_format != "json":
+        # kserve configures handlers for its own loggers only: without one, our INFO lines (model loaded,
+        # device chosen) would reach Python's last-resort handler, which prints WARNING and above.
+        if not ours.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter(
+                "%(asctime)s.%(msecs)03d %(process)s %(name)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+            ours.addHandler(handler)
+            ours.propagate = False
         return
     import structlog
 

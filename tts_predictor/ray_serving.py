@@ -1,185 +1,205 @@
-"""Ray Serve mode: N TTSPredictor replicas behind one kserve ModelServer, in one pod.
+"""Ray Serve mode: TTSPredictor replicas on a Ray cluster behind one kserve ModelServer (the driver).
 
 kserve's documented pattern (``kserve.ray.RayModel``): the model class becomes a ``@serve.deployment``,
 ``serve.run`` returns a ``DeploymentHandle``, ``RayModel(name, handle)`` wraps it as a kserve model and
-``ModelServer().start([model])`` serves REST/gRPC; every inference is ``handle.remote(...)`` to one replica.
+``ModelServer().start([model])`` serves REST/gRPC; every V2 inference is ``handle.remote(...)`` to one replica.
+The other APIs (OpenAI, /synthesize, streaming, WebSocket) plan and encode in the driver, exactly as in-process,
+and send the planned segments to a replica (``RaySynthesizer``).
 
-Configured by env (the chart's ``ray.*`` values set them; presence of ``TTS_RAY_NUM_REPLICAS`` = Ray mode):
-``TTS_RAY_NUM_REPLICAS`` (int >= 1), ``TTS_RAY_NUM_CPUS`` (CPUs per replica, default 1),
-``TTS_RAY_NUM_GPUS`` (GPUs per replica, may be fractional, default 0).
+Cluster: with ``RAY_ADDRESS`` set the driver joins that cluster (``ray start --head`` / KubeRay) and removes
+its application on exit; otherwise it starts a private local Ray and shuts it down on exit. Replicas and
+autoscaling come from ``TTS_RAY_*`` (see ray_replica.py). Needs ``ray[serve]`` (extra ``ray``).
 
-Per replica: ``max_ongoing_requests`` = ``TTS_MAX_CONCURRENCY`` (extra requests queue in the router and go
-to whichever replica frees up first); engine threads are capped at ceil(num_cpus). Each response carries
-``x-tts-replica: <host>:<pid>`` naming the replica that served it. Needs ``ray[serve]`` (extra ``ray``).
-
-Run directly: ``python -c "from tts_predictor.ray_serving import main; main()" --http_port 8080``.
+Run: ``TTS_RAY_NUM_REPLICAS=2 python -m tts_predictor serve --http_port 8080``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
-from dataclasses import dataclass
 from typing import Any
 
+from .admission import AdmissionController
+from .audio.buffer import AudioBuffer
+from .errors import PredictorUnavailable
+from .pipeline import check_capabilities
+from .protocol.v2 import SynthesisParameters
+from .ray_replica import RayOptions, ray_options_from_env, replica_class
 from .settings import Settings
+from .text.segments import Segment
 
 log = logging.getLogger(__name__)
 
-REPLICA_HEADER = "x-tts-replica"
-ENV_REPLICAS = "TTS_RAY_NUM_REPLICAS"
-ENV_CPUS = "TTS_RAY_NUM_CPUS"
-ENV_GPUS = "TTS_RAY_NUM_GPUS"
+RETRIES = 2
+"""Extra tries of a call whose replica died (node lost, replica restarted): synthesis is idempotent."""
 
 
-@dataclass(frozen=True)
-class RayOptions:
-    num_replicas: int
-    num_cpus: float
-    num_gpus: float
+async def call_with_retry(make_call: Any, what: str) -> Any:
+    """Await ``make_call()``; when its replica dies, ask the router again (it picks a live replica)."""
+    from ray.exceptions import RayActorError
+
+    for attempt in range(RETRIES + 1):
+        try:
+            return await make_call()
+        except RayActorError as exc:
+            if attempt == RETRIES:
+                raise PredictorUnavailable(f"{what}: no live replica answered ({type(exc).__name__})") from None
+            log.warning("%s: replica lost (%s); retrying on another replica", what, type(exc).__name__)
+            await asyncio.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
-def ray_mode_requested(environ: dict[str, str] | None = None) -> bool:
-    """True when TTS_RAY_NUM_REPLICAS is set (the chart sets it only with ray.enabled)."""
-    return bool((os.environ if environ is None else environ).get(ENV_REPLICAS, "").strip())
+class RaySynthesizer:
+    """Segment synthesis on the replicas; voices resolve here against the replicas' catalogue."""
+
+    def __init__(self, handle: Any, catalog: Any):
+        self.handle = handle
+        self.catalog = catalog
+
+    async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-") -> list[AudioBuffer]:
+        for segment in segments:  # 400s (unknown voice, unsupported option) come from here, before any replica is busy
+            voice, _language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
+            check_capabilities(voice, params)
+        _replica, audios = await call_with_retry(
+            lambda: self.handle.synthesize_segments.remote(segments, params, request_id), f"request {request_id}")
+        return audios
+
+    def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
+        return [self.catalog.resolve(s.voice or params.voice, s.language or params.language)[0].id for s in segments]
 
 
-def ray_options_from_env(environ: dict[str, str] | None = None) -> RayOptions:
-    """Replicas and per-replica resources from TTS_RAY_NUM_*; a clear SystemExit on bad values."""
-    env = os.environ if environ is None else environ
-    try:
-        options = RayOptions(
-            num_replicas=int(env.get(ENV_REPLICAS, "1") or 1),
-            num_cpus=float(env.get(ENV_CPUS, "1") or 1),
-            num_gpus=float(env.get(ENV_GPUS, "0") or 0),
-        )
-    except ValueError as exc:
-        raise SystemExit(f"tts-predictor: invalid TTS_RAY_NUM_* setting: {exc}") from None
-    if options.num_replicas < 1 or options.num_cpus < 0 or options.num_gpus < 0:
-        raise SystemExit(f"tts-predictor: TTS_RAY_NUM_* out of range: {options}")
-    return options
+class RayFront:
+    """What the routes need from a predictor, in the driver: settings, admission, voices; the engine is remote."""
 
-
-def _replica_class() -> Any:
-    """The TTSPredictor subclass deployed as replicas (built lazily: ray is an optional dependency)."""
-    import socket
-
-    from kserve.model import InferenceVerb
-
-    from .predictor import TTSPredictor
-
-    class TTSReplica(TTSPredictor):
-        def __init__(self, settings: dict[str, Any]) -> None:
-            super().__init__(Settings(**settings))
-            self.replica_id = f"{socket.gethostname()}:{os.getpid()}"
-            super().load()  # engine + warm-up happen in the replica, before it takes traffic
-
-        def load(self) -> bool:  # RayModel.load() calls this on one replica: already loaded
-            return self.ready
-
-        async def __call__(self, body: Any, headers: dict[str, str] | None = None, verb: Any = InferenceVerb.PREDICT) -> Any:
-            response, response_headers = await super().__call__(body, headers, verb)
-            return response, {**(response_headers or {}), REPLICA_HEADER: self.replica_id}
-
-    return TTSReplica
-
-
-class _DriverView:
-    """What server.add_routes needs from a predictor, in the Ray driver (the engine lives in the replicas).
-
-    V2 inference and the voices listing go to the replicas; the in-process extra APIs (those that call
-    ``predictor.synth``) see no local engine and answer "not ready" in Ray mode.
-    """
-
-    def __init__(self, settings: Settings, listing: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, handle: Any, options: RayOptions):
         self.name = settings.model_name
         self.settings = settings
-        self.ready = True
-        self.synth = None
-        self.pipeline = None
+        self.options = options
+        catalog = handle.voice_catalog.remote().result()
+        self.synth = RaySynthesizer(handle, catalog)
+        self.cloner = None  # cloned voices live in one replica's engine: not offered in Ray mode
+        self._listing = handle.voices_listing.remote().result()
+        capacity = settings.max_concurrency * (options.max_replicas or options.num_replicas)
+        self.admission = AdmissionController(capacity, settings.max_queue, settings.request_timeout_s)
         self.load_seconds: float | None = None
-        self._listing = listing
+        self.ready = True
 
     def voices_listing(self) -> dict[str, Any]:
         return self._listing
 
+    def status(self) -> dict[str, Any]:
+        return {
+            "model": self.name, "source": self.settings.model, "ready": self.ready, "load_error": None,
+            "load_seconds": None, "engine": self._listing.get("engine"), "device": "ray",
+            "voices": len(self.synth.catalog.voices), "models": [self.name],
+            "in_flight": self.admission.running, "queued": self.admission.queued,
+            "ray": {"running_replicas": running_replicas(self.name), "min_replicas": self.options.min_replicas,
+                    "max_replicas": self.options.max_replicas, "autoscaling": self.options.autoscaling},
+        }
 
-def serve_with_ray(
-    settings: Settings,
-    num_replicas: int,
-    num_cpus: float,
-    num_gpus: float,
-    http_port: int,
-    grpc_port: int,
-    **server_options: Any,
-) -> None:
-    """Start Ray (local, no dashboard), deploy `num_replicas` replicas, serve them with kserve until SIGTERM."""
+
+def running_replicas(name: str) -> int | None:
+    """Replicas of the deployment Ray Serve reports RUNNING (None when the controller does not answer)."""
+    from ray import serve
+
+    try:
+        deployment = serve.status().applications[name].deployments[name]
+    except Exception:  # controller restarting, application gone
+        return None
+    return int(deployment.replica_states.get("RUNNING", 0))
+
+
+def retrying_ray_model(name: str, handle: Any) -> Any:
+    """kserve's RayModel whose V2 calls are retried on another replica when theirs died."""
+    from kserve.model import InferenceVerb
+    from kserve.ray import RayModel
+
+    class RetryingRayModel(RayModel):
+        async def __call__(self, body: Any, headers: dict[str, str] | None = None, verb: Any = InferenceVerb.PREDICT) -> Any:
+            rid = (headers or {}).get("x-request-id", "-")
+            return await call_with_retry(lambda: self._handle.remote(body, headers=headers), f"request {rid}")
+
+    return RetryingRayModel(name=name, handle=handle)
+
+
+def connect(options: RayOptions) -> bool:
+    """Join the cluster at RAY_ADDRESS, or start a private local one; True when this process owns the cluster."""
+    import ray
+
+    quiet = {"log_to_driver": True, "logging_level": logging.WARNING}
+    address = os.environ.get("RAY_ADDRESS", "").strip()
+    if address:
+        ray.init(address=address, **quiet)
+        log.info("ray: joined the cluster at %s (%s)", address, ray.cluster_resources())
+        return False
+    replicas = options.max_replicas or options.num_replicas
+    ray.init(
+        num_cpus=max(1, math.ceil(replicas * options.num_cpus)),
+        num_gpus=math.ceil(replicas * options.num_gpus) if options.num_gpus > 0 else None,
+        include_dashboard=False,
+        object_store_memory=int(os.environ.get("TTS_RAY_OBJECT_STORE_BYTES", 100 * 1024 * 1024)),
+        **quiet,
+    )
+    return True
+
+
+def deploy(settings: Settings, options: RayOptions) -> Any:
+    """Deploy the replicas (Ray Serve's HTTP proxy off: kserve is the front end); the handle once they are up."""
+    from ray import serve
+
+    replica_settings = settings.model_dump()
+    if options.num_cpus > 0:
+        replica_settings["threads"] = max(1, min(settings.threads, math.ceil(options.num_cpus)))
+    serve.start(proxy_location="Disabled")
+    deployment = serve.deployment(replica_class(), name=settings.model_name,
+                                  **options.deployment_options(settings.max_concurrency))
+    return serve.run(deployment.bind(replica_settings), name=settings.model_name, route_prefix=None)
+
+
+def serve_with_ray(settings: Settings, options: RayOptions, http_port: int, grpc_port: int, **server_options: Any) -> None:
+    """Deploy the replicas, serve the whole API from this process until SIGTERM, then clean up."""
     import kserve
     import ray
     from kserve.model_server import app
-    from kserve.ray import RayModel
     from ray import serve
 
-    from . import server as tts_server
+    from . import server as assembly
 
-    replica_settings = settings.model_dump()
-    if num_cpus > 0:
-        replica_settings["threads"] = max(1, min(settings.threads, math.ceil(num_cpus)))
-    ray.init(
-        num_cpus=max(1, math.ceil(num_replicas * num_cpus)),
-        num_gpus=math.ceil(num_replicas * num_gpus) if num_gpus > 0 else None,
-        include_dashboard=False,
-        object_store_memory=int(os.environ.get("TTS_RAY_OBJECT_STORE_BYTES", 100 * 1024 * 1024)),
-        log_to_driver=True,
-        logging_level=logging.WARNING,
-    )
+    owns_cluster = connect(options)
     try:
-        serve.start(proxy_location="Disabled")  # kserve's server is the only HTTP/gRPC front end
-        deployment = serve.deployment(
-            _replica_class(),
-            name=settings.model_name,
-            num_replicas=num_replicas,
-            max_ongoing_requests=settings.max_concurrency,
-            ray_actor_options={"num_cpus": num_cpus, "num_gpus": num_gpus},
-        )
-        handle = serve.run(deployment.bind(replica_settings), name=settings.model_name, route_prefix=None)
-        model = RayModel(name=settings.model_name, handle=handle)
+        handle = deploy(settings, options)
+        model = retrying_ray_model(settings.model_name, handle)
         model.load()
-        listing = handle.voices_listing.remote().result()
-        log.info("ray serve: %d replicas of %s ready (%s CPU, %s GPU each)", num_replicas, settings.model_name, num_cpus, num_gpus)
-        tts_server.add_routes(app, _DriverView(settings, listing))
-        tts_server.add_error_handlers(app)
-        if hasattr(tts_server, "add_middleware"):  # gateway: request id, body limit, auth, rate limit, CORS
-            tts_server.add_middleware(app, settings)
+        front = RayFront(settings, handle, options)
+        log.info("ray serve: %s ready (%s)", settings.model_name, options)
+        assembly.add_routes(app, front)
+        assembly.add_error_handlers(app)
+        assembly.add_middleware(app, settings)
         kserve.ModelServer(http_port=http_port, grpc_port=grpc_port, **server_options).start([model])
     finally:
-        # Not serve.shutdown(): it waits on replicas' graceful shutdown; this process started the local
-        # Ray cluster, so ray.shutdown() ends the controller, the replicas and Ray's own processes.
+        if not owns_cluster:  # a shared cluster outlives us; our replicas should not
+            try:
+                serve.delete(settings.model_name)
+            except Exception as exc:  # the cluster may be gone already
+                log.warning("ray: could not delete application %s: %s", settings.model_name, exc)
+        # Not serve.shutdown() on our own cluster: it waits on replicas' graceful shutdown; ray.shutdown()
+        # ends the controller, the replicas and Ray's own processes.
         ray.shutdown()
 
 
-def serve_from_args(settings: Settings, args: Any) -> None:
-    """Ray mode for `tts-predictor serve`: replicas from TTS_RAY_NUM_*, ports and flags from the parsed args."""
-    options = ray_options_from_env()
-    serve_with_ray(
-        settings,
-        options.num_replicas,
-        options.num_cpus,
-        options.num_gpus,
-        args.http_port,
-        args.grpc_port,
-        workers=1,  # replicas are Ray's job; kserve's multi-process REST would re-import the app without them
-        enable_grpc=args.enable_grpc,
-        enable_docs_url=args.enable_docs_url,
-    )
-
-
 def main(argv: list[str] | None = None) -> None:
-    """`tts-predictor serve` flags (kserve's + ours), replicas from TTS_RAY_NUM_*; serve with Ray."""
+    """`tts-predictor serve` in Ray mode: kserve's flags and ours; replicas from TTS_RAY_*."""
+    from .logs import configure_logging
     from .server import build_parser, settings_from_args
 
     args = build_parser("tts-predictor serve (ray)").parse_args(argv)
     settings = settings_from_args(args)
-    logging.getLogger("tts_predictor").setLevel(settings.log_level)
-    serve_from_args(settings, args)
+    configure_logging(settings.log_format, settings.log_level)
+    serve_with_ray(
+        settings, ray_options_from_env(), args.http_port, args.grpc_port,
+        workers=1,  # replicas are Ray's job; kserve's multi-process REST would re-import the app without them
+        enable_grpc=args.enable_grpc,
+        enable_docs_url=args.enable_docs_url,
+    )

@@ -156,11 +156,6 @@ def serve(argv: list[str] | None = None) -> None:
     refuse_workers(args, "serve")
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
-    from .ray_serving import ray_mode_requested, serve_from_args
-
-    if ray_mode_requested():  # TTS_RAY_NUM_REPLICAS set: replicas in Ray Serve, this process only routes
-        serve_from_args(settings, args)
-        return
     predictor = TTSPredictor(settings)
     repository = TTSModelRepository(predictor)
     add_routes(app, predictor, repository)

@@ -1,6 +1,6 @@
 """TTSTransformer: the KServe transformer; plans and encodes here, synthesizes segments on the predictor over V2.
 
-Run: `python -m tts_predictor.transformer --predictor_host HOST:PORT [--predictor_protocol v2|grpc-v2]`
+Run: `python -m tts_predictor transformer --predictor_host HOST:PORT [--predictor_protocol v2|grpc-v2]`
 (KServe injects `--model_name`, `--predictor_host` and `--http_port`).
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import sys
 from typing import Any
 
 import httpx
@@ -185,13 +184,3 @@ class TTSTransformer(kserve.Model):
         """The predictor's V2 outputs: the transformer answers the same way."""
         return v2.output_types()
 
-
-def main(argv: list[str] | None = None) -> None:
-    """Serve the transformer (REST and gRPC) in front of `--predictor_host`."""
-    from .server import run_transformer
-
-    run_transformer(sys.argv[1:] if argv is None else argv)
-
-
-if __name__ == "__main__":
-    main()

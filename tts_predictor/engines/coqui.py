@@ -52,6 +52,8 @@ def _resolve_device(device: str) -> str:
 
     if device == "cuda" and not torch.cuda.is_available():
         raise ModelLoadError("device=cuda asked for, but torch sees no CUDA GPU")
+    if device == "auto" and not torch.cuda.is_available():
+        log.info("no CUDA GPU present (torch.cuda.is_available() is false): Coqui runs on CPU")
     return "cuda" if device in ("cuda", "auto") and torch.cuda.is_available() else "cpu"
 
 

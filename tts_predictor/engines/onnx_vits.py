@@ -106,6 +106,8 @@ def _providers(device: str) -> tuple[list[str], str]:
         return ["CUDAExecutionProvider", "CPUExecutionProvider"], "cuda"
     if device == "cuda":
         raise ModelLoadError(f"device=cuda asked for, but onnxruntime has only {available}")
+    if device == "auto":
+        log.info("no GPU in use: onnxruntime offers %s (no CUDAExecutionProvider), the ONNX engine runs on CPU", available)
     return ["CPUExecutionProvider"], "cpu"
 
 

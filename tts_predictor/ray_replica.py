@@ -1,0 +1,145 @@
+"""Ray Serve replicas: options from TTS_RAY_* env vars and the TTSPredictor subclass each replica runs.
+
+The chart's ``ray.*`` values set the env vars; presence of ``TTS_RAY_NUM_REPLICAS`` or ``TTS_RAY_MAX_REPLICAS``
+means Ray mode. A fixed replica count, or Ray Serve autoscaling when ``TTS_RAY_MAX_REPLICAS`` exceeds
+``TTS_RAY_MIN_REPLICAS`` (``autoscaling_config`` with ``target_ongoing_requests`` per replica).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .settings import Settings
+
+REPLICA_HEADER = "x-tts-replica"
+"""Response header naming the replica (``host:pid@node``) that synthesized the request."""
+ENV_REPLICAS = "TTS_RAY_NUM_REPLICAS"
+ENV_CPUS = "TTS_RAY_NUM_CPUS"
+ENV_GPUS = "TTS_RAY_NUM_GPUS"
+ENV_MIN = "TTS_RAY_MIN_REPLICAS"
+ENV_MAX = "TTS_RAY_MAX_REPLICAS"
+ENV_TARGET = "TTS_RAY_TARGET_ONGOING_REQUESTS"
+ENV_UPSCALE = "TTS_RAY_UPSCALE_DELAY_S"
+ENV_DOWNSCALE = "TTS_RAY_DOWNSCALE_DELAY_S"
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """Replica count (fixed or autoscaled) and per-replica resources."""
+
+    num_replicas: int
+    """Fixed replica count; the initial count when autoscaling."""
+    num_cpus: float
+    """CPUs Ray reserves per replica (fractional is fine); engine threads are capped at ceil(num_cpus)."""
+    num_gpus: float
+    """GPUs per replica (fractional shares one GPU)."""
+    min_replicas: int | None = None
+    """Autoscaling floor (default: num_replicas)."""
+    max_replicas: int | None = None
+    """Autoscaling ceiling; autoscaling is on when it exceeds the floor."""
+    target_ongoing_requests: float | None = None
+    """Ongoing requests per replica Ray Serve aims for (default: TTS_MAX_CONCURRENCY)."""
+    upscale_delay_s: float = 3.0
+    """How long demand must stay above target before replicas are added."""
+    downscale_delay_s: float = 60.0
+    """How long demand must stay below target before replicas are removed."""
+
+    @property
+    def autoscaling(self) -> bool:
+        return self.max_replicas is not None and self.max_replicas > (self.min_replicas or self.num_replicas)
+
+    def deployment_options(self, max_concurrency: int) -> dict[str, Any]:
+        """Keyword arguments of ``serve.deployment`` for these options."""
+        options: dict[str, Any] = {
+            "max_ongoing_requests": max_concurrency,
+            "ray_actor_options": {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus},
+        }
+        if not self.autoscaling:
+            return {**options, "num_replicas": self.num_replicas}
+        floor = self.min_replicas if self.min_replicas is not None else self.num_replicas
+        return {**options, "autoscaling_config": {
+            "min_replicas": floor,
+            "initial_replicas": max(floor, min(self.num_replicas, self.max_replicas or floor)),
+            "max_replicas": self.max_replicas,
+            "target_ongoing_requests": self.target_ongoing_requests or max_concurrency,
+            "upscale_delay_s": self.upscale_delay_s,
+            "downscale_delay_s": self.downscale_delay_s,
+        }}
+
+
+def ray_mode_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """True when TTS_RAY_NUM_REPLICAS or TTS_RAY_MAX_REPLICAS is set (the chart sets them only with ray.enabled)."""
+    env = os.environ if environ is None else environ
+    return any(env.get(name, "").strip() for name in (ENV_REPLICAS, ENV_MAX))
+
+
+def ray_options_from_env(environ: Mapping[str, str] | None = None) -> RayOptions:
+    """RayOptions from TTS_RAY_*; a clear SystemExit naming the variables on bad values."""
+    env = os.environ if environ is None else environ
+
+    def number(name: str, kind: type, default: Any) -> Any:
+        raw = env.get(name, "").strip()
+        try:
+            return kind(raw) if raw else default
+        except ValueError:
+            raise SystemExit(f"tts-predictor: {name}={raw!r} is not a{'n integer' if kind is int else ' number'}") from None
+
+    minimum = number(ENV_MIN, int, None)
+    fixed = number(ENV_REPLICAS, int, None)
+    options = RayOptions(
+        num_replicas=fixed if fixed is not None else max(minimum or 1, 1),
+        num_cpus=number(ENV_CPUS, float, 1.0),
+        num_gpus=number(ENV_GPUS, float, 0.0),
+        min_replicas=minimum,
+        max_replicas=number(ENV_MAX, int, None),
+        target_ongoing_requests=number(ENV_TARGET, float, None),
+        upscale_delay_s=number(ENV_UPSCALE, float, 3.0),
+        downscale_delay_s=number(ENV_DOWNSCALE, float, 60.0),
+    )
+    floor = options.min_replicas if options.min_replicas is not None else options.num_replicas
+    if (options.num_replicas < 1 or floor < 0 or options.num_cpus < 0 or options.num_gpus < 0
+            or (options.max_replicas is not None and options.max_replicas < max(floor, 1))
+            or (options.target_ongoing_requests is not None and options.target_ongoing_requests <= 0)):
+        raise SystemExit(f"tts-predictor: TTS_RAY_* out of range: {options}")
+    return options
+
+
+def replica_class() -> Any:
+    """The TTSPredictor subclass deployed as replicas (built lazily: ray is an optional dependency)."""
+    import socket
+
+    from kserve.model import InferenceVerb
+
+    from .predictor import TTSPredictor
+
+    class TTSReplica(TTSPredictor):
+        """One engine in one Ray worker: whole V2 requests, or planned segments from the driver's APIs."""
+
+        def __init__(self, settings: dict[str, Any]) -> None:
+            super().__init__(Settings(**settings))
+            import ray
+
+            # host:pid@node: several Ray nodes may share one host (and a pod name is the host on Kubernetes)
+            node = ray.get_runtime_context().get_node_id()[:8]
+            self.replica_id = f"{socket.gethostname()}:{os.getpid()}@{node}"
+            super().load()  # engine + warm-up happen in the replica, before it takes traffic
+
+        def load(self) -> bool:  # RayModel.load() calls this on one replica: already loaded
+            return self.ready
+
+        async def __call__(self, body: Any, headers: dict[str, str] | None = None, verb: Any = InferenceVerb.PREDICT) -> Any:
+            response, response_headers = await super().__call__(body, headers, verb)
+            return response, {**(response_headers or {}), REPLICA_HEADER: self.replica_id}
+
+        async def synthesize_segments(self, segments: list[Any], params: Any, request_id: str) -> tuple[str, list[Any]]:
+            """Segments planned by the driver (OpenAI, REST, streaming APIs) -> (replica id, AudioBuffers)."""
+            return self.replica_id, await self.synth.synthesize(segments, params, request_id)
+
+        def voice_catalog(self) -> Any:
+            """The replica's VoiceCatalog, so the driver resolves voices and plans like a local server."""
+            return self.synth.catalog
+
+    return TTSReplica
