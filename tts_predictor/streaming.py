@@ -3,7 +3,7 @@
 `plan_segments` validates and plans a text (every 400 on bad input happens here, before any audio);
 `stream_plan` synthesizes the planned segments one at a time and yields ``(audio, event)`` pairs;
 `stream_segments` does both. `ChunkEncoder` turns the yielded buffers into one continuous encoded
-stream (wav/pcm/G.711 in-process, lossy formats and flac through one ffmpeg process per stream).
+stream (one in-process encoder per stream, see `audio.stream_encoder`).
 
 Cancellation: the generators hold no work in flight between segments, so a consumer that stops
 iterating (client gone, task cancelled) stops synthesis at the next segment.
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any
@@ -25,7 +23,8 @@ from kserve.errors import InvalidInput
 from .audio import dsp
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
-from .audio.encode import check_format, encode, encode_stream, output_rate, wav_stream_header
+from .audio.encode import check_format, output_rate
+from .audio.stream_encoder import RAW_FORMATS, StreamEncoder
 from .pipeline import PAUSE_ONLY_RATE, SegmentSynthesizer
 from .protocol.v2 import SynthesisParameters
 from .text.plan import plan_text
@@ -34,11 +33,8 @@ from .text.split import split_sentences
 
 log = logging.getLogger(__name__)
 
-INLINE_FORMATS = ("wav", "pcm", "mulaw", "alaw")
-"""Formats encoded chunk by chunk in-process; the others go through ffmpeg."""
-WHOLE_FILE_FORMATS = ("flac",)
-"""Formats `encode_chunks` encodes once at the end: a FLAC written to a pipe has no total length in its header."""
-ENCODER_WAIT_S = 60.0
+INLINE_FORMATS = RAW_FORMATS
+"""Formats cheap enough to encode on the event loop; compressed ones encode in a worker thread."""
 
 
 def _sentences(segment: Segment, language: str) -> Iterator[Segment]:
@@ -147,114 +143,50 @@ async def stream_segments(
         yield item
 
 
-_DONE = object()
-
-
 class ChunkEncoder:
-    """Encodes AudioBuffers fed one at a time into one continuous stream of `fmt`.
+    """Async face of a `StreamEncoder`: buffers fed one at a time become one continuous stream of `fmt`.
 
-    `feed` returns the bytes that are ready (for wav/pcm/G.711: exactly this chunk's, so audio always
+    `feed` returns the bytes that are ready (all of this chunk's audio but a codec's look-ahead, so audio
     precedes the events sent after it); `finish` returns the rest. The first chunk fixes the sample rate.
+    Compressed formats encode in a worker thread, so the event loop keeps serving other requests.
     """
 
     def __init__(self, fmt: str, *, bitrate: str | None = None):
         self.fmt = check_format(fmt)
         self.bitrate = bitrate
         self.rate: int | None = None
-        self._inline = fmt in INLINE_FORMATS
-        self._inbox: queue.Queue[Any] = queue.Queue()
-        self._out: list[bytes] = []
-        self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
+        self._encoder: StreamEncoder | None = None
+
+    def _open(self, rate: int) -> StreamEncoder:
+        if self._encoder is None:
+            self.rate = output_rate(self.fmt, rate)
+            self._encoder = StreamEncoder(self.fmt, self.rate, bitrate=self.bitrate)
+        return self._encoder
 
     async def feed(self, buf: AudioBuffer) -> bytes:
         """Add one chunk; the encoded bytes available now."""
-        if self.rate is None:
-            self.rate = output_rate(self.fmt, buf.sample_rate)
-            if self._inline:
-                header = wav_stream_header(self.rate) if self.fmt == "wav" else b""
-                return header + self._encode_inline(buf)
-            self._thread = threading.Thread(target=self._run, name=f"stream-encoder-{self.fmt}", daemon=True)
-            self._thread.start()
-        if self._inline:
-            return self._encode_inline(buf)
-        self._idle.clear()
-        self._inbox.put(buf)
-        await asyncio.to_thread(self._idle.wait, ENCODER_WAIT_S)  # until ffmpeg has taken this chunk
-        return self._take()
+        encoder = self._open(buf.sample_rate)
+        if self.fmt in INLINE_FORMATS:
+            return encoder.feed(buf)
+        return await asyncio.to_thread(encoder.feed, buf)
 
     async def finish(self) -> bytes:
         """End the stream; the remaining bytes (a 0-length stream gets a valid empty file where one exists)."""
-        if self.rate is None:
-            if self._inline:
-                return wav_stream_header(output_rate(self.fmt, PAUSE_ONLY_RATE)) if self.fmt == "wav" else b""
-            self.rate = output_rate(self.fmt, PAUSE_ONLY_RATE)
-            self._thread = threading.Thread(target=self._run, name=f"stream-encoder-{self.fmt}", daemon=True)
-            self._thread.start()
-        if self._thread is not None:
-            self._inbox.put(_DONE)
-            await asyncio.to_thread(self._thread.join, ENCODER_WAIT_S)
-        return self._take()
+        encoder = self._open(PAUSE_ONLY_RATE)
+        if self.fmt in INLINE_FORMATS:
+            return encoder.finish()
+        return await asyncio.to_thread(encoder.finish)
 
     def abort(self) -> None:
-        """Stop without waiting (the consumer is gone); the encoder thread ends on its own."""
-        if self._thread is not None:
-            self._inbox.put(_DONE)
-
-    def _encode_inline(self, buf: AudioBuffer) -> bytes:
-        assert self.rate is not None
-        buf = dsp.resample(buf, self.rate)
-        if not len(buf.samples):
-            return b""
-        return encode(buf, "pcm" if self.fmt == "wav" else self.fmt)
-
-    def _chunks(self) -> Iterator[AudioBuffer]:
-        while True:
-            self._idle.set()
-            item = self._inbox.get()
-            if item is _DONE:
-                return
-            yield item
-
-    def _run(self) -> None:
-        try:
-            for data in encode_stream(self._chunks_with_rate(), self.fmt, bitrate=self.bitrate):
-                with self._lock:
-                    self._out.append(data)
-        except BaseException as exc:  # reported by _take
-            self._error = exc
-        finally:
-            self._idle.set()
-
-    def _chunks_with_rate(self) -> Iterator[AudioBuffer]:
-        assert self.rate is not None
-        first = True
-        for buf in self._chunks():
-            first = False
-            yield dsp.resample(buf, self.rate)
-        if first:  # nothing was fed: give ffmpeg a zero-length chunk at the stream's rate
-            yield AudioBuffer(np.zeros(0, np.float32), self.rate)
-
-    def _take(self) -> bytes:
-        if self._error is not None:
-            raise self._error
-        with self._lock:
-            data, self._out = b"".join(self._out), []
-        return data
+        """Release the encoder (the consumer is gone); waits for a chunk being encoded in a worker thread."""
+        if self._encoder is not None:
+            self._encoder.close()
 
 
 async def encode_chunks(
     chunks: AsyncIterator[AudioBuffer], fmt: str, *, bitrate: str | None = None
 ) -> AsyncIterator[bytes]:
     """Encode an async stream of buffers into one stream of `fmt`; the encoder is released if the consumer leaves."""
-    if fmt in WHOLE_FILE_FORMATS:
-        parts = [buf async for buf in chunks]
-        rate = parts[0].sample_rate if parts else PAUSE_ONLY_RATE
-        whole = AudioBuffer.concat([dsp.resample(p, rate) for p in parts]) if parts else AudioBuffer.silence(0, rate)
-        yield await asyncio.to_thread(encode, whole, fmt, bitrate=bitrate)
-        return
     encoder = ChunkEncoder(fmt, bitrate=bitrate)
     finished = False
     try:

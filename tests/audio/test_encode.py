@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.stream_encoder import StreamEncoder
 from tts_predictor.audio.encode import (
     FORMATS, MEDIA_TYPES, UnsupportedFormat, encode, encode_stream, media_type, output_rate,
 )
@@ -31,9 +32,16 @@ def _tone(rate: int, seconds: float = 3.0) -> AudioBuffer:
     return AudioBuffer((0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate)
 
 
+def _noise(rate: int, seconds: float) -> AudioBuffer:
+    """Speech-like for a codec's bitrate: a tone with noise, so pages fill as they would with a voice."""
+    tone = _tone(rate, seconds).samples
+    noise = np.random.default_rng(0).normal(0, 0.1, len(tone)).astype(np.float32)
+    return AudioBuffer(np.clip(tone * 0.5 + noise, -1, 1).astype(np.float32), rate)
+
+
 def _decode(data: bytes, fmt: str, rate: int, streamed: bool = False) -> tuple[np.ndarray, int]:
     """Decode with soundfile where it can, else with `ffmpeg -i - -f f32le -`; returns samples and their rate."""
-    if fmt in ("wav", "ogg") or (fmt == "flac" and not streamed):  # a streamed flac has no total length
+    if fmt == "wav" or (fmt in ("ogg", "flac") and not streamed):  # a stream's cut has no total length
         samples, sr = sf.read(io.BytesIO(data), dtype="float32")
         return samples, sr
     raw = {"pcm": ["-f", "s16le", "-ar", str(rate), "-ac", "1"], "mulaw": ["-f", "mulaw", "-ar", "8000", "-ac", "1"],
@@ -109,4 +117,29 @@ def test_stream_concatenates_to_a_valid_stream(fmt: str) -> None:
 def test_stream_can_be_abandoned() -> None:
     gen = encode_stream((_tone(22050, 0.5) for _ in range(100)), "mp3")
     next(gen)
-    gen.close()  # kills ffmpeg without hanging
+    gen.close()  # releases the encoder without hanging
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "ogg", "opus", "aac", "flac"])
+def test_stream_encoder_hands_out_each_chunk_when_fed(fmt: str) -> None:
+    """What `feed` returns for the first chunk already decodes to (almost all of) that chunk's audio.
+
+    Ogg Vorbis (libsndfile) leaves a page only when it holds ~4 KB, so only a long chunk shows up at once.
+    """
+    encoder = StreamEncoder(fmt, output_rate(fmt, 22050))
+    seconds = 4.0 if fmt == "ogg" else 1.0
+    first = encoder.feed(_noise(22050, seconds))
+    samples, sr = _decode(first, fmt, 22050, streamed=True)
+    assert len(samples) / sr > (0.5 if fmt == "ogg" else 0.8) * seconds  # codecs hold back only look-ahead
+    rest = encoder.feed(_tone(22050, 1.0)) + encoder.finish()
+    samples, sr = _decode(first + rest, fmt, 22050, streamed=True)
+    slack = {"aac": AAC_MAX_EXTRA_SAMPLES, "mp3": MP3_MAX_EXTRA_SAMPLES}.get(fmt, 0) / sr
+    assert len(samples) / sr == pytest.approx(seconds + 1.0, abs=0.02 + slack)
+
+
+def test_stream_encoder_close_mid_stream_and_after() -> None:
+    encoder = StreamEncoder("mp3", 22050)
+    assert encoder.feed(_tone(22050, 0.5))
+    encoder.close()
+    encoder.close()
+    assert encoder.feed(_tone(22050, 0.5)) == b"" and encoder.finish() == b""
