@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from .bind import bind_servers
 from .settings import Settings, add_settings_arguments, load_settings
 from .tracing import setup_tracing
 
@@ -22,6 +23,8 @@ def build_parser(prog: str = "tts-predictor serve") -> argparse.ArgumentParser:
     from kserve.model_server import parser as kserve_parser
 
     parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser], description="Serve a TTS model over V2.")
+    parser.add_argument("--host", default=None,
+                        help="Address to listen on for REST and gRPC (default 0.0.0.0: every interface).")
     add_settings_arguments(parser)
     parser.set_defaults(model_name=None)
     return parser
@@ -143,6 +146,10 @@ def _model_server(args: argparse.Namespace, predictor_config: Any = None, regist
 
     class ModelServer(kserve.ModelServer):
         """kserve's server; on SIGTERM/SIGINT it unloads every model, which our repository must then allow."""
+
+        def setup_event_loop(self) -> None:
+            bind_servers(self, getattr(args, "host", None))  # servers are built, not yet started
+            super().setup_event_loop()
 
         def stop(self, sig: int) -> None:
             if registered_models is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .batching import run_batching
+from .formats import run_formats
 from .rawvoice import coqui_onnx_voice, embedded_voice
 from .threads import run_threads
 from .workload import BATCH_SENTENCES, INPUTS, THROUGHPUT_INPUT
@@ -57,14 +58,20 @@ def _threads(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str,
     return run_threads(voice, rows[0], settings.threads, settings.instances, settings.requests, settings.repeats, log)
 
 
+def _formats(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_formats(settings.repeats, log)
+
+
 RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = {
     "batching": _batching,
     "threads": _threads,
+    "formats": _formats,
     "batching-coqui": _batching_coqui,
 }
 EXPERIMENTS = tuple(RUNNERS)
-DEFAULT_EXPERIMENTS = ("batching", "threads")
-"""Run by ``make bench`` (about 1.5 minutes on a quiet 2-core machine); ``batching-coqui`` builds and exports
+DEFAULT_EXPERIMENTS = ("batching", "threads", "formats")
+"""Run by ``make bench`` (about 2.5 minutes on a quiet 2-core machine; ``formats`` alone, about 1 minute:
+``make bench BENCH_ARGS="--models none --experiments formats"``); ``batching-coqui`` builds and exports
 a full-size Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked for."""
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .formats import format_table
 from .workload import INPUTS
 
 
@@ -91,6 +92,9 @@ def table(results: dict[str, Any]) -> str:
     if results["models"]:
         lines += [*_latency_rows(results), "", *_sweep_rows(results)]
     for name, exp in results.get("experiments", {}).items():
+        if "ttfa" in exp:
+            lines += ["", f"{name} ({exp['repeats']} rounds, {exp['elapsed_s']:.0f} s)", format_table(exp)]
+            continue
         rows = threads_rows(name, exp) if "engine_threads" in exp else batching_rows(name, exp)
         lines += ["", *rows]
     return "\n".join(lines).lstrip("\n")
