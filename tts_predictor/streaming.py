@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 INLINE_FORMATS = RAW_FORMATS
 """Formats cheap enough to encode on the event loop; compressed ones encode in a worker thread."""
+SLICE_S = 0.5
+"""Compressed formats are fed to their encoder in slices this long, so bytes leave before a sentence is encoded."""
 
 
 def _sentences(segment: Segment, language: str) -> Iterator[Segment]:
@@ -170,6 +172,21 @@ class ChunkEncoder:
             return encoder.feed(buf)
         return await asyncio.to_thread(encoder.feed, buf)
 
+    async def feed_slices(self, buf: AudioBuffer) -> AsyncIterator[bytes]:
+        """Like `feed`, but a compressed chunk is encoded in `SLICE_S` slices, each slice's bytes yielded at once
+        (a sentence's first bytes leave after encoding half a second of it, not all of it)."""
+        self._open(buf.sample_rate)
+        assert self.rate is not None
+        buf = dsp.resample(buf, self.rate)  # whole, before slicing: resampling slices would click at their edges
+        step = max(1, int(SLICE_S * buf.sample_rate))
+        if self.fmt in INLINE_FORMATS or len(buf.samples) <= step:
+            if data := await self.feed(buf):
+                yield data
+            return
+        for start in range(0, len(buf.samples), step):
+            if data := await self.feed(AudioBuffer(buf.samples[start:start + step], buf.sample_rate)):
+                yield data
+
     async def finish(self) -> bytes:
         """End the stream; the remaining bytes (a 0-length stream gets a valid empty file where one exists)."""
         encoder = self._open(PAUSE_ONLY_RATE)
@@ -191,7 +208,7 @@ async def encode_chunks(
     finished = False
     try:
         async for buf in chunks:
-            if data := await encoder.feed(buf):
+            async for data in encoder.feed_slices(buf):
                 yield data
         finished = True
         if data := await encoder.finish():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 import time
@@ -110,6 +112,30 @@ class PreparedStream:
         except Exception:
             log.exception("streamed synthesis failed (request id %s)", self.request_id)
             raise
+
+
+    async def ndjson(self, start: dict[str, Any]) -> AsyncIterator[bytes]:
+        """NDJSON lines: `start`, then ``{"type": "audio", "audio": <base64>}`` and each segment's event after its
+        audio, then ``{"type": "end", "duration_s"}`` (``{"type": "error", "message"}`` if synthesis fails)."""
+        yield _line({"type": "start", **start})
+        sent = 0
+        try:
+            async for data in self.body():
+                yield _line({"type": "audio", "audio": base64.b64encode(data).decode("ascii")})
+                for event in self.events[sent:]:
+                    yield _line(event)
+                sent = len(self.events)
+        except Exception as exc:  # the response has started: report in-band (body() logged it)
+            reason = exc.reason if isinstance(exc, InvalidInput) else f"synthesis failed (request id {self.request_id})"
+            yield _line({"type": "error", "message": str(reason)})
+            return
+        for event in self.events[sent:]:
+            yield _line(event)
+        yield _line({"type": "end", "duration_s": self.events[-1]["end_s"] if self.events else 0.0})
+
+
+def _line(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
 def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str) -> PreparedStream:
