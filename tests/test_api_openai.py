@@ -91,7 +91,7 @@ def test_sse_stream_format(embedded_server: ServerProcess) -> None:
     assert r.headers["content-type"].startswith("text/event-stream")
     events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
     assert events[-1]["type"] == "speech.audio.done"
-    assert all(e["type"] == "speech.audio.delta" for e in events[:-1]) and len(events) >= 2
+    assert {e["type"] for e in events[:-1]} == {"speech.audio.delta", "speech.audio.segment"} and len(events) >= 3
 
 
 def test_models_listing(client) -> None:

@@ -34,6 +34,7 @@ from .settings import Settings
 from .text.plan import plan_text
 from .text.segments import Segment
 from .voices import VoiceCatalog
+from .word_events import add_words
 
 if TYPE_CHECKING:
     from .cloning import VoiceCloner
@@ -186,14 +187,15 @@ async def render(
     labels = synth.voice_labels(spoken, params) if spoken else []
     rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
     try:
-        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate)
+        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate, text)
     except EncoderUnavailable as exc:
         log.error("encoding failed (request id %s): %s", request_id, exc)
         raise SynthesisFailed(f"audio encoding to {params.format} failed; request id {request_id}") from None
 
 
 def _finish(
-    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, rate: int
+    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, rate: int,
+    text: str | None = None,
 ) -> EncodedAudio:
     """Assemble, apply request-wide DSP and encode (CPU work: runs in a worker thread)."""
     assembly = Assembly(rate)
@@ -201,6 +203,7 @@ def _finish(
     for segment in segments:
         spoken = bool(segment.text.strip())
         assembly.add(segment, next(speech) if spoken else None, next(voices) if spoken else None)
+    add_words(assembly.timings, segments, audios, text)
     audio = assembly.audio()
     if params.pitch:
         audio = dsp.pitch_shift(audio, params.pitch)

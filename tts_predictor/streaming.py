@@ -30,6 +30,7 @@ from .protocol.v2 import SynthesisParameters
 from .text.plan import plan_text
 from .text.segments import Segment
 from .text.split import split_sentences
+from .word_events import WordEvents
 
 log = logging.getLogger(__name__)
 
@@ -87,53 +88,62 @@ def _request_dsp(buf: AudioBuffer, params: SynthesisParameters) -> AudioBuffer:
 
 async def stream_plan(
     segments: list[Segment], params: SynthesisParameters, synth: SegmentSynthesizer, *, request_id: str = "-",
-    offset_s: float = 0.0,
+    offset_s: float = 0.0, source_text: str | None = None, source_offset: int = 0,
 ) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any]]]:
     """Synthesize `segments` one at a time; yield each one's audio (pauses included) and its event.
 
-    Events: ``{"type": "segment", "text", "start_s", "end_s", "marks": [{"name", "time_s"}]}`` with times in
-    seconds from the start of the stream (`offset_s` is where this text starts). Pure pauses have ``text: ""``.
-    Leading pauses wait for the first speech, whose sample rate they take.
+    Events: ``{"type": "segment", "text", "start_s", "end_s", "marks": [{"name", "time_s"}], "words": [...]}``
+    with times in seconds from the start of the stream (`offset_s` is where this text starts). Pure pauses
+    have ``text: ""``. Leading pauses wait for the first speech, whose sample rate they take. Words
+    (``{"text", "spoken", "start_s", "end_s", "char_start", "char_end"}``) come where the engine reports word
+    times; offsets index `source_text` (the text `segments` were planned from) plus `source_offset`.
     """
     rate: int | None = None
-    pending: list[Segment] = []
+    pending: list[tuple[int, Segment]] = []
     offset = offset_s
+    word_events = WordEvents(source_text, segments)
 
-    def emit(segment: Segment, speech: AudioBuffer | None) -> tuple[AudioBuffer, dict[str, Any]]:
+    def emit(index: int, segment: Segment, speech: AudioBuffer | None) -> tuple[AudioBuffer, dict[str, Any]]:
         nonlocal offset
         assert rate is not None
         part = Assembly(rate)
         part.add(segment, speech)
         audio = part.audio()
         marks = [{"name": m["name"], "time_s": round(offset + float(m["time_s"]), 4)} for m in part.marks]
+        words = word_events.words(index, speech, offset + segment.pause_before_s)
+        for word in words:
+            if word["char_start"] is not None:
+                word["char_start"] += source_offset
+                word["char_end"] += source_offset
         event = {
             "type": "segment",
             "text": segment.text if speech is not None else "",
             "start_s": round(offset, 4),
             "end_s": round(offset + audio.duration_s, 4),
             "marks": marks,
+            "words": words,
         }
         offset += audio.duration_s
         return _request_dsp(audio, params), event
 
-    for segment in segments:
+    for index, segment in enumerate(segments):
         if not segment.text.strip():
             if rate is None:
-                pending.append(segment)
+                pending.append((index, segment))
             else:
-                yield emit(segment, None)
+                yield emit(index, segment, None)
             continue
         speech = (await synth.synthesize([segment], params, request_id))[0]
         if rate is None:
             rate = speech.sample_rate
             for waiting in pending:
-                yield emit(waiting, None)
+                yield emit(*waiting, None)
             pending.clear()
-        yield emit(segment, speech)
+        yield emit(index, segment, speech)
     if pending:
         rate = params.sample_rate or PAUSE_ONLY_RATE
         for waiting in pending:
-            yield emit(waiting, None)
+            yield emit(*waiting, None)
 
 
 async def stream_segments(
@@ -141,7 +151,7 @@ async def stream_segments(
 ) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any]]]:
     """Plan `text` and synthesize it sentence by sentence, yielding ``(audio, event)`` per segment."""
     segments = plan_segments(text, params, synth, language=language)
-    async for item in stream_plan(segments, params, synth, request_id=request_id):
+    async for item in stream_plan(segments, params, synth, request_id=request_id, source_text=text):
         yield item
 
 

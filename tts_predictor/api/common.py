@@ -92,13 +92,15 @@ def default_language(synth: LocalSynthesizer, params: SynthesisParameters) -> st
 class PreparedStream:
     """A validated, planned request whose audio is produced while the body is sent."""
 
-    def __init__(self, segments: list[Segment], params: SynthesisParameters, synth: LocalSynthesizer, rid: str):
-        self.segments, self.params, self.synth, self.request_id = segments, params, synth, rid
+    def __init__(self, segments: list[Segment], params: SynthesisParameters, synth: LocalSynthesizer, rid: str,
+                 text: str | None = None):
+        self.segments, self.params, self.synth, self.request_id, self.text = segments, params, synth, rid, text
         self.events: list[dict[str, Any]] = []
         self.started = time.perf_counter()
 
     async def buffers(self) -> AsyncIterator[AudioBuffer]:
-        async for buf, event in stream_plan(self.segments, self.params, self.synth, request_id=self.request_id):
+        async for buf, event in stream_plan(self.segments, self.params, self.synth, request_id=self.request_id,
+                                            source_text=self.text):
             self.events.append(event)
             yield buf
 
@@ -141,7 +143,7 @@ def _line(message: dict[str, Any]) -> bytes:
 def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str) -> PreparedStream:
     """Plan and validate now (so errors are 400s before the response starts)."""
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
-    return PreparedStream(segments, params, synth, rid)
+    return PreparedStream(segments, params, synth, rid, text)
 
 
 class _Release:

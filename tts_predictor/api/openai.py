@@ -165,7 +165,8 @@ def build_router(predictor: Any) -> APIRouter:
             headers["X-TTS-Instructions"] = ",".join(f"{k}={v}" for k, v in delivery.items()) or "ignored"
         audio = await admitted_stream(predictor.admission, prepared.body())
         if body.stream_format == "sse":
-            return StreamingResponse(_sse(audio, len(body.input)), media_type="text/event-stream", headers=headers)
+            return StreamingResponse(_sse(audio, prepared.events, len(body.input)), media_type="text/event-stream",
+                                     headers=headers)
         content_type = media_type(fmt, OPENAI_PCM_RATE if fmt == "pcm" else None)
         return StreamingResponse(audio, media_type=content_type, headers=headers)
 
@@ -182,9 +183,20 @@ def build_router(predictor: Any) -> APIRouter:
     return router
 
 
-async def _sse(audio: AsyncIterator[bytes], input_chars: int) -> AsyncIterator[bytes]:
-    """OpenAI's speech SSE events: speech.audio.delta (base64 audio) ..., then speech.audio.done."""
+def _event(message: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(message).encode() + b"\n\n"
+
+
+async def _sse(audio: AsyncIterator[bytes], events: list[dict[str, Any]], input_chars: int) -> AsyncIterator[bytes]:
+    """OpenAI's speech SSE events: speech.audio.delta (base64 audio) ..., then speech.audio.done; after each
+    segment's audio, our extension ``speech.audio.segment`` (text, start_s, end_s, words with original offsets)."""
+    sent = 0
     async for data in audio:
-        yield b"data: " + json.dumps({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}).encode() + b"\n\n"
+        yield _event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+        for event in events[sent:]:
+            yield _event({**event, "type": "speech.audio.segment"})
+        sent = len(events)
+    for event in events[sent:]:
+        yield _event({**event, "type": "speech.audio.segment"})
     usage = {"input_tokens": input_chars, "output_tokens": 0, "total_tokens": input_chars}
-    yield b"data: " + json.dumps({"type": "speech.audio.done", "usage": usage}).encode() + b"\n\n"
+    yield _event({"type": "speech.audio.done", "usage": usage})
