@@ -113,25 +113,38 @@ function wavFile(pcmParts, rate) {
   return new Blob([head, ...pcmParts], { type: "audio/wav" });
 }
 
-// Word and sentence highlighting from the segment events (start_s/end_s, and words when the engine gives them).
+// Word highlighting: segment events carry words with offsets into the text as typed (char_start/char_end);
+// the transcript shows that text with the spoken words wrapped, the one being spoken marked.
+function escapeHtml(text) {
+  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+}
+
 class Transcript {
-  constructor(el) { this.el = el; this.items = []; el.hidden = false; }
+  constructor(el, text) { this.el = el; this.text = text; this.items = []; el.hidden = false; this.render(); }
   add(event) {
-    const words = event.words && event.words.length ? event.words
-      : [{ text: event.text, start_s: event.start_s, end_s: event.end_s }];
-    for (const w of words) {
-      if (!w.text) continue;
-      const span = document.createElement("span");
-      span.className = "w";
-      span.textContent = w.text;
-      this.el.append(span, " ");
-      this.items.push({ span, start: w.start_s, end: w.end_s });
+    for (const w of event.words || []) {
+      if (w.char_start !== null && w.char_start !== undefined) this.items.push({ ...w, span: null });
     }
+    this.render();
+  }
+  render() {
+    let html = "", pos = 0;
+    this.items.forEach((it, i) => {
+      if (it.char_start < pos) return;
+      html += escapeHtml(this.text.slice(pos, it.char_start)) +
+        `<span class="w" data-i="${i}">${escapeHtml(this.text.slice(it.char_start, it.char_end))}</span>`;
+      pos = it.char_end;
+    });
+    this.el.innerHTML = html + escapeHtml(this.text.slice(pos));
+    for (const span of this.el.querySelectorAll(".w")) this.items[Number(span.dataset.i)].span = span;
   }
   update(t) {
     for (const it of this.items) {
-      it.span.classList.toggle("now", t >= it.start && t < it.end);
-      it.span.classList.toggle("spoken", t >= it.end);
+      if (!it.span) continue;
+      const now = t >= it.start_s && t < it.end_s;
+      if (now && !it.span.classList.contains("now")) it.span.scrollIntoView({ block: "nearest" });
+      it.span.classList.toggle("now", now);
+      it.span.classList.toggle("spoken", t >= it.end_s);
     }
   }
 }
@@ -268,7 +281,7 @@ async function speak() {
   const abort = new AbortController();
   session = { abort: () => abort.abort(), player: null };
   const mine = session;
-  const transcript = new Transcript($("transcript"));
+  const transcript = new Transcript($("transcript"), body.text);
   $("speak").disabled = true; $("stop").disabled = false; $("status").dataset.bytes = "0";
   setStatus("synthesizing…");
   let received = 0, frame = 0;
