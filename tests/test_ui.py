@@ -117,3 +117,17 @@ def test_ndjson_stream_interleaves_audio_and_events(embedded_server: ServerProce
     kinds = [m["type"] for m in lines]
     assert kinds[0] == "start" and kinds[-1] == "end" and lines[0]["sample_rate"] == 22050
     assert kinds.index("audio") < kinds.index("segment") and kinds.count("segment") == 2
+
+
+def test_page_loads_with_api_keys_on_and_sends_the_key() -> None:
+    server = ServerProcess(env={"TTS_API_KEYS": "page-secret"}).start()
+    try:
+        for path in ("/ui/", "/ui/static/app.js", "/ui/static/app.css"):
+            assert httpx.get(f"{server.url}{path}", timeout=30).status_code == 200, path
+        assert httpx.get(f"{server.url}/voices", timeout=30).status_code == 401
+        body = {"text": "Keyed.", "options": {"format": "pcm", "stream": True}}
+        r = httpx.post(f"{server.url}/synthesize", json=body, timeout=60,
+                       headers={"Authorization": "Bearer page-secret", "Accept": "application/x-ndjson"})
+        assert r.status_code == 200 and '"type":"end"' in r.text
+    finally:
+        server.stop()

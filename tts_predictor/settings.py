@@ -60,8 +60,10 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(None, description="Comma-separated API keys; when set, data routes need one.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
     auth_exempt_paths: str = Field(
-        "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready",
-        description="Comma-separated paths served without an API key (probes, metrics).",
+        "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready,/ui,/ui/,/ui/static/app.js,"
+        "/ui/static/app.css",
+        description="Comma-separated paths served without an API key (probes, metrics, the web page's own files; "
+                    "the page sends the key it is given with its API calls).",
     )
     rate_limit_rps: float = Field(0.0, ge=0, description="Requests per second per API key or client IP; 0 = off.")
     rate_limit_burst: int = Field(20, ge=1, description="Burst allowance of the rate limiter.")
