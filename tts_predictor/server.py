@@ -112,6 +112,16 @@ def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
     install_graph_adapter(app, predictor.name)
 
 
+def _use_encoder_backend(settings: Settings) -> None:
+    """Select the audio encoders (TTS_ENCODER_BACKEND); a backend that cannot load stops the start-up."""
+    from .audio.stream_encoder import EncoderUnavailable, use_backend
+
+    try:
+        use_backend(settings.encoder_backend)
+    except EncoderUnavailable as exc:
+        raise SystemExit(f"tts-predictor: {exc}") from None
+
+
 def serve(argv: list[str] | None = None) -> None:
     """Load the model (with warm-up), then serve REST and gRPC until SIGTERM."""
     from kserve.model_server import app
@@ -123,6 +133,7 @@ def serve(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
+    _use_encoder_backend(settings)
     from .ray_serving import ray_mode_requested, serve_from_args
 
     if ray_mode_requested():  # TTS_RAY_NUM_REPLICAS set: replicas in Ray Serve, this process only routes

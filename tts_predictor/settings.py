@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     )
     blocklist_file: str | None = Field(None, description="File of blocked words/phrases (one per line); 400 if found.")
     cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS closed.")
+    encoder_backend: Literal["sndfile", "pyav"] = Field(
+        "sndfile", description="Audio encoders: sndfile (libsndfile + the ffmpeg program for aac; default) or pyav "
+                               "(PyAV, install tts-predictor[pyav]: its wheel bundles GPL x264/x265)."
+    )
     log_format: Literal["text", "json"] = Field("text", description="json: structured logs via structlog.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level; request text is only logged at DEBUG."

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio import stream_encoder
 from tts_predictor.audio.stream_encoder import StreamEncoder
 from tts_predictor.audio.encode import (
     FORMATS, MEDIA_TYPES, UnsupportedFormat, encode, encode_stream, media_type, output_rate,
@@ -143,3 +146,46 @@ def test_stream_encoder_close_mid_stream_and_after() -> None:
     encoder.close()
     encoder.close()
     assert encoder.feed(_tone(22050, 0.5)) == b"" and encoder.finish() == b""
+
+
+def test_default_backend_never_imports_pyav() -> None:
+    """The default install has no PyAV (its wheel bundles GPL x264/x265): encoding every format must not load it."""
+    script = (
+        "import sys, numpy as np\n"
+        "from tts_predictor.audio.buffer import AudioBuffer\n"
+        "from tts_predictor.audio.encode import FORMATS, encode, encode_stream\n"
+        "from tts_predictor.audio.stream_encoder import current_backend\n"
+        "buf = AudioBuffer(np.zeros(22050, np.float32), 22050)\n"
+        "for fmt in FORMATS:\n"
+        "    assert encode(buf, fmt) and b''.join(encode_stream(iter([buf, buf]), fmt))\n"
+        "assert current_backend() == 'sndfile'\n"
+        "assert 'av' not in sys.modules, 'PyAV was imported'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "TTS_ENCODER_BACKEND"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_pyav_backend_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream_encoder, "PYAV_MODULE", "av_not_installed_here")
+    with pytest.raises(stream_encoder.EncoderUnavailable, match=r"tts-predictor\[pyav\].*GPL"):
+        stream_encoder.use_backend("pyav")
+    assert stream_encoder.current_backend() == "sndfile"
+
+
+def test_server_refuses_to_start_with_pyav_missing() -> None:
+    """TTS_ENCODER_BACKEND=pyav without PyAV stops `serve` at once with the reason (PyAV hidden from the process)."""
+    script = "import sys; sys.modules['av'] = None\nfrom tts_predictor.server import serve\nserve(['--model', 'embedded'])\n"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env=os.environ | {"TTS_ENCODER_BACKEND": "pyav"})
+    assert proc.returncode != 0 and "pip install 'tts-predictor[pyav]'" in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "opus", "aac", "flac"])
+def test_pyav_backend_when_opted_in(fmt: str) -> None:
+    pytest.importorskip("av")
+    encoder = StreamEncoder(fmt, output_rate(fmt, 22050), backend="pyav")
+    data = encoder.feed(_tone(22050, 1.0)) + encoder.finish()
+    samples, sr = _decode(data, fmt, 22050, streamed=True)
+    slack = {"aac": AAC_MAX_EXTRA_SAMPLES, "mp3": MP3_MAX_EXTRA_SAMPLES}.get(fmt, 0) / sr
+    assert len(samples) / sr == pytest.approx(1.0, abs=0.02 + slack)

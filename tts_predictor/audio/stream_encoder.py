@@ -1,17 +1,18 @@
 """Streaming encoders that stay open for a whole response and hand out each chunk's bytes as soon as it is fed.
 
-mp3, opus, aac and flac go through PyAV (FFmpeg's libraries in-process, no process per request); Ogg Vorbis
-goes through libsndfile's libvorbis (soundfile), since the FFmpeg build in PyAV's wheels has no libvorbis and
-FFmpeg's own Vorbis encoder is experimental. wav/pcm/G.711 are written directly. `feed` returns every byte
-the encoder has produced for the audio so far: lossy codecs keep back only their look-ahead (tens of ms),
-and Ogg pages are cut every `OGG_PAGE_US` so a sentence's audio leaves with it.
+Default backend ``sndfile``: mp3, flac, ogg (Vorbis) and opus through libsndfile (soundfile's wheel: LGPL
+libsndfile with LAME/mpg123, libopus, libvorbis, libFLAC), aac through one ``ffmpeg`` process per stream (a
+separate program). Opt-in backend ``pyav`` (``TTS_ENCODER_BACKEND=pyav``, extra ``tts-predictor[pyav]``):
+mp3/opus/aac/flac through PyAV, whose wheel bundles GPL x264/x265 — hence never part of the default install.
+wav/pcm/G.711 are written directly. `feed` returns every byte the encoder has produced for the audio so far.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -19,24 +20,42 @@ import soundfile as sf
 from .buffer import AudioBuffer
 from .dsp import resample
 
-OGG_PAGE_US = 100_000
-"""Ogg page length (µs) for opus: short pages let each segment's audio out at once (about 6 % overhead)."""
+BACKENDS = ("sndfile", "pyav")
+PYAV_MODULE = "av"
 DEFAULT_BITRATES = {"mp3": "64k", "ogg": "64k", "opus": "32k", "aac": "64k"}
-_AV_FORMATS = {  # format -> (codec, container)
-    "mp3": ("libmp3lame", "mp3"),
-    "opus": ("libopus", "ogg"),
-    "aac": ("aac", "adts"),
-    "flac": ("flac", "flac"),
-}
 RAW_FORMATS = ("wav", "pcm", "mulaw", "alaw")
-COMPRESSED_FORMATS = (*_AV_FORMATS, "ogg")
+COMPRESSED_FORMATS = ("mp3", "opus", "aac", "flac", "ogg")
+PYAV_FORMATS = ("mp3", "opus", "aac", "flac")
+_backend = "sndfile"
 
 
 class EncoderUnavailable(RuntimeError):
-    """The library needed for this format is missing or failed."""
+    """The library or program needed for this format is missing or failed."""
 
 
-def _kbps(bitrate: str | None, fmt: str) -> int:
+def use_backend(name: str) -> None:
+    """Select the encoder backend for this process; raise EncoderUnavailable if it cannot be used."""
+    global _backend
+    if name not in BACKENDS:
+        raise EncoderUnavailable(f"encoder backend {name!r} is unknown; use one of: {', '.join(BACKENDS)}")
+    if name == "pyav":
+        try:
+            importlib.import_module(PYAV_MODULE)
+        except ImportError:
+            raise EncoderUnavailable(
+                "TTS_ENCODER_BACKEND=pyav needs PyAV, which is not installed: pip install 'tts-predictor[pyav]' "
+                "(its wheel bundles GPL-licensed x264/x265), or use the default TTS_ENCODER_BACKEND=sndfile"
+            ) from None
+    _backend = name
+
+
+def current_backend() -> str:
+    """The backend `StreamEncoder` uses when none is given."""
+    return _backend
+
+
+def kbps(bitrate: str | None, fmt: str) -> int:
+    """A bitrate such as "64k" (or the format's default) in kbit/s."""
     return int((bitrate or DEFAULT_BITRATES[fmt]).rstrip("k"))
 
 
@@ -49,7 +68,7 @@ def wav_stream_header(sample_rate: int) -> bytes:
             + b"data" + (0xFFFFFFFF).to_bytes(4, "little"))
 
 
-class _Sink(io.RawIOBase):
+class Sink(io.RawIOBase):
     """A write-only, non-seekable byte sink (so muxers write streamable headers) drained by `take`."""
 
     def __init__(self) -> None:
@@ -71,40 +90,89 @@ class _Sink(io.RawIOBase):
         return data
 
 
-class _VorbisSink(_Sink):
-    """libsndfile asks a virtual file for its length (seek to the end + tell); it never seeks back for Ogg."""
+class StreamSink(Sink):
+    """A sink libsndfile may seek in: writes into bytes not yet taken land in place; writes into bytes already
+    sent (a header rewritten at the end: FLAC's total length, MP3's Xing frame) are dropped, as on a pipe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = bytearray()
+        self._sent = 0
+
+    def seekable(self) -> bool:
+        return True
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        end = self._sent + len(self._pending)
+        self.position = {io.SEEK_SET: offset, io.SEEK_CUR: self.position + offset, io.SEEK_END: end + offset}[whence]
         return self.position
 
     def tell(self) -> int:
         return self.position
 
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        skip = min(len(chunk), max(0, self._sent - self.position))
+        at = self.position + skip - self._sent
+        self._pending[at:at + len(chunk) - skip] = chunk[skip:]
+        self.position += len(chunk)
+        return len(chunk)
 
-class _FileSink(io.BytesIO):
+    def take(self) -> bytes:
+        data, self._pending = bytes(self._pending), bytearray()
+        self._sent += len(data)
+        return data
+
+
+class FileSink(io.BytesIO):
     """A seekable in-memory file for whole-file encodes (mp3 gets its Xing header, flac its total length)."""
 
     def take(self) -> bytes:
         return b""
 
 
+class Codec(Protocol):
+    """One open encoder writing into a sink."""
+
+    def write(self, samples: np.ndarray) -> None: ...  # int16 mono
+
+    def end(self) -> None: ...  # flush and write the trailer
+
+    def abort(self) -> None: ...  # release without finishing
+
+
+def _open_codec(fmt: str, rate: int, bitrate: str | None, sink: Any, backend: str) -> Codec:
+    if backend == "pyav" and fmt in PYAV_FORMATS:
+        from .pyav_codec import PyAVCodec
+
+        return PyAVCodec(sink, fmt, rate, bitrate)
+    if fmt == "aac":
+        from .ffmpeg_codec import FfmpegCodec
+
+        return FfmpegCodec(sink, fmt, rate, bitrate)
+    from .sndfile_codec import SndfileCodec
+
+    return SndfileCodec(sink, fmt, rate, bitrate)
+
+
 class StreamEncoder:
     """One encoded stream of `fmt` at `rate` Hz: `feed` chunks, then `finish`; `close` releases it early.
 
     With `whole_file`, the output is seekable and all bytes come from `finish` (a complete file with sizes).
-
-    Thread-safe: `close` may run while another thread is inside `feed` (it waits for it).
+    `backend` defaults to the one chosen by `use_backend`. Thread-safe: `close` may run while another thread
+    is inside `feed` (it waits for it).
     """
 
-    def __init__(self, fmt: str, rate: int, *, bitrate: str | None = None, whole_file: bool = False) -> None:
+    def __init__(self, fmt: str, rate: int, *, bitrate: str | None = None, whole_file: bool = False,
+                 backend: str | None = None) -> None:
         self.fmt, self.rate, self.bitrate = fmt, rate, bitrate
+        self.backend = backend or _backend
         self._lock = threading.Lock()
         self._closed = False
         self._started = False
-        self._sink: _Sink | _FileSink = _FileSink() if whole_file else (_VorbisSink() if fmt == "ogg" else _Sink())
-        self._container: Any = None
-        self._stream: Any = None
-        self._sndfile: sf.SoundFile | None = None
+        pyav = self.backend == "pyav" and fmt in PYAV_FORMATS
+        self._sink: Sink | FileSink = FileSink() if whole_file else (Sink() if pyav else StreamSink())
+        self._codec: Codec | None = None
 
     def feed(self, buf: AudioBuffer) -> bytes:
         """Encode one chunk (resampled to the stream's rate); the bytes ready now."""
@@ -123,9 +191,10 @@ class StreamEncoder:
             if self._closed:
                 return b""
             head = self._start()
-            self._end()
             self._closed = True
-            if isinstance(self._sink, _FileSink):
+            if self._codec is not None:
+                self._codec.end()
+            if isinstance(self._sink, FileSink):
                 return head + self._sink.getvalue()
             return head + self._sink.take()
 
@@ -134,10 +203,11 @@ class StreamEncoder:
         with self._lock:
             if not self._closed:
                 self._closed = True
-                try:
-                    self._end()
-                except Exception:  # noqa: BLE001 - the stream is being dropped anyway
-                    pass
+                if self._codec is not None:
+                    try:
+                        self._codec.abort()
+                    except Exception:  # noqa: BLE001 - the stream is being dropped anyway
+                        pass
 
     def _start(self) -> bytes:
         if self._started:
@@ -145,52 +215,16 @@ class StreamEncoder:
         self._started = True
         if self.fmt == "wav":
             return wav_stream_header(self.rate)
-        if self.fmt in _AV_FORMATS:
-            self._open_av()
-        elif self.fmt == "ogg":
-            # libvorbis VBR quality from the bitrate: 0.0 ~ 48 kbps, 0.4 ~ 90 kbps (mono 22-24 kHz speech).
-            level = min(max(1.0 - (_kbps(self.bitrate, "ogg") - 40) / 110, 0.0), 1.0)
-            self._sndfile = sf.SoundFile(self._sink, "w", samplerate=self.rate, channels=1, format="OGG",
-                                         subtype="VORBIS", compression_level=level)
+        if self.fmt in COMPRESSED_FORMATS:
+            self._codec = _open_codec(self.fmt, self.rate, self.bitrate, self._sink, self.backend)
         return b""
 
-    def _open_av(self) -> None:
-        try:
-            import av
-        except ImportError as exc:  # pragma: no cover - av is a dependency
-            raise EncoderUnavailable(f"format {self.fmt!r} needs PyAV (pip install av)") from exc
-        codec, container = _AV_FORMATS[self.fmt]
-        options = {"flush_packets": "1"} | ({"page_duration": str(OGG_PAGE_US)} if container == "ogg" else {})
-        try:
-            self._container = av.open(self._sink, "w", format=container, options=options)
-            self._stream = self._container.add_stream(codec, rate=self.rate, layout="mono")
-            if self.fmt in DEFAULT_BITRATES:
-                self._stream.bit_rate = _kbps(self.bitrate, self.fmt) * 1000
-        except Exception as exc:
-            raise EncoderUnavailable(f"cannot open the {self.fmt} encoder: {str(exc)[:200]}") from exc
-
     def _write(self, samples: np.ndarray) -> None:
-        if self._stream is not None:
-            import av
-
-            frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate = self.rate
-            self._container.mux(self._stream.encode(frame))
-        elif self._sndfile is not None:
-            self._sndfile.write(samples)
-            self._sndfile.flush()
+        if self._codec is not None:
+            self._codec.write(samples)
         elif self.fmt in ("pcm", "wav"):
             self._sink.write(samples.astype("<i2").tobytes())
         else:
             g711 = io.BytesIO()
             sf.write(g711, samples, self.rate, format="RAW", subtype="ULAW" if self.fmt == "mulaw" else "ALAW")
             self._sink.write(g711.getvalue())
-
-    def _end(self) -> None:
-        if self._stream is not None:
-            self._container.mux(self._stream.encode(None))
-            self._container.close()
-            self._stream = None
-        elif self._sndfile is not None:
-            self._sndfile.close()
-            self._sndfile = None
