@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from .stream_encoder import EncoderUnavailable, kbps
+from .stream_encoder import EncoderUnavailable, StreamSink, kbps
 
 OPUS_PAGE_MS = 100.0
 """Ogg Opus page latency: each segment's audio leaves within this much of being encoded (about 6 % overhead)."""
@@ -36,11 +36,25 @@ def _options(fmt: str, rate: int, bitrate: str | None) -> dict[str, Any]:
     return {}
 
 
+def _drop_tag_placeholder(sink: StreamSink) -> None:
+    """Drop the empty first mp3 frame LAME reserves for its Info/Xing tag: libsndfile fills it by seeking back at
+    the end, which a stream cannot, and decoders that read the empty frame as a tag (mpg123) then guess the length
+    wrong and cut the audio short."""
+    head = sink.peek()
+    if len(head) < 8 or head[0] != 0xFF:
+        return
+    end = next((i for i in range(4, len(head)) if head[i]), len(head))
+    if end < len(head) - 1 and head[end] == 0xFF and head[end + 1] & 0xE0 == 0xE0:
+        sink.discard(end)
+
+
 class SndfileCodec:
     """One libsndfile writer on `sink`; each write is synced, so finished pages/frames reach the sink at once."""
 
     def __init__(self, sink: Any, fmt: str, rate: int, bitrate: str | None) -> None:
         container, subtype = _TYPES[fmt]
+        self._sink = sink
+        self._strip_tag = fmt == "mp3" and isinstance(sink, StreamSink)
         try:
             self._file = sf.SoundFile(sink, "w", samplerate=rate, channels=1, format=container, subtype=subtype,
                                       **_options(fmt, rate, bitrate))
@@ -55,6 +69,9 @@ class SndfileCodec:
     def write(self, samples: np.ndarray) -> None:
         self._file.write(samples)
         self._file.flush()
+        if self._strip_tag:
+            self._strip_tag = False
+            _drop_tag_placeholder(self._sink)
 
     def end(self) -> None:
         self._file.close()

@@ -123,6 +123,14 @@ class StreamSink(Sink):
         self._sent += len(data)
         return data
 
+    def peek(self) -> bytes:
+        return bytes(self._pending)
+
+    def discard(self, count: int) -> None:
+        """Drop the first `count` bytes not yet taken, as if they had been sent."""
+        del self._pending[:count]
+        self._sent += count
+
 
 class FileSink(io.BytesIO):
     """A seekable in-memory file for whole-file encodes (mp3 gets its Xing header, flac its total length)."""
