@@ -189,3 +189,12 @@ def test_pyav_backend_when_opted_in(fmt: str) -> None:
     samples, sr = _decode(data, fmt, 22050, streamed=True)
     slack = {"aac": AAC_MAX_EXTRA_SAMPLES, "mp3": MP3_MAX_EXTRA_SAMPLES}.get(fmt, 0) / sr
     assert len(samples) / sr == pytest.approx(1.0, abs=0.02 + slack)
+
+
+def test_abandoned_aac_stream_ends_its_ffmpeg_process() -> None:
+    psutil = pytest.importorskip("psutil")
+    gen = encode_stream((_tone(22050, 0.5) for _ in range(100)), "aac")
+    next(gen)
+    assert any(p.name() == "ffmpeg" for p in psutil.Process().children())
+    gen.close()
+    assert not any(p.name() == "ffmpeg" for p in psutil.Process().children())
