@@ -175,7 +175,8 @@ def test_pyav_backend_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
 
 def test_server_refuses_to_start_with_pyav_missing() -> None:
     """TTS_ENCODER_BACKEND=pyav without PyAV stops `serve` at once with the reason (PyAV hidden from the process)."""
-    script = "import sys; sys.modules['av'] = None\nfrom tts_predictor.server import serve\nserve(['--model', 'embedded'])\n"
+    script = ("import sys; sys.modules['av'] = None\n"
+              "from tts_predictor.server import serve\nserve(['--model', 'embedded'])\n")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env=os.environ | {"TTS_ENCODER_BACKEND": "pyav"})
     assert proc.returncode != 0 and "pip install 'tts-predictor[pyav]'" in proc.stderr, proc.stderr[-2000:]

@@ -1,4 +1,4 @@
-"""Audio encoders, whole-file and streaming: wav/flac/pcm/G.711 via soundfile, compressed formats via `StreamEncoder`."""
+"""Audio encoders, whole-file and streaming: wav/flac/pcm/G.711 via soundfile, the rest via `StreamEncoder`."""
 
 from __future__ import annotations
 
