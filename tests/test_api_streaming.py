@@ -14,6 +14,7 @@ from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.engines.base import Voice
 from tts_predictor.pipeline import LocalSynthesizer
 from tts_predictor.protocol.v2 import SynthesisParameters
+from decode_helpers import decode_audio
 from tts_predictor.streaming import ChunkEncoder, encode_chunks, plan_segments, stream_segments
 from tts_predictor.voices import VoiceCatalog
 
@@ -117,7 +118,7 @@ def test_encoded_stream_is_one_valid_file(synth: LocalSynthesizer, fmt: str) -> 
         return
     if fmt == "wav":
         assert len(chunks) == 3  # header + first sentence, then one chunk per sentence
-    samples, rate = sf.read(io.BytesIO(data), dtype="float32")
+    samples, rate = decode_audio(data) if fmt == "flac" else sf.read(io.BytesIO(data), dtype="float32")
     assert rate == 16000
     assert abs(len(samples) / rate - 0.3) < 0.1
 

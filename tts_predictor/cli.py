@@ -36,7 +36,8 @@ def say_parser() -> argparse.ArgumentParser:
         prog="tts-predictor say",
         description="Synthesize text to an audio file with the local engine (no server).",
     )
-    parser.add_argument("text", help="Text or SSML to speak; '-' reads standard input.")
+    parser.add_argument("text", nargs="?", help="Text or SSML to speak; '-' reads standard input.")
+    parser.add_argument("-f", "--file", help="Speak the contents of this UTF-8 text (or SSML) file instead.")
     parser.add_argument("-o", "--output", required=True, help="Output file (format from its extension) or '-' for stdout.")
     parser.add_argument("--voice", help="Voice id (see `tts-predictor voices`).")
     parser.add_argument("--language", help="Language code such as en-US.")
@@ -80,9 +81,7 @@ def say(argv: list[str]) -> None:
 
     args = say_parser().parse_args(argv)
     fmt = infer_format(args.output, args.format)
-    text = sys.stdin.read() if args.text == "-" else args.text
-    if not text.strip():
-        raise SystemExit("tts-predictor say: nothing to speak (empty text)")
+    text = read_text(args.text, args.file)
     settings = settings_from_args(argparse.Namespace(**{**vars(args), "warmup": "false"}))
     try:
         params = make_params({"voice": args.voice, "language": args.language, "speed": args.speed, "format": fmt,
@@ -91,7 +90,8 @@ def say(argv: list[str]) -> None:
         catalog = VoiceCatalog(engine.voices(), settings.default_voice)
         synth = LocalSynthesizer(engine, catalog)
         language = catalog.resolve(params.voice, params.language)[1]
-        segments = plan_segments(text, params, synth, language=language)
+        segments = [s for piece in within_limit(text, settings.max_text_chars, language)
+                    for s in plan_segments(piece, params, synth, language=language)]
     except InvalidInput as exc:
         raise SystemExit(f"tts-predictor say: {exc.reason}") from None
     spoken = sum(1 for s in segments if s.text.strip())
@@ -120,6 +120,42 @@ def say(argv: list[str]) -> None:
         with open(args.output, "wb") as handle:
             handle.write(data)
         print(f"wrote {args.output} ({fmt}, {audio.duration_s:.2f} s, {len(data)} bytes)", file=sys.stderr)
+
+
+def read_text(text: str | None, path: str | None) -> str:
+    """The text to speak: the argument, standard input ('-') or --file; warns when the argument names a file."""
+    if (text is None) == (path is None):
+        raise SystemExit("tts-predictor say: give the text to speak or --file PATH (one of them)")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SystemExit(f"tts-predictor say: cannot read --file {path}: {exc}") from None
+    elif text == "-":
+        text = sys.stdin.read()
+    elif os.path.isfile(text):
+        print(f"warning: '{text}' is the name of an existing file; speaking the name itself "
+              f"(use --file {text} to speak its contents)", file=sys.stderr)
+    assert text is not None
+    if not text.strip():
+        raise SystemExit("tts-predictor say: nothing to speak (empty text)")
+    return text
+
+
+def within_limit(text: str, max_chars: int, language: str) -> list[str]:
+    """`text` in pieces of at most `max_chars` (the server's TTS_MAX_TEXT_CHARS), cut between sentences.
+
+    SSML is one document and cannot be cut: longer than the limit is an error naming it.
+    """
+    from .text.split import chunk_text
+
+    if len(text) <= max_chars:
+        return [text]
+    if text.lstrip().startswith("<speak"):
+        raise SystemExit(f"tts-predictor say: the SSML document has {len(text)} characters; the limit is "
+                         f"{max_chars} (TTS_MAX_TEXT_CHARS); split it into several documents")
+    return list(chunk_text(text, language, max_chars))
 
 
 def _progress(total: int, *, disabled: bool) -> Any:

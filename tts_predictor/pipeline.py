@@ -39,6 +39,7 @@ from .text.plan import lexicon_names, plan_text
 from .text.segments import Segment
 from .text.split import split_sentences
 from .voices import VoiceCatalog
+from .word_events import add_words
 
 if TYPE_CHECKING:
     from .cloning import VoiceCloner
@@ -222,12 +223,15 @@ def spoken_segments(segments: list[Segment]) -> list[Segment]:
 
 
 async def assemble_and_encode(
-    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, request_id: str
+    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, request_id: str,
+    text: str | None = None,
 ) -> EncodedAudio:
-    """Assemble the spoken segments with their pauses, apply DSP, encode (in a worker thread)."""
+    """Assemble the spoken segments with their pauses, apply DSP, encode (in a worker thread).
+
+    `text` is the caller's original text: word timings point into it."""
     rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
     try:
-        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate)
+        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate, text)
     except EncoderUnavailable as exc:
         log.error("encoding failed (request id %s): %s", request_id, exc)
         raise SynthesisFailed(f"audio encoding to {params.format} failed; request id {request_id}") from None
@@ -252,11 +256,12 @@ async def render(
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
     check_audio_s(pauses + sum(a.duration_s for a in audios), limit, "speech and pauses")
     labels = synth.voice_labels(spoken, params) if spoken else []
-    return await assemble_and_encode(segments, audios, labels, params, request_id)
+    return await assemble_and_encode(segments, audios, labels, params, request_id, text)
 
 
 def _finish(
-    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, rate: int
+    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, rate: int,
+    text: str | None = None,
 ) -> EncodedAudio:
     """Assemble, apply request-wide DSP and encode (CPU work: runs in a worker thread)."""
     assembly = Assembly(rate)
@@ -264,6 +269,7 @@ def _finish(
     for segment in segments:
         spoken = bool(segment.text.strip())
         assembly.add(segment, next(speech) if spoken else None, next(voices) if spoken else None)
+    add_words(assembly.timings, segments, audios, text)
     audio = assembly.audio()
     if params.pitch:
         audio = dsp.pitch_shift(audio, params.pitch)
@@ -373,7 +379,8 @@ async def finish(batch: Batch) -> InferResponse:
     ctx = batch.ctx
     for job in batch.jobs:
         if job.result is None:
-            job.result = await assemble_and_encode(job.segments, job.audios, job.labels, job.params, batch.request_id)
+            job.result = await assemble_and_encode(job.segments, job.audios, job.labels, job.params, batch.request_id,
+                                                    job.text)
             if ctx.cache:
                 await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result)
     for job in batch.jobs:

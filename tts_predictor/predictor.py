@@ -17,6 +17,7 @@ from .engines.base import Engine
 from .engines.registry import load_all
 from .errors import EngineNotReady
 from . import metrics
+from .audio.stream_encoder import use_backend
 from .admission import AdmissionController
 from .cache import make_cache, voice_identity
 from .cloning import VoiceCloner, engines_by_name
@@ -50,6 +51,7 @@ class TTSPredictor(kserve.Model):
         """A repository model passes its loaded `engine` and the main model it shares limits and cache with."""
         super().__init__(settings.model_name)
         self.settings = settings
+        use_backend(settings.encoder_backend)  # this process's encoders (also in Ray Serve replicas)
         self.synth: LocalSynthesizer | None = None
         self.cloner: VoiceCloner | None = None
         self.ctx: ServiceContext | None = None

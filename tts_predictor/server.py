@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from .bind import bind_servers
 from .settings import Settings, add_settings_arguments, load_settings
 from .tracing import setup_tracing
 
@@ -24,6 +25,8 @@ def build_parser(prog: str = "tts-predictor serve") -> argparse.ArgumentParser:
     from kserve.model_server import parser as kserve_parser
 
     parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser], description="Serve a TTS model over V2.")
+    parser.add_argument("--host", default=None,
+                        help="Address to listen on for REST and gRPC (default 0.0.0.0: every interface).")
     add_settings_arguments(parser)
     parser.set_defaults(model_name=None)
     return parser
@@ -144,6 +147,16 @@ def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
     install_graph_adapter(app, predictor.name)
 
 
+def _use_encoder_backend(settings: Settings) -> None:
+    """Select the audio encoders (TTS_ENCODER_BACKEND); a backend that cannot load stops the start-up."""
+    from .audio.stream_encoder import EncoderUnavailable, use_backend
+
+    try:
+        use_backend(settings.encoder_backend)
+    except EncoderUnavailable as exc:
+        raise SystemExit(f"tts-predictor: {exc}") from None
+
+
 def serve(argv: list[str] | None = None) -> None:
     """Load the model (with warm-up), then serve REST and gRPC until SIGTERM."""
     from kserve.model_server import app
@@ -156,6 +169,7 @@ def serve(argv: list[str] | None = None) -> None:
     refuse_workers(args, "serve")
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
+    _use_encoder_backend(settings)
     predictor = TTSPredictor(settings)
     repository = TTSModelRepository(predictor)
     add_routes(app, predictor, repository)
@@ -207,6 +221,10 @@ def _model_server(
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.dataplane = ReadyDataPlane(model_registry=self.registered_models)
+
+        def setup_event_loop(self) -> None:
+            bind_servers(self, getattr(args, "host", None))  # servers are built, not yet started
+            super().setup_event_loop()
 
         def stop(self, sig: int) -> None:
             if registered_models is not None:

@@ -95,8 +95,10 @@ class Settings(BaseSettings):
         None, description="Transformer only: key sent to the predictor instead of the caller's Authorization."
     )
     auth_exempt_paths: str = Field(
-        "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready",
-        description="Comma-separated paths served without an API key (probes, metrics).",
+        "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready,/ui,/ui/,/ui/static/app.js,"
+        "/ui/static/app.css",
+        description="Comma-separated paths served without an API key (probes, metrics, the web page's own files; "
+                    "the page sends the key it is given with its API calls).",
     )
     rate_limit_rps: float = Field(
         0.0, ge=0, description="Requests per second per valid API key, else per client address; 0 = off."
@@ -123,6 +125,10 @@ class Settings(BaseSettings):
     lexicons: str = Field("", description="W3C PLS pronunciation lexicons: comma-separated .pls files or folders, "
                                           "'voice=path' for one voice; applied after normalization by xml:lang.")
     cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS closed.")
+    encoder_backend: Literal["sndfile", "pyav"] = Field(
+        "sndfile", description="Audio encoders: sndfile (libsndfile + the ffmpeg program for aac; default) or pyav "
+                               "(PyAV, install tts-predictor[pyav]: its wheel bundles GPL x264/x265)."
+    )
     log_format: Literal["text", "json"] = Field("text", description="json: structured logs via structlog.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level; request text is only logged at DEBUG."

@@ -3,7 +3,7 @@
 `plan_segments` validates and plans a text (every 400 on bad input happens here, before any audio);
 `stream_plan` synthesizes the planned segments one at a time and yields ``(audio, event)`` pairs;
 `stream_segments` does both. `ChunkEncoder` turns the yielded buffers into one continuous encoded
-stream (wav/pcm/G.711 in-process, lossy formats and flac through one ffmpeg process per stream).
+stream (one in-process encoder per stream, see `audio.stream_encoder`).
 
 Cancellation: the generators hold no work in flight between segments, so a consumer that stops
 iterating (client gone, task cancelled) stops synthesis at the next segment.
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any
@@ -25,21 +23,22 @@ from kserve.errors import InvalidInput
 from .audio import dsp
 from .audio.assemble import Assembly, SegmentPieces
 from .audio.buffer import AudioBuffer
-from .audio.encode import check_format, encode, encode_stream, output_rate, wav_stream_header
+from .audio.encode import check_format, output_rate
+from .audio.stream_encoder import RAW_FORMATS, StreamEncoder
 from .output_limits import check_audio_s, max_audio_s, pauses_s
 from .pipeline import PAUSE_ONLY_RATE, SegmentSynthesizer
 from .protocol.v2 import SynthesisParameters
 from .text.plan import lexicon_names, plan_text
 from .text.segments import Segment
 from .text.split import split_sentences
+from .word_events import WordEvents
 
 log = logging.getLogger(__name__)
 
-INLINE_FORMATS = ("wav", "pcm", "mulaw", "alaw")
-"""Formats encoded chunk by chunk in-process; the others go through ffmpeg."""
-WHOLE_FILE_FORMATS = ("flac",)
-"""Formats `encode_chunks` encodes once at the end: a FLAC written to a pipe has no total length in its header."""
-ENCODER_WAIT_S = 60.0
+INLINE_FORMATS = RAW_FORMATS
+"""Formats cheap enough to encode on the event loop; compressed ones encode in a worker thread."""
+SLICE_S = 0.5
+"""Compressed formats are fed to their encoder in slices this long, so bytes leave before a sentence is encoded."""
 
 
 def _sentences(segment: Segment, language: str) -> Iterator[Segment]:
@@ -92,44 +91,53 @@ def _request_dsp(buf: AudioBuffer, params: SynthesisParameters) -> AudioBuffer:
 
 async def stream_plan(
     segments: list[Segment], params: SynthesisParameters, synth: SegmentSynthesizer, *, request_id: str = "-",
-    offset_s: float = 0.0,
+    offset_s: float = 0.0, source_text: str | None = None, source_offset: int = 0,
 ) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any] | None]]:
     """Synthesize `segments` one at a time; yield each one's audio (pauses included) and its event.
 
     A voice that streams (XTTS) yields a sentence in several pieces: every piece but the last comes with
     event None, the last with the segment's event.
 
-    Events: ``{"type": "segment", "text", "start_s", "end_s", "marks": [{"name", "time_s"}]}`` with times in
-    seconds from the start of the stream (`offset_s` is where this text starts). Pure pauses have ``text: ""``.
-    Leading pauses wait for the first speech, whose sample rate they take.
+    Events: ``{"type": "segment", "text", "start_s", "end_s", "marks": [{"name", "time_s"}], "words": [...]}``
+    with times in seconds from the start of the stream (`offset_s` is where this text starts). Pure pauses
+    have ``text: ""``. Leading pauses wait for the first speech, whose sample rate they take. Words
+    (``{"text", "spoken", "start_s", "end_s", "char_start", "char_end"}``) come where the engine reports word
+    times; offsets index `source_text` (the text `segments` were planned from) plus `source_offset`.
     """
     rate: int | None = None
-    pending: list[Segment] = []
+    pending: list[tuple[int, Segment]] = []
     offset = offset_s
+    word_events = WordEvents(source_text, segments)
 
-    def emit(segment: Segment, speech: AudioBuffer | None) -> tuple[AudioBuffer, dict[str, Any]]:
+    def emit(index: int, segment: Segment, speech: AudioBuffer | None) -> tuple[AudioBuffer, dict[str, Any]]:
         nonlocal offset
         assert rate is not None
         part = Assembly(rate)
         part.add(segment, speech)
         audio = part.audio()
         marks = [{"name": m["name"], "time_s": round(offset + float(m["time_s"]), 4)} for m in part.marks]
+        words = word_events.words(index, speech, offset + segment.pause_before_s)
+        for word in words:
+            if word["char_start"] is not None:
+                word["char_start"] += source_offset
+                word["char_end"] += source_offset
         event = {
             "type": "segment",
             "text": segment.text if speech is not None else "",
             "start_s": round(offset, 4),
             "end_s": round(offset + audio.duration_s, 4),
             "marks": marks,
+            "words": words,
         }
         offset += audio.duration_s
         return _request_dsp(audio, params), event
 
-    for segment in segments:
+    for index, segment in enumerate(segments):
         if not segment.text.strip():
             if rate is None:
-                pending.append(segment)
+                pending.append((index, segment))
             else:
-                yield emit(segment, None)
+                yield emit(index, segment, None)
             continue
         if _streams(synth, segment, params):
             pieces: SegmentPieces | None = None
@@ -137,7 +145,7 @@ async def stream_plan(
                 if rate is None:
                     rate = chunk.sample_rate
                     for waiting in pending:
-                        yield emit(waiting, None)
+                        yield emit(*waiting, None)
                     pending.clear()
                 pieces = pieces or SegmentPieces(segment, rate, offset)
                 yield _request_dsp(pieces.add(chunk), params), None
@@ -150,14 +158,14 @@ async def stream_plan(
         if rate is None:
             rate = speech.sample_rate
             for waiting in pending:
-                yield emit(waiting, None)
+                yield emit(*waiting, None)
             pending.clear()
-        yield emit(segment, speech)
+        yield emit(index, segment, speech)
         check_audio_s(offset - offset_s, max_audio_s(synth), "speech and pauses")  # ends the stream
     if pending:
         rate = params.sample_rate or PAUSE_ONLY_RATE
         for waiting in pending:
-            yield emit(waiting, None)
+            yield emit(*waiting, None)
 
 
 def _streams(synth: SegmentSynthesizer, segment: Segment, params: SynthesisParameters) -> bool:
@@ -172,123 +180,74 @@ async def stream_segments(
 ) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any] | None]]:
     """Plan `text` and synthesize it sentence by sentence, yielding ``(audio, event)`` per segment."""
     segments = plan_segments(text, params, synth, language=language)
-    async for item in stream_plan(segments, params, synth, request_id=request_id):
+    async for item in stream_plan(segments, params, synth, request_id=request_id, source_text=text):
         yield item
 
 
-_DONE = object()
-
-
 class ChunkEncoder:
-    """Encodes AudioBuffers fed one at a time into one continuous stream of `fmt`.
+    """Async face of a `StreamEncoder`: buffers fed one at a time become one continuous stream of `fmt`.
 
-    `feed` returns the bytes that are ready (for wav/pcm/G.711: exactly this chunk's, so audio always
+    `feed` returns the bytes that are ready (all of this chunk's audio but a codec's look-ahead, so audio
     precedes the events sent after it); `finish` returns the rest. The first chunk fixes the sample rate.
+    Compressed formats encode in a worker thread, so the event loop keeps serving other requests.
     """
 
     def __init__(self, fmt: str, *, bitrate: str | None = None):
         self.fmt = check_format(fmt)
         self.bitrate = bitrate
         self.rate: int | None = None
-        self._inline = fmt in INLINE_FORMATS
-        self._inbox: queue.Queue[Any] = queue.Queue()
-        self._out: list[bytes] = []
-        self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
+        self._encoder: StreamEncoder | None = None
+
+    def _open(self, rate: int) -> StreamEncoder:
+        if self._encoder is None:
+            self.rate = output_rate(self.fmt, rate)
+            self._encoder = StreamEncoder(self.fmt, self.rate, bitrate=self.bitrate)
+        return self._encoder
 
     async def feed(self, buf: AudioBuffer) -> bytes:
         """Add one chunk; the encoded bytes available now."""
-        if self.rate is None:
-            self.rate = output_rate(self.fmt, buf.sample_rate)
-            if self._inline:
-                header = wav_stream_header(self.rate) if self.fmt == "wav" else b""
-                return header + self._encode_inline(buf)
-            self._thread = threading.Thread(target=self._run, name=f"stream-encoder-{self.fmt}", daemon=True)
-            self._thread.start()
-        if self._inline:
-            return self._encode_inline(buf)
-        self._idle.clear()
-        self._inbox.put(buf)
-        await asyncio.to_thread(self._idle.wait, ENCODER_WAIT_S)  # until ffmpeg has taken this chunk
-        return self._take()
+        encoder = self._open(buf.sample_rate)
+        if self.fmt in INLINE_FORMATS:
+            return encoder.feed(buf)
+        return await asyncio.to_thread(encoder.feed, buf)
+
+    async def feed_slices(self, buf: AudioBuffer) -> AsyncIterator[bytes]:
+        """Like `feed`, but a compressed chunk is encoded in `SLICE_S` slices, each slice's bytes yielded at once
+        (a sentence's first bytes leave after encoding half a second of it, not all of it)."""
+        self._open(buf.sample_rate)
+        assert self.rate is not None
+        buf = dsp.resample(buf, self.rate)  # whole, before slicing: resampling slices would click at their edges
+        step = max(1, int(SLICE_S * buf.sample_rate))
+        if self.fmt in INLINE_FORMATS or len(buf.samples) <= step:
+            if data := await self.feed(buf):
+                yield data
+            return
+        for start in range(0, len(buf.samples), step):
+            if data := await self.feed(AudioBuffer(buf.samples[start:start + step], buf.sample_rate)):
+                yield data
 
     async def finish(self) -> bytes:
         """End the stream; the remaining bytes (a 0-length stream gets a valid empty file where one exists)."""
-        if self.rate is None:
-            if self._inline:
-                return wav_stream_header(output_rate(self.fmt, PAUSE_ONLY_RATE)) if self.fmt == "wav" else b""
-            self.rate = output_rate(self.fmt, PAUSE_ONLY_RATE)
-            self._thread = threading.Thread(target=self._run, name=f"stream-encoder-{self.fmt}", daemon=True)
-            self._thread.start()
-        if self._thread is not None:
-            self._inbox.put(_DONE)
-            await asyncio.to_thread(self._thread.join, ENCODER_WAIT_S)
-        return self._take()
+        encoder = self._open(PAUSE_ONLY_RATE)
+        if self.fmt in INLINE_FORMATS:
+            return encoder.finish()
+        return await asyncio.to_thread(encoder.finish)
 
     def abort(self) -> None:
-        """Stop without waiting (the consumer is gone); the encoder thread ends on its own."""
-        if self._thread is not None:
-            self._inbox.put(_DONE)
-
-    def _encode_inline(self, buf: AudioBuffer) -> bytes:
-        assert self.rate is not None
-        buf = dsp.resample(buf, self.rate)
-        if not len(buf.samples):
-            return b""
-        return encode(buf, "pcm" if self.fmt == "wav" else self.fmt)
-
-    def _chunks(self) -> Iterator[AudioBuffer]:
-        while True:
-            self._idle.set()
-            item = self._inbox.get()
-            if item is _DONE:
-                return
-            yield item
-
-    def _run(self) -> None:
-        try:
-            for data in encode_stream(self._chunks_with_rate(), self.fmt, bitrate=self.bitrate):
-                with self._lock:
-                    self._out.append(data)
-        except BaseException as exc:  # reported by _take
-            self._error = exc
-        finally:
-            self._idle.set()
-
-    def _chunks_with_rate(self) -> Iterator[AudioBuffer]:
-        assert self.rate is not None
-        first = True
-        for buf in self._chunks():
-            first = False
-            yield dsp.resample(buf, self.rate)
-        if first:  # nothing was fed: give ffmpeg a zero-length chunk at the stream's rate
-            yield AudioBuffer(np.zeros(0, np.float32), self.rate)
-
-    def _take(self) -> bytes:
-        if self._error is not None:
-            raise self._error
-        with self._lock:
-            data, self._out = b"".join(self._out), []
-        return data
+        """Release the encoder (the consumer is gone); waits for a chunk being encoded in a worker thread."""
+        if self._encoder is not None:
+            self._encoder.close()
 
 
 async def encode_chunks(
     chunks: AsyncIterator[AudioBuffer], fmt: str, *, bitrate: str | None = None
 ) -> AsyncIterator[bytes]:
     """Encode an async stream of buffers into one stream of `fmt`; the encoder is released if the consumer leaves."""
-    if fmt in WHOLE_FILE_FORMATS:
-        parts = [buf async for buf in chunks]
-        rate = parts[0].sample_rate if parts else PAUSE_ONLY_RATE
-        whole = AudioBuffer.concat([dsp.resample(p, rate) for p in parts]) if parts else AudioBuffer.silence(0, rate)
-        yield await asyncio.to_thread(encode, whole, fmt, bitrate=bitrate)
-        return
     encoder = ChunkEncoder(fmt, bitrate=bitrate)
     finished = False
     try:
         async for buf in chunks:
-            if data := await encoder.feed(buf):
+            async for data in encoder.feed_slices(buf):
                 yield data
         finished = True
         if data := await encoder.finish():

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio import stream_encoder
+from tts_predictor.audio.stream_encoder import StreamEncoder
 from tts_predictor.audio.encode import (
     FORMATS, MEDIA_TYPES, UnsupportedFormat, encode, encode_stream, media_type, output_rate,
 )
@@ -31,9 +35,16 @@ def _tone(rate: int, seconds: float = 3.0) -> AudioBuffer:
     return AudioBuffer((0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate)
 
 
+def _noise(rate: int, seconds: float) -> AudioBuffer:
+    """Speech-like for a codec's bitrate: a tone with noise, so pages fill as they would with a voice."""
+    tone = _tone(rate, seconds).samples
+    noise = np.random.default_rng(0).normal(0, 0.1, len(tone)).astype(np.float32)
+    return AudioBuffer(np.clip(tone * 0.5 + noise, -1, 1).astype(np.float32), rate)
+
+
 def _decode(data: bytes, fmt: str, rate: int, streamed: bool = False) -> tuple[np.ndarray, int]:
     """Decode with soundfile where it can, else with `ffmpeg -i - -f f32le -`; returns samples and their rate."""
-    if fmt in ("wav", "ogg") or (fmt == "flac" and not streamed):  # a streamed flac has no total length
+    if fmt == "wav" or (fmt in ("ogg", "flac") and not streamed):  # a stream's cut has no total length
         samples, sr = sf.read(io.BytesIO(data), dtype="float32")
         return samples, sr
     raw = {"pcm": ["-f", "s16le", "-ar", str(rate), "-ac", "1"], "mulaw": ["-f", "mulaw", "-ar", "8000", "-ac", "1"],
@@ -109,4 +120,82 @@ def test_stream_concatenates_to_a_valid_stream(fmt: str) -> None:
 def test_stream_can_be_abandoned() -> None:
     gen = encode_stream((_tone(22050, 0.5) for _ in range(100)), "mp3")
     next(gen)
-    gen.close()  # kills ffmpeg without hanging
+    gen.close()  # releases the encoder without hanging
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "ogg", "opus", "aac", "flac"])
+def test_stream_encoder_hands_out_each_chunk_when_fed(fmt: str) -> None:
+    """What `feed` returns for the first chunk already decodes to (almost all of) that chunk's audio.
+
+    Ogg Vorbis (libsndfile) leaves a page only when it holds ~4 KB, so only a long chunk shows up at once.
+    """
+    encoder = StreamEncoder(fmt, output_rate(fmt, 22050))
+    seconds = 4.0 if fmt == "ogg" else 1.0
+    first = encoder.feed(_noise(22050, seconds))
+    samples, sr = _decode(first, fmt, 22050, streamed=True)
+    assert len(samples) / sr > (0.5 if fmt == "ogg" else 0.8) * seconds  # codecs hold back only look-ahead
+    rest = encoder.feed(_tone(22050, 1.0)) + encoder.finish()
+    samples, sr = _decode(first + rest, fmt, 22050, streamed=True)
+    slack = {"aac": AAC_MAX_EXTRA_SAMPLES, "mp3": MP3_MAX_EXTRA_SAMPLES}.get(fmt, 0) / sr
+    assert len(samples) / sr == pytest.approx(seconds + 1.0, abs=0.02 + slack)
+
+
+def test_stream_encoder_close_mid_stream_and_after() -> None:
+    encoder = StreamEncoder("mp3", 22050)
+    assert encoder.feed(_tone(22050, 0.5))
+    encoder.close()
+    encoder.close()
+    assert encoder.feed(_tone(22050, 0.5)) == b"" and encoder.finish() == b""
+
+
+def test_default_backend_never_imports_pyav() -> None:
+    """The default install has no PyAV (its wheel bundles GPL x264/x265): encoding every format must not load it."""
+    script = (
+        "import sys, numpy as np\n"
+        "from tts_predictor.audio.buffer import AudioBuffer\n"
+        "from tts_predictor.audio.encode import FORMATS, encode, encode_stream\n"
+        "from tts_predictor.audio.stream_encoder import current_backend\n"
+        "buf = AudioBuffer(np.zeros(22050, np.float32), 22050)\n"
+        "for fmt in FORMATS:\n"
+        "    assert encode(buf, fmt) and b''.join(encode_stream(iter([buf, buf]), fmt))\n"
+        "assert current_backend() == 'sndfile'\n"
+        "assert 'av' not in sys.modules, 'PyAV was imported'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "TTS_ENCODER_BACKEND"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_pyav_backend_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream_encoder, "PYAV_MODULE", "av_not_installed_here")
+    with pytest.raises(stream_encoder.EncoderUnavailable, match=r"tts-predictor\[pyav\].*GPL"):
+        stream_encoder.use_backend("pyav")
+    assert stream_encoder.current_backend() == "sndfile"
+
+
+def test_server_refuses_to_start_with_pyav_missing() -> None:
+    """TTS_ENCODER_BACKEND=pyav without PyAV stops `serve` at once with the reason (PyAV hidden from the process)."""
+    script = ("import sys; sys.modules['av'] = None\n"
+              "from tts_predictor.server import serve\nserve(['--model', 'embedded'])\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env=os.environ | {"TTS_ENCODER_BACKEND": "pyav"})
+    assert proc.returncode != 0 and "pip install 'tts-predictor[pyav]'" in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "opus", "aac", "flac"])
+def test_pyav_backend_when_opted_in(fmt: str) -> None:
+    pytest.importorskip("av")
+    encoder = StreamEncoder(fmt, output_rate(fmt, 22050), backend="pyav")
+    data = encoder.feed(_tone(22050, 1.0)) + encoder.finish()
+    samples, sr = _decode(data, fmt, 22050, streamed=True)
+    slack = {"aac": AAC_MAX_EXTRA_SAMPLES, "mp3": MP3_MAX_EXTRA_SAMPLES}.get(fmt, 0) / sr
+    assert len(samples) / sr == pytest.approx(1.0, abs=0.02 + slack)
+
+
+def test_abandoned_aac_stream_ends_its_ffmpeg_process() -> None:
+    psutil = pytest.importorskip("psutil")
+    gen = encode_stream((_tone(22050, 0.5) for _ in range(100)), "aac")
+    next(gen)
+    assert any(p.name() == "ffmpeg" for p in psutil.Process().children())
+    gen.close()
+    assert not any(p.name() == "ffmpeg" for p in psutil.Process().children())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import re
 import time
@@ -92,13 +94,15 @@ def default_language(synth: LocalSynthesizer, params: SynthesisParameters) -> st
 class PreparedStream:
     """A validated, planned request whose audio is produced while the body is sent."""
 
-    def __init__(self, segments: list[Segment], params: SynthesisParameters, synth: LocalSynthesizer, rid: str):
-        self.segments, self.params, self.synth, self.request_id = segments, params, synth, rid
+    def __init__(self, segments: list[Segment], params: SynthesisParameters, synth: LocalSynthesizer, rid: str,
+                 text: str | None = None):
+        self.segments, self.params, self.synth, self.request_id, self.text = segments, params, synth, rid, text
         self.events: list[dict[str, Any]] = []
         self.started = time.perf_counter()
 
     async def buffers(self) -> AsyncIterator[AudioBuffer]:
-        async for buf, event in stream_plan(self.segments, self.params, self.synth, request_id=self.request_id):
+        async for buf, event in stream_plan(self.segments, self.params, self.synth, request_id=self.request_id,
+                                            source_text=self.text):
             if event is not None:  # None: a piece of a sentence the model streams (XTTS)
                 self.events.append(event)
             yield buf
@@ -115,10 +119,34 @@ class PreparedStream:
             raise
 
 
+    async def ndjson(self, start: dict[str, Any]) -> AsyncIterator[bytes]:
+        """NDJSON lines: `start`, then ``{"type": "audio", "audio": <base64>}`` and each segment's event after its
+        audio, then ``{"type": "end", "duration_s"}`` (``{"type": "error", "message"}`` if synthesis fails)."""
+        yield _line({"type": "start", **start})
+        sent = 0
+        try:
+            async for data in self.body():
+                yield _line({"type": "audio", "audio": base64.b64encode(data).decode("ascii")})
+                for event in self.events[sent:]:
+                    yield _line(event)
+                sent = len(self.events)
+        except Exception as exc:  # the response has started: report in-band (body() logged it)
+            reason = exc.reason if isinstance(exc, InvalidInput) else f"synthesis failed (request id {self.request_id})"
+            yield _line({"type": "error", "message": str(reason)})
+            return
+        for event in self.events[sent:]:
+            yield _line(event)
+        yield _line({"type": "end", "duration_s": self.events[-1]["end_s"] if self.events else 0.0})
+
+
+def _line(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
 def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str) -> PreparedStream:
     """Plan and validate now (so errors are 400s before the response starts)."""
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
-    return PreparedStream(segments, params, synth, rid)
+    return PreparedStream(segments, params, synth, rid, text)
 
 
 class _Release:

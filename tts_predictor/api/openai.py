@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
@@ -21,13 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..audio.encode import media_type
 from ..protocol.v2 import Speed
+from .instructions import instruction_presets
 from ..voices import VoiceCatalog
 from .common import (
     FieldError, MappedErrorRoute, admitted_stream, check_text, make_params, prepare_stream, request_id, synth_of,
 )
 
-OPENAI_VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer", "ash", "coral", "sage", "ballad", "verse")
-"""OpenAI's voice names; the i-th maps to this model's i-th voice (default first), wrapping around."""
+OPENAI_VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer", "ash", "coral", "sage", "ballad", "verse",
+                 "marin", "cedar")
+"""OpenAI's voice names; the i-th maps to this model's i-th voice (default first), wrapping around. Any other
+name that looks like one (`VOICE_NAME`) maps by a stable hash, so voices OpenAI adds later work unchanged."""
+VOICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
 OPENAI_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 OPENAI_PCM_RATE = 24000
 """OpenAI's ``pcm`` is 24 kHz signed 16-bit little-endian mono; clients assume that rate."""
@@ -57,7 +63,10 @@ class SpeechRequest(BaseModel):
         "mp3", description="Audio format; pcm is 24 kHz 16-bit little-endian mono."
     )
     speed: Speed = 1.0
-    instructions: str | None = Field(None, description="Accepted and ignored (header X-TTS-Instructions: ignored).")
+    instructions: str | None = Field(
+        None, max_length=4096,
+        description="Naming an emotion or style preset (e.g. 'sound happy', 'newscast') applies it; otherwise ignored "
+                    "(header X-TTS-Instructions says which).")
     stream_format: Literal["audio", "sse"] = Field(
         "audio", description="audio: the audio bytes, streamed; sse: server-sent events with base64 audio deltas."
     )
@@ -119,10 +128,12 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
     ordered = [catalog.default] + [v for v in catalog.voices if v.id != catalog.default.id]
     if name.lower() in OPENAI_VOICES:
         return ordered[OPENAI_VOICES.index(name.lower()) % len(ordered)].id
+    if VOICE_NAME.match(name):  # a voice name OpenAI may add: same name, same voice, on every replica
+        return ordered[zlib.crc32(name.lower().encode()) % len(ordered)].id
     ids = [v.id for v in ordered][:20]
     raise FieldError(
-        "voice", f"voice: unknown voice '{name[:60]}'; use an OpenAI voice ({', '.join(OPENAI_VOICES)}) "
-        f"or a voice of this model ({', '.join(ids)})",
+        "voice", f"voice: '{name[:60]}' is not a voice name (letters, digits, '_', '-', '.'; at most 40); use an "
+        f"OpenAI voice ({', '.join(OPENAI_VOICES)}) or a voice of this model ({', '.join(ids)})",
     )
 
 
@@ -141,20 +152,22 @@ def build_router(predictor: Any) -> APIRouter:
         check_text(body.input, predictor.settings.max_text_chars, "input")
         voice = openai_voice(synth.catalog, body.voice)
         fmt = body.response_format
+        delivery = instruction_presets(body.instructions)
         params = make_params(
             {"voice": voice, "speed": body.speed, "format": fmt,
-             "sample_rate": OPENAI_PCM_RATE if fmt == "pcm" else None},
+             "sample_rate": OPENAI_PCM_RATE if fmt == "pcm" else None, **delivery},
             names={"format": "response_format"},
         )
         rid = request_id(request)
         prepared = prepare_stream(body.input, params, synth, rid)
         headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store"}
         if body.instructions:
-            headers["X-TTS-Instructions"] = "ignored"
+            headers["X-TTS-Instructions"] = ",".join(f"{k}={v}" for k, v in delivery.items()) or "ignored"
         audio = await admitted_stream(
             predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s)
         if body.stream_format == "sse":
-            return StreamingResponse(_sse(audio, len(body.input)), media_type="text/event-stream", headers=headers)
+            return StreamingResponse(_sse(audio, prepared.events, len(body.input)), media_type="text/event-stream",
+                                     headers=headers)
         content_type = media_type(fmt, OPENAI_PCM_RATE if fmt == "pcm" else None)
         return StreamingResponse(audio, media_type=content_type, headers=headers)
 
@@ -171,9 +184,20 @@ def build_router(predictor: Any) -> APIRouter:
     return router
 
 
-async def _sse(audio: AsyncIterator[bytes], input_chars: int) -> AsyncIterator[bytes]:
-    """OpenAI's speech SSE events: speech.audio.delta (base64 audio) ..., then speech.audio.done."""
+def _event(message: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(message).encode() + b"\n\n"
+
+
+async def _sse(audio: AsyncIterator[bytes], events: list[dict[str, Any]], input_chars: int) -> AsyncIterator[bytes]:
+    """OpenAI's speech SSE events: speech.audio.delta (base64 audio) ..., then speech.audio.done; after each
+    segment's audio, our extension ``speech.audio.segment`` (text, start_s, end_s, words with original offsets)."""
+    sent = 0
     async for data in audio:
-        yield b"data: " + json.dumps({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}).encode() + b"\n\n"
+        yield _event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+        for event in events[sent:]:
+            yield _event({**event, "type": "speech.audio.segment"})
+        sent = len(events)
+    for event in events[sent:]:
+        yield _event({**event, "type": "speech.audio.segment"})
     usage = {"input_tokens": input_chars, "output_tokens": 0, "total_tokens": input_chars}
-    yield b"data: " + json.dumps({"type": "speech.audio.done", "usage": usage}).encode() + b"\n\n"
+    yield _event({"type": "speech.audio.done", "usage": usage})

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..audio.encode import FORMATS, media_type
+from ..audio.encode import FORMATS, media_type, output_rate
 from ..gateway import key_from, key_valid
 from ..health import system_health
 from ..pipeline import render
@@ -181,9 +181,16 @@ def build_router(predictor: Any) -> APIRouter:
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"
             rate = params.sample_rate or voice.sample_rate
+            content_type = media_type(params.format, rate)
+            if "application/x-ndjson" in request.headers.get("accept", ""):  # audio and events in one stream
+                start = {"format": params.format, "sample_rate": output_rate(params.format, rate),
+                         "content_type": content_type, "voice": voice.id, "language": language}
+                lines = await admitted_stream(predictor.admission, prepared.ndjson(start),
+                                              predictor.settings.stream_stall_timeout_s)
+                return StreamingResponse(lines, media_type="application/x-ndjson", headers=headers)
             stream = await admitted_stream(
-            predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s)
-            return StreamingResponse(stream, media_type=media_type(params.format, rate), headers=headers)
+                predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s)
+            return StreamingResponse(stream, media_type=content_type, headers=headers)
         result = await predictor.admission.run(render(body.text, params, synth, language=language, request_id=rid))
         headers.update({
             "X-Processing-Time": f"{time.perf_counter() - started:.3f}",

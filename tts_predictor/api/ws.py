@@ -9,7 +9,8 @@ Client -> server (JSON text frames):
 Server -> client:
   ``{"type": "start", "format", "sample_rate", "voice", "language", "request_id"}`` once;
   binary frames: one continuous audio stream of ``format`` (pcm: s16le mono; wav: a streaming header first);
-  ``{"type": "segment", "text", "start_s", "end_s", "marks"}`` after each sentence's audio;
+  ``{"type": "segment", "text", "start_s", "end_s", "marks", "words"}`` after each sentence's audio (words:
+      ``{"text", "spoken", "start_s", "end_s", "char_start", "char_end"}``, offsets into all text sent so far);
   ``{"type": "end", "duration_s", "segments"}`` then close 1000;
   ``{"type": "error", "message"}`` then close: 1003 for non-JSON or binary frames, 1008 for invalid messages,
   1011 when synthesis fails.
@@ -99,6 +100,9 @@ class StreamSession:
         self.params: SynthesisParameters | None = None
         self.language = "en"
         self.buffer = ""
+        self.unspoken = ""
+        """Text received but not yet matched to a synthesized job (for word offsets); starts at `received_base`."""
+        self.received_base = 0
         self.jobs: asyncio.Queue[Any] = asyncio.Queue()
         self.worker: asyncio.Task[None] | None = None
         self.encoder: ChunkEncoder | None = None
@@ -226,6 +230,7 @@ class StreamSession:
         if len(self.buffer) + len(text) > limit:
             raise ProtocolError(f"text: more than {limit} characters buffered without a sentence end (TTS_MAX_TEXT_CHARS)")
         self.buffer += text
+        self.unspoken += text
         ready, self.buffer = complete_sentences(self.buffer, self.language)
         for sentence in ready:
             self.pending += 1
@@ -236,6 +241,17 @@ class StreamSession:
             self.pending += 1
             self.jobs.put_nowait(self.buffer)
         self.buffer = ""
+
+    def _locate(self, job: str) -> tuple[str | None, int]:
+        """`job` and its offset in all text received on this connection (None if it cannot be found)."""
+        core = job.strip()
+        index = self.unspoken.find(core) if core else -1
+        if index < 0:
+            return None, 0
+        at = self.received_base + index
+        self.received_base = at + len(core)
+        self.unspoken = self.unspoken[index + len(core):]
+        return core, at
 
     async def _work(self, synth: Any) -> None:
         assert self.params is not None and self.encoder is not None
@@ -248,11 +264,13 @@ class StreamSession:
                         if str(exc.reason).startswith("text: nothing to speak"):
                             continue  # e.g. a flush of punctuation only
                         raise
+                    source, at = self._locate(job)
                     admission = self.predictor.admission
                     await admission.acquire_within_deadline()  # per utterance, so long connections do not hog a slot
                     try:
                         async for buf, event in stream_plan(segments, self.params, synth, request_id=self.request_id,
-                                                            offset_s=self.offset_s):
+                                                            offset_s=self.offset_s, source_text=source,
+                                                            source_offset=at):
                             if data := await self.encoder.feed(buf):
                                 await self.send_bytes(data)
                             if event is None:

@@ -14,6 +14,7 @@ from .normalization import run_normalization
 from .fairness import run_fairness
 from .peer import run_peer
 from .phonemes import run_rtf
+from .formats import run_formats
 from .rawvoice import coqui_onnx_voice, embedded_voice
 from .speedtable import run_speed
 from .threads import run_threads
@@ -98,10 +99,15 @@ def _speed(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, A
     return run_speed(workdir, log)
 
 
+def _formats(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_formats(settings.repeats, log)
+
+
 RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = {
     "batching": _batching,
     "threads": _threads,
     "normalization": _normalization,
+    "formats": _formats,
     "batching-coqui": _batching_coqui,
     "xtts-stream": _xtts_stream,
     "peer": _peer,
@@ -110,13 +116,14 @@ RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = 
     "speed": _speed,
 }
 EXPERIMENTS = tuple(RUNNERS)
-DEFAULT_EXPERIMENTS = ("batching", "threads", "normalization", "xtts-stream", "peer", "fairness", "rtf", "speed")
+DEFAULT_EXPERIMENTS = ("batching", "threads", "normalization", "xtts-stream", "peer", "fairness", "rtf", "speed", "formats")
 """Run by ``make bench``. On a quiet 2-core machine: batching + threads about 1.5 minutes; ``normalization``
 synthesizes and transcribes 40 sentences twice, about a minute; ``xtts-stream`` builds a tiny XTTS v2 and times its
 first streamed audio against the whole sentence, about 30 s; ``peer`` (Piper's own server vs ours, needs the bench
-extra's piper-tts) about 2 minutes; ``fairness``, ``rtf`` and ``speed`` under a minute each. ``batching-coqui``
-builds and exports a full-size Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked
-for. Each can run alone: ``--models none --experiments peer``."""
+extra's piper-tts) about 2 minutes; ``fairness``, ``rtf`` and ``speed`` under a minute each; ``formats`` (time to
+first audio per format vs pcm, encode cost vs wav) about a minute. ``batching-coqui`` builds and exports a full-size
+Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked for. Each can run alone:
+``--models none --experiments peer``."""
 
 
 def run_experiments(names: Sequence[str], settings: ExperimentSettings, workdir: Path,

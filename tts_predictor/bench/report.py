@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .normalization import normalization_rows
+from .formats import format_table
 from .workload import INPUTS
 
 
@@ -101,6 +102,9 @@ def table(results: dict[str, Any]) -> str:
     if results["models"]:
         lines += [*_latency_rows(results), "", *_sweep_rows(results)]
     for name, exp in results.get("experiments", {}).items():
+        if "ttfa" in exp:
+            lines += ["", f"{name} ({exp['repeats']} rounds, {exp['elapsed_s']:.0f} s)", format_table(exp)]
+            continue
         if "table" in exp:  # experiments that render their own rows (peer, fairness, rtf, speed)
             rows = list(exp["table"])
         elif "ttfa_whole_ratio" in exp:

@@ -212,3 +212,42 @@ def check_compute_type(compute_type: str, device: str) -> None:
         raise ModelLoadError(
             "compute_type=float16 needs a CUDA GPU (onnxruntime CUDAExecutionProvider); on CPU use float32 or int8"
         )
+
+
+DURATIONS_OUTPUT = "durations"
+"""Extra output of a Piper graph edited by `durations_copy`: predicted frames per input id, shape [1, 1, ids]."""
+
+
+def durations_copy(source: Path) -> Path | None:
+    """Cached copy of a Piper VITS graph that also outputs its duration predictor's frames per phoneme id.
+
+    VITS rounds the predicted durations up (``w_ceil = ceil(exp(logw) * length_scale)``): the graph's one
+    ``Ceil`` node. None when `onnx` is not installed, the graph has no single Ceil, or the copy cannot be written.
+    """
+    try:
+        import onnx
+    except ImportError:
+        return None
+    key = hashlib.sha256(f"{file_fingerprint(source)}|durations|{EXPORT_VERSION}".encode())
+    target = cache_dir() / f"durations-{key.hexdigest()[:20]}" / source.name
+    if target.is_file():
+        return target
+    try:
+        model = onnx.load(str(source))
+        ceils = [n for n in model.graph.node if n.op_type == "Ceil"]
+        if len(ceils) != 1:
+            log.info("%s: no single duration Ceil node (%d); no word timings", source.name, len(ceils))
+            return None
+        model.graph.output.append(onnx.helper.make_tensor_value_info(ceils[0].output[0], onnx.TensorProto.FLOAT, None))
+        model.graph.output[-1].name = ceils[0].output[0]
+        tmp = _atomic_target(target)
+        try:
+            onnx.save(model, str(tmp))
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except Exception as exc:  # a graph we cannot edit still synthesizes, without timings
+        log.warning("cannot add a durations output to %s: %s", source.name, exc)
+        return None
+    log.info("added the duration output to %s: %s", source.name, target)
+    return target

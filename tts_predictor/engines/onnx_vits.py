@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.alignment import TimedAudio, WordTiming, ipa_word_frames, word_timings
 from ..audio.buffer import AudioBuffer
 from ..errors import ModelLoadError
 from ..text.split import split_sentences
 from .base import SynthesisRequest, Voice
 from .espeak import EspeakPhonemizer
 from .sessions import AdaptiveSessions
+from .onnx_graphs import durations_copy
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +69,10 @@ def phoneme_ids(phonemes: str, id_map: dict[str, list[int]]) -> list[int]:
 
 
 def piper_feeds(
-    config: PiperConfig, phonemizer: EspeakPhonemizer, sentence: str, speed: float = 1.0, speaker: str | None = None
+    config: PiperConfig, phonemes: str, speed: float = 1.0, speaker: str | None = None
 ) -> dict[str, np.ndarray] | None:
-    """The graph inputs for one sentence (`sid` included for multi-speaker voices); None if nothing to say."""
-    ids = phoneme_ids(phonemizer.phonemize(sentence), config.phoneme_id_map)
+    """The graph inputs for one sentence's IPA (`sid` for multi-speaker voices); None if nothing to say."""
+    ids = phoneme_ids(phonemes, config.phoneme_id_map)
     if len(ids) <= 3:  # nothing pronounceable
         return None
     feeds = {
@@ -91,7 +93,7 @@ def calibration_feeds(config_path: Path) -> list[dict[str, np.ndarray]]:
     phonemizer = EspeakPhonemizer(config.espeak_voice)
     speakers = list(config.speaker_id_map) or [None]
     try:
-        feeds = [piper_feeds(config, phonemizer, s, 1.0, speakers[i % len(speakers)])
+        feeds = [piper_feeds(config, phonemizer.phonemize(s), 1.0, speakers[i % len(speakers)])
                  for i, s in enumerate(CALIBRATION_SENTENCES)]
     finally:
         phonemizer.close()
@@ -146,9 +148,11 @@ class OnnxVitsEngine:
         self.phonemizer = EspeakPhonemizer(self.config.espeak_voice)
         providers, self.device = _providers(device)
         busy = busy_threads if self.device == "cpu" else None
-        self.sessions = AdaptiveSessions(lambda n: _session(model_path, n, providers), threads, busy)
+        timed = durations_copy(model_path)  # the same graph, also returning phoneme durations (word timings)
+        self.sessions = AdaptiveSessions(lambda n: _session(timed or model_path, n, providers), threads, busy)
         self.session = self.sessions.wide
         self._inputs = {i.name for i in self.session.get_inputs()}
+        self._outputs = [o.name for o in self.session.get_outputs()]
 
     def voices(self) -> list[Voice]:
         """One voice per speaker (multi-speaker voices) or the voice itself."""
@@ -159,20 +163,31 @@ class OnnxVitsEngine:
         return [Voice(f"{self.name}:{s}", langs, self.kind, rate, speaker=s) for s in self.config.speaker_id_map]
 
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
-        """Synthesize sentence by sentence and join the audio."""
-        parts = [self._sentence(s, request) for s in split_sentences(request.text, self.config.language)]
-        parts = [p for p in parts if p.size]
+        """Synthesize sentence by sentence and join the audio (with word timings when the graph gives durations)."""
+        parts, words, offset = [], [], 0.0
+        for sentence in split_sentences(request.text, self.config.language):
+            audio, timed = self._sentence(sentence, request)
+            words += [WordTiming(w.text, round(w.start_s + offset, 4), round(w.end_s + offset, 4)) for w in timed]
+            parts.append(audio)
+            offset += len(audio) / self.config.sample_rate
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-        return AudioBuffer(samples.astype(np.float32, copy=False), self.config.sample_rate)
+        return TimedAudio(samples.astype(np.float32, copy=False), self.config.sample_rate, tuple(words))
 
-    def _sentence(self, sentence: str, request: SynthesisRequest) -> np.ndarray:
-        feeds = piper_feeds(self.config, self.phonemizer, sentence, request.speed, request.voice.speaker)
+    def _sentence(self, sentence: str, request: SynthesisRequest) -> tuple[np.ndarray, tuple[WordTiming, ...]]:
+        phonemes = self.phonemizer.phonemize(sentence)
+        feeds = piper_feeds(self.config, phonemes, request.speed, request.voice.speaker)
         if feeds is None:
-            return np.zeros(0, dtype=np.float32)
+            return np.zeros(0, dtype=np.float32), ()
         if "sid" not in self._inputs:
             feeds.pop("sid", None)
-        audio = self.sessions.run(None, feeds)[0]
-        return np.asarray(audio, dtype=np.float32).reshape(-1)
+        outputs = self.sessions.run(None, feeds)
+        audio = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
+        if len(outputs) < 2:
+            return audio, ()
+        frames = np.asarray(outputs[1], dtype=np.float32).reshape(-1)
+        spans = ipa_word_frames(phonemes, self.config.phoneme_id_map, frames, BOS, PAD)
+        per_frame = len(audio) / self.config.sample_rate / max(float(frames.sum()), 1.0)
+        return audio, word_timings(sentence, spans, per_frame)
 
     def close(self) -> None:
         """Drop the session and stop the phonemizer's processes."""

@@ -1,0 +1,238 @@
+"""Streaming encoders that stay open for a whole response and hand out each chunk's bytes as soon as it is fed.
+
+Default backend ``sndfile``: mp3, flac, ogg (Vorbis) and opus through libsndfile (soundfile's wheel: LGPL
+libsndfile with LAME/mpg123, libopus, libvorbis, libFLAC), aac through one ``ffmpeg`` process per stream (a
+separate program). Opt-in backend ``pyav`` (``TTS_ENCODER_BACKEND=pyav``, extra ``tts-predictor[pyav]``):
+mp3/opus/aac/flac through PyAV, whose wheel bundles GPL x264/x265 — hence never part of the default install.
+wav/pcm/G.711 are written directly. `feed` returns every byte the encoder has produced for the audio so far.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import threading
+from typing import Any, Protocol
+
+import numpy as np
+import soundfile as sf
+
+from .buffer import AudioBuffer
+from .dsp import resample
+
+BACKENDS = ("sndfile", "pyav")
+PYAV_MODULE = "av"
+DEFAULT_BITRATES = {"mp3": "64k", "ogg": "64k", "opus": "32k", "aac": "64k"}
+RAW_FORMATS = ("wav", "pcm", "mulaw", "alaw")
+COMPRESSED_FORMATS = ("mp3", "opus", "aac", "flac", "ogg")
+PYAV_FORMATS = ("mp3", "opus", "aac", "flac")
+_backend = "sndfile"
+
+
+class EncoderUnavailable(RuntimeError):
+    """The library or program needed for this format is missing or failed."""
+
+
+def use_backend(name: str) -> None:
+    """Select the encoder backend for this process; raise EncoderUnavailable if it cannot be used."""
+    global _backend
+    if name not in BACKENDS:
+        raise EncoderUnavailable(f"encoder backend {name!r} is unknown; use one of: {', '.join(BACKENDS)}")
+    if name == "pyav":
+        try:
+            importlib.import_module(PYAV_MODULE)
+        except ImportError:
+            raise EncoderUnavailable(
+                "TTS_ENCODER_BACKEND=pyav needs PyAV, which is not installed: pip install 'tts-predictor[pyav]' "
+                "(its wheel bundles GPL-licensed x264/x265), or use the default TTS_ENCODER_BACKEND=sndfile"
+            ) from None
+    _backend = name
+
+
+def current_backend() -> str:
+    """The backend `StreamEncoder` uses when none is given."""
+    return _backend
+
+
+def kbps(bitrate: str | None, fmt: str) -> int:
+    """A bitrate such as "64k" (or the format's default) in kbit/s."""
+    return int((bitrate or DEFAULT_BITRATES[fmt]).rstrip("k"))
+
+
+def wav_stream_header(sample_rate: int) -> bytes:
+    """44-byte PCM16 mono WAV header whose RIFF and data sizes are 0xFFFFFFFF ("length unknown")."""
+    byte_rate = sample_rate * 2
+    return (b"RIFF" + (0xFFFFFFFF).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
+            + (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + sample_rate.to_bytes(4, "little")
+            + byte_rate.to_bytes(4, "little") + (2).to_bytes(2, "little") + (16).to_bytes(2, "little")
+            + b"data" + (0xFFFFFFFF).to_bytes(4, "little"))
+
+
+class Sink(io.RawIOBase):
+    """A write-only, non-seekable byte sink (so muxers write streamable headers) drained by `take`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parts: list[bytes] = []
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._parts.append(chunk)
+        self.position += len(chunk)
+        return len(chunk)
+
+    def take(self) -> bytes:
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+class StreamSink(Sink):
+    """A sink libsndfile may seek in: writes into bytes not yet taken land in place; writes into bytes already
+    sent (a header rewritten at the end: FLAC's total length, MP3's Xing frame) are dropped, as on a pipe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = bytearray()
+        self._sent = 0
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        end = self._sent + len(self._pending)
+        self.position = {io.SEEK_SET: offset, io.SEEK_CUR: self.position + offset, io.SEEK_END: end + offset}[whence]
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        skip = min(len(chunk), max(0, self._sent - self.position))
+        at = self.position + skip - self._sent
+        self._pending[at:at + len(chunk) - skip] = chunk[skip:]
+        self.position += len(chunk)
+        return len(chunk)
+
+    def take(self) -> bytes:
+        data, self._pending = bytes(self._pending), bytearray()
+        self._sent += len(data)
+        return data
+
+    def peek(self) -> bytes:
+        return bytes(self._pending)
+
+    def discard(self, count: int) -> None:
+        """Drop the first `count` bytes not yet taken, as if they had been sent."""
+        del self._pending[:count]
+        self._sent += count
+
+
+class FileSink(io.BytesIO):
+    """A seekable in-memory file for whole-file encodes (mp3 gets its Xing header, flac its total length)."""
+
+    def take(self) -> bytes:
+        return b""
+
+
+class Codec(Protocol):
+    """One open encoder writing into a sink."""
+
+    def write(self, samples: np.ndarray) -> None: ...  # int16 mono
+
+    def end(self) -> None: ...  # flush and write the trailer
+
+    def abort(self) -> None: ...  # release without finishing
+
+
+def _open_codec(fmt: str, rate: int, bitrate: str | None, sink: Any, backend: str) -> Codec:
+    if backend == "pyav" and fmt in PYAV_FORMATS:
+        from .pyav_codec import PyAVCodec
+
+        return PyAVCodec(sink, fmt, rate, bitrate)
+    if fmt == "aac":
+        from .ffmpeg_codec import FfmpegCodec
+
+        return FfmpegCodec(sink, fmt, rate, bitrate)
+    from .sndfile_codec import SndfileCodec
+
+    return SndfileCodec(sink, fmt, rate, bitrate)
+
+
+class StreamEncoder:
+    """One encoded stream of `fmt` at `rate` Hz: `feed` chunks, then `finish`; `close` releases it early.
+
+    With `whole_file`, the output is seekable and all bytes come from `finish` (a complete file with sizes).
+    `backend` defaults to the one chosen by `use_backend`. Thread-safe: `close` may run while another thread
+    is inside `feed` (it waits for it).
+    """
+
+    def __init__(self, fmt: str, rate: int, *, bitrate: str | None = None, whole_file: bool = False,
+                 backend: str | None = None) -> None:
+        self.fmt, self.rate, self.bitrate = fmt, rate, bitrate
+        self.backend = backend or _backend
+        self._lock = threading.Lock()
+        self._closed = False
+        self._started = False
+        pyav = self.backend == "pyav" and fmt in PYAV_FORMATS
+        self._sink: Sink | FileSink = FileSink() if whole_file else (Sink() if pyav else StreamSink())
+        self._codec: Codec | None = None
+
+    def feed(self, buf: AudioBuffer) -> bytes:
+        """Encode one chunk (resampled to the stream's rate); the bytes ready now."""
+        samples = resample(buf, self.rate).to_int16()
+        with self._lock:
+            if self._closed:
+                return b""
+            head = self._start()
+            if len(samples):
+                self._write(samples)
+            return head + self._sink.take()
+
+    def finish(self) -> bytes:
+        """Flush the encoder and write the trailer; the remaining bytes (an empty stream is still valid)."""
+        with self._lock:
+            if self._closed:
+                return b""
+            head = self._start()
+            self._closed = True
+            if self._codec is not None:
+                self._codec.end()
+            if isinstance(self._sink, FileSink):
+                return head + self._sink.getvalue()
+            return head + self._sink.take()
+
+    def close(self) -> None:
+        """Release the encoder without finishing the stream (the consumer is gone)."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                if self._codec is not None:
+                    try:
+                        self._codec.abort()
+                    except Exception:  # noqa: BLE001 - the stream is being dropped anyway
+                        pass
+
+    def _start(self) -> bytes:
+        if self._started:
+            return b""
+        self._started = True
+        if self.fmt == "wav":
+            return wav_stream_header(self.rate)
+        if self.fmt in COMPRESSED_FORMATS:
+            self._codec = _open_codec(self.fmt, self.rate, self.bitrate, self._sink, self.backend)
+        return b""
+
+    def _write(self, samples: np.ndarray) -> None:
+        if self._codec is not None:
+            self._codec.write(samples)
+        elif self.fmt in ("pcm", "wav"):
+            self._sink.write(samples.astype("<i2").tobytes())
+        else:
+            g711 = io.BytesIO()
+            sf.write(g711, samples, self.rate, format="RAW", subtype="ULAW" if self.fmt == "mulaw" else "ALAW")
+            self._sink.write(g711.getvalue())
