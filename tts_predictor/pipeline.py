@@ -20,7 +20,7 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from . import metrics, tracing
-from .audio import dsp
+from .audio import dsp, post, provenance
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
@@ -179,6 +179,7 @@ async def render(
     """
     with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
         segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize))
+    post.check_bed(params)
     spoken = [s for s in segments if s.text.strip()]
     if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
@@ -208,9 +209,10 @@ def _finish(
         audio = dsp.loudness_normalize(audio, params.loudness_lufs)
     if params.volume_db:
         audio = dsp.apply_gain_db(audio, params.volume_db)
+    audio = post.apply(audio, params)
     with metrics.STAGE.labels("encode").time(), tracing.span("tts.encode"):
         audio = dsp.resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))
-        data = encode(audio, params.format, bitrate=params.bitrate)
+        data = provenance.tag(encode(audio, params.format, bitrate=params.bitrate), params.format)
     return EncodedAudio(
         data, media_type(params.format, audio.sample_rate), audio.sample_rate, audio.duration_s,
         tuple(assembly.timings), tuple(assembly.marks),

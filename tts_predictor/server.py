@@ -128,6 +128,11 @@ def serve(argv: list[str] | None = None) -> None:
     predictor = TTSPredictor(settings)
     repository = TTSModelRepository(predictor)
     add_routes(app, predictor, repository)
+    from .jobs.runtime import configure_post, install_jobs
+
+    configure_post(settings)
+    if settings.jobs_enabled:
+        install_jobs(app, predictor)
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)

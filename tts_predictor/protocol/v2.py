@@ -19,6 +19,7 @@ from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..audio.encode import FORMATS
+from ..audio.post import PostOptions
 from ..errors import TextTooLong, UnsupportedOption
 from ..prosody import EMOTIONS, STYLES, combine, preset
 
@@ -38,8 +39,8 @@ Speed = Annotated[float, Field(ge=0.25, le=4.0, description="Speaking rate multi
 SampleRate = Annotated[int, Field(ge=8000, le=48000, description="Output sample rate in Hz, 8000-48000.")]
 
 
-class SynthesisParameters(BaseModel):
-    """Request-level V2 parameters; unknown ones are rejected."""
+class SynthesisParameters(PostOptions):
+    """Request-level V2 parameters (post-processing fields from `PostOptions`); unknown ones are rejected."""
 
     model_config = ConfigDict(extra="forbid")
 
