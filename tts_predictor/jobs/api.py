@@ -113,9 +113,10 @@ async def _read_request(request: Request) -> tuple[JobRequest, str, str | bytes]
             return body, UPLOAD_KINDS[suffix], await upload.read()
     else:
         try:
-            body = _model(await request.json())
+            values = await request.json()
         except ValueError:
             raise FieldError("body", "request body is not valid JSON") from None
+        body = _model(values)
     given = [(k, getattr(body, k)) for k in ("text", "ssml", "markdown") if getattr(body, k) is not None]
     if len(given) != 1:
         raise FieldError("text", "text: give exactly one of text, ssml, markdown (or upload a file)")
@@ -163,7 +164,10 @@ def build_router(predictor: Any, runtime: JobRuntime) -> APIRouter:
         if chars > settings.job_max_chars:
             raise TextTooLong(f"{kind}: {chars} characters; the limit is {settings.job_max_chars} (TTS_JOB_MAX_CHARS)")
         if params.ssml:
-            await asyncio.to_thread(parse_ssml, chapters[0].text, default_language="en-US")  # InvalidSSML -> 400
+            try:
+                await asyncio.to_thread(parse_ssml, chapters[0].text, default_language="en-US")
+            except InvalidInput as exc:
+                raise FieldError("ssml", f"ssml: {exc.reason}") from None
         webhook_url, secret = await _check_webhook(body.webhook, settings)
         who = owner(request)
         await _check_limits(runtime, who, settings)

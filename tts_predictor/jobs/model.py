@@ -66,6 +66,8 @@ class JobRecord:
     result_bytes: int = 0
     duration_s: float | None = None
     sample_rate: int | None = None
+    worker: str | None = None
+    """Id (host-pid-random) of the worker that last ran the job."""
     takeovers: int = 0
     """How often another worker resumed this job after a lease expired."""
 
@@ -99,7 +101,7 @@ class JobRecord:
             },
             "format": self.params.get("format", "wav"), "options": self.params,
             "duration_s": self.duration_s, "sample_rate": self.sample_rate, "result_bytes": self.result_bytes,
-            "takeovers": self.takeovers,
+            "worker": self.worker, "takeovers": self.takeovers,
             "webhook": {"url": self.webhook_url, "attempts": self.webhook_attempts} if self.webhook_url else None,
         }
         out["chapters"] = [

@@ -82,7 +82,7 @@ class JobWorker:
     async def process(self, job: JobRecord) -> None:
         """Run one claimed job to its end (or until the lease is lost)."""
         log.info("job %s claimed by %s (takeovers %d)", job.id, self.id, job.takeovers)
-        job.state, job.started_at = RUNNING, job.started_at or time.time()
+        job.state, job.started_at, job.worker = RUNNING, job.started_at or time.time(), self.id
         lost = asyncio.Event()
         beat = asyncio.create_task(self._heartbeat(job.id, lost))
         try:
