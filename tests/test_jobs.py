@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import signal
@@ -151,14 +152,33 @@ def whisper():
     return faster_whisper.WhisperModel(str(models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
 
 
-def test_sqlite_restart_resumes_and_equals_one_go(tmp_path, whisper):
-    """SIGKILL the only replica mid-job; a restart on the same jobs dir resumes from the last finished chunk."""
-    env = {"TTS_JOBS_DIR": str(tmp_path), "TTS_JOB_CHUNK_CHARS": "300", "TTS_JOB_LEASE_S": "3"}
-    text = long_text(2600)
+def test_job_transcript_and_duration_match_one_go(jobs_server, whisper):
+    """The embedded voice draws noise inside its ONNX graph (unseedable), so durations vary a little run to run:
+    the words must match and the duration stay close; exact equality is checked with a seeded model below."""
+    text = long_text(800)
+    one_go = httpx.post(f"{jobs_server.url}/synthesize", json={"text": text}, headers=A, timeout=300).content
+    done = wait_job(jobs_server.url, submit(jobs_server, {"text": text})["id"], headers=A)
+    assert done["state"] == "completed" and done["progress"]["chunks_total"] >= 3
+    samples, rate = wav_audio(httpx.get(f"{jobs_server.url}/v1/jobs/{done['id']}/audio", headers=A).content)
+    reference, ref_rate = wav_audio(one_go)
+    assert len(samples) / rate == pytest.approx(len(reference) / ref_rate, rel=0.03)
+    heard, expected = transcript(whisper, samples, rate), transcript(whisper, reference, ref_rate)
+    assert word_error_rate(expected, heard) <= 0.15, (expected, heard)
+    assert word_error_rate(words(text), heard) <= 0.15, heard
+
+
+def test_sqlite_restart_resumes_without_losing_or_doubling_a_chunk(tmp_path, coqui_models):
+    """SIGKILL the only replica mid-job; a restart on the same jobs dir resumes from the last finished chunk.
+
+    A seeded Coqui model is deterministic per segment, so the resumed result must equal the one-go audio sample
+    for sample (a lost or doubled chunk would change the length by seconds)."""
+    env = {"TTS_MODEL": str(coqui_models["single"]), "TTS_DEVICE": "cpu", "TTS_JOBS_DIR": str(tmp_path),
+           "TTS_JOB_CHUNK_CHARS": "150", "TTS_JOB_LEASE_S": "3"}
+    text, options = long_text(900), {"seed": 7}
     first = ServerProcess(env=env).start()
     try:
-        one_go = httpx.post(f"{first.url}/synthesize", json={"text": text}, timeout=300).content
-        job = submit(first, {"text": text}, headers={})
+        one_go = v2_audio(first, text, options)
+        job = submit(first, {"text": text, "options": options}, headers={})
         wait_job(first.url, job["id"], until=lambda j: j["progress"]["chunks_done"] >= 2)
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(10)
@@ -171,20 +191,26 @@ def test_sqlite_restart_resumes_and_equals_one_go(tmp_path, whisper):
     finally:
         second.stop()
     assert done["state"] == "completed" and done["takeovers"] >= 1, done
-    assert_same_speech(data, one_go, done, whisper)
+    assert_same_audio(data, one_go, done)
 
 
-def assert_same_speech(job_audio: bytes, one_go: bytes, job: dict, whisper) -> None:
-    """Every chunk once: duration = sum of stored chunks; within 1 % of one-go; same words (WER tolerance)."""
+def v2_audio(server: ServerProcess, text: str, parameters: dict) -> bytes:
+    """One-go synthesis over V2 (which takes every parameter, seed included)."""
+    body = {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}], "parameters": parameters}
+    response = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=300)
+    assert response.status_code == 200, response.text
+    return base64.b64decode(response.json()["outputs"][0]["data"][0])
+
+
+def assert_same_audio(job_audio: bytes, one_go: bytes, job: dict) -> None:
+    """Every chunk exactly once: the job's audio is the one-go audio (to 16-bit rounding)."""
     samples, rate = wav_audio(job_audio)
     reference, ref_rate = wav_audio(one_go)
-    assert job["progress"]["chunks_done"] == job["progress"]["chunks_total"]
-    assert len(samples) / rate == pytest.approx(job["progress"]["audio_s"], abs=0.05)
-    assert len(samples) / rate == pytest.approx(len(reference) / ref_rate, rel=0.01)
-    heard, expected = transcript(whisper, samples, rate), transcript(whisper, reference, ref_rate)
-    assert word_error_rate(expected, heard) <= 0.1, (expected, heard)
-    assert len(heard) == pytest.approx(len(expected), rel=0.1)
-    assert words(" ".join(heard[:3])) == words(" ".join(expected[:3]))
+    assert job["progress"]["chunks_done"] == job["progress"]["chunks_total"] > 2
+    assert rate == ref_rate
+    assert len(samples) / rate == pytest.approx(job["progress"]["audio_s"], abs=0.01)
+    assert len(samples) == len(reference), (len(samples) / rate, len(reference) / rate)
+    assert float(abs(samples - reference).max()) <= 3 / 32768
 
 
 def _ffprobe(data: bytes) -> dict:

@@ -55,6 +55,12 @@ class WebhookSpec(BaseModel):
                                description="HMAC-SHA256 key (default: TTS_WEBHOOK_SECRET).")
 
 
+class JobOptions(SynthesisOptions):
+    """The REST synthesis options plus `seed` (models that support it: the same seed gives the same audio)."""
+
+    seed: int | None = Field(None, description="Noise seed (Coqui models): same seed, same audio.")
+
+
 class JobRequest(BaseModel):
     """Body of POST /v1/jobs (JSON); exactly one of text, ssml, markdown."""
 
@@ -64,7 +70,7 @@ class JobRequest(BaseModel):
     ssml: str | None = Field(None, description="An SSML document (<speak>...</speak>).")
     markdown: str | None = Field(None, description="Markdown; each # or ## heading starts a chapter.")
     title: str | None = Field(None, max_length=300, description="Title tag of the result.")
-    options: SynthesisOptions = Field(default_factory=SynthesisOptions)
+    options: JobOptions = Field(default_factory=JobOptions)
     webhook: WebhookSpec | None = None
 
 
