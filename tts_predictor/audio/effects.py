@@ -59,20 +59,28 @@ def band_pass(audio: AudioBuffer, band: str) -> AudioBuffer:
     return AudioBuffer(out.astype(np.float32), audio.sample_rate)
 
 
-def compress(audio: AudioBuffer, threshold_db: float = -24.0, ratio: float = 4.0, makeup_db: float = 6.0,
-             attack_s: float = 0.005, release_s: float = 0.08) -> AudioBuffer:
-    """Feed-forward compressor: envelope follower, gain reduction above the threshold, make-up gain."""
-    x = audio.samples.astype(np.float64)
-    rate = audio.sample_rate
-    rect = np.abs(x)
-    # Envelope: a fast one-pole attack on the peak-held signal, then a slower release (both IIR, vectorised).
-    held = signal.lfilter([1 - np.exp(-1 / (attack_s * rate))], [1, -np.exp(-1 / (attack_s * rate))], rect)
-    env = signal.lfilter([1 - np.exp(-1 / (release_s * rate))], [1, -np.exp(-1 / (release_s * rate))],
-                         np.maximum(held, rect))
-    level_db = 20 * np.log10(np.maximum(env, 1e-6))
-    reduction = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / ratio))
-    out = x * 10 ** ((reduction + makeup_db) / 20)
-    return AudioBuffer(np.clip(out, -1, 1).astype(np.float32), rate)
+def compress(audio: AudioBuffer, threshold_db: float = -30.0, ratio: float = 4.0, makeup_db: float = 8.0,
+             attack_s: float = 0.005, release_s: float = 0.1, block_s: float = 0.005) -> AudioBuffer:
+    """Feed-forward RMS compressor: 5 ms block levels, gain reduction above the threshold smoothed with
+    attack/release time constants, interpolated back to samples, plus make-up gain."""
+    x, rate = audio.samples.astype(np.float64), audio.sample_rate
+    block = max(1, int(block_s * rate))
+    blocks = -(-len(x) // block)
+    if blocks == 0:
+        return audio
+    padded = np.pad(x, (0, blocks * block - len(x)))
+    level_db = 10 * np.log10(np.maximum(np.mean(padded.reshape(blocks, block) ** 2, axis=1), 1e-12))
+    target = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / ratio))
+    attack, release = np.exp(-block_s / attack_s), np.exp(-block_s / release_s)
+    gain = np.empty(blocks)
+    current = 0.0
+    for i, want in enumerate(target):  # one step per 5 ms block: cheap in Python
+        coeff = attack if want < current else release
+        current = coeff * current + (1 - coeff) * want
+        gain[i] = current
+    centres = (np.arange(blocks) + 0.5) * block
+    gain_db = np.interp(np.arange(len(x)), centres, gain) + makeup_db
+    return AudioBuffer(np.clip(x * 10 ** (gain_db / 20), -1, 1).astype(np.float32), rate)
 
 
 def reverb(audio: AudioBuffer, wet: float, decay_s: float = 0.6, seed: int = 7) -> AudioBuffer:

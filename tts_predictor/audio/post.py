@@ -30,7 +30,7 @@ class PostOptions(BaseModel):
         None, description="EQ preset: warm, bright, bass_boost or presence.")
     band_pass: Literal["telephone", "radio"] | None = Field(
         None, description="Band-pass preset: telephone (300-3400 Hz) or radio (200-5000 Hz, light saturation).")
-    compressor: bool = Field(False, description="Dynamic range compression (-24 dB threshold, 4:1, +6 dB make-up).")
+    compressor: bool = Field(False, description="Dynamic range compression (-30 dB RMS threshold, 4:1, +8 dB make-up).")
     reverb: float = Field(0.0, ge=0.0, le=1.0, description="Reverb wet share, 0 (off) to 1.")
     bed: str | None = Field(None, max_length=64, description="Stored background bed (GET /v1/beds), looped under speech.")
     bed_gain_db: float = Field(-20.0, ge=-60.0, le=0.0, description="Bed level in dB, -60 to 0.")
