@@ -2,8 +2,8 @@
 
 WAV: LIST/INFO (ICMT, ISFT) plus `cue ` points with LIST/adtl labels for chapters; FLAC: a VORBIS_COMMENT block
 (COMMENT, AI_GENERATED, CHAPTERnnn/CHAPTERnnnNAME); MP3: an ID3v2.4 tag (COMM, TXXX:AI_GENERATED, TSSE, CHAP/CTOC
-frames) written here (no GPL tagging library); Ogg Vorbis/Opus: Vorbis comments written by ffmpeg (stream copy),
-plus CHAPTERnnn comments for Opus (ffmpeg 5.1's Ogg muxer writes chapter comments for Opus streams, not Vorbis). Headerless formats (pcm, mulaw, alaw) and ADTS aac carry no metadata.
+frames) written here (no GPL tagging library); Ogg Vorbis/Opus: Vorbis comments written by ffmpeg (stream copy), without chapter comments: ffmpeg 5.1 writes
+none for Vorbis and wrong times for Opus (500 ms became 00:00:01.500), so Ogg results offer chapters as files only. Headerless formats (pcm, mulaw, alaw) and ADTS aac carry no metadata.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def tag(data: bytes, fmt: str, *, title: str | None = None, chapters: Sequence[C
     if fmt == "mp3":
         return mp3_with_id3(data, values, chapters)
     if fmt in ("ogg", "opus"):
-        return ogg_with_comments(data, values, chapters)
+        return ogg_with_comments(data, values, ())
     return data
 
 
@@ -72,28 +72,35 @@ def _zstr(text: str) -> bytes:
     return text.encode("utf-8") + b"\0"
 
 
-def wav_metadata_chunks(values: dict[str, str], chapters: Sequence[ChapterMark], sample_rate: int) -> bytes:
-    """LIST/INFO, and for chapters `cue ` plus LIST/adtl `labl` chunks (appended after the data chunk)."""
+def wav_info_chunk(values: dict[str, str]) -> bytes:
+    """LIST/INFO (INAM title, ICMT declaration, ISFT software, IKEY keywords), placed before the data chunk."""
     info_ids = {"COMMENT": b"ICMT", "ENCODER": b"ISFT", "TITLE": b"INAM"}
     info = b"".join(_riff_chunk(info_ids[k], _zstr(v)) for k, v in values.items() if k in info_ids)
     if "AI_GENERATED" in values:
         info += _riff_chunk(b"IKEY", _zstr("AI-generated speech; synthetic voice"))
-    out = _riff_chunk(b"LIST", b"INFO" + info) if info else b""
-    if chapters:
-        points = b"".join(struct.pack("<II4sIII", i + 1, int(c.start_s * sample_rate), b"data", 0, 0,
-                                      int(c.start_s * sample_rate)) for i, c in enumerate(chapters))
-        out += _riff_chunk(b"cue ", struct.pack("<I", len(chapters)) + points)
-        labels = b"".join(_riff_chunk(b"labl", struct.pack("<I", i + 1) + _zstr(c.title)) for i, c in enumerate(chapters))
-        out += _riff_chunk(b"LIST", b"adtl" + labels)
-    return out
+    return _riff_chunk(b"LIST", b"INFO" + info) if info else b""
+
+
+def wav_cue_chunks(chapters: Sequence[ChapterMark], sample_rate: int) -> bytes:
+    """`cue ` points with LIST/adtl `labl` titles for chapters (appended after the data chunk)."""
+    if not chapters:
+        return b""
+    points = b"".join(struct.pack("<II4sIII", i + 1, int(c.start_s * sample_rate), b"data", 0, 0,
+                                  int(c.start_s * sample_rate)) for i, c in enumerate(chapters))
+    labels = b"".join(_riff_chunk(b"labl", struct.pack("<I", i + 1) + _zstr(c.title)) for i, c in enumerate(chapters))
+    return _riff_chunk(b"cue ", struct.pack("<I", len(chapters)) + points) + _riff_chunk(b"LIST", b"adtl" + labels)
 
 
 def wav_with_metadata(data: bytes, values: dict[str, str], chapters: Sequence[ChapterMark]) -> bytes:
-    """A RIFF/WAVE file with metadata chunks appended and the RIFF size fixed."""
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    """A RIFF/WAVE file (as the encoder writes it: fmt, then data) with INFO inserted before the data chunk,
+    cue points appended after it, and the RIFF size fixed."""
+    at = data.find(b"data", 12)
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE" or at < 0:
         return data
     rate = struct.unpack_from("<I", data, 24)[0] if data[12:16] == b"fmt " else 0
-    body = data[: 8 + struct.unpack_from("<I", data, 4)[0]] + wav_metadata_chunks(values, chapters, rate)
+    end = min(len(data), at + 8 + struct.unpack_from("<I", data, at + 4)[0])
+    body = data[:at] + wav_info_chunk(values) + data[at:end] + (b"\0" if (end - at) % 2 else b"")
+    body += wav_cue_chunks(chapters, rate)
     return body[:4] + struct.pack("<I", len(body) - 8) + body[8:]
 
 

@@ -103,7 +103,7 @@ class ResultFiles:
                 spans.append((start, state["samples"]))
 
         tmp = path.with_suffix(path.suffix + ".part")
-        _write(buffers(), params, tmp)
+        _write(buffers(), params, tmp, provenance.wav_info_chunk(_values(job.title)))
         rate = state["rate"] or 22050
         marks = [provenance.ChapterMark(c.title, s / rate, e / rate) for c, (s, e) in zip(chapters, spans)]
         _finalize(tmp, path, params.format, job.title, marks if chapter is None and len(marks) > 1 else [], rate)
@@ -127,12 +127,14 @@ class ResultFiles:
         shutil.rmtree(self.root / job_id, ignore_errors=True)
 
 
-def _write(buffers: Iterator[AudioBuffer], params: SynthesisParameters, path: Path) -> None:
-    """Encode the chunk stream into `path` (WAV header sizes are fixed up afterwards)."""
+def _write(buffers: Iterator[AudioBuffer], params: SynthesisParameters, path: Path, info: bytes) -> None:
+    """Encode the chunk stream into `path` (WAV: `info` before the data chunk; sizes fixed up afterwards)."""
     with path.open("wb") as out:
         if params.format == "wav":
-            out.write(wav_stream_header(22050))
             for audio in buffers:
+                if out.tell() == 0:
+                    header = wav_stream_header(audio.sample_rate)
+                    out.write(header[:36] + info + header[36:])
                 out.write(audio.to_int16().astype("<i2").tobytes())
         elif params.format == "flac":  # soundfile seeks back to fill in STREAMINFO (ffmpeg cannot on a pipe)
             flac: sf.SoundFile | None = None
@@ -150,15 +152,18 @@ def _write(buffers: Iterator[AudioBuffer], params: SynthesisParameters, path: Pa
                 out.write(data)
 
 
+def _values(title: str | None) -> dict[str, str]:
+    return provenance.tags(title) if provenance.ENABLED[0] else ({"TITLE": title} if title else {})
+
+
 def _finalize(tmp: Path, path: Path, fmt: str, title: str | None, marks: list[provenance.ChapterMark], rate: int) -> None:
     """Add the declaration and chapter marks in the container's own way, then move into place."""
-    enabled = provenance.ENABLED[0]
-    values = provenance.tags(title) if enabled else ({"TITLE": title} if title else {})
+    values = _values(title)
     if fmt == "wav":
-        _finish_wav(tmp, values, marks, rate)
-    elif fmt in ("ogg", "opus") and (values or marks):
+        _finish_wav(tmp, marks, rate)
+    elif fmt in ("ogg", "opus") and values:
         meta = tmp.with_suffix(".meta")
-        meta.write_text(provenance.ffmetadata(values, marks), encoding="utf-8")
+        meta.write_text(provenance.ffmetadata(values, ()), encoding="utf-8")  # no Ogg chapters: see provenance
         done = provenance.remux(str(tmp), str(meta), str(path) + ".tagged", "ogg")
         meta.unlink(missing_ok=True)
         if done is not None:
@@ -168,20 +173,20 @@ def _finalize(tmp: Path, path: Path, fmt: str, title: str | None, marks: list[pr
     tmp.replace(path)
 
 
-def _finish_wav(tmp: Path, values: dict[str, str], marks: list[provenance.ChapterMark], rate: int) -> None:
+def _finish_wav(tmp: Path, marks: list[provenance.ChapterMark], rate: int) -> None:
+    """Fix the RIFF and data sizes of a streamed WAV and append its cue points."""
     size = tmp.stat().st_size
-    data_bytes = size - 44
     with tmp.open("r+b") as handle:
-        handle.seek(0)
-        handle.write(wav_stream_header(rate)[:40])  # header with this rate; sizes patched below
-        handle.seek(4)
-        trailer = provenance.wav_metadata_chunks(values, marks, rate)
+        at = handle.read(1 << 16).find(b"data", 12)
+        data_bytes = size - at - 8
         pad = b"\0" if data_bytes % 2 else b""
-        handle.write(np.uint32(size - 8 + len(pad) + len(trailer)).tobytes())
-        handle.seek(40)
+        trailer = pad + provenance.wav_cue_chunks(marks, rate)
+        handle.seek(4)
+        handle.write(np.uint32(size - 8 + len(trailer)).tobytes())
+        handle.seek(at + 4)
         handle.write(np.uint32(data_bytes).tobytes())
         handle.seek(0, 2)
-        handle.write(pad + trailer)
+        handle.write(trailer)
 
 
 def _retag_head(tmp: Path, fmt: str, values: dict[str, str], marks: list[provenance.ChapterMark]) -> None:
