@@ -31,6 +31,9 @@ class JobSettings(BaseSettings):
     webhook_allow_private: bool = Field(
         False, description="Allow webhooks to loopback/private/link-local addresses (off: SSRF protection)."
     )
+    clone_require_consent: bool = Field(
+        False, description="POST /v1/voices needs a consent record (consent: true or {accepted, statement})."
+    )
     beds_dir: str | None = Field(
         None, description="Directory of stored background beds (audio files; request option 'bed' names one)."
     )
