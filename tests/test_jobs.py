@@ -234,3 +234,18 @@ def _epub(chapters: dict[str, str]) -> bytes:
             book.writestr(f"OEBPS/{name}.xhtml", f'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>{name}'
                           f'</title></head><body>{body}</body></html>')
     return out.getvalue()
+
+
+def test_docs_examples_run(jobs_server):
+    """Every JSON curl example of docs/api.md's jobs, post-processing and provenance sections is accepted."""
+    import re
+
+    from server_process import REPO
+
+    text = (REPO / "docs" / "api.md").read_text()
+    section = text[text.index("## Long-form jobs"):text.index("## WebSocket")]
+    examples = re.findall(r"curl -s (?:-o \S+ )?localhost:8080(/\S+) .*?-d '(\{.*?\})'", section, re.S)
+    assert len(examples) >= 4
+    for route, body in examples:
+        response = httpx.post(f"{jobs_server.url}{route}", json=json.loads(body), headers=A, timeout=120)
+        assert response.status_code in (200, 202), (route, body, response.text)
