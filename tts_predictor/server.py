@@ -187,6 +187,9 @@ def run_transformer(argv: list[str] | None = None) -> None:
         predictor_request_retries=args.predictor_request_retries,
         predictor_health_check=args.enable_predictor_health_check,
     )
+    from .jobs.runtime import configure_post
+
+    configure_post(settings)  # beds and provenance tags: the transformer encodes the audio
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
