@@ -19,7 +19,7 @@ from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..audio.encode import FORMATS
-from ..audio.post import PostOptions
+from ..audio.post import POST_FIELDS, PostOptions
 from ..errors import TextTooLong, UnsupportedOption
 from ..prosody import EMOTIONS, STYLES, combine, preset
 
@@ -122,7 +122,7 @@ def parameters_dict(parameters: Any) -> dict[str, Any]:
 def parse_parameters(request: InferRequest) -> SynthesisParameters:
     """Validate the request parameters, naming the bad field and the allowed values."""
     raw = {k: v for k, v in parameters_dict(request.parameters).items() if k not in PROTOCOL_PARAMETERS}
-    allowed = ", ".join(SynthesisParameters.model_fields)
+    allowed = ", ".join([*(f for f in SynthesisParameters.model_fields if f not in POST_FIELDS), *POST_FIELDS])
     unknown = sorted(set(raw) - set(SynthesisParameters.model_fields))
     if unknown:
         raise UnsupportedOption(f"unknown parameter(s) {', '.join(unknown)}; allowed parameters: {allowed}")
