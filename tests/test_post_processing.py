@@ -129,3 +129,26 @@ def _synth(server, text: str, options: dict) -> AudioBuffer:
     assert response.status_code == 200, response.text
     samples, rate = sf.read(io.BytesIO(response.content), dtype="float32")
     return AudioBuffer(samples, rate)
+
+
+@pytest.mark.slow
+def test_uploaded_bed_mixed_under_speech(tmp_path):
+    from server_process import ServerProcess
+
+    rate = 22050
+    t = np.arange(rate) / rate
+    bed = io.BytesIO()
+    sf.write(bed, (0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), rate, format="WAV")
+    server = ServerProcess(env={"TTS_BEDS_DIR": str(tmp_path / "beds"), "TTS_JOBS_ENABLED": "false"}).start()
+    try:
+        stored = httpx.post(f"{server.url}/v1/beds", data={"name": "hum"}, files={"file": ("hum.wav", bed.getvalue())})
+        assert stored.status_code == 201, stored.text
+        assert httpx.get(f"{server.url}/v1/beds").json() == {"beds": ["hum"]}
+        bad = httpx.post(f"{server.url}/v1/beds", data={"name": "../x"}, files={"file": ("x.wav", bed.getvalue())})
+        assert bad.status_code == 400 and bad.json()["error"].startswith("name:")
+        options = {"bed": "hum", "bed_gain_db": -12, "bed_duck_db": 18}
+        mixed = _synth(server, "Music under the words.", options)
+        plain = _synth(server, "Music under the words.", {})
+        assert band_energy(mixed, 100, 120) > 3 * band_energy(plain, 100, 120)  # the 110 Hz bed is there (ducking: unit test)
+    finally:
+        server.stop()

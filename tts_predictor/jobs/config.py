@@ -22,6 +22,11 @@ class JobSettings(BaseSettings):
     jobs_max_bytes: int = Field(10 * 2**30, ge=2**20, description="Storage bound of job audio in bytes (507 beyond).")
     job_upload_max_bytes: int = Field(32 * 2**20, ge=1024, description="Largest body of POST /v1/jobs (an EPUB, 413).")
     job_chunk_chars: int = Field(1500, ge=100, le=20_000, description="Characters per persisted chunk of a job.")
+    job_segment_chars: int = Field(
+        400, ge=50, le=400,
+        description="Longest text per engine call of a job: an interactive request waits at most for one such call. "
+        "400 (as interactive requests) gives audio identical to one-go synthesis; smaller favours interactive latency.",
+    )
     job_lease_s: float = Field(30.0, ge=1, le=3600, description="Worker lease; another replica takes a job over after it.")
     job_poll_s: float = Field(1.0, gt=0, le=60, description="How often an idle worker looks for queued jobs.")
     webhook_secret: str | None = Field(None, description="Default HMAC-SHA256 key of job webhooks (a job may bring its own).")

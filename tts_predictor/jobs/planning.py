@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from ..text.plan import plan_text
+from ..text.plan import CHUNK_CHARS, plan_text
 from ..text.segments import Segment
 from .model import Chapter
 from .sources import SourceChapter
 
 
 def plan_chunks(
-    chapters: list[SourceChapter], *, language: str, ssml: bool | None, normalize: bool, chunk_chars: int
+    chapters: list[SourceChapter], *, language: str, ssml: bool | None, normalize: bool, chunk_chars: int,
+    segment_chars: int = CHUNK_CHARS,
 ) -> tuple[list[list[Segment]], list[Chapter]]:
     """Chunks of segments (a chunk never spans two chapters) and each chapter's chunk range."""
     chunks: list[list[Segment]] = []
@@ -25,7 +26,8 @@ def plan_chunks(
         first = len(chunks)
         current: list[Segment] = []
         size = 0
-        for segment in plan_text(chapter.text, language=language, ssml=ssml, normalize=normalize):
+        for segment in plan_text(chapter.text, language=language, ssml=ssml, normalize=normalize,
+                                 chunk_chars=segment_chars):
             if current and size + len(segment.text) > chunk_chars:
                 chunks.append(current)
                 current, size = [], 0

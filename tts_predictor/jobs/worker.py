@@ -144,7 +144,8 @@ class JobWorker:
             chapters = [SourceChapter(**c) for c in json.loads(self.store.source(job.id) or "[]")]
             language = self.predictor.synth.catalog.resolve(params.voice, params.language)[1]
             chunks, marks = plan_chunks(chapters, language=params.language or language, ssml=params.ssml,
-                                        normalize=params.normalize, chunk_chars=self.settings.job_chunk_chars)
+                                        normalize=params.normalize, chunk_chars=self.settings.job_chunk_chars,
+                                        segment_chars=self.settings.job_segment_chars)
             self.store.set_plan(job.id, {"chunks": [dump_chunk(c) for c in chunks], "chapters": [asdict(m) for m in marks]})
             stored = self.store.plan(job.id) or {"chunks": [], "chapters": []}
         job.chapters = [Chapter(**c) for c in stored["chapters"]]
