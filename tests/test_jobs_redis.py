@@ -43,7 +43,8 @@ def redis_url(tmp_path):
 
 def test_killed_replica_job_resumes_on_the_other(redis_url, coqui_models, tmp_path):
     base = {"TTS_MODEL": str(coqui_models["single"]), "TTS_DEVICE": "cpu", "TTS_REDIS_URL": redis_url,
-            "TTS_JOB_CHUNK_CHARS": "150", "TTS_JOB_LEASE_S": "3", "TTS_JOB_POLL_S": "0.3"}
+            "TTS_JOB_CHUNK_CHARS": "150", "TTS_JOB_LEASE_S": "3", "TTS_JOB_POLL_S": "0.3",
+            "TTS_JOB_SEGMENT_CHARS": "400"}
     replicas = [ServerProcess(env={**base, "TTS_JOBS_DIR": str(tmp_path / f"r{i}")}) for i in range(2)]
     for replica in replicas:
         replica.start(wait=False)

@@ -23,7 +23,7 @@ class JobSettings(BaseSettings):
     job_upload_max_bytes: int = Field(32 * 2**20, ge=1024, description="Largest body of POST /v1/jobs (an EPUB, 413).")
     job_chunk_chars: int = Field(1500, ge=100, le=20_000, description="Characters per persisted chunk of a job.")
     job_segment_chars: int = Field(
-        400, ge=50, le=400,
+        150, ge=50, le=400,
         description="Longest text per engine call of a job: an interactive request waits at most for one such call. "
         "400 (as interactive requests) gives audio identical to one-go synthesis; smaller favours interactive latency.",
     )
