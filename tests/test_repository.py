@@ -41,7 +41,9 @@ def _repo(server, name: str, action: str) -> httpx.Response:
 
 
 def test_load_use_unload(server):
-    assert _states(server) == {"en_US-joe-medium": "READY", "trio": "UNAVAILABLE", "solo": "UNAVAILABLE"}
+    assert _states(server) == {"tts": "READY", "en_US-joe-medium": "READY", "trio": "UNAVAILABLE", "solo": "UNAVAILABLE"}
+    ready = httpx.post(f"{server.url}/v2/repository/index", json={"ready": True}, timeout=10).json()
+    assert [m["name"] for m in ready] == ["tts", "en_US-joe-medium"]
     assert _speak(server, "alice").status_code == 400
 
     assert _repo(server, "trio", "load").status_code == 200
@@ -66,6 +68,8 @@ def test_load_use_unload(server):
 
 
 def test_bad_repository_requests(server):
+    bad = httpx.post(f"{server.url}/v2/repository/index", content=b"[1]", timeout=10)
+    assert bad.status_code == 400 and '{"ready": true}' in bad.json()["error"]
     assert _repo(server, "nobody", "load").status_code == 503  # kserve reports every load failure as not ready
     assert "available: " in _repo(server, "nobody", "load").text
     assert _repo(server, "nobody", "unload").status_code == 404

@@ -90,9 +90,17 @@ def test_bad_model_keeps_the_server_live_but_not_ready(tmp_path):
         server = ServerProcess(env={"TTS_MODEL": model}).start(wait=False)
         try:
             deadline = time.monotonic() + 60
-            while "failed to load" not in server.log() and time.monotonic() < deadline:
+            # the load fails before uvicorn binds its port: wait for both lines
+            while not all(m in server.log() for m in ("failed to load", "Uvicorn running")) and time.monotonic() < deadline:
                 time.sleep(0.3)
             assert "failed to load" in server.log()
+            # The load can fail before the HTTP listener is up: wait for it.
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(f"{server.url}/v2/health/live")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
             assert httpx.get(f"{server.url}/v2/health/live").status_code == 200
             assert httpx.get(f"{server.url}/v2/health/ready").status_code == 503
             res = httpx.post(f"{server.url}/v2/models/tts/infer", json={"inputs": []})

@@ -42,7 +42,7 @@ def test_kserve_rest_client(embedded_server):
 
     response = asyncio.run(run())
     audio = response.outputs[0]
-    assert audio.name == "audio" and audio.parameters["content_type"] == "audio/wav"
+    assert audio.name == "audio" and audio.parameters["media_type"] == "audio/wav"
     import base64
 
     files = [base64.b64decode(x) for x in audio.data]
@@ -103,3 +103,24 @@ def test_tritonclient(embedded_server, kind):
     assert summary["decoded"] == pytest.approx(summary["durations"], rel=1e-3)
     bad = _triton(kind, url, ["hi"], {"speed": "10"})
     assert "parameters.speed" in bad["error"]
+
+
+def test_grpc_double_param_is_refused_naming_the_cause(embedded_server):
+    """Triton's clients send floats as InferParameter.double_param (field 4), which kserve's proto lacks."""
+    import struct
+
+    import grpc
+    from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
+    from kserve.protocol.grpc.grpc_predict_v2_pb2_grpc import GRPCInferenceServiceStub
+
+    tensor = pb.ModelInferRequest.InferInputTensor(name="text", datatype="BYTES", shape=[1])
+    tensor.contents.bytes_contents.append(b"Hello.")
+    request = pb.ModelInferRequest(model_name="tts", inputs=[tensor])
+    double = pb.InferParameter()
+    double.MergeFromString(b"\x21" + struct.pack("<d", 1.5))  # field 4, 64-bit: an unknown field here
+    request.parameters["speed"].CopyFrom(double)
+    with grpc.insecure_channel(embedded_server.grpc_url) as channel:
+        with pytest.raises(grpc.RpcError) as refused:
+            GRPCInferenceServiceStub(channel).ModelInfer(request, timeout=60)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "parameters.speed" in refused.value.details() and "double_param" in refused.value.details()

@@ -22,7 +22,7 @@ def test_single_text_returns_base64_wav(embedded_server):
     res = infer(embedded_server, infer_body(["Hello world, this is a test."]))
     assert res.status_code == 200, res.text
     outputs = {o["name"]: o for o in res.json()["outputs"]}
-    assert outputs["audio"]["parameters"]["content_type"] == "audio/wav"
+    assert outputs["audio"]["parameters"] == {"media_type": "audio/wav", "content_type": "base64"}
     samples, rate = decode_wav(outputs["audio"]["data"][0])
     assert rate == 22050 == outputs["sample_rate"]["data"][0]
     assert outputs["duration_s"]["data"][0] == pytest.approx(len(samples) / rate, rel=1e-3)
@@ -71,7 +71,8 @@ def test_binary_data_output_returns_raw_wav(embedded_server):
     assert res.status_code == 200, res.text
     header, payload = _binary_outputs(res)
     audio = header["outputs"][0]
-    assert audio["name"] == "audio" and audio["parameters"]["content_type"] == "audio/wav"
+    assert audio["name"] == "audio" and audio["parameters"]["media_type"] == "audio/wav"
+    assert "content_type" not in audio["parameters"]  # raw bytes: no base64 codec hint
     size = audio["parameters"]["binary_data_size"]
     (length,) = struct.unpack("<I", payload[:4])  # BYTES elements are length-prefixed
     samples, rate = decode_wav(payload[4 : 4 + length])
@@ -171,7 +172,7 @@ def test_emotion_and_style_are_prosody_presets(embedded_server):
     """sad = slower and quieter than happy; the same as asking for that prosody directly.
 
     Lengths vary by a few percent between runs (the voice's duration noise) and a rate change stretches
-    phoneme durations only (pauses and rounding do not scale), so the checks compare with margins.
+    phoneme durations only (pauses and rounding do not scale), so the checks compare medians with margins.
     """
     from tts_predictor.prosody import EMOTIONS
 
@@ -181,12 +182,18 @@ def test_emotion_and_style_are_prosody_presets(embedded_server):
         assert res.status_code == 200, res.text
         return decode_wav(res.json()["outputs"][0]["data"][0])[0]
 
+    def median_length(**params) -> float:
+        # One render's length varies with the voice's duration noise: measured std 1.8 %, range 7 % over 40
+        # renders of this sentence. The median of three narrows that (std ~1.2 %), so the 6 % bound below is
+        # over three standard deviations of the difference, on any CPU.
+        return float(np.median([len(render(**params)) for _ in range(3)]))
+
     happy, sad = render(emotion="happy"), render(emotion="sad")
-    assert len(sad) > 1.05 * len(happy), "sad speaks at 0.88x the rate, happy at 1.08x"
+    assert len(sad) > 1.05 * len(happy), "sad speaks at 0.88x the rate, happy at 1.08x (expected ratio 1.23)"
     rms = lambda x: float(np.sqrt(np.mean(np.square(x))))  # noqa: E731
     assert rms(sad) < rms(happy), "sad is 4 dB quieter than happy"
     preset = EMOTIONS["sad"]
-    direct = render(speed=preset.rate, pitch=preset.pitch, volume_db=preset.volume_db)
-    assert abs(len(direct) - len(sad)) < 0.06 * len(sad)
+    direct = median_length(speed=preset.rate, pitch=preset.pitch, volume_db=preset.volume_db)
+    assert abs(direct - median_length(emotion="sad")) < 0.06 * direct
     voices = httpx.get(f"{embedded_server.url}/v2/models/tts/voices", timeout=10).json()
     assert "sad" in voices["emotions"] and "newscast" in voices["styles"]

@@ -11,6 +11,7 @@ commands:
   predictor   same as serve (the name KServe docs use)
   transformer serve the KServe transformer (SSML, normalization, encoding) in front of --predictor_host
   voices      print the voices of the configured model as JSON
+  normalize   print the text the engine would speak (numbers, dates... in words): normalize "Call 555-0134" [--json]
   say         synthesize text to a file locally, no server: say "Hello." -o hello.mp3 [--voice V] [--format F]
 """
 
@@ -31,6 +32,10 @@ def main(argv: list[str] | None = None) -> None:
         from .cli import print_voices
 
         print_voices(argv)
+    elif command == "normalize":
+        from .cli import normalize
+
+        normalize(argv)
     elif command == "say":
         from .cli import say
 

@@ -102,7 +102,7 @@ def say(argv: list[str]) -> None:
         try:
             async for buf, event in stream_plan(segments, params, synth):
                 out.append(buf)
-                if event["text"] and bar is not None:
+                if event is not None and event["text"] and bar is not None:
                     bar.update(1)
         finally:
             if bar is not None:
@@ -130,3 +130,30 @@ def _progress(total: int, *, disabled: bool) -> Any:
     except ImportError:
         return None
     return tqdm(total=total, unit="sentence", desc="synthesizing", file=sys.stderr)
+
+
+def normalize(argv: list[str]) -> None:
+    """`tts-predictor normalize TEXT`: print what the engine would speak (no model is loaded)."""
+    from .text import pls
+    from .text.preview import preview
+
+    parser = argparse.ArgumentParser(prog="tts-predictor normalize",
+                                     description="Show the text the engine speaks for TEXT (plain or SSML), per segment.")
+    parser.add_argument("text", help="Text or SSML; '-' reads standard input.")
+    parser.add_argument("--language", default="en-US", help="Language code (default en-US).")
+    parser.add_argument("--ssml", action=argparse.BooleanOptionalAction, default=None,
+                        help="Force SSML or plain text (default: detect '<speak').")
+    parser.add_argument("--lexicon", action="append", default=[], metavar="PLS",
+                        help="A W3C PLS file (or folder of them) to apply after normalization; repeatable.")
+    parser.add_argument("--json", action="store_true", help="Print segments, rewrites and offsets as JSON.")
+    args = parser.parse_args(argv)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    try:
+        pls.configure(",".join(args.lexicon))
+        segments = preview(text, language=args.language, ssml=args.ssml)
+    except Exception as exc:  # InvalidSSML / InvalidLexicon: a message, not a traceback
+        raise SystemExit(f"tts-predictor normalize: {getattr(exc, 'reason', exc)}") from None
+    if args.json:
+        print(json.dumps({"language": args.language, "segments": segments}, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(s["text"] for s in segments))

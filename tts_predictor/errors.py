@@ -22,7 +22,13 @@ class UnsupportedOption(InvalidInput):
 
 
 class EngineNotReady(ModelNotReady):
-    """The engine is not loaded (503)."""
+    """The engine is not loaded (503; gRPC UNAVAILABLE)."""
+
+    @property
+    def reason(self) -> str:
+        """kserve's gRPC interceptor aborts with `ex.reason`, which its ModelNotReady lacks (AttributeError ->
+        UNKNOWN instead of UNAVAILABLE; kserve/protocol/grpc/interceptors.py)."""
+        return str(self)
 
 
 class SynthesisFailed(InferenceError):
@@ -43,3 +49,11 @@ class VoiceConflict(UnsupportedOption):
 
 class VoiceNotFound(UnsupportedOption):
     """No stored voice has this id (404 on /v1/voices/{id}; 400 where a request names it)."""
+
+
+class PredictorRefused(RuntimeError):
+    """The predictor refused the caller's credentials (401/403): the transformer answers the same status."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status

@@ -1,7 +1,10 @@
 """The synthesis pipeline, one path for every deployment: plan text -> synthesize segments -> assemble -> encode.
 
-Segments are synthesized by a `SegmentSynthesizer`: `LocalSynthesizer` runs the engine in this
-process (the predictor, `make run`); the transformer's synthesizer calls a predictor over V2.
+A V2 request goes through three stage functions, which are KServe's model stages in the predictor and the
+transformer: `prepare` (preprocess: validated jobs), `speak` (predict: the engine) and `finish`
+(postprocess: assemble, DSP, encode, the V2 response). Segments are synthesized by a `SegmentSynthesizer`:
+`LocalSynthesizer` runs the engine in this process (the predictor, `make run`); the transformer's
+synthesizer calls a predictor over V2.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from kserve.errors import InvalidInput
@@ -31,7 +34,7 @@ from .errors import SynthesisFailed, UnsupportedOption
 from .protocol import v2
 from .protocol.v2 import EncodedAudio, SynthesisParameters
 from .settings import Settings
-from .text.plan import plan_text
+from .text.plan import lexicon_names, plan_text
 from .text.segments import Segment
 from .voices import VoiceCatalog
 
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 WARMUP_TEXT = "Hello."
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 PAUSE_ONLY_RATE = 22050
+SAMPLING_KNOBS = ("temperature", "top_p", "top_k", "repetition_penalty")
 """Sample rate of a document that is only pauses (no engine output to take the rate from)."""
 
 
@@ -75,6 +79,17 @@ def check_capabilities(voice: Voice, params: SynthesisParameters) -> None:
             f"seed: voice '{voice.id}' ({voice.engine}) draws its noise inside the ONNX graph and cannot be seeded; "
             "seeds work with Coqui (PyTorch) models"
         )
+    knobs = sampling_knobs(params)
+    if knobs and "sampling" not in voice.capabilities:
+        raise UnsupportedOption(
+            f"{knobs[0][0]}: voice '{voice.id}' ({voice.engine}) has no sampling decoder; temperature, top_p, top_k "
+            "and repetition_penalty apply to autoregressive models such as XTTS"
+        )
+
+
+def sampling_knobs(params: SynthesisParameters) -> tuple[tuple[str, float], ...]:
+    """The decoding knobs a request set, in a fixed order."""
+    return tuple((k, v) for k in SAMPLING_KNOBS if (v := getattr(params, k)) is not None)
 
 
 class LocalSynthesizer:
@@ -100,7 +115,8 @@ class LocalSynthesizer:
         for segment in segments:
             voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
             check_capabilities(voice, params)
-            out.append(SynthesisRequest(segment.text, voice, language, segment_speed(segment, params), params.seed))
+            out.append(SynthesisRequest(
+                segment.text, voice, language, segment_speed(segment, params), params.seed, sampling_knobs(params)))
         return out
 
     def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
@@ -151,6 +167,17 @@ class LocalSynthesizer:
         if not work.cancelled():
             work.exception()  # retrieved: after a cancellation nobody awaits it (SynthesisFailed was logged in run)
 
+    async def stream(self, segment: Segment, params: SynthesisParameters, request_id: str = "-") -> AsyncIterator[AudioBuffer]:
+        """One segment's audio in chunks while the model decodes it (voices with ``streaming``), else whole."""
+        request = self.requests([segment], params)[0]
+        if "streaming" not in request.voice.capabilities or not hasattr(self.engine, "stream"):
+            yield (await self.synthesize([segment], params, request_id))[0]
+            return
+        from .model_stream import engine_chunks
+
+        async for chunk in engine_chunks(self.engine, request, self._slots, request_id):
+            yield chunk
+
     def warm_up(self) -> AudioBuffer:
         """One synthesis with the default voice, so the first real request is not slow."""
         voice = self.catalog.default
@@ -165,6 +192,34 @@ def _record(model: str, requests: list[SynthesisRequest], audios: list[AudioBuff
         metrics.RTF.labels(model).observe(engine_s / audio_s)
 
 
+def plan(text: str, params: SynthesisParameters, language: str) -> list[Segment]:
+    """SSML and normalization: the segments of one text (400 if nothing is left to speak or pause)."""
+    with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
+        segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize,
+                                  lexicons=lexicon_names(params.lexicons)))
+    if not any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments):
+        raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
+    post.check_bed(params)  # an unknown bed is a 400 before any synthesis
+    return segments
+
+
+def spoken_segments(segments: list[Segment]) -> list[Segment]:
+    """The segments the engine speaks (the others are pauses only)."""
+    return [s for s in segments if s.text.strip()]
+
+
+async def assemble_and_encode(
+    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, request_id: str
+) -> EncodedAudio:
+    """Assemble the spoken segments with their pauses, apply DSP, encode (in a worker thread)."""
+    rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
+    try:
+        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate)
+    except EncoderUnavailable as exc:
+        log.error("encoding failed (request id %s): %s", request_id, exc)
+        raise SynthesisFailed(f"audio encoding to {params.format} failed; request id {request_id}") from None
+
+
 async def render(
     text: str, params: SynthesisParameters, synth: SegmentSynthesizer, *, language: str, request_id: str = "-"
 ) -> EncodedAudio:
@@ -177,20 +232,11 @@ async def render(
         language: Language for normalization and splitting when neither params nor SSML name one.
         request_id: For logs and error messages.
     """
-    with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
-        segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize))
-    post.check_bed(params)
-    spoken = [s for s in segments if s.text.strip()]
-    if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
-        raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
+    segments = plan(text, params, language)
+    spoken = spoken_segments(segments)
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
     labels = synth.voice_labels(spoken, params) if spoken else []
-    rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
-    try:
-        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate)
-    except EncoderUnavailable as exc:
-        log.error("encoding failed (request id %s): %s", request_id, exc)
-        raise SynthesisFailed(f"audio encoding to {params.format} failed; request id {request_id}") from None
+    return await assemble_and_encode(segments, audios, labels, params, request_id)
 
 
 def _finish(
@@ -221,7 +267,7 @@ def _finish(
 
 @dataclass(frozen=True)
 class ServiceContext:
-    """What `answer` needs besides the request: where segments go, limits, cache and content filter."""
+    """What the pipeline stages need besides the request: where segments go, limits, cache and content filter."""
 
     synth: SegmentSynthesizer
     model_name: str
@@ -232,8 +278,35 @@ class ServiceContext:
     cloner: VoiceCloner | None = None
 
 
-async def answer(payload: InferRequest, headers: dict[str, str] | None, ctx: ServiceContext) -> InferResponse:
-    """Validate a V2 request, render every text (cached), build the V2 response; predictor and transformer alike."""
+@dataclass
+class Job:
+    """One text of a V2 request, filled in stage by stage (preprocess -> predict -> postprocess)."""
+
+    text: str
+    params: SynthesisParameters
+    language: str
+    cache_key: str = ""
+    result: EncodedAudio | None = None
+    """A cache hit (set in preprocess; predict and postprocess skip the job), else the encoded audio."""
+    segments: list[Segment] = field(default_factory=list)
+    audios: list[AudioBuffer] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    """A validated V2 request as synthesis jobs: what preprocess hands to predict and predict to postprocess."""
+
+    payload: InferRequest
+    params: SynthesisParameters
+    request_id: str
+    ctx: ServiceContext
+    """The service context the request started with (a model swap mid-request does not mix engines)."""
+    jobs: list[Job]
+
+
+async def prepare(payload: InferRequest, headers: dict[str, str] | None, ctx: ServiceContext) -> Batch:
+    """Preprocess: V2 request -> validated jobs (parameters, content filter, voice sample, cache lookup, SSML plan)."""
     v2.check_requested_outputs(payload)
     params = v2.parse_parameters(payload)
     items = v2.parse_items(payload, params, max_chars=ctx.settings.max_text_chars, max_batch=ctx.settings.max_batch_size)
@@ -244,10 +317,42 @@ async def answer(payload: InferRequest, headers: dict[str, str] | None, ctx: Ser
     sample = v2.speaker_sample(payload)
     if sample is not None:
         items = await _in_sample_voice(items, sample, params, ctx)
-    results = [await _render_cached(text, p, ctx, request_id) for text, p in items]
-    for _, p in items:
-        metrics.REQUESTS.labels("v2", ctx.model_name, p.voice or "default", p.format, "200").inc()
-    return v2.build_response(payload, ctx.model_name, results, with_timings=params.timings)
+    return Batch(payload, params, request_id, ctx, [await _job(text, p, ctx) for text, p in items])
+
+
+async def _job(text: str, params: SynthesisParameters, ctx: ServiceContext) -> Job:
+    language = ctx.default_language(params)
+    key = cache_key(f"{ctx.model_name}|{ctx.settings.model}", text, params, language) if ctx.cache else ""
+    hit = await asyncio.to_thread(ctx.cache.get, key) if ctx.cache else None
+    job = Job(text, params, language, key, hit)
+    if hit is None:
+        job.segments = plan(text, params, language)
+    return job
+
+
+async def speak(batch: Batch) -> Batch:
+    """Predict: the engine speaks every job that was not a cache hit."""
+    synth = batch.ctx.synth
+    for job in batch.jobs:
+        spoken = spoken_segments(job.segments) if job.result is None else []
+        if spoken:
+            job.audios = await synth.synthesize(spoken, job.params, batch.request_id)
+            job.labels = synth.voice_labels(spoken, job.params)
+    return batch
+
+
+async def finish(batch: Batch) -> InferResponse:
+    """Postprocess: assemble, DSP and encode each job (then cache it), and build the V2 response."""
+    ctx = batch.ctx
+    for job in batch.jobs:
+        if job.result is None:
+            job.result = await assemble_and_encode(job.segments, job.audios, job.labels, job.params, batch.request_id)
+            if ctx.cache:
+                await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result)
+    for job in batch.jobs:
+        metrics.REQUESTS.labels("v2", ctx.model_name, job.params.voice or "default", job.params.format, "200").inc()
+    results = [job.result for job in batch.jobs if job.result is not None]
+    return v2.build_response(batch.payload, ctx.model_name, results, with_timings=batch.params.timings)
 
 
 async def _in_sample_voice(
@@ -261,15 +366,3 @@ async def _in_sample_voice(
         )
     voice = await asyncio.to_thread(ctx.cloner.from_sample, sample, params.voice)
     return [(text, p.model_copy(update={"voice": voice})) for text, p in items]
-
-
-async def _render_cached(text: str, params: SynthesisParameters, ctx: ServiceContext, request_id: str) -> EncodedAudio:
-    language = ctx.default_language(params)
-    key = cache_key(f"{ctx.model_name}|{ctx.settings.model}", text, params, language) if ctx.cache else ""
-    hit = await asyncio.to_thread(ctx.cache.get, key) if ctx.cache else None
-    if hit is not None:
-        return hit
-    result = await render(text, params, ctx.synth, language=language, request_id=request_id)
-    if ctx.cache:
-        await asyncio.to_thread(ctx.cache.put, key, result)
-    return result

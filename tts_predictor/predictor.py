@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,13 +23,24 @@ from .cache import make_cache
 from .cloning import VoiceCloner, engines_by_name
 from .content_filter import Blocklist
 from .gateway import check_grpc_key
-from .pipeline import LocalSynthesizer, ServiceContext, answer
+from .pipeline import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
 from .prosody import EMOTIONS, STYLES
 from .protocol import v2
 from .settings import Settings
+from .text import normalize, pls
 from .voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
+
+_SLOW_LOAD_ENV = "TTS_TEST_SLOW_LOAD_S"
+"""Test hook: seconds to sleep before loading, so tests can talk to a server that is still loading."""
+
+
+def _test_slow_load() -> None:
+    delay = float(os.environ.get(_SLOW_LOAD_ENV) or 0)
+    if delay > 0:
+        log.warning("%s=%s: delaying the model load (test hook)", _SLOW_LOAD_ENV, delay)
+        time.sleep(delay)
 
 
 class TTSPredictor(kserve.Model):
@@ -52,12 +64,34 @@ class TTSPredictor(kserve.Model):
             self.slots = asyncio.Semaphore(settings.max_concurrency)
             self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
             self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
+            pls.configure(settings.lexicons)
         self.api_keys = settings.api_key_set()
         self._swap = threading.Lock()
+        self._loading = threading.Lock()
 
     def load(self) -> bool:
+        """Load once; never block while a load runs elsewhere.
+
+        kserve's DataPlane.get_model calls `model.load()` on the event loop for every request to a model that is
+        not ready (kserve/protocol/dataplane.py get_model). So while the background load runs, or after it
+        failed, this raises EngineNotReady at once (gRPC UNAVAILABLE, REST 503) instead of loading again.
+        """
+        if self.ready:
+            return True
+        if self.load_error is not None:
+            raise EngineNotReady(self.name, f"the model failed to load: {self.load_error}")
+        if not self._loading.acquire(blocking=False):
+            raise EngineNotReady(self.name, "the model is still loading")
+        try:
+            return self._load()
+        finally:
+            self._loading.release()
+
+    def _load(self) -> bool:
         """Load the engine (unless given) and run a warm-up synthesis; ready only after both."""
         started = time.perf_counter()
+        if self._engine is None:
+            _test_slow_load()
         engine = self._engine or load_all(self.settings)
         self.use_engine(engine)
         if self.settings.warmup:
@@ -84,36 +118,55 @@ class TTSPredictor(kserve.Model):
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
             synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots)
+            pls.LEXICONS.espeak_phonemes = engine.kind == "onnx"  # Piper voices phonemize with espeak-ng
+            normalize.warm(catalog.languages())
             self.synth, self.cloner = synth, cloner
             self.ctx = ServiceContext(
                 synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],
                 self.cache, self.blocklist, cloner,
             )
 
-    async def predict(
-        self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None
-    ) -> InferResponse:
-        """Synthesize every text of a V2 request."""
+    # kserve times each stage (request_preprocess/predict/postprocess_seconds) and logs the three latencies.
+
+    async def preprocess(self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None) -> Batch:
+        """V2 request -> validated synthesis jobs: parameters, content filter, cache lookup, SSML plan, normalization."""
         if self.ctx is None:
             raise EngineNotReady(self.name, self.load_error or "the model is still loading")
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         check_grpc_key(payload.from_grpc, headers, self.api_keys)
-        return await self.admission.run(answer(payload, headers, self.ctx))
+        return await prepare(payload, headers, self.ctx)
+
+    def validate(self, payload: Any) -> Any:
+        """kserve validates what preprocess returns as a request; a Batch is already validated."""
+        return payload if isinstance(payload, Batch) else super().validate(payload)
+
+    async def predict(self, payload: Batch, headers: dict[str, str] | None = None) -> Batch:
+        """The engine: speak every job, within the admission limits (queue, 429, deadline)."""
+        return await self.admission.run(speak(payload))
+
+    async def postprocess(self, result: Batch, headers: dict[str, str] | None = None) -> InferResponse:
+        """Assemble, DSP, encode, cache; the V2 response."""
+        return await finish(result)
 
     def load_in_background(self, then: Callable[[], None] | None = None) -> threading.Thread:
         """Load in a thread so the server answers probes meanwhile (live, not ready; the reason in /health).
 
         `then` runs after a successful load (the repository registers the loaded models by name).
         """
+        if not self._loading.acquire(blocking=False):  # held until the thread ends: load() answers "loading"
+            raise RuntimeError(f"model {self.name} is already loading")
+
         def run() -> None:
             try:
-                self.load()
+                self._load()
                 if then is not None:
                     then()
             except Exception as exc:  # any load failure: stay live, not ready, say why
                 self.load_error = f"{type(exc).__name__}: {exc}"
                 log.error("model %s failed to load: %s", self.name, self.load_error)
+            finally:
+                self._loading.release()
 
         thread = threading.Thread(target=run, name="tts-model-load", daemon=True)
         thread.start()
@@ -153,11 +206,8 @@ class TTSPredictor(kserve.Model):
 
     def get_input_types(self) -> list[dict[str, Any]]:
         """V2 metadata: BYTES input `text` [N], optional per-text `voice`, `language`, `speed`, `speaker_wav` [1]."""
-        return [{"name": v2.TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}] + [
-            {"name": name, "datatype": dtype, "shape": [-1]} for name, dtype in v2.ITEM_INPUTS.items()
-        ] + [{"name": v2.SAMPLE_INPUT, "datatype": "BYTES", "shape": [1]}]
+        return v2.input_types()
 
     def get_output_types(self) -> list[dict[str, Any]]:
         """V2 metadata: audio files, rates and durations; timings and marks (JSON) when asked."""
-        types = {"audio": "BYTES", "sample_rate": "INT32", "duration_s": "FP32", "timings": "BYTES", "marks": "BYTES"}
-        return [{"name": name, "datatype": types[name], "shape": [-1]} for name in v2.OUTPUT_NAMES]
+        return v2.output_types()

@@ -56,14 +56,17 @@ class TTSModelRepository(ModelRepository):
             if name != self.main.name:
                 self.update(self._submodel(name, engine))
 
-    def index(self) -> list[dict[str, str]]:
-        """Triton-style repository index: every available model with its state."""
+    def index(self, ready_only: bool = False) -> list[dict[str, str]]:
+        """Triton-style repository index: the main model, then every available speech model, with its state."""
         loaded = self.loaded()
-        return [
+        main = {"name": self.main.name, "state": "READY" if self.main.ready else "UNAVAILABLE",
+                "reason": "" if self.main.ready else (self.main.load_error or "loading")}
+        entries = [main] + [
             {"name": name, "state": "READY" if name in loaded else "UNAVAILABLE",
              "reason": "" if name in loaded else "not loaded; POST /v2/repository/models/<name>/load"}
-            for name in {**self.available(), **dict.fromkeys(loaded)}
+            for name in {**self.available(), **dict.fromkeys(loaded)} if name != self.main.name
         ]
+        return [e for e in entries if e["state"] == "READY"] if ready_only else entries
 
     async def load(self, name: str) -> bool:  # type: ignore[override]  # kserve awaits a coroutine load
         """Load model `name` (slow: reads weights, in a worker thread) and add its voices to the main model."""
@@ -114,5 +117,6 @@ class TTSModelRepository(ModelRepository):
     def _submodel(self, name: str, engine: Engine, warmup: bool = False) -> TTSPredictor:
         settings = self.settings.model_copy(update={"model_name": name, "default_voice": None, "warmup": warmup})
         model = TTSPredictor(settings, engine=engine, shared_with=self.main)
+        model.enable_latency_logging = self.main.enable_latency_logging
         model.load()
         return model

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import struct
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -25,6 +27,20 @@ def build_parser(prog: str = "tts-predictor serve") -> argparse.ArgumentParser:
     add_settings_arguments(parser)
     parser.set_defaults(model_name=None)
     return parser
+
+
+def refuse_workers(args: argparse.Namespace, role: str) -> None:
+    """Stop with a clear message on `--workers N > 1` instead of kserve's pickling crash.
+
+    kserve starts extra workers by pickling the registered models into spawned processes; ours hold locks,
+    engines and clients that cannot be pickled. KServe injects `--workers <containerConcurrency>` into custom
+    transformers (pkg/apis/serving/v1beta1/transformer_custom.go lines 111-115), so the chart never sets it there.
+    """
+    if getattr(args, "workers", 1) > 1:
+        raise SystemExit(
+            f"tts-predictor {role}: --workers {args.workers} is not supported (one worker process per pod); "
+            "scale with replicas and TTS_MAX_CONCURRENCY, and leave containerConcurrency unset on a transformer"
+        )
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -49,6 +65,10 @@ async def _predictor_unavailable(_request: Any, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"error": str(exc)}, headers={"Retry-After": "5"})
 
 
+async def _predictor_refused(_request: Any, exc: Any) -> JSONResponse:
+    return JSONResponse(status_code=exc.status, content={"error": str(exc)})
+
+
 async def _overloaded(_request: Any, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=429, content={"error": str(exc)}, headers={"Retry-After": "1"})
 
@@ -60,11 +80,12 @@ async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
 def add_error_handlers(app: FastAPI) -> None:
     """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 429/503/504 for overload and outages."""
     from .admission import DeadlineExceeded, Overloaded
-    from .errors import PredictorUnavailable
+    from .errors import PredictorRefused, PredictorUnavailable
 
     app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
     app.add_exception_handler(struct.error, _bad_binary_tensor)
     app.add_exception_handler(PredictorUnavailable, _predictor_unavailable)
+    app.add_exception_handler(PredictorRefused, _predictor_refused)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(DeadlineExceeded, _deadline)
 
@@ -85,6 +106,8 @@ def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
     """Routes beside kserve's: the voices listing, the repository index, our APIs."""
     from .api.graph import install_graph_adapter
     from .api.routes import install_api
+    from kserve.errors import InvalidInput
+
     from .errors import UnknownVoice
 
     install_api(app, predictor)
@@ -95,8 +118,14 @@ def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
             raise UnknownVoice(f"model '{model_name}' is not served here; this server serves '{predictor.name}'")
         return model.voices_listing()
 
-    async def repository_index() -> list[dict[str, str]]:
-        return repository.index() if repository else []
+    async def repository_index(request: Request) -> list[dict[str, str]]:
+        # Triton's index request: POST with an optional {"ready": true} to list only the models ready now.
+        body = await request.body() if request.method == "POST" else b""
+        try:
+            ready_only = bool(json.loads(body).get("ready")) if body.strip() else False
+        except (ValueError, AttributeError):
+            raise InvalidInput('repository index: the body must be a JSON object such as {"ready": true}') from None
+        return repository.index(ready_only=ready_only) if repository else []
 
     async def server_ready() -> JSONResponse:
         # kserve's own /v2/health/ready is always true; ours means "ready for inference": model loaded and warm.
@@ -118,6 +147,7 @@ def serve(argv: list[str] | None = None) -> None:
     from .repository import TTSModelRepository
 
     args = build_parser().parse_args(argv)
+    refuse_workers(args, "serve")
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
     from .ray_serving import ray_mode_requested, serve_from_args
@@ -136,18 +166,34 @@ def serve(argv: list[str] | None = None) -> None:
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
-    server = _model_server(args, registered_models=repository)
+    server = _model_server(args, registered_models=repository, is_ready=lambda: bool(predictor.ready))
     # Register before loading, so probes answer during the load: live, not ready until warm-up is done.
+    # (kserve's start([model]) would refuse a model that is not ready yet; it also hands the model the
+    # latency-logging switch, which we do here.)
     server.register_model(predictor)
+    predictor.enable_latency_logging = server.enable_latency_logging
     predictor.load_in_background(then=repository.adopt)
     server.start([])
 
 
-def _model_server(args: argparse.Namespace, predictor_config: Any = None, registered_models: Any = None) -> Any:
+def _model_server(
+    args: argparse.Namespace, predictor_config: Any = None, registered_models: Any = None,
+    is_ready: Callable[[], bool] | None = None,
+) -> Any:
     import kserve
+    from kserve.protocol.dataplane import DataPlane
+
+    class ReadyDataPlane(DataPlane):
+        async def ready(self) -> bool:
+            # kserve's DataPlane.ready() is always True (protocol/dataplane.py ready); gRPC ServerReady asks it.
+            return (is_ready is None or is_ready()) and await super().ready()
 
     class ModelServer(kserve.ModelServer):
         """kserve's server; on SIGTERM/SIGINT it unloads every model, which our repository must then allow."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.dataplane = ReadyDataPlane(model_registry=self.registered_models)
 
         def stop(self, sig: int) -> None:
             if registered_models is not None:
@@ -170,12 +216,15 @@ def run_transformer(argv: list[str] | None = None) -> None:
     from kserve.model_server import app
     from kserve.predictor_config import PredictorConfig
 
+    from .api.graph import install_graph_adapter
     from .logs import configure_logging
     from .transformer import TTSTransformer
+    from .transformer_proxy import install_voice_routes
 
     args = build_parser("tts-predictor transformer").parse_args(argv)
     if not args.predictor_host:
         raise SystemExit("tts-predictor transformer: --predictor_host HOST:PORT is required")
+    refuse_workers(args, "transformer")
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
     protocol = args.predictor_protocol if args.predictor_protocol != "v1" else args.protocol
@@ -190,7 +239,11 @@ def run_transformer(argv: list[str] | None = None) -> None:
     from .jobs.runtime import configure_post
 
     configure_post(settings)  # beds and provenance tags: the transformer encodes the audio
+    transformer = TTSTransformer(settings)
+    rest_url = config.predictor_base_url if config.predictor_protocol == "v2" else None
+    install_voice_routes(app, transformer.name, rest_url, transformer.service_key)
+    install_graph_adapter(app, transformer.name)  # a graph's TTS step lands here when there is a transformer
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
-    _model_server(args, config).start([TTSTransformer(settings)])
+    _model_server(args, config).start([transformer])

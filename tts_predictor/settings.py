@@ -46,6 +46,14 @@ class Settings(JobSettings, BaseSettings):
     coqui_backend: Literal["torch", "onnx"] = Field(
         "torch", description="Run Coqui VITS models in PyTorch, or export them to ONNX at load and run ONNX Runtime."
     )
+    vocoder: str = Field(
+        "", description="Vocoder for Coqui spectrogram models (Tacotron2, Glow-TTS, FastPitch...): a vocoder directory, "
+        "a catalogue name, or griffin-lim; empty = the model's vocoder/ subdirectory, else the catalogue's default_vocoder.",
+    )
+    coqui_catalogue: str | None = Field(
+        None, description="Coqui model catalogue (a .models.json) for catalogue names; default: the one coqui-tts ships. "
+        "Models are looked up in TTS_HOME first, so a pre-filled TTS_HOME needs no network.",
+    )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
     max_concurrency: int = Field(1, ge=1, le=64, description="Syntheses run at once per process.")
     max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Longest text accepted per item.")
@@ -61,6 +69,9 @@ class Settings(JobSettings, BaseSettings):
     redis_url: str | None = Field(None, description="Shared audio cache, e.g. redis://cache:6379/0 (optional).")
     api_keys: SecretStr | None = Field(None, description="Comma-separated API keys; when set, data routes need one.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
+    predictor_api_key: SecretStr | None = Field(
+        None, description="Transformer only: key sent to the predictor instead of the caller's Authorization."
+    )
     auth_exempt_paths: str = Field(
         "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready",
         description="Comma-separated paths served without an API key (probes, metrics).",
@@ -79,6 +90,8 @@ class Settings(JobSettings, BaseSettings):
         16 * 2**20, ge=1024, description="Largest body of POST /v1/voices (a voice sample; 413 beyond)."
     )
     blocklist_file: str | None = Field(None, description="File of blocked words/phrases (one per line); 400 if found.")
+    lexicons: str = Field("", description="W3C PLS pronunciation lexicons: comma-separated .pls files or folders, "
+                                          "'voice=path' for one voice; applied after normalization by xml:lang.")
     cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS closed.")
     log_format: Literal["text", "json"] = Field("text", description="json: structured logs via structlog.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

@@ -23,12 +23,12 @@ import numpy as np
 from kserve.errors import InvalidInput
 
 from .audio import dsp
-from .audio.assemble import Assembly
+from .audio.assemble import Assembly, SegmentPieces
 from .audio.buffer import AudioBuffer
 from .audio.encode import check_format, encode, encode_stream, output_rate, wav_stream_header
 from .pipeline import PAUSE_ONLY_RATE, SegmentSynthesizer
 from .protocol.v2 import SynthesisParameters
-from .text.plan import plan_text
+from .text.plan import lexicon_names, plan_text
 from .text.segments import Segment
 from .text.split import split_sentences
 
@@ -62,7 +62,8 @@ def plan_segments(text: str, params: SynthesisParameters, synth: SegmentSynthesi
     """Sentence-level plan of `text`; raises InvalidInput subclasses (bad SSML, voice, language, empty text)."""
     lang = params.language or language
     segments = [
-        s for planned in plan_text(text, language=lang, ssml=params.ssml, normalize=params.normalize)
+        s for planned in plan_text(text, language=lang, ssml=params.ssml, normalize=params.normalize,
+                                   lexicons=lexicon_names(params.lexicons))
         for s in _sentences(planned, lang)
     ]
     spoken = [s for s in segments if s.text.strip()]
@@ -90,8 +91,11 @@ def _request_dsp(buf: AudioBuffer, params: SynthesisParameters) -> AudioBuffer:
 async def stream_plan(
     segments: list[Segment], params: SynthesisParameters, synth: SegmentSynthesizer, *, request_id: str = "-",
     offset_s: float = 0.0,
-) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any]]]:
+) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any] | None]]:
     """Synthesize `segments` one at a time; yield each one's audio (pauses included) and its event.
+
+    A voice that streams (XTTS) yields a sentence in several pieces: every piece but the last comes with
+    event None, the last with the segment's event.
 
     Events: ``{"type": "segment", "text", "start_s", "end_s", "marks": [{"name", "time_s"}]}`` with times in
     seconds from the start of the stream (`offset_s` is where this text starts). Pure pauses have ``text: ""``.
@@ -125,6 +129,21 @@ async def stream_plan(
             else:
                 yield emit(segment, None)
             continue
+        if _streams(synth, segment, params):
+            pieces: SegmentPieces | None = None
+            async for chunk in synth.stream(segment, params, request_id):  # type: ignore[attr-defined]
+                if rate is None:
+                    rate = chunk.sample_rate
+                    for waiting in pending:
+                        yield emit(waiting, None)
+                    pending.clear()
+                pieces = pieces or SegmentPieces(segment, rate, offset)
+                yield _request_dsp(pieces.add(chunk), params), None
+            if pieces is not None:
+                audio, event = pieces.end()
+                offset = event["end_s"]
+                yield _request_dsp(audio, params), event
+            continue
         speech = (await synth.synthesize([segment], params, request_id))[0]
         if rate is None:
             rate = speech.sample_rate
@@ -138,9 +157,16 @@ async def stream_plan(
             yield emit(waiting, None)
 
 
+def _streams(synth: SegmentSynthesizer, segment: Segment, params: SynthesisParameters) -> bool:
+    """True when the segment's voice makes audio in chunks within one sentence (XTTS) and `synth` runs it here."""
+    if not hasattr(synth, "stream") or not hasattr(synth, "requests"):
+        return False
+    return "streaming" in synth.requests([segment], params)[0].voice.capabilities
+
+
 async def stream_segments(
     text: str, params: SynthesisParameters, synth: SegmentSynthesizer, *, language: str, request_id: str = "-"
-) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any]]]:
+) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any] | None]]:
     """Plan `text` and synthesize it sentence by sentence, yielding ``(audio, event)`` per segment."""
     segments = plan_segments(text, params, synth, language=language)
     async for item in stream_plan(segments, params, synth, request_id=request_id):

@@ -18,15 +18,18 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, RequestedOutput
 
 from .audio.buffer import AudioBuffer
-from .errors import PredictorUnavailable
+from .errors import PredictorRefused, PredictorUnavailable
 from .admission import AdmissionController
 from .cache import make_cache
 from .content_filter import Blocklist
 from .gateway import check_grpc_key
-from .pipeline import ServiceContext, answer, segment_speed
+from .pipeline import SAMPLING_KNOBS, Batch, ServiceContext, finish, prepare, segment_speed, speak
+from .protocol import v2
 from .protocol.v2 import SynthesisParameters
 from .settings import Settings
+from .text import pls
 from .text.segments import Segment
+from .transformer_proxy import CALLER_HEADERS, forward_headers
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,9 @@ def segment_request(model_name: str, segments: list[Segment], params: SynthesisP
         infer_inputs=inputs,
         # emotion/style are already folded into speed (sent per segment) and pitch/volume (applied here)
         parameters={"format": "pcm", "ssml": False, "normalize": False,
-                    **({"seed": params.seed} if params.seed is not None else {})},
+                    # floats as strings: kserve's gRPC parameters have no double (infer_type.to_grpc_parameters)
+                    **{k: str(v) if isinstance(v, float) else v
+                       for k in ("seed", *SAMPLING_KNOBS) if (v := getattr(params, k)) is not None}},
         # kserve's REST client UTF-8-decodes binary BYTES outputs, so PCM comes base64 in JSON over REST
         # and as raw bytes over gRPC.
         request_outputs=[RequestedOutput("audio"), RequestedOutput("sample_rate")],
@@ -73,26 +78,39 @@ def pcm_buffers(response: InferResponse) -> list[AudioBuffer]:
 class RemoteSynthesizer:
     """Segment synthesis on the predictor, through kserve's REST or gRPC client."""
 
-    def __init__(self, model: kserve.Model, api_key: str | None = None):
-        """`api_key`: sent to the predictor as `Authorization: Bearer` (one Secret serves both in the chart)."""
+    def __init__(self, model: kserve.Model):
         self.model = model
-        self.auth = {"authorization": f"Bearer {api_key}"} if api_key else {}
 
     async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str) -> list[AudioBuffer]:
+        # The caller's Authorization and trace headers (or the configured service key), set by TTSTransformer.predict.
+        headers = {**CALLER_HEADERS.get(), "x-request-id": request_id}
         out: list[AudioBuffer] = []
         for start in range(0, len(segments), SEGMENTS_PER_CALL):
             request = segment_request(self.model.name, segments[start : start + SEGMENTS_PER_CALL], params)
-            out += pcm_buffers(await self._call(request, {"x-request-id": request_id, **self.auth}))
+            out += pcm_buffers(await self._call(request, headers))
         return out
 
     def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
         """The voice asked for (the predictor resolves defaults): SSML span, request, or 'default'."""
         return [s.voice or params.voice or "default" for s in segments]
 
+    async def _send(self, request: InferRequest, headers: dict[str, str]) -> InferResponse:
+        """kserve.Model._http_predict / _grpc_predict (kserve/model.py) without their header allowlist, which
+        would drop traceparent and all x-b3-* but x-b3-traceid."""
+        if self.model.predictor_config.protocol == "grpc-v2":
+            metadata = (("request_type", "grpc_v2"), ("response_type", "grpc_v2"), *headers.items())
+            return await self.model._grpc_client.infer(infer_request=request, headers=metadata)
+        return await self.model._http_client.infer(
+            self.model.predictor_config.predictor_base_url, model_name=self.model.name, data=request,
+            headers={"Content-Type": "application/json", **headers},
+        )
+
     async def _call(self, request: InferRequest, headers: dict[str, str]) -> InferResponse:
         try:
-            return await kserve.Model.predict(self.model, request, headers)
+            return await self._send(request, headers)
         except httpx.HTTPStatusError as exc:
+            if exc.response.status_code in (401, 403):  # the caller's (forwarded) credentials were refused
+                raise PredictorRefused(exc.response.status_code, _predictor_message(exc.response)) from None
             if exc.response.status_code < 500:
                 raise InvalidInput(_predictor_message(exc.response)) from None
             raise PredictorUnavailable(f"predictor answered {exc.response.status_code}: {_predictor_message(exc.response)}") from None
@@ -119,21 +137,52 @@ class TTSTransformer(kserve.Model):
         super().__init__(settings.model_name)
         self.settings = settings
         self.api_keys = settings.api_key_set()
-        self.synth = RemoteSynthesizer(self, min(self.api_keys) if self.api_keys else None)
+        # The caller's Authorization goes on to the predictor (kserve's rule for a predict override); a service
+        # key replaces it only when configured explicitly (TTS_PREDICTOR_API_KEY).
+        key = settings.predictor_api_key
+        self.service_key = key.get_secret_value() if key else None
+        self.synth = RemoteSynthesizer(self)
         self.admission = AdmissionController(settings.max_concurrency, settings.max_queue, settings.request_timeout_s)
         self.ctx = ServiceContext(
             self.synth, self.name, settings, lambda p: p.language or settings.default_language,
             make_cache(settings.cache_max_bytes, settings.redis_url),
             Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None,
         )
+        pls.configure(settings.lexicons)  # aliases only: phonemes depend on the predictor's engine
         self.ready = True  # nothing to load; readiness of the predictor is checked by kserve when enabled
 
-    async def predict(self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None) -> InferResponse:
-        """Render every text of the V2 request through the predictor."""
+    # KServe's transformer shape: preprocess and postprocess here, predict calls the predictor.
+
+    async def preprocess(self, payload: InferRequest | dict[str, Any], headers: dict[str, str] | None = None) -> Batch:
+        """V2 request -> validated jobs: parameters, content filter, cache lookup, SSML plan, normalization."""
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         check_grpc_key(payload.from_grpc, headers, self.api_keys)
-        return await self.admission.run(answer(payload, headers, self.ctx))
+        return await prepare(payload, headers, self.ctx)
+
+    def validate(self, payload: Any) -> Any:
+        """kserve validates what preprocess returns as a V2 request body; a Batch is already validated."""
+        return payload if isinstance(payload, Batch) else super().validate(payload)
+
+    async def predict(self, payload: Batch, headers: dict[str, str] | None = None) -> Batch:
+        """The predictor speaks the planned segments (SEGMENTS_PER_CALL per V2 call), with the caller's headers."""
+        token = CALLER_HEADERS.set(forward_headers(headers, self.service_key))
+        try:
+            return await self.admission.run(speak(payload))
+        finally:
+            CALLER_HEADERS.reset(token)
+
+    async def postprocess(self, result: Batch, headers: dict[str, str] | None = None) -> InferResponse:
+        """Assemble, DSP (pitch, volume), encode, cache; the V2 response."""
+        return await finish(result)
+
+    def get_input_types(self) -> list[dict[str, Any]]:
+        """The predictor's V2 inputs: the transformer takes the same requests."""
+        return v2.input_types()
+
+    def get_output_types(self) -> list[dict[str, Any]]:
+        """The predictor's V2 outputs: the transformer answers the same way."""
+        return v2.output_types()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -100,7 +100,7 @@ def test_golden_google() -> None:
         Segment(text="on"),
         Segment(text="December twenty-fifth, twenty twenty-four", normalize=False),
         Segment(text="at"),
-        Segment(text="seven thirty p m", normalize=False),
+        Segment(text="seven thirty PM", normalize=False),
         Segment(text=".", pause_after_s=0.75),
     ]
 
@@ -122,7 +122,9 @@ def test_golden_azure() -> None:
     ("<speak>\n  <prosody speed='2'>x</prosody></speak>", "'speed'; allowed: pitch, rate, volume"),
     ("<speak><break strength='huge'/></speak>", "x-strong"),
     ("<speak><break time='soon'/></speak>", '"700ms"'),
-    ("<speak><say-as interpret-as='unit'>3</say-as></speak>", "allowed: cardinal"),
+    ("<speak><say-as interpret-as='weight'>3</say-as></speak>", "allowed: cardinal"),
+    ("<speak><say-as interpret-as='unit'>3</say-as></speak>", 'interpret-as="unit": \'3\' is not a number followed'),
+    ("<speak><say-as interpret-as='fraction'>3/0</say-as></speak>", 'interpret-as="fraction"'),
     ("<speak><say-as interpret-as='date' format='qq'>1</say-as></speak>", "mdy"),
     ("<speak><sub>x</sub></speak>", "'alias' is required"),
     ("<speak><voice>x</voice></speak>", "'name' is required"),
@@ -222,3 +224,27 @@ def test_random_bytes_only_raise_invalid_ssml(data: bytes) -> None:
         parse_ssml(data)  # type: ignore[arg-type]
     except InvalidSSML:
         pass
+
+
+@pytest.mark.parametrize(("kind", "fmt", "value", "spoken"), [
+    ("telephone", None, "555-0134", "five five five, zero one three four"),
+    ("characters", None, "AB1", "A B one"),
+    ("spell-out", None, "TTS", "T T S"),
+    ("cardinal", None, "1,234", "one thousand two hundred and thirty-four"),
+    ("ordinal", None, "3", "third"),
+    ("digits", None, "2024", "two zero two four"),
+    ("fraction", None, "3/4", "three quarters"),
+    ("fraction", None, "1 1/2", "one and one half"),
+    ("date", "dmy", "15/03/2024", "March fifteenth, twenty twenty-four"),
+    ("date", "my", "03/2024", "March, twenty twenty-four"),
+    ("time", None, "9 AM", "nine AM"),
+    ("time", None, "14:30", "fourteen thirty"),
+    ("unit", None, "27 m", "twenty-seven meters"),
+    ("unit", None, "1 kg", "one kilogram"),
+    ("currency", None, "$3.2 million", "three point two million dollars"),
+    ("currency", None, "$12.50", "twelve dollars and fifty cents"),
+])
+def test_say_as_forces_a_reading(kind: str, fmt: str | None, value: str, spoken: str) -> None:
+    attrs = f' format="{fmt}"' if fmt else ""
+    doc = f'<speak><say-as interpret-as="{kind}"{attrs}>{value}</say-as></speak>'
+    assert parse_ssml(doc) == [Segment(text=spoken, normalize=False)]

@@ -99,7 +99,8 @@ class PreparedStream:
 
     async def buffers(self) -> AsyncIterator[AudioBuffer]:
         async for buf, event in stream_plan(self.segments, self.params, self.synth, request_id=self.request_id):
-            self.events.append(event)
+            if event is not None:  # None: a piece of a sentence the model streams (XTTS)
+                self.events.append(event)
             yield buf
 
     async def body(self) -> AsyncIterator[bytes]:

@@ -57,6 +57,7 @@ class SynthesisOptions(PostOptions):
     bitrate: str | None = Field(None, description=_describe("bitrate"))
     ssml: bool | None = Field(None, description=_describe("ssml"))
     normalize: bool | None = Field(None, description=_describe("normalize"))
+    lexicons: str | None = Field(None, description=_describe("lexicons"))
     loudness_lufs: float | None = Field(None, description=_describe("loudness_lufs"))
     stream: bool = Field(False, description="Send audio while it is synthesized, sentence by sentence (chunked).")
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI, WebSocket
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from . import normalize as normalize_api
 from . import openai as openai_api
 from . import beds, rest, voice_store
 from .ws import stream_socket
@@ -18,10 +19,11 @@ UI_DIR = Path(__file__).with_name("ui")
 
 def install_api(app: FastAPI, predictor: Any) -> None:
     """Add /v1/audio/speech, /v1/models, /synthesize, /batch_synthesize, /voices, /v1/voices (store of cloned
-    voices), /config, /health, /ready, /live, the WebSocket /v1/stream and the UI at /ui (kserve keeps / as its
+    voices), /v1/normalize, /config, /health, /ready, /live, the WebSocket /v1/stream and the UI at /ui (kserve keeps / as its
     liveness route)."""
     app.include_router(openai_api.build_router(predictor))
     app.include_router(rest.build_router(predictor))
+    app.include_router(normalize_api.build_router(predictor))
     app.include_router(voice_store.build_router(predictor))
     app.include_router(beds.build_router(predictor.settings))
 

@@ -241,6 +241,8 @@ class StreamSession:
                                                         offset_s=self.offset_s):
                         if data := await self.encoder.feed(buf):
                             await self.send_bytes(data)
+                        if event is None:
+                            continue  # a piece of a sentence the model streams (XTTS): its event comes with the last
                         self.offset_s = event["end_s"]
                         self.segments += 1
                         STATS.segments += 1

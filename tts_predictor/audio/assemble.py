@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -69,3 +70,53 @@ def _fade(samples: np.ndarray, n: int) -> np.ndarray:
     out[:n] *= ramp
     out[-n:] *= ramp[::-1]
     return out
+
+
+class SegmentPieces:
+    """One segment's speech as the model hands it over, as `Assembly` would lay it out in one piece.
+
+    The pause and mark before go with the first piece, the pause after with `end()`; the segment's edges are
+    faded, the joins between pieces are not (the last few ms of every piece wait for the next one).
+    """
+
+    def __init__(self, segment: Segment, rate: int, offset_s: float):
+        self.segment, self.rate, self.start_s = segment, rate, offset_s
+        self.fade = int(FADE_S * rate)
+        self.tail = np.zeros(0, np.float32)
+        self.samples = 0
+        self.marks: list[dict[str, Any]] = []
+        self.started = False
+
+    def add(self, chunk: AudioBuffer) -> AudioBuffer:
+        """The audio to send now for one more chunk of speech."""
+        chunk = dsp.resample(chunk, self.rate)
+        if self.segment.pitch_semitones:
+            chunk = dsp.pitch_shift(chunk, self.segment.pitch_semitones)
+        if self.segment.volume_db:
+            chunk = dsp.apply_gain_db(chunk, self.segment.volume_db)
+        speech = np.concatenate([self.tail, chunk.samples.astype(np.float32)])
+        head = np.zeros(0, np.float32)
+        if not self.started:
+            self.started = True
+            head = np.zeros(int(self.segment.pause_before_s * self.rate), np.float32)
+            if self.segment.mark:
+                self.marks.append({"name": self.segment.mark, "time_s": round(self.start_s + len(head) / self.rate, 4)})
+            speech = speech.copy()
+            n = min(self.fade, len(speech) // 2)
+            speech[:n] *= np.linspace(0.0, 1.0, n, dtype=np.float32)
+        keep = min(self.fade, len(speech))
+        self.tail = speech[len(speech) - keep:]
+        return self._out(np.concatenate([head, speech[: len(speech) - keep]]))
+
+    def end(self) -> tuple[AudioBuffer, dict[str, Any]]:
+        """The held-back end (faded) and the pause after; the segment's event."""
+        tail = self.tail * np.linspace(1.0, 0.0, len(self.tail), dtype=np.float32)
+        audio = self._out(np.concatenate([tail, np.zeros(int(self.segment.pause_after_s * self.rate), np.float32)]))
+        end_s = self.start_s + self.samples / self.rate
+        event = {"type": "segment", "text": self.segment.text, "start_s": round(self.start_s, 4),
+                 "end_s": round(end_s, 4), "marks": self.marks}
+        return audio, event
+
+    def _out(self, samples: np.ndarray) -> AudioBuffer:
+        self.samples += len(samples)
+        return AudioBuffer(samples, self.rate)

@@ -11,12 +11,13 @@ Run with ``python -m tts_predictor.bench`` (or ``make bench``). For each model i
 Models: ``embedded`` (the packaged Piper voice, ONNX Runtime) and ``coqui-full`` (a full-size Coqui VITS
 with random weights, built into a temporary directory: its speed is real, its speech is noise).
 Experiments (``--experiments``) time bare ONNX Runtime sessions: ``batching`` (N sentences one by one vs
-one padded batch), ``threads`` (intra-op threads x concurrent instances) and ``batching-coqui``.
+one padded batch), ``threads`` (intra-op threads x concurrent instances) and ``batching-coqui``;
+``xtts-stream`` times a tiny XTTS v2's first streamed audio against the whole sentence (the ratio).
 Things are measured one at a time, never two at once. Results go to ``<out>/bench.json`` and
 ``<out>/bench.png``; a compact table is printed.
 
 Modules: `workload` (texts, counts), `models` (what is benched, how it is built), `runner` (raw / server /
-transformer measurements), `rawvoice`, `batching`, `threads`, `experiments` (engine experiments), `stats`,
+transformer measurements), `rawvoice`, `batching`, `threads`, `xtts_stream`, `experiments` (engine experiments), `stats`,
 `machine`, `memory`, `report` (JSON + table), `plot` (PNG), `suite` (the whole run), `__main__` (CLI).
 """
 

@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--experiments", default=",".join(DEFAULT_EXPERIMENTS),
                    help=f"comma-separated subset of {','.join(EXPERIMENTS)}, or none "
                         f"(default: {','.join(DEFAULT_EXPERIMENTS)})")
+    p.add_argument("--only", default=None, metavar="EXPERIMENT",
+                   help="run just these comma-separated experiments, no models (e.g. --only normalization)")
     p.add_argument("--batch-sizes", default=None, help="batching experiment: sentences per batch (default 1,2,4,8)")
     p.add_argument("--experiment-repeats", type=int, default=None,
                    help="experiments: repeats per batch size / rounds per layout (default 5)")
@@ -51,13 +53,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Parse the flags, run the benchmark, print the table."""
     p = parser()
     args = p.parse_args(argv)
-    models = _names(args.models, MODELS, "model", p)
-    experiments = _names(args.experiments, EXPERIMENTS, "experiment", p)
+    models = [] if args.only else _names(args.models, MODELS, "model", p)
+    experiments = _names(args.only or args.experiments, EXPERIMENTS, "experiment", p)
     base = QUICK_EXPERIMENTS if args.quick else ExperimentSettings()
     settings = ExperimentSettings(
         batch_sizes=tuple(_ints(args.batch_sizes) or base.batch_sizes),
         repeats=args.experiment_repeats or base.repeats,
         threads=base.threads, instances=base.instances, requests=base.requests,
+        normalization_sentences=base.normalization_sentences,
     )
     results = run_benchmark(models, repeats=args.repeats, concurrency=_ints(args.concurrency),
                             requests=args.requests, out_dir=args.out, quick=args.quick,

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from .batching import run_batching
+from .normalization import run_normalization
 from .rawvoice import coqui_onnx_voice, embedded_voice
 from .threads import run_threads
 from .workload import BATCH_SENTENCES, INPUTS, THROUGHPUT_INPUT
+from .xtts_stream import run_xtts_stream
 
 Log = Callable[[str], None]
 
@@ -31,9 +33,11 @@ class ExperimentSettings:
     """Concurrent engine instances (threads)."""
     requests: int = 8
     """One-sentence requests per round (threads)."""
+    normalization_sentences: int | None = None
+    """Sentences of the normalization set to run (None: all)."""
 
 
-QUICK_EXPERIMENTS = ExperimentSettings(batch_sizes=(1, 2), repeats=1, requests=2)
+QUICK_EXPERIMENTS = ExperimentSettings(batch_sizes=(1, 2), repeats=1, requests=2, normalization_sentences=8)
 
 
 def _texts(count: int) -> list[str]:
@@ -57,15 +61,27 @@ def _threads(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str,
     return run_threads(voice, rows[0], settings.threads, settings.instances, settings.requests, settings.repeats, log)
 
 
+def _xtts_stream(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_xtts_stream(min(settings.repeats, 3), workdir, log)
+
+
+def _normalization(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_normalization(log, limit=settings.normalization_sentences)
+
+
 RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = {
     "batching": _batching,
     "threads": _threads,
+    "normalization": _normalization,
     "batching-coqui": _batching_coqui,
+    "xtts-stream": _xtts_stream,
 }
 EXPERIMENTS = tuple(RUNNERS)
-DEFAULT_EXPERIMENTS = ("batching", "threads")
-"""Run by ``make bench`` (about 1.5 minutes on a quiet 2-core machine); ``batching-coqui`` builds and exports
-a full-size Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked for."""
+DEFAULT_EXPERIMENTS = ("batching", "threads", "normalization", "xtts-stream")
+"""Run by ``make bench`` (about 2.5 minutes on a quiet 2-core machine; ``normalization`` synthesizes and
+transcribes 40 sentences twice, about a minute; ``xtts-stream`` builds a tiny XTTS v2 and times its first streamed
+audio against the whole sentence, about 30 s); ``batching-coqui`` builds and exports a full-size Coqui VITS first
+(about 10 s) and takes 3-4 minutes, so it runs only when asked for."""
 
 
 def run_experiments(names: Sequence[str], settings: ExperimentSettings, workdir: Path,

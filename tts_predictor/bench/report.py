@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .normalization import normalization_rows
 from .workload import INPUTS
 
 
@@ -85,12 +86,26 @@ def threads_rows(name: str, exp: dict[str, Any]) -> list[str]:
     return lines
 
 
+def xtts_stream_rows(name: str, exp: dict[str, Any]) -> list[str]:
+    """Time to first audio against the whole sentence (XTTS streaming)."""
+    return [f"{name}: {exp['model']} on {exp['device']}, {exp['text_chars']}-character sentence, {exp['repeats']} "
+            f"repeats, {exp['chunk_tokens']} tokens per chunk ({exp['elapsed_s']:.0f} s)",
+            f"first audio {exp['ttfa_s'] * 1000:.0f} ms, streamed to the end {exp['stream_total_s'] * 1000:.0f} ms in "
+            f"{exp['chunks']:.0f} chunks, whole sentence {exp['whole_s'] * 1000:.0f} ms "
+            f"-> first audio / whole {exp['ttfa_whole_ratio']:.2f}"]
+
+
 def table(results: dict[str, Any]) -> str:
     """Compact text table of the results (models, then experiments)."""
     lines: list[str] = []
     if results["models"]:
         lines += [*_latency_rows(results), "", *_sweep_rows(results)]
     for name, exp in results.get("experiments", {}).items():
-        rows = threads_rows(name, exp) if "engine_threads" in exp else batching_rows(name, exp)
+        if "ttfa_whole_ratio" in exp:
+            rows = xtts_stream_rows(name, exp)
+        elif "numbers_exact" in exp.get("service", {}):
+            rows = normalization_rows(name, exp)
+        else:
+            rows = threads_rows(name, exp) if "engine_threads" in exp else batching_rows(name, exp)
         lines += ["", *rows]
     return "\n".join(lines).lstrip("\n")

@@ -106,3 +106,48 @@ def build_vits(
     torch.save({"model": model.state_dict(), "config": config.to_dict()}, out_dir / "model.pth")
     config.save_json(str(out_dir / "config.json"))
     return out_dir
+
+
+_FAIRSEQ_RENAMES = (  # Coqui's key prefix -> fairseq's (the inverse of TTS/tts/utils/fairseq.py)
+    ("text_encoder.", "enc_p."), ("waveform_decoder.", "dec."), ("posterior_encoder.", "enc_q."),
+    ("flow.flows.1.", "flow.flows.2."), ("flow.flows.2.", "flow.flows.4."), ("flow.flows.3.", "flow.flows.6."),
+    ("duration_predictor.flows.0.translation", "dp.flows.0.m"), ("duration_predictor.flows.0.log_scale", "dp.flows.0.logs"),
+    ("duration_predictor.flows.1", "dp.flows.1"), ("duration_predictor.flows.2", "dp.flows.3"),
+    ("duration_predictor.flows.3", "dp.flows.5"), ("duration_predictor.flows.4", "dp.flows.7"),
+    ("duration_predictor.post_flows.0.translation", "dp.post_flows.0.m"),
+    ("duration_predictor.post_flows.0.log_scale", "dp.post_flows.0.logs"),
+    ("duration_predictor.post_flows.1", "dp.post_flows.1"), ("duration_predictor.post_flows.2", "dp.post_flows.3"),
+    ("duration_predictor.post_flows.3", "dp.post_flows.5"), ("duration_predictor.post_flows.4", "dp.post_flows.7"),
+    ("duration_predictor.", "dp."),
+)
+FAIRSEQ_VOCAB = ["_", *" abcdefghijklmnopqrstuvwxyzäöüß'-.,!?"]
+"""vocab.txt: the blank first, then one character per line (MMS models list their language's letters)."""
+
+
+def build_fairseq_vits(out_dir: Path, *, sample_rate: int = 16000, seed: int = 0) -> Path:
+    """A random-weight MMS VITS in fairseq's layout: G_100000.pth (fairseq key names), vocab.txt, config.json.
+
+    Coqui loads fairseq checkpoints into its default VitsConfig architecture (Synthesizer._load_fairseq), so this
+    model is full-size (~36 M parameters, ~140 MB), not tiny: its sizes are not configurable.
+    """
+    import torch
+    from torch import nn
+    from TTS.tts.configs.vits_config import VitsConfig
+    from TTS.tts.models.vits import Vits
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    model = Vits(VitsConfig())
+    model.text_encoder.emb = nn.Embedding(len(FAIRSEQ_VOCAB), model.args.hidden_channels)
+    state = {}
+    for key, value in model.state_dict().items():
+        if key.startswith("disc."):
+            continue
+        new = next((key.replace(a, b, 1) for a, b in _FAIRSEQ_RENAMES if key.startswith(a)), key)
+        state[new] = value
+    torch.save({"model": state, "iteration": 100000}, out_dir / "G_100000.pth")
+    (out_dir / "vocab.txt").write_text("\n".join(FAIRSEQ_VOCAB) + "\n", encoding="utf-8")
+    config = {"data": {"sampling_rate": sample_rate, "training_files": "train.ltr", "add_blank": True}}
+    (out_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return out_dir

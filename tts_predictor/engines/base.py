@@ -26,13 +26,18 @@ class Voice:
     """``female``/``male`` where the model card says so."""
     capabilities: tuple[str, ...] = ("speed",)
     """What requests may ask of this voice: ``speed``, ``seed``, ``mixing`` (weighted blends of speakers),
-    ``cloning`` (a sample of someone's speech makes a new voice of this model), ``cloned`` (made that way)."""
+    ``cloning`` (a sample of someone's speech makes a new voice of this model), ``cloned`` (made that way),
+    ``sampling`` (per-request temperature/top_p/top_k/repetition_penalty), ``streaming`` (audio in chunks while
+    the model still decodes one sentence)."""
     mix: tuple[tuple[str, float], ...] = ()
     """For a blended voice: (speaker, weight) pairs, weights summing to 1."""
     model: str | None = None
     """Name of the loaded model the voice belongs to (set for cloned voices, which models add at run time)."""
     store: str | None = None
     """For a cloned voice: the directory holding its speaker embedding (``<speaker>.pth``)."""
+    vocoder: str | None = None
+    """For a spectrogram model (Tacotron2, Glow-TTS, FastPitch...): the vocoder it speaks through, or
+    ``griffin-lim``; None for models that output waveforms."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly description for the voices listing."""
@@ -44,6 +49,7 @@ class Voice:
             "gender": self.gender,
             "capabilities": list(self.capabilities),
             **({"model": self.model} if self.model else {}),
+            **({"vocoder": self.vocoder} if self.vocoder else {}),
         }
 
 
@@ -61,6 +67,9 @@ class SynthesisRequest:
     """Speaking-rate multiplier; 2.0 is twice as fast."""
     seed: int | None = None
     """Random seed for engines that draw noise in Python (Coqui): same seed, same waveform."""
+    sampling: tuple[tuple[str, float], ...] = ()
+    """Decoding knobs the request set (temperature, top_p, top_k, repetition_penalty), for voices with the
+    ``sampling`` capability (XTTS); empty means the model's defaults."""
 
 
 @runtime_checkable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from ..audio.buffer import AudioBuffer
@@ -31,11 +32,24 @@ class CompositeEngine:
 
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
         """Run the engine that owns the voice (for a blend: the owner of its first voice; cloned: its model)."""
+        engine, own = self._route(request)
+        return engine.synthesize(own)
+
+    def stream(self, request: SynthesisRequest) -> Iterator[AudioBuffer]:
+        """The owning engine's chunks (whole audio from engines that cannot stream)."""
+        engine, own = self._route(request)
+        stream = getattr(engine, "stream", None)
+        if stream is None:
+            yield engine.synthesize(own)
+            return
+        yield from stream(own)
+
+    def _route(self, request: SynthesisRequest) -> tuple[Engine, SynthesisRequest]:
         if request.voice.model in self.by_name and request.voice.id not in self._routes:
-            return self.by_name[request.voice.model].synthesize(request)
+            return self.by_name[request.voice.model], request
         engine, voice = self._routes[_owner_id(request.voice, self._routes)]
         own = replace(request.voice, id=voice.id) if request.voice.mix else voice
-        return engine.synthesize(replace(request, voice=own))
+        return engine, replace(request, voice=own)
 
     def close(self) -> None:
         """Close every engine."""

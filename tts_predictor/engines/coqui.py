@@ -1,12 +1,12 @@
 """Coqui TTS models (catalogue names or local model directories) run with PyTorch.
 
-This is the only module that imports `TTS` or `torch`, lazily, so transformer-only images need neither.
+This module and its helpers (`coqui_files`: where the files are, vocoders, catalogue; `coqui_xtts`: XTTS) are the
+only ones that import `TTS` or `torch`, lazily, so transformer-only images need neither.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import re
 import tempfile
@@ -20,72 +20,14 @@ import numpy as np
 
 from ..audio.buffer import AudioBuffer
 from ..errors import ModelLoadError, UnsupportedOption
+from . import coqui_files as files
+from . import coqui_xtts
 from .base import SynthesisRequest, Voice
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_NAMES = ("model.pth", "model_file.pth", "best_model.pth", "model.safetensors")
-# Coqui configs store absolute paths from training time; a mounted model dir needs them re-pointed.
-SIDE_FILES = {
-    "speakers_file": ("speakers.pth", "speakers.json"),
-    "language_ids_file": ("language_ids.json",),
-    "d_vector_file": ("speakers.pth", "speakers.json"),
-    "speaker_encoder_model_path": ("model_se.pth", "model_se.pth.tar"),  # YourTTS-style cloning models
-    "speaker_encoder_config_path": ("config_se.json",),
-}
 CLONE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 """Cloned voice ids: also their file names (Coqui stores `<voice_dir>/<id>.pth`)."""
-
-
-def find_checkpoint(model_dir: Path) -> Path:
-    """The checkpoint file of a Coqui model directory."""
-    for name in CHECKPOINT_NAMES:
-        if (model_dir / name).is_file():
-            return model_dir / name
-    candidates = sorted(p for p in model_dir.glob("*.pth") if p.name not in ("speakers.pth",))
-    if not candidates:
-        raise ModelLoadError(f"{model_dir} has no checkpoint; expected one of {', '.join(CHECKPOINT_NAMES)}")
-    return candidates[-1]
-
-
-def repoint_config(model_dir: Path, out_dir: Path) -> Path:
-    """Copy config.json with side-file paths pointed into `model_dir`; return the copy's path."""
-    config_path = model_dir / "config.json"
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{config_path} is missing or not JSON: {exc}") from None
-    for section in (config, config.get("model_args") or {}):
-        for key, names in SIDE_FILES.items():
-            if not section.get(key):
-                continue
-            local = next((model_dir / n for n in names if (model_dir / n).is_file()), None)
-            if local is not None:
-                section[key] = str(local)
-    patched = out_dir / "config.json"
-    patched.write_text(json.dumps(config), encoding="utf-8")
-    return patched
-
-
-def model_name(source: str | Path) -> str:
-    """The name a Coqui model is served under: its directory's name, or the catalogue name with '/' -> '--'."""
-    source = str(source)
-    return Path(source).name if source.startswith(("/", ".")) else source.replace("/", "--")
-
-
-def download_catalogue_model(name: str) -> Path:
-    """Download a catalogue model (Coqui's progress bar) and return its directory."""
-    from TTS.utils.manage import ModelManager
-
-    try:
-        model_path, _config, _item = ModelManager(progress_bar=True).download_model(name)
-    except Exception as exc:  # network errors, unknown names
-        raise ModelLoadError(
-            f"cannot get Coqui model '{name}': {exc}. Without internet access, mount the model directory "
-            "and set TTS_MODEL to it (e.g. /mnt/models)."
-        ) from None
-    path = Path(model_path)
-    return path if path.is_dir() else path.parent
 
 
 def _FixedEmbedding(vector: Any) -> Any:  # noqa: N802 - builds a torch module lazily (torch is imported late)
@@ -117,34 +59,61 @@ class CoquiEngine:
 
     kind = "coqui"
 
-    def __init__(self, source: str | Path, *, device: str = "auto", threads: int = 1):
+    def __init__(self, source: str | Path, *, device: str = "auto", threads: int = 1, vocoder: str = "",
+                 catalogue: str | None = None):
         import torch
-        from TTS.utils.synthesizer import Synthesizer
 
         torch.set_num_threads(threads)
         for noisy in ("TTS", "TTS.utils.synthesizer", "TTS.tts"):
             logging.getLogger(noisy).setLevel(logging.WARNING)  # Coqui logs the input text at INFO
-        model_dir = Path(source) if Path(source).is_dir() else download_catalogue_model(str(source))
-        self.name = model_name(source)
+        fetched = None if Path(source).is_dir() else files.fetch_catalogue_model(str(source), catalogue)
+        model_dir = Path(source) if fetched is None else fetched.path
+        self.name = files.model_name(source)
         self.device = _resolve_device(device)
         self._tmp = tempfile.TemporaryDirectory(prefix="tts-coqui-")
+        self.vocoder: files.VocoderChoice | None = None
+        self.fixed_language: str | None = None
         try:
-            self.synth = Synthesizer(
-                tts_checkpoint=find_checkpoint(model_dir),
-                tts_config_path=repoint_config(model_dir, Path(self._tmp.name)),
-                use_cuda=self.device == "cuda",
-            )
+            self.synth = self._load(model_dir, str(source), vocoder, fetched.default_vocoder if fetched else None,
+                                    catalogue)
         except ModelLoadError:
             raise
         except Exception as exc:
             raise ModelLoadError(f"Coqui cannot load {model_dir}: {exc}") from None
         self.model = self.synth.tts_model
         self.sample_rate = int(self.synth.output_sample_rate)
+        self.xtts = None
+        if coqui_xtts.is_xtts(self.model):
+            coqui_xtts.adapt_generation(self.model)
+            self.xtts = coqui_xtts.XttsVoices(self.model)
         self._lock = threading.Lock()  # the model object is mutated per request (length_scale)
         self._base_length_scale = getattr(self.model, "length_scale", None)
 
+    def _load(self, model_dir: Path, source: str, vocoder: str, default_vocoder: str | None, catalogue: str | None) -> Any:
+        """Coqui's Synthesizer for the directory: fairseq MMS, or a model with its vocoder when it needs one."""
+        from TTS.utils.synthesizer import Synthesizer
+
+        tmp, cuda = Path(self._tmp.name), self.device == "cuda"
+        if files.is_fairseq_dir(model_dir):
+            self.fixed_language = files.fairseq_language(source, model_dir)
+            return Synthesizer(tts_checkpoint=files.fairseq_checkpoint(model_dir, tmp), use_cuda=cuda)
+        files.check_family_files(model_dir)
+        extra: dict[str, Any] = {}
+        if files.is_spectrogram_model(model_dir):
+            self.vocoder = files.choose_vocoder(model_dir, vocoder, default_vocoder, catalogue)
+            if self.vocoder.directory is not None:
+                extra = {"vocoder_checkpoint": files.find_checkpoint(self.vocoder.directory),
+                         "vocoder_config": files.repoint_config(self.vocoder.directory, tmp / "vocoder")}
+            elif not self.vocoder.asked:
+                log.warning("%s makes spectrograms and has no vocoder (no vocoder/ subdirectory, TTS_VOCODER or "
+                            "catalogue default_vocoder): it speaks through Griffin-Lim, which sounds poor", self.name)
+        return Synthesizer(tts_checkpoint=files.find_checkpoint(model_dir),
+                           tts_config_path=files.repoint_config(model_dir, tmp), use_cuda=cuda, **extra)
+
     def speakers(self) -> list[str]:
-        """Speaker names of a multi-speaker model: an embedding table or a d-vector file (empty otherwise)."""
+        """Speaker names of a multi-speaker model: an embedding table, a d-vector file or XTTS's speakers file."""
+        if self.xtts is not None:
+            return self.xtts.speakers()
         manager = getattr(self.model, "speaker_manager", None)
         args = getattr(self.model, "args", None)
         if manager is None or not (getattr(args, "use_speaker_embedding", False) or getattr(args, "use_d_vector_file", False)):
@@ -164,6 +133,8 @@ class CoquiEngine:
 
     def languages(self) -> list[str]:
         """Language ids of a multi-lingual model (empty otherwise)."""
+        if self.xtts is not None:
+            return self.xtts.languages()
         manager = getattr(self.model, "language_manager", None)
         if manager is None or manager.num_languages <= 1:
             return []
@@ -174,10 +145,14 @@ class CoquiEngine:
         langs = tuple(self.languages()) or (self._config_language(),)
         speakers = self.speakers()
         cloning = ("cloning",) if self.can_clone else ()
+        vocoder = self.vocoder.label if self.vocoder is not None else None
         if not speakers:
-            return [Voice(self.name, langs, self.kind, self.sample_rate, capabilities=("speed", "seed", *cloning))]
-        caps = ("speed", "seed", *(("mixing",) if hasattr(self.model, "emb_g") else ()), *cloning)
-        return [Voice(s, langs, self.kind, self.sample_rate, speaker=s, capabilities=caps) for s in speakers]
+            caps = (*self._speed_caps(), "seed", *cloning)
+            return [Voice(self.name, langs, self.kind, self.sample_rate, capabilities=caps, vocoder=vocoder)]
+        caps = (*self._speed_caps(), "seed", *(("mixing",) if hasattr(self.model, "emb_g") else ()), *self._xtts_caps(),
+                *cloning)
+        return [Voice(s, langs, self.kind, self.sample_rate, speaker=s, capabilities=caps, vocoder=vocoder)
+                for s in speakers]
 
     def clone(self, reference: AudioBuffer, voice_id: str, directory: Path) -> Voice:
         """Compute a voice from reference speech once and store it as `<directory>/<voice_id>.pth` (Coqui's format)."""
@@ -192,26 +167,43 @@ class CoquiEngine:
             sample = Path(tmp) / "reference.wav"
             soundfile.write(sample, reference.samples, reference.sample_rate, subtype="FLOAT")
             with self._lock:
-                self.model.clone_voice(str(sample), speaker_id=voice_id, voice_dir=str(directory))
+                if self.xtts is not None:  # from the samples in memory (Coqui's loader needs torchaudio's file I/O)
+                    self.xtts.clone(reference, voice_id, directory)
+                else:
+                    self.model.clone_voice(str(sample), speaker_id=voice_id, voice_dir=str(directory))
         return self.cloned_voice(voice_id, directory)
 
     def cloned_voice(self, voice_id: str, directory: Path) -> Voice:
         """The Voice of an embedding stored by `clone` (no computation)."""
         langs = tuple(self.languages()) or (self._config_language(),)
         return Voice(voice_id, langs, self.kind, self.sample_rate, speaker=voice_id,
-                     capabilities=("speed", "seed", "cloned"), model=self.name, store=str(directory))
+                     capabilities=(*self._speed_caps(), "seed", *self._xtts_caps(), "cloned"), model=self.name,
+                     store=str(directory))
+
+    def _speed_caps(self) -> tuple[str, ...]:
+        """("speed",) unless the model has neither a length scale nor a speed argument (Tacotron2)."""
+        own = "speed" in inspect.signature(self.model.inference).parameters
+        return ("speed",) if self._base_length_scale is not None or own else ()
+
+    def _xtts_caps(self) -> tuple[str, ...]:
+        return ("sampling", "streaming") if self.xtts is not None else ()
 
     def _config_language(self) -> str:
-        return str(getattr(self.synth.tts_config, "phoneme_language", None) or "en")
+        return self.fixed_language or str(getattr(self.synth.tts_config, "phoneme_language", None) or "en")
 
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
         """Run the model on one text."""
-        kwargs = self._speed_kwargs(request.speed)
-        with self._lock, self._blended(request.voice.mix):
-            if request.seed is not None:
-                import torch
+        if self.xtts is not None:
+            with self._lock:
+                self._seed(request.seed)
+                wav = coqui_xtts.synthesize(self.model, self.xtts, request)
+            return AudioBuffer(wav, self.sample_rate)
+        import torch
 
-                torch.manual_seed(request.seed)
+        kwargs = self._speed_kwargs(request.speed)
+        # no_grad: Synthesizer.tts keeps autograd on, and a GAN vocoder's output (MelGAN) then cannot become numpy
+        with self._lock, self._blended(request.voice.mix), torch.no_grad():
+            self._seed(request.seed)
             if self._base_length_scale is not None:
                 self.model.length_scale = self._base_length_scale / request.speed
             if request.voice.store:
@@ -224,6 +216,26 @@ class CoquiEngine:
                 **kwargs,
             )
         return AudioBuffer(np.asarray(wav, dtype=np.float32).reshape(-1), self.sample_rate)
+
+    def stream(self, request: SynthesisRequest, chunk_tokens: int = coqui_xtts.STREAM_CHUNK_TOKENS) -> Iterator[AudioBuffer]:
+        """Audio of one text in chunks as the model produces them (XTTS); other models yield it whole.
+
+        The engine lock is held until the generator ends or is closed, so drive it from one thread to the end.
+        """
+        if self.xtts is None:
+            yield self.synthesize(request)
+            return
+        with self._lock:
+            self._seed(request.seed)
+            for chunk in coqui_xtts.stream(self.model, self.xtts, request, chunk_tokens):
+                yield AudioBuffer(chunk, self.sample_rate)
+
+    @staticmethod
+    def _seed(seed: int | None) -> None:
+        if seed is not None:
+            import torch
+
+            torch.manual_seed(seed)
 
     @contextmanager
     def _blended(self, mix: tuple[tuple[str, float], ...]) -> Iterator[None]:

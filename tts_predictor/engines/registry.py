@@ -69,7 +69,8 @@ def load_engine(settings: Settings) -> Engine:
         return CoquiOnnxEngine(
             location, device=settings.device, threads=settings.threads, compute_type=settings.compute_type
         )
-    return CoquiEngine(location, device=settings.device, threads=settings.threads)
+    return CoquiEngine(location, device=settings.device, threads=settings.threads, vocoder=settings.vocoder,
+                       catalogue=settings.coqui_catalogue)
 
 
 def _setting_specs(settings: Settings) -> list[str]:
@@ -107,7 +108,7 @@ def spec_name(spec: str) -> str:
         return embedded_voice_paths()[0].name.removesuffix(".onnx")
     if kind == "onnx":
         return Path(location).name.removesuffix(".onnx")  # as OnnxVitsEngine names itself
-    from .coqui import model_name
+    from .coqui_files import model_name
 
     return model_name(location)
 

@@ -17,7 +17,7 @@ from .sources import SourceChapter
 
 def plan_chunks(
     chapters: list[SourceChapter], *, language: str, ssml: bool | None, normalize: bool, chunk_chars: int,
-    segment_chars: int = CHUNK_CHARS,
+    segment_chars: int = CHUNK_CHARS, lexicons: list[str] | None = None,
 ) -> tuple[list[list[Segment]], list[Chapter]]:
     """Chunks of segments (a chunk never spans two chapters) and each chapter's chunk range."""
     chunks: list[list[Segment]] = []
@@ -27,7 +27,7 @@ def plan_chunks(
         current: list[Segment] = []
         size = 0
         for segment in plan_text(chapter.text, language=language, ssml=ssml, normalize=normalize,
-                                 chunk_chars=segment_chars):
+                                 chunk_chars=segment_chars, lexicons=lexicons):
             if current and size + len(segment.text) > chunk_chars:
                 chunks.append(current)
                 current, size = [], 0

@@ -21,6 +21,7 @@ from ..audio.assemble import Assembly
 from ..audio.buffer import AudioBuffer
 from ..errors import SynthesisFailed
 from ..protocol.v2 import SynthesisParameters
+from ..text.plan import lexicon_names
 from ..text.segments import Segment
 from .gate import InteractiveIdleGate, PriorityGate
 from .model import CANCELLED, COMPLETED, FAILED, RUNNING, Chapter, JobRecord
@@ -145,7 +146,8 @@ class JobWorker:
             language = self.predictor.synth.catalog.resolve(params.voice, params.language)[1]
             chunks, marks = plan_chunks(chapters, language=params.language or language, ssml=params.ssml,
                                         normalize=params.normalize, chunk_chars=self.settings.job_chunk_chars,
-                                        segment_chars=self.settings.job_segment_chars)
+                                        segment_chars=self.settings.job_segment_chars,
+                                        lexicons=lexicon_names(params.lexicons))
             self.store.set_plan(job.id, {"chunks": [dump_chunk(c) for c in chunks], "chapters": [asdict(m) for m in marks]})
             stored = self.store.plan(job.id) or {"chunks": [], "chapters": []}
         job.chapters = [Chapter(**c) for c in stored["chapters"]]

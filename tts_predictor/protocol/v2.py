@@ -52,11 +52,18 @@ class SynthesisParameters(PostOptions):
     bitrate: str | None = Field(None, pattern=r"^\d{2,3}k$", description="Bitrate for mp3/ogg/opus/aac, e.g. 64k.")
     ssml: bool | None = Field(None, description="true: text is SSML; false: plain; absent: detect '<speak'.")
     normalize: bool = Field(True, description="Expand numbers, dates, currency and abbreviations to words.")
+    lexicons: str | None = Field(None, max_length=400,
+                                 description="Comma-separated names of loaded PLS lexicons to apply (TTS_LEXICONS).")
     volume_db: float = Field(0.0, ge=-40.0, le=20.0, description="Gain in dB, -40 to 20.")
     pitch: float = Field(0.0, ge=-12.0, le=12.0, description="Pitch shift in semitones, -12 to 12.")
     loudness_lufs: float | None = Field(None, ge=-60.0, le=-5.0, description="Loudness target in LUFS, -60 to -5.")
     timings: bool = Field(False, description="Add the outputs 'timings' and 'marks' (JSON per text).")
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Noise seed (Coqui models): same seed, same audio.")
+    temperature: float | None = Field(None, gt=0.0, le=2.0, description="Sampling temperature of an autoregressive "
+                                      "model (XTTS), above 0 up to 2; lower is steadier.")
+    top_p: float | None = Field(None, gt=0.0, le=1.0, description="Nucleus sampling (XTTS), above 0 up to 1.")
+    top_k: int | None = Field(None, ge=1, le=1000, description="Top-k sampling (XTTS), 1-1000.")
+    repetition_penalty: float | None = Field(None, ge=1.0, le=20.0, description="Repetition penalty (XTTS), 1-20.")
     emotion: str | None = Field(
         None, max_length=40, description=f"Emotion as a prosody preset, one of: {', '.join(EMOTIONS)}."
     )
@@ -106,6 +113,21 @@ class EncodedAudio:
     """SSML marks with their time offsets in seconds."""
 
 
+OUTPUT_DATATYPES = {"audio": "BYTES", "sample_rate": "INT32", "duration_s": "FP32", "timings": "BYTES", "marks": "BYTES"}
+
+
+def input_types() -> list[dict[str, Any]]:
+    """V2 metadata inputs, shared by the predictor and the transformer (one request shape for both)."""
+    return [{"name": TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}] + [
+        {"name": name, "datatype": dtype, "shape": [-1]} for name, dtype in ITEM_INPUTS.items()
+    ] + [{"name": SAMPLE_INPUT, "datatype": "BYTES", "shape": [1]}]
+
+
+def output_types() -> list[dict[str, Any]]:
+    """V2 metadata outputs, shared by the predictor and the transformer."""
+    return [{"name": name, "datatype": OUTPUT_DATATYPES[name], "shape": [-1]} for name in OUTPUT_NAMES]
+
+
 def parameters_dict(parameters: Any) -> dict[str, Any]:
     """Plain dict from REST parameters or gRPC InferParameter maps (kserve's helper drops doubles)."""
     if not parameters:
@@ -114,7 +136,13 @@ def parameters_dict(parameters: Any) -> dict[str, Any]:
     for key, value in parameters.items():
         if hasattr(value, "WhichOneof"):
             field = value.WhichOneof("parameter_choice")
-            value = getattr(value, field) if field else None
+            if field is None:
+                # Protobuf keeps fields it does not know as unknown: in practice Triton's double_param (field 4).
+                raise UnsupportedOption(
+                    f"parameters.{key}: no bool, int64 or string value; kserve's V2 gRPC proto has no double_param "
+                    f"(a Triton client sends floats so): send non-integer numbers as strings, e.g. {key}=\"1.5\""
+                )
+            value = getattr(value, field)
         out[key] = value
     return out
 
@@ -246,9 +274,12 @@ def build_response(
     raw = wants_binary_audio(request)
     # kserve UTF-8-decodes BYTES elements unless sent as binary: raw audio only when binary is on.
     audio = np.array([i.data if raw else base64.b64encode(i.data) for i in items], dtype=np.object_)
-    content_types = sorted({i.content_type for i in items})
+    media_types = sorted({i.content_type for i in items})
+    # `content_type` is KServe's/MLServer's codec hint (how elements are encoded), not a media type:
+    # "base64" when the files travel base64 in JSON; the audio format is `media_type`.
+    params = {"media_type": media_types[0], **({} if raw or request.from_grpc else {"content_type": "base64"})}
     outputs = [
-        InferOutput("audio", [len(items)], "BYTES", data=audio, parameters={"content_type": content_types[0]}),
+        InferOutput("audio", [len(items)], "BYTES", data=audio, parameters=params),
         InferOutput("sample_rate", [len(items)], "INT32", data=np.array([i.sample_rate for i in items], np.int32)),
         InferOutput("duration_s", [len(items)], "FP32", data=np.array([i.duration_s for i in items], np.float32)),
     ]

@@ -121,6 +121,10 @@ _UNITS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+UNITS = _UNITS
+"""Unit symbol → (singular, plural) per language (extended by tables.unit_name)."""
+
+
 def unit(lang: str, symbol: str, singular: bool) -> str:
     """Spoken unit name, or the symbol itself when `lang` has no table."""
     forms = _UNITS.get(lang, {}).get(symbol)
@@ -135,11 +139,12 @@ def _table(pairs: list[tuple[str, str]]) -> tuple[tuple[re.Pattern[str], str], .
 
 ABBREVIATIONS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "en": _table([
-        (r"\bDr\.(?=\s)", "Doctor"), (r"\bMr\.(?=\s)", "Mister"), (r"\bMrs\.(?=\s)", "Missus"), (r"\bMs\.(?=\s)", "Miz"),
+        (r"(?<=[a-z] )Dr\.(?=\s+[a-z]|\s*$|\s*[,;:!?])", "Drive"), (r"\bDr\.(?=\s)", "Doctor"), (r"\bMr\.(?=\s)", "Mister"), (r"\bMrs\.(?=\s)", "Missus"), (r"\bMs\.(?=\s)", "Miz"),
         (r"\bProf\.(?=\s)", "Professor"), (r"\bJr\.", "Junior"), (r"\bSr\.", "Senior"),
         (r"\bSt\.(?=\s+[A-Z])", "Saint"), (r"(?<=[a-z] )St\.", "Street"), (r"\bSt\.", "Street"), (r"\bAve\.", "Avenue"),
         (r"\be\.g\.", "for example"), (r"\bi\.e\.", "that is"), (r"\betc\.", "et cetera"), (r"\bvs\.?(?=\s)", "versus"),
         (r"\bapprox\.", "approximately"), (r"\bNo\.(?=\s*\d)", "number"),
+        (r"\bTel\.(?=\s)", "telephone"), (r"\bMt\.(?=\s+[A-Z])", "Mount"),
     ]),
     "fr": _table([
         (r"\bM\.(?=\s+[A-Z])", "Monsieur"), (r"\bMM\.(?=\s)", "Messieurs"), (r"\bMme\b\.?", "Madame"),
@@ -151,7 +156,7 @@ ABBREVIATIONS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
         (r"\bDr\.(?=\s)", "Doktor"), (r"\bHr\.(?=\s)", "Herr"), (r"\bHrn\.(?=\s)", "Herrn"), (r"\bFr\.(?=\s+[A-Z])", "Frau"),
         (r"\bProf\.(?=\s)", "Professor"), (r"\bz\.\s?B\.", "zum Beispiel"), (r"\busw\.", "und so weiter"),
         (r"\bbzw\.", "beziehungsweise"), (r"\bca\.", "circa"), (r"\bd\.\s?h\.", "das heißt"), (r"\bStr\.", "Straße"),
-        (r"\bNr\.(?=\s*\d)", "Nummer"), (r"\bu\.\s?a\.", "unter anderem"),
+        (r"\bNr\.(?=\s*\d)", "Nummer"), (r"\bTel\.(?=\s)", "Telefon"), (r"\bu\.\s?a\.", "unter anderem"),
     ]),
     "es": _table([
         (r"\bSr\.(?=\s)", "señor"), (r"\bSra\.(?=\s)", "señora"), (r"\bSrta\.(?=\s)", "señorita"), (r"\bDr\.(?=\s)", "doctor"),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from .normalize import normalize_text
+from . import pls
+from .normalize import Rewrite, apply_rewrites, rewrites
 from .segments import Segment
 from .split import chunk_text
 from .ssml import is_ssml, parse_ssml
@@ -21,6 +22,7 @@ def plan_text(
     ssml: bool | None = None,
     normalize: bool = True,
     chunk_chars: int = CHUNK_CHARS,
+    lexicons: list[str] | None = None,
 ) -> Iterator[Segment]:
     """Segments to synthesize in order; a generator, so long texts are planned chunk by chunk.
 
@@ -30,19 +32,48 @@ def plan_text(
         ssml: True/False forces the mode; None detects SSML by a leading ``<speak``.
         normalize: Expand numbers, dates, currency and abbreviations into words.
         chunk_chars: Longest chunk of text per segment.
+        lexicons: Names of loaded PLS lexicons to apply (before those configured for the language).
     """
     use_ssml = is_ssml(text) if ssml is None else ssml
     segments = parse_ssml(text, default_language=language) if use_ssml else [Segment(text=text)]
     for segment in segments:
-        yield from _expand(segment, language, normalize, chunk_chars)
+        yield from _expand(segment, language, normalize, chunk_chars, lexicons)
 
 
-def _expand(segment: Segment, language: str, normalize: bool, chunk_chars: int) -> Iterator[Segment]:
+def lexicon_names(value: str | None) -> list[str] | None:
+    """'a, b' → ['a', 'b'] (the `lexicons` request parameter)."""
+    names = [n.strip() for n in (value or "").split(",") if n.strip()]
+    return names or None
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """What the engine is given for one segment, and how it came from the segment's text."""
+
+    text: str
+    rewrites: list[Rewrite] = field(default_factory=list)
+    """Normalizer rewrites, with offsets into the segment's text."""
+    lexicon: list[dict[str, str]] = field(default_factory=list)
+    """PLS entries applied after normalization."""
+
+
+def speakable(text: str, language: str, *, normalize: bool = True, voice: str | None = None,
+              lexicons: list[str] | None = None) -> Spoken:
+    """Normalize one segment's text, then apply the PLS lexicons: the text the engine speaks."""
+    spans = rewrites(text, language) if normalize else []
+    normalized = " ".join(apply_rewrites(text, spans).split())
+    spoken, applied = pls.LEXICONS.apply(normalized, language, voice, lexicons)
+    return Spoken(spoken, spans, applied)
+
+
+def _expand(segment: Segment, language: str, normalize: bool, chunk_chars: int,
+            lexicons: list[str] | None = None) -> Iterator[Segment]:
     if not segment.text.strip():
         yield segment
         return
     lang = segment.language or language
-    text = normalize_text(segment.text, lang) if normalize and segment.normalize else segment.text
+    text = speakable(segment.text, lang, normalize=normalize and segment.normalize, voice=segment.voice,
+                     lexicons=lexicons).text
     chunks = list(chunk_text(text, lang, max_chars=chunk_chars)) or [text]
     for i, chunk in enumerate(chunks):
         first, last = i == 0, i == len(chunks) - 1

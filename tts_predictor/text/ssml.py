@@ -58,6 +58,8 @@ _SAY_AS: dict[str, Callable[[str, str, str | None], str]] = {
     "time": lambda v, lang, fmt: nz.say_time(v, lang),
     "telephone": lambda v, lang, fmt: nz.say_telephone(v, lang),
     "currency": lambda v, lang, fmt: nz.say_currency(v, lang),
+    "fraction": lambda v, lang, fmt: nz.say_fraction(v, lang),
+    "unit": lambda v, lang, fmt: nz.say_unit(v, lang),
 }
 SAY_AS_TYPES = tuple(_SAY_AS)
 

@@ -45,10 +45,45 @@ component: predictor
 {{- .Values.clonedVoices.persistence.existingClaim | default (printf "%s-cloned-voices" (include "tts-predictor.fullname" .)) }}
 {{- end }}
 
-{{/* Cluster-local V2 infer URL of an InferenceService: (list ctx isvcName modelName). */}}
-{{- define "tts-predictor.inferUrl" -}}
-{{- $ctx := index . 0 }}
-{{- printf "http://%s.%s.svc.cluster.local/v2/models/%s/infer" (index . 1) $ctx.Release.Namespace (index . 2) }}
+{{/* V2 infer URL of an external graph step (ASR, translation): (list ctx stepValues).
+     `<isvc>-predictor.<ns>` is the predictor's Service in both deployment modes (in Knative mode the
+     Knative Service of that name); `url` overrides it, e.g. for a step with its own transformer. */}}
+{{- define "tts-predictor.stepUrl" -}}
+{{- $ctx := index . 0 }}{{ $step := index . 1 }}
+{{- $step.url | default (printf "http://%s-predictor.%s.svc.cluster.local/v2/models/%s/infer" $step.serviceName $ctx.Release.Namespace $step.modelName) }}
+{{- end }}
+
+{{/* The deployment-mode family, `Knative` or `Standard`: what the values ask for, else what the autoscaler
+     class implies (KServe's own KPA needs Knative; hpa and keda exist only in Standard mode). KServe
+     normalizes the legacy names Serverless/RawDeployment the same way
+     (pkg/constants/constants.go ParseDeploymentMode). */}}
+{{- define "tts-predictor.modeFamily" -}}
+{{- $mode := .Values.inferenceService.deploymentMode }}
+{{- if has $mode (list "Serverless" "Knative") }}Knative
+{{- else if has $mode (list "RawDeployment" "Standard") }}Standard
+{{- else if eq .Values.autoscaling.class "kpa" }}Knative
+{{- else }}Standard
+{{- end }}
+{{- end }}
+
+{{/* The `serving.kserve.io/deploymentMode` annotation of the InferenceService (and the graph): the value
+     asked for, else what the autoscaler class needs, in the legacy spelling every KServe version accepts:
+     Serverless for kpa, RawDeployment for hpa/keda. Never the cluster default: KServe >= 0.15 defaults to
+     Standard (constants.DefaultDeployment), where KPA annotations would be silently ignored. */}}
+{{- define "tts-predictor.modeAnnotation" -}}
+{{- .Values.inferenceService.deploymentMode | default (ternary "Serverless" "RawDeployment" (eq .Values.autoscaling.class "kpa")) }}
+{{- end }}
+
+{{/* Knative containerConcurrency of the predictor: `auto` = what one pod holds (running + queued), so
+     Knative's queue-proxy queues the excess instead of the app answering 429. */}}
+{{- define "tts-predictor.containerConcurrency" -}}
+{{- $cc := .Values.predictor.containerConcurrency }}
+{{- if eq (toString $cc) "auto" }}{{ add .Values.admission.maxConcurrency .Values.admission.maxQueue }}{{ else }}{{ int $cc }}{{ end }}
+{{- end }}
+
+{{/* Name of the InferenceGraph. */}}
+{{- define "tts-predictor.graphName" -}}
+{{- .Values.graph.name | default (printf "%s-graph" (include "tts-predictor.fullname" .)) }}
 {{- end }}
 
 {{/* Fail early on value combinations that would render but not work. */}}
@@ -66,25 +101,53 @@ component: predictor
 {{- if and $v.gpu.enabled (eq $v.arch "arm64") (not $v.gpu.allowArm64) }}
 {{- fail "gpu.enabled with arch=arm64: the CUDA image is amd64-only; set gpu.allowArm64=true if you built one for arm64" }}
 {{- end }}
+{{- $family := include "tts-predictor.modeFamily" . }}
 {{- if eq $v.autoscaling.class "kpa" }}
 {{- if not (has $v.autoscaling.metric (list "concurrency" "rps")) }}
-{{- fail (printf "autoscaling.class=kpa supports metric concurrency or rps, got %q (cpu/memory need class hpa)" $v.autoscaling.metric) }}
+{{- fail (printf "autoscaling.class=kpa supports metric concurrency or rps, got %q (cpu/memory need class hpa, queue needs class keda)" $v.autoscaling.metric) }}
 {{- end }}
-{{- if eq $v.inferenceService.deploymentMode "RawDeployment" "Standard" }}
-{{- fail "autoscaling.class=kpa needs Knative (Serverless mode); use class hpa with RawDeployment/Standard" }}
+{{- if eq $family "Standard" }}
+{{- fail "autoscaling.class=kpa needs Knative (deploymentMode Knative or Serverless); use class hpa or keda with Standard/RawDeployment" }}
 {{- end }}
-{{- else if eq $v.autoscaling.class "hpa" }}
-{{- if not (has $v.autoscaling.metric (list "cpu" "memory")) }}
-{{- fail (printf "autoscaling.class=hpa supports metric cpu or memory, got %q" $v.autoscaling.metric) }}
+{{- else if has $v.autoscaling.class (list "hpa" "keda") }}
+{{- $metrics := ternary (list "cpu" "memory") (list "queue") (eq $v.autoscaling.class "hpa") }}
+{{- if not (has $v.autoscaling.metric $metrics) }}
+{{- fail (printf "autoscaling.class=%s supports metric %s, got %q" $v.autoscaling.class (join " or " $metrics) $v.autoscaling.metric) }}
 {{- end }}
 {{- if lt (int $v.autoscaling.minReplicas) 1 }}
 {{- fail "autoscaling.minReplicas=0 (scale-to-zero) needs class kpa" }}
 {{- end }}
-{{- if eq $v.inferenceService.deploymentMode "Serverless" }}
-{{- fail "autoscaling.class=hpa needs deploymentMode RawDeployment or Standard" }}
+{{- if eq $family "Knative" }}
+{{- fail (printf "autoscaling.class=%s needs deploymentMode Standard or RawDeployment (KServe's HPA/KEDA autoscalers exist only there)" $v.autoscaling.class) }}
+{{- end }}
+{{- if and (eq $v.autoscaling.class "keda") (not $v.autoscaling.prometheus.serverAddress) }}
+{{- fail "autoscaling.class=keda needs autoscaling.prometheus.serverAddress (the Prometheus that scrapes tts_queued_requests)" }}
 {{- end }}
 {{- else }}
-{{- fail (printf "autoscaling.class must be kpa or hpa, got %q" $v.autoscaling.class) }}
+{{- fail (printf "autoscaling.class must be kpa, hpa or keda, got %q" $v.autoscaling.class) }}
+{{- end }}
+{{- /* admission.* feed both the app's limits and containerConcurrency=auto: one source only. */}}
+{{- $envNames := keys $v.extraEnv }}
+{{- range $v.env }}{{ $envNames = append $envNames .name }}{{ end }}
+{{- range $name := list "TTS_MAX_CONCURRENCY" "TTS_MAX_QUEUE" }}
+{{- if has $name $envNames }}
+{{- fail (printf "set %s with admission.maxConcurrency / admission.maxQueue, not env or extraEnv (containerConcurrency is derived from them)" $name) }}
+{{- end }}
+{{- end }}
+{{- /* KServe's webhooks: InferenceService and InferenceGraph names must match [a-z]([-a-z0-9]*[a-z0-9])?
+       (pkg/apis/serving/v1alpha1/inference_graph_validation.go lines 52-60, 180-186). */}}
+{{- $nameRe := "^[a-z]([-a-z0-9]*[a-z0-9])?$" }}
+{{- if not (regexMatch $nameRe (include "tts-predictor.fullname" .)) }}
+{{- fail (printf "InferenceService name %q must match %s (use fullnameOverride)" (include "tts-predictor.fullname" .) $nameRe) }}
+{{- end }}
+{{- if $v.graph.enabled }}
+{{- if not (regexMatch $nameRe (include "tts-predictor.graphName" .)) }}
+{{- fail (printf "graph.name %q must match %s (KServe's InferenceGraph webhook refuses it)" (include "tts-predictor.graphName" .) $nameRe) }}
+{{- end }}
+{{- $rt := $v.graph.routerTimeouts }}
+{{- if and (int $rt.serviceClient) (gt (int $rt.serviceClient) (int ($rt.serverWrite | default 60))) }}
+{{- fail (printf "graph.routerTimeouts.serviceClient (%d s) exceeds serverWrite (%d s): the router would drop the answer before a step times out" (int $rt.serviceClient) (int ($rt.serverWrite | default 60))) }}
+{{- end }}
 {{- end }}
 {{- if gt (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}

@@ -1,0 +1,281 @@
+"""Free-text normalization rules: one regex and one reading per semiotic class, in priority order, per language."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+from tts_predictor.text import lexicon as lx
+from tts_predictor.text import say as sy
+from tts_predictor.text import tables as tb
+
+Reader = Callable[[re.Match[str], str], "str | None"]
+"""(match, num2words language) → the spoken text, or None to let a later rule try the same place."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One semiotic class: where it matches and how it is read."""
+
+    name: str
+    pattern: re.Pattern[str]
+    read: Reader
+
+
+_NUM = r"\d[\d,.\u00a0\u202f]*\d|\d"
+_SIGNED = r"(?<![\w.,/])([-−]?)(" + _NUM + r")"
+_END = r"(?!\w|[.,-]\d)"
+"""A telephone number ends at a word boundary, or at a full stop or comma that no digit follows."""
+_MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTH_ABBR = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
+_YEAR_BEFORE = {"in", "since", "from", "by", "until", "till", "of", "year", "circa", "before", "after", "during",
+                "around", "early", "late", "mid", "spring", "summer", "autumn", "fall", "winter", "im", "seit", "bis",
+                "en", "depuis", "desde", "hasta", "año", "jahr", "année", *_MONTHS_EN.lower().split("|")}
+_SEPARATORS = {"en": {".": "dot", "/": "slash", "-": "dash", "_": "underscore", ":": "colon", "@": "at", "?": "question mark",
+                      "=": "equals", "&": "and", "#": "hash", "~": "tilde", "+": "plus"},
+               "fr": {".": "point", "/": "barre oblique", "-": "tiret", "_": "tiret bas", ":": "deux points", "@": "arobase"},
+               "de": {".": "Punkt", "/": "Schrägstrich", "-": "Bindestrich", "_": "Unterstrich", ":": "Doppelpunkt",
+                      "@": "at"},
+               "es": {".": "punto", "/": "barra", "-": "guion", "_": "guion bajo", ":": "dos puntos", "@": "arroba"}}
+
+
+T = TypeVar("T")
+
+
+def _safe(fn: Callable[[], T]) -> T | None:
+    try:
+        return fn()
+    except ValueError:
+        return None
+
+
+def _address(m: re.Match[str], lang: str) -> str:
+    """URLs and e-mail addresses: words kept, separators named, digits one by one."""
+    seps = {**_SEPARATORS["en"], **_SEPARATORS.get(sy.base(lang), {})}
+    text = re.sub(r"^https?://", lambda s: " ".join(s.group(0)[:-3].upper()) + " colon slash slash ", m.group(0))
+    text = re.sub(r"\bwww\.", "W W W.", text)
+    parts = re.findall(r"[A-Za-z\u00c0-\u024f]+|\d|[^\w\s]|_", text)
+    spoken = [seps.get(p, p) if not p.isdigit() else sy.say_digits(p, lang) for p in parts]
+    return " ".join(p for p in spoken if p.strip())
+
+
+def _telephone(m: re.Match[str], lang: str) -> str | None:
+    return sy.say_telephone(m.group(0), lang) if sum(c.isdigit() for c in m.group(0)) >= 7 else None
+
+
+def _numeric_date(fmt_en: str, fmt_other: str) -> Reader:
+    return lambda m, lang: _safe(lambda: sy.say_date(m.group(0), fmt_en if sy.base(lang) == "en" else fmt_other, lang))
+
+
+def _month_date(m: re.Match[str], lang: str) -> str | None:
+    """'Oct. 3, 1990' / 'March 15th' → 'October third, nineteen ninety' (English)."""
+    month = next(i for i, name in enumerate(_MONTHS_EN.split("|"), 1) if name.startswith(m.group(1)[:3]))
+    if not 1 <= int(m.group(2)) <= 31:
+        return None
+    return sy.date_words({"m": month, "d": int(m.group(2))} | ({"y": int(m.group(3))} if m.group(3) else {}), lang)
+
+
+def _day_month(m: re.Match[str], lang: str) -> str | None:
+    """'15 March 2024' / '3rd of May' → 'the fifteenth of March, twenty twenty four'."""
+    if not 1 <= int(m.group(1)) <= 31:
+        return None
+    year = f", {sy.say_year(int(m.group(3)), lang)}" if m.group(3) else ""
+    return f"the {sy.n2w(int(m.group(1)), lang, 'ordinal')} of {m.group(2)}{year}"
+
+
+def _ampm(m: re.Match[str], lang: str) -> str | None:
+    return _safe(lambda: sy.say_time(m.group(0), lang))
+
+
+def _clock(m: re.Match[str], lang: str) -> str | None:
+    spoken = _safe(lambda: sy.say_time(f"{m.group(1)}:{m.group(2)}", lang))
+    if spoken is None or not m.group(3) or sy.base(lang) == "de":
+        return spoken
+    return spoken + m.group(3)
+
+
+def _money_scaled(m: re.Match[str], lang: str) -> str | None:
+    # two alternatives: (symbol)(number)(scale) or (number)(scale)(symbol)
+    sym, num, scale = m.group(1) or m.group(6), m.group(2) or m.group(4), m.group(3) or m.group(5) or ""
+    code = tb.CURRENCY_SYMBOLS.get(sym) or tb.CURRENCY_WORDS.get(sym, sym)
+    return _safe(lambda: sy.money_words(sy.number(num, lang), code, lang, scale.strip() or None))
+
+
+def _percent(m: re.Match[str], lang: str) -> str | None:
+    words = _safe(lambda: sy.words_for(sy.number(m.group(1) + m.group(2), lang), lang))
+    return None if words is None else f"{words} {lx.word(sy.base(lang), 'percent')}"
+
+
+def _fraction(m: re.Match[str], lang: str) -> str | None:
+    num, den = int(m.group(2)), int(m.group(3))
+    if m.group(1) or 0 < num < den <= 100:
+        return _safe(lambda: sy.say_fraction(m.group(0), lang))
+    return f"{sy.n2w(num, lang)} {sy.n2w(den, lang)}"  # "24/7", "50/50"
+
+
+def _vulgar(m: re.Match[str], lang: str) -> str | None:
+    return _safe(lambda: sy.say_fraction(m.group(0), lang))
+
+
+def _range(m: re.Match[str], lang: str) -> str | None:
+    def one(text: str) -> str:
+        value = sy.number(text, lang)
+        return _year_or_cardinal(value, text, lang, year=len(m.group(1)) == len(m.group(2)) == 4)
+    left, right = _safe(lambda: one(m.group(1))), _safe(lambda: one(m.group(2)))
+    if left is None or right is None:
+        return None
+    tail = m.group(3) or ""
+    if tail == "%":
+        tail = " " + lx.word(sy.base(lang), "percent")
+    elif tail:
+        tail = " " + (tb.unit_name(sy.base(lang), tail.strip(), False) or tail.strip())
+    return f"{left} {tb.RANGE_WORD.get(sy.base(lang), 'to')} {right}{tail}"
+
+
+def _version(m: re.Match[str], lang: str) -> str | None:
+    parts = m.group(2).split(".")
+    if any(len(p) > 4 for p in parts):
+        return None
+    point = "point" if sy.base(lang) == "en" else _SEPARATORS.get(sy.base(lang), {}).get(".", "point")
+    if not m.group(1) and len(parts) == 4 and all(len(p) <= 3 for p in parts):  # an IPv4 address
+        point = _SEPARATORS.get(sy.base(lang), _SEPARATORS["en"])["."]
+    keyword = m.group(1) or ""
+    keyword = "version " if keyword.strip().lower() == "v" else keyword
+    return keyword + f" {point} ".join(sy.n2w(int(p), lang) for p in parts)
+
+
+def _ordinal(m: re.Match[str], lang: str) -> str | None:
+    if m.group(2) not in lx.ORDINAL_SUFFIXES.get(sy.base(lang), ()):
+        return None
+    return _safe(lambda: sy.say_ordinal(m.group(0), lang))
+
+
+def _german_ordinal(m: re.Match[str], lang: str) -> str | None:
+    following = m.group(2)
+    if not (following[0].islower() or following in lx.GERMAN_MONTHS):
+        return None
+    return sy.n2w(int(m.group(1)), lang, "ordinal")
+
+
+def _unit(m: re.Match[str], lang: str) -> str | None:
+    value = _safe(lambda: sy.number(m.group(1) + m.group(2), lang))
+    if value is None:
+        return None
+    name = tb.unit_name(sy.base(lang), m.group(3), value == 1)
+    return None if name is None else f"{sy.words_for(value, lang)} {name}"
+
+
+def _roman(m: re.Match[str], lang: str) -> str | None:
+    word, numeral = m.group(1), m.group(2)
+    value = _safe(lambda: sy.roman_value(numeral))
+    if value is None:
+        return None
+    n, b = value, sy.base(lang)
+    if word in tb.REGNAL_NAMES:
+        return f"{word} {_regnal(n, lang)}"
+    if word in tb.ROMAN_CARDINAL_AFTER or (len(numeral) > 1 and set(numeral) <= set("IVX")):
+        spoken_word = "Volume" if word == "Vol." and b == "en" else word
+        return f"{spoken_word} {sy.n2w(n, lang)}"
+    return None
+
+
+def _regnal(n: int, lang: str) -> str:
+    b = sy.base(lang)
+    if b == "fr":
+        return "premier" if n == 1 else sy.n2w(n, lang)
+    if b == "es":
+        return sy.n2w(n, lang, "ordinal") if n <= 10 else sy.n2w(n, lang)
+    article = {"en": "the", "de": "der"}.get(b, "")
+    ordinal = sy.n2w(n, lang, "ordinal")
+    return f"{article} {ordinal.capitalize() if b == 'de' else ordinal}".strip()
+
+
+def _decade(m: re.Match[str], lang: str) -> str | None:
+    words = sy.n2w(int(m.group(1)), lang, "year")
+    return words[:-1] + "ies" if words.endswith("y") else words + "s"
+
+
+def _number(m: re.Match[str], lang: str) -> str:
+    text = m.group(1) + m.group(2)
+    try:
+        value = sy.number(text, lang)
+    except ValueError:  # "1,2,3", or more than MAX_DIGITS digits: say each digit run
+        return re.sub(r"\d+", lambda d: sy.say_digits(d.group(0), lang) if len(d.group(0)) > sy.MAX_DIGITS
+                      else sy.n2w(int(d.group(0)), lang), text).replace(",", ", ")
+    before = m.string[max(0, m.start() - 12) : m.start()].split()
+    after = m.string[m.end() : m.end() + 2]
+    year = bool(before and before[-1].strip(",").lower() in _YEAR_BEFORE) or not re.match(r"\s*[^\W\d_]", after)
+    return _year_or_cardinal(value, text, lang, year=year and not m.group(1))
+
+
+def _year_or_cardinal(value: Decimal, text: str, lang: str, year: bool) -> str:
+    if year and re.fullmatch(r"1[1-9]\d\d|20\d\d", text):
+        return sy.say_year(int(text), lang)
+    return sy.words_for(value, lang)
+
+
+def _abbreviation(replacement: str) -> Reader:
+    return lambda m, lang: replacement
+
+
+def _core_rules(lang: str) -> list[tuple[str, str, Reader]]:
+    """(class, regex, reader) shared by every language, in priority order."""
+    units = "|".join(re.escape(u) for u in tb.unit_symbols(lang))
+    scales = tb.scale_pattern()
+    sym = r"[$€£¥₹]"
+    return [
+        ("url", r"\b(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)]|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|edu"
+                r"|gov|info|de|fr|es|uk|eu)\b(?:/[^\s<>\"]*[^\s<>\".,;:!?)])?", _address),
+        ("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _address),
+        ("telephone", r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}" + _END, _telephone),
+        ("telephone", r"(?<![\w-])(?:1[-. ])?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}" + _END, _telephone),
+        ("telephone", r"(?<![\w.,-])\d{3}-\d{4}" + _END, _telephone),
+        ("telephone", r"(?<![\w.,])0\d{1,4}(?:[ /-]\d{2,8}){1,4}" + _END, _telephone),
+        ("date", r"\b\d{4}-\d{1,2}-\d{1,2}\b", _numeric_date("ymd", "ymd")),
+        ("date", r"\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b", _numeric_date("mdy", "dmy")),
+        ("date", r"\b\d{1,2}\.\d{1,2}\.\d{4}\b", _numeric_date("dmy", "dmy")),
+        ("time", r"\b\d{1,2}(?::[0-5]\d)?\s?[AaPp]\.?[Mm]\b\.?", _ampm),
+        ("time", r"\b([01]?\d|2[0-3]):([0-5]\d)\b(?!:\d)(\s?Uhr\b)?", _clock),
+        ("money", rf"({sym})\s?({_NUM})(\s?(?i:{scales})\b\.?)?|({_NUM})(\s?(?i:{scales})\b\.?)?\s?({sym}|USD|EUR|GBP|CHF)"
+                  r"(?![\w\d])", _money_scaled),
+        ("percent", r"(?<![\w.,])([-−]?)(" + _NUM + r")\s?%", _percent),
+        ("range", r"(?<![\w.,/-])(\d+(?:[.,]\d+)?)\s?[–—-]\s?(\d+(?:[.,]\d+)?)(?![\d/]|\.\d)"
+                  rf"(%|\s?(?:{units})(?![\w/]))?", _range),
+        ("fraction", r"(?<![\w/.,])(?:(\d{1,9})\s)?(\d{1,3})/(\d{1,3})(?![\w/])", _fraction),
+        ("fraction", r"(?:\b\d{1,9}\s?)?[½⅓⅔¼¾⅕⅛⅜⅝⅞]", _vulgar),
+        ("version", r"(?i:\b(v|version\s|release\s|python\s|java\s|node\s|ios\s|android\s|macos\s|ubuntu\s))"
+                    r"(\d+(?:\.\d+)+)(?![\d.]\d)", _version),
+        ("version", r"()(?<![\w.])(\d+\.\d+\.\d+(?:\.\d+)*)(?![\d.]\d)", _version),
+        ("decade", r"\b(1[1-9]\d0|20[0-9]0)'?s\b", _decade),
+        ("ordinal", r"\b(\d+)(st|nd|rd|th|er|re|e|ème|eme)\b", _ordinal),
+        ("unit", _SIGNED + rf"\s?({units})(?![\w/²³])", _unit),
+        ("number", r"#(?=\d)", lambda m, lang: {"en": "number", "de": "Nummer", "fr": "numéro", "es": "número"}.get(
+            sy.base(lang), "#") + " "),
+        ("number", _SIGNED + r"(?!\w)", _number),
+    ]
+
+
+def _rules(lang: str) -> list[tuple[str, str, Reader]]:
+    """The shared rules plus the language's own: month-name dates (en), "3." ordinals (de), abbreviations."""
+    rules = _core_rules(lang)
+    if lang == "en":
+        rules[9:9] = [("date", rf"\b({_MONTHS_EN}|(?:{_MONTH_ABBR})\.?)\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?",
+                       _month_date),
+                      ("date", rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTHS_EN})\b(?:,?\s+(\d{{4}})\b)?", _day_month)]
+    if lang == "de":
+        rules.insert(-3, ("ordinal", r"(?<![\d.,])(\d{1,3})\.(?=\s+(\w+))", _german_ordinal))
+    names = "|".join(re.escape(w) for w in (*tb.REGNAL_NAMES, *tb.ROMAN_CARDINAL_AFTER))
+    ordinal_dot = r"(?:\.(?=\s+[a-zäöüß]))?" if lang == "de" else ""  # German "Karl V. regierte"
+    rules.insert(0, ("roman", rf"(?<![\w.])({names}|[A-Z][a-z]+)\s+([IVXLC]+)\b{ordinal_dot}(?![.'-]?\w)", _roman))
+    rules += [("abbreviation", p.pattern, _abbreviation(r)) for p, r in lx.ABBREVIATIONS.get(lang, ())]
+    return rules
+
+
+@functools.lru_cache(maxsize=16)
+def rules_for(lang: str) -> tuple[Rule, ...]:
+    """The compiled rules of a base language ('en', 'de', ...), in priority order."""
+    return tuple(Rule(name, re.compile(pattern), read) for name, pattern, read in _rules(lang))
