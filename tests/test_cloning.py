@@ -211,3 +211,16 @@ def test_per_request_sample_over_grpc_as_raw_bytes(server, sample):
 
     audio = bytes(asyncio.run(run()).outputs[0].as_numpy()[0])
     assert np.array_equal(decode_wav(audio)[0], _speak(server, None, sample=sample)), "gRPC and REST clone alike"
+
+
+def test_consent_record_stored_and_returned(server, sample):
+    res = _upload(server, "consented", sample, consent={"accepted": True, "statement": "I am the speaker and I agree."})
+    assert res.status_code == 201, res.text
+    try:
+        record = httpx.get(f"{server.url}/v1/voices/consented", timeout=10).json()["consent"]
+        assert record["statement"] == "I am the speaker and I agree." and record["uploaded_by"] == "anonymous"
+        assert record["accepted"] is True and record["accepted_at"].endswith("Z") and len(record["statement_sha256"]) == 64
+    finally:
+        httpx.delete(f"{server.url}/v1/voices/consented", timeout=10)
+    refused = _upload(server, "unconsented", sample, consent=False)
+    assert refused.status_code == 400 and refused.json()["error"].startswith("consent:")

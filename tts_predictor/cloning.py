@@ -63,8 +63,8 @@ class VoiceCloner:
         """The stored (listed) cloned voices."""
         return [v for v in self.catalog.voices if v.store is not None]
 
-    def create(self, name: str, data: bytes, model: str | None = None) -> dict[str, Any]:
-        """Make and store a voice from `data` (audio file bytes); blocking, run it in a worker thread."""
+    def create(self, name: str, data: bytes, model: str | None = None, consent: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Make and store a voice from `data` (audio file bytes), with its consent record; blocking (a thread)."""
         engine, model_name = self._engine(model, None, "model")
         self.catalog.ensure_free(name)  # before the costly clone; add() checks again under the lock
         if len(self.stored()) >= self.settings.max_cloned_voices:
@@ -84,6 +84,7 @@ class VoiceCloner:
             "sample_seconds": round(reference.duration_s, 3),
             "sample_rate_in": reference.sample_rate,
             "clone_seconds": round(time.perf_counter() - started, 3),
+            "consent": consent,
         }
         with self._lock:
             self.catalog.add(voice)  # VoiceConflict if a concurrent upload of the same name got here first

@@ -127,6 +127,8 @@ class GatewayMiddleware:
         """Voice uploads (POST /v1/voices) carry audio and get their own, larger limit."""
         if scope.get("method") == "POST" and scope["path"].rstrip("/") == "/v1/voices":
             return self.settings.voice_upload_max_bytes, "TTS_VOICE_UPLOAD_MAX_BYTES"
+        if scope.get("method") == "POST" and scope["path"].rstrip("/") == "/v1/jobs":
+            return self.settings.job_upload_max_bytes, "TTS_JOB_UPLOAD_MAX_BYTES"
         return self.settings.max_body_bytes, "TTS_MAX_BODY_BYTES"
 
     def _client(self, scope: Scope) -> str:

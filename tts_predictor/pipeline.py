@@ -21,7 +21,7 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from . import metrics, tracing
-from .audio import dsp
+from .audio import dsp, post, provenance
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
@@ -214,6 +214,7 @@ def plan(text: str, params: SynthesisParameters, language: str) -> list[Segment]
                                   lexicons=lexicon_names(params.lexicons)))
     if not any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
+    post.check_bed(params)  # an unknown bed is a 400 before any synthesis
     return segments
 
 
@@ -277,9 +278,10 @@ def _finish(
         audio = dsp.loudness_normalize(audio, params.loudness_lufs)
     if params.volume_db:
         audio = dsp.apply_gain_db(audio, params.volume_db)
+    audio = post.apply(audio, params)
     with metrics.STAGE.labels("encode").time(), tracing.span("tts.encode"):
         audio = dsp.resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))
-        data = encode(audio, params.format, bitrate=params.bitrate)
+        data = provenance.tag(encode(audio, params.format, bitrate=params.bitrate), params.format)
     return EncodedAudio(
         data, media_type(params.format, audio.sample_rate), audio.sample_rate, audio.duration_s,
         tuple(assembly.timings), tuple(assembly.marks),

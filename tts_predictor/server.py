@@ -173,6 +173,11 @@ def serve(argv: list[str] | None = None) -> None:
     predictor = TTSPredictor(settings)
     repository = TTSModelRepository(predictor)
     add_routes(app, predictor, repository)
+    from .jobs.runtime import configure_post, install_jobs
+
+    configure_post(settings)
+    if settings.jobs_enabled:
+        install_jobs(app, predictor)
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
@@ -267,6 +272,9 @@ def run_transformer(argv: list[str] | None = None) -> None:
         predictor_request_retries=args.predictor_request_retries,
         predictor_health_check=args.enable_predictor_health_check,
     )
+    from .jobs.runtime import configure_post
+
+    configure_post(settings)  # beds and provenance tags: the transformer encodes the audio
     transformer = TTSTransformer(settings)
     rest_url = config.predictor_base_url if config.predictor_protocol == "v2" else None
     install_voice_routes(app, transformer.name, rest_url, transformer.service_key)

@@ -10,10 +10,12 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .jobs.config import JobSettings
+
 EMBEDDED_MODEL = "embedded"
 
 
-class Settings(BaseSettings):
+class Settings(JobSettings, BaseSettings):
     """Everything that configures a tts-predictor process; env vars use the prefix ``TTS_``."""
 
     model_config = SettingsConfigDict(env_prefix="TTS_", extra="ignore")

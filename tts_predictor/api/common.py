@@ -21,7 +21,9 @@ from kserve.errors import InvalidInput
 from pydantic import ValidationError
 
 from ..admission import AdmissionController
+from ..audio import post
 from ..audio.buffer import AudioBuffer
+from ..audio.post import PostOptions
 from ..errors import EngineNotReady, TextTooLong, UnsupportedOption
 from ..pipeline import LocalSynthesizer
 from ..protocol.v2 import SynthesisParameters
@@ -143,8 +145,17 @@ def _line(message: dict[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
+def refuse_post_in_stream(params: SynthesisParameters) -> None:
+    """Post-processing needs the whole audio (trims, fades, ducking): 400 on streamed routes."""
+    if post.wanted(params):
+        names = [n for n in post.POST_FIELDS if getattr(params, n) != PostOptions.model_fields[n].default]
+        raise FieldError(names[0], f"{names[0]}: post-processing options ({', '.join(post.POST_FIELDS)}) are not "
+                         "available on streamed responses; request the whole file (no stream) or use a job")
+
+
 def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str) -> PreparedStream:
     """Plan and validate now (so errors are 400s before the response starts)."""
+    refuse_post_in_stream(params)
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
     return PreparedStream(segments, params, synth, rid, text)
 

@@ -16,6 +16,7 @@ from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audio.encode import FORMATS, media_type, output_rate
+from ..audio.post import PostOptions
 from ..gateway import key_from, key_valid
 from ..health import system_health
 from ..pipeline import render
@@ -37,8 +38,8 @@ def _describe(name: str) -> str | None:
     return info.description if info else None
 
 
-class SynthesisOptions(BaseModel):
-    """Synthesis options; bounds are those of the V2 parameters (checked there, reported here by name)."""
+class SynthesisOptions(PostOptions):
+    """Synthesis options (post-processing fields from `PostOptions`); bounds are those of the V2 parameters (checked there, reported here by name)."""
 
     model_config = ConfigDict(
         extra="forbid",

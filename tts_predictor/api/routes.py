@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from . import normalize as normalize_api
 from . import openai as openai_api
-from . import rest, voice_store
+from . import beds, rest, voice_store
 from .ws import stream_socket
 
 UI_DIR = Path(__file__).with_name("ui")
@@ -25,6 +25,7 @@ def install_api(app: FastAPI, predictor: Any) -> None:
     app.include_router(rest.build_router(predictor))
     app.include_router(normalize_api.build_router(predictor))
     app.include_router(voice_store.build_router(predictor))
+    app.include_router(beds.build_router(predictor.settings))
 
     async def stream(websocket: WebSocket) -> None:
         await stream_socket(websocket, predictor)

@@ -17,11 +17,13 @@ from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput, ModelNotReady
 
 from ..cloning import VoiceCloner
+from ..consent import consent_record
 from ..engines.coqui import CLONE_ID
+from ..gateway import key_from
 from ..errors import EngineNotReady, VoiceConflict, VoiceNotFound
 from .common import FieldError, MappedErrorRoute
 
-UPLOAD_FIELDS = ("name", "audio", "model")
+UPLOAD_FIELDS = ("name", "audio", "model", "consent")
 
 
 class VoiceStoreRoute(MappedErrorRoute):
@@ -43,15 +45,15 @@ def _cloner(predictor: Any) -> VoiceCloner:
     return cloner
 
 
-async def _upload(request: Request) -> tuple[str, bytes, str | None]:
-    """(name, audio bytes, model) from a JSON or multipart body; FieldError naming what is missing or wrong."""
+async def _upload(request: Request) -> tuple[str, bytes, str | None, Any]:
+    """(name, audio bytes, model, consent) from a JSON or multipart body; FieldError naming what is missing or wrong."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
         upload = form.get("file")
         data = await upload.read() if hasattr(upload, "read") else None
         if data is None:
             raise FieldError("file", "file: missing; attach the voice sample as form field 'file'")
-        name, model = form.get("name"), form.get("model")
+        name, model, consent = form.get("name"), form.get("model"), form.get("consent")
     else:
         try:
             body = await request.json()
@@ -60,7 +62,7 @@ async def _upload(request: Request) -> tuple[str, bytes, str | None]:
         if not isinstance(body, dict) or set(body) - set(UPLOAD_FIELDS):
             extra = sorted(set(body) - set(UPLOAD_FIELDS)) if isinstance(body, dict) else "not an object"
             raise FieldError("body", f"body: unknown field(s) {extra}; allowed: {', '.join(UPLOAD_FIELDS)}")
-        name, model = body.get("name"), body.get("model")
+        name, model, consent = body.get("name"), body.get("model"), body.get("consent")
         if not isinstance(body.get("audio"), str):
             raise FieldError("audio", "audio: missing; give the voice sample as a base64-encoded audio file")
         try:
@@ -73,7 +75,7 @@ async def _upload(request: Request) -> tuple[str, bytes, str | None]:
         raise FieldError("name", f"name: {name[:80]!r} is not a valid voice id; use 1-63 of a-z, 0-9, '-', '_'")
     if model is not None and not isinstance(model, str):
         raise FieldError("model", "model: must be the name of a loaded model that can clone")
-    return name, data, model or None
+    return name, data, model or None, consent
 
 
 def build_router(predictor: Any) -> APIRouter:
@@ -83,8 +85,10 @@ def build_router(predictor: Any) -> APIRouter:
     @router.post("/v1/voices", status_code=201, summary="Clone a voice from a 3-30 s speech sample and store it")
     async def create(request: Request) -> JSONResponse:
         cloner = _cloner(predictor)
-        name, data, model = await _upload(request)
-        meta = await predictor.admission.run(asyncio.to_thread(cloner.create, name, data, model))  # an engine call
+        name, data, model, raw_consent = await _upload(request)
+        consent = consent_record(raw_consent, key_from(request.headers.get("authorization"), request.headers.get("x-api-key")),
+                                 required=predictor.settings.clone_require_consent)
+        meta = await predictor.admission.run(asyncio.to_thread(cloner.create, name, data, model, consent))  # engine call
         return JSONResponse(status_code=201, content=meta, headers={"Location": f"/v1/voices/{name}"})
 
     @router.get("/v1/voices/{voice_id}", summary="A stored voice: model, languages, when and from what it was made")

@@ -19,6 +19,7 @@ from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..audio.encode import FORMATS, check_bitrate
+from ..audio.post import POST_FIELDS, PostOptions
 from ..errors import TextTooLong, UnsupportedOption
 from ..prosody import EMOTIONS, STYLES, combine, preset
 
@@ -38,8 +39,8 @@ Speed = Annotated[float, Field(ge=0.25, le=4.0, description="Speaking rate multi
 SampleRate = Annotated[int, Field(ge=8000, le=48000, description="Output sample rate in Hz, 8000-48000.")]
 
 
-class SynthesisParameters(BaseModel):
-    """Request-level V2 parameters; unknown ones are rejected."""
+class SynthesisParameters(PostOptions):
+    """Request-level V2 parameters (post-processing fields from `PostOptions`); unknown ones are rejected."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -159,7 +160,7 @@ def parameters_dict(parameters: Any) -> dict[str, Any]:
 def parse_parameters(request: InferRequest) -> SynthesisParameters:
     """Validate the request parameters, naming the bad field and the allowed values."""
     raw = {k: v for k, v in parameters_dict(request.parameters).items() if k not in PROTOCOL_PARAMETERS}
-    allowed = ", ".join(SynthesisParameters.model_fields)
+    allowed = ", ".join([*(f for f in SynthesisParameters.model_fields if f not in POST_FIELDS), *POST_FIELDS])
     unknown = sorted(set(raw) - set(SynthesisParameters.model_fields))
     if unknown:
         raise UnsupportedOption(f"unknown parameter(s) {', '.join(unknown)}; allowed parameters: {allowed}")

@@ -1,0 +1,47 @@
+"""Settings of the jobs API and webhooks, mixed into the one `Settings` class (env `TTS_*`, CLI flags)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+
+class JobSettings(BaseSettings):
+    """Fields of long-form jobs (`POST /v1/jobs`) and their webhooks."""
+
+    jobs_enabled: bool = Field(True, description="Serve /v1/jobs and run the job worker in this process.")
+    jobs_dir: str = Field(
+        str(Path.home() / ".cache" / "tts-predictor" / "jobs"),
+        description="Jobs database (SQLite, unless TTS_REDIS_URL is set) and rendered results; put it on a volume.",
+    )
+    job_max_chars: int = Field(1_000_000, ge=1, le=50_000_000, description="Longest text accepted per job.")
+    job_max_queued_per_key: int = Field(10, ge=1, le=10_000, description="Unfinished jobs one API key may have (429).")
+    job_result_ttl_s: float = Field(86_400.0, gt=0, description="Finished jobs and their audio are deleted after this.")
+    jobs_max_bytes: int = Field(10 * 2**30, ge=2**20, description="Storage bound of job audio in bytes (507 beyond).")
+    job_upload_max_bytes: int = Field(32 * 2**20, ge=1024, description="Largest body of POST /v1/jobs (an EPUB, 413).")
+    job_chunk_chars: int = Field(1500, ge=100, le=20_000, description="Characters per persisted chunk of a job.")
+    job_segment_chars: int = Field(
+        150, ge=50, le=400,
+        description="Longest text per engine call of a job: an interactive request waits at most for one such call. "
+        "400 (as interactive requests) gives audio identical to one-go synthesis; smaller favours interactive latency.",
+    )
+    job_lease_s: float = Field(30.0, ge=1, le=3600, description="Worker lease; another replica takes a job over after it.")
+    job_poll_s: float = Field(1.0, gt=0, le=60, description="How often an idle worker looks for queued jobs.")
+    webhook_secret: str | None = Field(None, description="Default HMAC-SHA256 key of job webhooks (a job may bring its own).")
+    webhook_max_attempts: int = Field(5, ge=1, le=20, description="Deliveries tried per webhook event.")
+    webhook_backoff_s: float = Field(1.0, gt=0, le=600, description="First retry delay; doubles per attempt.")
+    webhook_timeout_s: float = Field(10.0, gt=0, le=120, description="Timeout of one webhook delivery.")
+    webhook_allow_private: bool = Field(
+        False, description="Allow webhooks to loopback/private/link-local addresses (off: SSRF protection)."
+    )
+    clone_require_consent: bool = Field(
+        False, description="POST /v1/voices needs a consent record (consent: true or {accepted, statement})."
+    )
+    beds_dir: str | None = Field(
+        None, description="Directory of stored background beds (audio files; request option 'bed' names one)."
+    )
+    provenance_tags: bool = Field(
+        True, description="Write the 'AI-generated speech' declaration into WAV/FLAC/MP3/Ogg metadata of every output."
+    )

@@ -1,0 +1,71 @@
+"""Wiring of the jobs feature in one server process: store, result files, webhooks, the worker task, routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from ..audio import post, provenance
+from .results import ResultFiles
+from .store import JobStore, make_store
+from .webhooks import WebhookSender
+
+log = logging.getLogger(__name__)
+
+
+class JobRuntime:
+    """The jobs feature of one process."""
+
+    def __init__(self, predictor: Any):
+        settings = predictor.settings
+        self.store: JobStore = make_store(settings)
+        self.results = ResultFiles(settings.jobs_dir)
+        self.webhooks = WebhookSender(settings)
+        from .worker import JobWorker
+
+        self.worker = JobWorker(predictor, self.store, self.results, self.webhooks)
+        self.task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Tell the idle worker a job was queued (other replicas find it by polling)."""
+        self.worker.wake.set()
+
+    def start(self) -> None:
+        """Start the worker on the running event loop."""
+        self.task = asyncio.create_task(self.worker.run_forever(), name="tts-job-worker")
+        log.info("job worker %s started (%s store)", self.worker.id, type(self.store).__name__)
+
+    def stop(self) -> None:
+        """Stop the worker; its lease expires and another worker (or this one after a restart) resumes."""
+        if self.task is not None:
+            self.task.cancel()
+
+
+def configure_post(settings: Any) -> None:
+    """Process-wide post-processing settings: where beds are stored, whether outputs carry the AI declaration."""
+    post.configure(settings.beds_dir)
+    provenance.configure(settings.provenance_tags)
+
+
+def install_jobs(app: Any, predictor: Any) -> JobRuntime:
+    """Add the jobs routes and run the worker for the life of the app (its lifespan)."""
+    from .api import build_router
+
+    runtime = JobRuntime(predictor)
+    app.include_router(build_router(predictor, runtime))
+    outer = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with outer(application) as state:
+            runtime.start()
+            try:
+                yield state
+            finally:
+                runtime.stop()
+
+    app.router.lifespan_context = lifespan
+    return runtime

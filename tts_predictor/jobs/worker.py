@@ -1,0 +1,193 @@
+"""The job worker: claims jobs from the store, synthesizes missing chunks at low priority, persists each one,
+keeps its lease alive with heartbeats, renders the result and sends the webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+import soundfile as sf
+from kserve.errors import InvalidInput
+
+from ..audio.assemble import Assembly
+from ..audio.buffer import AudioBuffer
+from ..errors import SynthesisFailed
+from ..protocol.v2 import SynthesisParameters
+from ..text.plan import lexicon_names
+from ..text.segments import Segment
+from .gate import InteractiveIdleGate, PriorityGate
+from .model import CANCELLED, COMPLETED, FAILED, RUNNING, Chapter, JobRecord
+from .planning import chunk_chars, dump_chunk, load_chunk, plan_chunks
+from .results import ResultFiles
+from .sources import SourceChapter
+from .store import JobStore, StoredChunk
+from .webhooks import WebhookSender
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over, or it was cancelled: stop without writing anything more."""
+
+
+def encode_chunk(audio: AudioBuffer) -> bytes:
+    """A chunk as FLAC (lossless 16-bit, about half the size of PCM)."""
+    out = io.BytesIO()
+    sf.write(out, audio.to_int16(), audio.sample_rate, format="FLAC", subtype="PCM_16")
+    return out.getvalue()
+
+
+class JobWorker:
+    """One per process; several processes (replicas) may share one store."""
+
+    def __init__(self, predictor: Any, store: JobStore, results: ResultFiles, webhooks: WebhookSender,
+                 gate: PriorityGate | None = None):
+        self.predictor, self.store, self.results, self.webhooks = predictor, store, results, webhooks
+        self.settings = predictor.settings
+        self.gate = gate or InteractiveIdleGate(predictor.admission)
+        self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.wake = asyncio.Event()
+
+    async def run_forever(self) -> None:
+        """Claim and process jobs until cancelled; sweep expired results now and then."""
+        last_sweep = 0.0
+        while True:
+            try:
+                if time.time() - last_sweep > 60:
+                    last_sweep = time.time()
+                    await asyncio.to_thread(self.results.sweep, self.store)
+                job = None
+                if getattr(self.predictor, "synth", None) is not None:
+                    job = await asyncio.to_thread(self.store.claim, self.id, time.time(), self.settings.job_lease_s)
+                if job is not None:
+                    await self.process(job)
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job worker error; retrying")
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), self.settings.job_poll_s)
+            except TimeoutError:
+                pass
+
+    async def process(self, job: JobRecord) -> None:
+        """Run one claimed job to its end (or until the lease is lost)."""
+        log.info("job %s claimed by %s (takeovers %d)", job.id, self.id, job.takeovers)
+        job.state, job.started_at, job.worker = RUNNING, job.started_at or time.time(), self.id
+        lost = asyncio.Event()
+        beat = asyncio.create_task(self._heartbeat(job.id, lost))
+        try:
+            if not await asyncio.to_thread(self.store.save, job, self.id):
+                raise LeaseLost(job.id)
+            await self._run(job, lost)
+        except LeaseLost:
+            log.info("job %s: lease lost or cancelled; %s stops", job.id, self.id)
+            return
+        except (InvalidInput, SynthesisFailed, ValueError) as exc:
+            await self._finish(job, FAILED, error=str(getattr(exc, "reason", exc)))
+        finally:
+            beat.cancel()
+            await asyncio.to_thread(self.store.release, job.id, self.id)
+
+    async def _heartbeat(self, job_id: str, lost: asyncio.Event) -> None:
+        lease = self.settings.job_lease_s
+        while not lost.is_set():
+            await asyncio.sleep(lease / 3)
+            try:
+                if not await asyncio.to_thread(self.store.heartbeat, job_id, self.id, time.time(), lease):
+                    lost.set()
+            except Exception:  # store unreachable: keep trying until the lease runs out
+                log.warning("job %s: heartbeat failed", job_id, exc_info=True)
+
+    async def _run(self, job: JobRecord, lost: asyncio.Event) -> None:
+        params = SynthesisParameters(**job.params)
+        plan = await asyncio.to_thread(self._ensure_plan, job, params)
+        done = await asyncio.to_thread(self.store.done_chunks, job.id)
+        self._progress(job, done)
+        started, chars_here = time.perf_counter(), 0
+        for index, data in enumerate(plan):
+            if index in done:
+                continue
+            segments = load_chunk(data)
+            audio = await self._chunk_audio(segments, params, f"{job.id}/{index}", lost)
+            flac = await asyncio.to_thread(encode_chunk, audio)
+            chunk = StoredChunk(index, flac, chunk_chars(segments), audio.duration_s)
+            if lost.is_set():
+                raise LeaseLost(job.id)
+            await asyncio.to_thread(self.store.put_chunk, job.id, chunk)  # a no-op if that index exists already
+            done = await asyncio.to_thread(self.store.done_chunks, job.id)
+            chars_here += chunk.chars
+            job.chars_per_s = chars_here / max(1e-6, time.perf_counter() - started)
+            self._progress(job, done)
+            if not await asyncio.to_thread(self.store.save, job, self.id):
+                raise LeaseLost(job.id)
+        if len(done) < len(plan):
+            raise LeaseLost(job.id)
+        rendered = await asyncio.to_thread(self.results.render, self.store, job, None)
+        job.duration_s, job.sample_rate, job.result_bytes = rendered.duration_s, rendered.sample_rate, rendered.size
+        job.chapters = rendered.chapters
+        await self._finish(job, COMPLETED)
+
+    def _ensure_plan(self, job: JobRecord, params: SynthesisParameters) -> list[Any]:
+        """The stored plan, or a new one (the first plan stored wins, so every worker follows the same one)."""
+        stored = self.store.plan(job.id)
+        if stored is None:
+            chapters = [SourceChapter(**c) for c in json.loads(self.store.source(job.id) or "[]")]
+            language = self.predictor.synth.catalog.resolve(params.voice, params.language)[1]
+            chunks, marks = plan_chunks(chapters, language=params.language or language, ssml=params.ssml,
+                                        normalize=params.normalize, chunk_chars=self.settings.job_chunk_chars,
+                                        segment_chars=self.settings.job_segment_chars,
+                                        lexicons=lexicon_names(params.lexicons))
+            self.store.set_plan(job.id, {"chunks": [dump_chunk(c) for c in chunks], "chapters": [asdict(m) for m in marks]})
+            stored = self.store.plan(job.id) or {"chunks": [], "chapters": []}
+        job.chapters = [Chapter(**c) for c in stored["chapters"]]
+        job.chunks_total = len(stored["chunks"])
+        job.chars_total = sum(chunk_chars(load_chunk(c)) for c in stored["chunks"])
+        return stored["chunks"]
+
+    @staticmethod
+    def _progress(job: JobRecord, done: dict[int, tuple[int, float]]) -> None:
+        job.chunks_done = len(done)
+        job.chars_done = sum(c for c, _ in done.values())
+        job.audio_s_done = sum(s for _, s in done.values())
+        job.updated_at = time.time()
+
+    async def _chunk_audio(self, segments: list[Segment], params: SynthesisParameters, rid: str,
+                           lost: asyncio.Event) -> AudioBuffer:
+        """Synthesize a chunk segment by segment, each behind the priority gate, and assemble it like `render`."""
+        synth = self.predictor.synth
+        spoken = [s for s in segments if s.text.strip()]
+        audios: list[AudioBuffer] = []
+        for segment in spoken:
+            await self.gate.wait()
+            if lost.is_set():
+                raise LeaseLost(rid)
+            audios += await synth.synthesize([segment], params, rid)
+        labels = synth.voice_labels(spoken, params) if spoken else []
+        rate = audios[0].sample_rate if audios else synth.catalog.resolve(params.voice, params.language)[0].sample_rate
+        assembly = Assembly(rate)
+        speech, voices = iter(audios), iter(labels)
+        for segment in segments:
+            has_text = bool(segment.text.strip())
+            assembly.add(segment, next(speech) if has_text else None, next(voices) if has_text else None)
+        return assembly.audio()
+
+    async def _finish(self, job: JobRecord, state: str, error: str | None = None) -> None:
+        job.state, job.error = state, error
+        job.finished_at = job.updated_at = time.time()
+        job.expires_at = job.finished_at + self.settings.job_result_ttl_s
+        if not await asyncio.to_thread(self.store.save, job, self.id):
+            raise LeaseLost(job.id)
+        log.info("job %s %s (%s)", job.id, state, error or f"{job.duration_s or 0:.1f} s of audio")
+        if job.webhook_url and state != CANCELLED:
+            self.webhooks.schedule(self.store, job)
