@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +12,7 @@ from typing import Any
 import httpx
 import numpy as np
 import soundfile as sf
+from test_intelligibility import _words as words, transcribe, word_error_rate  # noqa: F401 (re-exported)
 
 STORY = [
     "The lighthouse keeper climbed the stairs every evening at dusk.",
@@ -51,27 +51,9 @@ def wav_audio(data: bytes) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]", " ", text.lower()).split()
-
-
-def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
-    """Levenshtein distance over words, divided by the reference length."""
-    row = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        prev, row[0] = row[0], i
-        for j, hyp in enumerate(hypothesis, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ref != hyp))
-    return row[-1] / max(1, len(reference))
-
-
 def transcript(whisper: Any, samples: np.ndarray, rate: int) -> list[str]:
-    """Whisper words of mono audio."""
-    from scipy.signal import resample_poly
-
-    pcm16k = resample_poly(samples, 16000, rate).astype(np.float32)
-    segments, _ = whisper.transcribe(pcm16k, language="en", beam_size=1, condition_on_previous_text=False)
-    return words(" ".join(s.text for s in segments))
+    """Whisper words of mono audio (deterministic decoding, as in the intelligibility tests)."""
+    return words(transcribe(whisper, samples, rate))
 
 
 class Receiver:
