@@ -220,16 +220,13 @@ def _model_server(
                     self.grpc_port, self.dataplane, self.model_repository_extension, kwargs=vars(args),
                     grace_period=self.grace_period, keys=keys,
                 )
-                self.servers.append(self._grpc_server.start(self.max_threads))
+                self.servers.append(self._grpc_server.start(self.max_threads))  # a coroutine: runs later
+            bind_servers(self, getattr(args, "host", None))  # `serve --host`: servers are built, not yet started
             super().setup_event_loop()
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.dataplane = ReadyDataPlane(model_registry=self.registered_models)
-
-        def setup_event_loop(self) -> None:
-            bind_servers(self, getattr(args, "host", None))  # servers are built, not yet started
-            super().setup_event_loop()
 
         def stop(self, sig: int) -> None:
             if registered_models is not None:
