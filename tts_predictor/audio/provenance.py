@@ -2,8 +2,8 @@
 
 WAV: LIST/INFO (ICMT, ISFT) plus `cue ` points with LIST/adtl labels for chapters; FLAC: a VORBIS_COMMENT block
 (COMMENT, AI_GENERATED, CHAPTERnnn/CHAPTERnnnNAME); MP3: an ID3v2.4 tag (COMM, TXXX:AI_GENERATED, TSSE, CHAP/CTOC
-frames) written here (no GPL tagging library); Ogg Vorbis/Opus: Vorbis comments written by ffmpeg (stream copy), without chapter comments: ffmpeg 5.1 writes
-none for Vorbis and wrong times for Opus (500 ms became 00:00:01.500), so Ogg results offer chapters as files only. Headerless formats (pcm, mulaw, alaw) and ADTS aac carry no metadata.
+frames) written here (no GPL tagging library); Ogg Opus: Vorbis comments written by ffmpeg (stream copy), without chapter comments: ffmpeg 5.1 writes
+wrong times for Opus (500 ms became 00:00:01.500), so Ogg results offer chapters as files only. Headerless formats (pcm, mulaw, alaw), ADTS aac and Ogg Vorbis (see TAGGED_FORMATS) carry none.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ DECLARATION = "AI-generated speech: synthetic voice produced by tts-predictor (t
 SOFTWARE = "tts-predictor"
 ENABLED: list[bool] = [True]
 """TTS_PROVENANCE_TAGS, set at start by `configure`."""
-TAGGED_FORMATS = ("wav", "flac", "mp3", "ogg", "opus")
+TAGGED_FORMATS = ("wav", "flac", "mp3", "opus")
+"""Ogg Vorbis is left untagged: libsndfile encodes it, and ffmpeg's stream copy of libsndfile's Vorbis pages
+(the only way to add comments here without re-encoding) breaks the file's duration (ffprobe read 194784 s for 1 s)."""
 
 
 def configure(enabled: bool) -> None:
@@ -57,7 +59,7 @@ def tag(data: bytes, fmt: str, *, title: str | None = None, chapters: Sequence[C
         return flac_with_comments(data, values, chapters)
     if fmt == "mp3":
         return mp3_with_id3(data, values, chapters)
-    if fmt in ("ogg", "opus"):
+    if fmt == "opus":
         return ogg_with_comments(data, values, ())
     return data
 
