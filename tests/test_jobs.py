@@ -175,7 +175,8 @@ def test_sqlite_restart_resumes_without_losing_or_doubling_a_chunk(tmp_path, coq
     env = {"TTS_MODEL": str(coqui_models["single"]), "TTS_DEVICE": "cpu", "TTS_JOBS_DIR": str(tmp_path),
            "TTS_JOB_CHUNK_CHARS": "150", "TTS_JOB_LEASE_S": "3",
            "TTS_JOB_SEGMENT_CHARS": "400"}  # the segments of a one-go request: identical audio
-    text, options = long_text(900), {"seed": 7}
+    # 20 chunks: on an idle machine the tiny model is fast, and with 6 the job could end before the kill landed.
+    text, options = long_text(3000), {"seed": 7}
     first = ServerProcess(env=env).start()
     try:
         one_go = v2_audio(first, text, options)

@@ -51,7 +51,7 @@ def test_killed_replica_job_resumes_on_the_other(redis_url, coqui_models, tmp_pa
     try:
         for replica in replicas:
             replica.wait_ready(180)
-        text, options = long_text(900), {"seed": 11}
+        text, options = long_text(3000), {"seed": 11}  # 20 chunks: still running when the kill lands
         one_go = v2_audio(replicas[1], text, options)
         job = submit(replicas[0], {"text": text, "options": options}, headers={})
         running = wait_job(replicas[0].url, job["id"], until=lambda j: j["progress"]["chunks_done"] >= 2)

@@ -22,6 +22,7 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from . import metrics, tracing
 from .audio import dsp, post, provenance
+from .audio.alignment import TimedAudio, WordTiming
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
@@ -194,9 +195,17 @@ def sentence_units(request: SynthesisRequest) -> list[SynthesisRequest]:
 
 
 def _join(parts: list[AudioBuffer], rate: int) -> AudioBuffer:
+    """One segment's sentences joined again, word timings (when the engine gave them) shifted along."""
     if len(parts) == 1:
         return parts[0]
-    return AudioBuffer.concat(parts) if parts else AudioBuffer.silence(0, rate)
+    if not parts:
+        return AudioBuffer.silence(0, rate)
+    joined, words, offset = AudioBuffer.concat(parts), [], 0.0
+    for part in parts:
+        words += [WordTiming(w.text, round(w.start_s + offset, 4), round(w.end_s + offset, 4))
+                  for w in getattr(part, "words", ())]
+        offset += part.duration_s
+    return TimedAudio(joined.samples, joined.sample_rate, tuple(words)) if words else joined
 
 
 def _record(model: str, requests: list[SynthesisRequest], audios: list[AudioBuffer], engine_s: float) -> None:
