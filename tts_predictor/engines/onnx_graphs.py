@@ -49,6 +49,18 @@ def _atomic_target(path: Path) -> Path:
     return Path(tmp)
 
 
+def save_atomically(model, target: Path) -> None:
+    """`onnx.save` to a temporary file beside `target`, then rename: readers never see half a graph."""
+    import onnx
+
+    tmp = _atomic_target(target)
+    try:
+        onnx.save(model, str(tmp))
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def fold_weight_norm(model) -> int:
     """Replace weight-norm (parametrizations or legacy hooks) by plain weights, in place; return how many."""
     import torch
@@ -179,13 +191,7 @@ def to_float16(source: Path, target: Path) -> None:
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    model = convert_float_to_float16(onnx.load(str(source)), keep_io_types=True)
-    tmp = _atomic_target(target)
-    try:
-        onnx.save(model, str(tmp))
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    save_atomically(convert_float_to_float16(onnx.load(str(source)), keep_io_types=True), target)
 
 
 def ort_session(path: Path, *, device: str, threads: int):
@@ -240,12 +246,7 @@ def durations_copy(source: Path) -> Path | None:
             return None
         model.graph.output.append(onnx.helper.make_tensor_value_info(ceils[0].output[0], onnx.TensorProto.FLOAT, None))
         model.graph.output[-1].name = ceils[0].output[0]
-        tmp = _atomic_target(target)
-        try:
-            onnx.save(model, str(tmp))
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        save_atomically(model, target)
     except Exception as exc:  # a graph we cannot edit still synthesizes, without timings
         log.warning("cannot add a durations output to %s: %s", source.name, exc)
         return None
