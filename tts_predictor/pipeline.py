@@ -281,12 +281,7 @@ def _finish(
         assembly.add(segment, next(speech) if spoken else None, next(voices) if spoken else None)
     add_words(assembly.timings, segments, audios, text)
     audio = assembly.audio()
-    if params.pitch:
-        audio = dsp.pitch_shift(audio, params.pitch)
-    if params.loudness_lufs is not None:
-        audio = dsp.loudness_normalize(audio, params.loudness_lufs)
-    if params.volume_db:
-        audio = dsp.apply_gain_db(audio, params.volume_db)
+    audio = dsp.request_dsp(audio, pitch=params.pitch, loudness_lufs=params.loudness_lufs, volume_db=params.volume_db)
     audio = post.apply(audio, params)
     with metrics.STAGE.labels("encode").time(), tracing.span("tts.encode"):
         audio = dsp.resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 from kserve.errors import InvalidInput
 
 from .audio import dsp
@@ -78,12 +77,7 @@ def plan_segments(text: str, params: SynthesisParameters, synth: SegmentSynthesi
 
 def _request_dsp(buf: AudioBuffer, params: SynthesisParameters) -> AudioBuffer:
     """Request-wide pitch, loudness, gain and output rate, applied per chunk."""
-    if params.pitch:
-        buf = dsp.pitch_shift(buf, params.pitch)
-    if params.loudness_lufs is not None and len(buf.samples) and np.any(buf.samples):
-        buf = dsp.loudness_normalize(buf, params.loudness_lufs)
-    if params.volume_db:
-        buf = dsp.apply_gain_db(buf, params.volume_db)
+    buf = dsp.request_dsp(buf, pitch=params.pitch, loudness_lufs=params.loudness_lufs, volume_db=params.volume_db)
     if params.sample_rate and params.sample_rate != buf.sample_rate:
         buf = dsp.resample(buf, params.sample_rate)
     return buf

@@ -80,6 +80,21 @@ def loudness_normalize(buf: AudioBuffer, target_lufs: float = -23.0, peak_dbfs: 
     return out
 
 
+def request_dsp(
+    buf: AudioBuffer, *, pitch: float | None = None, loudness_lufs: float | None = None, volume_db: float | None = None
+) -> AudioBuffer:
+    """A request's voice DSP in its fixed order: pitch shift, loudness normalization, gain (each only when asked).
+
+    Every path applies it the same way: whole responses, streamed chunks and job chunks."""
+    if pitch:
+        buf = pitch_shift(buf, pitch)
+    if loudness_lufs is not None and len(buf.samples) and np.any(buf.samples):
+        buf = loudness_normalize(buf, loudness_lufs)
+    if volume_db:
+        buf = apply_gain_db(buf, volume_db)
+    return buf
+
+
 def _librosa_effects() -> Any | None:
     try:
         import librosa.effects  # heavy import, done lazily

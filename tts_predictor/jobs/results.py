@@ -42,13 +42,7 @@ def _decode(flac: bytes) -> AudioBuffer:
 
 def _request_dsp(audio: AudioBuffer, params: SynthesisParameters) -> AudioBuffer:
     """The pipeline's request-wide DSP, per chunk (loudness is therefore normalized chunk by chunk)."""
-    if params.pitch:
-        audio = dsp.pitch_shift(audio, params.pitch)
-    if params.loudness_lufs is not None:
-        audio = dsp.loudness_normalize(audio, params.loudness_lufs)
-    if params.volume_db:
-        audio = dsp.apply_gain_db(audio, params.volume_db)
-    return audio
+    return dsp.request_dsp(audio, pitch=params.pitch, loudness_lufs=params.loudness_lufs, volume_db=params.volume_db)
 
 
 class ResultFiles:
