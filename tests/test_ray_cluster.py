@@ -83,11 +83,21 @@ def _wait_port(port: int, timeout_s: float = 60) -> None:
 
 
 def _alive_nodes(address: str) -> list[str]:
+    """Node IDs the GCS reports alive, asked from a fresh driver process.
+
+    Ray's own processes may print to the same stdout (e.g. a "[...]" warning after ours when a node was just
+    lost), so the answer is the line tagged with a marker, not the last line.
+    """
     script = "import ray, json; ray.init(address=%r, logging_level='ERROR'); " \
-             "print(json.dumps([n['NodeID'] for n in ray.nodes() if n['Alive']]))" % address
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, **RAY_ENV})
-    return json.loads(out.stdout.strip().splitlines()[-1])
+             "print('ALIVE=' + json.dumps([n['NodeID'] for n in ray.nodes() if n['Alive']]), flush=True)" % address
+    for _attempt in range(3):  # a driver that connects while the GCS handles a lost node may fail: ask again
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, **RAY_ENV})
+        for line in out.stdout.splitlines():
+            if line.startswith("ALIVE="):
+                return json.loads(line.removeprefix("ALIVE="))
+        time.sleep(2)
+    raise AssertionError(f"ray.nodes() gave no answer (exit {out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
 
 
 @dataclass
