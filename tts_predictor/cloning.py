@@ -112,14 +112,17 @@ class VoiceCloner:
     def from_sample(self, data: bytes, voice_id: str | None, field: str = "speaker_wav") -> str:
         """A voice id for a per-request sample (cloned once per distinct sample); blocking."""
         engine, model_name = self._engine(None, voice_id, field)
-        name = f"sample-{hashlib.sha256(model_name.encode() + b'|' + data).hexdigest()[:24]}"
+        # through voice conversion the request's voice speaks before conversion: part of the sample voice's identity
+        source = {"source": voice_id} if getattr(engine, "converts_voices", False) and voice_id else {}
+        key = f"{model_name}|{voice_id}" if source else model_name
+        name = f"sample-{hashlib.sha256(key.encode() + b'|' + data).hexdigest()[:24]}"
         if name in self.catalog.transient:
             self.catalog.add_transient(self.catalog.transient[name])  # most recently used again
             return name
         reference = reference_from_bytes(
             data, field, min_s=self.settings.clone_min_seconds, max_s=self.settings.clone_max_seconds
         )
-        voice = engine.clone(reference, name, self._samples / model_name)
+        voice = engine.clone(reference, name, self._samples / model_name, **source)
         with self._lock:
             evicted = self.catalog.add_transient(voice)
         if evicted is not None and evicted.store:
@@ -134,7 +137,8 @@ class VoiceCloner:
         if not self.models:
             raise UnsupportedOption(
                 f"{field}: no loaded model can clone voices (it needs a Coqui model with a speaker encoder, such as "
-                "YourTTS, or XTTS); voices here can only be picked (GET /v1/voices) or blended"
+                "YourTTS, or XTTS, or a voice-conversion model in TTS_VC_MODEL); voices here can only be picked "
+                "(GET /v1/voices) or blended"
             )
         if model is not None:
             if model not in self.models:

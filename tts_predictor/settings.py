@@ -54,6 +54,11 @@ class Settings(JobSettings, BaseSettings):
         None, description="Coqui model catalogue (a .models.json) for catalogue names; default: the one coqui-tts ships. "
         "Models are looked up in TTS_HOME first, so a pre-filled TTS_HOME needs no network.",
     )
+    vc_model: str = Field(
+        "", description="Voice-conversion model (Coqui OpenVoice, or FreeVC with its WavLM in TTS_HOME): a directory "
+        "or a catalogue name such as voice_conversion_models/multilingual/multi-dataset/openvoice_v2. When set, "
+        "voices of models that cannot clone by themselves (Piper, plain VITS...) clone by converting their speech.",
+    )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
     max_concurrency: int = Field(
         0, ge=0, le=64, description="Engine calls (sentences) run at once per process, 0 = number of CPU cores; "

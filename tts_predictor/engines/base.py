@@ -38,6 +38,9 @@ class Voice:
     vocoder: str | None = None
     """For a spectrogram model (Tacotron2, Glow-TTS, FastPitch...): the vocoder it speaks through, or
     ``griffin-lim``; None for models that output waveforms."""
+    cloning: str | None = None
+    """``vc`` when the voice clones (or was cloned) through the voice-conversion model (TTS_VC_MODEL); None when
+    the model clones by itself or not at all (see ``capabilities``)."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly description for the voices listing."""
@@ -50,6 +53,7 @@ class Voice:
             "capabilities": list(self.capabilities),
             **({"model": self.model} if self.model else {}),
             **({"vocoder": self.vocoder} if self.vocoder else {}),
+            **({"cloning": self.cloning} if self.cloning else {}),
         }
 
 
