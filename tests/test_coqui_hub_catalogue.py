@@ -28,7 +28,7 @@ PIPER = "en_US-joe-medium"
 def hub(xtts_model, tmp_path_factory):
     """An HF_HOME whose hub cache holds the tiny XTTS v2 and OpenVoice as their catalogue repositories."""
     from tts_predictor.devtools.coqui_catalogue import fill_hf_cache
-    from tts_predictor.devtools.coqui_openvoice import build_openvoice
+    from tts_predictor.devtools.coqui_vc_models import build_openvoice
 
     home = tmp_path_factory.mktemp("hf-home")
     fill_hf_cache(home, "tts-hub/XTTS-v2", xtts_model)

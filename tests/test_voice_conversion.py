@@ -31,7 +31,7 @@ PIPER = "en_US-joe-medium"
 def models(tmp_path_factory):
     pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
     from tts_predictor.devtools.coqui_models import build_vits
-    from tts_predictor.devtools.coqui_openvoice import build_openvoice
+    from tts_predictor.devtools.coqui_vc_models import build_openvoice
 
     root = tmp_path_factory.mktemp("vc")
     return {"vits": build_vits(root / "plainvits", speakers=["ann", "bob"]),
@@ -159,3 +159,43 @@ def test_without_a_vc_model_the_piper_voice_refuses_samples(embedded_server, sam
     assert "speaker_wav: no loaded model can clone voices" in res.json()["error"] and "TTS_VC_MODEL" in res.json()["error"]
     listed = httpx.get(f"{embedded_server.url}/v1/voices", timeout=10).json()["voices"]
     assert all("cloning" not in v for v in listed)
+
+
+@pytest.fixture(scope="module")
+def freevc(tmp_path_factory):
+    """A tiny FreeVC (Coqui's format) and the TTS_HOME holding its tiny WavLM content encoder."""
+    pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
+    from tts_predictor.devtools.coqui_vc_models import build_freevc
+
+    root = tmp_path_factory.mktemp("freevc")
+    return build_freevc(root / "freevc24", root / "home"), root / "home"
+
+
+def test_freevc_converts_with_its_local_wavlm(freevc, sample, tmp_path, monkeypatch):
+    """In process: FreeVC through the same engine wrapper (the served path is the OpenVoice one above)."""
+    from tts_predictor.audio.decode import reference_from_bytes
+    from tts_predictor.engines.base import SynthesisRequest
+    from tts_predictor.engines.registry import load_engine
+    from tts_predictor.settings import Settings
+
+    model, home = freevc
+    monkeypatch.setenv("TTS_HOME", str(home))
+    engine = load_engine(Settings(model="embedded", vc_model=str(model), device="cpu", threads=1))
+    assert engine.converter.family == "freevc" and engine.converter.output_rate == 24000
+    voice = engine.clone(reference_from_bytes(sample, "audio", min_s=3, max_s=30), "fvc", tmp_path, source=PIPER)
+    assert voice == engine.cloned_voice("fvc", tmp_path, PIPER), "a restored voice is the voice stored"
+    spoken = engine.inner.synthesize(SynthesisRequest(TEXT, engine.inner.voices()[0]))
+    first = engine.converter.convert(spoken, "fvc", tmp_path, seed=4)
+    assert np.array_equal(first.samples, engine.converter.convert(spoken, "fvc", tmp_path, seed=4).samples)
+    assert abs(first.duration_s - spoken.duration_s) < 0.1, "FreeVC keeps the duration (16 kHz in, 24 kHz out)"
+    served = engine.synthesize(SynthesisRequest(TEXT, voice, seed=4))
+    assert served.sample_rate == 22050 and served.duration_s > 0.5, "resampled to the Piper voice's rate"
+
+
+def test_freevc_without_its_wavlm_is_refused_naming_the_file(freevc, tmp_path, monkeypatch):
+    from tts_predictor.engines.coqui_vc import VoiceConverter
+    from tts_predictor.errors import ModelLoadError
+
+    monkeypatch.setenv("TTS_HOME", str(tmp_path))
+    with pytest.raises(ModelLoadError, match=r"wavlm/WavLM-Large\.pt"):
+        VoiceConverter(str(freevc[0]))

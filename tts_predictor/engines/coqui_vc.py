@@ -67,7 +67,7 @@ def _load_coqui_vc(directory: Path, family: str) -> Any:
     wavlm = get_user_data_dir("tts") / WAVLM_FILE
     if family == "freevc" and not wavlm.is_file():
         raise ModelLoadError(f"{directory} is a FreeVC model, whose WavLM content encoder Coqui downloads at load; "
-                             f"put WavLM-Large.pt at {wavlm} (TTS_HOME/wavlm/) first, or use an OpenVoice model")
+                             f"put WavLM-Large.pt at {wavlm} (<TTS_HOME>/tts/wavlm/) first, or use an OpenVoice model")
     config = load_config(str(directory / "config.json"))
     model = setup_model(config)
     model.load_checkpoint(config, str(files.find_checkpoint(directory)), eval=True)
