@@ -15,6 +15,7 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from .engines.base import Engine
 from .engines.registry import load_all
+from .engines.slow import slow_request
 from .errors import EngineNotReady
 from . import metrics
 from .audio.stream_encoder import use_backend
@@ -63,7 +64,8 @@ class TTSPredictor(kserve.Model):
             self.cache, self.blocklist = shared_with.cache, shared_with.blocklist
         else:
             self.admission = AdmissionController(
-                max(settings.max_active_requests, settings.max_concurrency), settings.max_queue, settings.request_timeout_s)
+                max(settings.max_active_requests, settings.max_concurrency), settings.max_queue, settings.request_timeout_s,
+                settings.max_slow_requests)
             self.slots = FairScheduler(settings.max_concurrency)  # sentence-level turns between admitted requests
             self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
             self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
@@ -148,8 +150,10 @@ class TTSPredictor(kserve.Model):
         return payload if isinstance(payload, Batch) else super().validate(payload)
 
     async def predict(self, payload: Batch, headers: dict[str, str] | None = None) -> Batch:
-        """The engine: speak every job, within the admission limits (queue, 429, deadline)."""
-        return await self.admission.run(speak(payload))
+        """The engine: speak every job, within the admission limits (queue, 429, deadline, slow voices)."""
+        catalog = self.synth.catalog if self.synth is not None else None
+        slow = catalog is not None and any(slow_request(catalog, j.params.voice, j.language) for j in payload.jobs)
+        return await self.admission.run(speak(payload), slow=slow)
 
     async def postprocess(self, result: Batch, headers: dict[str, str] | None = None) -> InferResponse:
         """Assemble, DSP, encode, cache; the V2 response."""

@@ -78,7 +78,8 @@ async def _predictor_refused(_request: Any, exc: Any) -> JSONResponse:
 
 
 async def _overloaded(_request: Any, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=429, content={"error": str(exc)}, headers={"Retry-After": "1"})
+    return JSONResponse(status_code=429, content={"error": str(exc)},
+                        headers={"Retry-After": str(getattr(exc, "retry_after_s", 1))})
 
 
 async def _deadline(_request: Any, exc: Exception) -> JSONResponse:

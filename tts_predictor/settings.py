@@ -59,6 +59,15 @@ class Settings(JobSettings, BaseSettings):
         "or a catalogue name such as voice_conversion_models/multilingual/multi-dataset/openvoice_v2. When set, "
         "voices of models that cannot clone by themselves (Piper, plain VITS...) clone by converting their speech.",
     )
+    slow_models: str = Field(
+        "", description="Comma-separated model names (as served: voice file stem, directory or catalogue name with "
+        "'/' -> '--') whose voices are far slower than real time, besides Bark and Tortoise (always): listed with "
+        "\"realtime\": false and admitted at most TTS_MAX_SLOW_REQUESTS at once.",
+    )
+    max_slow_requests: int = Field(
+        1, ge=1, le=64, description="Requests for slow voices (\"realtime\": false) running at once; more get 429 "
+        "with Retry-After at once instead of queueing behind minutes of work.",
+    )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
     max_concurrency: int = Field(
         0, ge=0, le=64, description="Engine calls (sentences) run at once per process, 0 = number of CPU cores; "

@@ -176,9 +176,15 @@ HEAVY_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 instead of a download attempt or a StopIteration from deep inside Coqui."""
 
 
+def model_family(model_dir: Path) -> str:
+    """The `model` field of a Coqui config.json, lower case ("" when absent, e.g. fairseq's own config)."""
+    family = read_config(model_dir).get("model", "")
+    return family.lower() if isinstance(family, str) else ""
+
+
 def check_family_files(model_dir: Path) -> None:
     """Refuse a Bark or Tortoise directory that lacks a file (or a Hugging Face cache entry) its loader needs."""
-    family = str(read_config(model_dir).get("model", "")).lower()
+    family = model_family(model_dir)
     if family not in HEAVY_FAMILIES:
         return
     files, repos = HEAVY_FAMILIES[family]
