@@ -74,6 +74,17 @@ def _load_coqui_vc(directory: Path, family: str) -> Any:
     return model
 
 
+def _load_voices_on_model_device(model: Any) -> None:
+    """Coqui loads a stored voice onto the CPU (`CloningMixin.load_voice_file`: map_location="cpu") and its VC
+    models then mix devices on a GPU (`voice_conversion` with a `speaker_id`); load them where the model is."""
+    load = model.load_voice_file
+
+    def load_on_device(speaker_id: str, voice_dir: Any) -> dict[str, Any]:
+        return {k: v.to(model.device) if hasattr(v, "to") else v for k, v in load(speaker_id, voice_dir).items()}
+
+    model.load_voice_file = load_on_device
+
+
 class VoiceConverter:
     """One loaded VC model: stores target-speaker embeddings and converts speech to them."""
 
@@ -95,6 +106,7 @@ class VoiceConverter:
 
         if device in ("cuda", "auto") and torch.cuda.is_available():
             self.model.cuda()
+        _load_voices_on_model_device(self.model)
         self.family = family
         audio = self.model.config.audio
         self.input_rate = int(audio.get("input_sample_rate", audio.get("sample_rate")))
