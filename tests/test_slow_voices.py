@@ -53,6 +53,7 @@ def server():
     proc.stop()
 
 
+@pytest.mark.slow
 def test_slow_voice_is_listed_and_admitted_one_at_a_time(server):
     voice = httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"][0]
     assert voice["id"] == PIPER and voice["realtime"] is False
