@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import metrics
 from .clients import Buckets, client_address, parse_networks
 from .settings import Settings
+from .voice_access import set_caller
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,13 @@ class GatewayMiddleware:
             if self._refusal(scope) is not None:
                 await send({"type": "websocket.close", "code": 1008})
                 return
+            set_caller(_api_key(scope) if self.keys else None)
             await self._websocket(scope, receive, send)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
         refusal = self._refusal(scope)
+        set_caller(_api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
         if refusal is not None:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
