@@ -44,19 +44,17 @@ _PENDING: set[object] = set()
 
 def trim_soon(delay_s: float = 1.0) -> None:
     """`trim()` in a thread `delay_s` from now (once for responses ending together): by then the event loop has
-    handed the response's bytes to the socket and the request's objects are gone."""
+    handed the response's bytes to the socket (its write buffer holds them until then) and they are freed."""
     import asyncio
-    import gc
 
     if _PENDING:
         return
     loop = asyncio.get_running_loop()
 
     def start() -> None:
-        gc.collect()  # objects of the request kept alive by reference cycles (tracebacks, frames)
+        _PENDING.clear()
         task = loop.create_task(asyncio.to_thread(trim))
         task.add_done_callback(_PENDING.discard)
         _PENDING.add(task)
 
-    handle = loop.call_later(delay_s, lambda: (_PENDING.discard(handle), start()))
-    _PENDING.add(handle)
+    _PENDING.add(loop.call_later(delay_s, start))

@@ -87,8 +87,8 @@ def guarded_protocol(settings: Settings) -> type | None:
             if self.transport.is_closing():
                 return
             busy = self.cycle is not None and not self.cycle.response_complete
-            if phase == "head" and busy:  # a pipelined head while we still answer: not the client's delay
-                self._arm(head_s, phase, setting)
+            if (phase == "head" and busy) or self.pipeline:  # a pipelined request waits for our answer to an
+                self._arm(head_s if phase == "head" else body_s, phase, setting)  # earlier one: not the client's delay
                 return
             log.info("closed a connection from %s: request %s not received within %s s (%s)",
                      _peer(self.client), phase, head_s if phase == "head" else body_s, setting)
