@@ -17,6 +17,7 @@ import pytest
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc as pb_grpc
 
+from jobs_helpers import wait_job
 from server_process import ServerProcess, free_port
 from v2_helpers import decode_wav, infer_body
 
@@ -141,6 +142,12 @@ def test_a_stored_voice_is_its_keys_alone(tenants, samples):
         mine = httpx.post(f"{tenants.url}/v1/audio/speech", json=speech, headers=_key(ALICE), timeout=60)
         theirs = httpx.post(f"{tenants.url}/v1/audio/speech", json=speech, headers=_key(BOB), timeout=60)
         assert mine.status_code == theirs.status_code == 200 and mine.content != theirs.content
+        job = {"text": "Hello from a job.", "options": {"voice": "alices"}}
+        assert httpx.post(f"{tenants.url}/v1/jobs", json=job, headers=_key(BOB), timeout=60).status_code == 400
+        res = httpx.post(f"{tenants.url}/v1/jobs", json=job, headers=_key(ALICE), timeout=60)
+        assert res.status_code == 202, res.text
+        done = wait_job(tenants.url, res.json()["id"], headers=_key(ALICE), timeout_s=120)
+        assert done["state"] == "completed", "the worker speaks with its submitter's voices"
         assert httpx.delete(f"{tenants.url}/v1/voices/alices", headers=_key(BOB)).status_code == 404
         assert "alices" in _listed(tenants, ALICE), "Bob's DELETE left it alone"
     finally:
