@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import asdict
 from collections.abc import Mapping
@@ -171,8 +172,10 @@ class RedisCache:
         try:
             pipe = self.client.pipeline(transaction=False)
             pipe.set(key, _pack(value), ex=self.ttl_s)
-            for tag in tags:  # a set of the tagged keys, living as long as the newest of them
-                pipe.sadd(_tag_key(tag), key)
+            now = time.time()
+            for tag in tags:  # the tagged keys scored by expiry; expired ones are dropped, so the set stays bounded
+                pipe.zadd(_tag_key(tag), {key: now + self.ttl_s})
+                pipe.zremrangebyscore(_tag_key(tag), "-inf", now)
                 pipe.expire(_tag_key(tag), self.ttl_s)
             pipe.execute()
         except Exception as exc:
@@ -182,7 +185,7 @@ class RedisCache:
     def purge(self, tag: str) -> int:
         """Delete every entry tagged `tag` (in every replica's view: the cache is shared); how many."""
         try:
-            keys = self.client.smembers(_tag_key(tag))
+            keys = self.client.zrange(_tag_key(tag), 0, -1)
             self.client.delete(_tag_key(tag), *keys)
         except Exception as exc:
             metrics.CACHE.labels(self.backend, "error").inc()

@@ -398,13 +398,12 @@ async def finish(batch: Batch) -> InferResponse:
 
 def stored_voice_tags(ctx: ServiceContext, job: Job) -> tuple[str, ...]:
     """Cache tags of the stored (cloned) voices that spoke `job`, SSML voice switches included: deleting one
-    purges the entry (`voice_tag`)."""
+    purges the entry (`voice_tag`; a transformer sharing the predictor's Redis is purged with it)."""
+    ids = {*job.labels, *([job.params.voice] if job.params.voice else [])} - {"default"}
     catalog = getattr(ctx.synth, "catalog", None)
-    if catalog is None:
-        return ()
-    ids = {*job.labels, *([job.params.voice] if job.params.voice else [])}
-    owners = getattr(catalog, "owners", {})
-    return tuple(sorted(voice_tag(ctx.model_name, v) for v in ids if v in owners))
+    if catalog is not None:  # in-process: only stored voices; a transformer cannot tell, so it tags every name
+        ids &= set(catalog.owners)
+    return tuple(sorted(voice_tag(ctx.model_name, v) for v in ids))
 
 
 async def _in_sample_voice(
