@@ -9,7 +9,7 @@ or body arrives a byte at a time. `guard_slow_clients` swaps in a subclass of uv
 - body: from the head until the body is complete (TTS_BODY_TIMEOUT_S).
 
 When one fires before the response has started, the client gets ``408 Request Timeout`` and the connection is
-closed; the running request (if any) sees a disconnect. A connection answers at most TTS_KEEPALIVE_MAX_REQUESTS
+closed (a connection that never sent a byte is just closed); the running request (if any) sees a disconnect. A connection answers at most TTS_KEEPALIVE_MAX_REQUESTS
 requests; the last one carries ``Connection: close``. Each slow socket costs only its buffers on the event loop.
 """
 
@@ -40,6 +40,7 @@ def guarded_protocol(settings: Settings) -> type | None:
 
         _timer: asyncio.TimerHandle | None = None
         _served = 0
+        _began = False
 
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -51,6 +52,7 @@ def guarded_protocol(settings: Settings) -> type | None:
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
+            self._began = True
             if self._timer is None:
                 self._arm(head_s, "head", "TTS_HEADER_TIMEOUT_S")
 
@@ -92,7 +94,7 @@ def guarded_protocol(settings: Settings) -> type | None:
                 return
             log.info("closed a connection from %s: request %s not received within %s s (%s)",
                      _peer(self.client), phase, head_s if phase == "head" else body_s, setting)
-            if not (busy and self.cycle.response_started):
+            if self._began and not (busy and self.cycle.response_started):  # (nothing sent at all: just close)
                 message = f'{{"error": "request {phase} not received within the time limit ({setting})"}}'.encode()
                 self.transport.write(_408 % (len(message), message))
             self.transport.close()
