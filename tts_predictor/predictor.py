@@ -23,13 +23,14 @@ from .admission import AdmissionController
 from .cache import make_cache, voice_identity
 from .cloning import VoiceCloner, engines_by_name
 from .content_filter import Blocklist
-from .gateway import check_grpc_key
+from .gateway import check_grpc_key, key_from
 from .pipeline import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
 from .prosody import EMOTIONS, STYLES
 from .scheduler import FairScheduler
 from .protocol import v2
 from .settings import Settings
 from .text import normalize, pls
+from .voice_access import VoiceAccess, set_caller
 from .voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class TTSPredictor(kserve.Model):
             default = self.settings.default_voice
             voices = engine.voices()
             catalog = VoiceCatalog(voices, default if default in {v.id for v in voices} else None)
+            catalog.access = VoiceAccess.from_keys(self.api_keys, self.settings.admin_key_set())
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
             synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots, blocklist=self.blocklist,
@@ -143,6 +145,9 @@ class TTSPredictor(kserve.Model):
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         check_grpc_key(payload.from_grpc, headers, self.api_keys)
+        if payload.from_grpc:  # REST requests got their caller from the gateway
+            meta = {k.lower(): v for k, v in (headers or {}).items()}
+            set_caller(key_from(meta.get("authorization"), meta.get("x-api-key")) if self.api_keys else None)
         return await prepare(payload, headers, self.ctx)
 
     def validate(self, payload: Any) -> Any:
@@ -209,7 +214,7 @@ class TTSPredictor(kserve.Model):
             "engine": self.synth.engine.kind,
             "default_voice": catalog.default.id,
             "languages": catalog.languages(),
-            "voices": [v.to_dict() for v in catalog.voices],
+            "voices": [v.to_dict() for v in catalog.visible()],
             "emotions": list(EMOTIONS),
             "styles": list(STYLES),
         }

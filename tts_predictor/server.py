@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from .bind import bind_servers
 from .settings import Settings, add_settings_arguments, load_settings
+from .slow_clients import guard_slow_clients
 from .tracing import setup_tracing
 
 log = logging.getLogger(__name__)
@@ -223,6 +224,8 @@ def _model_server(
                 )
                 self.servers.append(self._grpc_server.start(self.max_threads))  # a coroutine: runs later
             bind_servers(self, getattr(args, "host", None))  # `serve --host`: servers are built, not yet started
+            if settings is not None:
+                guard_slow_clients(self, settings)  # request head/body read timeouts (slowloris)
             super().setup_event_loop()
 
         def __init__(self, **kwargs: Any) -> None:

@@ -124,9 +124,9 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
     name = voice.get("id") if isinstance(voice, dict) else voice
     if not isinstance(name, str) or not name:
         raise FieldError("voice", "voice: must be a voice name or {\"id\": name}")
-    if name in catalog.by_id:
+    if catalog.usable(name) is not None:
         return name
-    ordered = [catalog.default] + [v for v in catalog.voices if v.id != catalog.default.id]
+    ordered = [catalog.default] + [v for v in catalog.visible() if v.id != catalog.default.id]
     if name.lower() in OPENAI_VOICES:
         return ordered[OPENAI_VOICES.index(name.lower()) % len(ordered)].id
     if VOICE_NAME.match(name):  # a voice name OpenAI may add: same name, same voice, on every replica

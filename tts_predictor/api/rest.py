@@ -236,7 +236,7 @@ def build_router(predictor: Any) -> APIRouter:
     @router.get("/voices", summary="Voices of the loaded models (optionally only those speaking ?language=)")
     async def voices(language: str | None = Query(None, description="Language code such as en-US or en.")) -> dict[str, Any]:
         catalog = synth_of(predictor).catalog
-        chosen = [v for v in catalog.voices if language is None or match_language(language, list(v.languages))]
+        chosen = [v for v in catalog.visible() if language is None or match_language(language, list(v.languages))]
         return {
             "default_voice": catalog.default.id,
             "languages": catalog.languages(),
