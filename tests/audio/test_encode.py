@@ -218,6 +218,8 @@ def test_abandoned_aac_stream_ends_its_ffmpeg_process() -> None:
     assert own
     gen.close()
     assert not own & _ffmpeg_children(psutil)
+    _spares_started()
+    ffmpeg_codec.SPARES.clear()
 
 
 def test_aac_spare_processes_are_reused_and_bounded() -> None:

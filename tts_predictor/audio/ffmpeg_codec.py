@@ -3,8 +3,8 @@
 libsndfile has no AAC encoder. The process stays open for the whole stream; after each write the encoder waits
 (up to `WAIT_S`) until ffmpeg has sent the ADTS frames for all but its look-ahead, so `feed` hands them out.
 Starting ffmpeg costs 0.1-0.3 s on a 2-core machine (most of aac's time to first audio), so one idle process per
-(rate, bitrate) is kept started (`SPARES`, at most `MAX_SPARES` in all): a stream takes it and a replacement starts
-in the background.
+(rate, bitrate) is kept started (`SPARES`, at most `MAX_SPARES` in all): a stream takes it, and a replacement
+starts in the background when the stream ends.
 """
 
 from __future__ import annotations
@@ -91,14 +91,19 @@ class _Spares:
         self._lock = threading.Lock()
 
     def take(self, rate: int, kbit: int) -> _Process:
+        """The idle process for (rate, kbit), or a new one."""
         with self._lock:
             spare = self._idle.pop((rate, kbit), None)
-        threading.Thread(target=self._refill, args=(rate, kbit), name="ffmpeg-aac-spare", daemon=True).start()
         if spare is not None and spare.proc.poll() is None:
             return spare
         if spare is not None:
             _close(spare)
         return _Process(rate, kbit)
+
+    def refill(self, rate: int, kbit: int) -> None:
+        """Start a spare for (rate, kbit) in the background (after a stream, so that its start-up, 0.1-0.3 s of
+        CPU, does not compete with a stream's first audio)."""
+        threading.Thread(target=self._refill, args=(rate, kbit), name="ffmpeg-aac-spare", daemon=True).start()
 
     def _refill(self, rate: int, kbit: int) -> None:
         try:
@@ -142,7 +147,8 @@ class FfmpegCodec:
     """ffmpeg reading s16le on stdin and writing ADTS AAC on stdout; its bytes go into `sink`."""
 
     def __init__(self, sink: Any, fmt: str, rate: int, bitrate: str | None) -> None:
-        process = SPARES.take(rate, kbps(bitrate, fmt))
+        self._key = (rate, kbps(bitrate, fmt))
+        process = SPARES.take(*self._key)
         self._sink, self._fmt, self._samples = sink, fmt, 0
         self._errors, self._proc, self._drain = process.errors, process.proc, process.drain
         self._process = process
@@ -174,6 +180,7 @@ class FfmpegCodec:
 
     def abort(self) -> None:
         _close(self._process)
+        SPARES.refill(*self._key)
 
     def _fail(self, stage: str) -> None:
         self._proc.wait(TIMEOUT_S)
