@@ -113,7 +113,7 @@ class LocalSynthesizer:
         self.blocklist = blocklist
         self.max_audio_s = max_audio_s
         self.scheduler = slots or FairScheduler(max_concurrency)
-        self.speed = SpeedControl(engine.synthesize)
+        self.speed = SpeedControl(engine.synthesize, getattr(engine, "calibration_synthesize", None))
 
     def requests(self, segments: list[Segment], params: SynthesisParameters) -> list[SynthesisRequest]:
         """Resolve voice and language of every segment before any work starts (400s come first)."""

@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -192,10 +194,53 @@ def test_pyav_backend_when_opted_in(fmt: str) -> None:
     assert len(samples) / sr == pytest.approx(1.0, abs=0.02 + slack)
 
 
+def _ffmpeg_children(psutil) -> set[int]:
+    return {p.pid for p in psutil.Process().children() if p.name() == "ffmpeg"}
+
+
+def _spares_started() -> None:
+    """Wait until the threads starting replacement spares are done."""
+    deadline = time.monotonic() + 30
+    while any(t.name == "ffmpeg-aac-spare" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_abandoned_aac_stream_ends_its_ffmpeg_process() -> None:
     psutil = pytest.importorskip("psutil")
+    from tts_predictor.audio import ffmpeg_codec
+
+    ffmpeg_codec.SPARES.clear()
     gen = encode_stream((_tone(22050, 0.5) for _ in range(100)), "aac")
     next(gen)
-    assert any(p.name() == "ffmpeg" for p in psutil.Process().children())
+    _spares_started()
+    ffmpeg_codec.SPARES.clear()  # the stream's own process is not a spare
+    own = _ffmpeg_children(psutil)
+    assert own
     gen.close()
-    assert not any(p.name() == "ffmpeg" for p in psutil.Process().children())
+    assert not own & _ffmpeg_children(psutil)
+    _spares_started()
+    ffmpeg_codec.SPARES.clear()
+
+
+def test_aac_spare_processes_are_reused_and_bounded() -> None:
+    """A stream takes the idle ffmpeg started for its rate and bitrate; at most MAX_SPARES stay idle."""
+    psutil = pytest.importorskip("psutil")
+    from tts_predictor.audio import ffmpeg_codec
+
+    ffmpeg_codec.SPARES.clear()
+    for rate in (16000, 22050, 24000, 22050):
+        encoder = StreamEncoder("aac", rate)
+        assert encoder.feed(_tone(rate, 1.0))
+        encoder.finish()
+    _spares_started()
+    idle = dict(ffmpeg_codec.SPARES._idle)
+    assert len(idle) == ffmpeg_codec.MAX_SPARES and (22050, 64) in idle
+    assert len(_ffmpeg_children(psutil)) == ffmpeg_codec.MAX_SPARES
+    spare_pid = idle[(22050, 64)].proc.pid
+    encoder = StreamEncoder("aac", 22050)
+    encoder.feed(_tone(22050, 1.0))
+    assert encoder._codec._proc.pid == spare_pid  # type: ignore[union-attr]
+    encoder.finish()
+    _spares_started()
+    ffmpeg_codec.SPARES.clear()
+    assert len(_ffmpeg_children(psutil)) == 0

@@ -35,6 +35,11 @@ class CompositeEngine:
         engine, own = self._route(request)
         return engine.synthesize(own)
 
+    def calibration_synthesize(self, request: SynthesisRequest) -> AudioBuffer:
+        """The owning engine's seeded run for measuring speed curves (its `synthesize` where it has none)."""
+        engine, own = self._route(request)
+        return getattr(engine, "calibration_synthesize", engine.synthesize)(own)
+
     def stream(self, request: SynthesisRequest) -> Iterator[AudioBuffer]:
         """The owning engine's chunks (whole audio from engines that cannot stream)."""
         engine, own = self._route(request)

@@ -18,11 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from ..audio.alignment import TimedAudio, WordTiming
 from ..audio.buffer import AudioBuffer
 from ..errors import ModelLoadError, UnsupportedOption
 from . import coqui_files as files
 from . import coqui_xtts
 from .base import SynthesisRequest, Voice
+from .coqui_timings import captured_sentences, torch_word_timings
 
 log = logging.getLogger(__name__)
 
@@ -212,14 +214,29 @@ class CoquiEngine:
                 self.model.length_scale = self._base_length_scale / request.speed
             if request.voice.store:
                 kwargs["voice_dir"] = request.voice.store  # a cloned voice: Coqui loads <store>/<speaker>.pth
-            wav = self.synth.tts(
-                request.text,
-                speaker_name=request.voice.speaker,
-                language_name=request.language if self.languages() else None,
-                split_sentences=True,
-                **kwargs,
-            )
-        return AudioBuffer(np.asarray(wav, dtype=np.float32).reshape(-1), self.sample_rate)
+            with captured_sentences(self.model) as sentences:
+                wav = self.synth.tts(
+                    request.text,
+                    speaker_name=request.voice.speaker,
+                    language_name=request.language if self.languages() else None,
+                    split_sentences=True,
+                    **kwargs,
+                )
+        samples = np.asarray(wav, dtype=np.float32).reshape(-1)
+        return TimedAudio(samples, self.sample_rate, self._word_timings(sentences))
+
+    def _word_timings(self, sentences: list[dict]) -> tuple[WordTiming, ...]:
+        """Word times from VITS's duration predictor (other models: none)."""
+        from TTS.utils.synthesizer import PAD_SILENCE_SAMPLES
+
+        tokenizer = getattr(self.model, "tokenizer", None)
+        if tokenizer is None or self.synth.vocoder_model is not None:
+            return ()
+        trim = self.model.ap.find_endpoint if self.synth.tts_config.audio.get("do_trim_silence") else None
+        try:
+            return torch_word_timings(sentences, tokenizer.characters, self.sample_rate, trim, PAD_SILENCE_SAMPLES)
+        except (AttributeError, KeyError, TypeError, ValueError):  # a model whose outputs differ: no timings
+            return ()
 
     def stream(self, request: SynthesisRequest, chunk_tokens: int = coqui_xtts.STREAM_CHUNK_TOKENS) -> Iterator[AudioBuffer]:
         """Audio of one text in chunks as the model produces them (XTTS); other models yield it whole.

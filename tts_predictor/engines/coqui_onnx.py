@@ -27,11 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.alignment import TimedAudio, WordTiming, word_timings
 from ..audio.buffer import AudioBuffer
 from ..errors import ModelLoadError
 from ..text.split import split_sentences
 from .base import SynthesisRequest
 from .coqui import CoquiEngine
+from .coqui_timings import token_word_frames
 from .sessions import AdaptiveSessions
 from .onnx_graphs import (
     CALIBRATION_SENTENCES,
@@ -39,6 +41,7 @@ from .onnx_graphs import (
     _atomic_target,
     cache_dir,
     check_compute_type,
+    durations_copy,
     file_fingerprint,
     fold_weight_norm,
     inline_shared_initializers,
@@ -92,12 +95,14 @@ class CoquiOnnxEngine(CoquiEngine):
         self.noise_scale_dp = float(model.inference_noise_scale_dp)
         self.length_scale = float(model.length_scale)
         self.onnx_path = self._prepare(self.compute_type)
-        self.session, self.device = ort_session(self.onnx_path, device=ort_device, threads=threads)
+        graph = durations_copy(self.onnx_path) or self.onnx_path  # + frames per token id (word timings)
+        self.session, self.device = ort_session(graph, device=ort_device, threads=threads)
         busy = busy_threads if self.device == "cpu" and busy_threads and busy_threads != threads else None
         self.sessions = AdaptiveSessions(
-            lambda n: self.session if n == threads else ort_session(self.onnx_path, device=ort_device, threads=n)[0],
+            lambda n: self.session if n == threads else ort_session(graph, device=ort_device, threads=n)[0],
             threads, busy)
         self._inputs = {i.name for i in self.session.get_inputs()}
+        self._outputs = [o.name for o in self.session.get_outputs()]
         self._trim = bool(self.synth.tts_config.audio.get("do_trim_silence"))
 
     # -- export / cache -------------------------------------------------------------------------------
@@ -199,22 +204,46 @@ class CoquiOnnxEngine(CoquiEngine):
         return feeds
 
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
-        """Synthesize sentence by sentence (Coqui's 10000-sample pause after each) and join the audio."""
+        """Synthesize sentence by sentence (Coqui's 10000-sample pause after each) and join the audio, with word
+        timings from the duration predictor's frames."""
         from TTS.utils.synthesizer import PAD_SILENCE_SAMPLES
 
         language = request.language if self.languages() else None
         parts: list[np.ndarray] = []
+        words: list[WordTiming] = []
+        offset = 0.0
         for sentence in split_sentences(request.text, language or self._config_language()):
             ids, lang_id = self._ids(sentence, language)
             if not ids:
                 continue
-            feeds = self._feeds(ids, lang_id, request.voice.speaker, request.speed)
-            wav = np.asarray(self.sessions.run(["output"], feeds)[0], dtype=np.float32).reshape(-1)
-            if self._trim:
-                wav = wav[: self.model.ap.find_endpoint(wav)]
+            wav, timed = self._sentence(sentence, ids, self._feeds(ids, lang_id, request.voice.speaker, request.speed))
+            words += [WordTiming(w.text, round(w.start_s + offset, 4), round(w.end_s + offset, 4)) for w in timed]
             parts += [wav, np.zeros(PAD_SILENCE_SAMPLES, dtype=np.float32)]
+            offset += (len(wav) + PAD_SILENCE_SAMPLES) / self.sample_rate
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-        return AudioBuffer(samples, self.sample_rate)
+        return TimedAudio(samples, self.sample_rate, tuple(words))
+
+    def _sentence(self, sentence: str, ids: list[int], feeds: dict[str, np.ndarray]
+                  ) -> tuple[np.ndarray, tuple[WordTiming, ...]]:
+        outputs = self.sessions.run(self._outputs, feeds)
+        wav = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
+        timed: tuple[WordTiming, ...] = ()
+        if len(outputs) > 1:
+            frames = np.asarray(outputs[1], dtype=np.float32).reshape(-1)
+            per_frame = len(wav) / self.sample_rate / max(float(frames.sum()), 1.0)
+            spans = token_word_frames(ids, self.model.tokenizer.characters, frames)
+            timed = word_timings(sentence, spans, per_frame)
+        if self._trim:
+            wav = wav[: self.model.ap.find_endpoint(wav)]
+            end = len(wav) / self.sample_rate
+            timed = tuple(WordTiming(w.text, min(w.start_s, end), min(w.end_s, end)) for w in timed)
+        return wav, timed
+
+    def calibration_synthesize(self, request: SynthesisRequest) -> AudioBuffer:
+        """The same model in PyTorch, where `request.seed` holds: the ONNX graph draws the duration predictor's
+        noise unseeded, so a speed curve measured through it would be one noisy sample per speed (±7 % per call
+        on the tiny test model) instead of the length-scale response (see `engines/speed.py`)."""
+        return super().synthesize(request)
 
     def close(self) -> None:
         """Drop the session and the Coqui model."""

@@ -75,8 +75,12 @@ def measure_curve(synthesize: Callable[[SynthesisRequest], AudioBuffer], request
 class SpeedControl:
     """Synthesizes at the engine speed that gives the asked duration; curves measured once per voice."""
 
-    def __init__(self, synthesize: Callable[[SynthesisRequest], AudioBuffer]):
+    def __init__(self, synthesize: Callable[[SynthesisRequest], AudioBuffer],
+                 calibrate: Callable[[SynthesisRequest], AudioBuffer] | None = None):
+        """`calibrate` (default `synthesize`) measures the curve: an engine whose own calls cannot be seeded
+        (Coqui VITS in ONNX Runtime draws its noise inside the graph) passes a seeded run of the same model."""
         self._synthesize = synthesize
+        self._calibrate = calibrate or synthesize
         self._curves: OrderedDict[tuple[str, str | None], SpeedCurve] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -96,7 +100,7 @@ class SpeedControl:
         with self._lock:  # one measurement per voice even when requests arrive together
             curve = self._curves.get(key)
             if curve is None:
-                curve = measure_curve(self._synthesize, request)
+                curve = measure_curve(self._calibrate, request)
                 log.info("speed curve of voice %s: %s", request.voice.id,
                          ", ".join(f"{s:g}->{r:.2f}" for s, r in zip(curve.engine_speeds, curve.ratios)))
                 self._curves[key] = curve
