@@ -94,6 +94,7 @@ def test_coqui_vits_onnx_speed_curve_is_measured_seeded(coqui_models: dict[str, 
         onnx_engine.close()
         torch_engine.close()
     assert onnx_curve == torch_curve
+    assert "seed" not in request.voice.capabilities  # a seed it cannot honour is refused, not ignored
     assert onnx_curve.ratios[0] > 1.5 > 1.0 > onnx_curve.ratios[-1]  # 0.25 much longer, 4.0 much shorter
 
 

@@ -23,6 +23,7 @@ import logging
 import os
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +32,11 @@ from ..audio.alignment import TimedAudio, WordTiming, word_timings
 from ..audio.buffer import AudioBuffer
 from ..errors import ModelLoadError
 from ..text.split import split_sentences
-from .base import SynthesisRequest
+from .base import SynthesisRequest, Voice
 from .coqui import CoquiEngine
 from .coqui_timings import token_word_frames
 from .sessions import AdaptiveSessions
+from .speed import CALIBRATION_SEED
 from .onnx_graphs import (
     CALIBRATION_SENTENCES,
     EXPORT_VERSION,
@@ -242,11 +244,23 @@ class CoquiOnnxEngine(CoquiEngine):
     def calibration_synthesize(self, request: SynthesisRequest) -> AudioBuffer:
         """The same model in PyTorch, where `request.seed` holds: the ONNX graph draws the duration predictor's
         noise unseeded, so a speed curve measured through it would be one noisy sample per speed (±7 % per call
-        on the tiny test model) instead of the length-scale response (see `engines/speed.py`)."""
-        return super().synthesize(request)
+        on the tiny test model) instead of the length-scale response (see `engines/speed.py`). The seed is held
+        here because this engine's voices do not offer `seed`."""
+        return super().synthesize(replace(request, seed=CALIBRATION_SEED if request.seed is None else request.seed))
+
+    def voices(self) -> list[Voice]:
+        """The PyTorch model's voices without `seed`: the graph's noise ignores it, so a seed is refused (400)."""
+        return [_unseeded(v) for v in super().voices()]
+
+    def cloned_voice(self, voice_id: str, directory: Path) -> Voice:
+        """A stored embedding's voice, without `seed` (see `voices`)."""
+        return _unseeded(super().cloned_voice(voice_id, directory))
 
     def close(self) -> None:
         """Drop the session and the Coqui model."""
         self.session = self.sessions = None  # type: ignore[assignment]
         super().close()
 
+
+def _unseeded(voice: Voice) -> Voice:
+    return replace(voice, capabilities=tuple(c for c in voice.capabilities if c != "seed"))
