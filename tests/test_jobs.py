@@ -9,9 +9,12 @@ import json
 import signal
 import subprocess
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from jobs_helpers import Receiver, long_text, transcript, wait_job, wav_audio, word_error_rate, words
 from server_process import ServerProcess
@@ -143,6 +146,40 @@ def test_webhook_to_loopback_refused_by_default(embedded_server):
     metadata = httpx.post(f"{embedded_server.url}/v1/jobs",
                           json={"text": "Hi.", "webhook": {"url": "http://169.254.169.254/latest", "secret": SECRET}})
     assert metadata.status_code == 400
+
+
+def engine_calls(server: ServerProcess) -> dict[str, float]:
+    """`tts_engine_calls_total` per scheduler priority."""
+    text = httpx.get(f"{server.url}/metrics").text
+    return {s.labels["priority"]: s.value for f in text_string_to_metric_families(text)
+            for s in f.samples if s.name == "tts_engine_calls_total"}
+
+
+def test_interactive_requests_answer_while_a_job_runs(jobs_server):
+    """Job sentences take the shared engine slots at the scheduler's lowest priority; interactive requests sent
+    while the job runs all succeed and the job completes (latency itself is measured by the jobs bench)."""
+    before = engine_calls(jobs_server)
+    job = submit(jobs_server, {"text": long_text(2400)})
+    running = wait_job(jobs_server.url, job["id"], headers=A,
+                       until=lambda j: j["progress"]["chunks_done"] >= 1 or j["state"] != "queued")
+    assert running["state"] in ("running", "completed"), running
+
+    def interactive(i: int) -> httpx.Response:
+        if i % 2:
+            return httpx.post(f"{jobs_server.url}/synthesize", json={"text": f"Question number {i}."}, headers=A,
+                              timeout=120)
+        body = {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [f"Answer {i}."]}]}
+        return httpx.post(f"{jobs_server.url}/v2/models/tts/infer", json=body, headers=A, timeout=120)
+
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(interactive, range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    assert len(wav_audio(answers[1].content)[0]) > 0
+    done = wait_job(jobs_server.url, job["id"], headers=A)
+    assert done["state"] == "completed" and done["progress"]["fraction"] == 1.0
+    after = engine_calls(jobs_server)
+    assert after["background"] - before.get("background", 0) >= done["progress"]["chunks_total"]
+    assert after["normal"] - before.get("normal", 0) >= 6
 
 
 @pytest.fixture(scope="module")

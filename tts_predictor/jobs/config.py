@@ -27,6 +27,10 @@ class JobSettings(BaseSettings):
         description="Longest text per engine call of a job: an interactive request waits at most for one such call. "
         "400 (as interactive requests) gives audio identical to one-go synthesis; smaller favours interactive latency.",
     )
+    job_yield_to_interactive: bool = Field(
+        True, description="Besides the lowest scheduler priority, start no job segment while an interactive request "
+        "is admitted (keeps every core for it); false: jobs also use engine slots left idle beside interactive work.",
+    )
     job_lease_s: float = Field(30.0, ge=1, le=3600, description="Worker lease; another replica takes a job over after it.")
     job_poll_s: float = Field(1.0, gt=0, le=60, description="How often an idle worker looks for queued jobs.")
     webhook_secret: str | None = Field(None, description="Default HMAC-SHA256 key of job webhooks (a job may bring its own).")
