@@ -78,6 +78,23 @@ def test_mp3_job_has_id3_chapters(jobs_server):
     assert probe["format"]["tags"]["AI_GENERATED"] == "true"
 
 
+@pytest.mark.parametrize("fmt", ["opus", "ogg"])
+def test_ogg_job_has_chapter_comments(jobs_server, fmt, tmp_path):
+    job = submit(jobs_server, {"markdown": MARKDOWN, "options": {"format": fmt}})
+    done = wait_job(jobs_server.url, job["id"], headers=A)
+    assert done["state"] == "completed", done
+    data = httpx.get(f"{jobs_server.url}/v1/jobs/{job['id']}/audio", headers=A).content
+    assert b"CHAPTER001=00:00:00.000" in data and b"CHAPTER002NAME=Market" in data  # the comments themselves
+    probe = _ffprobe(data)  # ffmpeg's Ogg demuxer reads the chapter extension's comments as chapters
+    assert [c["tags"]["title"] for c in probe["chapters"]] == ["Harbour", "Market"]
+    starts = [float(c["start_time"]) for c in probe["chapters"]]
+    assert starts == pytest.approx([c["start_s"] for c in done["chapters"]], abs=0.002)
+    (tmp_path / "book.ogg").write_bytes(data)  # a file: ffprobe finds an Ogg's duration at its end
+    duration = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                               str(tmp_path / "book.ogg")], capture_output=True, check=True, text=True).stdout
+    assert float(duration) == pytest.approx(done["duration_s"], abs=0.1)
+
+
 def test_epub_upload(jobs_server):
     epub = _epub({"One": "<h1>One</h1><p>The first page of the book.</p>", "Two": "<h1>Two</h1><p>The last page.</p>"})
     response = httpx.post(f"{jobs_server.url}/v1/jobs", headers=A, files={"file": ("book.epub", epub)},

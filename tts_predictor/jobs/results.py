@@ -155,9 +155,11 @@ def _finalize(tmp: Path, path: Path, fmt: str, title: str | None, marks: list[pr
     values = _values(title)
     if fmt == "wav":
         _finish_wav(tmp, marks, rate)
-    elif fmt in ("ogg", "opus") and values:
+    elif fmt in ("ogg", "opus") and (values or marks):
+        # Chapters as the Vorbis-comment chapter extension (CHAPTERnnn, CHAPTERnnnNAME), not ffmpeg's [CHAPTER]
+        # sections: ffmpeg 5.1 writes none for Vorbis and wrong times for Opus from those.
         meta = tmp.with_suffix(".meta")
-        meta.write_text(provenance.ffmetadata(values, ()), encoding="utf-8")  # no Ogg chapters: see provenance
+        meta.write_text(provenance.ffmetadata(values | provenance.chapter_comments(marks), ()), encoding="utf-8")
         done = provenance.remux(str(tmp), str(meta), str(path) + ".tagged", "ogg")
         meta.unlink(missing_ok=True)
         if done is not None:
