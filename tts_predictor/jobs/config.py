@@ -46,6 +46,12 @@ class JobSettings(BaseSettings):
     beds_dir: str | None = Field(
         None, description="Directory of stored background beds (audio files; request option 'bed' names one)."
     )
+    watermark_model: str | None = Field(
+        None, description="TorchScript watermark generator (AudioSeal-style: audio in, watermark signal out) added to "
+        "every output; none ships with the server.",
+    )
+    watermark_sample_rate: int = Field(16000, ge=8000, le=48000, description="Sample rate the watermark model runs at.")
+    watermark_strength: float = Field(1.0, ge=0.0, le=10.0, description="Factor on the model's watermark signal.")
     provenance_tags: bool = Field(
         True, description="Write the 'AI-generated speech' declaration into WAV/FLAC/MP3/Ogg metadata of every output."
     )
