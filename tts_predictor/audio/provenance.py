@@ -49,7 +49,14 @@ def tags(title: str | None = None) -> dict[str, str]:
 
 def tag(data: bytes, fmt: str, *, title: str | None = None, chapters: Sequence[ChapterMark] = (),
         sample_rate: int | None = None) -> bytes:
-    """`data` (a complete file of `fmt`) with the declaration and chapter marks added, where the format allows."""
+    """`data` (a complete file of `fmt`) with the declaration and chapter marks added, where the format allows, and
+    then C2PA content credentials when configured (`credentials`)."""
+    from . import credentials
+
+    return credentials.sign(_declare(data, fmt, title, chapters), fmt, title)
+
+
+def _declare(data: bytes, fmt: str, title: str | None, chapters: Sequence[ChapterMark]) -> bytes:
     if not ENABLED[0] and not chapters:
         return data
     values = tags(title) if ENABLED[0] else ({"TITLE": title} if title else {})

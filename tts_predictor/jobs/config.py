@@ -52,6 +52,13 @@ class JobSettings(BaseSettings):
     )
     watermark_sample_rate: int = Field(16000, ge=8000, le=48000, description="Sample rate the watermark model runs at.")
     watermark_strength: float = Field(1.0, ge=0.0, le=10.0, description="Factor on the model's watermark signal.")
+    c2pa_cert_file: str | None = Field(
+        None, description="PEM certificate chain (signing certificate first) for C2PA content credentials on WAV, FLAC "
+        "and MP3 outputs; with c2pa_key_file (needs the c2pa extra).",
+    )
+    c2pa_key_file: str | None = Field(None, description="PEM private key of the C2PA signing certificate.")
+    c2pa_alg: str = Field("es256", description="C2PA signing algorithm: es256, es384, es512, ps256, ps384, ps512, ed25519.")
+    c2pa_tsa_url: str | None = Field(None, description="RFC 3161 time-stamp authority for C2PA signatures (none: offline).")
     provenance_tags: bool = Field(
         True, description="Write the 'AI-generated speech' declaration into WAV/FLAC/MP3/Ogg metadata of every output."
     )

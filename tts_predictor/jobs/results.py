@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..audio import dsp, post, provenance
+from ..audio import credentials, dsp, post, provenance
 from ..audio.buffer import AudioBuffer
 from ..audio.encode import encode, encode_stream, output_rate, wav_stream_header
 from ..protocol.v2 import SynthesisParameters
@@ -166,6 +166,7 @@ def _finalize(tmp: Path, path: Path, fmt: str, title: str | None, marks: list[pr
             Path(str(path) + ".tagged").replace(tmp)
     elif fmt in ("mp3", "flac") and (values or marks):
         _retag_head(tmp, fmt, values, marks)
+    credentials.sign_file(tmp, fmt, title)  # last: the manifest's hash covers the tags and chapter marks
     tmp.replace(path)
 
 
