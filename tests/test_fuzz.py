@@ -136,3 +136,18 @@ def test_header_values_never_5xx(secured_server, name, value, prefix):
     assert res.status_code < 500, (name, value, res.text[:300])
     res = httpx.get(f"{secured_server.url}/health", headers=headers, timeout=60)
     assert res.status_code < 500, (name, value, res.text[:300])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shared=JSON, consent=JSON, name=st.text(max_size=12), keyed=st.booleans())
+def test_voice_upload_fields_never_5xx(embedded_server, secured_server, shared, consent, name, keyed):
+    """The `shared` and `consent` fields of POST /v1/voices, with no keys (everyone may share) and with a
+    non-admin key (shared: 403)."""
+    from security_servers import AUTH
+
+    server, headers = (secured_server, as_client(AUTH)) if keyed else (embedded_server, {})
+    body = {"name": name or "v", "audio": "", "shared": shared, "consent": consent}
+    res = httpx.post(f"{server.url}/v1/voices", json=body, headers=headers, timeout=60)
+    assert res.status_code < 500, (body, res.text[:300])
+    if keyed and shared is True:
+        assert res.status_code in (400, 403), res.text

@@ -1,4 +1,5 @@
-"""Admission control: bounded running requests, a bounded queue, fast 429s beyond it, a per-request deadline."""
+"""Admission control: bounded running requests, a bounded queue, fast 429s beyond it, a per-request deadline,
+and few requests at once for voices far slower than real time."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ class Overloaded(grpc_errors.ResourceExhausted):
     retry_after_s = 1
 
 
+class SlowOverloaded(Overloaded):
+    """Too many requests for voices far slower than real time (Bark, Tortoise, TTS_SLOW_MODELS) are running."""
+
+    retry_after_s = 10
+
+
 class DeadlineExceeded(grpc_errors.DeadlineExceeded):
     """The request took longer than TTS_REQUEST_TIMEOUT_S (REST 504, gRPC DEADLINE_EXCEEDED)."""
 
@@ -28,16 +35,38 @@ class DeadlineExceeded(grpc_errors.DeadlineExceeded):
 class AdmissionController:
     """At most `max_running` requests synthesize at once and `max_queued` wait; the rest are refused at once."""
 
-    def __init__(self, max_running: int, max_queued: int, timeout_s: float):
+    def __init__(self, max_running: int, max_queued: int, timeout_s: float, max_slow: int = 1):
         self.max_running = max_running
         self.max_queued = max_queued
         self.timeout_s = timeout_s
+        self.max_slow = max_slow
+        """Requests for slow voices (``realtime: false``) admitted at once; more are refused, never queued."""
         self.running = 0
         self.queued = 0
+        self.slow = 0
         self._slots = asyncio.Semaphore(max_running)
 
-    async def acquire(self) -> None:
-        """Wait for a slot (bounded queue) or raise Overloaded immediately; pair with `release`."""
+    async def acquire(self, slow: bool = False) -> None:
+        """Wait for a slot (bounded queue) or raise Overloaded immediately; pair with `release` (same `slow`).
+
+        `slow`: the request's voice is far slower than real time; it also needs one of `max_slow` places, and is
+        refused at once without one (it would hold a slot for many seconds, so queueing it helps nobody).
+        """
+        if slow:
+            if self.slow >= self.max_slow:
+                metrics.REJECTED.inc()
+                raise SlowOverloaded(
+                    f"server busy with slow voices: {self.slow} request(s) for voices far slower than real time are "
+                    f"running (TTS_MAX_SLOW_REQUESTS={self.max_slow}); retry in a while or pick a real-time voice"
+                )
+            self.slow += 1
+        try:
+            await self._acquire()
+        except BaseException:
+            self.slow -= int(slow)
+            raise
+
+    async def _acquire(self) -> None:
         if self.running >= self.max_running and self.queued >= self.max_queued:
             metrics.REJECTED.inc()
             raise Overloaded(
@@ -55,32 +84,33 @@ class AdmissionController:
         self.running += 1
         metrics.IN_FLIGHT.inc()
 
-    def release(self) -> None:
+    def release(self, slow: bool = False) -> None:
         """Give back a slot taken by `acquire`."""
+        self.slow -= int(slow)
         self.running -= 1
         metrics.IN_FLIGHT.dec()
         self._slots.release()
 
-    async def acquire_within_deadline(self) -> None:
+    async def acquire_within_deadline(self, slow: bool = False) -> None:
         """`acquire`, with the queue wait bounded by the deadline (for streams, whose length is not)."""
         try:
-            await asyncio.wait_for(self.acquire(), timeout=self.timeout_s)
+            await asyncio.wait_for(self.acquire(slow), timeout=self.timeout_s)
         except TimeoutError:
             raise DeadlineExceeded(f"no slot within the {self.timeout_s:g} s deadline (TTS_REQUEST_TIMEOUT_S)") from None
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self, slow: bool = False) -> AsyncIterator[None]:
         """Hold a slot for the body of the `async with`."""
-        await self.acquire()
+        await self.acquire(slow)
         try:
             yield
         finally:
-            self.release()
+            self.release(slow)
 
-    async def run(self, work: Awaitable[T]) -> T:
+    async def run(self, work: Awaitable[T], slow: bool = False) -> T:
         """Admit, then run `work` within the deadline (the queue wait counts toward it)."""
         async def admitted() -> T:
-            async with self.slot():
+            async with self.slot(slow):
                 return await work
 
         try:

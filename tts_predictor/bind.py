@@ -24,14 +24,18 @@ def _bind_grpc(server: Any, host: str) -> Any:
     return server
 
 
-def tune_rest_sockets(rest: Any) -> None:
+def tune_rest_sockets(model_server: Any) -> None:
     """Every connection uvicorn accepts gets `adaptive_bitrate.limit_unsent` (TCP_NOTSENT_LOWAT): uvicorn has no
-    socket-option setting, but its ``http`` config takes a protocol class, so its own class is subclassed."""
+    socket-option setting, but its ``http`` config takes a protocol class, so the class configured by then (uvicorn's
+    own, or `slow_clients`' guarded one: call this after `guard_slow_clients`) is subclassed."""
     from uvicorn.config import HTTP_PROTOCOLS
     from uvicorn.importer import import_from_string
 
     from .adaptive_bitrate import limit_unsent
 
+    rest = getattr(model_server, "_rest_server", None)
+    if rest is None:
+        return
     config = rest.config
     base = import_from_string(HTTP_PROTOCOLS.get(config.http, config.http)) if isinstance(config.http, str) else config.http
     if getattr(base, "_unsent_limited", False) or getattr(config, "http2", False):
@@ -48,13 +52,10 @@ def tune_rest_sockets(rest: Any) -> None:
 
 
 def bind_servers(model_server: Any, host: str | None) -> None:
-    """Point kserve's REST and gRPC servers at `host` (None or 0.0.0.0: kserve's defaults, every interface), and
-    tune the REST server's sockets (`tune_rest_sockets`)."""
-    rest = getattr(model_server, "_rest_server", None)
-    if rest is not None:
-        tune_rest_sockets(rest)
+    """Point kserve's REST and gRPC servers at `host` (None or 0.0.0.0: kserve's defaults, every interface)."""
     if not host or host == ANY_HOST:
         return
+    rest = getattr(model_server, "_rest_server", None)
     if rest is not None:
         rest.config.host = host
     grpc_server = getattr(model_server, "_grpc_server", None)

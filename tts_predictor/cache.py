@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import asdict
 from collections.abc import Mapping
@@ -48,6 +49,12 @@ def voice_identity(voice: Voice) -> str:
     return "|".join(parts)
 
 
+def voice_tag(model: str, voice_id: str) -> str:
+    """The tag of every cache entry spoken (in part) by stored voice `voice_id` of `model`: purged when the voice is
+    deleted, whichever key's partition the entry is in."""
+    return f"voice:{model}|{voice_id}"
+
+
 def cache_scope(headers: Mapping[str, str] | None, keys: frozenset[str], shared: bool) -> str:
     """The cache partition of a request: one per API key (hashed) unless the cache is shared (TTS_CACHE_SHARED) or
     no keys are configured; so one tenant cannot time another's cached audio."""
@@ -74,11 +81,13 @@ def _unpack(blob: bytes) -> EncodedAudio:
 
 
 class AudioCache(Protocol):
-    """get/put by key; never raises."""
+    """get/put by key, purge by tag; never raises."""
 
     def get(self, key: str) -> EncodedAudio | None: ...
 
-    def put(self, key: str, value: EncodedAudio) -> None: ...
+    def put(self, key: str, value: EncodedAudio, tags: tuple[str, ...] = ()) -> None: ...
+
+    def purge(self, tag: str) -> int: ...
 
 
 class MemoryCache:
@@ -90,6 +99,8 @@ class MemoryCache:
         self.max_bytes = max_bytes
         self.size = 0
         self._items: OrderedDict[str, EncodedAudio] = OrderedDict()
+        self._tags: dict[str, set[str]] = {}  # tag -> keys
+        self._key_tags: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> EncodedAudio | None:
@@ -100,16 +111,40 @@ class MemoryCache:
         metrics.CACHE.labels(self.backend, "hit" if value else "miss").inc()
         return value
 
-    def put(self, key: str, value: EncodedAudio) -> None:
+    def put(self, key: str, value: EncodedAudio, tags: tuple[str, ...] = ()) -> None:
         if len(value.data) > self.max_bytes:
             return
         with self._lock:
-            old = self._items.pop(key, None)
-            self.size += len(value.data) - (len(old.data) if old else 0)
+            self._drop(key)
+            self.size += len(value.data)
             self._items[key] = value
+            if tags:
+                self._key_tags[key] = tags
+                for tag in tags:
+                    self._tags.setdefault(tag, set()).add(key)
             while self.size > self.max_bytes:
-                _, dropped = self._items.popitem(last=False)
-                self.size -= len(dropped.data)
+                self._drop(next(iter(self._items)))
+
+    def purge(self, tag: str) -> int:
+        """Drop every entry tagged `tag`; how many."""
+        with self._lock:
+            keys = list(self._tags.get(tag, ()))
+            for key in keys:
+                self._drop(key)
+            self._tags.pop(tag, None)
+        return len(keys)
+
+    def _drop(self, key: str) -> None:
+        """Remove `key` and its tag links (the lock is held)."""
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.size -= len(old.data)
+        for tag in self._key_tags.pop(key, ()):
+            keys = self._tags.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._tags[tag]
 
 
 class RedisCache:
@@ -133,12 +168,34 @@ class RedisCache:
         metrics.CACHE.labels(self.backend, "hit" if blob else "miss").inc()
         return _unpack(blob) if blob else None
 
-    def put(self, key: str, value: EncodedAudio) -> None:
+    def put(self, key: str, value: EncodedAudio, tags: tuple[str, ...] = ()) -> None:
         try:
-            self.client.set(key, _pack(value), ex=self.ttl_s)
+            pipe = self.client.pipeline(transaction=False)
+            pipe.set(key, _pack(value), ex=self.ttl_s)
+            now = time.time()
+            for tag in tags:  # the tagged keys scored by expiry; expired ones are dropped, so the set stays bounded
+                pipe.zadd(_tag_key(tag), {key: now + self.ttl_s})
+                pipe.zremrangebyscore(_tag_key(tag), "-inf", now)
+                pipe.expire(_tag_key(tag), self.ttl_s)
+            pipe.execute()
         except Exception as exc:
             metrics.CACHE.labels(self.backend, "error").inc()
             log.warning("redis cache write failed: %s", type(exc).__name__)
+
+    def purge(self, tag: str) -> int:
+        """Delete every entry tagged `tag` (in every replica's view: the cache is shared); how many."""
+        try:
+            keys = self.client.zrange(_tag_key(tag), 0, -1)
+            self.client.delete(_tag_key(tag), *keys)
+        except Exception as exc:
+            metrics.CACHE.labels(self.backend, "error").inc()
+            log.warning("redis cache purge failed: %s", type(exc).__name__)
+            return 0
+        return len(keys)
+
+
+def _tag_key(tag: str) -> str:
+    return "tts:tag:" + hashlib.sha256(tag.encode()).hexdigest()
 
 
 def make_cache(max_bytes: int, redis_url: str | None) -> AudioCache | None:

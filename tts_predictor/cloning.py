@@ -22,6 +22,7 @@ from .audio.decode import reference_from_bytes
 from .engines.base import Engine, Voice
 from .errors import UnsupportedOption, VoiceConflict, VoiceNotFound
 from .settings import Settings
+from .voice_access import Ownership
 from .voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class VoiceCloner:
             folder = self.root / name
             for meta in sorted(folder.glob("*.json")) if folder.is_dir() else []:
                 if (folder / f"{meta.stem}.pth").is_file() and meta.stem not in self.catalog.by_id:
-                    self.catalog.add(engine.cloned_voice(meta.stem, folder))
+                    self.catalog.add(engine.cloned_voice(meta.stem, folder), _ownership(meta))
                     count += 1
         if count:
             log.info("restored %d stored voice(s) from %s", count, self.root)
@@ -63,15 +64,14 @@ class VoiceCloner:
         """The stored (listed) cloned voices."""
         return [v for v in self.catalog.voices if v.store is not None]
 
-    def create(self, name: str, data: bytes, model: str | None = None, consent: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Make and store a voice from `data` (audio file bytes), with its consent record; blocking (a thread)."""
+    def create(self, name: str, data: bytes, model: str | None = None, consent: dict[str, Any] | None = None,
+               shared: bool = False) -> dict[str, Any]:
+        """Make and store a voice from `data` (audio file bytes), with its consent record, owned by the caller's
+        key (`voice_access`); blocking (a thread)."""
         engine, model_name = self._engine(model, None, "model")
         self.catalog.ensure_free(name)  # before the costly clone; add() checks again under the lock
-        if len(self.stored()) >= self.settings.max_cloned_voices:
-            raise VoiceConflict(
-                f"the voice store is full ({self.settings.max_cloned_voices} voices, TTS_MAX_CLONED_VOICES); "
-                "DELETE /v1/voices/<id> some first"
-            )
+        owner = Ownership(self.catalog.access.caller(), shared)
+        self._check_quota(owner.owner)
         reference = reference_from_bytes(
             data, "audio", min_s=self.settings.clone_min_seconds, max_s=self.settings.clone_max_seconds
         )
@@ -85,16 +85,34 @@ class VoiceCloner:
             "sample_rate_in": reference.sample_rate,
             "clone_seconds": round(time.perf_counter() - started, 3),
             "consent": consent,
+            "owner": owner.owner,
+            "shared": owner.shared,
         }
         with self._lock:
-            self.catalog.add(voice)  # VoiceConflict if a concurrent upload of the same name got here first
+            self._check_quota(owner.owner)  # again: concurrent uploads of one key
+            self.catalog.add(voice, owner)  # VoiceConflict if a concurrent upload of the same name got here first
             (folder / f"{name}.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         log.info("stored cloned voice %s of model %s (%.1f s sample)", name, model_name, reference.duration_s)
         return meta
 
+    def _check_quota(self, owner: str) -> None:
+        """409 when the store (TTS_MAX_CLONED_VOICES) or, for a non-admin key, its share of it
+        (TTS_MAX_CLONED_VOICES_PER_KEY) is full."""
+        if len(self.stored()) >= self.settings.max_cloned_voices:
+            raise VoiceConflict(
+                f"the voice store is full ({self.settings.max_cloned_voices} voices, TTS_MAX_CLONED_VOICES); "
+                "DELETE /v1/voices/<id> some first"
+            )
+        limit = self.settings.max_cloned_voices_per_key
+        if not self.catalog.access.is_admin() and self.catalog.owned_by(owner) >= limit:
+            raise VoiceConflict(
+                f"this API key has {limit} stored voices, the most one key may have (TTS_MAX_CLONED_VOICES_PER_KEY); "
+                "DELETE /v1/voices/<id> some first"
+            )
+
     def describe(self, name: str) -> dict[str, Any]:
-        """The stored metadata of a cloned voice (404 if there is none)."""
-        voice = self.catalog.by_id.get(name)
+        """The stored metadata of a cloned voice the caller may use (404 if there is none, or it is another key's)."""
+        voice = self.catalog.usable(name)
         if voice is None or voice.store is None:
             raise VoiceNotFound(f"no stored voice '{name}'; GET /v1/voices lists them")
         meta = Path(voice.store) / f"{name}.json"
@@ -112,14 +130,17 @@ class VoiceCloner:
     def from_sample(self, data: bytes, voice_id: str | None, field: str = "speaker_wav") -> str:
         """A voice id for a per-request sample (cloned once per distinct sample); blocking."""
         engine, model_name = self._engine(None, voice_id, field)
-        name = f"sample-{hashlib.sha256(model_name.encode() + b'|' + data).hexdigest()[:24]}"
+        # through voice conversion the request's voice speaks before conversion: part of the sample voice's identity
+        source = {"source": voice_id} if getattr(engine, "converts_voices", False) and voice_id else {}
+        key = f"{model_name}|{voice_id}" if source else model_name
+        name = f"sample-{hashlib.sha256(key.encode() + b'|' + data).hexdigest()[:24]}"
         if name in self.catalog.transient:
             self.catalog.add_transient(self.catalog.transient[name])  # most recently used again
             return name
         reference = reference_from_bytes(
             data, field, min_s=self.settings.clone_min_seconds, max_s=self.settings.clone_max_seconds
         )
-        voice = engine.clone(reference, name, self._samples / model_name)
+        voice = engine.clone(reference, name, self._samples / model_name, **source)
         with self._lock:
             evicted = self.catalog.add_transient(voice)
         if evicted is not None and evicted.store:
@@ -134,7 +155,8 @@ class VoiceCloner:
         if not self.models:
             raise UnsupportedOption(
                 f"{field}: no loaded model can clone voices (it needs a Coqui model with a speaker encoder, such as "
-                "YourTTS, or XTTS); voices here can only be picked (GET /v1/voices) or blended"
+                "YourTTS, or XTTS, or a voice-conversion model in TTS_VC_MODEL); voices here can only be picked "
+                "(GET /v1/voices) or blended"
             )
         if model is not None:
             if model not in self.models:
@@ -152,3 +174,14 @@ class VoiceCloner:
             return self.models[owner], owner
         name = next(iter(self.models))
         return self.models[name], name
+
+
+def _ownership(meta_file: Path) -> Ownership:
+    """Owner and shared flag from a stored voice's metadata (voices stored before ownership: 'anonymous')."""
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}
+    owner = meta.get("owner") if isinstance(meta, dict) else None
+    return Ownership(owner if isinstance(owner, str) and owner else Ownership().owner,
+                     isinstance(meta, dict) and meta.get("shared") is True)

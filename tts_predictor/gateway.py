@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from grpc_interceptor import exceptions as grpc_errors
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import metrics
+from . import heap, metrics
 from .clients import Buckets, client_address, parse_networks
 from .settings import Settings
+from .voice_access import set_caller
 
 log = logging.getLogger(__name__)
 
@@ -44,25 +45,28 @@ class GatewayMiddleware:
             if self._refusal(scope) is not None:
                 await send({"type": "websocket.close", "code": 1008})
                 return
+            set_caller(_api_key(scope) if self.keys else None)
             await self._websocket(scope, receive, send)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
         refusal = self._refusal(scope)
+        set_caller(_api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
         if refusal is not None:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
             return
         started = time.perf_counter()
-        status = {"code": 500}
+        status = {"code": 500, "bytes": 0}
         responded = {"done": False}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-            elif message["type"] == "http.response.body" and not message.get("more_body", False):
-                responded["done"] = True
+            elif message["type"] == "http.response.body":
+                status["bytes"] += len(message.get("body", b""))
+                responded["done"] = not message.get("more_body", False)
             await send(message)
 
         limit, setting = self._body_limit(scope)
@@ -84,6 +88,8 @@ class GatewayMiddleware:
             route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
             metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
+            if status["bytes"] >= self.settings.memory_trim_bytes > 0:  # a large response: give its memory back
+                heap.trim_soon()
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket within the connection caps (global, per key or address); sends limited by the stall limit."""

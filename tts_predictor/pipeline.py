@@ -26,7 +26,7 @@ from .audio.alignment import TimedAudio, WordTiming
 from .audio.assemble import Assembly
 from .audio.buffer import AudioBuffer
 from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
-from .cache import AudioCache, cache_key, cache_scope
+from .cache import AudioCache, cache_key, cache_scope, voice_tag
 from .content_filter import Blocklist
 from .engines.base import Engine, SynthesisRequest, Voice
 from .engines.speed import SpeedControl
@@ -388,12 +388,22 @@ async def finish(batch: Batch) -> InferResponse:
             job.result = await assemble_and_encode(job.segments, job.audios, job.labels, job.params, batch.request_id,
                                                     job.text)
             if ctx.cache:
-                await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result)
+                await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result, stored_voice_tags(ctx, job))
     for job in batch.jobs:
         voice = "sample" if batch.per_request_sample else (job.params.voice or "default")  # one series for samples
         metrics.REQUESTS.labels("v2", ctx.model_name, voice, job.params.format, "200").inc()
     results = [job.result for job in batch.jobs if job.result is not None]
     return v2.build_response(batch.payload, ctx.model_name, results, with_timings=batch.params.timings)
+
+
+def stored_voice_tags(ctx: ServiceContext, job: Job) -> tuple[str, ...]:
+    """Cache tags of the stored (cloned) voices that spoke `job`, SSML voice switches included: deleting one
+    purges the entry (`voice_tag`; a transformer sharing the predictor's Redis is purged with it)."""
+    ids = {*job.labels, *([job.params.voice] if job.params.voice else [])} - {"default"}
+    catalog = getattr(ctx.synth, "catalog", None)
+    if catalog is not None:  # in-process: only stored voices; a transformer cannot tell, so it tags every name
+        ids &= set(catalog.owners)
+    return tuple(sorted(voice_tag(ctx.model_name, v) for v in ids))
 
 
 async def _in_sample_voice(

@@ -15,6 +15,7 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from .engines.base import Engine
 from .engines.registry import load_all
+from .engines.slow import slow_request
 from .errors import EngineNotReady
 from . import metrics
 from .audio.stream_encoder import use_backend
@@ -22,13 +23,14 @@ from .admission import AdmissionController
 from .cache import make_cache, voice_identity
 from .cloning import VoiceCloner, engines_by_name
 from .content_filter import Blocklist
-from .gateway import check_grpc_key
+from .gateway import check_grpc_key, key_from
 from .pipeline import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
 from .prosody import EMOTIONS, STYLES
 from .scheduler import FairScheduler
 from .protocol import v2
 from .settings import Settings
 from .text import normalize, pls
+from .voice_access import VoiceAccess, set_caller
 from .voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,8 @@ class TTSPredictor(kserve.Model):
             self.cache, self.blocklist = shared_with.cache, shared_with.blocklist
         else:
             self.admission = AdmissionController(
-                max(settings.max_active_requests, settings.max_concurrency), settings.max_queue, settings.request_timeout_s)
+                max(settings.max_active_requests, settings.max_concurrency), settings.max_queue, settings.request_timeout_s,
+                settings.max_slow_requests)
             self.slots = FairScheduler(settings.max_concurrency)  # sentence-level turns between admitted requests
             self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
             self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
@@ -118,6 +121,7 @@ class TTSPredictor(kserve.Model):
             default = self.settings.default_voice
             voices = engine.voices()
             catalog = VoiceCatalog(voices, default if default in {v.id for v in voices} else None)
+            catalog.access = VoiceAccess.from_keys(self.api_keys, self.settings.admin_key_set())
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
             synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots, blocklist=self.blocklist,
@@ -141,6 +145,9 @@ class TTSPredictor(kserve.Model):
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         check_grpc_key(payload.from_grpc, headers, self.api_keys)
+        if payload.from_grpc:  # REST requests got their caller from the gateway
+            meta = {k.lower(): v for k, v in (headers or {}).items()}
+            set_caller(key_from(meta.get("authorization"), meta.get("x-api-key")) if self.api_keys else None)
         return await prepare(payload, headers, self.ctx)
 
     def validate(self, payload: Any) -> Any:
@@ -148,8 +155,10 @@ class TTSPredictor(kserve.Model):
         return payload if isinstance(payload, Batch) else super().validate(payload)
 
     async def predict(self, payload: Batch, headers: dict[str, str] | None = None) -> Batch:
-        """The engine: speak every job, within the admission limits (queue, 429, deadline)."""
-        return await self.admission.run(speak(payload))
+        """The engine: speak every job, within the admission limits (queue, 429, deadline, slow voices)."""
+        catalog = self.synth.catalog if self.synth is not None else None
+        slow = catalog is not None and any(slow_request(catalog, j.params.voice, j.language) for j in payload.jobs)
+        return await self.admission.run(speak(payload), slow=slow)
 
     async def postprocess(self, result: Batch, headers: dict[str, str] | None = None) -> InferResponse:
         """Assemble, DSP, encode, cache; the V2 response."""
@@ -205,7 +214,7 @@ class TTSPredictor(kserve.Model):
             "engine": self.synth.engine.kind,
             "default_voice": catalog.default.id,
             "languages": catalog.languages(),
-            "voices": [v.to_dict() for v in catalog.voices],
+            "voices": [v.to_dict() for v in catalog.visible()],
             "emotions": list(EMOTIONS),
             "styles": list(STYLES),
         }

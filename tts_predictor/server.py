@@ -13,8 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from .bind import bind_servers
+from .bind import bind_servers, tune_rest_sockets
 from .settings import Settings, add_settings_arguments, load_settings
+from .slow_clients import guard_slow_clients
 from .tracing import setup_tracing
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ async def _predictor_refused(_request: Any, exc: Any) -> JSONResponse:
 
 
 async def _overloaded(_request: Any, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=429, content={"error": str(exc)}, headers={"Retry-After": "1"})
+    return JSONResponse(status_code=429, content={"error": str(exc)},
+                        headers={"Retry-After": str(getattr(exc, "retry_after_s", 1))})
 
 
 async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
@@ -222,6 +224,9 @@ def _model_server(
                 )
                 self.servers.append(self._grpc_server.start(self.max_threads))  # a coroutine: runs later
             bind_servers(self, getattr(args, "host", None))  # `serve --host`: servers are built, not yet started
+            if settings is not None:
+                guard_slow_clients(self, settings)  # request head/body read timeouts (slowloris)
+            tune_rest_sockets(self)  # TCP_NOTSENT_LOWAT: slow readers noticed early (adaptive bitrate); after the guard
             super().setup_event_loop()
 
         def __init__(self, **kwargs: Any) -> None:

@@ -54,6 +54,20 @@ class Settings(JobSettings, BaseSettings):
         None, description="Coqui model catalogue (a .models.json) for catalogue names; default: the one coqui-tts ships. "
         "Models are looked up in TTS_HOME first, so a pre-filled TTS_HOME needs no network.",
     )
+    vc_model: str = Field(
+        "", description="Voice-conversion model (Coqui OpenVoice, or FreeVC with its WavLM in TTS_HOME): a directory "
+        "or a catalogue name such as voice_conversion_models/multilingual/multi-dataset/openvoice_v2. When set, "
+        "voices of models that cannot clone by themselves (Piper, plain VITS...) clone by converting their speech.",
+    )
+    slow_models: str = Field(
+        "", description="Comma-separated model names (as served: voice file stem, directory or catalogue name with "
+        "'/' -> '--') whose voices are far slower than real time, besides Bark and Tortoise (always): listed with "
+        "\"realtime\": false and admitted at most TTS_MAX_SLOW_REQUESTS at once.",
+    )
+    max_slow_requests: int = Field(
+        1, ge=1, le=64, description="Requests for slow voices (\"realtime\": false) running at once; more get 429 "
+        "with Retry-After at once instead of queueing behind minutes of work.",
+    )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
     max_concurrency: int = Field(
         0, ge=0, le=64, description="Engine calls (sentences) run at once per process, 0 = number of CPU cores; "
@@ -93,6 +107,10 @@ class Settings(JobSettings, BaseSettings):
     redis_url: str | None = Field(None, description="Shared audio cache, e.g. redis://cache:6379/0 (optional).")
     api_keys: SecretStr | None = Field(None, description="Comma-separated API keys; when set, data routes need one.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
+    admin_api_keys: SecretStr | None = Field(
+        None, description="Comma-separated admin API keys (valid keys too): see and manage every stored voice, and "
+                          "may create shared ones."
+    )
     predictor_api_key: SecretStr | None = Field(
         None, description="Transformer only: key sent to the predictor instead of the caller's Authorization."
     )
@@ -118,6 +136,22 @@ class Settings(JobSettings, BaseSettings):
         description="Where voices made by POST /v1/voices are kept (mount a volume to keep them across restarts).",
     )
     max_cloned_voices: int = Field(100, ge=0, le=100_000, description="Most stored cloned voices; 0 turns uploads off.")
+    max_cloned_voices_per_key: int = Field(
+        10, ge=0, le=100_000, description="Most stored cloned voices per (non-admin) API key when keys are set (409)."
+    )
+    header_timeout_s: float = Field(
+        10.0, gt=0, le=3600, description="A connection that has not sent a full request head in this long is closed (408)."
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, le=3600, description="A request whose body has not fully arrived this long after its head is closed (408)."
+    )
+    keepalive_max_requests: int = Field(
+        1000, ge=1, description="Requests served on one keep-alive connection; the last one answers 'Connection: close'."
+    )
+    memory_trim_bytes: int = Field(
+        16 * 2**20, ge=0, description="After a response this large, free heap memory goes back to the OS (glibc "
+                                      "malloc_trim); 0 = never."
+    )
     clone_min_seconds: float = Field(3.0, gt=0, le=60, description="Shortest voice sample accepted for cloning.")
     clone_max_seconds: float = Field(30.0, gt=0, le=300, description="Longest voice sample accepted for cloning.")
     voice_upload_max_bytes: int = Field(
@@ -168,9 +202,14 @@ class Settings(JobSettings, BaseSettings):
         return self
 
 
+    def admin_key_set(self) -> frozenset[str]:
+        """Admin API keys (TTS_ADMIN_API_KEYS)."""
+        raw = self.admin_api_keys.get_secret_value() if self.admin_api_keys else ""
+        return frozenset(k.strip() for k in raw.split(",") if k.strip())
+
     def api_key_set(self) -> frozenset[str]:
-        """Configured API keys from TTS_API_KEYS and TTS_API_KEYS_FILE."""
-        keys = set((self.api_keys.get_secret_value() if self.api_keys else "").split(","))
+        """Configured API keys from TTS_API_KEYS, TTS_API_KEYS_FILE and TTS_ADMIN_API_KEYS."""
+        keys = set((self.api_keys.get_secret_value() if self.api_keys else "").split(",")) | self.admin_key_set()
         if self.api_keys_file:
             try:
                 with open(self.api_keys_file, encoding="utf-8") as handle:

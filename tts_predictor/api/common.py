@@ -175,17 +175,17 @@ def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesiz
 class _Release:
     """Gives an admission slot back once, from the stream's end or from its garbage collection."""
 
-    def __init__(self, admission: AdmissionController):
-        self.admission, self.done = admission, False
+    def __init__(self, admission: AdmissionController, slow: bool = False):
+        self.admission, self.done, self.slow = admission, False, slow
 
     def __call__(self) -> None:
         if not self.done:
             self.done = True
-            self.admission.release()
+            self.admission.release(self.slow)
 
 
 async def admitted_stream(
-    admission: AdmissionController, body: AsyncIterator[bytes], stall_s: float | None = None
+    admission: AdmissionController, body: AsyncIterator[bytes], stall_s: float | None = None, slow: bool = False
 ) -> AsyncIterator[bytes]:
     """Take an admission slot now (429 / 504 before the response starts), hold it while `body` streams.
 
@@ -193,8 +193,8 @@ async def admitted_stream(
     iterating (a disconnect before the first byte), when the generator is collected; and when a chunk handed out
     is not taken within `stall_s` (the client stopped reading: its send blocks, and the gateway abandons it).
     """
-    await admission.acquire_within_deadline()
-    release = _Release(admission)
+    await admission.acquire_within_deadline(slow)  # slow: a voice far slower than real time (admission.py)
+    release = _Release(admission, slow)
 
     async def stream() -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()

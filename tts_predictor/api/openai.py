@@ -22,6 +22,7 @@ from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audio.encode import media_type
+from ..engines.slow import slow_request
 from ..protocol.v2 import Speed
 from .instructions import instruction_presets
 from ..voices import VoiceCatalog
@@ -123,9 +124,9 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
     name = voice.get("id") if isinstance(voice, dict) else voice
     if not isinstance(name, str) or not name:
         raise FieldError("voice", "voice: must be a voice name or {\"id\": name}")
-    if name in catalog.by_id:
+    if catalog.usable(name) is not None:
         return name
-    ordered = [catalog.default] + [v for v in catalog.voices if v.id != catalog.default.id]
+    ordered = [catalog.default] + [v for v in catalog.visible() if v.id != catalog.default.id]
     if name.lower() in OPENAI_VOICES:
         return ordered[OPENAI_VOICES.index(name.lower()) % len(ordered)].id
     if VOICE_NAME.match(name):  # a voice name OpenAI may add: same name, same voice, on every replica
@@ -163,8 +164,8 @@ def build_router(predictor: Any) -> APIRouter:
         headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store"}
         if body.instructions:
             headers["X-TTS-Instructions"] = ",".join(f"{k}={v}" for k, v in delivery.items()) or "ignored"
-        audio = await admitted_stream(
-            predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s)
+        audio = await admitted_stream(predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s,
+                                      slow_request(synth.catalog, voice, None))
         if body.stream_format == "sse":
             return StreamingResponse(_sse(audio, prepared.events, len(body.input)), media_type="text/event-stream",
                                      headers=headers)

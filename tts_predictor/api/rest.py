@@ -191,12 +191,13 @@ def build_router(predictor: Any) -> APIRouter:
                 start = {"format": params.format, "sample_rate": output_rate(params.format, rate),
                          "content_type": content_type, "voice": voice.id, "language": language}
                 lines = await admitted_stream(predictor.admission, prepared.ndjson(start),
-                                              predictor.settings.stream_stall_timeout_s)
+                                              predictor.settings.stream_stall_timeout_s, not voice.realtime)
                 return StreamingResponse(lines, media_type="application/x-ndjson", headers=headers)
             stream = await admitted_stream(
-                predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s)
+                predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s, not voice.realtime)
             return StreamingResponse(stream, media_type=content_type, headers=headers)
-        result = await predictor.admission.run(render(body.text, params, synth, language=language, request_id=rid))
+        result = await predictor.admission.run(render(body.text, params, synth, language=language, request_id=rid),
+                                               slow=not voice.realtime)
         headers.update({
             "X-Processing-Time": f"{time.perf_counter() - started:.3f}",
             "X-Duration": f"{result.duration_s:.3f}",
@@ -224,7 +225,8 @@ def build_router(predictor: Any) -> APIRouter:
             voice, language = synth.catalog.resolve(params.voice, params.language)
             jobs.append((item.text, params, voice, language))
         rid = request_id(request)
-        results = await predictor.admission.run(_render_all(jobs, synth, rid))  # one admission for the batch
+        slow = any(not voice.realtime for _text, _params, voice, _language in jobs)
+        results = await predictor.admission.run(_render_all(jobs, synth, rid), slow=slow)  # one admission for the batch
         out = []
         for i, ((_text, params, voice, language), result) in enumerate(zip(jobs, results)):
             out.append({
@@ -238,7 +240,7 @@ def build_router(predictor: Any) -> APIRouter:
     @router.get("/voices", summary="Voices of the loaded models (optionally only those speaking ?language=)")
     async def voices(language: str | None = Query(None, description="Language code such as en-US or en.")) -> dict[str, Any]:
         catalog = synth_of(predictor).catalog
-        chosen = [v for v in catalog.voices if language is None or match_language(language, list(v.languages))]
+        chosen = [v for v in catalog.visible() if language is None or match_language(language, list(v.languages))]
         return {
             "default_voice": catalog.default.id,
             "languages": catalog.languages(),

@@ -37,6 +37,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from ..adaptive_bitrate import BitrateAdapter, BitrateChange, adapter_for
 from ..admission import DeadlineExceeded, Overloaded
 from ..audio.encode import EncoderUnavailable, output_rate
+from ..engines.slow import slow_request
 from ..protocol.v2 import SynthesisParameters
 from ..streaming import ChunkEncoder, plan_segments, stream_plan
 from ..text.plan import CHUNK_CHARS
@@ -294,7 +295,8 @@ class StreamSession:
                         raise
                     source, at = self._locate(job)
                     admission = self.predictor.admission
-                    await admission.acquire_within_deadline()  # per utterance, so long connections do not hog a slot
+                    slow = slow_request(synth.catalog, self.params.voice, self.language)
+                    await admission.acquire_within_deadline(slow)  # per utterance, so long connections do not hog a slot
                     try:
                         async for buf, event in stream_plan(segments, self.params, synth, request_id=self.request_id,
                                                             offset_s=self.offset_s, source_text=source,
@@ -309,7 +311,7 @@ class StreamSession:
                             STATS.segments += 1
                             await self.send_json(event)
                     finally:
-                        admission.release()
+                        admission.release(slow)
                 finally:
                     self.pending -= 1
             if data := await self.encoder.finish():

@@ -36,3 +36,19 @@ def build_catalogue(root: Path, models: dict[str, Path], default_vocoders: dict[
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("vocoder"))
     (root / "models.json").write_text(json.dumps(catalogue, indent=2), encoding="utf-8")
     return root / "models.json"
+
+
+def fill_hf_cache(hf_home: Path, repo_id: str, model_dir: Path, subdir: str = "",
+                  commit: str = "0123456789abcdef0123456789abcdef01234567") -> Path:
+    """Place `model_dir`'s files in a Hugging Face hub cache as if `repo_id` had been downloaded; return the snapshot.
+
+    Catalogue entries with a `repo_id` (XTTS v2 `tts-hub/XTTS-v2`, OpenVoice `myshell-ai/OpenVoiceV2`) go through
+    `huggingface_hub.snapshot_download`, which with HF_HUB_OFFLINE=1 returns `<HF_HOME>/hub/models--<org>--<name>/
+    snapshots/<commit>/` when `refs/main` names that commit. Files land under `subdir` (OpenVoice: `converter`).
+    """
+    storage = hf_home / "hub" / f"models--{repo_id.replace('/', '--')}"
+    snapshot = storage / "snapshots" / commit
+    shutil.copytree(model_dir, snapshot / subdir if subdir else snapshot, dirs_exist_ok=True)
+    (storage / "refs").mkdir(parents=True, exist_ok=True)
+    (storage / "refs" / "main").write_text(commit, encoding="utf-8")
+    return snapshot

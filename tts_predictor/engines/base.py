@@ -38,6 +38,12 @@ class Voice:
     vocoder: str | None = None
     """For a spectrogram model (Tacotron2, Glow-TTS, FastPitch...): the vocoder it speaks through, or
     ``griffin-lim``; None for models that output waveforms."""
+    realtime: bool = True
+    """False for voices that synthesize far slower than real time even on a GPU (Bark, Tortoise, and the models
+    named in TTS_SLOW_MODELS): listed as ``"realtime": false``; admission runs few of them at once."""
+    cloning: str | None = None
+    """``vc`` when the voice clones (or was cloned) through the voice-conversion model (TTS_VC_MODEL); None when
+    the model clones by itself or not at all (see ``capabilities``)."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly description for the voices listing."""
@@ -50,6 +56,8 @@ class Voice:
             "capabilities": list(self.capabilities),
             **({"model": self.model} if self.model else {}),
             **({"vocoder": self.vocoder} if self.vocoder else {}),
+            **({"cloning": self.cloning} if self.cloning else {}),
+            **({"realtime": False} if not self.realtime else {}),
         }
 
 

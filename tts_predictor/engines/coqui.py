@@ -85,6 +85,7 @@ class CoquiEngine:
             raise ModelLoadError(f"Coqui cannot load {model_dir}: {exc}") from None
         self.model = self.synth.tts_model
         self.sample_rate = int(self.synth.output_sample_rate)
+        self.realtime = files.model_family(model_dir) not in files.HEAVY_FAMILIES  # Bark, Tortoise: minutes, not ms
         self.xtts = None
         if coqui_xtts.is_xtts(self.model):
             coqui_xtts.adapt_generation(self.model)

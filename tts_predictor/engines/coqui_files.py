@@ -98,7 +98,11 @@ def fetch_catalogue_model(name: str, catalogue: str | None = None) -> CatalogueM
     from TTS.utils.manage import ModelManager
 
     try:
-        model_path, _config, item = ModelManager(models_file=catalogue, progress_bar=True).download_model(name)
+        manager = ModelManager(models_file=catalogue, progress_bar=True)
+        _check_terms(manager, name)
+        model_path, _config, item = manager.download_model(name)
+    except ModelLoadError:
+        raise
     except Exception as exc:  # network errors, unknown names
         raise ModelLoadError(
             f"cannot get Coqui model '{name}': {exc}. Without internet access, mount the model directory "
@@ -106,6 +110,23 @@ def fetch_catalogue_model(name: str, catalogue: str | None = None) -> CatalogueM
         ) from None
     path = Path(model_path)
     return CatalogueModel(path if path.is_dir() else path.parent, item.get("default_vocoder") or None)
+
+
+def _check_terms(manager: Any, name: str) -> None:
+    """Refuse a catalogue model whose licence must be accepted (XTTS: CPML) unless it was, instead of letting Coqui
+    ask on stdin (`ModelManager.ask_tos` calls input(): a server would hang or fail with EOFError)."""
+    parts = name.split("/")
+    if len(parts) != 4 or "fairseq" in name:
+        return
+    item = manager.models_dict.get(parts[0], {}).get(parts[1], {}).get(parts[2], {}).get(parts[3])
+    if not item or not item.get("tos_required"):
+        return
+    folder = manager.output_prefix / name.replace("/", "--")
+    if not manager.tos_agreed(item, folder):
+        raise ModelLoadError(
+            f"Coqui model '{name}' is under a licence you must accept first ({item.get('license', 'see its card')}): "
+            f"set COQUI_TOS_AGREED=1 (Coqui's switch for it) or put tos_agreed.txt in {folder}"
+        )
 
 
 def is_spectrogram_model(model_dir: Path) -> bool:
@@ -155,9 +176,15 @@ HEAVY_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 instead of a download attempt or a StopIteration from deep inside Coqui."""
 
 
+def model_family(model_dir: Path) -> str:
+    """The `model` field of a Coqui config.json, lower case ("" when absent, e.g. fairseq's own config)."""
+    family = read_config(model_dir).get("model", "")
+    return family.lower() if isinstance(family, str) else ""
+
+
 def check_family_files(model_dir: Path) -> None:
     """Refuse a Bark or Tortoise directory that lacks a file (or a Hugging Face cache entry) its loader needs."""
-    family = str(read_config(model_dir).get("model", "")).lower()
+    family = model_family(model_dir)
     if family not in HEAVY_FAMILIES:
         return
     files, repos = HEAVY_FAMILIES[family]

@@ -40,7 +40,21 @@ def _busy_threads(settings: Settings) -> int | None:
 
 
 def load_engine(settings: Settings) -> Engine:
-    """Load the engine the settings name (slow: reads weights)."""
+    """Load the engine the settings name (slow: reads weights); with TTS_VC_MODEL, one that cannot clone by
+    itself clones through voice conversion; a model far slower than real time says so in its voices."""
+    engine = _load_model(settings)
+    if settings.vc_model and not getattr(engine, "can_clone", False):
+        from .converted import VoiceConvertedEngine
+        from .coqui_vc import shared_converter
+
+        converter = shared_converter(settings.vc_model, device=settings.device, catalogue=settings.coqui_catalogue)
+        engine = VoiceConvertedEngine(engine, converter)
+    from .slow import SlowVoices, is_slow
+
+    return SlowVoices(engine) if is_slow(engine, settings.slow_models) else engine
+
+
+def _load_model(settings: Settings) -> Engine:
     kind, location = describe_source(settings.model)
     valid = (
         "valid: compute_type=float32 with any engine; int8 with a Piper/ONNX voice or TTS_COQUI_BACKEND=onnx; "

@@ -23,6 +23,7 @@ from ..errors import SynthesisFailed
 from ..protocol.v2 import SynthesisParameters
 from ..text.plan import lexicon_names
 from ..text.segments import Segment
+from ..voice_access import acting_for
 from .gate import PriorityGate, job_scheduling, make_gate
 from .model import CANCELLED, COMPLETED, FAILED, RUNNING, Chapter, JobRecord
 from .planning import chunk_chars, dump_chunk, load_chunk, plan_chunks
@@ -89,7 +90,8 @@ class JobWorker:
         try:
             if not await asyncio.to_thread(self.store.save, job, self.id):
                 raise LeaseLost(job.id)
-            await self._run(job, lost)
+            with acting_for(job.owner):  # the job's stored voices are its owner's (voice_access)
+                await self._run(job, lost)
         except LeaseLost:
             log.info("job %s: lease lost or cancelled; %s stops", job.id, self.id)
             return
