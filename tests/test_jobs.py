@@ -9,9 +9,12 @@ import json
 import signal
 import subprocess
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from jobs_helpers import Receiver, long_text, transcript, wait_job, wav_audio, word_error_rate, words
 from server_process import ServerProcess
@@ -73,6 +76,23 @@ def test_mp3_job_has_id3_chapters(jobs_server):
     probe = _ffprobe(data)
     assert [c["tags"]["title"] for c in probe["chapters"]] == ["Harbour", "Market"]
     assert probe["format"]["tags"]["AI_GENERATED"] == "true"
+
+
+@pytest.mark.parametrize("fmt", ["opus", "ogg"])
+def test_ogg_job_has_chapter_comments(jobs_server, fmt, tmp_path):
+    job = submit(jobs_server, {"markdown": MARKDOWN, "options": {"format": fmt}})
+    done = wait_job(jobs_server.url, job["id"], headers=A)
+    assert done["state"] == "completed", done
+    data = httpx.get(f"{jobs_server.url}/v1/jobs/{job['id']}/audio", headers=A).content
+    assert b"CHAPTER001=00:00:00.000" in data and b"CHAPTER002NAME=Market" in data  # the comments themselves
+    probe = _ffprobe(data)  # ffmpeg's Ogg demuxer reads the chapter extension's comments as chapters
+    assert [c["tags"]["title"] for c in probe["chapters"]] == ["Harbour", "Market"]
+    starts = [float(c["start_time"]) for c in probe["chapters"]]
+    assert starts == pytest.approx([c["start_s"] for c in done["chapters"]], abs=0.002)
+    (tmp_path / "book.ogg").write_bytes(data)  # a file: ffprobe finds an Ogg's duration at its end
+    duration = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                               str(tmp_path / "book.ogg")], capture_output=True, check=True, text=True).stdout
+    assert float(duration) == pytest.approx(done["duration_s"], abs=0.1)
 
 
 def test_epub_upload(jobs_server):
@@ -143,6 +163,40 @@ def test_webhook_to_loopback_refused_by_default(embedded_server):
     metadata = httpx.post(f"{embedded_server.url}/v1/jobs",
                           json={"text": "Hi.", "webhook": {"url": "http://169.254.169.254/latest", "secret": SECRET}})
     assert metadata.status_code == 400
+
+
+def engine_calls(server: ServerProcess) -> dict[str, float]:
+    """`tts_engine_calls_total` per scheduler priority."""
+    text = httpx.get(f"{server.url}/metrics").text
+    return {s.labels["priority"]: s.value for f in text_string_to_metric_families(text)
+            for s in f.samples if s.name == "tts_engine_calls_total"}
+
+
+def test_interactive_requests_answer_while_a_job_runs(jobs_server):
+    """Job sentences take the shared engine slots at the scheduler's lowest priority; interactive requests sent
+    while the job runs all succeed and the job completes (latency itself is measured by the jobs bench)."""
+    before = engine_calls(jobs_server)
+    job = submit(jobs_server, {"text": long_text(2400)})
+    running = wait_job(jobs_server.url, job["id"], headers=A,
+                       until=lambda j: j["progress"]["chunks_done"] >= 1 or j["state"] != "queued")
+    assert running["state"] in ("running", "completed"), running
+
+    def interactive(i: int) -> httpx.Response:
+        if i % 2:
+            return httpx.post(f"{jobs_server.url}/synthesize", json={"text": f"Question number {i}."}, headers=A,
+                              timeout=120)
+        body = {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [f"Answer {i}."]}]}
+        return httpx.post(f"{jobs_server.url}/v2/models/tts/infer", json=body, headers=A, timeout=120)
+
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(interactive, range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    assert len(wav_audio(answers[1].content)[0]) > 0
+    done = wait_job(jobs_server.url, job["id"], headers=A)
+    assert done["state"] == "completed" and done["progress"]["fraction"] == 1.0
+    after = engine_calls(jobs_server)
+    assert after["background"] - before.get("background", 0) >= done["progress"]["chunks_total"]
+    assert after["normal"] - before.get("normal", 0) >= 6
 
 
 @pytest.fixture(scope="module")

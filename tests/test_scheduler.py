@@ -151,5 +151,10 @@ def test_adaptive_engine_uses_the_one_thread_session_only_for_overlapping_calls(
             audios = list(pool.map(lambda i: engine.synthesize(SynthesisRequest(LONG_TEXT[:600], voice)), range(3)))
         assert all(a.duration_s > 1 for a in audios)
         assert "narrow" in used[1:]  # some calls overlapped and took the one-thread session
+        used.clear()
+        with scheduled_as(priority=Priority.BACKGROUND, flow="job-x"):  # a job sentence, even alone: narrow
+            engine.synthesize(SynthesisRequest("A job sentence.", voice))
+        engine.synthesize(SynthesisRequest("An interactive one.", voice))
+        assert used == ["narrow", "wide"]
     finally:
         engine.close()

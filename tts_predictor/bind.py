@@ -1,4 +1,4 @@
-"""`serve --host`: the address kserve's REST (uvicorn) and gRPC servers listen on.
+"""`serve --host`: the address kserve's REST (uvicorn) and gRPC servers listen on; the REST sockets' TCP options.
 
 kserve 0.21 hard-codes both: ``uvicorn.Config(host="0.0.0.0")`` in kserve/protocol/rest/server.py (RESTServer
 __init__, line 127) and ``listen_addr = f"[::]:{self._port}"`` in kserve/protocol/grpc/server.py (GRPCServer.start,
@@ -22,6 +22,33 @@ def _bind_grpc(server: Any, host: str) -> Any:
     add_port = server.add_insecure_port
     server.add_insecure_port = lambda address: add_port(grpc_address(host, address.rsplit(":", 1)[1]))
     return server
+
+
+def tune_rest_sockets(model_server: Any) -> None:
+    """Every connection uvicorn accepts gets `adaptive_bitrate.limit_unsent` (TCP_NOTSENT_LOWAT): uvicorn has no
+    socket-option setting, but its ``http`` config takes a protocol class, so the class configured by then (uvicorn's
+    own, or `slow_clients`' guarded one: call this after `guard_slow_clients`) is subclassed."""
+    from uvicorn.config import HTTP_PROTOCOLS
+    from uvicorn.importer import import_from_string
+
+    from .adaptive_bitrate import limit_unsent
+
+    rest = getattr(model_server, "_rest_server", None)
+    if rest is None:
+        return
+    config = rest.config
+    base = import_from_string(HTTP_PROTOCOLS.get(config.http, config.http)) if isinstance(config.http, str) else config.http
+    if getattr(base, "_unsent_limited", False) or getattr(config, "http2", False):
+        return
+
+    class _UnsentLimited(base):  # type: ignore[misc, valid-type]
+        _unsent_limited = True
+
+        def connection_made(self, transport: Any) -> None:
+            limit_unsent(transport)
+            super().connection_made(transport)
+
+    config.http = _UnsentLimited
 
 
 def bind_servers(model_server: Any, host: str | None) -> None:

@@ -22,6 +22,10 @@ RTF = Histogram(
     buckets=(0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2),
 )
 IN_FLIGHT = Gauge("tts_in_flight_requests", "Requests synthesizing now.")
+ENGINE_CALLS = Counter(
+    "tts_engine_calls_total", "Engine calls (sentences) granted a slot, by scheduler priority "
+    "(background: jobs; normal: interactive requests).", ["priority"],
+)
 QUEUED = Gauge("tts_queued_requests", "Requests waiting for a synthesis slot.")
 CANCELLED = Counter("tts_cancelled_total", "V2 inference requests cancelled because the client disconnected.")
 REJECTED = Counter("tts_rejected_total", "Requests refused by admission control (429).")

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TypeVar
 
+from . import metrics
+
 T = TypeVar("T")
 
 REMEMBERED_FLOWS = 4096
@@ -47,6 +49,14 @@ class Priority(IntEnum):
     """Interactive requests (the default)."""
     HIGH = 10
     """Requests that go ahead of normal traffic (e.g. a premium API key)."""
+
+
+def priority_label(priority: int) -> str:
+    """`background`, `normal`, `high`, or the number for other levels (the metrics label)."""
+    try:
+        return Priority(priority).name.lower()
+    except ValueError:
+        return str(int(priority))
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,7 @@ class FairScheduler:
             flow = flow if flow is not None else (current.flow or new_flow())
             priority = priority if priority is not None else current.priority
         if self.busy < self.slots and not self._waiting:
-            self._grant(flow)
+            self._grant(flow, priority)
             return
         waiter = _Waiter(int(priority), next(self._seq), flow, asyncio.get_running_loop().create_future())
         self._waiting.append(waiter)
@@ -159,8 +169,9 @@ class FairScheduler:
         if not work.cancelled():
             work.exception()  # retrieved: after a cancellation nobody awaits it
 
-    def _grant(self, flow: str) -> None:
+    def _grant(self, flow: str, priority: int) -> None:
         self.busy += 1
+        metrics.ENGINE_CALLS.labels(priority_label(priority)).inc()
         self._served[flow] = next(self._turn)
         self._served.move_to_end(flow)
         if len(self._served) > REMEMBERED_FLOWS:
@@ -172,7 +183,7 @@ class FairScheduler:
             self._waiting.remove(waiter)
             if waiter.future.done():  # cancelled while waiting
                 continue
-            self._grant(waiter.flow)
+            self._grant(waiter.flow, waiter.priority)
             waiter.future.set_result(None)
 
     def _order(self, waiter: _Waiter) -> tuple[int, int, int]:

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from .bind import bind_servers
+from .bind import bind_servers, tune_rest_sockets
 from .settings import Settings, add_settings_arguments, load_settings
 from .slow_clients import guard_slow_clients
 from .tracing import setup_tracing
@@ -226,6 +226,7 @@ def _model_server(
             bind_servers(self, getattr(args, "host", None))  # `serve --host`: servers are built, not yet started
             if settings is not None:
                 guard_slow_clients(self, settings)  # request head/body read timeouts (slowloris)
+            tune_rest_sockets(self)  # TCP_NOTSENT_LOWAT: slow readers noticed early (adaptive bitrate); after the guard
             super().setup_event_loop()
 
         def __init__(self, **kwargs: Any) -> None:

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
 from kserve.errors import InvalidInput
 
+from .adaptive_bitrate import BitrateAdapter, BitrateChange
 from .audio import dsp
 from .audio.assemble import Assembly, SegmentPieces
 from .audio.buffer import AudioBuffer
 from .audio.encode import check_format, output_rate
-from .audio.stream_encoder import RAW_FORMATS, StreamEncoder
+from .audio.stream_encoder import RAW_FORMATS, StreamEncoder, bitrate_adaptable
 from .output_limits import check_audio_s, max_audio_s, pauses_s
 from .pipeline import PAUSE_ONLY_RATE, SegmentSynthesizer
 from .protocol.v2 import SynthesisParameters
@@ -205,20 +207,37 @@ class ChunkEncoder:
             return encoder.feed(buf)
         return await asyncio.to_thread(encoder.feed, buf)
 
-    async def feed_slices(self, buf: AudioBuffer) -> AsyncIterator[bytes]:
+    async def feed_slices(self, buf: AudioBuffer) -> AsyncIterator[tuple[bytes, float]]:
         """Like `feed`, but a compressed chunk is encoded in `SLICE_S` slices, each slice's bytes yielded at once
-        (a sentence's first bytes leave after encoding half a second of it, not all of it)."""
+        (a sentence's first bytes leave after encoding half a second of it, not all of it), with the seconds of
+        audio they hold (bytes that are empty are not yielded; their seconds go with the next)."""
         self._open(buf.sample_rate)
         assert self.rate is not None
         buf = dsp.resample(buf, self.rate)  # whole, before slicing: resampling slices would click at their edges
         step = max(1, int(SLICE_S * buf.sample_rate))
         if self.fmt in INLINE_FORMATS or len(buf.samples) <= step:
             if data := await self.feed(buf):
-                yield data
+                yield data, buf.duration_s
             return
+        seconds = 0.0
         for start in range(0, len(buf.samples), step):
-            if data := await self.feed(AudioBuffer(buf.samples[start:start + step], buf.sample_rate)):
-                yield data
+            piece = AudioBuffer(buf.samples[start:start + step], buf.sample_rate)
+            seconds += piece.duration_s
+            if data := await self.feed(piece):
+                yield data, seconds
+                seconds = 0.0
+
+    @property
+    def adaptable(self) -> bool:
+        """Whether `set_bitrate` can change the bitrate mid-stream (mp3/opus on the sndfile backend)."""
+        return self._encoder.adaptable if self._encoder is not None else bitrate_adaptable(self.fmt)
+
+    async def set_bitrate(self, bitrate: str) -> bytes:
+        """Encode from now on at `bitrate`; the bytes to send first (mp3: the end of the stream so far)."""
+        self.bitrate = bitrate
+        if self._encoder is None:
+            return b""
+        return await asyncio.to_thread(self._encoder.set_bitrate, bitrate)
 
     async def finish(self) -> bytes:
         """End the stream; the remaining bytes (a 0-length stream gets a valid empty file where one exists)."""
@@ -234,15 +253,31 @@ class ChunkEncoder:
 
 
 async def encode_chunks(
-    chunks: AsyncIterator[AudioBuffer], fmt: str, *, bitrate: str | None = None
+    chunks: AsyncIterator[AudioBuffer], fmt: str, *, bitrate: str | None = None,
+    adapter: BitrateAdapter | None = None, on_change: Callable[[BitrateChange, float], None] | None = None,
 ) -> AsyncIterator[bytes]:
-    """Encode an async stream of buffers into one stream of `fmt`; the encoder is released if the consumer leaves."""
+    """Encode an async stream of buffers into one stream of `fmt`; the encoder is released if the consumer leaves.
+
+    With an `adapter`, the time each yielded piece takes the consumer (the send waiting on a slow client) is
+    timed and the bitrate follows the adapter's decisions; `on_change(change, at_s)` hears of each.
+    """
     encoder = ChunkEncoder(fmt, bitrate=bitrate)
-    finished = False
+    adapter = adapter if adapter is not None and encoder.adaptable else None
+    finished, at_s, pending = False, 0.0, None
     try:
         async for buf in chunks:
-            async for data in encoder.feed_slices(buf):
+            if pending is not None:  # switch between sentences: an mp3 joint (encoder delay) falls into the pause
+                if on_change is not None:
+                    on_change(pending, at_s)
+                if tail := await encoder.set_bitrate(pending.bitrate):
+                    yield tail
+                pending = None
+            async for data, seconds in encoder.feed_slices(buf):
+                started = time.perf_counter()
                 yield data
+                at_s += seconds
+                if adapter is not None:
+                    pending = adapter.observe(seconds, len(data), time.perf_counter() - started) or pending
         finished = True
         if data := await encoder.finish():
             yield data

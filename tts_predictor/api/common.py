@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput
 from pydantic import ValidationError
 
+from ..adaptive_bitrate import BitrateChange, adapter_for
 from ..admission import AdmissionController
 from ..audio import post
 from ..audio.buffer import AudioBuffer
@@ -97,8 +98,10 @@ class PreparedStream:
     """A validated, planned request whose audio is produced while the body is sent."""
 
     def __init__(self, segments: list[Segment], params: SynthesisParameters, synth: LocalSynthesizer, rid: str,
-                 text: str | None = None):
+                 text: str | None = None, adaptive: bool = True):
         self.segments, self.params, self.synth, self.request_id, self.text = segments, params, synth, rid, text
+        self.adaptive = adaptive
+        """Network-adaptive bitrate for mp3/opus (`adaptive_bitrate`); changes come as ``quality`` events."""
         self.events: list[dict[str, Any]] = []
         self.started = time.perf_counter()
 
@@ -112,7 +115,9 @@ class PreparedStream:
     async def body(self) -> AsyncIterator[bytes]:
         """Encoded bytes; synthesis stops when the client disconnects (the generator is closed)."""
         try:
-            async for data in encode_chunks(self.buffers(), self.params.format, bitrate=self.params.bitrate):
+            adapter = adapter_for(self.params.format, self.params.bitrate, self.adaptive)
+            async for data in encode_chunks(self.buffers(), self.params.format, bitrate=self.params.bitrate,
+                                            adapter=adapter, on_change=self._quality):
                 yield data
         except InvalidInput:
             raise
@@ -120,6 +125,11 @@ class PreparedStream:
             log.exception("streamed synthesis failed (request id %s)", self.request_id)
             raise
 
+
+    def _quality(self, change: BitrateChange, at_s: float) -> None:
+        log.info("stream %s: bitrate %s -> %s (%s, client ~%s kbit/s)", self.request_id, change.previous,
+                 change.bitrate, change.reason, change.client_kbps and round(change.client_kbps))
+        self.events.append(change.event(at_s))
 
     async def ndjson(self, start: dict[str, Any]) -> AsyncIterator[bytes]:
         """NDJSON lines: `start`, then ``{"type": "audio", "audio": <base64>}`` and each segment's event after its
@@ -138,7 +148,8 @@ class PreparedStream:
             return
         for event in self.events[sent:]:
             yield _line(event)
-        yield _line({"type": "end", "duration_s": self.events[-1]["end_s"] if self.events else 0.0})
+        ends = [e["end_s"] for e in self.events if e["type"] == "segment"]
+        yield _line({"type": "end", "duration_s": ends[-1] if ends else 0.0})
 
 
 def _line(message: dict[str, Any]) -> bytes:
@@ -153,11 +164,12 @@ def refuse_post_in_stream(params: SynthesisParameters) -> None:
                          "available on streamed responses; request the whole file (no stream) or use a job")
 
 
-def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str) -> PreparedStream:
+def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str,
+                   adaptive: bool = True) -> PreparedStream:
     """Plan and validate now (so errors are 400s before the response starts)."""
     refuse_post_in_stream(params)
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
-    return PreparedStream(segments, params, synth, rid, text)
+    return PreparedStream(segments, params, synth, rid, text, adaptive)
 
 
 class _Release:

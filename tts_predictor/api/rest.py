@@ -61,6 +61,10 @@ class SynthesisOptions(PostOptions):
     lexicons: str | None = Field(None, description=_describe("lexicons"))
     loudness_lufs: float | None = Field(None, description=_describe("loudness_lufs"))
     stream: bool = Field(False, description="Send audio while it is synthesized, sentence by sentence (chunked).")
+    adaptive_bitrate: bool = Field(
+        True, description="Streamed mp3/opus: lower the bitrate while the client reads slower than real time, raise "
+        "it back when it catches up (quality events with Accept: application/x-ndjson).",
+    )
 
 
 class SynthesizeRequest(BaseModel):
@@ -147,7 +151,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def to_params(options: SynthesisOptions, *, prefix: str = "options.", default_format: str | None = None) -> SynthesisParameters:
     """SynthesisParameters from REST options (energy -> volume_db)."""
-    values = options.model_dump(exclude={"stream", "energy"})
+    values = options.model_dump(exclude={"stream", "energy", "adaptive_bitrate"})
     values["volume_db"] = options.energy
     values["format"] = options.format or default_format
     return make_params(values, prefix=prefix, names=PUBLIC_NAMES)
@@ -178,7 +182,7 @@ def build_router(predictor: Any) -> APIRouter:
         rid = request_id(request)
         headers = {"X-Language": language, "X-Voice": voice.id}
         if body.options.stream:
-            prepared = prepare_stream(body.text, params, synth, rid)
+            prepared = prepare_stream(body.text, params, synth, rid, body.options.adaptive_bitrate)
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"
             rate = params.sample_rate or voice.sample_rate

@@ -11,6 +11,8 @@ Server -> client:
   binary frames: one continuous audio stream of ``format`` (pcm: s16le mono; wav: a streaming header first);
   ``{"type": "segment", "text", "start_s", "end_s", "marks", "words"}`` after each sentence's audio (words:
       ``{"text", "spoken", "start_s", "end_s", "char_start", "char_end"}``, offsets into all text sent so far);
+  ``{"type": "quality", "bitrate", "previous", "reason", "client_kbps", "at_s"}`` when the mp3/opus bitrate
+      changes because the client reads slower than real time or caught up again (`adaptive_bitrate`);
   ``{"type": "end", "duration_s", "segments"}`` then close 1000;
   ``{"type": "error", "message"}`` then close: 1003 for non-JSON or binary frames, 1008 for invalid messages,
   1011 when synthesis fails.
@@ -24,6 +26,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,6 +34,7 @@ from fastapi import WebSocket
 from kserve.errors import InvalidInput, ModelNotReady
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from ..adaptive_bitrate import BitrateAdapter, BitrateChange, adapter_for
 from ..admission import DeadlineExceeded, Overloaded
 from ..audio.encode import EncoderUnavailable, output_rate
 from ..engines.slow import slow_request
@@ -43,7 +47,8 @@ from .common import make_params, request_id, synth_of
 log = logging.getLogger(__name__)
 
 WS_FORMATS = ("pcm", "mp3", "opus", "wav")
-CONFIG_FIELDS = ("voice", "language", "speed", "format", "sample_rate", "bitrate", "pitch", "volume_db", "normalize", "emotion", "style")
+CONFIG_FIELDS = ("voice", "language", "speed", "format", "sample_rate", "bitrate", "pitch", "volume_db", "normalize", "emotion",
+                 "style", "adaptive_bitrate")
 MESSAGE_TYPES = ("config", "text", "flush", "close")
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
@@ -107,6 +112,8 @@ class StreamSession:
         self.jobs: asyncio.Queue[Any] = asyncio.Queue()
         self.worker: asyncio.Task[None] | None = None
         self.encoder: ChunkEncoder | None = None
+        self.adapter: BitrateAdapter | None = None
+        self.pending_change: BitrateChange | None = None
         self.lock = asyncio.Lock()
         self.offset_s = 0.0
         self.segments = 0
@@ -201,10 +208,13 @@ class StreamSession:
         fmt = config.get("format") or "pcm"
         if fmt not in WS_FORMATS:
             raise ProtocolError(f"config.format: unsupported format {str(fmt)[:40]!r}; use one of: {', '.join(WS_FORMATS)}")
+        adaptive = config.get("adaptive_bitrate", True)
+        if not isinstance(adaptive, bool):
+            raise ProtocolError("config.adaptive_bitrate: must be true or false")
         try:
             synth = synth_of(self.predictor)
-            params = make_params({k: v for k, v in config.items() if k != "type"} | {"format": fmt, "ssml": False},
-                                 prefix="config.")
+            values = {k: v for k, v in config.items() if k not in ("type", "adaptive_bitrate")}
+            params = make_params(values | {"format": fmt, "ssml": False}, prefix="config.")
             voice, language = synth.catalog.resolve(params.voice, params.language)
         except (InvalidInput, ModelNotReady) as exc:
             raise ProtocolError(str(getattr(exc, "reason", exc))) from None
@@ -212,6 +222,7 @@ class StreamSession:
         self.params = params.model_copy(update={"voice": voice.id, "language": language, "sample_rate": rate})
         self.language = language
         self.encoder = ChunkEncoder(fmt, bitrate=params.bitrate)
+        self.adapter = adapter_for(fmt, params.bitrate, adaptive and self.encoder.adaptable)
         start = {"type": "start", "format": fmt, "sample_rate": output_rate(fmt, rate), "voice": voice.id,
                  "language": language, "request_id": self.request_id}
         if fmt == "pcm":
@@ -254,6 +265,23 @@ class StreamSession:
         self.unspoken = self.unspoken[index + len(core):]
         return core, at
 
+    async def _send_audio(self, data: bytes, audio_s: float) -> None:
+        """Send encoded audio; time the send for the bitrate adapter (its decision waits for the next sentence)."""
+        started = time.perf_counter()
+        await self.send_bytes(data)
+        if self.adapter is not None:
+            self.pending_change = self.adapter.observe(audio_s, len(data), time.perf_counter() - started) or self.pending_change
+
+    async def _switch_bitrate(self) -> None:
+        """Apply the adapter's pending decision between sentences and tell the client (``quality`` event)."""
+        change, self.pending_change = self.pending_change, None
+        if change is None or self.encoder is None:
+            return
+        log.info("stream %s: bitrate %s -> %s (%s)", self.request_id, change.previous, change.bitrate, change.reason)
+        if tail := await self.encoder.set_bitrate(change.bitrate):
+            await self.send_bytes(tail)
+        await self.send_json(change.event(self.offset_s))
+
     async def _work(self, synth: Any) -> None:
         assert self.params is not None and self.encoder is not None
         try:
@@ -273,8 +301,9 @@ class StreamSession:
                         async for buf, event in stream_plan(segments, self.params, synth, request_id=self.request_id,
                                                             offset_s=self.offset_s, source_text=source,
                                                             source_offset=at):
-                            if data := await self.encoder.feed(buf):
-                                await self.send_bytes(data)
+                            await self._switch_bitrate()
+                            async for data, seconds in self.encoder.feed_slices(buf):
+                                await self._send_audio(data, seconds)
                             if event is None:
                                 continue  # a piece of a sentence the model streams (XTTS): its event comes with the last
                             self.offset_s = event["end_s"]

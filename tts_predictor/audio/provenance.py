@@ -49,7 +49,14 @@ def tags(title: str | None = None) -> dict[str, str]:
 
 def tag(data: bytes, fmt: str, *, title: str | None = None, chapters: Sequence[ChapterMark] = (),
         sample_rate: int | None = None) -> bytes:
-    """`data` (a complete file of `fmt`) with the declaration and chapter marks added, where the format allows."""
+    """`data` (a complete file of `fmt`) with the declaration and chapter marks added, where the format allows, and
+    then C2PA content credentials when configured (`credentials`)."""
+    from . import credentials
+
+    return credentials.sign(_declare(data, fmt, title, chapters), fmt, title)
+
+
+def _declare(data: bytes, fmt: str, title: str | None, chapters: Sequence[ChapterMark]) -> bytes:
     if not ENABLED[0] and not chapters:
         return data
     values = tags(title) if ENABLED[0] else ({"TITLE": title} if title else {})
@@ -108,13 +115,19 @@ def wav_with_metadata(data: bytes, values: dict[str, str], chapters: Sequence[Ch
 
 # --- FLAC --------------------------------------------------------------------------------------------------
 
-def _vorbis_comments(values: dict[str, str], chapters: Sequence[ChapterMark]) -> list[str]:
-    out = [f"{k}={v}" for k, v in values.items()]
+def chapter_comments(chapters: Sequence[ChapterMark]) -> dict[str, str]:
+    """The Vorbis-comment chapter extension (FLAC, Ogg): ``CHAPTER001=00:00:00.000``, ``CHAPTER001NAME=<title>``."""
+    out: dict[str, str] = {}
     for i, c in enumerate(chapters, start=1):
         h, rest = divmod(c.start_s, 3600)
         m, s = divmod(rest, 60)
-        out += [f"CHAPTER{i:03d}={int(h):02d}:{int(m):02d}:{s:06.3f}", f"CHAPTER{i:03d}NAME={c.title}"]
+        out[f"CHAPTER{i:03d}"] = f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
+        out[f"CHAPTER{i:03d}NAME"] = c.title
     return out
+
+
+def _vorbis_comments(values: dict[str, str], chapters: Sequence[ChapterMark]) -> list[str]:
+    return [f"{k}={v}" for k, v in (values | chapter_comments(chapters)).items()]
 
 
 def flac_with_comments(data: bytes, values: dict[str, str], chapters: Sequence[ChapterMark]) -> bytes:
@@ -189,7 +202,7 @@ def ffmetadata(values: dict[str, str], chapters: Sequence[ChapterMark]) -> str:
     def esc(text: str) -> str:
         return "".join("\\" + ch if ch in "=;#\\\n" else ch for ch in text)
 
-    lines = [";FFMETADATA1", *(f"{k.lower()}={esc(v)}" for k, v in values.items())]
+    lines = [";FFMETADATA1", *(f"{k if k.startswith('CHAPTER') else k.lower()}={esc(v)}" for k, v in values.items())]
     for c in chapters:
         lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(c.start_s * 1000)}", f"END={int(c.end_s * 1000)}",
                   f"title={esc(c.title)}"]

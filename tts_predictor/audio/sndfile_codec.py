@@ -16,6 +16,7 @@ from .stream_encoder import EncoderUnavailable, StreamSink, kbps
 OPUS_PAGE_MS = 100.0
 """Ogg Opus page latency: each segment's audio leaves within this much of being encoded (about 6 % overhead)."""
 _SFC_SET_OGG_PAGE_LATENCY_MS = 0x1302  # sndfile.h, libsndfile >= 1.1
+_SFC_SET_COMPRESSION_LEVEL = 0x1301  # sndfile.h
 _TYPES = {"mp3": ("MP3", "MPEG_LAYER_III"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS"),
           "opus": ("OGG", "OPUS")}
 
@@ -65,6 +66,18 @@ class SndfileCodec:
 
             latency = _ffi.new("double*", OPUS_PAGE_MS)
             _snd.sf_command(self._file._file, _SFC_SET_OGG_PAGE_LATENCY_MS, latency, _ffi.sizeof("double"))
+
+        self._fmt, self._rate = fmt, rate
+
+    def retune(self, bitrate: str) -> bool:
+        """Change the bitrate of the audio written from now on, if the codec can (Opus: libsndfile passes the new
+        level to libopus mid-stream; LAME fixes its bitrate at the first frame, so mp3 says False)."""
+        if self._fmt != "opus":
+            return False
+        from soundfile import _ffi, _snd  # type: ignore[attr-defined]
+
+        level = _ffi.new("double*", _options(self._fmt, self._rate, bitrate)["compression_level"])
+        return bool(_snd.sf_command(self._file._file, _SFC_SET_COMPRESSION_LEVEL, level, _ffi.sizeof("double")))
 
     def write(self, samples: np.ndarray) -> None:
         self._file.write(samples)

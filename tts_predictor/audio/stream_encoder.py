@@ -59,6 +59,12 @@ def kbps(bitrate: str | None, fmt: str) -> int:
     return int((bitrate or DEFAULT_BITRATES[fmt]).rstrip("k"))
 
 
+def bitrate_adaptable(fmt: str, backend: str | None = None) -> bool:
+    """Whether a stream of `fmt` can change its bitrate mid-stream: mp3 and opus with the sndfile backend (PyAV's
+    muxers would put headers mid-stream: an ID3 tag, or a chained Ogg that browsers do not play)."""
+    return fmt in ("mp3", "opus") and (backend or _backend) == "sndfile"
+
+
 def wav_stream_header(sample_rate: int) -> bytes:
     """44-byte PCM16 mono WAV header whose RIFF and data sizes are 0xFFFFFFFF ("length unknown")."""
     byte_rate = sample_rate * 2
@@ -205,6 +211,32 @@ class StreamEncoder:
             if isinstance(self._sink, FileSink):
                 return head + self._sink.getvalue()
             return head + self._sink.take()
+
+    @property
+    def adaptable(self) -> bool:
+        """Whether `set_bitrate` can change this stream's bitrate (`bitrate_adaptable`)."""
+        return bitrate_adaptable(self.fmt, self.backend)
+
+    def set_bitrate(self, bitrate: str) -> bytes:
+        """Encode the audio fed from now on at `bitrate` (if `adaptable`); the bytes to send before it.
+
+        Opus through libsndfile changes in place (the Ogg stream goes on). MP3 (LAME fixes its bitrate at the
+        first frame) finishes the current stream and starts a new one with the next feed: MP3 frames carry
+        their own bitrate, so the joined streams decode as one, with the encoder's delay (about 50 ms of
+        silence) at the joint.
+        """
+        with self._lock:
+            if self._closed or bitrate == self.bitrate or not self.adaptable:
+                return b""
+            self.bitrate = bitrate
+            retune = getattr(self._codec, "retune", None)
+            if self._codec is None or (retune is not None and retune(bitrate)) or self.fmt != "mp3":
+                return b""
+            self._codec.end()
+            tail = self._sink.take()
+            self._sink = type(self._sink)()
+            self._codec = _open_codec(self.fmt, self.rate, bitrate, self._sink, self.backend)
+            return tail
 
     def close(self) -> None:
         """Release the encoder without finishing the stream (the consumer is gone)."""

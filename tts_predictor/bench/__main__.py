@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         threads=base.threads, instances=base.instances, requests=base.requests,
         normalization_sentences=base.normalization_sentences, peer_rounds=base.peer_rounds,
         peer_singles=base.peer_singles, peer_profiles=base.peer_profiles, fairness_shorts=base.fairness_shorts,
+        job_chars=base.job_chars,
     )
     results = run_benchmark(models, repeats=args.repeats, concurrency=_ints(args.concurrency),
                             requests=args.requests, out_dir=args.out, quick=args.quick,

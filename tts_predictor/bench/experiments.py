@@ -12,6 +12,7 @@ from typing import Any
 from .batching import run_batching
 from .normalization import run_normalization
 from .fairness import run_fairness
+from .jobs import DEFAULT_TIMEOUT_S, run_jobs
 from .peer import run_peer
 from .phonemes import run_rtf
 from .formats import run_formats
@@ -48,10 +49,15 @@ class ExperimentSettings:
     """Our server profiles compared with Piper's server (`workload.PROFILES`)."""
     fairness_shorts: int = 3
     """One-sentence requests sent while the long one runs (fairness)."""
+    job_chars: int = 200_000
+    """Characters of the long-form job (jobs)."""
+    job_timeout_s: float = DEFAULT_TIMEOUT_S
+    """The jobs experiment stops following the job after this long."""
 
 
 QUICK_EXPERIMENTS = ExperimentSettings(batch_sizes=(1, 2), repeats=1, requests=2, normalization_sentences=8,
-                                       peer_rounds=1, peer_singles=3, fairness_shorts=1)
+                                       peer_rounds=1, peer_singles=3, fairness_shorts=1,
+                                       job_chars=3000)
 
 
 def _texts(count: int) -> list[str]:
@@ -103,6 +109,10 @@ def _formats(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str,
     return run_formats(settings.repeats, log)
 
 
+def _jobs(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_jobs(settings.job_chars, timeout_s=settings.job_timeout_s, log=log)
+
+
 RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = {
     "batching": _batching,
     "threads": _threads,
@@ -114,6 +124,7 @@ RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = 
     "fairness": _fairness,
     "rtf": _rtf,
     "speed": _speed,
+    "jobs": _jobs,
 }
 EXPERIMENTS = tuple(RUNNERS)
 DEFAULT_EXPERIMENTS = ("batching", "threads", "normalization", "xtts-stream", "peer", "fairness", "rtf", "speed", "formats")
@@ -122,7 +133,9 @@ synthesizes and transcribes 40 sentences twice, about a minute; ``xtts-stream`` 
 first streamed audio against the whole sentence, about 30 s; ``peer`` (Piper's own server vs ours, needs the bench
 extra's piper-tts) about 2 minutes; ``fairness``, ``rtf`` and ``speed`` under a minute each; ``formats`` (time to
 first audio per format vs pcm, encode cost vs wav) about a minute. ``batching-coqui`` builds and exports a full-size
-Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked for. Each can run alone:
+Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked for, as does ``jobs`` (a
+200,000-character job, about 3 h of audio, while one-sentence latency is probed: 20-25 minutes on 2 cores, limited
+to an hour; ``--quick`` makes it 3,000 characters). Each can run alone:
 ``--models none --experiments peer``."""
 
 

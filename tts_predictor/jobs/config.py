@@ -27,6 +27,10 @@ class JobSettings(BaseSettings):
         description="Longest text per engine call of a job: an interactive request waits at most for one such call. "
         "400 (as interactive requests) gives audio identical to one-go synthesis; smaller favours interactive latency.",
     )
+    job_yield_to_interactive: bool = Field(
+        True, description="Besides the lowest scheduler priority, start no job segment while an interactive request "
+        "is admitted (keeps every core for it); false: jobs also use engine slots left idle beside interactive work.",
+    )
     job_lease_s: float = Field(30.0, ge=1, le=3600, description="Worker lease; another replica takes a job over after it.")
     job_poll_s: float = Field(1.0, gt=0, le=60, description="How often an idle worker looks for queued jobs.")
     webhook_secret: str | None = Field(None, description="Default HMAC-SHA256 key of job webhooks (a job may bring its own).")
@@ -42,6 +46,19 @@ class JobSettings(BaseSettings):
     beds_dir: str | None = Field(
         None, description="Directory of stored background beds (audio files; request option 'bed' names one)."
     )
+    watermark_model: str | None = Field(
+        None, description="TorchScript watermark generator (AudioSeal-style: audio in, watermark signal out) added to "
+        "every output; none ships with the server.",
+    )
+    watermark_sample_rate: int = Field(16000, ge=8000, le=48000, description="Sample rate the watermark model runs at.")
+    watermark_strength: float = Field(1.0, ge=0.0, le=10.0, description="Factor on the model's watermark signal.")
+    c2pa_cert_file: str | None = Field(
+        None, description="PEM certificate chain (signing certificate first) for C2PA content credentials on WAV, FLAC "
+        "and MP3 outputs; with c2pa_key_file (needs the c2pa extra).",
+    )
+    c2pa_key_file: str | None = Field(None, description="PEM private key of the C2PA signing certificate.")
+    c2pa_alg: str = Field("es256", description="C2PA signing algorithm: es256, es384, es512, ps256, ps384, ps512, ed25519.")
+    c2pa_tsa_url: str | None = Field(None, description="RFC 3161 time-stamp authority for C2PA signatures (none: offline).")
     provenance_tags: bool = Field(
         True, description="Write the 'AI-generated speech' declaration into WAV/FLAC/MP3/Ogg metadata of every output."
     )

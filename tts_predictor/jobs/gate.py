@@ -1,20 +1,51 @@
-"""Lowest priority for job chunks: a job segment starts only while no interactive request runs or waits.
+"""Lowest priority for job work: job sentences queue in the process's fair scheduler at `Priority.BACKGROUND`.
 
-A small interface, so a fair scheduler with priorities can replace it: the worker only calls `await gate.wait()`
-before each segment, then takes an engine slot like any request.
+Two layers keep interactive requests fast while a job runs:
+
+1. **Scheduler priority** (always): every engine call of a job is made inside `job_scheduling(job_id)`, so it
+   waits in `tts_predictor/scheduler.py`'s `FairScheduler` (the engine slots all requests share) at the lowest
+   priority, in one flow per job. Priorities are strict there: a job sentence takes a slot only while no
+   interactive sentence waits for one, so an interactive sentence waits at most for the job sentences already
+   in the engine (one per slot, each at most `TTS_JOB_SEGMENT_CHARS` characters).
+2. **Yield to admitted requests** (`TTS_JOB_YIELD_TO_INTERACTIVE`, default on): the worker also starts no new
+   job segment while an interactive request is admitted (running or queued), even when an engine slot is
+   free, because the slots share the CPU cores: on a 2-core pod a job sentence running beside an interactive
+   one takes about half of its CPU. Off, jobs use every slot interactive traffic leaves idle.
+
+The worker calls `await gate.wait()` before each segment and synthesizes it inside `job_scheduling`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from ..scheduler import Priority, Scheduling, scheduled_as
+
+JOB_PRIORITY = Priority.BACKGROUND
+"""Scheduler priority of every job engine call."""
+
+
+def job_scheduling(job_id: str) -> AbstractContextManager[Scheduling]:
+    """Engine work started inside the block runs as job `job_id`'s flow at the lowest priority."""
+    return scheduled_as(priority=JOB_PRIORITY, flow=f"job-{job_id}")
 
 
 class PriorityGate(Protocol):
-    """Decides when background work may take the next engine slot."""
+    """Decides when background work may start its next segment."""
 
     async def wait(self) -> None:
         """Return when a low-priority unit of work may start."""
+
+
+class OpenGate:
+    """No extra wait: scheduler priority alone (`TTS_JOB_YIELD_TO_INTERACTIVE=false`)."""
+
+    waits = 0
+
+    async def wait(self) -> None:
+        return None
 
 
 class InteractiveIdleGate:
@@ -35,3 +66,10 @@ class InteractiveIdleGate:
             self.waits += 1
         while self.busy():
             await asyncio.sleep(self.poll_s)
+
+
+def make_gate(predictor: Any) -> PriorityGate:
+    """The gate the settings ask for."""
+    if getattr(predictor.settings, "job_yield_to_interactive", True):
+        return InteractiveIdleGate(predictor.admission)
+    return OpenGate()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..audio import dsp, post, provenance
+from ..audio import credentials, dsp, post, provenance
 from ..audio.buffer import AudioBuffer
 from ..audio.encode import encode, encode_stream, output_rate, wav_stream_header
 from ..protocol.v2 import SynthesisParameters
@@ -155,15 +155,18 @@ def _finalize(tmp: Path, path: Path, fmt: str, title: str | None, marks: list[pr
     values = _values(title)
     if fmt == "wav":
         _finish_wav(tmp, marks, rate)
-    elif fmt in ("ogg", "opus") and values:
+    elif fmt in ("ogg", "opus") and (values or marks):
+        # Chapters as the Vorbis-comment chapter extension (CHAPTERnnn, CHAPTERnnnNAME), not ffmpeg's [CHAPTER]
+        # sections: ffmpeg 5.1 writes none for Vorbis and wrong times for Opus from those.
         meta = tmp.with_suffix(".meta")
-        meta.write_text(provenance.ffmetadata(values, ()), encoding="utf-8")  # no Ogg chapters: see provenance
+        meta.write_text(provenance.ffmetadata(values | provenance.chapter_comments(marks), ()), encoding="utf-8")
         done = provenance.remux(str(tmp), str(meta), str(path) + ".tagged", "ogg")
         meta.unlink(missing_ok=True)
         if done is not None:
             Path(str(path) + ".tagged").replace(tmp)
     elif fmt in ("mp3", "flac") and (values or marks):
         _retag_head(tmp, fmt, values, marks)
+    credentials.sign_file(tmp, fmt, title)  # last: the manifest's hash covers the tags and chapter marks
     tmp.replace(path)
 
 

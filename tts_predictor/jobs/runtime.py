@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from ..audio import post, provenance
+from ..audio import credentials, post, provenance, watermark
 from .results import ResultFiles
 from .store import JobStore, make_store
 from .webhooks import WebhookSender
@@ -45,9 +45,12 @@ class JobRuntime:
 
 
 def configure_post(settings: Any) -> None:
-    """Process-wide post-processing settings: where beds are stored, whether outputs carry the AI declaration."""
+    """Process-wide post-processing settings: where beds are stored, whether outputs carry the AI declaration, the
+    watermark model (if mounted)."""
     post.configure(settings.beds_dir)
     provenance.configure(settings.provenance_tags)
+    watermark.configure(settings.watermark_model, settings.watermark_sample_rate, settings.watermark_strength)
+    credentials.configure(settings.c2pa_cert_file, settings.c2pa_key_file, settings.c2pa_alg, settings.c2pa_tsa_url)
 
 
 def install_jobs(app: Any, predictor: Any) -> JobRuntime:

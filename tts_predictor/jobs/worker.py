@@ -24,7 +24,7 @@ from ..protocol.v2 import SynthesisParameters
 from ..text.plan import lexicon_names
 from ..text.segments import Segment
 from ..voice_access import acting_for
-from .gate import InteractiveIdleGate, PriorityGate
+from .gate import PriorityGate, job_scheduling, make_gate
 from .model import CANCELLED, COMPLETED, FAILED, RUNNING, Chapter, JobRecord
 from .planning import chunk_chars, dump_chunk, load_chunk, plan_chunks
 from .results import ResultFiles
@@ -53,7 +53,7 @@ class JobWorker:
                  gate: PriorityGate | None = None):
         self.predictor, self.store, self.results, self.webhooks = predictor, store, results, webhooks
         self.settings = predictor.settings
-        self.gate = gate or InteractiveIdleGate(predictor.admission)
+        self.gate = gate or make_gate(predictor)
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.wake = asyncio.Event()
 
@@ -121,7 +121,8 @@ class JobWorker:
             if index in done:
                 continue
             segments = load_chunk(data)
-            audio = await self._chunk_audio(segments, params, f"{job.id}/{index}", lost)
+            with job_scheduling(job.id):
+                audio = await self._chunk_audio(segments, params, f"{job.id}/{index}", lost)
             flac = await asyncio.to_thread(encode_chunk, audio)
             chunk = StoredChunk(index, flac, chunk_chars(segments), audio.duration_s)
             if lost.is_set():
@@ -166,7 +167,9 @@ class JobWorker:
 
     async def _chunk_audio(self, segments: list[Segment], params: SynthesisParameters, rid: str,
                            lost: asyncio.Event) -> AudioBuffer:
-        """Synthesize a chunk segment by segment, each behind the priority gate, and assemble it like `render`."""
+        """Synthesize a chunk segment by segment, each behind the gate, and assemble it like `render`.
+
+        Called inside `job_scheduling`: the engine calls wait in the shared scheduler at the lowest priority."""
         synth = self.predictor.synth
         spoken = [s for s in segments if s.text.strip()]
         audios: list[AudioBuffer] = []

@@ -1,0 +1,115 @@
+"""C2PA content credentials: a real server signing WAV/FLAC/MP3 responses and a job result with a test CA's
+certificate (made here with `cryptography`), read back with c2pa's Reader."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import subprocess
+
+import httpx
+import pytest
+import soundfile as sf
+
+c2pa = pytest.importorskip("c2pa")
+
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
+
+from jobs_helpers import wait_job  # noqa: E402
+from server_process import ServerProcess  # noqa: E402
+from tts_predictor.audio import credentials  # noqa: E402
+from tts_predictor.audio.credentials import SOURCE_TYPE  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def _usage(**on: bool) -> x509.KeyUsage:
+    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
+             "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    return x509.KeyUsage(**{n: on.get(n, False) for n in names})
+
+
+def _cert(subject: str, issuer: x509.Certificate | None, key, issuer_key, *, ca: bool) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "tts tests")])
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer.subject if issuer else name)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=7))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    if ca:
+        builder = builder.add_extension(_usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True)
+    else:  # C2PA wants an end-entity certificate for signing (digitalSignature, an EKU such as emailProtection)
+        builder = (builder.add_extension(_usage(digital_signature=True), critical=True)
+                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False))
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@pytest.fixture(scope="module")
+def signing_files(tmp_path_factory):
+    """A test CA and a signing certificate it issued (C2PA refuses self-signed signing certificates)."""
+    root = tmp_path_factory.mktemp("c2pa")
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _cert("tts test CA", None, ca_key, ca_key, ca=True)
+    leaf = _cert("tts-predictor signer", ca, key, ca_key, ca=False)
+    (root / "chain.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM))
+    (root / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()))
+    return str(root / "chain.pem"), str(root / "key.pem")
+
+
+@pytest.fixture(scope="module")
+def signing_server(signing_files, tmp_path_factory):
+    cert, key = signing_files
+    server = ServerProcess(env={"TTS_C2PA_CERT_FILE": cert, "TTS_C2PA_KEY_FILE": key,
+                                "TTS_JOBS_DIR": str(tmp_path_factory.mktemp("c2pa-jobs"))}).start()
+    yield server
+    server.stop()
+
+
+def read_manifest(data: bytes, mime: str) -> tuple[dict, list]:
+    """The active manifest and the validation status codes."""
+    reader = c2pa.Reader(mime, io.BytesIO(data))
+    store = json.loads(reader.json())
+    return store["manifests"][store["active_manifest"]], [s["code"] for s in store.get("validation_status", [])]
+
+
+def _created(manifest: dict) -> dict:
+    actions = [a for assertion in manifest["assertions"] if assertion["label"].startswith("c2pa.actions")
+               for a in assertion["data"]["actions"]]
+    return next(a for a in actions if a["action"] == "c2pa.created")
+
+
+@pytest.mark.parametrize("fmt, mime", [("wav", "audio/wav"), ("flac", "audio/flac"), ("mp3", "audio/mpeg")])
+def test_responses_carry_signed_credentials(signing_server, fmt, mime):
+    response = httpx.post(f"{signing_server.url}/synthesize", timeout=120,
+                          json={"text": "This voice was made by a machine.", "options": {"format": fmt}})
+    assert response.status_code == 200
+    manifest, codes = read_manifest(response.content, mime)
+    assert _created(manifest)["digitalSourceType"] == SOURCE_TYPE
+    assert manifest["claim_generator_info"][0]["name"] == "tts-predictor"
+    assert codes == ["signingCredential.untrusted"]  # the signature verifies; only the test CA is not trusted
+    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", "-f", "s16le", "-"], input=response.content,
+                             capture_output=True, check=True)
+    assert len(decoded.stdout) > 22050 and decoded.stderr == b""
+
+
+def test_job_result_is_signed_after_its_chapter_marks(signing_server):
+    markdown = "# One\n\nThe first part of the story.\n\n# Two\n\nThe second part of the story."
+    job = httpx.post(f"{signing_server.url}/v1/jobs", json={"markdown": markdown, "options": {"format": "wav"}}).json()
+    assert wait_job(signing_server.url, job["id"])["state"] == "completed"
+    data = httpx.get(f"{signing_server.url}/v1/jobs/{job['id']}/audio").content
+    manifest, codes = read_manifest(data, "audio/wav")
+    assert _created(manifest)["digitalSourceType"] == SOURCE_TYPE and codes == ["signingCredential.untrusted"]
+    assert b"cue " in data and b"labl" in data  # chapter marks kept (covered by the manifest's hash)
+    assert sf.info(io.BytesIO(data)).duration > 2
+
+
+def test_cert_without_key_is_refused():
+    with pytest.raises(ValueError, match="TTS_C2PA_KEY_FILE"):
+        credentials.configure("/some/chain.pem", None)

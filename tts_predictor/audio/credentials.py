@@ -1,0 +1,104 @@
+"""C2PA content credentials: WAV, FLAC and MP3 outputs signed with a manifest declaring AI-generated speech.
+
+On when `TTS_C2PA_CERT_FILE` (PEM chain: signing certificate first, then its issuers) and `TTS_C2PA_KEY_FILE`
+(PEM private key) are set; needs the ``c2pa`` extra (`c2pa-python`, MIT/Apache-2.0, the C2PA project's Rust SDK).
+The manifest holds one ``c2pa.created`` action whose digitalSourceType is IPTC's ``trainedAlgorithmicMedia``,
+the claim generator (tts-predictor) and the title. Of our formats the SDK embeds manifests in WAV, FLAC and MP3
+(its Builder lists audio/wav, audio/flac, audio/mpeg, audio/mp4; no Ogg); others are returned unsigned. Signing
+is offline unless `TTS_C2PA_TSA_URL` names a time-stamp authority. Readers trust a manifest only if they trust the
+certificate's chain (C2PA trust list or their own): a private CA validates as ``signingCredential.untrusted``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+log = logging.getLogger(__name__)
+
+MIME = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg"}
+"""Formats signed, with the media type the SDK takes."""
+SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+
+
+class ContentCredentials:
+    """A configured signer: certificate chain, key, algorithm, optional time-stamp authority."""
+
+    def __init__(self, cert_file: str, key_file: str, alg: str = "es256", tsa_url: str | None = None):
+        import c2pa  # the optional extra
+
+        self.c2pa = c2pa
+        self.chain, self.key = Path(cert_file).read_bytes(), Path(key_file).read_bytes()
+        self.alg, self.tsa_url = alg, tsa_url
+        self._lock = threading.Lock()
+        self._signer().close()  # a bad certificate or key fails at start, not per request
+
+    def _signer(self) -> Any:
+        info = self.c2pa.C2paSignerInfo(self.alg.encode(), self.chain, self.key,
+                                        self.tsa_url.encode() if self.tsa_url else None)
+        return self.c2pa.Signer.from_info(info)
+
+    def manifest(self, title: str | None) -> str:
+        """The manifest definition (JSON) for one output."""
+        from .provenance import SOFTWARE
+
+        return json.dumps({
+            "claim_generator_info": [{"name": SOFTWARE}],
+            "title": title or "AI-generated speech",
+            "assertions": [{"label": "c2pa.actions", "data": {"actions": [
+                {"action": "c2pa.created", "digitalSourceType": SOURCE_TYPE,
+                 "softwareAgent": {"name": SOFTWARE}}]}}],
+        })
+
+    def sign_stream(self, fmt: str, source: IO[bytes], dest: IO[bytes], title: str | None = None) -> None:
+        """Write `source` (a complete file of `fmt`) with an embedded, signed manifest to `dest`."""
+        with self._lock:
+            signer = self._signer()
+            try:
+                builder = self.c2pa.Builder(self.manifest(title))
+                try:
+                    builder.sign(signer, MIME[fmt], source, dest)
+                finally:
+                    builder.close()
+            finally:
+                signer.close()
+
+
+ACTIVE: list[ContentCredentials | None] = [None]
+
+
+def configure(cert_file: str | None, key_file: str | None, alg: str = "es256", tsa_url: str | None = None) -> None:
+    """Sign from now on when both files are given (else not); raises if they cannot be used."""
+    if bool(cert_file) != bool(key_file):
+        raise ValueError("TTS_C2PA_CERT_FILE and TTS_C2PA_KEY_FILE must be set together")
+    ACTIVE[0] = ContentCredentials(cert_file, key_file, alg, tsa_url) if cert_file and key_file else None
+    if ACTIVE[0] is not None:
+        log.info("C2PA content credentials on (%s, certificate %s)", alg, cert_file)
+
+
+def signs(fmt: str) -> bool:
+    """Whether outputs of `fmt` get credentials now."""
+    return ACTIVE[0] is not None and fmt in MIME
+
+
+def sign(data: bytes, fmt: str, title: str | None = None) -> bytes:
+    """`data` with embedded content credentials when configured and the format takes them, else unchanged."""
+    if not signs(fmt):
+        return data
+    out = io.BytesIO()
+    ACTIVE[0].sign_stream(fmt, io.BytesIO(data), out, title)  # type: ignore[union-attr]
+    return out.getvalue()
+
+
+def sign_file(path: Path, fmt: str, title: str | None = None) -> None:
+    """Sign a result file in place (through a temporary file next to it)."""
+    if not signs(fmt):
+        return
+    signed = path.with_suffix(path.suffix + ".c2pa")
+    with path.open("rb") as source, signed.open("w+b") as dest:
+        ACTIVE[0].sign_stream(fmt, source, dest, title)  # type: ignore[union-attr]
+    signed.replace(path)
