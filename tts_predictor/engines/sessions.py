@@ -22,21 +22,21 @@ class AdaptiveSessions:
         """`make(threads)` builds a session; the narrow one only when `busy_threads` differs from `threads`."""
         self.wide = make(threads)
         self.narrow = make(busy_threads) if busy_threads and busy_threads != threads else None
-        self._wide_busy = 0
+        self._in_flight = 0
         self._lock = threading.Lock()
 
     def run(self, outputs: list[str] | None, feeds: dict[str, Any]) -> list[Any]:
-        """`InferenceSession.run` on the session this call should use.
+        """`InferenceSession.run` on the session this call should use: the wide one only when no other call is in
+        flight (two wide calls, or one wide beside narrow ones, would oversubscribe the cores).
 
         Background calls (job sentences, `scheduler.Priority.BACKGROUND`, seen through the context the scheduler
-        copies into the engine thread) always take the narrow session, so an interactive call that arrives while
-        one runs finds the wide session free instead of getting the narrow one itself."""
+        copies into the engine thread) always take the narrow session."""
         background = self.narrow is not None and current_scheduling().priority < Priority.NORMAL
         with self._lock:
-            wide = self.narrow is None or (not background and not self._wide_busy)
-            self._wide_busy += wide
+            self._in_flight += 1
+            wide = self.narrow is None or (not background and self._in_flight == 1)
         try:
             return (self.wide if wide else self.narrow).run(outputs, feeds)
         finally:
             with self._lock:
-                self._wide_busy -= wide
+                self._in_flight -= 1
