@@ -2,7 +2,7 @@
 
 WAV: LIST/INFO (ICMT, ISFT) plus `cue ` points with LIST/adtl labels for chapters; FLAC: a VORBIS_COMMENT block
 (COMMENT, AI_GENERATED, CHAPTERnnn/CHAPTERnnnNAME); MP3: an ID3v2.4 tag (COMM, TXXX:AI_GENERATED, TSSE, CHAP/CTOC
-frames) written here (no GPL tagging library); Ogg Opus: Vorbis comments written by ffmpeg (stream copy), without chapter comments: ffmpeg 5.1 writes
+frames) written here (no GPL tagging library); Ogg Opus: Vorbis comments in its OpusTags page, rewritten in place (`ogg_comments`), without chapter comments: ffmpeg 5.1 writes
 wrong times for Opus (500 ms became 00:00:01.500), so Ogg results offer chapters as files only. Headerless formats (pcm, mulaw, alaw), ADTS aac and Ogg Vorbis (see TAGGED_FORMATS) carry none.
 """
 
@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .ogg_comments import with_opus_comments
 
 DECLARATION = "AI-generated speech: synthetic voice produced by tts-predictor (text-to-speech)"
 SOFTWARE = "tts-predictor"
@@ -66,8 +68,8 @@ def _declare(data: bytes, fmt: str, title: str | None, chapters: Sequence[Chapte
         return flac_with_comments(data, values, chapters)
     if fmt == "mp3":
         return mp3_with_id3(data, values, chapters)
-    if fmt == "opus":
-        return ogg_with_comments(data, values, ())
+    if fmt == "opus":  # the OpusTags page rewritten in place; ffmpeg only for an unusual layout
+        return with_opus_comments(data, values) or ogg_with_comments(data, values, ())
     return data
 
 
