@@ -3,7 +3,6 @@ over the real server: V2 `timings`, OpenAI SSE and WebSocket events; plus the to
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from server_process import ServerProcess
 from tts_predictor.engines.coqui_timings import token_word_frames
 from v2_helpers import decode_wav, infer_body
+from ws_helpers import stream_messages
 
 TEXT = "Dr. Smith paid $42 on Monday.  Then he left, quickly!"
 WORDS = ["Dr", "Smith", "paid", "$42", "on", "Monday", "Then", "he", "left", "quickly"]
@@ -81,16 +81,7 @@ def test_openai_sse_sends_words(request: pytest.FixtureRequest, backend: str) ->
 
 @pytest.mark.slow
 def test_websocket_words(coqui_onnx_server: ServerProcess) -> None:
-    websockets = pytest.importorskip("websockets")
-    url = coqui_onnx_server.url.replace("http://", "ws://") + "/v1/stream"
-
-    async def run() -> list[dict]:
-        async with websockets.connect(url) as ws:
-            for piece in (TEXT[:20], TEXT[20:]):  # split mid-word: offsets still count every character sent
-                await ws.send(json.dumps({"type": "text", "text": piece}))
-            await ws.send(json.dumps({"type": "close"}))
-            return [json.loads(m) async for m in ws if isinstance(m, str)]
-
-    messages = asyncio.run(run())
+    # split mid-word: offsets still count every character sent
+    messages = stream_messages(coqui_onnx_server.url, (TEXT[:20], TEXT[20:]))
     end = next(m for m in messages if m["type"] == "end")
     _check([w for m in messages if m["type"] == "segment" for w in m["words"]], end["duration_s"])

@@ -3,7 +3,6 @@ WebSocket segment events and OpenAI SSE, over the real server; plus the pure ali
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
@@ -15,6 +14,7 @@ from server_process import ServerProcess
 from tts_predictor.audio.alignment import ipa_word_frames, word_timings
 from tts_predictor.text.offsets import merge_words, source_spans
 from v2_helpers import decode_wav, infer_body
+from ws_helpers import stream_messages
 
 TEXT = "Dr. Smith paid $42 on Monday.  Then he left, quickly!"
 """Normalization expands "Dr." and "$42"; the double space checks that offsets are the original's."""
@@ -84,17 +84,8 @@ def test_openai_sse_sends_segment_words(embedded_server: ServerProcess) -> None:
 
 @pytest.mark.slow
 def test_websocket_words_index_all_text_sent(embedded_server: ServerProcess) -> None:
-    websockets = pytest.importorskip("websockets")
-    url = embedded_server.url.replace("http://", "ws://") + "/v1/stream"
-
-    async def run() -> list[dict]:
-        async with websockets.connect(url) as ws:
-            for piece in (TEXT[:20], TEXT[20:]):  # split mid-word: offsets still count every character sent
-                await ws.send(json.dumps({"type": "text", "text": piece}))
-            await ws.send(json.dumps({"type": "close"}))
-            return [json.loads(m) async for m in ws if isinstance(m, str)]
-
-    messages = asyncio.run(run())
+    # split mid-word: offsets still count every character sent
+    messages = stream_messages(embedded_server.url, (TEXT[:20], TEXT[20:]))
     segments = [m for m in messages if m["type"] == "segment"]
     end = next(m for m in messages if m["type"] == "end")
     _check_words([w for s in segments for w in s["words"]], TEXT, end["duration_s"])
