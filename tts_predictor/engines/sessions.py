@@ -26,15 +26,19 @@ class AdaptiveSessions:
         self._lock = threading.Lock()
 
     def run(self, outputs: list[str] | None, feeds: dict[str, Any]) -> list[Any]:
-        """`InferenceSession.run` on the session this call should use: the wide one only when no other call is in
-        flight (two wide calls, or one wide beside narrow ones, would oversubscribe the cores).
+        """`InferenceSession.run` on the session this call should use: the wide one only when no other interactive
+        call is in flight (two wide calls, or one wide beside narrow ones, would oversubscribe the cores).
 
         Background calls (job sentences, `scheduler.Priority.BACKGROUND`, seen through the context the scheduler
-        copies into the engine thread) always take the narrow session."""
-        background = self.narrow is not None and current_scheduling().priority < Priority.NORMAL
+        copies into the engine thread) always take the narrow session and are not counted, so a one-sentence
+        request that arrives while a job runs still gets the wide session (one job thread beside it)."""
+        if self.narrow is None:
+            return self.wide.run(outputs, feeds)
+        if current_scheduling().priority < Priority.NORMAL:
+            return self.narrow.run(outputs, feeds)
         with self._lock:
             self._in_flight += 1
-            wide = self.narrow is None or (not background and self._in_flight == 1)
+            wide = self._in_flight == 1
         try:
             return (self.wide if wide else self.narrow).run(outputs, feeds)
         finally:
