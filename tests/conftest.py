@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from server_process import ServerProcess
+from server_process import ServerProcess, free_port
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +59,42 @@ def xtts_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tts_predictor.devtools.coqui_xtts import build_xtts
 
     return build_xtts(tmp_path_factory.mktemp("xtts") / "xtts_v2")
+
+
+@dataclass
+class RedisServer:
+    """A real redis-server on a free port (no persistence), answering PING."""
+
+    port: int
+    proc: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture()
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """Debian's redis-server for one test (skips where it is not installed)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("Debian's redis-server is not installed")
+    import redis as redis_client
+
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL)
+    client, deadline = redis_client.Redis(port=port), time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+            break
+        except redis_client.ConnectionError:
+            time.sleep(0.1)
+    server = RedisServer(port, proc)
+    yield server
+    server.stop()

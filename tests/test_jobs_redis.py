@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
-import time
 
 import httpx
 import pytest
 
 from jobs_helpers import long_text, wait_job
-from server_process import ServerProcess, free_port
+from server_process import ServerProcess
 from test_jobs import assert_same_audio, submit, v2_audio
 
 pytestmark = [
@@ -22,23 +20,8 @@ pytestmark = [
 
 
 @pytest.fixture()
-def redis_url(tmp_path):
-    port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
-                             stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    import redis as redis_client
-
-    client = redis_client.Redis(port=port)
-    while time.monotonic() < deadline:
-        try:
-            client.ping()
-            break
-        except redis_client.ConnectionError:
-            time.sleep(0.1)
-    yield f"redis://127.0.0.1:{port}/0"
-    redis.terminate()
-    redis.wait(10)
+def redis_url(redis_server) -> str:
+    return redis_server.url
 
 
 def test_killed_replica_job_resumes_on_the_other(redis_url, coqui_models, tmp_path):

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import signal
-import subprocess
 import time
 
 import httpx
 import numpy as np
 import pytest
 
-from server_process import ServerProcess, TransformerProcess, free_port
+from server_process import ServerProcess, TransformerProcess
 from v2_helpers import infer_body
 
 pytestmark = pytest.mark.slow
@@ -96,25 +94,18 @@ def test_memory_cache_hits_and_metrics(embedded_server):
     assert _metric(embedded_server, "tts_audio_seconds_total") > 0
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="Debian's redis-server is not installed")
-def test_redis_cache_shared_and_failure_degrades(tmp_path):
-    port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
-                             stdout=subprocess.DEVNULL)
-    server = ServerProcess(env={"TTS_REDIS_URL": f"redis://127.0.0.1:{port}/0"}).start()
+def test_redis_cache_shared_and_failure_degrades(redis_server):
+    server = ServerProcess(env={"TTS_REDIS_URL": redis_server.url}).start()
     try:
         body = infer_body(["Shared through Redis."])
         assert _post(server, body).status_code == 200
         assert _post(server, body).status_code == 200
         assert _metric(server, 'tts_cache_total{backend="redis",result="hit"}') == 1
-        redis.terminate()
-        redis.wait(10)
+        redis_server.stop()
         assert _post(server, body).status_code == 200  # cache down: synthesize instead
         assert _metric(server, 'tts_cache_total{backend="redis",result="error"}') >= 1
     finally:
         server.stop()
-        if redis.poll() is None:
-            redis.kill()
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import subprocess
-import time
 
 import grpc
 import httpx
@@ -18,7 +15,7 @@ from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc as pb_grpc
 
 from jobs_helpers import wait_job
-from server_process import ServerProcess, free_port
+from server_process import ServerProcess
 from v2_helpers import decode_wav, infer_body
 
 pytestmark = pytest.mark.slow
@@ -215,30 +212,16 @@ def test_delete_purges_the_local_cache(tenants, samples):
     _recreated_narrator_is_not_cached(tenants, samples, ALICE)
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="Debian's redis-server is not installed")
-def test_delete_purges_the_shared_redis_cache(cloning_model, samples, tmp_path):
-    port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
-                             stdout=subprocess.DEVNULL)
-    server = None
-    try:
-        import redis as redis_client
+def test_delete_purges_the_shared_redis_cache(cloning_model, samples, tmp_path, redis_server):
+    import redis as redis_client
 
-        client, deadline = redis_client.Redis(port=port), time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                client.ping()
-                break
-            except redis_client.ConnectionError:
-                time.sleep(0.1)
-        server = ServerProcess(env={
-            "TTS_MODEL": f"embedded,{cloning_model}", "TTS_DEVICE": "cpu", "TTS_CLONED_VOICES_DIR": str(tmp_path / "v"),
-            "TTS_REDIS_URL": f"redis://127.0.0.1:{port}/0", "TTS_CACHE_SHARED": "true", "TTS_JOBS_ENABLED": "false",
-        }).start()
+    server = ServerProcess(env={
+        "TTS_MODEL": f"embedded,{cloning_model}", "TTS_DEVICE": "cpu", "TTS_CLONED_VOICES_DIR": str(tmp_path / "v"),
+        "TTS_REDIS_URL": redis_server.url, "TTS_CACHE_SHARED": "true", "TTS_JOBS_ENABLED": "false",
+    }).start()
+    try:
         _recreated_narrator_is_not_cached(server, samples)
+        client = redis_client.Redis(port=redis_server.port)
         assert not [k for k in client.scan_iter("tts:tag:*")], "purged tags are gone"
     finally:
-        if server is not None:
-            server.stop()
-        redis.terminate()
-        redis.wait(10)
+        server.stop()
