@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from server_process import ServerProcess
-from v2_helpers import decode_wav, infer_body
+from v2_helpers import decode_wav, grpc_audio, infer_body
 
 pytestmark = pytest.mark.slow
 
@@ -192,9 +192,7 @@ def test_stored_voices_survive_a_restart(cloning_model, store, server, sample):
 
 
 def test_per_request_sample_over_grpc_as_raw_bytes(server, sample):
-    import asyncio
-
-    from kserve import InferenceGRPCClient, InferInput, InferRequest
+    from kserve import InferInput, InferRequest
 
     text = InferInput("text", [1], "BYTES")
     text.set_data_from_numpy(np.array([b"Hello from a cloned voice."], dtype=np.object_), binary_data=True)
@@ -202,14 +200,7 @@ def test_per_request_sample_over_grpc_as_raw_bytes(server, sample):
     reference.set_data_from_numpy(np.array([sample], dtype=np.object_), binary_data=True)  # raw file bytes (all inputs raw: kserve rule)
     request = InferRequest(model_name="tts", infer_inputs=[text, reference], parameters={"seed": 7})
 
-    async def run():
-        client = InferenceGRPCClient(server.grpc_url, timeout=120)
-        try:
-            return await client.infer(request)
-        finally:
-            await client.close()
-
-    audio = bytes(asyncio.run(run()).outputs[0].as_numpy()[0])
+    audio = grpc_audio(server.grpc_url, request)
     assert np.array_equal(decode_wav(audio)[0], _speak(server, None, sample=sample)), "gRPC and REST clone alike"
 
 

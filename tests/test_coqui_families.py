@@ -10,7 +10,6 @@ sizes cannot shrink) and served from a directory named as Coqui's download names
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
 
@@ -19,7 +18,7 @@ import numpy as np
 import pytest
 
 from server_process import ServerProcess
-from v2_helpers import decode_wav, infer_body
+from v2_helpers import decode_wav, grpc_audio, infer_body
 
 pytestmark = pytest.mark.slow
 
@@ -78,20 +77,13 @@ def test_each_family_answers_v2_at_its_vocoders_rate(server, voice, vocoder, rat
 
 
 def test_v2_grpc_through_a_vocoder(server):
-    from kserve import InferenceGRPCClient, InferInput, InferRequest
+    from kserve import InferInput, InferRequest
 
     text = InferInput("text", [1], "BYTES")
     text.set_data_from_numpy(np.array([b"Hello over gRPC."], dtype=np.object_), binary_data=True)
     request = InferRequest(model_name="tts", infer_inputs=[text], parameters={"voice": "fast-pitch"})
 
-    async def run():
-        client = InferenceGRPCClient(server.grpc_url, timeout=120)
-        try:
-            return await client.infer(request)
-        finally:
-            await client.close()
-
-    assert decode_wav(bytes(asyncio.run(run()).outputs[0].as_numpy()[0]))[1] == 24000
+    assert decode_wav(grpc_audio(server.grpc_url, request))[1] == 24000
 
 
 def test_tacotron2_has_no_speed_control(server):

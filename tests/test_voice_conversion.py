@@ -8,7 +8,6 @@ converter, stored and per request, REST and gRPC, seeds), not that the result so
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 
@@ -18,7 +17,7 @@ import pytest
 import soundfile as sf
 
 from server_process import ServerProcess
-from v2_helpers import decode_wav, infer_body
+from v2_helpers import decode_wav, grpc_audio, infer_body
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +114,7 @@ def test_per_request_sample_on_the_piper_voice_rest_and_grpc(server, sample):
     seeded = _infer(server, sample, voice=PIPER, seed=1)
     assert seeded.status_code == 400 and "seed:" in seeded.json()["error"], "the Piper voice cannot be seeded"
 
-    from kserve import InferenceGRPCClient, InferInput, InferRequest
+    from kserve import InferInput, InferRequest
 
     text = InferInput("text", [1], "BYTES")
     text.set_data_from_numpy(np.array([TEXT.encode()], dtype=np.object_), binary_data=True)
@@ -123,14 +122,7 @@ def test_per_request_sample_on_the_piper_voice_rest_and_grpc(server, sample):
     reference.set_data_from_numpy(np.array([sample], dtype=np.object_), binary_data=True)
     request = InferRequest(model_name="tts", infer_inputs=[text, reference], parameters={"voice": "bob", "seed": 9})
 
-    async def run():
-        client = InferenceGRPCClient(server.grpc_url, timeout=120)
-        try:
-            return await client.infer(request)
-        finally:
-            await client.close()
-
-    over_grpc, grpc_rate = decode_wav(bytes(asyncio.run(run()).outputs[0].as_numpy()[0]))
+    over_grpc, grpc_rate = decode_wav(grpc_audio(server.grpc_url, request))
     over_rest, _ = _audio(_infer(server, sample, voice="bob", seed=9))
     assert np.array_equal(over_grpc, over_rest), "gRPC and REST convert alike"
     assert _differs(over_rest, _audio(_infer(server, voice="bob", seed=9))[0])

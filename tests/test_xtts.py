@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from server_process import ServerProcess
-from v2_helpers import decode_wav, infer_body
+from v2_helpers import decode_wav, grpc_audio, infer_body
 
 pytestmark = pytest.mark.slow
 websockets = pytest.importorskip("websockets")
@@ -90,21 +90,14 @@ def test_bad_knobs_and_knobs_on_other_engines_are_400(server, params, message):
 
 
 def test_v2_grpc_with_an_xtts_speaker(server):
-    from kserve import InferenceGRPCClient, InferInput, InferRequest
+    from kserve import InferInput, InferRequest
 
     text = InferInput("text", [1], "BYTES")
     text.set_data_from_numpy(np.array([b"Hello over gRPC."], dtype=np.object_), binary_data=True)
     request = InferRequest(model_name="tts", infer_inputs=[text],
                            parameters={"voice": SPEAKER, "language": "en", "seed": 1, "top_k": 10})
 
-    async def run():
-        client = InferenceGRPCClient(server.grpc_url, timeout=300)
-        try:
-            return await client.infer(request)
-        finally:
-            await client.close()
-
-    samples, rate = decode_wav(bytes(asyncio.run(run()).outputs[0].as_numpy()[0]))
+    samples, rate = decode_wav(grpc_audio(server.grpc_url, request, timeout=300))
     rest, _ = _audio(_infer(server, ["Hello over gRPC."], voice=SPEAKER, language="en", seed=1, top_k=10))
     assert rate == 24000 and np.array_equal(samples, rest), "gRPC and REST give the same audio"
 

@@ -22,3 +22,19 @@ def decode_wav(data: bytes | str) -> tuple[np.ndarray, int]:
     raw = base64.b64decode(data) if isinstance(data, str) else data
     samples, rate = sf.read(io.BytesIO(raw), dtype="float32")
     return samples, rate
+
+
+def grpc_audio(grpc_url: str, request, timeout: float = 120) -> bytes:
+    """The first output's first element (the audio bytes) of one ModelInfer over kserve's gRPC client."""
+    import asyncio
+
+    from kserve import InferenceGRPCClient  # here, not at the top: tritonclient's helpers import this module too
+
+    async def run():
+        client = InferenceGRPCClient(grpc_url, timeout=timeout)
+        try:
+            return await client.infer(request)
+        finally:
+            await client.close()
+
+    return bytes(asyncio.run(run()).outputs[0].as_numpy()[0])
