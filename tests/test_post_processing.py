@@ -99,6 +99,31 @@ def test_chain_per_chunk_trims_and_fades_only_at_the_ends(speech):
     assert post.apply(speech, options).duration_s < speech.duration_s
 
 
+EVERY_EFFECT = {"trim_silence": True, "eq": "warm", "band_pass": "radio", "compressor": True, "reverb": 0.3,
+                "fade_in_s": 0.5, "fade_out_s": 0.5}
+
+
+@pytest.mark.parametrize("samples", [0, 1, 7])
+@pytest.mark.parametrize("name", list(EVERY_EFFECT))
+def test_each_effect_takes_audio_of_no_or_a_few_samples(name, samples):
+    # A text that speaks nothing ("." or "!!!") reaches the chain as 0 samples; the band-pass filter raised on it (a 500).
+    audio = AudioBuffer(np.zeros(samples, np.float32), 22050)
+    out = post.apply(audio, post.PostOptions(**{name: EVERY_EFFECT[name]}))
+    assert len(out.samples) <= samples and out.sample_rate == 22050
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", [".", "!!!", "\u200b"])
+def test_a_text_that_speaks_nothing_with_every_effect_is_not_an_error(embedded_server, text):
+    items = httpx.post(f"{embedded_server.url}/batch_synthesize", timeout=60,
+                       json={"items": [{"text": text, "options": EVERY_EFFECT}]})
+    assert items.status_code == 200, items.text
+    assert items.json()["items"][0]["duration_s"] < 0.5
+    v2 = httpx.post(f"{embedded_server.url}/v2/models/tts/infer", timeout=60, json={
+        "inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}], "parameters": EVERY_EFFECT})
+    assert v2.status_code == 200, v2.text
+
+
 @pytest.mark.slow
 def test_options_over_the_server(embedded_server):
     text = "Testing the telephone line."

@@ -60,6 +60,8 @@ def apply(audio: AudioBuffer, options: PostOptions, *, first: bool = True, last:
     (`first`/`last`), the bed continues from sample `offset`."""
     if options.trim_silence and (first or last):
         audio = effects.trim_silence(audio, start=first, end=last)
+    if len(audio.samples) == 0:  # silence trimmed to nothing, or a text that speaks nothing: no filter runs on it
+        return audio
     if options.eq:
         audio = effects.equalize(audio, options.eq)
     if options.band_pass:
