@@ -131,6 +131,17 @@ class BitrateAdapter:
         return change
 
 
+def combine(pending: BitrateChange | None, new: BitrateChange | None) -> BitrateChange | None:
+    """The change still to apply when `new` is decided while `pending` waits for the next sentence: one change from
+    the bitrate the stream has now to the newest decision (None when that is where the stream already is), so a
+    ``quality`` event's ``previous`` is always the bitrate the client received."""
+    if new is None or pending is None:
+        return pending if new is None else new
+    if new.bitrate == pending.previous:
+        return None
+    return BitrateChange(new.bitrate, pending.previous, new.reason, new.client_kbps)
+
+
 def adapter_for(fmt: str, bitrate: str | None, enabled: bool) -> BitrateAdapter | None:
     """An adapter when `enabled` and `fmt` is one whose bitrate can change mid-stream (mp3, opus)."""
     return BitrateAdapter(fmt, bitrate) if enabled and fmt in ADAPTIVE_FORMATS else None

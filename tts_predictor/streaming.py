@@ -20,7 +20,7 @@ from typing import Any
 
 from kserve.errors import InvalidInput
 
-from .adaptive_bitrate import BitrateAdapter, BitrateChange
+from .adaptive_bitrate import BitrateAdapter, BitrateChange, combine
 from .audio import dsp
 from .audio.assemble import Assembly, SegmentPieces
 from .audio.buffer import AudioBuffer
@@ -277,7 +277,7 @@ async def encode_chunks(
                 yield data
                 at_s += seconds
                 if adapter is not None:
-                    pending = adapter.observe(seconds, len(data), time.perf_counter() - started) or pending
+                    pending = combine(pending, adapter.observe(seconds, len(data), time.perf_counter() - started))
         finished = True
         if data := await encoder.finish():
             yield data

@@ -34,7 +34,7 @@ from fastapi import WebSocket
 from kserve.errors import InvalidInput, ModelNotReady
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from ..adaptive_bitrate import BitrateAdapter, BitrateChange, adapter_for
+from ..adaptive_bitrate import BitrateAdapter, BitrateChange, adapter_for, combine
 from ..admission import DeadlineExceeded, Overloaded
 from ..audio.encode import EncoderUnavailable, output_rate
 from ..engines.slow import slow_request
@@ -270,7 +270,8 @@ class StreamSession:
         started = time.perf_counter()
         await self.send_bytes(data)
         if self.adapter is not None:
-            self.pending_change = self.adapter.observe(audio_s, len(data), time.perf_counter() - started) or self.pending_change
+            self.pending_change = combine(self.pending_change,
+                                          self.adapter.observe(audio_s, len(data), time.perf_counter() - started))
 
     async def _switch_bitrate(self) -> None:
         """Apply the adapter's pending decision between sentences and tell the client (``quality`` event)."""
