@@ -12,6 +12,7 @@ import pytest
 from server_process import ServerProcess
 from v2_helpers import infer_body
 
+from tts_predictor.low_priority import LOWEST_NICE, thread_nice
 from tts_predictor.scheduler import FairScheduler, Priority, current_scheduling, scheduled_as
 
 LONG_TEXT = " ".join(
@@ -55,6 +56,21 @@ def test_higher_priority_first_background_last():
         return log
 
     assert asyncio.run(scenario()) == ["busy", "high", "normal", "background"]
+
+
+@pytest.mark.skipif(thread_nice() is None, reason="per-thread nice values are Linux's")
+def test_background_units_run_on_lowest_priority_threads_and_others_do_not():
+    async def scenario() -> tuple[tuple[int, int | None], int | None]:
+        sched = FairScheduler(2)
+        with scheduled_as(priority=Priority.BACKGROUND, flow="job"):  # as job sentences are rendered
+            background = await sched.run(lambda: (current_scheduling().priority, thread_nice()), flow="job",
+                                         priority=Priority.BACKGROUND)
+        normal = await sched.run(thread_nice, flow="request")
+        return background, normal
+
+    background, normal = asyncio.run(scenario())
+    assert background == (Priority.BACKGROUND, LOWEST_NICE)  # the engine still sees the caller's scheduling context
+    assert normal == thread_nice() != LOWEST_NICE
 
 
 def test_cancelled_waiter_leaves_the_queue_and_slots_come_back():

@@ -10,6 +10,8 @@ units are gathered in order, or requested one at a time by a stream).
 Priorities are integers, larger first (`Priority` names the usual levels). They are strict: a unit of a
 lower priority runs only when no unit of a higher one waits, so `Priority.BACKGROUND` work (batch jobs)
 uses only the slots that interactive traffic leaves idle and can starve under constant interactive load.
+Background units also run on threads of the lowest CPU priority (`low_priority`), so one that is already
+running when interactive work arrives leaves it the cores.
 
 Callers choose flow and priority either per call (`FairScheduler.run`) or for everything a block of code
 does (`scheduled_as`, a context variable that reaches the engine-call site through the pipeline)::
@@ -27,12 +29,14 @@ import itertools
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TypeVar
 
 from . import metrics
+from .low_priority import low_priority_executor
 
 T = TypeVar("T")
 
@@ -114,6 +118,7 @@ class FairScheduler:
         self._served: OrderedDict[str, int] = OrderedDict()
         self._turn = itertools.count()
         self._seq = itertools.count()
+        self._background: ThreadPoolExecutor | None = None
 
     @property
     def waiting(self) -> int:
@@ -156,13 +161,20 @@ class FairScheduler:
         """
         await self.acquire(flow, priority)
         try:
+            executor = self._background_threads() if priority < Priority.NORMAL else None
             work = asyncio.get_running_loop().run_in_executor(
-                None, functools.partial(contextvars.copy_context().run, fn))
+                executor, functools.partial(contextvars.copy_context().run, fn))
         except BaseException:
             self.release()
             raise
         work.add_done_callback(self._finished)
         return await asyncio.shield(work)
+
+    def _background_threads(self) -> ThreadPoolExecutor:
+        """The lowest-priority threads background units run on (made on first use, one per slot)."""
+        if self._background is None:
+            self._background = low_priority_executor(self.slots)
+        return self._background
 
     def _finished(self, work: asyncio.Future[object]) -> None:
         self.release()
