@@ -22,7 +22,7 @@ from ..audio.alignment import TimedAudio, WordTiming
 from ..audio.buffer import AudioBuffer
 from ..errors import ModelLoadError, UnsupportedOption
 from . import coqui_files as files
-from . import coqui_xtts
+from . import coqui_bark, coqui_xtts
 from .base import SynthesisRequest, Voice
 from .coqui_timings import captured_sentences, torch_word_timings
 
@@ -104,6 +104,8 @@ class CoquiEngine:
             self.fixed_language = files.fairseq_language(source, model_dir)
             return Synthesizer(tts_checkpoint=files.fairseq_checkpoint(model_dir, tmp), use_cuda=cuda)
         files.check_family_files(model_dir)
+        if coqui_bark.is_bark_dir(model_dir):
+            return coqui_bark.load(model_dir, tmp, use_cuda=cuda)
         extra: dict[str, Any] = {}
         if files.is_spectrogram_model(model_dir):
             self.vocoder = files.choose_vocoder(model_dir, vocoder, default_vocoder, catalogue)
@@ -120,6 +122,8 @@ class CoquiEngine:
         """Speaker names of a multi-speaker model: an embedding table, a d-vector file or XTTS's speakers file."""
         if self.xtts is not None:
             return self.xtts.speakers()
+        if coqui_bark.is_bark(self.model):
+            return coqui_bark.speakers(self.model, self.synth.voice_dir)
         manager = getattr(self.model, "speaker_manager", None)
         args = getattr(self.model, "args", None)
         if manager is None or not (getattr(args, "use_speaker_embedding", False) or getattr(args, "use_d_vector_file", False)):
@@ -131,8 +135,8 @@ class CoquiEngine:
         """True when the model makes voices from reference audio: a speaker encoder, or its own cloning (XTTS)."""
         from TTS.tts.models.base_tts import BaseTTS
 
-        if not callable(getattr(self.model, "clone_voice", None)):
-            return False
+        if not callable(getattr(self.model, "clone_voice", None)) or coqui_bark.is_bark(self.model):
+            return False  # Bark clones through HuBERT models that Coqui downloads on first use
         encoder = getattr(getattr(self.model, "speaker_manager", None), "encoder", None)
         own_cloning = type(self.model)._clone_voice is not BaseTTS._clone_voice
         return encoder is not None or own_cloning

@@ -1,0 +1,94 @@
+"""Coqui Bark served for real: a tiny Bark of the real architecture through the real server, slow and admitted so.
+
+The model (tts_predictor/devtools/coqui_bark_model.py) is Coqui's own GPT/FineGPT checkpoints with random weights
+and the released vocabulary sizes, plus a tiny BERT tokenizer and Encodec in a Hugging Face cache the server reads
+offline. Random weights never emit Bark's end token, so every sentence runs to Bark's own limit (768 semantic
+tokens, about 15 s of audio; about 2 s of compute on the tiny model here). The server gets an unreachable proxy,
+so a download that Coqui or the hub tried would fail the start instead of passing unnoticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+import httpx
+import numpy as np
+import pytest
+
+from server_process import ServerProcess
+from v2_helpers import decode_wav, grpc_audio, infer_body
+
+pytestmark = pytest.mark.slow
+
+SPEAKER = "en_speaker_0"
+RATE = 24000
+
+
+def _digest(path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def bark(tmp_path_factory):
+    """A tiny Bark directory (with one speaker prompt) and the HF_HOME holding its tokenizer and Encodec."""
+    pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
+    from tts_predictor.devtools.coqui_bark_model import build_bark
+
+    root = tmp_path_factory.mktemp("bark")
+    model = build_bark(root / "bark", root / "hf-home", speakers=(SPEAKER,))
+    return {"model": model, "hf_home": root / "hf-home", "digests": {p.name: _digest(p) for p in model.glob("*.pt")}}
+
+
+@pytest.fixture(scope="module")
+def server(bark):
+    unreachable = "http://127.0.0.1:9"  # discard port: any download attempt fails at once
+    proc = ServerProcess(env={
+        "TTS_MODEL": str(bark["model"]), "TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0",
+        "TTS_MAX_SLOW_REQUESTS": "1", "HF_HOME": str(bark["hf_home"]), "HF_HUB_OFFLINE": "1",
+        "HTTP_PROXY": unreachable, "HTTPS_PROXY": unreachable, "NO_PROXY": "127.0.0.1,localhost",
+    }).start()
+    yield proc
+    proc.stop()
+
+
+def test_bark_voices_are_listed_slow_and_its_files_stay_untouched(server, bark):
+    voices = httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]
+    assert [v["id"] for v in voices] == [SPEAKER], "the speaker prompt in voices/ is the voice"
+    voice = voices[0]
+    assert voice["realtime"] is False and voice["sample_rate"] == RATE
+    assert "speed" not in voice["capabilities"] and "cloning" not in voice["capabilities"]
+    after = {p.name: _digest(p) for p in bark["model"].glob("*.pt")}
+    assert after == bark["digests"], "Coqui's MD5 check would have deleted these non-release checkpoints"
+
+
+def test_bark_answers_v2_rest_and_grpc_alike_for_one_seed(server):
+    from kserve import InferInput, InferRequest
+
+    res = httpx.post(f"{server.url}/v2/models/tts/infer", timeout=120,
+                     json=infer_body(["Hello there."], voice=SPEAKER, seed=7))
+    assert res.status_code == 200, res.text
+    rest, rate = decode_wav(res.json()["outputs"][0]["data"][0])
+    assert rate == RATE and len(rest) > 5 * RATE, "random weights run to Bark's length limit"
+
+    text = InferInput("text", [1], "BYTES")
+    text.set_data_from_numpy(np.array([b"Hello there."], dtype=np.object_), binary_data=True)
+    request = InferRequest(model_name="tts", infer_inputs=[text], parameters={"voice": SPEAKER, "seed": 7})
+    grpc, rate = decode_wav(grpc_audio(server.grpc_url, request))
+    assert rate == RATE and np.array_equal(grpc, rest), "same seed, same Bark audio over either protocol"
+
+
+def test_bark_has_no_speed_control(server):
+    res = httpx.post(f"{server.url}/v2/models/tts/infer", timeout=60,
+                     json=infer_body(["Hi."], voice=SPEAKER, speed=1.5))
+    assert res.status_code == 400 and "speed" in res.json()["error"]
+
+
+def test_bark_requests_are_admitted_one_at_a_time(server):
+    async def burst():
+        async with httpx.AsyncClient(timeout=120) as client:
+            return await asyncio.gather(*(
+                client.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Hi."])) for _ in range(3)))
+
+    statuses = sorted(r.status_code for r in asyncio.run(burst()))
+    assert statuses[0] == 200 and 429 in statuses, statuses

@@ -1,0 +1,56 @@
+"""Coqui Bark: loaded from its model directory as it stands (nothing deleted or downloaded), speaker prompts as voices.
+
+Coqui's Bark loader (TTS/tts/layers/bark/load_model.py, `load_model`) deletes a checkpoint whose MD5 differs from
+the released file's and downloads the released one in its place unless the config says `USE_SMALLER_MODELS`, a
+flag that switches nothing else (it guards only that check). A fine-tune, a tiny test model or a read-only
+/mnt/models must never meet that, so the config handed to Coqui sets it, after `coqui_files.check_family_files`
+and `load` here have found every file Bark opens: then `load_model` finds each checkpoint and downloads nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelLoadError
+from . import coqui_files as files
+
+FAMILY = "bark"
+CHECKPOINTS = files.HEAVY_FAMILIES[FAMILY][0]
+"""text_2.pt, coarse_2.pt, fine_2.pt: Bark.load_checkpoint opens them in the checkpoint directory itself."""
+VOICES_SUBDIR = "voices"
+"""Coqui's Synthesizer looks for speaker prompts (`<name>.npz`, suno's history prompts) in `<model>/voices/`."""
+
+
+def is_bark_dir(model_dir: Path) -> bool:
+    """True when the directory's config.json names the Bark model."""
+    return files.model_family(model_dir) == FAMILY
+
+
+def is_bark(model: Any) -> bool:
+    """True for Coqui's Bark model class."""
+    return type(model).__name__ == "Bark" and hasattr(model, "load_bark_models")
+
+
+def load(model_dir: Path, tmp: Path, *, use_cuda: bool) -> Any:
+    """Coqui's Synthesizer for a Bark directory whose files were checked by `coqui_files.check_family_files`."""
+    from TTS.utils.synthesizer import Synthesizer
+
+    elsewhere = [name for name in CHECKPOINTS if not (model_dir / name).is_file()]
+    if elsewhere:  # the family check found them deeper; Coqui would try to download them here
+        raise ModelLoadError(f"{model_dir} is a Coqui bark model: put {', '.join(elsewhere)} next to its config.json")
+    config = files.read_config(model_dir)
+    config["USE_SMALLER_MODELS"] = True  # keep load_model from replacing a checkpoint that is not suno's release
+    tmp.mkdir(parents=True, exist_ok=True)
+    patched = tmp / "config.json"
+    patched.write_text(json.dumps(config), encoding="utf-8")
+    # a directory checkpoint: Bark.load_checkpoint(checkpoint_dir=...) reads the three files from it
+    return Synthesizer(tts_checkpoint=model_dir, tts_config_path=patched, use_cuda=use_cuda)
+
+
+def speakers(model: Any, voice_dir: Path) -> list[str]:
+    """Names of the speaker prompts in `voice_dir` that Coqui finds by name (`Bark.load_voice_file` slugifies it)."""
+    from TTS.utils.generic_utils import slugify
+
+    return sorted(name for name in model.get_voices(voice_dir) if slugify(name) == name)
