@@ -50,6 +50,10 @@ class Settings(JobSettings, BaseSettings):
         "", description="Vocoder for Coqui spectrogram models (Tacotron2, Glow-TTS, FastPitch...): a vocoder directory, "
         "a catalogue name, or griffin-lim; empty = the model's vocoder/ subdirectory, else the catalogue's default_vocoder.",
     )
+    bark_max_seconds: float = Field(
+        0.0, ge=0, le=60, description="Longest audio Coqui Bark generates per sentence (its max_gen_duration_s); "
+        "0 = Bark's own limit (768 semantic tokens, about 15 s). Cuts a Bark that babbles on past the text.",
+    )
     coqui_catalogue: str | None = Field(
         None, description="Coqui model catalogue (a .models.json) for catalogue names; default: the one coqui-tts ships. "
         "Models are looked up in TTS_HOME first, so a pre-filled TTS_HOME needs no network.",

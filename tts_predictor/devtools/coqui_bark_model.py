@@ -26,6 +26,9 @@ TINY = {"n_layer": 1, "n_head": 2, "n_embd": 16, "block_size": 1024, "dropout": 
 VOCABULARIES = {"text": (129_600, 10_048), "coarse": (20_000, 20_000), "fine": (1_056, 1_056)}
 """(input, output) vocabulary sizes of the released checkpoints: text ids sit at offset 10_048 with pad/infer
 tokens up to 129_599; coarse codes at 10_000 + 2 x 1024; fine codes 1024 + pads."""
+LOGIT_SCALE = 30.0
+EOS = 10_000
+"""Bark's semantic end token (SEMANTIC_VOCAB_SIZE, also its pad token)."""
 CHECKPOINTS = {"text": "text_2.pt", "coarse": "coarse_2.pt", "fine": "fine_2.pt"}
 
 
@@ -64,8 +67,26 @@ def _write_gpt(path: Path, kind: str) -> dict[str, Any]:
         model: Any = FineGPT(FineGPTConfig(**args))
     else:
         model = GPT(GPTConfig(**args))
+    _sharpen(model, kind)
     torch.save({"model_args": args, "model": model.state_dict(), "best_val_loss": torch.tensor(0.0)}, path)
     return args
+
+
+def _sharpen(model: Any, kind: str) -> None:
+    """Make each GPT's next token depend on its context; the semantic one never picks the end token.
+
+    Fresh weights give near-uniform logits, and a seeded sampler then draws the same tokens whatever the speaker
+    prompt or the text; scaled up, the context changes the tokens. The end token's row is zeroed (with these scales
+    it could win at the first step, and Bark has no empty output), so every sentence runs to its length limit.
+    """
+    import torch
+
+    heads = list(model.lm_heads) if kind == "fine" else [model.lm_head]
+    with torch.no_grad():
+        for head in heads:
+            head.weight.mul_(LOGIT_SCALE)
+        if kind == "text":
+            model.lm_head.weight[EOS] = 0.0
 
 
 def _write_config(path: Path, configs: dict[str, dict[str, Any]]) -> None:
@@ -90,9 +111,23 @@ def _write_prompt(path: Path, seed: int) -> None:
     np.savez(path, semantic_prompt=semantic, coarse_prompt=fine[:2], fine_prompt=fine)
 
 
+def _encodec() -> Any:
+    """A narrow Encodec at the real 24 kHz / 75 Hz with 32 codebooks of 1024, filled (transformers starts them at
+    zero, and every code would then decode to the same sound)."""
+    import torch
+    from transformers import EncodecConfig, EncodecModel
+
+    model = EncodecModel(EncodecConfig(hidden_size=8, num_filters=2, num_lstm_layers=1))
+    with torch.no_grad():
+        for layer in model.quantizer.layers:
+            layer.codebook.embed.normal_()
+            layer.codebook.embed_avg.copy_(layer.codebook.embed)
+    return model
+
+
 def _fill_hub(hf_home: Path) -> None:
     """The two repositories Bark's `__init__` loads, tiny, in `hf_home`'s hub cache."""
-    from transformers import BertConfig, BertTokenizer, EncodecConfig, EncodecFeatureExtractor, EncodecModel
+    from transformers import BertConfig, BertTokenizer, EncodecFeatureExtractor
 
     with tempfile.TemporaryDirectory(prefix="tiny-bark-hub-") as tmp:
         bert = Path(tmp) / "bert"
@@ -103,6 +138,6 @@ def _fill_hub(hf_home: Path) -> None:
                    intermediate_size=8).save_pretrained(bert)  # the hub repo has one; Coqui reads only the tokenizer
         fill_hf_cache(hf_home, BERT_REPO, bert)
         encodec = Path(tmp) / "encodec"
-        EncodecModel(EncodecConfig(hidden_size=8, num_filters=2, num_lstm_layers=1)).save_pretrained(encodec)
+        _encodec().save_pretrained(encodec)
         EncodecFeatureExtractor(feature_size=1, sampling_rate=24_000).save_pretrained(encodec)
         fill_hf_cache(hf_home, ENCODEC_REPO, encodec)

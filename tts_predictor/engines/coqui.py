@@ -1,7 +1,8 @@
 """Coqui TTS models (catalogue names or local model directories) run with PyTorch.
 
-This module and its helpers (`coqui_files`: where the files are, vocoders, catalogue; `coqui_xtts`: XTTS) are the
-only ones that import `TTS` or `torch`, lazily, so transformer-only images need neither.
+This module and its helpers (`coqui_files`: where the files are, vocoders, catalogue; `coqui_xtts`: XTTS;
+`coqui_bark`: Bark) are the only ones that import `TTS` or `torch`, lazily, so transformer-only images need
+neither.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class CoquiEngine:
     kind = "coqui"
 
     def __init__(self, source: str | Path, *, device: str = "auto", threads: int = 1, vocoder: str = "",
-                 catalogue: str | None = None):
+                 catalogue: str | None = None, bark_max_seconds: float = 0.0):
         import torch
 
         torch.set_num_threads(threads)
@@ -89,6 +90,7 @@ class CoquiEngine:
         self.sample_rate = int(self.synth.output_sample_rate)
         self.realtime = files.model_family(model_dir) not in files.HEAVY_FAMILIES  # Bark, Tortoise: minutes, not ms
         self.xtts = None
+        self._model_kwargs = coqui_bark.generation_kwargs(bark_max_seconds) if coqui_bark.is_bark(self.model) else {}
         if coqui_xtts.is_xtts(self.model):
             coqui_xtts.adapt_generation(self.model)
             self.xtts = coqui_xtts.XttsVoices(self.model)
@@ -210,7 +212,7 @@ class CoquiEngine:
             return AudioBuffer(wav, self.sample_rate)
         import torch
 
-        kwargs = self._speed_kwargs(request.speed)
+        kwargs = {**self._model_kwargs, **self._speed_kwargs(request.speed)}
         # no_grad: Synthesizer.tts keeps autograd on, and a GAN vocoder's output (MelGAN) then cannot become numpy
         with self._lock, self._blended(request.voice.mix), torch.no_grad():
             self._seed(request.seed)

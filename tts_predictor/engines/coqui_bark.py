@@ -54,3 +54,12 @@ def speakers(model: Any, voice_dir: Path) -> list[str]:
     from TTS.utils.generic_utils import slugify
 
     return sorted(name for name in model.get_voices(voice_dir) if slugify(name) == name)
+
+
+def generation_kwargs(max_seconds: float) -> dict[str, Any]:
+    """Keyword arguments for every Bark sentence (Synthesizer.tts hands them to `generate_text_semantic`).
+
+    `max_gen_duration_s` stops the semantic GPT after that much audio (TTS_BARK_MAX_SECONDS; 0: Bark's own
+    768 tokens); the coarse and fine stages follow its length. `silent` drops that stage's tqdm bar from the log.
+    """
+    return {"silent": True, **({"max_gen_duration_s": max_seconds} if max_seconds > 0 else {})}

@@ -91,7 +91,7 @@ def _load_model(settings: Settings) -> Engine:
             busy_threads=_busy_threads(settings),
         )
     return CoquiEngine(location, device=settings.device, threads=settings.threads, vocoder=settings.vocoder,
-                       catalogue=settings.coqui_catalogue)
+                       catalogue=settings.coqui_catalogue, bark_max_seconds=settings.bark_max_seconds)
 
 
 def _setting_specs(settings: Settings) -> list[str]:
