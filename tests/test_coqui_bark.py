@@ -2,11 +2,12 @@
 
 The model (tts_predictor/devtools/coqui_bark_model.py) is Coqui's own GPT/FineGPT checkpoints with random weights
 and the released vocabulary sizes, plus a tiny BERT tokenizer and Encodec in a Hugging Face cache the server reads
-offline. It is served twice: by coqui-tts's own catalogue name (its entry is the hub repository `erogol/bark`, here
-in the same cache, with a speaker prompt in `voices/`) and from a plain directory without speaker prompts. Random weights never emit Bark's end token, so every sentence would run to Bark's own limit (768
-semantic tokens, about 15 s of audio, 2-8 s of compute on the tiny model here); TTS_BARK_MAX_SECONDS=1 (Bark's
-`max_gen_duration_s`) stops each at 1 s, which also shows the setting reaches the model. The server gets an
-unreachable proxy, so a download that Coqui or the hub tried would fail the start instead of passing unnoticed.
+offline. It is served twice: by coqui-tts's own catalogue name (its entry is the hub repository `erogol/bark`,
+here in the same cache, with a speaker prompt in `voices/`) and from a plain directory without speaker prompts.
+The tiny model never emits Bark's end token, so every sentence would run to Bark's own limit (768 semantic tokens,
+about 15 s of audio, 2-8 s of compute here); TTS_BARK_MAX_SECONDS=1 (Bark's `max_gen_duration_s`) stops each at
+1 s, which also shows the setting reaches the model. The server gets an unreachable proxy, so a download that
+Coqui or the hub tried would fail the start instead of passing unnoticed.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ def _digest(path) -> str:
 
 @pytest.fixture(scope="module")
 def bark(tmp_path_factory):
-    """A tiny Bark directory (with one speaker prompt) and the HF_HOME holding its tokenizer and Encodec."""
+    """An HF_HOME holding the tiny Bark as `erogol/bark` (one speaker prompt) with its tokenizer and Encodec, and a
+    copy of the model as a plain directory without prompts."""
     pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
     from tts_predictor.devtools.coqui_bark_model import build_bark
-
     from tts_predictor.devtools.coqui_catalogue import fill_hf_cache
 
     root = tmp_path_factory.mktemp("bark")
@@ -56,8 +57,9 @@ def bark(tmp_path_factory):
 def server(bark, tmp_path_factory):
     unreachable = "http://127.0.0.1:9"  # discard port: any download attempt fails at once
     proc = ServerProcess(env={
-        "TTS_MODEL": f"{BARK},{bark['bare']}", "TTS_HOME": str(tmp_path_factory.mktemp("tts-home")), "TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0",
-        "TTS_MAX_SLOW_REQUESTS": "1", "TTS_BARK_MAX_SECONDS": str(MAX_SECONDS), "HF_HOME": str(bark["hf_home"]), "HF_HUB_OFFLINE": "1",
+        "TTS_MODEL": f"{BARK},{bark['bare']}", "TTS_HOME": str(tmp_path_factory.mktemp("tts-home")),
+        "TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0", "TTS_MAX_SLOW_REQUESTS": "1",
+        "TTS_BARK_MAX_SECONDS": str(MAX_SECONDS), "HF_HOME": str(bark["hf_home"]), "HF_HUB_OFFLINE": "1",
         "HTTP_PROXY": unreachable, "HTTPS_PROXY": unreachable, "NO_PROXY": "127.0.0.1,localhost",
     }).start()
     yield proc
@@ -111,5 +113,8 @@ def test_bark_requests_are_admitted_one_at_a_time(server):
                 client.post(f"{server.url}/v2/models/tts/infer", json=infer_body([BURST], voice="bark-bare"))
                 for _ in range(3)))
 
-    statuses = sorted(r.status_code for r in asyncio.run(burst()))
+    answers = asyncio.run(burst())
+    statuses = sorted(r.status_code for r in answers)
     assert statuses[0] == 200 and 429 in statuses, statuses
+    refused = next(r for r in answers if r.status_code == 429)
+    assert refused.headers["retry-after"] == "10" and "TTS_MAX_SLOW_REQUESTS=1" in refused.json()["error"]

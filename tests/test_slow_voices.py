@@ -1,7 +1,8 @@
 """Voices far slower than real time (Bark, Tortoise, TTS_SLOW_MODELS): listed as such, admitted few at a time.
 
-Bark and Tortoise cannot be served here (no weights, and no tiny model of them is built: see docs/voices.md), so
-the served test marks the embedded Piper voice slow with TTS_SLOW_MODELS, which takes the same path.
+The served test here marks the embedded Piper voice slow with TTS_SLOW_MODELS; a served tiny Bark, slow by its
+config's `model` field, is admitted the same way in tests/test_coqui_bark.py (Tortoise: no tiny model, see
+docs/voices.md).
 """
 
 from __future__ import annotations
