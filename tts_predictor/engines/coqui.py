@@ -90,7 +90,8 @@ class CoquiEngine:
         self.sample_rate = int(self.synth.output_sample_rate)
         self.realtime = files.model_family(model_dir) not in files.HEAVY_FAMILIES  # Bark, Tortoise: minutes, not ms
         self.xtts = None
-        self._model_kwargs = coqui_bark.generation_kwargs(bark_max_seconds) if coqui_bark.is_bark(self.model) else {}
+        self.bark = coqui_bark.is_bark(self.model)
+        self._model_kwargs = coqui_bark.generation_kwargs(bark_max_seconds) if self.bark else {}
         if coqui_xtts.is_xtts(self.model):
             coqui_xtts.adapt_generation(self.model)
             self.xtts = coqui_xtts.XttsVoices(self.model)
@@ -124,7 +125,7 @@ class CoquiEngine:
         """Speaker names of a multi-speaker model: an embedding table, a d-vector file or XTTS's speakers file."""
         if self.xtts is not None:
             return self.xtts.speakers()
-        if coqui_bark.is_bark(self.model):
+        if self.bark:
             return coqui_bark.speakers(self.model, self.synth.voice_dir)
         manager = getattr(self.model, "speaker_manager", None)
         args = getattr(self.model, "args", None)
@@ -137,7 +138,7 @@ class CoquiEngine:
         """True when the model makes voices from reference audio: a speaker encoder, or its own cloning (XTTS)."""
         from TTS.tts.models.base_tts import BaseTTS
 
-        if not callable(getattr(self.model, "clone_voice", None)) or coqui_bark.is_bark(self.model):
+        if not callable(getattr(self.model, "clone_voice", None)) or self.bark:
             return False  # Bark clones through HuBERT models that Coqui downloads on first use
         encoder = getattr(getattr(self.model, "speaker_manager", None), "encoder", None)
         own_cloning = type(self.model)._clone_voice is not BaseTTS._clone_voice
@@ -147,6 +148,8 @@ class CoquiEngine:
         """Language ids of a multi-lingual model (empty otherwise)."""
         if self.xtts is not None:
             return self.xtts.languages()
+        if self.bark:
+            return list(coqui_bark.LANGUAGES)
         manager = getattr(self.model, "language_manager", None)
         if manager is None or manager.num_languages <= 1:
             return []
@@ -212,6 +215,7 @@ class CoquiEngine:
             return AudioBuffer(wav, self.sample_rate)
         import torch
 
+        # Bark: its length cap; it takes no language id (Coqui's sentence splitter for it knows only "en")
         kwargs = {**self._model_kwargs, **self._speed_kwargs(request.speed)}
         # no_grad: Synthesizer.tts keeps autograd on, and a GAN vocoder's output (MelGAN) then cannot become numpy
         with self._lock, self._blended(request.voice.mix), torch.no_grad():
@@ -224,7 +228,7 @@ class CoquiEngine:
                 wav = self.synth.tts(
                     request.text,
                     speaker_name=request.voice.speaker,
-                    language_name=request.language if self.languages() else None,
+                    language_name=request.language if self.languages() and not self.bark else None,
                     split_sentences=True,
                     **kwargs,
                 )

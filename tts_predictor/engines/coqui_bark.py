@@ -19,6 +19,9 @@ from . import coqui_files as files
 FAMILY = "bark"
 CHECKPOINTS = files.HEAVY_FAMILIES[FAMILY][0]
 """text_2.pt, coarse_2.pt, fine_2.pt: Bark.load_checkpoint opens them in the checkpoint directory itself."""
+LANGUAGES = ("en", "de", "es", "fr", "hi", "it", "ja", "ko", "pl", "pt", "ru", "tr", "zh")
+"""The languages suno lists for Bark (suno-ai/bark README, "Supported Languages"). Bark takes no language id: it
+reads the language from the text, so these only let requests name them (Coqui gets no language)."""
 VOICES_SUBDIR = "voices"
 """Coqui's Synthesizer looks for speaker prompts (`<name>.npz`, suno's history prompts) in `<model>/voices/`."""
 
