@@ -120,3 +120,18 @@ def test_bark_requests_are_admitted_one_at_a_time(server):
     assert statuses[0] == 200 and 429 in statuses, statuses
     refused = next(r for r in answers if r.status_code == 429)
     assert refused.headers["retry-after"] == "10" and "TTS_MAX_SLOW_REQUESTS=1" in refused.json()["error"]
+
+
+def test_bark_checkpoints_out_of_place_are_refused_before_coqui_could_download(bark, tmp_path, monkeypatch):
+    """Coqui reads the three checkpoints next to config.json and would fetch any it does not find there."""
+    import huggingface_hub.constants
+
+    from tts_predictor.engines.coqui import CoquiEngine
+    from tts_predictor.errors import ModelLoadError
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(bark["hf_home"] / "hub"))  # read per call
+    nested = tmp_path / "bark"
+    shutil.copytree(bark["bare"], nested / "checkpoints", ignore=shutil.ignore_patterns("config.json"))
+    shutil.copy(bark["bare"] / "config.json", nested)
+    with pytest.raises(ModelLoadError, match="put text_2.pt, coarse_2.pt, fine_2.pt next to its config.json"):
+        CoquiEngine(nested, device="cpu")

@@ -27,6 +27,7 @@ VOCABULARIES = {"text": (129_600, 10_048), "coarse": (20_000, 20_000), "fine": (
 """(input, output) vocabulary sizes of the released checkpoints: text ids sit at offset 10_048 with pad/infer
 tokens up to 129_599; coarse codes at 10_000 + 2 x 1024; fine codes 1024 + pads."""
 LOGIT_SCALE = 30.0
+"""Factor on every GPT output head, so tokens depend on their context (see `_sharpen`)."""
 EOS = 10_000
 """Bark's semantic end token (SEMANTIC_VOCAB_SIZE, also its pad token)."""
 CHECKPOINTS = {"text": "text_2.pt", "coarse": "coarse_2.pt", "fine": "fine_2.pt"}
