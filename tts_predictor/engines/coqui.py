@@ -22,7 +22,7 @@ from ..audio.alignment import TimedAudio, WordTiming
 from ..audio.buffer import AudioBuffer
 from ..errors import ModelLoadError, UnsupportedOption
 from . import coqui_files as files
-from . import coqui_xtts
+from . import coqui_tortoise, coqui_xtts
 from .base import SynthesisRequest, Voice
 from .coqui_timings import captured_sentences, torch_word_timings
 
@@ -92,6 +92,8 @@ class CoquiEngine:
         if coqui_xtts.is_xtts(self.model):
             coqui_xtts.adapt_generation(self.model)
             self.xtts = coqui_xtts.XttsVoices(self.model)
+        self.tortoise = (coqui_tortoise.TortoiseVoices(self.model, model_dir, Path(self._tmp.name) / "voices", self.device)
+                         if coqui_tortoise.is_tortoise(self.model) else None)
         self._lock = threading.Lock()  # the model object is mutated per request (length_scale)
         self._base_length_scale = getattr(self.model, "length_scale", None)
 
@@ -104,6 +106,9 @@ class CoquiEngine:
             self.fixed_language = files.fairseq_language(source, model_dir)
             return Synthesizer(tts_checkpoint=files.fairseq_checkpoint(model_dir, tmp), use_cuda=cuda)
         files.check_family_files(model_dir)
+        if files.model_family(model_dir) == "tortoise":
+            coqui_tortoise.check_redaction(files.read_config(model_dir))
+            return coqui_tortoise.load(model_dir, files.repoint_config(model_dir, tmp), cuda)
         extra: dict[str, Any] = {}
         if files.is_spectrogram_model(model_dir):
             self.vocoder = files.choose_vocoder(model_dir, vocoder, default_vocoder, catalogue)
@@ -120,6 +125,8 @@ class CoquiEngine:
         """Speaker names of a multi-speaker model: an embedding table, a d-vector file or XTTS's speakers file."""
         if self.xtts is not None:
             return self.xtts.speakers()
+        if self.tortoise is not None:
+            return self.tortoise.speakers()
         manager = getattr(self.model, "speaker_manager", None)
         args = getattr(self.model, "args", None)
         if manager is None or not (getattr(args, "use_speaker_embedding", False) or getattr(args, "use_d_vector_file", False)):
@@ -207,6 +214,8 @@ class CoquiEngine:
         import torch
 
         kwargs = self._speed_kwargs(request.speed)
+        if self.tortoise is not None:
+            kwargs.update(self.tortoise.settings(request))
         # no_grad: Synthesizer.tts keeps autograd on, and a GAN vocoder's output (MelGAN) then cannot become numpy
         with self._lock, self._blended(request.voice.mix), torch.no_grad():
             self._seed(request.seed)
