@@ -1,7 +1,8 @@
 """Voices far slower than real time (Bark, Tortoise, TTS_SLOW_MODELS): listed as such, admitted few at a time.
 
-Bark and Tortoise cannot be served here (no weights, and no tiny model of them is built: see docs/voices.md), so
-the served test marks the embedded Piper voice slow with TTS_SLOW_MODELS, which takes the same path.
+The served test here marks the embedded Piper voice slow with TTS_SLOW_MODELS; a served tiny Tortoise, slow by its
+config's `model` field, goes through the same admission in tests/test_coqui_tortoise.py (Bark cannot be served
+here: see docs/voices.md).
 """
 
 from __future__ import annotations
