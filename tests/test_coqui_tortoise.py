@@ -3,7 +3,8 @@
 The model (`tts_predictor/devtools/coqui_tortoise.py`) is built from Coqui's `TortoiseConfig`/`TortoiseArgs`:
 UnifiedVoice GPT, DiffusionTts, CLVP and the real UnivNet vocoder, saved in the layout Coqui's catalogue
 downloads (`.models/*.pth`, `data/mel_norms.pth`), with one voice as a Coqui voice file and one as a Tortoise
-voice folder of clips. The server runs with Hugging Face offline: nothing is downloaded. Its voices are slow
+voice folder of clips. One server serves it from its directory and, by Coqui's catalogue name, from a pre-filled
+Hugging Face cache; it runs with Hugging Face offline: nothing is downloaded. Its voices are slow
 (`"realtime": false`) and TTS_MAX_SLOW_REQUESTS admits one request for them at a time.
 """
 
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.slow
 RATE = 24000
 """Tortoise's output rate (its UnivNet vocoder's)."""
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+CATALOGUE_NAME = "tts_models/en/multi-dataset/tortoise-v2"
+CATALOGUE_VOICE = CATALOGUE_NAME.replace("/", "--")
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +41,29 @@ def tortoise(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(tortoise, tmp_path_factory):
+def catalogue_homes(tortoise, tmp_path_factory):
+    """HF_HOME and TTS_HOME as Coqui's `tortoise-v2` entry leaves them: the weights as the `jbetker/tortoise-tts-v2`
+    snapshot (only its `.models/` and `data/`, no voices), the config in TTS_HOME (Coqui writes a full-size default
+    there unless one is present, so the tiny one is pre-filled)."""
+    from tts_predictor.devtools.coqui_catalogue import fill_hf_cache
+
+    root = tmp_path_factory.mktemp("tortoise-catalogue")
+    weights = root / "weights"
+    for part in (".models", "data"):
+        shutil.copytree(tortoise / part, weights / part)
+    fill_hf_cache(root / "hf-home", "jbetker/tortoise-tts-v2", weights)
+    config_dir = root / "tts-home" / "tts" / CATALOGUE_NAME.replace("/", "--")  # Coqui's TTS_HOME/tts/<name>
+    config_dir.mkdir(parents=True)
+    shutil.copy(tortoise / "config.json", config_dir / "config.json")
+    return {"HF_HOME": str(root / "hf-home"), "TTS_HOME": str(root / "tts-home")}
+
+
+@pytest.fixture(scope="module")
+def server(tortoise, catalogue_homes, tmp_path_factory):
     proc = ServerProcess(env={
-        "TTS_MODEL": str(tortoise), "TTS_DEVICE": "cpu", "TTS_MAX_SLOW_REQUESTS": "1", "TTS_CACHE_MAX_BYTES": "0",
-        "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("cloned")), **OFFLINE,
+        "TTS_MODEL": f"{tortoise},{CATALOGUE_NAME}", "TTS_DEVICE": "cpu", "TTS_MAX_SLOW_REQUESTS": "1",
+        "TTS_CACHE_MAX_BYTES": "0", "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("cloned")),
+        **catalogue_homes, **OFFLINE,
     }).start()
     yield proc
     proc.stop()
@@ -65,7 +87,7 @@ def _infer(server, body: dict) -> np.ndarray:
 
 def test_voices_are_listed_slow_with_what_they_can_do(server):
     listed = {v["id"]: v for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
-    assert set(listed) == {"tiny-file", "tiny-folder"}, "voices/<id>.pth and voices/<name>/*.wav"
+    assert set(listed) == {"tiny-file", "tiny-folder", CATALOGUE_VOICE}, "voices/<id>.pth, voices/<name>/*.wav"
     for voice in listed.values():
         assert voice["realtime"] is False and voice["sample_rate"] == RATE and voice["languages"] == ["en"]
         assert voice["capabilities"] == ["seed", "cloning"], "no speed: Tortoise has no length control"
@@ -120,21 +142,15 @@ def test_slow_admission_runs_one_tortoise_request_at_a_time(server):
     assert refused.headers["retry-after"] == "10" and "TTS_MAX_SLOW_REQUESTS=1" in refused.json()["error"]
 
 
-def test_without_voices_the_model_voice_asks_for_a_sample(tortoise, tmp_path, monkeypatch):
-    """No built-in voices and no random-voice files (rlg_*.pth): a clear 400, not Coqui's StopIteration."""
-    from tts_predictor.engines.base import SynthesisRequest
-    from tts_predictor.engines.coqui import CoquiEngine
-    from tts_predictor.errors import UnsupportedOption
-
-    for name, value in OFFLINE.items():
-        monkeypatch.setenv(name, value)
-    bare = tmp_path / "bare-tortoise"
-    shutil.copytree(tortoise, bare, ignore=shutil.ignore_patterns("voices"))
-    engine = CoquiEngine(bare, device="cpu")
-    [voice] = engine.voices()
-    assert voice.id == "bare-tortoise" and not engine.realtime
-    with pytest.raises(UnsupportedOption, match="no built-in voices .* clone a voice with POST /v1/voices"):
-        engine.synthesize(SynthesisRequest("Hello.", voice, "en"))
+def test_by_catalogue_name_without_voices_it_clones_or_asks_for_a_sample(server):
+    """Coqui's own `tortoise-v2` entry from a pre-filled hub cache; its snapshot has no voices/ and the random-voice
+    files (rlg_*.pth) are not built tiny, so the model's voice needs a sample: a clear 400 without one."""
+    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Hello."], voice=CATALOGUE_VOICE), timeout=30)
+    assert res.status_code == 400 and "no built-in voices" in res.json()["error"]
+    assert "clone a voice with POST /v1/voices or send speaker_wav" in res.json()["error"]
+    body = infer_body(["Hello from the catalogue."], voice=CATALOGUE_VOICE)
+    body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": [_sample()]})
+    _infer(server, body)
 
 
 def test_redaction_is_refused_unless_its_models_are_cached(monkeypatch):

@@ -72,10 +72,10 @@ class CoquiEngine:
         for noisy in ("TTS", "TTS.utils.synthesizer", "TTS.tts"):
             logging.getLogger(noisy).setLevel(logging.WARNING)  # Coqui logs the input text at INFO
         fetched = None if Path(source).is_dir() else files.fetch_catalogue_model(str(source), catalogue)
-        model_dir = Path(source) if fetched is None else fetched.path
+        self._tmp = tempfile.TemporaryDirectory(prefix="tts-coqui-")
+        model_dir = Path(source) if fetched is None else files.joined_directory(fetched, Path(self._tmp.name) / "model")
         self.name = files.model_name(source)
         self.device = _resolve_device(device)
-        self._tmp = tempfile.TemporaryDirectory(prefix="tts-coqui-")
         self.vocoder: files.VocoderChoice | None = None
         self.fixed_language: str | None = None
         try:
