@@ -1,7 +1,7 @@
 """Coqui TTS models (catalogue names or local model directories) run with PyTorch.
 
-This module and its helpers (`coqui_files`: where the files are, vocoders, catalogue; `coqui_xtts`: XTTS) are the
-only ones that import `TTS` or `torch`, lazily, so transformer-only images need neither.
+This module and its helpers (`coqui_files`: where the files are, vocoders, catalogue; `coqui_xtts`: XTTS;
+`coqui_tortoise`: Tortoise) are the only ones that import `TTS` or `torch`, lazily, so transformer-only images need neither.
 """
 
 from __future__ import annotations
