@@ -96,7 +96,9 @@ def test_voices_are_listed_slow_with_what_they_can_do(server):
 def test_v2_rest_speaks_and_a_seed_repeats(server):
     first = _infer(server, infer_body(["Hello there."], voice="tiny-file", seed=11))
     again = _infer(server, infer_body(["Hello there."], voice="tiny-file", seed=11))
-    assert np.array_equal(first, again), "Tortoise re-seeds from the clock unless given the request's seed"
+    assert np.array_equal(first, again), "the request's seed reaches Tortoise (which re-seeds torch itself)"
+    unseeded = _infer(server, infer_body(["Hello there."], voice="tiny-file"))
+    assert not np.array_equal(first, unseeded)
 
 
 def test_v2_grpc_with_a_voice_folder(server):

@@ -11,6 +11,7 @@ voice uses Coqui's random latents (`rlg_auto.pth`, `rlg_diffuser.pth`), and clon
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,8 @@ class TortoiseVoices:
             "diffusion_iterations": int(config.diffusion_iterations),
             "sampler": config.sampler,
             "max_mel_tokens": min(MAX_MEL_TOKENS, int(config.model_args.ar_max_mel_tokens)),
-            "use_deterministic_seed": request.seed,  # Coqui re-seeds from the clock when this is None
+            # Coqui re-seeds torch with int(time()) when this is None: requests in the same second would sound alike
+            "use_deterministic_seed": secrets.randbits(31) if request.seed is None else request.seed,
             "half": self.half,
             "verbose": False,
         }
