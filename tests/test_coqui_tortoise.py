@@ -129,6 +129,24 @@ def test_speed_is_refused_naming_the_field(server):
     assert res.status_code == 400 and "speed" in res.json()["error"]
 
 
+def test_a_sentence_too_long_for_tortoise_is_a_400_naming_the_field(tmp_path):
+    """Coqui asserts fewer than 400 text tokens per sentence (an AssertionError would be a 500). The server's
+    chunks (<= 400 characters) seldom get there, so the check runs on the real tokenizer in process."""
+    from types import SimpleNamespace
+
+    from TTS.tts.layers.tortoise.tokenizer import VoiceBpeTokenizer
+
+    from tts_predictor.engines.base import SynthesisRequest, Voice
+    from tts_predictor.engines.coqui_tortoise import TortoiseVoices
+    from tts_predictor.errors import TextTooLong
+
+    voices = TortoiseVoices(SimpleNamespace(tokenizer=VoiceBpeTokenizer()), tmp_path, tmp_path / "voices", "cpu",
+                            lambda text: [text])
+    voice = Voice("v", ("en",), "coqui", RATE, speaker="v")
+    with pytest.raises(TextTooLong, match="^text: a sentence of 399 characters makes 399 Tortoise text tokens"):
+        voices.settings(SynthesisRequest("x" * 399, voice))
+
+
 def test_slow_admission_runs_one_tortoise_request_at_a_time(server):
     text = "One sentence here. Another sentence there. A third one follows. And a fourth."
 
@@ -147,7 +165,8 @@ def test_slow_admission_runs_one_tortoise_request_at_a_time(server):
 def test_by_catalogue_name_without_voices_it_clones_or_asks_for_a_sample(server):
     """Coqui's own `tortoise-v2` entry from a pre-filled hub cache; its snapshot has no voices/ and the random-voice
     files (rlg_*.pth) are not built tiny, so the model's voice needs a sample: a clear 400 without one."""
-    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Hello."], voice=CATALOGUE_VOICE), timeout=30)
+    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Hello."], voice=CATALOGUE_VOICE),
+                     timeout=30)
     assert res.status_code == 400 and "no built-in voices" in res.json()["error"]
     assert "clone a voice with POST /v1/voices or send speaker_wav" in res.json()["error"]
     body = infer_body(["Hello from the catalogue."], voice=CATALOGUE_VOICE)

@@ -1,7 +1,8 @@
 """Coqui TTS models (catalogue names or local model directories) run with PyTorch.
 
 This module and its helpers (`coqui_files`: where the files are, vocoders, catalogue; `coqui_xtts`: XTTS;
-`coqui_tortoise`: Tortoise) are the only ones that import `TTS` or `torch`, lazily, so transformer-only images need neither.
+`coqui_tortoise`: Tortoise) are the only ones that import `TTS` or `torch`, lazily, so transformer-only images need
+neither.
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ class CoquiEngine:
         if coqui_xtts.is_xtts(self.model):
             coqui_xtts.adapt_generation(self.model)
             self.xtts = coqui_xtts.XttsVoices(self.model)
-        self.tortoise = (coqui_tortoise.TortoiseVoices(self.model, model_dir, Path(self._tmp.name) / "voices", self.device)
-                         if coqui_tortoise.is_tortoise(self.model) else None)
+        self.tortoise = None
+        if coqui_tortoise.is_tortoise(self.model):
+            self.tortoise = coqui_tortoise.TortoiseVoices(self.model, model_dir, Path(self._tmp.name) / "voices",
+                                                          self.device, self.synth.split_into_sentences)
         self._lock = threading.Lock()  # the model object is mutated per request (length_scale)
         self._base_length_scale = getattr(self.model, "length_scale", None)
 

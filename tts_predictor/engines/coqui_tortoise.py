@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelLoadError, UnsupportedOption
+from ..errors import ModelLoadError, TextTooLong, UnsupportedOption
 from .base import SynthesisRequest
 from .coqui_xtts import adapt_cache_argument
 
@@ -28,6 +29,9 @@ SAMPLE_SUFFIXES = (".wav", ".mp3")
 RANDOM_VOICE_FILES = ("rlg_auto.pth", "rlg_diffuser.pth")
 """Coqui's `get_random_conditioning_latents` loads these when no voice is given (the catalogue download has them)."""
 MAX_MEL_TOKENS = 500
+"""Coqui's `Tortoise.inference` default cap on audio codes per sentence (1/20 s each: 25 s)."""
+MAX_TEXT_TOKENS = 398
+"""Text tokens per sentence `Tortoise.inference` takes (it pads one and asserts fewer than 400)."""
 """Coqui's `Tortoise.inference` default cap on audio codes per sentence (1/20 s each: 25 s)."""
 REDACTION_REPOS = ("jbetker/wav2vec2-large-robust-ft-libritts-voxpopuli", "facebook/wav2vec2-large-960h",
                    "jbetker/tacotron-symbols")
@@ -62,11 +66,17 @@ def load(model_dir: Path, config_path: Path, cuda: bool) -> Any:
     return synth
 
 
+def _clips(path: Path) -> list[str]:
+    """The reference clips of a Tortoise voice folder (none for a file)."""
+    return sorted(str(p) for p in path.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES) if path.is_dir() else []
+
+
 class TortoiseVoices:
     """The built-in voices of one loaded Tortoise and the settings every request runs with."""
 
-    def __init__(self, model: Any, model_dir: Path, voice_dir: Path, device: str):
+    def __init__(self, model: Any, model_dir: Path, voice_dir: Path, device: str, split: Callable[[str], list[str]]):
         self.model = model
+        self.split = split  # the Synthesizer's sentence splitter: Tortoise runs once per sentence
         self.model_dir = model_dir
         self.voice_dir = voice_dir
         self.half = device == "cuda"  # Coqui's default autocast only means something on a GPU
@@ -83,16 +93,14 @@ class TortoiseVoices:
         ids = []
         for path in sorted(source.iterdir()):
             voice_id = slugify(path.stem if path.is_file() else path.name)
-            if voice_id in ids:
+            clips = _clips(path)
+            if voice_id in ids or not (clips or (path.suffix == ".pth" and path.is_file())):
                 continue
-            clips = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES) if path.is_dir() else []
-            if path.suffix == ".pth" and path.is_file():
-                (self.voice_dir / f"{voice_id}.pth").symlink_to(path.resolve())
-            elif clips:
+            if clips:
                 log.info("computing Tortoise voice %s from %d clip(s)", voice_id, len(clips))
                 self.model.clone_voice(clips, speaker_id=voice_id, voice_dir=str(self.voice_dir))
             else:
-                continue
+                (self.voice_dir / f"{voice_id}.pth").symlink_to(path.resolve())
             ids.append(voice_id)
         return ids
 
@@ -107,6 +115,7 @@ class TortoiseVoices:
         ignores): `num_autoregressive_samples` GPT samples ranked by CLVP, `diffusion_iterations` steps of
         `sampler`, and at most `model_args.ar_max_mel_tokens` (cap 500) audio codes.
         """
+        self._check_sentences(request.text)
         voice = request.voice
         kwargs: dict[str, Any] = {}
         if voice.store is None and voice.speaker is not None:
@@ -129,3 +138,11 @@ class TortoiseVoices:
             "half": self.half,
             "verbose": False,
         }
+
+    def _check_sentences(self, text: str) -> None:
+        """A clear 400 for a sentence Tortoise cannot take, instead of Coqui's AssertionError (a 500)."""
+        for sentence in self.split(text):
+            tokens = len(self.model.tokenizer.encode(sentence))
+            if tokens > MAX_TEXT_TOKENS:
+                raise TextTooLong(f"text: a sentence of {len(sentence)} characters makes {tokens} Tortoise text "
+                                  f"tokens; Tortoise takes at most {MAX_TEXT_TOKENS} per sentence: split it")
