@@ -32,7 +32,6 @@ MAX_MEL_TOKENS = 500
 """Coqui's `Tortoise.inference` default cap on audio codes per sentence (1/20 s each: 25 s)."""
 MAX_TEXT_TOKENS = 398
 """Text tokens per sentence `Tortoise.inference` takes (it pads one and asserts fewer than 400)."""
-"""Coqui's `Tortoise.inference` default cap on audio codes per sentence (1/20 s each: 25 s)."""
 REDACTION_REPOS = ("jbetker/wav2vec2-large-robust-ft-libritts-voxpopuli", "facebook/wav2vec2-large-960h",
                    "jbetker/tacotron-symbols")
 """Hugging Face repositories `Wav2VecAlignment` loads at construction when `model_args.enable_redaction` is on."""
