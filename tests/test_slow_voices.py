@@ -1,8 +1,8 @@
 """Voices far slower than real time (Bark, Tortoise, TTS_SLOW_MODELS): listed as such, admitted few at a time.
 
-The served test here marks the embedded Piper voice slow with TTS_SLOW_MODELS; a served tiny Bark, slow by its
-config's `model` field, is admitted the same way in tests/test_coqui_bark.py (Tortoise: no tiny model, see
-docs/voices.md).
+The served test here marks the embedded Piper voice slow with TTS_SLOW_MODELS; a served tiny Bark and a served tiny
+Tortoise, slow by their config's `model` field, are admitted the same way in tests/test_coqui_bark.py and
+tests/test_coqui_tortoise.py.
 """
 
 from __future__ import annotations

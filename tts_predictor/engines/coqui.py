@@ -1,8 +1,8 @@
 """Coqui TTS models (catalogue names or local model directories) run with PyTorch.
 
 This module and its helpers (`coqui_files`: where the files are, vocoders, catalogue; `coqui_xtts`: XTTS;
-`coqui_bark`: Bark) are the only ones that import `TTS` or `torch`, lazily, so transformer-only images need
-neither.
+`coqui_bark`: Bark; `coqui_tortoise`: Tortoise) are the only ones that import `TTS` or `torch`, lazily, so
+transformer-only images need neither.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..audio.alignment import TimedAudio, WordTiming
 from ..audio.buffer import AudioBuffer
 from ..errors import ModelLoadError, UnsupportedOption
 from . import coqui_files as files
-from . import coqui_bark, coqui_xtts
+from . import coqui_bark, coqui_tortoise, coqui_xtts
 from .base import SynthesisRequest, Voice
 from .coqui_timings import captured_sentences, torch_word_timings
 
@@ -73,10 +73,10 @@ class CoquiEngine:
         for noisy in ("TTS", "TTS.utils.synthesizer", "TTS.tts"):
             logging.getLogger(noisy).setLevel(logging.WARNING)  # Coqui logs the input text at INFO
         fetched = None if Path(source).is_dir() else files.fetch_catalogue_model(str(source), catalogue)
-        model_dir = Path(source) if fetched is None else fetched.path
+        self._tmp = tempfile.TemporaryDirectory(prefix="tts-coqui-")
+        model_dir = Path(source) if fetched is None else files.joined_directory(fetched, Path(self._tmp.name) / "model")
         self.name = files.model_name(source)
         self.device = _resolve_device(device)
-        self._tmp = tempfile.TemporaryDirectory(prefix="tts-coqui-")
         self.vocoder: files.VocoderChoice | None = None
         self.fixed_language: str | None = None
         try:
@@ -95,6 +95,10 @@ class CoquiEngine:
         if coqui_xtts.is_xtts(self.model):
             coqui_xtts.adapt_generation(self.model)
             self.xtts = coqui_xtts.XttsVoices(self.model)
+        self.tortoise = None
+        if coqui_tortoise.is_tortoise(self.model):
+            self.tortoise = coqui_tortoise.TortoiseVoices(self.model, model_dir, Path(self._tmp.name) / "voices",
+                                                          self.device, self.synth.split_into_sentences)
         self._lock = threading.Lock()  # the model object is mutated per request (length_scale)
         self._base_length_scale = getattr(self.model, "length_scale", None)
 
@@ -109,6 +113,9 @@ class CoquiEngine:
         files.check_family_files(model_dir)
         if coqui_bark.is_bark_dir(model_dir):
             return coqui_bark.load(model_dir, tmp, use_cuda=cuda)
+        if files.model_family(model_dir) == "tortoise":
+            coqui_tortoise.check_redaction(files.read_config(model_dir))
+            return coqui_tortoise.load(model_dir, files.repoint_config(model_dir, tmp), cuda)
         extra: dict[str, Any] = {}
         if files.is_spectrogram_model(model_dir):
             self.vocoder = files.choose_vocoder(model_dir, vocoder, default_vocoder, catalogue)
@@ -127,6 +134,8 @@ class CoquiEngine:
             return self.xtts.speakers()
         if self.bark:
             return coqui_bark.speakers(self.model, self.synth.voice_dir)
+        if self.tortoise is not None:
+            return self.tortoise.speakers()
         manager = getattr(self.model, "speaker_manager", None)
         args = getattr(self.model, "args", None)
         if manager is None or not (getattr(args, "use_speaker_embedding", False) or getattr(args, "use_d_vector_file", False)):
@@ -217,6 +226,8 @@ class CoquiEngine:
 
         # Bark: its length cap; it takes no language id (Coqui's sentence splitter for it knows only "en")
         kwargs = {**self._model_kwargs, **self._speed_kwargs(request.speed)}
+        if self.tortoise is not None:
+            kwargs.update(self.tortoise.settings(request))
         # no_grad: Synthesizer.tts keeps autograd on, and a GAN vocoder's output (MelGAN) then cannot become numpy
         with self._lock, self._blended(request.voice.mix), torch.no_grad():
             self._seed(request.seed)

@@ -91,6 +91,8 @@ class CatalogueModel:
     """Its directory (in TTS_HOME)."""
     default_vocoder: str | None
     """The catalogue entry's `default_vocoder` (spectrogram models), e.g. vocoder_models/en/ljspeech/hifigan_v2."""
+    config: Path | None = None
+    """The config.json Coqui's ModelManager names for it; Tortoise's lies in TTS_HOME, apart from its weights."""
 
 
 def fetch_catalogue_model(name: str, catalogue: str | None = None) -> CatalogueModel:
@@ -100,7 +102,7 @@ def fetch_catalogue_model(name: str, catalogue: str | None = None) -> CatalogueM
     try:
         manager = ModelManager(models_file=catalogue, progress_bar=True)
         _check_terms(manager, name)
-        model_path, _config, item = manager.download_model(name)
+        model_path, config_path, item = manager.download_model(name)
     except ModelLoadError:
         raise
     except Exception as exc:  # network errors, unknown names
@@ -109,7 +111,22 @@ def fetch_catalogue_model(name: str, catalogue: str | None = None) -> CatalogueM
             "and set TTS_MODEL to it (e.g. /mnt/models), or pre-fill TTS_HOME."
         ) from None
     path = Path(model_path)
-    return CatalogueModel(path if path.is_dir() else path.parent, item.get("default_vocoder") or None)
+    return CatalogueModel(path if path.is_dir() else path.parent, item.get("default_vocoder") or None,
+                          Path(config_path) if config_path else None)
+
+
+def joined_directory(model: CatalogueModel, out_dir: Path) -> Path:
+    """The model's directory, or when its config.json lies elsewhere (Coqui's tortoise-v2: weights in the Hugging
+    Face cache, config in TTS_HOME) a directory of links to both in `out_dir` (files linked one by one: Coqui's
+    Tortoise loader searches with `rglob`, which does not descend into linked directories)."""
+    if (model.path / "config.json").is_file() or model.config is None or not model.config.is_file():
+        return model.path
+    for file in (p for p in model.path.rglob("*") if p.is_file()):
+        link = out_dir / file.relative_to(model.path)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(file.resolve())
+    (out_dir / "config.json").symlink_to(model.config.resolve())
+    return out_dir
 
 
 def _check_terms(manager: Any, name: str) -> None:

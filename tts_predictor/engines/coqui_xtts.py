@@ -48,7 +48,12 @@ def adapt_generation(model: Any) -> None:
     `past_key_values.get_seq_length()` fails on None. We hand the cache over under the old name; with an older
     transformers `cache` is never passed and this changes nothing. Patched on the instance, not the class.
     """
-    inference = model.gpt.gpt_inference
+    adapt_cache_argument(model.gpt.gpt_inference)
+
+
+def adapt_cache_argument(inference: Any) -> None:
+    """Hand transformers' `cache` to a Coqui GPT2InferenceModel under its old name `past_key_values` (XTTS's and
+    Tortoise's share the problem; see `adapt_generation`)."""
     if "cache" in inspect.signature(type(inference).forward).parameters:
         return  # a Coqui release that already takes `cache`
     forward = inference.forward
