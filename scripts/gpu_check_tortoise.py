@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Coqui Tortoise on CUDA: a tiny Tortoise loads offline, speaks with a built-in voice, repeats per seed; prints JSON.
+
+Runs the engine's own `CoquiEngine` (the path the server takes) on the random-weight Tortoise built by
+`tts_predictor/devtools/coqui_tortoise.py` (one-layer GPT, diffusion decoder and CLVP, the real UnivNet vocoder),
+so it checks device placement, Coqui's fp16 autocast (used on CUDA only), seeded repeatability and the output
+rate, and times one sentence (random weights never stop: every sentence is the model's `ar_max_mel_tokens` long).
+Needs PyTorch with CUDA and coqui-tts only (no kserve, no network):
+
+    python scripts/gpu_check_tortoise.py                 # cuda, well under a minute
+    python scripts/gpu_check_tortoise.py --device cpu
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tts_predictor, not an installed one
+
+TEXT = "Hello from a tiny Tortoise."
+
+
+def check(model_dir: Path, device: str) -> dict[str, object]:
+    """Load, warm up, then time and repeat one seeded sentence with each built-in voice."""
+    import torch
+
+    from tts_predictor.engines.base import SynthesisRequest
+    from tts_predictor.engines.coqui import CoquiEngine
+
+    started = time.perf_counter()
+    engine = CoquiEngine(model_dir, device=device)
+    load_s = time.perf_counter() - started
+    results: dict[str, object] = {"load_s": round(load_s, 2),
+                                  "device": str(next(engine.model.autoregressive.parameters()).device)}
+    for voice in [v for v in engine.voices() if v.speaker]:
+        request = SynthesisRequest(TEXT, voice, "en", seed=3)
+        engine.synthesize(request)  # warm-up (CUDA kernels)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        begun = time.perf_counter()
+        first = engine.synthesize(request)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - begun
+        again = engine.synthesize(request)
+        results[voice.id] = {
+            "output_rate": first.sample_rate, "output_s": round(first.duration_s, 3), "synth_s": round(seconds, 3),
+            "finite": bool(np.isfinite(first.samples).all()),
+            "seeded_repeatable": bool(np.array_equal(first.samples, again.samples)),
+        }
+    engine.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    args = parser.parse_args()
+    import torch
+
+    from tts_predictor.devtools.coqui_tortoise import build_tortoise
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print(json.dumps({"error": "torch sees no CUDA GPU"}))
+        return 1
+    with tempfile.TemporaryDirectory(prefix="gpu-check-tortoise-") as tmp:
+        results = check(build_tortoise(Path(tmp) / "tortoise"), args.device)
+    voices = [r for r in results.values() if isinstance(r, dict)]
+    info = {"torch": torch.__version__, "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None}
+    print(json.dumps({**info, "results": results}, indent=2))
+    return 0 if voices and all(r["finite"] and r["seeded_repeatable"] for r in voices) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
