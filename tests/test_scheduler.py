@@ -58,6 +58,39 @@ def test_higher_priority_first_background_last():
     assert asyncio.run(scenario()) == ["busy", "high", "normal", "background"]
 
 
+def test_an_interactive_unit_starts_beside_background_units_that_fill_the_slots():
+    async def scenario() -> list[str]:
+        sched, log, gate = FairScheduler(1), [], threading.Event()
+        job = asyncio.ensure_future(sched.run(lambda: _blocking(log, "job-0", gate), flow="job",
+                                              priority=Priority.BACKGROUND))
+        await asyncio.sleep(0.05)  # job-0 holds the only slot
+        queued_job = asyncio.ensure_future(sched.run(lambda: _blocking(log, "job-1"), flow="job",
+                                                     priority=Priority.BACKGROUND))
+        # not queued behind job-0: it runs while job-0 is still blocked on the gate
+        assert await asyncio.wait_for(sched.run(lambda: _blocking(log, "request"), flow="request"), 2) == "request"
+        assert sched.busy == 1 and sched.busy_background == 1 and sched.waiting == 1
+        gate.set()
+        await asyncio.gather(job, queued_job)
+        return log
+
+    assert asyncio.run(scenario()) == ["request", "job-0", "job-1"]
+
+
+def test_background_units_wait_while_interactive_units_fill_the_slots():
+    async def scenario() -> list[str]:
+        sched, log, gate = FairScheduler(1), [], threading.Event()
+        request = asyncio.ensure_future(sched.run(lambda: _blocking(log, "request", gate), flow="request"))
+        await asyncio.sleep(0.05)
+        job = asyncio.ensure_future(sched.run(lambda: _blocking(log, "job"), flow="job", priority=Priority.BACKGROUND))
+        await asyncio.sleep(0.05)
+        assert log == [] and sched.waiting == 1  # the job waits for the slot
+        gate.set()
+        await asyncio.gather(request, job)
+        return log
+
+    assert asyncio.run(scenario()) == ["request", "job"]
+
+
 @pytest.mark.skipif(thread_nice() is None, reason="per-thread nice values are Linux's")
 def test_background_units_run_on_lowest_priority_threads_and_others_do_not():
     async def scenario() -> tuple[tuple[int, int | None], int | None]:
@@ -172,5 +205,27 @@ def test_adaptive_engine_uses_the_one_thread_session_only_for_overlapping_calls(
             engine.synthesize(SynthesisRequest("A job sentence.", voice))
         engine.synthesize(SynthesisRequest("An interactive one.", voice))
         assert used == ["narrow", "wide"]
+    finally:
+        engine.close()
+
+
+def test_job_sentences_get_a_one_thread_session_even_without_the_adaptive_layout():
+    """Latency profile (one slot, every thread per call): a job sentence must not run on the wide session, whose
+    pool threads would keep normal CPU priority; it gets a one-thread session made on its first call."""
+    from tts_predictor.engines.base import SynthesisRequest
+    from tts_predictor.engines.onnx_vits import OnnxVitsEngine, embedded_voice_paths
+
+    engine = OnnxVitsEngine(*embedded_voice_paths(), device="cpu", threads=2)
+    sessions = engine.sessions
+    voice = engine.voices()[0]
+    try:
+        assert sessions.narrow is None
+        engine.synthesize(SynthesisRequest("An interactive one.", voice))
+        with scheduled_as(priority=Priority.BACKGROUND, flow="job-y"):
+            engine.synthesize(SynthesisRequest("A job sentence.", voice))
+        background = sessions._for_background()
+        assert background is not sessions.wide
+        assert background.get_session_options().intra_op_num_threads == 1
+        assert sessions.wide.get_session_options().intra_op_num_threads == 2
     finally:
         engine.close()

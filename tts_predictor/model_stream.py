@@ -19,6 +19,7 @@ from kserve.errors import InvalidInput
 from .audio.buffer import AudioBuffer
 from .engines.base import SynthesisRequest
 from .errors import SynthesisFailed
+from .scheduler import FairScheduler, current_scheduling
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +43,21 @@ def _drive(chunks: Iterator[AudioBuffer], put: Any, stop: threading.Event) -> No
 
 
 async def engine_chunks(
-    engine: Any, request: SynthesisRequest, slots: asyncio.Semaphore, request_id: str = "-"
+    engine: Any, request: SynthesisRequest, slots: FairScheduler, request_id: str = "-"
 ) -> AsyncIterator[AudioBuffer]:
     """Yield `engine.stream(request)`'s chunks as they are made; engine failures become SynthesisFailed."""
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue[Any] = asyncio.Queue()
     stop = threading.Event()
-    await slots.acquire()
+    priority = current_scheduling().priority
+    await slots.acquire(priority=priority)
 
     def put(item: Any) -> None:
         loop.call_soon_threadsafe(inbox.put_nowait, item)
 
     context = contextvars.copy_context()
     worker = loop.run_in_executor(None, context.run, _drive, engine.stream(request), put, stop)
-    worker.add_done_callback(lambda _: slots.release())  # when the thread ends, not when the consumer leaves
+    worker.add_done_callback(lambda _: slots.release(priority))  # when the thread ends, not when the consumer leaves
     try:
         while (item := await inbox.get()) is not _END:
             if isinstance(item, InvalidInput):

@@ -178,7 +178,7 @@ class LocalSynthesizer:
             return
         from .model_stream import engine_chunks
 
-        async for chunk in engine_chunks(self.engine, request, self.scheduler, request_id):  # type: ignore[arg-type]
+        async for chunk in engine_chunks(self.engine, request, self.scheduler, request_id):
             yield chunk
 
     def warm_up(self) -> AudioBuffer:

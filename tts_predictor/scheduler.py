@@ -10,8 +10,9 @@ units are gathered in order, or requested one at a time by a stream).
 Priorities are integers, larger first (`Priority` names the usual levels). They are strict: a unit of a
 lower priority runs only when no unit of a higher one waits, so `Priority.BACKGROUND` work (batch jobs)
 uses only the slots that interactive traffic leaves idle and can starve under constant interactive load.
-Background units also run on threads of the lowest CPU priority (`low_priority`), so one that is already
-running when interactive work arrives leaves it the cores.
+Background units run on threads of the lowest CPU priority (`low_priority`) and do not hold slots against
+interactive units: an interactive unit that arrives while job sentences fill the slots starts at once beside
+them (the OS gives its threads the cores), instead of waiting for a job sentence to end.
 
 Callers choose flow and priority either per call (`FairScheduler.run`) or for everything a block of code
 does (`scheduled_as`, a context variable that reaches the engine-call site through the pipeline)::
@@ -114,6 +115,8 @@ class FairScheduler:
             raise ValueError("a scheduler needs at least one slot")
         self.slots = slots
         self.busy = 0
+        self.busy_background = 0
+        """Units below `Priority.NORMAL` among `busy`: they do not count against interactive units."""
         self._waiting: list[_Waiter] = []
         self._served: OrderedDict[str, int] = OrderedDict()
         self._turn = itertools.count()
@@ -134,7 +137,7 @@ class FairScheduler:
             current = current_scheduling()
             flow = flow if flow is not None else (current.flow or new_flow())
             priority = priority if priority is not None else current.priority
-        if self.busy < self.slots and not self._waiting:
+        if self._can_run(priority) and not any(w.priority >= priority for w in self._waiting):
             self._grant(flow, priority)
             return
         waiter = _Waiter(int(priority), next(self._seq), flow, asyncio.get_running_loop().create_future())
@@ -145,12 +148,14 @@ class FairScheduler:
             if waiter in self._waiting:
                 self._waiting.remove(waiter)
             elif waiter.future.done() and not waiter.future.cancelled():
-                self.release()  # granted, but the caller left before using it: pass it on
+                self.release(priority)  # granted, but the caller left before using it: pass it on
             raise
 
-    def release(self) -> None:
-        """Give a slot back; the next waiting unit (if any) gets it."""
+    def release(self, priority: int = Priority.NORMAL) -> None:
+        """Give back a slot taken at `priority`; the next waiting unit (if any) gets it."""
         self.busy -= 1
+        if priority < Priority.NORMAL:
+            self.busy_background -= 1
         self._dispatch()
 
     async def run(self, fn: Callable[[], T], *, flow: str, priority: int = Priority.NORMAL) -> T:
@@ -165,9 +170,9 @@ class FairScheduler:
             work = asyncio.get_running_loop().run_in_executor(
                 executor, functools.partial(contextvars.copy_context().run, fn))
         except BaseException:
-            self.release()
+            self.release(priority)
             raise
-        work.add_done_callback(self._finished)
+        work.add_done_callback(functools.partial(self._finished, priority))
         return await asyncio.shield(work)
 
     def _background_threads(self) -> ThreadPoolExecutor:
@@ -176,13 +181,22 @@ class FairScheduler:
             self._background = low_priority_executor(self.slots)
         return self._background
 
-    def _finished(self, work: asyncio.Future[object]) -> None:
-        self.release()
+    def _finished(self, priority: int, work: asyncio.Future[object]) -> None:
+        self.release(priority)
         if not work.cancelled():
             work.exception()  # retrieved: after a cancellation nobody awaits it
 
+    def _can_run(self, priority: int) -> bool:
+        """A unit of `priority` may start now: interactive ones while fewer than `slots` interactive units run
+        (background units beside them do not count), background ones while fewer than `slots` units run at all."""
+        if priority >= Priority.NORMAL:
+            return self.busy - self.busy_background < self.slots
+        return self.busy < self.slots
+
     def _grant(self, flow: str, priority: int) -> None:
         self.busy += 1
+        if priority < Priority.NORMAL:
+            self.busy_background += 1
         metrics.ENGINE_CALLS.labels(priority_label(priority)).inc()
         self._served[flow] = next(self._turn)
         self._served.move_to_end(flow)
@@ -190,11 +204,14 @@ class FairScheduler:
             self._served.popitem(last=False)
 
     def _dispatch(self) -> None:
-        while self.busy < self.slots and self._waiting:
+        while self._waiting:
             waiter = min(self._waiting, key=self._order)
-            self._waiting.remove(waiter)
             if waiter.future.done():  # cancelled while waiting
+                self._waiting.remove(waiter)
                 continue
+            if not self._can_run(waiter.priority):  # waiters behind it rank lower and cannot run either
+                return
+            self._waiting.remove(waiter)
             self._grant(waiter.flow, waiter.priority)
             waiter.future.set_result(None)
 

@@ -102,7 +102,7 @@ class CoquiOnnxEngine(CoquiEngine):
         busy = busy_threads if self.device == "cpu" and busy_threads and busy_threads != threads else None
         self.sessions = AdaptiveSessions(
             lambda n: self.session if n == threads else ort_session(graph, device=ort_device, threads=n)[0],
-            threads, busy)
+            threads, busy, background_threads=1 if self.device == "cpu" else None)
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._outputs = [o.name for o in self.session.get_outputs()]
         self._trim = bool(self.synth.tts_config.audio.get("do_trim_silence"))

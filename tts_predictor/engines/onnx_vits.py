@@ -149,7 +149,8 @@ class OnnxVitsEngine:
         providers, self.device = _providers(device)
         busy = busy_threads if self.device == "cpu" else None
         timed = durations_copy(model_path)  # the same graph, also returning phoneme durations (word timings)
-        self.sessions = AdaptiveSessions(lambda n: _session(timed or model_path, n, providers), threads, busy)
+        self.sessions = AdaptiveSessions(lambda n: _session(timed or model_path, n, providers), threads, busy,
+                                         background_threads=1 if self.device == "cpu" else None)
         self.session = self.sessions.wide
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._outputs = [o.name for o in self.session.get_outputs()]

@@ -5,12 +5,13 @@ Two layers keep interactive requests fast while a job runs:
 1. **Scheduler priority** (always): every engine call of a job is made inside `job_scheduling(job_id)`, so it
    waits in `tts_predictor/scheduler.py`'s `FairScheduler` (the engine slots all requests share) at the lowest
    priority, in one flow per job. Priorities are strict there: a job sentence takes a slot only while no
-   interactive sentence waits for one, so an interactive sentence waits at most for the job sentences already
-   in the engine (one per slot, each at most `TTS_JOB_SEGMENT_CHARS` characters).
+   interactive sentence waits for one, and job sentences hold no slot against interactive ones: they run on
+   threads of the lowest CPU priority, so an interactive sentence starts beside them at once and gets the cores.
 2. **Yield to admitted requests** (`TTS_JOB_YIELD_TO_INTERACTIVE`, default on): the worker also starts no new
    job segment while an interactive request is admitted (running or queued), even when an engine slot is
-   free, because the slots share the CPU cores: on a 2-core pod a job sentence running beside an interactive
-   one takes about half of its CPU. Off, jobs use every slot interactive traffic leaves idle.
+   free, because the slots share the CPU cores: even at the lowest CPU priority a job sentence takes some CPU,
+   and the job's chunk encoding and storage run at normal priority. Off, jobs use every slot interactive
+   traffic leaves idle.
 
 The worker calls `await gate.wait()` before each segment and synthesizes it inside `job_scheduling`.
 """
