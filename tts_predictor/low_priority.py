@@ -15,7 +15,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import asyncio
+import functools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +50,14 @@ def thread_nice() -> int | None:
 def low_priority_executor(workers: int) -> ThreadPoolExecutor:
     """A thread pool whose threads run at `LOWEST_NICE`."""
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts-background", initializer=lower_this_thread)
+
+
+_SHARED: list[ThreadPoolExecutor] = []
+
+
+async def run_low(fn: Callable[..., T], *args: Any) -> T:
+    """`await asyncio.to_thread(fn, *args)`, but on a shared thread of the lowest CPU priority (a job's chunk
+    encoding and file rendering: CPU work nobody waits for interactively)."""
+    if not _SHARED:
+        _SHARED.append(low_priority_executor(2))
+    return await asyncio.get_running_loop().run_in_executor(_SHARED[0], functools.partial(fn, *args))

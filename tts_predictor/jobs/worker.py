@@ -20,6 +20,7 @@ from kserve.errors import InvalidInput
 from ..audio.assemble import Assembly
 from ..audio.buffer import AudioBuffer
 from ..errors import SynthesisFailed
+from ..low_priority import run_low
 from ..protocol.v2 import SynthesisParameters
 from ..text.plan import lexicon_names
 from ..text.segments import Segment
@@ -123,7 +124,7 @@ class JobWorker:
             segments = load_chunk(data)
             with job_scheduling(job.id):
                 audio = await self._chunk_audio(segments, params, f"{job.id}/{index}", lost)
-            flac = await asyncio.to_thread(encode_chunk, audio)
+            flac = await run_low(encode_chunk, audio)  # nice 19: beside interactive work
             chunk = StoredChunk(index, flac, chunk_chars(segments), audio.duration_s)
             if lost.is_set():
                 raise LeaseLost(job.id)
@@ -136,7 +137,7 @@ class JobWorker:
                 raise LeaseLost(job.id)
         if len(done) < len(plan):
             raise LeaseLost(job.id)
-        rendered = await asyncio.to_thread(self.results.render, self.store, job, None)
+        rendered = await run_low(self.results.render, self.store, job, None)
         job.duration_s, job.sample_rate, job.result_bytes = rendered.duration_s, rendered.sample_rate, rendered.size
         job.chapters = rendered.chapters
         await self._finish(job, COMPLETED)
