@@ -13,17 +13,16 @@ output rate, and times one capped and one full-length sentence (random weights n
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tts_predictor, not an installed one
+
+from tts_predictor.devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
 
 TEXT = "Hello from a tiny Bark."
 
@@ -57,34 +56,26 @@ def check(model_dir: Path, device: str, max_seconds: float) -> dict[str, object]
         results[label] = {
             "max_seconds": cap, "voice": voice.id, "load_s": round(load_s, 2),
             "device": str(next(engine.model.semantic_model.parameters()).device),
-            "output_rate": first.sample_rate, "output_s": round(first.duration_s, 3), "synth_s": round(seconds, 3),
-            "finite": bool(np.isfinite(first.samples).all()),
-            "seeded_repeatable": bool(np.array_equal(first.samples, again.samples)),
+            **audio_facts(first, again, seconds),
         }
         engine.close()
     return results
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    parser = device_parser(__doc__)
     parser.add_argument("--max-seconds", type=float, default=1.0, help="TTS_BARK_MAX_SECONDS of the capped run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gpu-check-bark-") as tmp:
         root = Path(tmp)
         # before anything imports huggingface_hub, which reads these once
         os.environ.update({"HF_HOME": str(root / "hf-home"), "HF_HUB_OFFLINE": "1"})
-        import torch
-
         from tts_predictor.devtools.coqui_bark_model import build_bark
 
-        if args.device == "cuda" and not torch.cuda.is_available():
-            print(json.dumps({"error": "torch sees no CUDA GPU"}))
+        if cuda_missing(args.device):
             return 1
         results = check(build_bark(root / "bark", root / "hf-home"), args.device, args.max_seconds)
-    info = {"torch": torch.__version__, "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None}
-    print(json.dumps({**info, "results": results}, indent=2))
-    return 0 if all(r["finite"] and r["seeded_repeatable"] for r in results.values()) else 1
+    return report(args.device, results, list(results.values()))
 
 
 if __name__ == "__main__":

@@ -13,16 +13,15 @@ Needs PyTorch with CUDA and coqui-tts only (no kserve, no network):
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tts_predictor, not an installed one
+
+from tts_predictor.devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
 
 TEXT = "Hello from a tiny Tortoise."
 
@@ -50,32 +49,20 @@ def check(model_dir: Path, device: str) -> dict[str, object]:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - begun
         again = engine.synthesize(request)
-        results[voice.id] = {
-            "output_rate": first.sample_rate, "output_s": round(first.duration_s, 3), "synth_s": round(seconds, 3),
-            "finite": bool(np.isfinite(first.samples).all()),
-            "seeded_repeatable": bool(np.array_equal(first.samples, again.samples)),
-        }
+        results[voice.id] = audio_facts(first, again, seconds)
     engine.close()
     return results
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
-    args = parser.parse_args()
-    import torch
-
+    args = device_parser(__doc__).parse_args()
     from tts_predictor.devtools.coqui_tortoise import build_tortoise
 
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print(json.dumps({"error": "torch sees no CUDA GPU"}))
+    if cuda_missing(args.device):
         return 1
     with tempfile.TemporaryDirectory(prefix="gpu-check-tortoise-") as tmp:
         results = check(build_tortoise(Path(tmp) / "tortoise"), args.device)
-    voices = [r for r in results.values() if isinstance(r, dict)]
-    info = {"torch": torch.__version__, "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None}
-    print(json.dumps({**info, "results": results}, indent=2))
-    return 0 if voices and all(r["finite"] and r["seeded_repeatable"] for r in voices) else 1
+    return report(args.device, results, [r for r in results.values() if isinstance(r, dict)])
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ coqui-tts only (no kserve, no server, no network):
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import tempfile
@@ -23,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tts_predictor, not an installed one
+
+from tts_predictor.devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
 
 
 def check(family: str, model_dir: Path, device: str, work: Path) -> dict[str, object]:
@@ -49,30 +49,22 @@ def check(family: str, model_dir: Path, device: str, work: Path) -> dict[str, ob
     again = converter.convert(source, "target", work / family, seed=1)
     return {
         "family": family, "device": str(next(converter.model.parameters()).device),
-        "output_rate": first.sample_rate, "output_s": round(first.duration_s, 3), "convert_s": round(seconds, 4),
-        "finite": bool(np.isfinite(first.samples).all()), "seeded_repeatable": bool(np.array_equal(first.samples, again.samples)),
+        **audio_facts(first, again, seconds, key="convert_s"),
     }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
-    args = parser.parse_args()
-    import torch
-
+    args = device_parser(__doc__).parse_args()
     from tts_predictor.devtools.coqui_vc_models import build_freevc, build_openvoice
 
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print(json.dumps({"error": "torch sees no CUDA GPU"}))
+    if cuda_missing(args.device):
         return 1
     with tempfile.TemporaryDirectory(prefix="gpu-check-vc-") as tmp:
         root = Path(tmp)
         os.environ["TTS_HOME"] = str(root / "home")  # FreeVC's WavLM is looked up there (never downloaded)
         models = {"openvoice": build_openvoice(root / "openvoice"), "freevc": build_freevc(root / "freevc", root / "home")}
         results = [check(family, path, args.device, root / "voices") for family, path in models.items()]
-    info = {"torch": torch.__version__, "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None}
-    print(json.dumps({**info, "results": results}, indent=2))
-    return 0 if all(r["finite"] and r["seeded_repeatable"] for r in results) else 1
+    return report(args.device, results, results)
 
 
 if __name__ == "__main__":
