@@ -137,7 +137,7 @@ class FairScheduler:
             current = current_scheduling()
             flow = flow if flow is not None else (current.flow or new_flow())
             priority = priority if priority is not None else current.priority
-        if self._can_run(priority) and not any(w.priority >= priority for w in self._waiting):
+        if self._can_run(priority) and not any(w.priority >= priority and not w.future.done() for w in self._waiting):
             self._grant(flow, priority)
             return
         waiter = _Waiter(int(priority), next(self._seq), flow, asyncio.get_running_loop().create_future())

@@ -39,8 +39,9 @@ class AdaptiveSessions:
         call is in flight (two wide calls, or one wide beside narrow ones, would oversubscribe the cores).
 
         Background calls (job sentences, `scheduler.Priority.BACKGROUND`, seen through the context the scheduler
-        copies into the engine thread) always take the narrow session and are not counted, so a one-sentence
-        request that arrives while a job runs still gets the wide session (one job thread beside it)."""
+        copies into the engine thread) always take a one-thread session (`_for_background`) and are not counted, so
+        a one-sentence request that arrives while a job runs still gets the wide session (one job thread beside it,
+        at the lowest CPU priority)."""
         if current_scheduling().priority < Priority.NORMAL:
             return self._for_background().run(outputs, feeds)
         if self.narrow is None:
