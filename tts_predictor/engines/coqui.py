@@ -111,9 +111,10 @@ class CoquiEngine:
             self.fixed_language = files.fairseq_language(source, model_dir)
             return Synthesizer(tts_checkpoint=files.fairseq_checkpoint(model_dir, tmp), use_cuda=cuda)
         files.check_family_files(model_dir)
-        if coqui_bark.is_bark_dir(model_dir):
+        family = files.model_family(model_dir)
+        if family == coqui_bark.FAMILY:
             return coqui_bark.load(model_dir, tmp, use_cuda=cuda)
-        if files.model_family(model_dir) == "tortoise":
+        if family == coqui_tortoise.FAMILY:
             coqui_tortoise.check_redaction(files.read_config(model_dir))
             return coqui_tortoise.load(model_dir, files.repoint_config(model_dir, tmp), cuda)
         extra: dict[str, Any] = {}

@@ -9,7 +9,6 @@ and `load` here have found every file Bark opens: then `load_model` finds each c
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +25,6 @@ VOICES_SUBDIR = "voices"
 """Coqui's Synthesizer looks for speaker prompts (`<name>.npz`, suno's history prompts) in `<model>/voices/`."""
 
 
-def is_bark_dir(model_dir: Path) -> bool:
-    """True when the directory's config.json names the Bark model."""
-    return files.model_family(model_dir) == FAMILY
-
-
 def is_bark(model: Any) -> bool:
     """True for Coqui's Bark model class."""
     return type(model).__name__ == "Bark" and hasattr(model, "load_bark_models")
@@ -43,11 +37,8 @@ def load(model_dir: Path, tmp: Path, *, use_cuda: bool) -> Any:
     elsewhere = [name for name in CHECKPOINTS if not (model_dir / name).is_file()]
     if elsewhere:  # the family check found them deeper; Coqui would try to download them here
         raise ModelLoadError(f"{model_dir} is a Coqui bark model: put {', '.join(elsewhere)} next to its config.json")
-    config = files.read_config(model_dir)
-    config["USE_SMALLER_MODELS"] = True  # keep load_model from replacing a checkpoint that is not suno's release
-    tmp.mkdir(parents=True, exist_ok=True)
-    patched = tmp / "config.json"
-    patched.write_text(json.dumps(config), encoding="utf-8")
+    # keep load_model from replacing a checkpoint that is not suno's release
+    patched = files.repoint_config(model_dir, tmp, overrides={"USE_SMALLER_MODELS": True})
     # a directory checkpoint: Bark.load_checkpoint(checkpoint_dir=...) reads the three files from it
     return Synthesizer(tts_checkpoint=model_dir, tts_config_path=patched, use_cuda=use_cuda)
 

@@ -61,9 +61,10 @@ def read_config(model_dir: Path) -> dict[str, Any]:
     return config
 
 
-def repoint_config(model_dir: Path, out_dir: Path) -> Path:
-    """Copy config.json with side-file paths pointed into `model_dir`; return the copy's path."""
-    config = read_config(model_dir)
+def repoint_config(model_dir: Path, out_dir: Path, overrides: dict[str, Any] | None = None) -> Path:
+    """Copy config.json with side-file paths pointed into `model_dir` and top-level `overrides` set; return the
+    copy's path."""
+    config = {**read_config(model_dir), **(overrides or {})}
     for section in (config, config.get("model_args") or {}, config.get("audio") or {}):
         for key, names in SIDE_FILES.items():
             if not section.get(key):

@@ -22,6 +22,8 @@ from .coqui_xtts import adapt_cache_argument
 
 log = logging.getLogger(__name__)
 
+FAMILY = "tortoise"
+"""The `model` field of a Tortoise config.json."""
 VOICES_SUBDIR = "voices"
 """Built-in voices in a model directory (Coqui's Synthesizer default `voice_dir` is `<checkpoint dir>/voices`)."""
 SAMPLE_SUFFIXES = (".wav", ".mp3")
