@@ -12,11 +12,11 @@ intra-op thread (the narrow session background calls use) computes on it; a libr
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import os
 import threading
-import asyncio
-import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -52,12 +52,13 @@ def low_priority_executor(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts-background", initializer=lower_this_thread)
 
 
-_SHARED: list[ThreadPoolExecutor] = []
+@functools.cache
+def _shared() -> ThreadPoolExecutor:
+    """The process's pool for `run_low` (made on first use)."""
+    return low_priority_executor(2)
 
 
 async def run_low(fn: Callable[..., T], *args: Any) -> T:
     """`await asyncio.to_thread(fn, *args)`, but on a shared thread of the lowest CPU priority (a job's chunk
     encoding and file rendering: CPU work nobody waits for interactively)."""
-    if not _SHARED:
-        _SHARED.append(low_priority_executor(2))
-    return await asyncio.get_running_loop().run_in_executor(_SHARED[0], functools.partial(fn, *args))
+    return await asyncio.get_running_loop().run_in_executor(_shared(), functools.partial(fn, *args))
