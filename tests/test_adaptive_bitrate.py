@@ -54,6 +54,16 @@ def test_a_decision_waiting_for_the_next_sentence_is_replaced_by_one_change_from
     assert combine(None, down) is down and combine(down, None) is down and combine(None, None) is None
     assert combine(down, up) == BitrateChange("96k", "128k", "client_caught_up", 200.0)  # previous: what was sent
     assert combine(down, BitrateChange("128k", "96k", "client_caught_up", 900.0)) is None  # back where it is: no event
+    adapter = BitrateAdapter("mp3", "128k")  # the same through the adapter's own pending change
+    adapter.sent(1.0, 16000, 0.0, now=0.0)
+    adapter.sent(1.5, 24000, 3.5, now=4.0)  # slow: 64k decided, waits for the sentence joint
+    assert adapter.bitrate == "64k"
+    adapter.take()
+    assert adapter.take() is None  # taken once
+    adapter.sent(2.0, 16000, 1.5, now=6.0)
+    for i in range(1, 6):  # caught up within one sentence: 96k, then 128k
+        adapter.sent(2.0, 16000, 0.0, now=6.0 + 0.2 * i)
+    assert adapter.take() == BitrateChange("128k", "64k", "client_caught_up", adapter.changes[-1].client_kbps)
 
 
 @pytest.mark.parametrize("fmt, rate, decoded_rate", [("mp3", 22050, 22050), ("opus", 24000, 48000)])

@@ -12,7 +12,8 @@ Over a window of at least `WINDOW_S` seconds of audio (wall time measured from t
   learnt while the client was slow is forgotten after `FORGET_WINDOWS` idle windows (the network may have got
   better): the next rung is then tried, and taken back if the client is still too slow.
 
-Down needs the client below real time (`SLOW_RATIO`), up leaves `HEADROOM`: the two do not flap. Pure logic here; the routes switch their encoder
+Down needs the client below real time (`SLOW_RATIO`), up leaves `HEADROOM`: the two do not flap. Pure logic here; the
+routes report each send (`BitrateAdapter.sent`), and at each sentence joint `take` the change, switch their encoder
 (`streaming.ChunkEncoder.set_bitrate`) and tell the client (``quality`` events).
 """
 
@@ -86,6 +87,7 @@ class BitrateAdapter:
         self._idle = 0
         self._window: list[float] = [0.0, 0.0, 0.0]  # audio s, bytes, blocked s
         self._since: float | None = None
+        self._pending: BitrateChange | None = None
 
     @property
     def bitrate(self) -> str:
@@ -123,6 +125,15 @@ class BitrateAdapter:
                 if self.index < len(self.ladder) - 1:
                     return self._move(self.index + 1, "client_caught_up", rate)
         return None
+
+    def sent(self, audio_s: float, sent_bytes: int, blocked_s: float, now: float | None = None) -> None:
+        """`observe` a send; a decision waits, merged with later ones (`combine`), for `take`."""
+        self._pending = combine(self._pending, self.observe(audio_s, sent_bytes, blocked_s, now))
+
+    def take(self) -> BitrateChange | None:
+        """The change to apply at this sentence joint (None: keep the bitrate); it is then no longer pending."""
+        change, self._pending = self._pending, None
+        return change
 
     def _move(self, index: int, reason: str, client_kbps: float | None) -> BitrateChange:
         change = BitrateChange(f"{self.ladder[index]}k", self.bitrate, reason, client_kbps)

@@ -20,7 +20,7 @@ from typing import Any
 
 from kserve.errors import InvalidInput
 
-from .adaptive_bitrate import BitrateAdapter, BitrateChange, combine
+from .adaptive_bitrate import BitrateAdapter, BitrateChange
 from .audio import dsp
 from .audio.assemble import Assembly, SegmentPieces
 from .audio.buffer import AudioBuffer
@@ -263,21 +263,21 @@ async def encode_chunks(
     """
     encoder = ChunkEncoder(fmt, bitrate=bitrate)
     adapter = adapter if adapter is not None and encoder.adaptable else None
-    finished, at_s, pending = False, 0.0, None
+    finished, at_s = False, 0.0
     try:
         async for buf in chunks:
-            if pending is not None:  # switch between sentences: an mp3 joint (encoder delay) falls into the pause
+            # switch between sentences: an mp3 joint (encoder delay) falls into the pause
+            if adapter is not None and (change := adapter.take()) is not None:
                 if on_change is not None:
-                    on_change(pending, at_s)
-                if tail := await encoder.set_bitrate(pending.bitrate):
+                    on_change(change, at_s)
+                if tail := await encoder.set_bitrate(change.bitrate):
                     yield tail
-                pending = None
             async for data, seconds in encoder.feed_slices(buf):
                 started = time.perf_counter()
                 yield data
                 at_s += seconds
                 if adapter is not None:
-                    pending = combine(pending, adapter.observe(seconds, len(data), time.perf_counter() - started))
+                    adapter.sent(seconds, len(data), time.perf_counter() - started)
         finished = True
         if data := await encoder.finish():
             yield data

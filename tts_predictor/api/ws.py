@@ -34,7 +34,7 @@ from fastapi import WebSocket
 from kserve.errors import InvalidInput, ModelNotReady
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from ..adaptive_bitrate import BitrateAdapter, BitrateChange, adapter_for, combine
+from ..adaptive_bitrate import BitrateAdapter, adapter_for
 from ..admission import DeadlineExceeded, Overloaded
 from ..audio.encode import EncoderUnavailable, output_rate
 from ..engines.slow import slow_request
@@ -113,7 +113,6 @@ class StreamSession:
         self.worker: asyncio.Task[None] | None = None
         self.encoder: ChunkEncoder | None = None
         self.adapter: BitrateAdapter | None = None
-        self.pending_change: BitrateChange | None = None
         self.lock = asyncio.Lock()
         self.offset_s = 0.0
         self.segments = 0
@@ -270,12 +269,11 @@ class StreamSession:
         started = time.perf_counter()
         await self.send_bytes(data)
         if self.adapter is not None:
-            self.pending_change = combine(self.pending_change,
-                                          self.adapter.observe(audio_s, len(data), time.perf_counter() - started))
+            self.adapter.sent(audio_s, len(data), time.perf_counter() - started)
 
     async def _switch_bitrate(self) -> None:
         """Apply the adapter's pending decision between sentences and tell the client (``quality`` event)."""
-        change, self.pending_change = self.pending_change, None
+        change = self.adapter.take() if self.adapter is not None else None
         if change is None or self.encoder is None:
             return
         log.info("stream %s: bitrate %s -> %s (%s)", self.request_id, change.previous, change.bitrate, change.reason)
