@@ -24,7 +24,8 @@ class JobSettings(BaseSettings):
     job_chunk_chars: int = Field(1500, ge=100, le=20_000, description="Characters per persisted chunk of a job.")
     job_segment_chars: int = Field(
         150, ge=50, le=400,
-        description="Longest text per engine call of a job: an interactive request waits at most for one such call. "
+        description="Longest text per engine call of a job (the CPU a job sentence in flight still takes; with a Coqui PyTorch "
+        "engine, the longest wait of an interactive request). "
         "400 (as interactive requests) gives audio identical to one-go synthesis; smaller favours interactive latency.",
     )
     job_yield_to_interactive: bool = Field(

@@ -10,7 +10,7 @@ Two layers keep interactive requests fast while a job runs:
 2. **Yield to admitted requests** (`TTS_JOB_YIELD_TO_INTERACTIVE`, default on): the worker also starts no new
    job segment while an interactive request is admitted (running or queued), even when an engine slot is
    free, because the slots share the CPU cores: even at the lowest CPU priority a job sentence takes some CPU,
-   and the job's chunk encoding and storage run at normal priority. Off, jobs use every slot interactive
+   and the job's phonemizing and chunk storage run at normal priority. Off, jobs use every slot interactive
    traffic leaves idle.
 
 The worker calls `await gate.wait()` before each segment and synthesizes it inside `job_scheduling`.
