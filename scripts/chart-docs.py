@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Regenerate the values table in charts/tts-predictor/README.md from the `# --` comments in values.yaml.
 
-    python scripts/chart-docs.py          # rewrite the table
-    python scripts/chart-docs.py --check  # exit 1 if the README is out of date
+python scripts/chart-docs.py          # rewrite the table
+python scripts/chart-docs.py --check  # exit 1 if the README is out of date
 """
 
 from __future__ import annotations

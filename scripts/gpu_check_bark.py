@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tts_predictor, not an installed one
 
 from tts_predictor.devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
@@ -54,7 +53,9 @@ def check(model_dir: Path, device: str, max_seconds: float) -> dict[str, object]
         first, seconds = timed(engine, request, device)
         again = engine.synthesize(request)
         results[label] = {
-            "max_seconds": cap, "voice": voice.id, "load_s": round(load_s, 2),
+            "max_seconds": cap,
+            "voice": voice.id,
+            "load_s": round(load_s, 2),
             "device": str(next(engine.model.semantic_model.parameters()).device),
             **audio_facts(first, again, seconds),
         }

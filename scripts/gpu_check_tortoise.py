@@ -18,7 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tts_predictor, not an installed one
 
 from tts_predictor.devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
@@ -36,8 +35,10 @@ def check(model_dir: Path, device: str) -> dict[str, object]:
     started = time.perf_counter()
     engine = CoquiEngine(model_dir, device=device)
     load_s = time.perf_counter() - started
-    results: dict[str, object] = {"load_s": round(load_s, 2),
-                                  "device": str(next(engine.model.autoregressive.parameters()).device)}
+    results: dict[str, object] = {
+        "load_s": round(load_s, 2),
+        "device": str(next(engine.model.autoregressive.parameters()).device),
+    }
     for voice in [v for v in engine.voices() if v.speaker]:
         request = SynthesisRequest(TEXT, voice, "en", seed=3)
         engine.synthesize(request)  # warm-up (CUDA kernels)

@@ -35,8 +35,12 @@ def check(family: str, model_dir: Path, device: str, work: Path) -> dict[str, ob
     converter = VoiceConverter(str(model_dir), device=device)
     rng = np.random.default_rng(0)
     t = np.arange(22050 * 4) / 22050
-    reference = AudioBuffer((0.3 * np.sin(2 * np.pi * 140 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32), 22050)
-    source = AudioBuffer((0.3 * np.sin(2 * np.pi * (200 + 50 * t[: 22050 * 3]) * t[: 22050 * 3])).astype(np.float32), 22050)
+    reference = AudioBuffer(
+        (0.3 * np.sin(2 * np.pi * 140 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32), 22050
+    )
+    source = AudioBuffer(
+        (0.3 * np.sin(2 * np.pi * (200 + 50 * t[: 22050 * 3]) * t[: 22050 * 3])).astype(np.float32), 22050
+    )
     converter.embed(reference, "target", work / family)
     converter.convert(source, "target", work / family, seed=1)  # warm-up (CUDA kernels)
     if device == "cuda":
@@ -48,7 +52,8 @@ def check(family: str, model_dir: Path, device: str, work: Path) -> dict[str, ob
     seconds = time.perf_counter() - started
     again = converter.convert(source, "target", work / family, seed=1)
     return {
-        "family": family, "device": str(next(converter.model.parameters()).device),
+        "family": family,
+        "device": str(next(converter.model.parameters()).device),
         **audio_facts(first, again, seconds, key="convert_s"),
     }
 
@@ -62,7 +67,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="gpu-check-vc-") as tmp:
         root = Path(tmp)
         os.environ["TTS_HOME"] = str(root / "home")  # FreeVC's WavLM is looked up there (never downloaded)
-        models = {"openvoice": build_openvoice(root / "openvoice"), "freevc": build_freevc(root / "freevc", root / "home")}
+        models = {
+            "openvoice": build_openvoice(root / "openvoice"),
+            "freevc": build_freevc(root / "freevc", root / "home"),
+        }
         results = [check(family, path, args.device, root / "voices") for family, path in models.items()]
     return report(args.device, results, results)
 

@@ -61,8 +61,14 @@ def check(size: str, device: str, repeats: int, audio_tokens: int, chunk_tokens:
     measure_stream(model, voices, voice, repeats=1, chunk_tokens=chunk_tokens, text="Warm up.", sync=sync)
     result = measure_stream(model, voices, voice, repeats=repeats, chunk_tokens=chunk_tokens, sync=sync)
     params = sum(p.numel() for p in model.parameters())
-    return {"size": size, "parameters_m": round(params / 1e6, 1), "build_s": round(build_s, 2),
-            "load_s": round(load_s, 2), "audio_tokens": audio_tokens, **result}
+    return {
+        "size": size,
+        "parameters_m": round(params / 1e6, 1),
+        "build_s": round(build_s, 2),
+        "load_s": round(load_s, 2),
+        "audio_tokens": audio_tokens,
+        **result,
+    }
 
 
 def main() -> None:
@@ -80,12 +86,18 @@ def main() -> None:
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no CUDA device visible to torch")
     torch.manual_seed(0)
-    out = {"device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
-           "torch": torch.__version__, "transformers": transformers.__version__, "results": []}
+    out = {
+        "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "results": [],
+    }
     with tempfile.TemporaryDirectory(prefix="xtts-gpu-check-") as tmp:
         for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
             print(f"[gpu-check] {size} on {args.device}", file=sys.stderr, flush=True)
-            out["results"].append(check(size, args.device, args.repeats, args.audio_tokens, args.chunk_tokens, Path(tmp)))
+            out["results"].append(
+                check(size, args.device, args.repeats, args.audio_tokens, args.chunk_tokens, Path(tmp))
+            )
     print(json.dumps(out, indent=2))
 
 

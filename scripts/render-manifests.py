@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Render plain kubectl manifests under deploy/ from charts/tts-predictor (helm-python-sdk, no helm binary).
 
-    python scripts/render-manifests.py          # write deploy/*.yaml
-    python scripts/render-manifests.py --check  # exit 1 if deploy/ is out of date
+python scripts/render-manifests.py          # write deploy/*.yaml
+python scripts/render-manifests.py --check  # exit 1 if deploy/ is out of date
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from server_process import ServerProcess, free_port
 
 
@@ -86,8 +85,9 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     import redis as redis_client
 
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL
+    )
     client, deadline = redis_client.Redis(port=port), time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

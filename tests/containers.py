@@ -8,10 +8,8 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
-
 from server_process import REPO, free_port
 
 PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager=cgroupfs"]
@@ -21,8 +19,17 @@ ULIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
 # allowPrivilegeEscalation false) and its emptyDir volumes for the cache and /tmp. `U` chowns the tmpfs
 # to the container user, as fsGroup does for an emptyDir (podman ignores mode= on a VOLUME path).
 RESTRICTED = [
-    "--read-only", "--user", "1000:1000", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-    "--tmpfs", "/var/cache/tts:rw,size=256m,U", "--tmpfs", "/tmp:rw,size=256m,mode=1777",
+    "--read-only",
+    "--user",
+    "1000:1000",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+    "--tmpfs",
+    "/var/cache/tts:rw,size=256m,U",
+    "--tmpfs",
+    "/tmp:rw,size=256m,mode=1777",
 ]
 
 
@@ -62,8 +69,12 @@ def build_image(tag: str, *build_args: str, dockerfile: str = "docker/Dockerfile
     """Build (the layer cache makes a rebuild of unchanged sources take seconds) and inspect."""
     started = time.monotonic()
     result = subprocess.run(
-        ["bash", "scripts/podman-build.sh", tag, *build_args], cwd=REPO, capture_output=True, text=True,
-        timeout=timeout, env={**os.environ, "DOCKERFILE": dockerfile},
+        ["bash", "scripts/podman-build.sh", tag, *build_args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "DOCKERFILE": dockerfile},
     )
     if result.returncode != 0:
         raise RuntimeError(f"image build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
@@ -88,8 +99,20 @@ class Container:
 
     def start(self, timeout_s: float = 120) -> Container:
         env = [f"--env={k}={v}" for k, v in self.env.items()]
-        podman("run", "-d", "--name", self.name, *ULIMITS, *RESTRICTED, "-p", f"127.0.0.1:{self.http_port}:8080",
-               *env, *self.options, self.image, *self.args)
+        podman(
+            "run",
+            "-d",
+            "--name",
+            self.name,
+            *ULIMITS,
+            *RESTRICTED,
+            "-p",
+            f"127.0.0.1:{self.http_port}:8080",
+            *env,
+            *self.options,
+            self.image,
+            *self.args,
+        )
         self.wait_ready(timeout_s)
         return self
 

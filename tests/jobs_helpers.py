@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import numpy as np
 import soundfile as sf
-from test_intelligibility import _words as words, transcribe, word_error_rate  # noqa: F401 (re-exported)
+from test_intelligibility import _words as words  # noqa: F401 (re-exported)
+from test_intelligibility import transcribe
 
 STORY = [
     "The lighthouse keeper climbed the stairs every evening at dusk.",
@@ -32,8 +33,9 @@ def long_text(chars: int) -> str:
     return " ".join(out)
 
 
-def wait_job(url: str, job_id: str, *, headers: dict[str, str] | None = None, until: Any = None,
-             timeout_s: float = 240.0) -> dict[str, Any]:
+def wait_job(
+    url: str, job_id: str, *, headers: dict[str, str] | None = None, until: Any = None, timeout_s: float = 240.0
+) -> dict[str, Any]:
     """Poll GET /v1/jobs/{id} until `until(job)` (default: a finished state)."""
     done = until or (lambda j: j["state"] in ("completed", "failed", "cancelled"))
     deadline = time.monotonic() + timeout_s

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from server_process import ServerProcess
 
 KEYS = ("sec-key-one", "sec-key-two")
@@ -60,25 +59,37 @@ def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
     root = tmp_path_factory.mktemp("secured")
     blocklist = root / "blocklist.txt"
     blocklist.write_text("# blocked\n" + "\n".join(BLOCKED) + "\n")
-    server = ServerProcess(env={
-        "TTS_API_KEYS": ",".join(KEYS), "TTS_BLOCKLIST_FILE": str(blocklist),
-        "TTS_CORS_ORIGINS": "https://app.example", "TTS_TRUSTED_PROXIES": "127.0.0.1",
-        "TTS_AUTH_FAILURES_PER_MINUTE": str(AUTH_FAILURES_PER_MINUTE),
-        # the in-memory cache stays on (a redis_url would switch it to Redis): credentials go in the OTLP URL
-        "TTS_OTEL_ENDPOINT": f"http://otel:{REDIS_PASSWORD}@collector:4318/v1/traces?api_key={OTEL_SECRET}",
-        "TTS_VOICES_DIR": str(_piper_voice_dir(root)), "TTS_LOAD_VOICES_DIR": "false",
-    }).start()
+    server = ServerProcess(
+        env={
+            "TTS_API_KEYS": ",".join(KEYS),
+            "TTS_BLOCKLIST_FILE": str(blocklist),
+            "TTS_CORS_ORIGINS": "https://app.example",
+            "TTS_TRUSTED_PROXIES": "127.0.0.1",
+            "TTS_AUTH_FAILURES_PER_MINUTE": str(AUTH_FAILURES_PER_MINUTE),
+            # the in-memory cache stays on (a redis_url would switch it to Redis): credentials go in the OTLP URL
+            "TTS_OTEL_ENDPOINT": f"http://otel:{REDIS_PASSWORD}@collector:4318/v1/traces?api_key={OTEL_SECRET}",
+            "TTS_VOICES_DIR": str(_piper_voice_dir(root)),
+            "TTS_LOAD_VOICES_DIR": "false",
+        }
+    ).start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def open_server() -> Iterator[ServerProcess]:
-    server = ServerProcess(env={
-        "TTS_RATE_LIMIT_RPS": "0.2", "TTS_RATE_LIMIT_BURST": str(OPEN_RATE_BURST), "TTS_TRUSTED_PROXIES": "127.0.0.1",
-        "TTS_MAX_AUDIO_SECONDS": str(OPEN_MAX_AUDIO_S), "TTS_STREAM_STALL_TIMEOUT_S": str(STALL_S),
-        "TTS_WS_MAX_CONNECTIONS_PER_CLIENT": str(WS_PER_CLIENT), "TTS_WS_MAX_CONNECTIONS": str(WS_TOTAL),
-        "TTS_WS_IDLE_TIMEOUT_S": str(WS_IDLE_S), "TTS_WS_MAX_TEXT_CHARS": str(WS_TEXT),
-    }).start()
+    server = ServerProcess(
+        env={
+            "TTS_RATE_LIMIT_RPS": "0.2",
+            "TTS_RATE_LIMIT_BURST": str(OPEN_RATE_BURST),
+            "TTS_TRUSTED_PROXIES": "127.0.0.1",
+            "TTS_MAX_AUDIO_SECONDS": str(OPEN_MAX_AUDIO_S),
+            "TTS_STREAM_STALL_TIMEOUT_S": str(STALL_S),
+            "TTS_WS_MAX_CONNECTIONS_PER_CLIENT": str(WS_PER_CLIENT),
+            "TTS_WS_MAX_CONNECTIONS": str(WS_TOTAL),
+            "TTS_WS_IDLE_TIMEOUT_S": str(WS_IDLE_S),
+            "TTS_WS_MAX_TEXT_CHARS": str(WS_TEXT),
+        }
+    ).start()
     yield server
     server.stop()

@@ -27,13 +27,20 @@ import soundfile as sf
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-
 from server_process import free_port
 
 FIXED_TRANSCRIPT = "Hello world."
 DICTIONARY = {
-    "hello": "bonjour", "world": "monde", "good": "bon", "morning": "matin", "the": "le",
-    "cat": "chat", "dog": "chien", "house": "maison", "thank": "merci", "you": "vous",
+    "hello": "bonjour",
+    "world": "monde",
+    "good": "bon",
+    "morning": "matin",
+    "the": "le",
+    "cat": "chat",
+    "dog": "chien",
+    "house": "maison",
+    "thank": "merci",
+    "you": "vous",
 }
 
 

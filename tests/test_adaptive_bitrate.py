@@ -11,9 +11,9 @@ import time
 
 import numpy as np
 import pytest
-
 from jobs_helpers import long_text
 from throttled_client import Pacer, mp3_frame_bitrates, small_socket, stream_post
+
 from tts_predictor.adaptive_bitrate import BitrateAdapter, BitrateChange, adapter_for, combine
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.stream_encoder import StreamEncoder
@@ -34,8 +34,14 @@ def test_adapter_steps_down_to_the_clients_rate_and_back_up_one_rung_at_a_time()
     assert adapter.observe(2.0, 16000, 1.5, now=6.0) is None  # 2 s of audio in 2 s: keeping up at 64k, stays
     ups = [adapter.observe(2.0, 16000, 0.0, now=6.0 + 0.2 * i) for i in range(1, 6)]  # takes everything at once
     assert [u.bitrate for u in ups if u] == ["96k", "128k"] and adapter.bitrate == "128k"  # never above
-    assert down.event(12.5) == {"type": "quality", "bitrate": "64k", "previous": "128k", "reason": "slow_client",
-                                "client_kbps": 80.0, "at_s": 12.5}
+    assert down.event(12.5) == {
+        "type": "quality",
+        "bitrate": "64k",
+        "previous": "128k",
+        "reason": "slow_client",
+        "client_kbps": 80.0,
+        "at_s": 12.5,
+    }
     assert adapter_for("wav", None, True) is None and adapter_for("mp3", None, False) is None
     assert adapter_for("opus", None, True).bitrate == "32k"  # the format's default is the ceiling
 
@@ -78,8 +84,9 @@ def test_encoder_switches_bitrate_mid_stream_and_stays_decodable(fmt, rate, deco
     assert len(low) < len(high) / 2 + len(joint)
     path = tmp_path / f"switched.{fmt}"
     path.write_bytes(high + joint + low)
-    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"],
-                             capture_output=True, check=True)
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"], capture_output=True, check=True
+    )
     assert decoded.stderr == b""
     assert len(decoded.stdout) / 2 / decoded_rate == pytest.approx(6.0, abs=0.15)  # mp3: encoder delay at the joint
     if fmt == "mp3":
@@ -89,8 +96,12 @@ def test_encoder_switches_bitrate_mid_stream_and_stays_decodable(fmt, rate, deco
 
 def decoded_seconds(data: bytes, container: str, rate: int) -> float:
     """Seconds of audio ffmpeg decodes from `data` (no decoder error allowed)."""
-    decoded = subprocess.run(["ffmpeg", "-v", "error", "-f", container, "-i", "pipe:0", "-f", "s16le", "-ac", "1",
-                              "-ar", str(rate), "-"], input=data, capture_output=True, check=True)
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", container, "-i", "pipe:0", "-f", "s16le", "-ac", "1", "-ar", str(rate), "-"],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
     assert decoded.stderr == b""
     return len(decoded.stdout) / 2 / rate
 
@@ -117,18 +128,19 @@ def test_chunked_stream_lowers_bitrate_for_a_slow_reader_and_raises_it_back(embe
         lines.extend(json.loads(line) for line in complete)
         pacer.rate = SLOW_BPS if still_slow(lines, started) else None
 
-    status, _ = stream_post(embedded_server.url, "/synthesize", _request(long_text(1500)),
-                            {"accept": "application/x-ndjson"}, on_data)
+    status, _ = stream_post(
+        embedded_server.url, "/synthesize", _request(long_text(1500)), {"accept": "application/x-ndjson"}, on_data
+    )
     assert status == 200 and lines[-1]["type"] == "end"
     quality = [e for e in lines if e["type"] == "quality"]
     reasons = [e["reason"] for e in quality]
     assert "slow_client" in reasons, quality
-    assert "client_caught_up" in reasons[reasons.index("slow_client"):], quality
+    assert "client_caught_up" in reasons[reasons.index("slow_client") :], quality
     audio = b"".join(base64.b64decode(e["audio"]) for e in lines if e["type"] == "audio")
     rates = mp3_frame_bitrates(audio)
     lowest = min(int(e["bitrate"][:-1]) for e in quality)
     assert rates[0] == 128 and lowest in rates and lowest < 128
-    assert rates.index(lowest) < len(rates) - 1 - rates[::-1].index(max(rates[rates.index(lowest):]))
+    assert rates.index(lowest) < len(rates) - 1 - rates[::-1].index(max(rates[rates.index(lowest) :]))
     # ffmpeg reads every frame; libsndfile's mpg123 would trust the first frame's bitrate for the length
     assert decoded_seconds(audio, "mp3", 22050) == pytest.approx(lines[-1]["duration_s"], rel=0.02)
 
@@ -139,8 +151,9 @@ def test_websocket_lowers_opus_bitrate_for_a_slow_reader_and_raises_it_back(embe
     host, port = embedded_server.url.removeprefix("http://").split(":")
     sock = small_socket(host, int(port))
     audio, events, pacer = bytearray(), [], Pacer()
-    with websockets.connect(f"ws://{host}:{port}/v1/stream", sock=sock, max_queue=1, compression=None,
-                            max_size=None) as ws:
+    with websockets.connect(
+        f"ws://{host}:{port}/v1/stream", sock=sock, max_queue=1, compression=None, max_size=None
+    ) as ws:
         ws.send(json.dumps({"type": "config", "format": "opus", "bitrate": "128k"}))
         ws.send(json.dumps({"type": "text", "text": long_text(1500)}))
         ws.send(json.dumps({"type": "close"}))
@@ -156,5 +169,5 @@ def test_websocket_lowers_opus_bitrate_for_a_slow_reader_and_raises_it_back(embe
     quality = [e for e in events if e["type"] == "quality"]
     reasons = [e["reason"] for e in quality]
     assert "slow_client" in reasons, quality
-    assert "client_caught_up" in reasons[reasons.index("slow_client"):], quality
+    assert "client_caught_up" in reasons[reasons.index("slow_client") :], quality
     assert decoded_seconds(bytes(audio), "ogg", 48000) == pytest.approx(events[-1]["duration_s"], rel=0.02)

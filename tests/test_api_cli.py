@@ -11,15 +11,20 @@ from pathlib import Path
 import httpx
 import pytest
 import soundfile as sf
-
 from server_process import REPO, ServerProcess
 
 pytestmark = pytest.mark.slow
 
 
 def say(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tts_predictor", "say", *args], cwd=REPO, input=stdin,
-                          capture_output=True, timeout=120, env={"TTS_MODEL": "embedded", "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "tts_predictor", "say", *args],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        env={"TTS_MODEL": "embedded", "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_say_writes_decodable_flac_with_progress(tmp_path: Path) -> None:
@@ -50,9 +55,13 @@ def test_say_file_is_chunked_to_the_text_limit(tmp_path: Path) -> None:
     script = tmp_path / "long.txt"
     script.write_text(" ".join(f"Sentence number {i} is read from a file." for i in range(6)), encoding="utf-8")
     out = tmp_path / "long.wav"
-    result = subprocess.run([sys.executable, "-m", "tts_predictor", "say", "--file", str(script), "-o", str(out)],
-                            cwd=REPO, capture_output=True, timeout=120,
-                            env={"TTS_MODEL": "embedded", "PATH": "/usr/bin:/bin", "TTS_MAX_TEXT_CHARS": "90"})
+    result = subprocess.run(
+        [sys.executable, "-m", "tts_predictor", "say", "--file", str(script), "-o", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+        env={"TTS_MODEL": "embedded", "PATH": "/usr/bin:/bin", "TTS_MAX_TEXT_CHARS": "90"},
+    )
     assert result.returncode == 0, result.stderr.decode()
     samples, rate = sf.read(out)
     assert len(samples) / rate > 6 * 1.2  # every sentence spoken, though the text is 3x the limit
@@ -61,9 +70,13 @@ def test_say_file_is_chunked_to_the_text_limit(tmp_path: Path) -> None:
 
 def test_say_warns_when_the_text_is_a_file_name(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("Contents.", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "tts_predictor", "say", "notes.txt", "-o", "-", "--format", "wav"],
-                            cwd=tmp_path, capture_output=True, timeout=120,
-                            env={"TTS_MODEL": "embedded", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)})
+    result = subprocess.run(
+        [sys.executable, "-m", "tts_predictor", "say", "notes.txt", "-o", "-", "--format", "wav"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+        env={"TTS_MODEL": "embedded", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert b"--file notes.txt" in result.stderr
     neither = say("-o", str(tmp_path / "x.wav"))

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from server_process import REPO, ServerProcess
 from v2_helpers import decode_wav, infer_body
 
@@ -36,8 +35,10 @@ def test_plain_text_segments_with_input_offsets(http: httpx.Client) -> None:
     assert body["language"] == "en-US" and body["voice"]
     [segment] = body["segments"]
     assert segment["source"] == text
-    assert segment["text"] == ("Call five five five, zero one three four before nine AM. "
-                               "It costs three point two million dollars, about one half of it.")
+    assert segment["text"] == (
+        "Call five five five, zero one three four before nine AM. "
+        "It costs three point two million dollars, about one half of it."
+    )
     spans = segment["rewrites"]
     assert [s["kind"] for s in spans] == ["telephone", "time", "money", "fraction"]
     for span in spans:
@@ -57,25 +58,32 @@ def test_documented_example(http: httpx.Client) -> None:
 
 
 def test_ssml_say_as_and_lexicon(http: httpx.Client) -> None:
-    ssml = ('<speak>Dr. Nguyen of the W3C: <say-as interpret-as="telephone">2125550199</say-as>'
-            '<break time="300ms"/><say-as interpret-as="fraction">3/4</say-as></speak>')
+    ssml = (
+        '<speak>Dr. Nguyen of the W3C: <say-as interpret-as="telephone">2125550199</say-as>'
+        '<break time="300ms"/><say-as interpret-as="fraction">3/4</say-as></speak>'
+    )
     r = http.post("/v1/normalize", json={"text": ssml, "lexicons": ["lexicon_en"]})
     assert r.status_code == 200, r.text
     segments = r.json()["segments"]
     assert [s["text"] for s in segments] == [
-        "Doc [[wIn]] of the World Wide Web Consortium:", "two one two, five five five, zero one nine nine",
-        "three quarters"]
+        "Doc [[wIn]] of the World Wide Web Consortium:",
+        "two one two, five five five, zero one nine nine",
+        "three quarters",
+    ]
     assert [s["say_as"] for s in segments] == [False, True, True]
     assert [a["grapheme"] for a in segments[0]["lexicon"]] == ["Doctor", "Nguyen", "W3C"]
 
 
-@pytest.mark.parametrize(("body", "needle"), [
-    ({"text": ""}, "text: is empty"),
-    ({"text": "x", "lexicons": ["nope"]}, "unknown lexicon 'nope'; loaded: lexicon_en"),
-    ({"text": "<speak><say-as interpret-as='fraction'>1/0</say-as></speak>"}, 'interpret-as="fraction"'),
-    ({"text": "x", "speed": 2}, "unknown field"),
-    ({"text": "x", "language": "xx-YY"}, "language"),
-])
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"text": ""}, "text: is empty"),
+        ({"text": "x", "lexicons": ["nope"]}, "unknown lexicon 'nope'; loaded: lexicon_en"),
+        ({"text": "<speak><say-as interpret-as='fraction'>1/0</say-as></speak>"}, 'interpret-as="fraction"'),
+        ({"text": "x", "speed": 2}, "unknown field"),
+        ({"text": "x", "language": "xx-YY"}, "language"),
+    ],
+)
 def test_bad_requests_name_the_field(http: httpx.Client, body: dict, needle: str) -> None:
     r = http.post("/v1/normalize", json=body)
     assert r.status_code == 400, r.text
@@ -100,10 +108,29 @@ def test_rest_synthesize_with_lexicons_option(http: httpx.Client) -> None:
 
 def test_cli_normalize_json() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "tts_predictor", "normalize", "--json", "--lexicon", str(PLS_FILE),
-         "World War II: the W3C at 14:30."], cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
+        [
+            sys.executable,
+            "-m",
+            "tts_predictor",
+            "normalize",
+            "--json",
+            "--lexicon",
+            str(PLS_FILE),
+            "World War II: the W3C at 14:30.",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     [segment] = json.loads(out.stdout)["segments"]
     assert segment["text"] == "World War two: the World Wide Web Consortium at fourteen thirty."
-    bad = subprocess.run([sys.executable, "-m", "tts_predictor", "normalize", "<speak><x/></speak>"], cwd=REPO,
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "tts_predictor", "normalize", "<speak><x/></speak>"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode != 0 and "unsupported element" in bad.stderr

@@ -24,7 +24,9 @@ def client(embedded_server: ServerProcess):
 
 
 def test_create_wav_decodes_to_speech(client) -> None:
-    audio = client.audio.speech.create(model="tts-1", voice="alloy", input="Hello there. How are you?", response_format="wav")
+    audio = client.audio.speech.create(
+        model="tts-1", voice="alloy", input="Hello there. How are you?", response_format="wav"
+    )
     assert audio.response.headers["content-type"] == "audio/wav"
     samples, rate = sf.read(io.BytesIO(audio.content), dtype="float32")
     assert rate == 22050 and len(samples) / rate > 0.8
@@ -33,7 +35,10 @@ def test_create_wav_decodes_to_speech(client) -> None:
 
 def test_streaming_mp3_with_instructions_header(client) -> None:
     with client.audio.speech.with_streaming_response.create(
-        model="gpt-4o-mini-tts", voice="nova", input="Streaming now. A second sentence.", response_format="mp3",
+        model="gpt-4o-mini-tts",
+        voice="nova",
+        input="Streaming now. A second sentence.",
+        response_format="mp3",
         instructions="Speak in a whisper.",
     ) as response:
         assert response.headers["content-type"] == "audio/mpeg"
@@ -46,7 +51,9 @@ def test_streaming_mp3_with_instructions_header(client) -> None:
 
 def test_pcm_is_24khz_and_real_voice_ids_work(client, embedded_server: ServerProcess) -> None:
     voice = httpx.get(f"{embedded_server.url}/voices").json()["default_voice"]
-    audio = client.audio.speech.create(model="tts-1", voice=voice, input="Raw samples.", response_format="pcm", speed=1.5)
+    audio = client.audio.speech.create(
+        model="tts-1", voice=voice, input="Raw samples.", response_format="pcm", speed=1.5
+    )
     assert audio.response.headers["content-type"].startswith("audio/pcm;rate=24000")
     assert audio.response.headers["x-tts-voice"] == voice
     assert len(audio.content) % 2 == 0 and len(audio.content) > 24000  # > 0.5 s of s16le at 24 kHz
@@ -86,7 +93,13 @@ def test_unknown_argument_and_bad_json(embedded_server: ServerProcess) -> None:
 
 
 def test_sse_stream_format(embedded_server: ServerProcess) -> None:
-    body = {"model": "tts-1", "input": "Events please.", "voice": "alloy", "response_format": "pcm", "stream_format": "sse"}
+    body = {
+        "model": "tts-1",
+        "input": "Events please.",
+        "voice": "alloy",
+        "response_format": "pcm",
+        "stream_format": "sse",
+    }
     r = httpx.post(f"{embedded_server.url}/v1/audio/speech", json=body, timeout=60)
     assert r.headers["content-type"].startswith("text/event-stream")
     events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
@@ -112,7 +125,12 @@ def test_newer_and_future_voice_names_map_stably(client) -> None:
 def test_instructions_naming_a_preset_apply_it(client) -> None:
     text = "This sentence is spoken twice, once plainly and once with feeling."
     plain = client.audio.speech.create(model="tts-1", voice="alloy", input=text, response_format="pcm")
-    sad = client.audio.speech.create(model="tts-1", voice="alloy", input=text, response_format="pcm",
-                                     instructions="Read it slowly and sadly, like a narrator.")
+    sad = client.audio.speech.create(
+        model="tts-1",
+        voice="alloy",
+        input=text,
+        response_format="pcm",
+        instructions="Read it slowly and sadly, like a narrator.",
+    )
     assert sad.response.headers["x-tts-instructions"] == "emotion=sad,style=narration"
     assert len(sad.content) > 24000 and sad.content != plain.content  # the presets' effect on length: voices.md

@@ -8,7 +8,6 @@ import io
 import httpx
 import pytest
 import soundfile as sf
-
 from server_process import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -21,7 +20,9 @@ def http(embedded_server: ServerProcess):
 
 
 def test_synthesize_wav_with_headers(http: httpx.Client) -> None:
-    r = http.post("/synthesize", json={"text": "Hello world. Second sentence.", "options": {"format": "wav", "energy": -6}})
+    r = http.post(
+        "/synthesize", json={"text": "Hello world. Second sentence.", "options": {"format": "wav", "energy": -6}}
+    )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "audio/wav"
     assert float(r.headers["x-processing-time"]) > 0
@@ -63,10 +64,13 @@ def test_synthesize_bad_input_is_400_naming_the_field(http: httpx.Client, body: 
 
 
 def test_batch(http: httpx.Client) -> None:
-    r = http.post("/batch_synthesize", json={
-        "items": [{"text": "First."}, {"text": "Second, faster.", "options": {"speed": 1.4, "format": "flac"}}],
-        "format": "wav",
-    })
+    r = http.post(
+        "/batch_synthesize",
+        json={
+            "items": [{"text": "First."}, {"text": "Second, faster.", "options": {"speed": 1.4, "format": "flac"}}],
+            "format": "wav",
+        },
+    )
     assert r.status_code == 200, r.text
     items = r.json()["items"]
     assert [i["format"] for i in items] == ["wav", "flac"]

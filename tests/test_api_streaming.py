@@ -8,13 +8,13 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
+from decode_helpers import decode_audio
 from kserve.errors import InvalidInput
 
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.engines.base import Voice
 from tts_predictor.pipeline import LocalSynthesizer
 from tts_predictor.protocol.v2 import SynthesisParameters
-from decode_helpers import decode_audio
 from tts_predictor.streaming import ChunkEncoder, encode_chunks, plan_segments, stream_segments
 from tts_predictor.voices import VoiceCatalog
 

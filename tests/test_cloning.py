@@ -14,7 +14,6 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, grpc_audio, infer_body
 
@@ -32,11 +31,16 @@ def cloning_model(tmp_path_factory):
 
 
 def _start(model, store) -> ServerProcess:
-    return ServerProcess(env={
-        "TTS_MODEL": f"embedded,{model}", "TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0",
-        "TTS_CLONED_VOICES_DIR": str(store), "TTS_MAX_CLONED_VOICES": "2",
-        "TTS_VOICE_UPLOAD_MAX_BYTES": str(4 * 2**20),
-    }).start()
+    return ServerProcess(
+        env={
+            "TTS_MODEL": f"embedded,{model}",
+            "TTS_DEVICE": "cpu",
+            "TTS_CACHE_MAX_BYTES": "0",
+            "TTS_CLONED_VOICES_DIR": str(store),
+            "TTS_MAX_CLONED_VOICES": "2",
+            "TTS_VOICE_UPLOAD_MAX_BYTES": str(4 * 2**20),
+        }
+    ).start()
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +77,9 @@ def _upload(server, name: str, data: bytes, **extra) -> httpx.Response:
 def _speak(server, voice: str, seed: int = 7, sample: bytes | None = None) -> np.ndarray:
     body = infer_body(["Hello from a cloned voice."], voice=voice, seed=seed)
     if sample is not None:
-        body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1],
-                               "data": [base64.b64encode(sample).decode()]})
+        body["inputs"].append(
+            {"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": [base64.b64encode(sample).decode()]}
+        )
         if voice is None:
             del body["parameters"]["voice"]
     res = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=60)
@@ -114,8 +119,12 @@ def test_upload_use_delete(server, sample):
 
 
 def test_multipart_upload(server, sample):
-    res = httpx.post(f"{server.url}/v1/voices", data={"name": "form-voice"},
-                     files={"file": ("me.wav", sample, "audio/wav")}, timeout=60)
+    res = httpx.post(
+        f"{server.url}/v1/voices",
+        data={"name": "form-voice"},
+        files={"file": ("me.wav", sample, "audio/wav")},
+        timeout=60,
+    )
     assert res.status_code == 201, res.text
     assert httpx.delete(f"{server.url}/v1/voices/form-voice", timeout=10).status_code == 204
 
@@ -125,14 +134,22 @@ def test_bad_uploads_are_400_naming_the_problem(server, sample):
     tone = 0.3 * np.sin(2 * np.pi * 200 * np.arange(8000 * 5) / 8000)
     cases = {
         "not audio": (_upload(server, "x1", b"this is not audio at all" * 100), "audio: not a decodable audio file"),
-        "too short": (_upload(server, "x2", _wav(speech[: rate], rate)), "1.0 s of audio; a voice sample must be 3-30 s"),
+        "too short": (
+            _upload(server, "x2", _wav(speech[:rate], rate)),
+            "1.0 s of audio; a voice sample must be 3-30 s",
+        ),
         "too long": (_upload(server, "x3", _wav(np.tile(speech, 8)[: rate * 31], rate)), "31.0 s of audio"),
         "rate": (_upload(server, "x4", _wav(tone, 8000)), "sample rate 8000 Hz is too low"),
         "silent": (_upload(server, "x5", _wav(np.zeros(rate * 4), rate)), "the audio is silent"),
         "name": (_upload(server, "Bad Name!", sample), "'Bad Name!' is not a valid voice id"),
-        "base64": (httpx.post(f"{server.url}/v1/voices", json={"name": "x6", "audio": "%%%"}, timeout=10), "audio: not base64"),
-        "field": (httpx.post(f"{server.url}/v1/voices", json={"name": "x7", "audio": "", "speed": 2}, timeout=10),
-                  "unknown field(s) ['speed']"),
+        "base64": (
+            httpx.post(f"{server.url}/v1/voices", json={"name": "x6", "audio": "%%%"}, timeout=10),
+            "audio: not base64",
+        ),
+        "field": (
+            httpx.post(f"{server.url}/v1/voices", json={"name": "x7", "audio": "", "speed": 2}, timeout=10),
+            "unknown field(s) ['speed']",
+        ),
         "model": (_upload(server, "x8", sample, model="en_US-joe-medium"), "model: 'en_US-joe-medium' cannot clone"),
     }
     for case, (res, message) in cases.items():
@@ -161,8 +178,9 @@ def test_built_in_voices_cannot_be_deleted(server):
 
 def test_per_request_sample_needs_a_cloning_model(server, sample):
     body = infer_body(["Clone me."], voice="en_US-joe-medium")
-    body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1],
-                           "data": [base64.b64encode(sample).decode()]})
+    body["inputs"].append(
+        {"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": [base64.b64encode(sample).decode()]}
+    )
     res = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=60)
     assert res.status_code == 400 and "belongs to a model that cannot clone" in res.json()["error"]
     body["inputs"][-1]["shape"] = [2]
@@ -176,7 +194,9 @@ def test_per_request_sample_needs_a_cloning_model(server, sample):
     speech, rate = sf.read(io.BytesIO(sample), dtype="float32")
     body["inputs"][-1]["data"] = [base64.b64encode(_wav(speech[:rate], rate)).decode()]
     res = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=60)
-    assert res.status_code == 400 and "speaker_wav: 1.0 s of audio; a voice sample must be 3-30 s" in res.json()["error"]
+    assert (
+        res.status_code == 400 and "speaker_wav: 1.0 s of audio; a voice sample must be 3-30 s" in res.json()["error"]
+    )
 
 
 def test_stored_voices_survive_a_restart(cloning_model, store, server, sample):
@@ -197,7 +217,9 @@ def test_per_request_sample_over_grpc_as_raw_bytes(server, sample):
     text = InferInput("text", [1], "BYTES")
     text.set_data_from_numpy(np.array([b"Hello from a cloned voice."], dtype=np.object_), binary_data=True)
     reference = InferInput("speaker_wav", [1], "BYTES")
-    reference.set_data_from_numpy(np.array([sample], dtype=np.object_), binary_data=True)  # raw file bytes (all inputs raw: kserve rule)
+    reference.set_data_from_numpy(
+        np.array([sample], dtype=np.object_), binary_data=True
+    )  # raw file bytes (all inputs raw: kserve rule)
     request = InferRequest(model_name="tts", infer_inputs=[text, reference], parameters={"seed": 7})
 
     audio = grpc_audio(server.grpc_url, request)
@@ -210,7 +232,9 @@ def test_consent_record_stored_and_returned(server, sample):
     try:
         record = httpx.get(f"{server.url}/v1/voices/consented", timeout=10).json()["consent"]
         assert record["statement"] == "I am the speaker and I agree." and record["uploaded_by"] == "anonymous"
-        assert record["accepted"] is True and record["accepted_at"].endswith("Z") and len(record["statement_sha256"]) == 64
+        assert (
+            record["accepted"] is True and record["accepted_at"].endswith("Z") and len(record["statement_sha256"]) == 64
+        )
     finally:
         httpx.delete(f"{server.url}/v1/voices/consented", timeout=10)
     refused = _upload(server, "unconsented", sample, consent=False)

@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-
 from containers import BuiltImage, Container, build_image, podman, podman_unusable
 from server_process import REPO
 from v2_helpers import decode_wav, infer_body
@@ -80,15 +79,25 @@ def test_image_config(image: BuiltImage) -> None:
     assert config["Labels"]["org.opencontainers.image.version"] == version
     assert "/v2/health/ready" in " ".join(image.config["Healthcheck"]["Test"])  # kept by --format docker
     # ONNX-only: no torch, no compilers in the runtime image.
-    probe = podman("run", "--rm", "--entrypoint", "sh", image.tag, "-c",
-                   "python -c 'import torch' 2>/dev/null && echo torch; command -v gcc cc || true", check=False)
+    probe = podman(
+        "run",
+        "--rm",
+        "--entrypoint",
+        "sh",
+        image.tag,
+        "-c",
+        "python -c 'import torch' 2>/dev/null && echo torch; command -v gcc cc || true",
+        check=False,
+    )
     assert probe.stdout.strip() == "", probe.stdout
 
 
 def test_restricted_runtime(server: Container) -> None:
     """uid 1000, no capabilities, root filesystem read-only; the cache volume and /tmp writable."""
-    script = ("id -u; grep CapEff /proc/self/status; touch /opt/venv/x 2>/dev/null && echo rw-root; "
-              "touch /var/cache/tts/x /tmp/x && echo cache-ok")
+    script = (
+        "id -u; grep CapEff /proc/self/status; touch /opt/venv/x 2>/dev/null && echo rw-root; "
+        "touch /var/cache/tts/x /tmp/x && echo cache-ok"
+    )
     out = podman("exec", server.name, "sh", "-c", script).stdout.split("\n")
     assert out[0] == "1000" and out[1].split() == ["CapEff:", "0000000000000000"] and out[2] == "cache-ok", out
 
@@ -185,8 +194,11 @@ def test_transformer_and_predictor_containers_as_the_chart_runs_them(image: Buil
     transformer = None
     try:
         predictor.start()
-        transformer = Container(image.tag, env=_container_env(spec_t, secret), args=[
-            *spec_t["args"], "--predictor_host", f"{predictor.ip()}:8080", "--http_port", "8080"])
+        transformer = Container(
+            image.tag,
+            env=_container_env(spec_t, secret),
+            args=[*spec_t["args"], "--predictor_host", f"{predictor.ip()}:8080", "--http_port", "8080"],
+        )
         transformer.start()
         auth = {"Authorization": "Bearer pair-key"}
         url = f"{transformer.url}/v2/models/tts/infer"
@@ -218,7 +230,8 @@ def test_transformer_and_predictor_containers_as_the_chart_runs_them(image: Buil
 
 HEAVY = pytest.mark.skipif(
     not os.environ.get("TTS_TEST_HEAVY_IMAGES"),
-    reason="the torch images take ~20 min and 6.6 GB each to build here; set TTS_TEST_HEAVY_IMAGES=1 to build and run them")
+    reason="the torch images take ~20 min and 6.6 GB each to build here; set TTS_TEST_HEAVY_IMAGES=1 to build and run them",
+)
 
 
 @HEAVY
@@ -229,19 +242,31 @@ def test_coqui_image_serves_a_tiny_model_from_mnt_models(tmp_path: Path) -> None
     model_dir = build_vits(tmp_path / "model", speakers=["alice", "bob"])
     model_dir.chmod(0o755)
     # PyTorch's CPU wheel index may be unreachable; PyPI's torch wheels are CUDA builds that run on CPU.
-    built = build_image("localhost/tts-predictor:test-coqui", "--build-arg", "EXTRAS=coqui",
-                        "--build-arg", "TORCH_INDEX_URL=https://pypi.org/simple")
+    built = build_image(
+        "localhost/tts-predictor:test-coqui",
+        "--build-arg",
+        "EXTRAS=coqui",
+        "--build-arg",
+        "TORCH_INDEX_URL=https://pypi.org/simple",
+    )
     print(f"\ncoqui image: {built.size_mb:.0f} MB, build call {built.build_s:.0f} s")
-    container = Container(built.tag, env={"TTS_MODEL": "/mnt/models", "STORAGE_URI": "s3://bucket/tiny-vits",
-                                          "TTS_CACHE_MAX_BYTES": "0"},
-                          options=["-v", f"{model_dir}:/mnt/models:ro"])
+    container = Container(
+        built.tag,
+        env={"TTS_MODEL": "/mnt/models", "STORAGE_URI": "s3://bucket/tiny-vits", "TTS_CACHE_MAX_BYTES": "0"},
+        options=["-v", f"{model_dir}:/mnt/models:ro"],
+    )
     try:
         container.start(timeout_s=300)
-        res = httpx.post(f"{container.url}/v2/models/tts/infer", json=infer_body(["Hello there."], voice="bob"), timeout=120)
+        res = httpx.post(
+            f"{container.url}/v2/models/tts/infer", json=infer_body(["Hello there."], voice="bob"), timeout=120
+        )
         assert res.status_code == 200, res.text
         samples, rate = decode_wav(res.json()["outputs"][0]["data"][0])
         assert rate > 0 and len(samples) > 0
-        assert {v["id"] for v in httpx.get(f"{container.url}/v2/models/tts/voices", timeout=10).json()["voices"]} >= {"alice", "bob"}
+        assert {v["id"] for v in httpx.get(f"{container.url}/v2/models/tts/voices", timeout=10).json()["voices"]} >= {
+            "alice",
+            "bob",
+        }
     finally:
         container.remove()
 

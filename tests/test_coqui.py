@@ -6,7 +6,6 @@ import shutil
 
 import httpx
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, infer_body
 
@@ -57,7 +56,14 @@ def test_server_lists_speakers_and_languages(coqui_server):
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"voice": "bob"}, {"language": "fr-fr"}, {"language": "FR"}, {"voice": "alice", "language": "de"}, {"speed": 0.5}],
+    [
+        {},
+        {"voice": "bob"},
+        {"language": "fr-fr"},
+        {"language": "FR"},
+        {"voice": "alice", "language": "de"},
+        {"speed": 0.5},
+    ],
 )
 def test_every_voice_selection_path(coqui_server, params):
     res = _infer(coqui_server, ["Bonjour. Hello."], **params)

@@ -19,7 +19,6 @@ import shutil
 import httpx
 import numpy as np
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, grpc_audio, infer_body
 
@@ -49,19 +48,32 @@ def bark(tmp_path_factory):
     snapshot = fill_hf_cache(root / "hf-home", "erogol/bark", model)  # the catalogue entry's repository
     bare = root / "bark-bare"  # a mounted directory without speaker prompts: the model itself is the voice
     shutil.copytree(model, bare, ignore=shutil.ignore_patterns("voices"))
-    return {"snapshot": snapshot, "bare": bare, "hf_home": root / "hf-home",
-            "digests": {p.name: _digest(p) for p in snapshot.glob("*.pt")}}
+    return {
+        "snapshot": snapshot,
+        "bare": bare,
+        "hf_home": root / "hf-home",
+        "digests": {p.name: _digest(p) for p in snapshot.glob("*.pt")},
+    }
 
 
 @pytest.fixture(scope="module")
 def server(bark, tmp_path_factory):
     unreachable = "http://127.0.0.1:9"  # discard port: any download attempt fails at once
-    proc = ServerProcess(env={
-        "TTS_MODEL": f"{BARK},{bark['bare']}", "TTS_HOME": str(tmp_path_factory.mktemp("tts-home")),
-        "TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0", "TTS_MAX_SLOW_REQUESTS": "1",
-        "TTS_BARK_MAX_SECONDS": str(MAX_SECONDS), "HF_HOME": str(bark["hf_home"]), "HF_HUB_OFFLINE": "1",
-        "HTTP_PROXY": unreachable, "HTTPS_PROXY": unreachable, "NO_PROXY": "127.0.0.1,localhost",
-    }).start()
+    proc = ServerProcess(
+        env={
+            "TTS_MODEL": f"{BARK},{bark['bare']}",
+            "TTS_HOME": str(tmp_path_factory.mktemp("tts-home")),
+            "TTS_DEVICE": "cpu",
+            "TTS_CACHE_MAX_BYTES": "0",
+            "TTS_MAX_SLOW_REQUESTS": "1",
+            "TTS_BARK_MAX_SECONDS": str(MAX_SECONDS),
+            "HF_HOME": str(bark["hf_home"]),
+            "HF_HUB_OFFLINE": "1",
+            "HTTP_PROXY": unreachable,
+            "HTTPS_PROXY": unreachable,
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+    ).start()
     yield proc
     proc.stop()
 
@@ -82,8 +94,9 @@ def test_bark_voices_are_listed_slow_and_its_files_stay_untouched(server, bark):
 def test_bark_answers_v2_rest_and_grpc_alike_for_one_seed_and_speaker_prompt(server):
     from kserve import InferInput, InferRequest
 
-    res = httpx.post(f"{server.url}/v2/models/tts/infer", timeout=120,
-                     json=infer_body(["Hello there."], voice=SPEAKER, seed=7))
+    res = httpx.post(
+        f"{server.url}/v2/models/tts/infer", timeout=120, json=infer_body(["Hello there."], voice=SPEAKER, seed=7)
+    )
     assert res.status_code == 200, res.text
     rest, rate = decode_wav(res.json()["outputs"][0]["data"][0])
     seconds = len(rest) / RATE  # Bark's audio, then Coqui's 10000-sample pause after each sentence
@@ -95,25 +108,32 @@ def test_bark_answers_v2_rest_and_grpc_alike_for_one_seed_and_speaker_prompt(ser
     grpc, rate = decode_wav(grpc_audio(server.grpc_url, request))
     assert rate == RATE and np.array_equal(grpc, rest), "same seed, same Bark audio over either protocol"
 
-    res = httpx.post(f"{server.url}/v2/models/tts/infer", timeout=120,
-                     json=infer_body(["Hello there."], voice="bark-bare", seed=7, language="de"))
+    res = httpx.post(
+        f"{server.url}/v2/models/tts/infer",
+        timeout=120,
+        json=infer_body(["Hello there."], voice="bark-bare", seed=7, language="de"),
+    )
     assert res.status_code == 200, res.text  # Bark's languages may be named; Bark reads them from the text
     unprompted, _ = decode_wav(res.json()["outputs"][0]["data"][0])
     assert not np.array_equal(unprompted, rest), "the same weights without the speaker prompt: other audio"
 
 
 def test_bark_has_no_speed_control(server):
-    res = httpx.post(f"{server.url}/v2/models/tts/infer", timeout=60,
-                     json=infer_body(["Hi."], voice=SPEAKER, speed=1.5))
+    res = httpx.post(
+        f"{server.url}/v2/models/tts/infer", timeout=60, json=infer_body(["Hi."], voice=SPEAKER, speed=1.5)
+    )
     assert res.status_code == 400 and "speed" in res.json()["error"]
 
 
 def test_bark_requests_are_admitted_one_at_a_time(server):
     async def burst():
         async with httpx.AsyncClient(timeout=120) as client:
-            return await asyncio.gather(*(
-                client.post(f"{server.url}/v2/models/tts/infer", json=infer_body([BURST], voice="bark-bare"))
-                for _ in range(3)))
+            return await asyncio.gather(
+                *(
+                    client.post(f"{server.url}/v2/models/tts/infer", json=infer_body([BURST], voice="bark-bare"))
+                    for _ in range(3)
+                )
+            )
 
     answers = asyncio.run(burst())
     statuses = sorted(r.status_code for r in answers)

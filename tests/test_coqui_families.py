@@ -16,7 +16,6 @@ import shutil
 import httpx
 import numpy as np
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, grpc_audio, infer_body
 
@@ -41,8 +40,10 @@ def vocoded(tmp_path_factory):
     home = root / "tts-home"
     catalogue = build_catalogue(
         home,
-        {TACOTRON: build_spectrogram_model(root / "tacotron2", "tacotron2-ddc"),
-         HIFIGAN: build_vocoder(root / "hifigan", "hifigan", sample_rate=16000)},
+        {
+            TACOTRON: build_spectrogram_model(root / "tacotron2", "tacotron2-ddc"),
+            HIFIGAN: build_vocoder(root / "hifigan", "hifigan", sample_rate=16000),
+        },
         default_vocoders={TACOTRON: HIFIGAN},
     )
     from tts_predictor.devtools.coqui_models import build_fairseq_vits
@@ -53,19 +54,26 @@ def vocoded(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(vocoded):
-    proc = ServerProcess(env={
-        "TTS_MODEL": f"{TACOTRON},{vocoded['glow']},{vocoded['pitch']},{vocoded['mms']}", "TTS_DEVICE": "cpu",
-        "TTS_HOME": str(vocoded["home"]), "TTS_COQUI_CATALOGUE": str(vocoded["catalogue"]),
-        "TTS_CACHE_MAX_BYTES": "0",
-    }).start()
+    proc = ServerProcess(
+        env={
+            "TTS_MODEL": f"{TACOTRON},{vocoded['glow']},{vocoded['pitch']},{vocoded['mms']}",
+            "TTS_DEVICE": "cpu",
+            "TTS_HOME": str(vocoded["home"]),
+            "TTS_COQUI_CATALOGUE": str(vocoded["catalogue"]),
+            "TTS_CACHE_MAX_BYTES": "0",
+        }
+    ).start()
     yield proc
     proc.stop()
 
 
 @pytest.mark.parametrize(
     ("voice", "vocoder", "rate"),
-    [("tts_models--en--tiny--tacotron2-DDC", HIFIGAN, 16000), ("glow-tts", "glow-tts/vocoder", 16000),
-     ("fast-pitch", "fast-pitch/vocoder", 24000)],
+    [
+        ("tts_models--en--tiny--tacotron2-DDC", HIFIGAN, 16000),
+        ("glow-tts", "glow-tts/vocoder", 16000),
+        ("fast-pitch", "fast-pitch/vocoder", 24000),
+    ],
 )
 def test_each_family_answers_v2_at_its_vocoders_rate(server, voice, vocoder, rate):
     listed = {v["id"]: v for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
@@ -90,8 +98,11 @@ def test_tacotron2_has_no_speed_control(server):
     voices = {v["id"]: v for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
     assert "speed" not in voices["tts_models--en--tiny--tacotron2-DDC"]["capabilities"]
     assert "speed" in voices["glow-tts"]["capabilities"] and "speed" in voices["fast-pitch"]["capabilities"]
-    res = httpx.post(f"{server.url}/v2/models/tts/infer", timeout=60,
-                     json=infer_body(["Hi."], voice="tts_models--en--tiny--tacotron2-DDC", speed=1.5))
+    res = httpx.post(
+        f"{server.url}/v2/models/tts/infer",
+        timeout=60,
+        json=infer_body(["Hi."], voice="tts_models--en--tiny--tacotron2-DDC", speed=1.5),
+    )
     assert res.status_code == 400 and "speed" in res.json()["error"]
 
 
@@ -127,8 +138,11 @@ def test_fairseq_mms_serves_with_its_language(server):
     listed = {v["id"]: v for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
     mms = listed["tts_models--deu--fairseq--vits"]
     assert mms["languages"] == ["deu"] and mms["sample_rate"] == 16000 and "vocoder" not in mms
-    res = httpx.post(f"{server.url}/v2/models/tts/infer", timeout=120,
-                     json=infer_body(["guten tag."], voice="tts_models--deu--fairseq--vits", language="deu"))
+    res = httpx.post(
+        f"{server.url}/v2/models/tts/infer",
+        timeout=120,
+        json=infer_body(["guten tag."], voice="tts_models--deu--fairseq--vits", language="deu"),
+    )
     assert res.status_code == 200, res.text
     assert decode_wav(res.json()["outputs"][0]["data"][0])[1] == 16000
 
@@ -145,8 +159,10 @@ def test_fairseq_from_a_mounted_directory(vocoded, tmp_path):
 
 @pytest.mark.parametrize(
     ("family", "files", "missing"),
-    [("bark", ["text_2.pt"], "coarse_2.pt, fine_2.pt"),
-     ("tortoise", ["autoregressive.pth", "clvp2.pth"], "diffusion_decoder.pth, vocoder.pth, mel_norms.pth")],
+    [
+        ("bark", ["text_2.pt"], "coarse_2.pt, fine_2.pt"),
+        ("tortoise", ["autoregressive.pth", "clvp2.pth"], "diffusion_decoder.pth, vocoder.pth, mel_norms.pth"),
+    ],
 )
 def test_bark_and_tortoise_refused_at_start_naming_what_is_missing(tmp_path, monkeypatch, family, files, missing):
     from tts_predictor.engines.coqui import CoquiEngine

@@ -13,7 +13,6 @@ import base64
 import httpx
 import numpy as np
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, infer_body
 
@@ -38,12 +37,19 @@ def hub(xtts_model, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(hub, tmp_path_factory):
-    proc = ServerProcess(env={
-        "TTS_MODEL": f"embedded,{XTTS}", "TTS_VC_MODEL": OPENVOICE, "TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0",
-        "HF_HOME": str(hub), "HF_HUB_OFFLINE": "1", "COQUI_TOS_AGREED": "1",
-        "TTS_HOME": str(tmp_path_factory.mktemp("tts-home")),
-        "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("hub-voices")),
-    }).start()
+    proc = ServerProcess(
+        env={
+            "TTS_MODEL": f"embedded,{XTTS}",
+            "TTS_VC_MODEL": OPENVOICE,
+            "TTS_DEVICE": "cpu",
+            "TTS_CACHE_MAX_BYTES": "0",
+            "HF_HOME": str(hub),
+            "HF_HUB_OFFLINE": "1",
+            "COQUI_TOS_AGREED": "1",
+            "TTS_HOME": str(tmp_path_factory.mktemp("tts-home")),
+            "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("hub-voices")),
+        }
+    ).start()
     yield proc
     proc.stop()
 
@@ -51,8 +57,9 @@ def server(hub, tmp_path_factory):
 def _infer(server, sample: bytes | None = None, **params) -> tuple[np.ndarray, int]:
     body = infer_body(["Hello from the catalogue."], **params)
     if sample is not None:
-        body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1],
-                               "data": [base64.b64encode(sample).decode()]})
+        body["inputs"].append(
+            {"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": [base64.b64encode(sample).decode()]}
+        )
     res = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=300)
     assert res.status_code == 200, res.text
     return decode_wav(res.json()["outputs"][0]["data"][0])
@@ -68,8 +75,11 @@ def test_xtts_and_openvoice_by_their_catalogue_names_offline(server):
 
     audio, rate = _infer(server, voice="Ana Florence", language="en", seed=2)
     assert rate == 24000 and len(audio) > 0.5 * rate
-    sample = httpx.post(f"{server.url}/synthesize", json={"text": "The quick brown fox jumps over the lazy dog. "
-                                                                  "Pack my box with five dozen liquor jugs."}, timeout=60)
+    sample = httpx.post(
+        f"{server.url}/synthesize",
+        json={"text": "The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs."},
+        timeout=60,
+    )
     converted, rate = _infer(server, sample.content, voice=PIPER)
     plain, _ = _infer(server, voice=PIPER)
     assert rate == 22050 and (converted.shape != plain.shape or not np.allclose(converted, plain))

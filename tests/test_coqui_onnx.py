@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-
 from server_process import ServerProcess
 from test_intelligibility import transcribe_sentences, word_error_rate
 from v2_helpers import decode_wav

@@ -19,7 +19,6 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, grpc_audio, infer_body
 
@@ -60,11 +59,17 @@ def catalogue_homes(tortoise, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(tortoise, catalogue_homes, tmp_path_factory):
-    proc = ServerProcess(env={
-        "TTS_MODEL": f"{tortoise},{CATALOGUE_NAME}", "TTS_DEVICE": "cpu", "TTS_MAX_SLOW_REQUESTS": "1",
-        "TTS_CACHE_MAX_BYTES": "0", "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("cloned")),
-        **catalogue_homes, **OFFLINE,
-    }).start()
+    proc = ServerProcess(
+        env={
+            "TTS_MODEL": f"{tortoise},{CATALOGUE_NAME}",
+            "TTS_DEVICE": "cpu",
+            "TTS_MAX_SLOW_REQUESTS": "1",
+            "TTS_CACHE_MAX_BYTES": "0",
+            "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("cloned")),
+            **catalogue_homes,
+            **OFFLINE,
+        }
+    ).start()
     yield proc
     proc.stop()
 
@@ -124,8 +129,9 @@ def test_cloning_from_a_request_sample_and_a_stored_voice(server):
 
 
 def test_speed_is_refused_naming_the_field(server):
-    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Hi."], voice="tiny-file", speed=1.5),
-                     timeout=30)
+    res = httpx.post(
+        f"{server.url}/v2/models/tts/infer", json=infer_body(["Hi."], voice="tiny-file", speed=1.5), timeout=30
+    )
     assert res.status_code == 400 and "speed" in res.json()["error"]
 
 
@@ -140,15 +146,18 @@ def test_a_sentence_too_long_for_tortoise_is_a_400_naming_the_field(tmp_path):
     from tts_predictor.engines.coqui_tortoise import TortoiseVoices
     from tts_predictor.errors import TextTooLong
 
-    voices = TortoiseVoices(SimpleNamespace(tokenizer=VoiceBpeTokenizer()), tmp_path, tmp_path / "voices", "cpu",
-                            lambda text: [text])
+    voices = TortoiseVoices(
+        SimpleNamespace(tokenizer=VoiceBpeTokenizer()), tmp_path, tmp_path / "voices", "cpu", lambda text: [text]
+    )
     voice = Voice("v", ("en",), "coqui", RATE, speaker="v")
     with pytest.raises(TextTooLong, match="^text: a sentence of 399 characters makes 399 Tortoise text tokens"):
         voices.settings(SynthesisRequest("x" * 399, voice))
 
 
-@pytest.mark.parametrize("content, reason", [(b"not a pickle", "not a voice file torch can read"),
-                                             ({"auto_conditioning": 1}, "not a Tortoise voice")])
+@pytest.mark.parametrize(
+    "content, reason",
+    [(b"not a pickle", "not a voice file torch can read"), ({"auto_conditioning": 1}, "not a Tortoise voice")],
+)
 def test_a_voice_file_that_is_not_a_tortoise_voice_is_refused_at_start(tmp_path, content, reason):
     import torch
 
@@ -170,8 +179,12 @@ def test_slow_admission_runs_one_tortoise_request_at_a_time(server):
 
     async def burst():
         async with httpx.AsyncClient(timeout=120) as client:
-            return await asyncio.gather(*(client.post(f"{server.url}/v2/models/tts/infer",
-                                                      json=infer_body([text], voice="tiny-folder")) for _ in range(3)))
+            return await asyncio.gather(
+                *(
+                    client.post(f"{server.url}/v2/models/tts/infer", json=infer_body([text], voice="tiny-folder"))
+                    for _ in range(3)
+                )
+            )
 
     answers = asyncio.run(burst())
     statuses = sorted(r.status_code for r in answers)
@@ -183,8 +196,9 @@ def test_slow_admission_runs_one_tortoise_request_at_a_time(server):
 def test_by_catalogue_name_without_voices_it_clones_or_asks_for_a_sample(server):
     """Coqui's own `tortoise-v2` entry from a pre-filled hub cache; its snapshot has no voices/ and the random-voice
     files (rlg_*.pth) are not built tiny, so the model's voice needs a sample: a clear 400 without one."""
-    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Hello."], voice=CATALOGUE_VOICE),
-                     timeout=30)
+    res = httpx.post(
+        f"{server.url}/v2/models/tts/infer", json=infer_body(["Hello."], voice=CATALOGUE_VOICE), timeout=30
+    )
     assert res.status_code == 400 and "no built-in voices" in res.json()["error"]
     assert "clone a voice with POST /v1/voices or send speaker_wav" in res.json()["error"]
     body = infer_body(["Hello from the catalogue."], voice=CATALOGUE_VOICE)

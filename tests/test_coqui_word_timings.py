@@ -11,11 +11,11 @@ from types import SimpleNamespace
 import httpx
 import numpy as np
 import pytest
-
 from server_process import ServerProcess
-from tts_predictor.engines.coqui_timings import token_word_frames
 from v2_helpers import decode_wav, infer_body
 from ws_helpers import stream_messages
+
+from tts_predictor.engines.coqui_timings import token_word_frames
 
 TEXT = "Dr. Smith paid $42 on Monday.  Then he left, quickly!"
 WORDS = ["Dr", "Smith", "paid", "$42", "on", "Monday", "Then", "he", "left", "quickly"]
@@ -31,11 +31,18 @@ def test_token_ids_to_word_frames() -> None:
 
 
 @pytest.fixture(scope="module")
-def coqui_onnx_server(coqui_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-                      ) -> Iterator[ServerProcess]:
+def coqui_onnx_server(
+    coqui_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     cache = tmp_path_factory.mktemp("onnx-cache")
-    server = ServerProcess(env={"TTS_MODEL": str(coqui_models["single"]), "TTS_DEVICE": "cpu",
-                                "TTS_COQUI_BACKEND": "onnx", "TTS_CACHE_DIR": str(cache)}).start()
+    server = ServerProcess(
+        env={
+            "TTS_MODEL": str(coqui_models["single"]),
+            "TTS_DEVICE": "cpu",
+            "TTS_COQUI_BACKEND": "onnx",
+            "TTS_CACHE_DIR": str(cache),
+        }
+    ).start()
     yield server
     server.stop()
 
@@ -47,7 +54,7 @@ def _server(request: pytest.FixtureRequest, backend: str) -> ServerProcess:
 def _check(words: list[dict], duration_s: float) -> None:
     assert [w["text"] for w in words] == WORDS
     for w in words:
-        assert TEXT[w["char_start"]:w["char_end"]] == w["text"]
+        assert TEXT[w["char_start"] : w["char_end"]] == w["text"]
     assert next(w for w in words if w["text"] == "$42")["spoken"] == "forty two dollars"
     starts = [w["start_s"] for w in words]
     assert starts == sorted(starts) and all(w["start_s"] < w["end_s"] for w in words)

@@ -18,9 +18,9 @@ from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
-
 from jobs_helpers import wait_job  # noqa: E402
 from server_process import ServerProcess  # noqa: E402
+
 from tts_predictor.audio import credentials  # noqa: E402
 from tts_predictor.audio.credentials import SOURCE_TYPE  # noqa: E402
 
@@ -28,25 +28,46 @@ pytestmark = pytest.mark.slow
 
 
 def _usage(**on: bool) -> x509.KeyUsage:
-    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
-             "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    names = (
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
+    )
     return x509.KeyUsage(**{n: on.get(n, False) for n in names})
 
 
 def _cert(subject: str, issuer: x509.Certificate | None, key, issuer_key, *, ca: bool) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "tts tests")])
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer.subject if issuer else name)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=7))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    now = datetime.datetime.now(datetime.UTC)
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, subject), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "tts tests")]
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
     if ca:
-        builder = builder.add_extension(_usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True)
+        builder = builder.add_extension(
+            _usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True
+        )
     else:  # C2PA wants an end-entity certificate for signing (digitalSignature, an EKU such as emailProtection)
-        builder = (builder.add_extension(_usage(digital_signature=True), critical=True)
-                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False))
+        builder = (
+            builder.add_extension(_usage(digital_signature=True), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+        )
     return builder.sign(issuer_key, hashes.SHA256())
 
 
@@ -57,17 +78,25 @@ def signing_files(tmp_path_factory):
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca = _cert("tts test CA", None, ca_key, ca_key, ca=True)
     leaf = _cert("tts-predictor signer", ca, key, ca_key, ca=False)
-    (root / "chain.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM))
-    (root / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                     serialization.NoEncryption()))
+    (root / "chain.pem").write_bytes(
+        leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
+    )
+    (root / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(root / "chain.pem"), str(root / "key.pem")
 
 
 @pytest.fixture(scope="module")
 def signing_server(signing_files, tmp_path_factory):
     cert, key = signing_files
-    server = ServerProcess(env={"TTS_C2PA_CERT_FILE": cert, "TTS_C2PA_KEY_FILE": key,
-                                "TTS_JOBS_DIR": str(tmp_path_factory.mktemp("c2pa-jobs"))}).start()
+    server = ServerProcess(
+        env={
+            "TTS_C2PA_CERT_FILE": cert,
+            "TTS_C2PA_KEY_FILE": key,
+            "TTS_JOBS_DIR": str(tmp_path_factory.mktemp("c2pa-jobs")),
+        }
+    ).start()
     yield server
     server.stop()
 
@@ -80,22 +109,33 @@ def read_manifest(data: bytes, mime: str) -> tuple[dict, list]:
 
 
 def _created(manifest: dict) -> dict:
-    actions = [a for assertion in manifest["assertions"] if assertion["label"].startswith("c2pa.actions")
-               for a in assertion["data"]["actions"]]
+    actions = [
+        a
+        for assertion in manifest["assertions"]
+        if assertion["label"].startswith("c2pa.actions")
+        for a in assertion["data"]["actions"]
+    ]
     return next(a for a in actions if a["action"] == "c2pa.created")
 
 
 @pytest.mark.parametrize("fmt, mime", [("wav", "audio/wav"), ("flac", "audio/flac"), ("mp3", "audio/mpeg")])
 def test_responses_carry_signed_credentials(signing_server, fmt, mime):
-    response = httpx.post(f"{signing_server.url}/synthesize", timeout=120,
-                          json={"text": "This voice was made by a machine.", "options": {"format": fmt}})
+    response = httpx.post(
+        f"{signing_server.url}/synthesize",
+        timeout=120,
+        json={"text": "This voice was made by a machine.", "options": {"format": fmt}},
+    )
     assert response.status_code == 200
     manifest, codes = read_manifest(response.content, mime)
     assert _created(manifest)["digitalSourceType"] == SOURCE_TYPE
     assert manifest["claim_generator_info"][0]["name"] == "tts-predictor"
     assert codes == ["signingCredential.untrusted"]  # the signature verifies; only the test CA is not trusted
-    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", "-f", "s16le", "-"], input=response.content,
-                             capture_output=True, check=True)
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", "pipe:0", "-f", "s16le", "-"],
+        input=response.content,
+        capture_output=True,
+        check=True,
+    )
     assert len(decoded.stdout) > 22050 and decoded.stderr == b""
 
 

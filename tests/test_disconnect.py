@@ -8,7 +8,6 @@ import time
 
 import httpx
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import infer_body
 
@@ -43,18 +42,21 @@ def server():
 
 def test_client_disconnect_cancels_synthesis(server):
     body = json.dumps(infer_body([SENTENCES])).encode()
-    request = (f"POST /v2/models/tts/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(body)}\r\nX-Request-ID: gone-away\r\n\r\n").encode() + body
+    request = (
+        f"POST /v2/models/tts/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nX-Request-ID: gone-away\r\n\r\n"
+    ).encode() + body
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", server.http_port), timeout=10) as sock:
         sock.sendall(request)
         assert _wait_for(lambda: _metric(server, "tts_in_flight_requests") == 1, 10), server.log()
         time.sleep(0.5)
     # Cancelled well before the 40 sentences could have been synthesized; 60 s is only a hang guard.
-    assert _wait_for(lambda: _metric(server, "tts_in_flight_requests") == 0
-                     and _metric(server, "tts_cancelled_total") >= 1, 60), server.log()
+    assert _wait_for(
+        lambda: _metric(server, "tts_in_flight_requests") == 0 and _metric(server, "tts_cancelled_total") >= 1, 60
+    ), server.log()
     cancelled_after = time.monotonic() - started
-    assert _metric(server, "tts_http_requests_total{route=\"/v2/models/{model}/infer\",status=\"499\"}") >= 1
+    assert _metric(server, 'tts_http_requests_total{route="/v2/models/{model}/infer",status="499"}') >= 1
     # The slot is free: the next request is admitted and answered.
     res = httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Still here."]), timeout=60)
     assert res.status_code == 200, res.text

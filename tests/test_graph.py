@@ -15,9 +15,9 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, infer_body
+
 from tts_predictor.api.graph import MAX_BODY_BYTES, install_graph_adapter
 
 INFER = "/v2/models/tts/infer"

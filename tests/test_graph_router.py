@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-
 from server_process import REPO, ServerProcess, TransformerProcess, free_port
 from standins import ThreadedServer, asr_app, translate_app
 from v2_helpers import decode_wav, infer_body
+
 from tts_predictor.devtools import gjson
 from tts_predictor.devtools.graph_runner import GraphRouter, RouterServer, canonical_header, resolve_service_urls
 
@@ -33,12 +33,17 @@ def _render(values: dict[str, Any]) -> list[dict[str, Any]]:
     import yaml
 
     rendered = helm.Chart.load(REPO / "charts" / "tts-predictor").render(values, name="tts", namespace="models")
-    return [o for path, text in sorted(rendered.items()) if path.endswith(".yaml") for o in yaml.safe_load_all(text) if o]
+    return [
+        o for path, text in sorted(rendered.items()) if path.endswith(".yaml") for o in yaml.safe_load_all(text) if o
+    ]
 
 
 @pytest.fixture(scope="module")
 def standins() -> Iterator[dict[str, ThreadedServer]]:
-    servers = {"asr": ThreadedServer(asr_app("whisper")).start(), "mt": ThreadedServer(translate_app("translator")).start()}
+    servers = {
+        "asr": ThreadedServer(asr_app("whisper")).start(),
+        "mt": ThreadedServer(translate_app("translator")).start(),
+    }
     yield servers
     for server in servers.values():
         server.stop()
@@ -49,8 +54,9 @@ def keyed() -> Iterator[dict[str, ServerProcess]]:
     """A predictor and a transformer sharing one API-key Secret, as the chart deploys them with apiKeys."""
     predictor = ServerProcess(env={"TTS_API_KEYS": KEY, "TTS_CACHE_MAX_BYTES": "0"}).start()
     try:
-        transformer = TransformerProcess(env={"TTS_API_KEYS": KEY},
-                                         args=["--predictor_host", f"127.0.0.1:{predictor.http_port}"]).start()
+        transformer = TransformerProcess(
+            env={"TTS_API_KEYS": KEY}, args=["--predictor_host", f"127.0.0.1:{predictor.http_port}"]
+        ).start()
     except BaseException:
         predictor.stop()
         raise
@@ -73,14 +79,21 @@ def chart_graph(standins: dict[str, ThreadedServer], tts_url: str, **values: Any
     graph = next(o for o in objs if o["kind"] == "InferenceGraph")
     steps = graph["spec"]["nodes"]["root"]["steps"]
     assert [s.get("serviceName") for s in steps] == [None, None, "tts-tts-predictor"]
-    addresses = {"tts-tts-predictor": tts_url,
-                 steps[0]["serviceUrl"]: standins["asr"].infer_url("whisper"),
-                 steps[1]["serviceUrl"]: standins["mt"].infer_url("translator")}
+    addresses = {
+        "tts-tts-predictor": tts_url,
+        steps[0]["serviceUrl"]: standins["asr"].infer_url("whisper"),
+        steps[1]["serviceUrl"]: standins["mt"].infer_url("translator"),
+    }
     return resolve_service_urls(graph, addresses, [o for o in objs if o["kind"] == "InferenceService"])
 
 
-def post(spec: dict[str, Any], body: Any, headers: dict[str, str] | None = None,
-         propagate: list[str] | None = None, timeout: float = 120) -> httpx.Response:
+def post(
+    spec: dict[str, Any],
+    body: Any,
+    headers: dict[str, str] | None = None,
+    propagate: list[str] | None = None,
+    timeout: float = 120,
+) -> httpx.Response:
     """POST `body` to a fresh router for `spec`, as a client of the InferenceGraph's URL would."""
     router = RouterServer(GraphRouter(spec, propagate or [])).start()
     try:
@@ -134,26 +147,39 @@ def _steps(*steps: dict[str, Any], **spec: Any) -> dict[str, Any]:
 
 def test_hard_failure_answers_the_steps_status(standins, spoken) -> None:
     bad = {"inputs": [{"name": "audio", "datatype": "BYTES", "shape": [1], "data": ["bm90IGEgd2F2"]}]}
-    spec = _steps({"serviceUrl": standins["asr"].infer_url("whisper"), "dependency": "Hard"},
-                  {"serviceUrl": standins["mt"].infer_url("translator"), "data": "$response"})
+    spec = _steps(
+        {"serviceUrl": standins["asr"].infer_url("whisper"), "dependency": "Hard"},
+        {"serviceUrl": standins["mt"].infer_url("translator"), "data": "$response"},
+    )
     answer = post(spec, bad)
     assert answer.status_code == 400 and "cannot decode audio" in answer.json()["error"]
 
 
 def test_soft_failure_goes_on_with_the_error_body(embedded_server, standins, spoken) -> None:
     """A Soft step's 400 does not stop the graph: the TTS step is fed its error body and answers 400 itself."""
-    spec = _steps({"name": "mt", "serviceUrl": standins["mt"].infer_url("translator"), "dependency": "Soft"},
-                  {"name": "tts", "serviceUrl": f"{embedded_server.url}/v2/models/tts/infer", "data": "$response",
-                   "dependency": "Hard"})
+    spec = _steps(
+        {"name": "mt", "serviceUrl": standins["mt"].infer_url("translator"), "dependency": "Soft"},
+        {
+            "name": "tts",
+            "serviceUrl": f"{embedded_server.url}/v2/models/tts/infer",
+            "data": "$response",
+            "dependency": "Hard",
+        },
+    )
     answer = post(spec, spoken)  # audio is no input of the translator: 400 there
     assert answer.status_code == 400
     assert "inputs" in answer.json()["error"]  # TTS's complaint about the translator's error body
 
 
 def test_transport_failure_is_500_even_when_soft(standins, spoken) -> None:
-    spec = _steps({"serviceUrl": standins["asr"].infer_url("whisper"), "dependency": "Hard"},
-                  {"serviceUrl": f"http://127.0.0.1:{free_port()}/v2/models/translator/infer", "data": "$response",
-                   "dependency": "Soft"})
+    spec = _steps(
+        {"serviceUrl": standins["asr"].infer_url("whisper"), "dependency": "Hard"},
+        {
+            "serviceUrl": f"http://127.0.0.1:{free_port()}/v2/models/translator/infer",
+            "data": "$response",
+            "dependency": "Soft",
+        },
+    )
     answer = post(spec, spoken)
     assert answer.status_code == 500
     assert answer.json()["error"] == "Failed to process request" and "ConnectError" in answer.json()["cause"]
@@ -202,9 +228,19 @@ def test_header_names_are_matched_in_go_canonical_form() -> None:
 
 @pytest.mark.parametrize(
     ("path", "found"),
-    [("outputs.0.name", True), ("outputs.1", False), ("outputs.#", True), ('outputs.#(name=="text")', True),
-     ('outputs.#(name=="audio")', False), ("outputs.#(shape.0>=2).data", True), ("outputs.#(shape.0>2)", False),
-     ("model_*", True), ("id", True), ("missing", False), ('outputs.#(name%"te*")', True)],
+    [
+        ("outputs.0.name", True),
+        ("outputs.1", False),
+        ("outputs.#", True),
+        ('outputs.#(name=="text")', True),
+        ('outputs.#(name=="audio")', False),
+        ("outputs.#(shape.0>=2).data", True),
+        ("outputs.#(shape.0>2)", False),
+        ("model_*", True),
+        ("id", True),
+        ("missing", False),
+        ('outputs.#(name%"te*")', True),
+    ],
 )
 def test_gjson_subset(path: str, found: bool) -> None:
     body = b'{"model_name": "asr", "id": null, "outputs": [{"name": "text", "shape": [2], "data": ["a", "b"]}]}'

@@ -16,7 +16,8 @@ import pytest
 pytestmark = pytest.mark.slow
 
 SENTENCES = [
-    line for line in (Path(__file__).parent / "data" / "intelligibility_sentences.txt").read_text().splitlines()
+    line
+    for line in (Path(__file__).parent / "data" / "intelligibility_sentences.txt").read_text().splitlines()
     if line.strip() and not line.startswith("#")
 ]
 
@@ -44,8 +45,9 @@ def transcribe(whisper_model, samples: np.ndarray, rate: int) -> str:
     from scipy.signal import resample_poly
 
     pcm16k = resample_poly(samples, 16000, rate).astype(np.float32)
-    segments, _ = whisper_model.transcribe(pcm16k, language="en", beam_size=1, temperature=0.0,
-                                           condition_on_previous_text=False)
+    segments, _ = whisper_model.transcribe(
+        pcm16k, language="en", beam_size=1, temperature=0.0, condition_on_previous_text=False
+    )
     return " ".join(s.text for s in segments)
 
 

@@ -13,11 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
-from prometheus_client.parser import text_string_to_metric_families
-
 from jobs_helpers import Receiver, long_text, transcript, wait_job, wav_audio, word_error_rate, words
+from prometheus_client.parser import text_string_to_metric_families
 from server_process import ServerProcess
+
 from tts_predictor.jobs.webhooks import SIGNATURE_HEADER, verify_signature
 
 pytestmark = pytest.mark.slow
@@ -29,9 +28,15 @@ MARKDOWN = "# Harbour\n\nThe boats came home at noon. Gulls followed them.\n\n##
 
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory):
-    env = {"TTS_JOBS_DIR": str(tmp_path_factory.mktemp("jobs")), "TTS_API_KEYS": "key-a,key-b",
-           "TTS_JOB_CHUNK_CHARS": "300", "TTS_JOB_MAX_CHARS": "20000", "TTS_JOB_MAX_QUEUED_PER_KEY": "2",
-           "TTS_WEBHOOK_ALLOW_PRIVATE": "true", "TTS_WEBHOOK_BACKOFF_S": "0.2"}
+    env = {
+        "TTS_JOBS_DIR": str(tmp_path_factory.mktemp("jobs")),
+        "TTS_API_KEYS": "key-a,key-b",
+        "TTS_JOB_CHUNK_CHARS": "300",
+        "TTS_JOB_MAX_CHARS": "20000",
+        "TTS_JOB_MAX_QUEUED_PER_KEY": "2",
+        "TTS_WEBHOOK_ALLOW_PRIVATE": "true",
+        "TTS_WEBHOOK_BACKOFF_S": "0.2",
+    }
     server = ServerProcess(env=env).start()
     yield server
     server.stop()
@@ -90,15 +95,24 @@ def test_ogg_job_has_chapter_comments(jobs_server, fmt, tmp_path):
     starts = [float(c["start_time"]) for c in probe["chapters"]]
     assert starts == pytest.approx([c["start_s"] for c in done["chapters"]], abs=0.002)
     (tmp_path / "book.ogg").write_bytes(data)  # a file: ffprobe finds an Ogg's duration at its end
-    duration = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                               str(tmp_path / "book.ogg")], capture_output=True, check=True, text=True).stdout
+    duration = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(tmp_path / "book.ogg")],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
     assert float(duration) == pytest.approx(done["duration_s"], abs=0.1)
 
 
 def test_epub_upload(jobs_server):
     epub = _epub({"One": "<h1>One</h1><p>The first page of the book.</p>", "Two": "<h1>Two</h1><p>The last page.</p>"})
-    response = httpx.post(f"{jobs_server.url}/v1/jobs", headers=A, files={"file": ("book.epub", epub)},
-                          data={"options": json.dumps({"format": "flac"})}, timeout=60)
+    response = httpx.post(
+        f"{jobs_server.url}/v1/jobs",
+        headers=A,
+        files={"file": ("book.epub", epub)},
+        data={"options": json.dumps({"format": "flac"})},
+        timeout=60,
+    )
     assert response.status_code == 202, response.text
     done = wait_job(jobs_server.url, response.json()["id"], headers=A)
     assert done["state"] == "completed" and [c["title"] for c in done["chapters"]] == ["One", "Two"]
@@ -106,16 +120,19 @@ def test_epub_upload(jobs_server):
     assert bad.status_code == 400 and bad.json()["error"].startswith("file:")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"text": "x" * 20001}, "text"),
-    ({"text": "Hi.", "options": {"voice": "nobody"}}, "voice"),
-    ({"text": "Hi.", "options": {"speed": 9}}, "options.speed"),
-    ({"text": "Hi.", "ssml": "<speak>Hi</speak>"}, "text"),
-    ({"ssml": "<speak><bogus>Hi</speak>"}, "ssml"),
-    ({"text": "Hi.", "colour": "red"}, "colour"),
-    ({"text": "Hi.", "webhook": {"url": "ftp://example.com/x", "secret": SECRET}}, "webhook.url"),
-    ({"text": "Hi.", "webhook": {"url": "http://127.0.0.1:9/x"}}, "webhook.secret"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"text": "x" * 20001}, "text"),
+        ({"text": "Hi.", "options": {"voice": "nobody"}}, "voice"),
+        ({"text": "Hi.", "options": {"speed": 9}}, "options.speed"),
+        ({"text": "Hi.", "ssml": "<speak>Hi</speak>"}, "text"),
+        ({"ssml": "<speak><bogus>Hi</speak>"}, "ssml"),
+        ({"text": "Hi.", "colour": "red"}, "colour"),
+        ({"text": "Hi.", "webhook": {"url": "ftp://example.com/x", "secret": SECRET}}, "webhook.url"),
+        ({"text": "Hi.", "webhook": {"url": "http://127.0.0.1:9/x"}}, "webhook.secret"),
+    ],
+)
 def test_bad_submissions_are_400_naming_the_field(jobs_server, body, field):
     response = httpx.post(f"{jobs_server.url}/v1/jobs", json=body, headers=A)
     assert response.status_code == 400, response.text
@@ -140,9 +157,12 @@ def test_queue_limit_per_key_and_cancel(jobs_server):
 def test_webhook_signed_retried_and_recorded(jobs_server):
     receiver = Receiver([500, 503])
     try:
-        job = submit(jobs_server, {"text": "A short job with a webhook.", "webhook": {"url": receiver.url, "secret": SECRET}})
-        done = wait_job(jobs_server.url, job["id"], headers=A,
-                        until=lambda j: j["webhook"] and len(j["webhook"]["attempts"]) >= 3)
+        job = submit(
+            jobs_server, {"text": "A short job with a webhook.", "webhook": {"url": receiver.url, "secret": SECRET}}
+        )
+        done = wait_job(
+            jobs_server.url, job["id"], headers=A, until=lambda j: j["webhook"] and len(j["webhook"]["attempts"]) >= 3
+        )
     finally:
         receiver.close()
     assert [a.get("status") for a in done["webhook"]["attempts"]] == [500, 503, 200]
@@ -156,20 +176,28 @@ def test_webhook_signed_retried_and_recorded(jobs_server):
 
 
 def test_webhook_to_loopback_refused_by_default(embedded_server):
-    response = httpx.post(f"{embedded_server.url}/v1/jobs",
-                          json={"text": "Hi.", "webhook": {"url": "http://127.0.0.1:9/hook", "secret": SECRET}})
+    response = httpx.post(
+        f"{embedded_server.url}/v1/jobs",
+        json={"text": "Hi.", "webhook": {"url": "http://127.0.0.1:9/hook", "secret": SECRET}},
+    )
     assert response.status_code == 400
     assert "webhook.url" in response.json()["error"] and "TTS_WEBHOOK_ALLOW_PRIVATE" in response.json()["error"]
-    metadata = httpx.post(f"{embedded_server.url}/v1/jobs",
-                          json={"text": "Hi.", "webhook": {"url": "http://169.254.169.254/latest", "secret": SECRET}})
+    metadata = httpx.post(
+        f"{embedded_server.url}/v1/jobs",
+        json={"text": "Hi.", "webhook": {"url": "http://169.254.169.254/latest", "secret": SECRET}},
+    )
     assert metadata.status_code == 400
 
 
 def engine_calls(server: ServerProcess) -> dict[str, float]:
     """`tts_engine_calls_total` per scheduler priority."""
     text = httpx.get(f"{server.url}/metrics").text
-    return {s.labels["priority"]: s.value for f in text_string_to_metric_families(text)
-            for s in f.samples if s.name == "tts_engine_calls_total"}
+    return {
+        s.labels["priority"]: s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "tts_engine_calls_total"
+    }
 
 
 def test_interactive_requests_answer_while_a_job_runs(jobs_server):
@@ -177,14 +205,19 @@ def test_interactive_requests_answer_while_a_job_runs(jobs_server):
     while the job runs all succeed and the job completes (latency itself is measured by the jobs bench)."""
     before = engine_calls(jobs_server)
     job = submit(jobs_server, {"text": long_text(2400)})
-    running = wait_job(jobs_server.url, job["id"], headers=A,
-                       until=lambda j: j["progress"]["chunks_done"] >= 1 or j["state"] != "queued")
+    running = wait_job(
+        jobs_server.url,
+        job["id"],
+        headers=A,
+        until=lambda j: j["progress"]["chunks_done"] >= 1 or j["state"] != "queued",
+    )
     assert running["state"] in ("running", "completed"), running
 
     def interactive(i: int) -> httpx.Response:
         if i % 2:
-            return httpx.post(f"{jobs_server.url}/synthesize", json={"text": f"Question number {i}."}, headers=A,
-                              timeout=120)
+            return httpx.post(
+                f"{jobs_server.url}/synthesize", json={"text": f"Question number {i}."}, headers=A, timeout=120
+            )
         body = {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [f"Answer {i}."]}]}
         return httpx.post(f"{jobs_server.url}/v2/models/tts/infer", json=body, headers=A, timeout=120)
 
@@ -226,9 +259,14 @@ def test_sqlite_restart_resumes_without_losing_or_doubling_a_chunk(tmp_path, coq
 
     A seeded Coqui model is deterministic per segment, so the resumed result must equal the one-go audio sample
     for sample (a lost or doubled chunk would change the length by seconds)."""
-    env = {"TTS_MODEL": str(coqui_models["single"]), "TTS_DEVICE": "cpu", "TTS_JOBS_DIR": str(tmp_path),
-           "TTS_JOB_CHUNK_CHARS": "150", "TTS_JOB_LEASE_S": "3",
-           "TTS_JOB_SEGMENT_CHARS": "400"}  # the segments of a one-go request: identical audio
+    env = {
+        "TTS_MODEL": str(coqui_models["single"]),
+        "TTS_DEVICE": "cpu",
+        "TTS_JOBS_DIR": str(tmp_path),
+        "TTS_JOB_CHUNK_CHARS": "150",
+        "TTS_JOB_LEASE_S": "3",
+        "TTS_JOB_SEGMENT_CHARS": "400",
+    }  # the segments of a one-go request: identical audio
     # 20 chunks: on an idle machine the tiny model is fast, and with 6 the job could end before the kill landed.
     text, options = long_text(3000), {"seed": 7}
     first = ServerProcess(env=env).start()
@@ -270,8 +308,12 @@ def assert_same_audio(job_audio: bytes, one_go: bytes, job: dict) -> None:
 
 
 def _ffprobe(data: bytes) -> dict:
-    result = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", "-"],
-                            input=data, capture_output=True, check=True)
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", "-"],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
     return json.loads(result.stdout)
 
 
@@ -279,16 +321,25 @@ def _epub(chapters: dict[str, str]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as book:
         book.writestr("mimetype", "application/epub+zip")
-        book.writestr("META-INF/container.xml", '<?xml version="1.0"?><container xmlns="urn:oasis:names:tc:opendocument:'
-                      'xmlns:container" version="1.0"><rootfiles><rootfile full-path="OEBPS/content.opf" '
-                      'media-type="application/oebps-package+xml"/></rootfiles></container>')
+        book.writestr(
+            "META-INF/container.xml",
+            '<?xml version="1.0"?><container xmlns="urn:oasis:names:tc:opendocument:'
+            'xmlns:container" version="1.0"><rootfiles><rootfile full-path="OEBPS/content.opf" '
+            'media-type="application/oebps-package+xml"/></rootfiles></container>',
+        )
         items = "".join(f'<item id="{n}" href="{n}.xhtml" media-type="application/xhtml+xml"/>' for n in chapters)
         spine = "".join(f'<itemref idref="{n}"/>' for n in chapters)
-        book.writestr("OEBPS/content.opf", f'<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
-                      f'version="3.0"><manifest>{items}</manifest><spine>{spine}</spine></package>')
+        book.writestr(
+            "OEBPS/content.opf",
+            f'<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
+            f'version="3.0"><manifest>{items}</manifest><spine>{spine}</spine></package>',
+        )
         for name, body in chapters.items():
-            book.writestr(f"OEBPS/{name}.xhtml", f'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>{name}'
-                          f'</title></head><body>{body}</body></html>')
+            book.writestr(
+                f"OEBPS/{name}.xhtml",
+                f'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>{name}'
+                f"</title></head><body>{body}</body></html>",
+            )
     return out.getvalue()
 
 
@@ -299,7 +350,7 @@ def test_docs_examples_run(jobs_server):
     from server_process import REPO
 
     text = (REPO / "docs" / "api.md").read_text()
-    section = text[text.index("## Long-form jobs"):text.index("## WebSocket")]
+    section = text[text.index("## Long-form jobs") : text.index("## WebSocket")]
     examples = re.findall(r"curl -s (?:-o \S+ )?localhost:8080(/\S+) (?:(?!curl).)*?-d '(\{.*?\})'", section, re.S)
     assert {route for route, _ in examples} >= {"/v1/jobs", "/synthesize", "/v2/models/tts/infer"}
     for route, body in examples:

@@ -8,7 +8,6 @@ import signal
 
 import httpx
 import pytest
-
 from jobs_helpers import long_text, wait_job
 from server_process import ServerProcess
 from test_jobs import assert_same_audio, submit, v2_audio
@@ -25,9 +24,15 @@ def redis_url(redis_server) -> str:
 
 
 def test_killed_replica_job_resumes_on_the_other(redis_url, coqui_models, tmp_path):
-    base = {"TTS_MODEL": str(coqui_models["single"]), "TTS_DEVICE": "cpu", "TTS_REDIS_URL": redis_url,
-            "TTS_JOB_CHUNK_CHARS": "150", "TTS_JOB_LEASE_S": "3", "TTS_JOB_POLL_S": "0.3",
-            "TTS_JOB_SEGMENT_CHARS": "400"}
+    base = {
+        "TTS_MODEL": str(coqui_models["single"]),
+        "TTS_DEVICE": "cpu",
+        "TTS_REDIS_URL": redis_url,
+        "TTS_JOB_CHUNK_CHARS": "150",
+        "TTS_JOB_LEASE_S": "3",
+        "TTS_JOB_POLL_S": "0.3",
+        "TTS_JOB_SEGMENT_CHARS": "400",
+    }
     replicas = [ServerProcess(env={**base, "TTS_JOBS_DIR": str(tmp_path / f"r{i}")}) for i in range(2)]
     for replica in replicas:
         replica.start(wait=False)

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc.grpc_predict_v2_pb2_grpc import GRPCInferenceServiceStub
-
 from server_process import ServerProcess
 from v2_helpers import infer_body
 
@@ -54,8 +53,10 @@ def test_stages_are_timed_and_logged(embedded_server: ServerProcess) -> None:
     # Before the split both read ~35 µs (argument checks only). Planning and MP3 encoding take longer on any CPU.
     assert stats["preprocess"] > 1e-4 and stats["postprocess"] > 5e-4, stats
     assert "tts_stage_seconds" in after and "tts_requests_total" in after  # our own metrics are kept
-    assert re.search(r"requestId: \S+, preprocess_ms: [0-9.]+, explain_ms: 0, predict_ms: [0-9.]+, postprocess_ms: [0-9.]+",
-                     embedded_server.log_path.read_text(errors="replace"))
+    assert re.search(
+        r"requestId: \S+, preprocess_ms: [0-9.]+, explain_ms: 0, predict_ms: [0-9.]+, postprocess_ms: [0-9.]+",
+        embedded_server.log_path.read_text(errors="replace"),
+    )
 
 
 def _wait_live(server: ServerProcess, timeout_s: float = 120) -> None:

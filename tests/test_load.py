@@ -10,7 +10,6 @@ import time
 import httpx
 import psutil
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import infer_body
 
@@ -55,8 +54,10 @@ def test_32_clients_for_a_minute():
     codes = [c for c, _ in results]
     ok = sorted(t for c, t in results if c == 200)
     p95 = ok[int(0.95 * (len(ok) - 1))] if ok else float("nan")
-    print(f"{len(results)} requests: {codes.count(200)} ok, {codes.count(429)} x 429; p50 {statistics.median(ok):.2f} s, "
-          f"p95 {p95:.2f} s; RSS {rss_warm / 2**20:.0f} -> {rss_end / 2**20:.0f} MiB")
+    print(
+        f"{len(results)} requests: {codes.count(200)} ok, {codes.count(429)} x 429; p50 {statistics.median(ok):.2f} s, "
+        f"p95 {p95:.2f} s; RSS {rss_warm / 2**20:.0f} -> {rss_end / 2**20:.0f} MiB"
+    )
     assert set(codes) <= {200, 429}, sorted(set(codes))
     assert codes.count(200) > 0
     # A leak of one response per request (~100 KiB x hundreds of requests) grows RSS by well over 100 MiB in the

@@ -11,12 +11,15 @@ from tts_predictor.engines.base import Voice
 from tts_predictor.voices import VoiceCatalog
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Read it slowly and sadly, like a narrator.", {"emotion": "sad", "style": "narration"}),
-    ("HAPPY newscast, then angry", {"emotion": "happy", "style": "newscast"}),
-    ("Speak in a whisper.", {}),
-    (None, {}),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Read it slowly and sadly, like a narrator.", {"emotion": "sad", "style": "narration"}),
+        ("HAPPY newscast, then angry", {"emotion": "happy", "style": "newscast"}),
+        ("Speak in a whisper.", {}),
+        (None, {}),
+    ],
+)
 def test_instructions_name_presets(text: str | None, expected: dict[str, str]) -> None:
     assert instruction_presets(text) == expected
 

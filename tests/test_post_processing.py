@@ -52,7 +52,7 @@ def test_eq_presets_shift_band_balance(speech):
 
 def test_compressor_narrows_dynamics(speech):
     out = effects.compress(speech)
-    frames = lambda a: np.array([rms(a.samples[i:i + 441]) for i in range(0, len(a.samples) - 441, 441)])  # noqa: E731
+    frames = lambda a: np.array([rms(a.samples[i : i + 441]) for i in range(0, len(a.samples) - 441, 441)])  # noqa: E731
     loud = frames(speech) > 0.01
     spread = lambda f: np.percentile(20 * np.log10(f[loud]), 95) - np.percentile(20 * np.log10(f[loud]), 20)  # noqa: E731
     assert spread(frames(out)) < spread(frames(speech)) - 2  # dB
@@ -72,7 +72,9 @@ def test_trim_silence_and_fades(speech):
     faded = effects.fade(speech, 0.5, 0.5)
     assert len(faded.samples) == len(speech.samples)
     assert faded.samples[0] == 0 and faded.samples[-1] == 0
-    assert rms(faded.samples[-int(0.05 * speech.sample_rate):]) <= rms(speech.samples[-int(0.05 * speech.sample_rate):])
+    assert rms(faded.samples[-int(0.05 * speech.sample_rate) :]) <= rms(
+        speech.samples[-int(0.05 * speech.sample_rate) :]
+    )
 
 
 def test_bed_is_looped_and_ducked_under_speech(speech, tmp_path):
@@ -86,7 +88,7 @@ def test_bed_is_looped_and_ducked_under_speech(speech, tmp_path):
     over, under = rms(bed_only[envelope == 0]), rms(bed_only[envelope == 1])
     assert 20 * np.log10(over / under) == pytest.approx(15, abs=1.5)  # ducked by duck_db while speaking
     quarter = rate // 4  # the bed (0.5 s) repeats in the leading silence: looped
-    assert np.allclose(bed_only[:quarter], bed_only[rate // 2: rate // 2 + quarter], atol=1e-6)
+    assert np.allclose(bed_only[:quarter], bed_only[rate // 2 : rate // 2 + quarter], atol=1e-6)
     assert rms(bed_only[:quarter]) == pytest.approx(0.3 / np.sqrt(2) * 10 ** (-10 / 20), rel=0.05)
     with pytest.raises(mix.UnknownBed, match="stored beds: hum"):
         mix.bed_path(str(tmp_path), "rain")
@@ -99,8 +101,15 @@ def test_chain_per_chunk_trims_and_fades_only_at_the_ends(speech):
     assert post.apply(speech, options).duration_s < speech.duration_s
 
 
-EVERY_EFFECT = {"trim_silence": True, "eq": "warm", "band_pass": "radio", "compressor": True, "reverb": 0.3,
-                "fade_in_s": 0.5, "fade_out_s": 0.5}
+EVERY_EFFECT = {
+    "trim_silence": True,
+    "eq": "warm",
+    "band_pass": "radio",
+    "compressor": True,
+    "reverb": 0.3,
+    "fade_in_s": 0.5,
+    "fade_out_s": 0.5,
+}
 
 
 @pytest.mark.parametrize("samples", [0, 1, 7])
@@ -115,12 +124,19 @@ def test_each_effect_takes_audio_of_no_or_a_few_samples(name, samples):
 @pytest.mark.slow
 @pytest.mark.parametrize("text", [".", "!!!", "\u200b"])
 def test_a_text_that_speaks_nothing_with_every_effect_is_not_an_error(embedded_server, text):
-    items = httpx.post(f"{embedded_server.url}/batch_synthesize", timeout=60,
-                       json={"items": [{"text": text, "options": EVERY_EFFECT}]})
+    items = httpx.post(
+        f"{embedded_server.url}/batch_synthesize", timeout=60, json={"items": [{"text": text, "options": EVERY_EFFECT}]}
+    )
     assert items.status_code == 200, items.text
     assert items.json()["items"][0]["duration_s"] < 0.5
-    v2 = httpx.post(f"{embedded_server.url}/v2/models/tts/infer", timeout=60, json={
-        "inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}], "parameters": EVERY_EFFECT})
+    v2 = httpx.post(
+        f"{embedded_server.url}/v2/models/tts/infer",
+        timeout=60,
+        json={
+            "inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}],
+            "parameters": EVERY_EFFECT,
+        },
+    )
     assert v2.status_code == 200, v2.text
 
 
@@ -131,18 +147,28 @@ def test_options_over_the_server(embedded_server):
     phone = _synth(embedded_server, text, {"band_pass": "telephone", "trim_silence": True, "fade_out_s": 0.2})
     assert band_energy(phone, 0, 200) < 0.05 * band_energy(plain, 0, 200)
     assert phone.duration_s <= plain.duration_s
-    v2 = httpx.post(f"{embedded_server.url}/v2/models/tts/infer", json={
-        "inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}],
-        "parameters": {"eq": "warm", "compressor": True, "reverb": 0.2}})
+    v2 = httpx.post(
+        f"{embedded_server.url}/v2/models/tts/infer",
+        json={
+            "inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}],
+            "parameters": {"eq": "warm", "compressor": True, "reverb": 0.2},
+        },
+    )
     assert v2.status_code == 200, v2.text
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("options, field", [
-    ({"eq": "loud"}, "options.eq"), ({"reverb": 2}, "options.reverb"), ({"band_pass": "tin"}, "options.band_pass"),
-    ({"bed": "rain"}, "bed"), ({"fade_in_s": -1}, "options.fade_in_s"),
-    ({"eq": "warm", "stream": True}, "eq"),
-])
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({"eq": "loud"}, "options.eq"),
+        ({"reverb": 2}, "options.reverb"),
+        ({"band_pass": "tin"}, "options.band_pass"),
+        ({"bed": "rain"}, "bed"),
+        ({"fade_in_s": -1}, "options.fade_in_s"),
+        ({"eq": "warm", "stream": True}, "eq"),
+    ],
+)
 def test_bad_options_are_400s(embedded_server, options, field):
     response = httpx.post(f"{embedded_server.url}/synthesize", json={"text": "Hi.", "options": options})
     assert response.status_code == 400, response.text
@@ -174,6 +200,8 @@ def test_uploaded_bed_mixed_under_speech(tmp_path):
         options = {"bed": "hum", "bed_gain_db": -12, "bed_duck_db": 18}
         mixed = _synth(server, "Music under the words.", options)
         plain = _synth(server, "Music under the words.", {})
-        assert band_energy(mixed, 100, 120) > 3 * band_energy(plain, 100, 120)  # the 110 Hz bed is there (ducking: unit test)
+        assert band_energy(mixed, 100, 120) > 3 * band_energy(
+            plain, 100, 120
+        )  # the 110 Hz bed is there (ducking: unit test)
     finally:
         server.stop()

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-
 from server_process import REPO, ServerProcess
 
 helm = pytest.importorskip("helm_python")
@@ -20,7 +19,9 @@ CASES = {"default": {}, "transformer": {"transformer": {"enabled": True}}}
 
 def _render(values: dict[str, Any]) -> list[dict[str, Any]]:
     rendered = helm.Chart.load(REPO / "charts" / "tts-predictor").render(values, name="tts", namespace="models")
-    return [o for path, text in sorted(rendered.items()) if path.endswith(".yaml") for o in yaml.safe_load_all(text) if o]
+    return [
+        o for path, text in sorted(rendered.items()) if path.endswith(".yaml") for o in yaml.safe_load_all(text) if o
+    ]
 
 
 def _probe_paths(node: Any, found: set[str]) -> set[str]:

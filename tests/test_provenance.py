@@ -24,8 +24,11 @@ def probe(data: bytes) -> dict:
     with tempfile.NamedTemporaryFile() as handle:  # a file, as players see it (WAV cue chunks follow the data)
         handle.write(data)
         handle.flush()
-        result = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-show_streams", "-of",
-                                 "json", handle.name], capture_output=True, check=True)
+        result = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-show_streams", "-of", "json", handle.name],
+            capture_output=True,
+            check=True,
+        )
     return json.loads(result.stdout)
 
 
@@ -80,8 +83,10 @@ def test_headerless_formats_unchanged_and_switch_off(tone):
 def test_every_route_declares_ai_speech(embedded_server):
     rest = httpx.post(f"{embedded_server.url}/synthesize", json={"text": "Hello.", "options": {"format": "mp3"}})
     assert all_tags(probe(rest.content))["ai_generated"] == "true"
-    v2 = httpx.post(f"{embedded_server.url}/v2/models/tts/infer", json={
-        "inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["Hello."]}]})
+    v2 = httpx.post(
+        f"{embedded_server.url}/v2/models/tts/infer",
+        json={"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["Hello."]}]},
+    )
     import base64
 
     wav = base64.b64decode(v2.json()["outputs"][0]["data"][0])

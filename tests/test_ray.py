@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from server_process import REPO, free_port
 from v2_helpers import decode_wav, infer_body
 
@@ -32,21 +31,37 @@ def test_options_from_env() -> None:
     with pytest.raises(SystemExit, match="out of range"):
         ray_options_from_env({"TTS_RAY_NUM_REPLICAS": "0"})
     assert options.deployment_options(2) == {
-        "max_ongoing_requests": 2, "ray_actor_options": {"num_cpus": 0.5, "num_gpus": 0.25}, "num_replicas": 3}
+        "max_ongoing_requests": 2,
+        "ray_actor_options": {"num_cpus": 0.5, "num_gpus": 0.25},
+        "num_replicas": 3,
+    }
 
 
 def test_autoscaling_options_from_env() -> None:
-    env = {"TTS_RAY_MIN_REPLICAS": "1", "TTS_RAY_MAX_REPLICAS": "4", "TTS_RAY_TARGET_ONGOING_REQUESTS": "2",
-           "TTS_RAY_DOWNSCALE_DELAY_S": "10"}
+    env = {
+        "TTS_RAY_MIN_REPLICAS": "1",
+        "TTS_RAY_MAX_REPLICAS": "4",
+        "TTS_RAY_TARGET_ONGOING_REQUESTS": "2",
+        "TTS_RAY_DOWNSCALE_DELAY_S": "10",
+    }
     assert ray_mode_requested(env)
     options = ray_options_from_env(env)
     assert options.autoscaling
     assert options.deployment_options(3)["autoscaling_config"] == {
-        "min_replicas": 1, "initial_replicas": 1, "max_replicas": 4, "target_ongoing_requests": 2.0,
-        "upscale_delay_s": 3.0, "downscale_delay_s": 10.0}
+        "min_replicas": 1,
+        "initial_replicas": 1,
+        "max_replicas": 4,
+        "target_ongoing_requests": 2.0,
+        "upscale_delay_s": 3.0,
+        "downscale_delay_s": 10.0,
+    }
     # no target given: TTS_MAX_CONCURRENCY per replica
-    assert ray_options_from_env({"TTS_RAY_MAX_REPLICAS": "3"}).deployment_options(4)["autoscaling_config"][
-        "target_ongoing_requests"] == 4
+    assert (
+        ray_options_from_env({"TTS_RAY_MAX_REPLICAS": "3"}).deployment_options(4)["autoscaling_config"][
+            "target_ongoing_requests"
+        ]
+        == 4
+    )
     with pytest.raises(SystemExit, match="out of range"):
         ray_options_from_env({"TTS_RAY_MIN_REPLICAS": "3", "TTS_RAY_MAX_REPLICAS": "2"})
 
@@ -56,14 +71,22 @@ def ray_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port, grpc_port = free_port(), free_port()
     log_path = Path(tmp_path_factory.mktemp("ray")) / "server.log"
     env = {
-        **os.environ, "TTS_MODEL": "embedded", "TTS_RAY_NUM_REPLICAS": "2", "TTS_RAY_NUM_CPUS": "1",
-        "TTS_RAY_NUM_GPUS": "0", "RAY_USAGE_STATS_ENABLED": "0",
+        **os.environ,
+        "TTS_MODEL": "embedded",
+        "TTS_RAY_NUM_REPLICAS": "2",
+        "TTS_RAY_NUM_CPUS": "1",
+        "TTS_RAY_NUM_GPUS": "0",
+        "RAY_USAGE_STATS_ENABLED": "0",
     }
     with log_path.open("wb") as log:
         # Own session: Ray's raylet/GCS/workers are children we can clean up as one group.
         proc = subprocess.Popen(
             [sys.executable, "-m", "tts_predictor", "serve", "--http_port", str(port), "--grpc_port", str(grpc_port)],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

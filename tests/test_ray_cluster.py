@@ -24,7 +24,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from server_process import REPO, free_port
 from v2_helpers import decode_wav, infer_body
 
@@ -52,14 +51,40 @@ class RayNode:
     env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> RayNode:
-        ports = ["--node-manager-port", free_port(), "--object-manager-port", free_port(),
-                 "--dashboard-agent-listen-port", free_port(), "--dashboard-agent-grpc-port", free_port(),
-                 "--metrics-export-port", free_port(), "--runtime-env-agent-port", free_port()]
-        command = [RAY, "start", "--block", "--disable-usage-stats", "--node-ip-address", "127.0.0.1",
-                   "--object-store-memory", str(80 * 1024 * 1024), *map(str, ports), *self.args]
+        ports = [
+            "--node-manager-port",
+            free_port(),
+            "--object-manager-port",
+            free_port(),
+            "--dashboard-agent-listen-port",
+            free_port(),
+            "--dashboard-agent-grpc-port",
+            free_port(),
+            "--metrics-export-port",
+            free_port(),
+            "--runtime-env-agent-port",
+            free_port(),
+        ]
+        command = [
+            RAY,
+            "start",
+            "--block",
+            "--disable-usage-stats",
+            "--node-ip-address",
+            "127.0.0.1",
+            "--object-store-memory",
+            str(80 * 1024 * 1024),
+            *map(str, ports),
+            *self.args,
+        ]
         with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                         env={**os.environ, **RAY_ENV, **self.env})
+            self.proc = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, **RAY_ENV, **self.env},
+            )
         return self
 
     def kill(self) -> None:
@@ -88,16 +113,21 @@ def _alive_nodes(address: str) -> list[str]:
     Ray's own processes may print to the same stdout (e.g. a "[...]" warning after ours when a node was just
     lost), so the answer is the line tagged with a marker, not the last line.
     """
-    script = "import ray, json; ray.init(address=%r, logging_level='ERROR'); " \
-             "print('ALIVE=' + json.dumps([n['NodeID'] for n in ray.nodes() if n['Alive']]), flush=True)" % address
+    script = (
+        "import ray, json; ray.init(address=%r, logging_level='ERROR'); "
+        "print('ALIVE=' + json.dumps([n['NodeID'] for n in ray.nodes() if n['Alive']]), flush=True)" % address
+    )
     for _attempt in range(3):  # a driver that connects while the GCS handles a lost node may fail: ask again
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                             env={**os.environ, **RAY_ENV})
+        out = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env={**os.environ, **RAY_ENV}
+        )
         for line in out.stdout.splitlines():
             if line.startswith("ALIVE="):
                 return json.loads(line.removeprefix("ALIVE="))
         time.sleep(2)
-    raise AssertionError(f"ray.nodes() gave no answer (exit {out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    raise AssertionError(
+        f"ray.nodes() gave no answer (exit {out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+    )
 
 
 @dataclass
@@ -110,7 +140,9 @@ class Cluster:
     log_dir: Path
 
     def logs(self) -> str:
-        return "\n".join(f"== {p.name}\n{p.read_text(errors='replace')[-2500:]}" for p in sorted(self.log_dir.glob("*.log")))
+        return "\n".join(
+            f"== {p.name}\n{p.read_text(errors='replace')[-2500:]}" for p in sorted(self.log_dir.glob("*.log"))
+        )
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +151,22 @@ def cluster() -> Iterator[Cluster]:
     log_dir = Path(tempfile.mkdtemp(prefix="rc", dir="/tmp"))
     gcs = free_port()
     address = f"127.0.0.1:{gcs}"
-    head = RayNode(["--head", "--port", str(gcs), "--num-cpus", "2", "--include-dashboard", "false",
-                    "--ray-client-server-port", str(free_port()), "--temp-dir", str(log_dir / "ray")],
-                   log_dir / "head.log").start()
+    head = RayNode(
+        [
+            "--head",
+            "--port",
+            str(gcs),
+            "--num-cpus",
+            "2",
+            "--include-dashboard",
+            "false",
+            "--ray-client-server-port",
+            str(free_port()),
+            "--temp-dir",
+            str(log_dir / "ray"),
+        ],
+        log_dir / "head.log",
+    ).start()
     worker = driver = None
     try:
         _wait_port(gcs)
@@ -131,14 +176,38 @@ def cluster() -> Iterator[Cluster]:
             time.sleep(1)
         assert len(nodes) == 2, nodes
         port = free_port()
-        env = {**os.environ, "RAY_ADDRESS": address, "TTS_MODEL": "embedded", "TTS_CACHE_MAX_BYTES": "0",
-               "TTS_MAX_CONCURRENCY": "1", "TTS_RAY_MIN_REPLICAS": "2", "TTS_RAY_MAX_REPLICAS": "3",
-               "TTS_RAY_NUM_CPUS": "0.5", "TTS_RAY_TARGET_ONGOING_REQUESTS": "1", "TTS_RAY_UPSCALE_DELAY_S": "1",
-               "TTS_RAY_DOWNSCALE_DELAY_S": "5", **RAY_ENV}
+        env = {
+            **os.environ,
+            "RAY_ADDRESS": address,
+            "TTS_MODEL": "embedded",
+            "TTS_CACHE_MAX_BYTES": "0",
+            "TTS_MAX_CONCURRENCY": "1",
+            "TTS_RAY_MIN_REPLICAS": "2",
+            "TTS_RAY_MAX_REPLICAS": "3",
+            "TTS_RAY_NUM_CPUS": "0.5",
+            "TTS_RAY_TARGET_ONGOING_REQUESTS": "1",
+            "TTS_RAY_UPSCALE_DELAY_S": "1",
+            "TTS_RAY_DOWNSCALE_DELAY_S": "5",
+            **RAY_ENV,
+        }
         with (log_dir / "driver.log").open("wb") as log:
             driver = subprocess.Popen(
-                [sys.executable, "-m", "tts_predictor", "serve", "--http_port", str(port), "--grpc_port", str(free_port())],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "tts_predictor",
+                    "serve",
+                    "--http_port",
+                    str(port),
+                    "--grpc_port",
+                    str(free_port()),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         url = f"http://127.0.0.1:{port}"
         state = Cluster(url, head, worker, nodes, driver, log_dir)
         _wait_ready(state, 240)
@@ -184,19 +253,26 @@ def test_full_api_through_ray(cluster: Cluster) -> None:
     assert REPLICA_HEADER in res.headers
     samples, rate = decode_wav(res.json()["outputs"][0]["data"][0])
     assert rate > 0 and len(samples) > rate  # more than a second of speech
-    speech = httpx.post(f"{url}/v1/audio/speech", json={"model": "tts", "input": "Hello.", "response_format": "wav"}, timeout=60)
+    speech = httpx.post(
+        f"{url}/v1/audio/speech", json={"model": "tts", "input": "Hello.", "response_format": "wav"}, timeout=60
+    )
     assert speech.status_code == 200 and speech.content[:4] == b"RIFF", speech.text
-    ssml = httpx.post(f"{url}/synthesize", json={"text": "<speak>One <break time=\"300ms\"/> two.</speak>"}, timeout=60)
+    ssml = httpx.post(f"{url}/synthesize", json={"text": '<speak>One <break time="300ms"/> two.</speak>'}, timeout=60)
     assert ssml.status_code == 200 and ssml.content[:4] == b"RIFF", ssml.text
-    with httpx.stream("POST", f"{url}/synthesize", json={"text": "First sentence. Second sentence.",
-                                                           "options": {"format": "pcm", "stream": True}}, timeout=60) as streamed:
+    with httpx.stream(
+        "POST",
+        f"{url}/synthesize",
+        json={"text": "First sentence. Second sentence.", "options": {"format": "pcm", "stream": True}},
+        timeout=60,
+    ) as streamed:
         assert streamed.status_code == 200
         assert sum(len(chunk) for chunk in streamed.iter_bytes()) > 10000
     voices = httpx.get(f"{url}/v2/models/tts/voices", timeout=10).json()
     assert voices["voices"] and httpx.get(f"{url}/voices", timeout=10).status_code == 200
     # (any voice name maps to a voice on the OpenAI route, as OpenAI adds names: a bad speed is the 400 here)
-    bad = httpx.post(f"{url}/v1/audio/speech", json={"model": "tts", "input": "Hi.", "voice": "alloy", "speed": 100},
-                     timeout=30)
+    bad = httpx.post(
+        f"{url}/v1/audio/speech", json={"model": "tts", "input": "Hi.", "voice": "alloy", "speed": 100}, timeout=30
+    )
     assert bad.status_code == 400 and "speed" in bad.text
     health = httpx.get(f"{url}/health", timeout=10).json()
     assert health["ray"]["autoscaling"] and health["ray"]["running_replicas"] >= 2

@@ -10,7 +10,6 @@ import time
 import httpx
 import numpy as np
 import pytest
-
 from server_process import ServerProcess, TransformerProcess
 from v2_helpers import infer_body
 
@@ -27,10 +26,16 @@ def _post(server, body, **kwargs) -> httpx.Response:
 def guarded_server(tmp_path_factory):
     blocklist = tmp_path_factory.mktemp("filter") / "blocklist.txt"
     blocklist.write_text("# words we never say\nforbidden phrase\nbadword\n")
-    server = ServerProcess(env={
-        "TTS_API_KEYS": "key-one,key-two", "TTS_RATE_LIMIT_RPS": "0.5", "TTS_RATE_LIMIT_BURST": "3",
-        "TTS_MAX_BODY_BYTES": "4096", "TTS_BLOCKLIST_FILE": str(blocklist), "TTS_CORS_ORIGINS": "https://app.example",
-    }).start()
+    server = ServerProcess(
+        env={
+            "TTS_API_KEYS": "key-one,key-two",
+            "TTS_RATE_LIMIT_RPS": "0.5",
+            "TTS_RATE_LIMIT_BURST": "3",
+            "TTS_MAX_BODY_BYTES": "4096",
+            "TTS_BLOCKLIST_FILE": str(blocklist),
+            "TTS_CORS_ORIGINS": "https://app.example",
+        }
+    ).start()
     yield server
     server.stop()
 
@@ -88,8 +93,16 @@ def test_memory_cache_hits_and_metrics(embedded_server):
     second = _post(embedded_server, text).json()
     assert _metric(embedded_server, 'tts_cache_total{backend="memory",result="hit"}') == hits + 1
     assert first["outputs"][0]["data"] == second["outputs"][0]["data"]
-    for name in ("tts_requests_total", "tts_stage_seconds_count", "tts_audio_seconds_total", "tts_characters_total",
-                 "tts_real_time_factor_count", "tts_in_flight_requests", "tts_queued_requests", "tts_model_load_seconds"):
+    for name in (
+        "tts_requests_total",
+        "tts_stage_seconds_count",
+        "tts_audio_seconds_total",
+        "tts_characters_total",
+        "tts_real_time_factor_count",
+        "tts_in_flight_requests",
+        "tts_queued_requests",
+        "tts_model_load_seconds",
+    ):
         assert _metric(embedded_server, name) >= 0, name
     assert _metric(embedded_server, "tts_audio_seconds_total") > 0
 
@@ -110,8 +123,14 @@ def test_redis_cache_shared_and_failure_degrades(redis_server):
 
 @pytest.fixture(scope="module")
 def tight_server():
-    server = ServerProcess(env={"TTS_MAX_CONCURRENCY": "1", "TTS_MAX_ACTIVE_REQUESTS": "1", "TTS_MAX_QUEUE": "1",
-                                "TTS_CACHE_MAX_BYTES": "0"}).start()
+    server = ServerProcess(
+        env={
+            "TTS_MAX_CONCURRENCY": "1",
+            "TTS_MAX_ACTIVE_REQUESTS": "1",
+            "TTS_MAX_QUEUE": "1",
+            "TTS_CACHE_MAX_BYTES": "0",
+        }
+    ).start()
     yield server
     server.stop()
 
@@ -163,8 +182,9 @@ def test_overload_on_rest_streaming_and_openai_routes_is_429(tight_server):
 
 
 def test_a_stream_left_early_gives_its_slot_back(tight_server):
-    with httpx.stream("POST", f"{tight_server.url}/synthesize", json={"text": LONG * 3, "options": {"stream": True}},
-                      timeout=60) as res:
+    with httpx.stream(
+        "POST", f"{tight_server.url}/synthesize", json={"text": LONG * 3, "options": {"stream": True}}, timeout=60
+    ) as res:
         assert res.status_code == 200
         next(res.iter_bytes())  # first audio, then hang up
     deadline = time.monotonic() + 30
@@ -212,8 +232,10 @@ def test_sigterm_drains_in_flight_requests():
 
     async def scenario():
         async with httpx.AsyncClient(timeout=120) as client:
-            tasks = [asyncio.create_task(client.post(f"{server.url}/v2/models/tts/infer", json=infer_body([LONG])))
-                     for _ in range(2)]
+            tasks = [
+                asyncio.create_task(client.post(f"{server.url}/v2/models/tts/infer", json=infer_body([LONG])))
+                for _ in range(2)
+            ]
             await asyncio.sleep(0.5)  # both admitted and synthesizing
             server.proc.send_signal(signal.SIGTERM)
             return await asyncio.gather(*tasks, return_exceptions=True)

@@ -6,7 +6,6 @@ import shutil
 
 import httpx
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import infer_body
 
@@ -18,10 +17,15 @@ def server(coqui_models, tmp_path_factory):
     voices_dir = tmp_path_factory.mktemp("repository")
     shutil.copytree(coqui_models["multi"], voices_dir / "trio")
     shutil.copytree(coqui_models["single"], voices_dir / "solo")
-    proc = ServerProcess(env={
-        "TTS_MODEL": "embedded", "TTS_VOICES_DIR": str(voices_dir), "TTS_LOAD_VOICES_DIR": "false",
-        "TTS_MAX_MODELS": "2", "TTS_DEVICE": "cpu",
-    }).start()
+    proc = ServerProcess(
+        env={
+            "TTS_MODEL": "embedded",
+            "TTS_VOICES_DIR": str(voices_dir),
+            "TTS_LOAD_VOICES_DIR": "false",
+            "TTS_MAX_MODELS": "2",
+            "TTS_DEVICE": "cpu",
+        }
+    ).start()
     yield proc
     proc.stop()
 
@@ -41,7 +45,12 @@ def _repo(server, name: str, action: str) -> httpx.Response:
 
 
 def test_load_use_unload(server):
-    assert _states(server) == {"tts": "READY", "en_US-joe-medium": "READY", "trio": "UNAVAILABLE", "solo": "UNAVAILABLE"}
+    assert _states(server) == {
+        "tts": "READY",
+        "en_US-joe-medium": "READY",
+        "trio": "UNAVAILABLE",
+        "solo": "UNAVAILABLE",
+    }
     ready = httpx.post(f"{server.url}/v2/repository/index", json={"ready": True}, timeout=10).json()
     assert [m["name"] for m in ready] == ["tts", "en_US-joe-medium"]
     assert _speak(server, "alice").status_code == 400

@@ -8,7 +8,6 @@ import time
 
 import httpx
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import infer_body
 
@@ -32,7 +31,9 @@ def test_flows_take_turns_one_unit_each():
         sched, log, gate = FairScheduler(1), [], threading.Event()
         first = asyncio.ensure_future(sched.run(lambda: _blocking(log, "long-0", gate), flow="long"))
         await asyncio.sleep(0.05)  # long-0 holds the only slot
-        rest = [asyncio.ensure_future(sched.run(lambda i=i: _blocking(log, f"long-{i}"), flow="long")) for i in (1, 2, 3)]
+        rest = [
+            asyncio.ensure_future(sched.run(lambda i=i: _blocking(log, f"long-{i}"), flow="long")) for i in (1, 2, 3)
+        ]
         short = asyncio.ensure_future(sched.run(lambda: _blocking(log, "short"), flow="short"))
         gate.set()
         await asyncio.gather(first, *rest, short)
@@ -47,7 +48,9 @@ def test_higher_priority_first_background_last():
         first = asyncio.ensure_future(sched.run(lambda: _blocking(log, "busy", gate), flow="a"))
         await asyncio.sleep(0.05)
         jobs = [
-            asyncio.ensure_future(sched.run(lambda: _blocking(log, "background"), flow="b", priority=Priority.BACKGROUND)),
+            asyncio.ensure_future(
+                sched.run(lambda: _blocking(log, "background"), flow="b", priority=Priority.BACKGROUND)
+            ),
             asyncio.ensure_future(sched.run(lambda: _blocking(log, "normal"), flow="c")),
             asyncio.ensure_future(sched.run(lambda: _blocking(log, "high"), flow="d", priority=Priority.HIGH)),
         ]
@@ -61,11 +64,13 @@ def test_higher_priority_first_background_last():
 def test_an_interactive_unit_starts_beside_background_units_that_fill_the_slots():
     async def scenario() -> list[str]:
         sched, log, gate = FairScheduler(1), [], threading.Event()
-        job = asyncio.ensure_future(sched.run(lambda: _blocking(log, "job-0", gate), flow="job",
-                                              priority=Priority.BACKGROUND))
+        job = asyncio.ensure_future(
+            sched.run(lambda: _blocking(log, "job-0", gate), flow="job", priority=Priority.BACKGROUND)
+        )
         await asyncio.sleep(0.05)  # job-0 holds the only slot
-        queued_job = asyncio.ensure_future(sched.run(lambda: _blocking(log, "job-1"), flow="job",
-                                                     priority=Priority.BACKGROUND))
+        queued_job = asyncio.ensure_future(
+            sched.run(lambda: _blocking(log, "job-1"), flow="job", priority=Priority.BACKGROUND)
+        )
         # not queued behind job-0: it runs while job-0 is still blocked on the gate
         assert await asyncio.wait_for(sched.run(lambda: _blocking(log, "request"), flow="request"), 2) == "request"
         assert sched.busy == 1 and sched.busy_background == 1 and sched.waiting == 1
@@ -96,8 +101,9 @@ def test_background_units_run_on_lowest_priority_threads_and_others_do_not():
     async def scenario() -> tuple[tuple[int, int | None], int | None]:
         sched = FairScheduler(2)
         with scheduled_as(priority=Priority.BACKGROUND, flow="job"):  # as job sentences are rendered
-            background = await sched.run(lambda: (current_scheduling().priority, thread_nice()), flow="job",
-                                         priority=Priority.BACKGROUND)
+            background = await sched.run(
+                lambda: (current_scheduling().priority, thread_nice()), flow="job", priority=Priority.BACKGROUND
+            )
         normal = await sched.run(thread_nice, flow="request")
         return background, normal
 
@@ -158,10 +164,14 @@ async def _short_behind_long(server: ServerProcess, long_request: tuple[str, dic
         return short_done, time.perf_counter() - t0, 1.0
 
 
-@pytest.mark.parametrize("long_request", [
-    ("/v2/models/tts/infer", infer_body([LONG_TEXT])),
-    ("/synthesize", {"text": LONG_TEXT, "options": {"stream": True}}),
-], ids=["v2", "stream"])
+@pytest.mark.parametrize(
+    "long_request",
+    [
+        ("/v2/models/tts/infer", infer_body([LONG_TEXT])),
+        ("/synthesize", {"text": LONG_TEXT, "options": {"stream": True}}),
+    ],
+    ids=["v2", "stream"],
+)
 def test_one_sentence_is_not_stuck_behind_a_long_text(fair_server, long_request):
     """With one engine slot, a one-sentence request sent while a 3,000-character text synthesizes is answered
     long before the long text ends (it waits for about one of the long text's sentences, not all of them)."""

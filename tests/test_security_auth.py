@@ -10,9 +10,14 @@ import httpx
 import pytest
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc as pb_grpc
-
 from security_servers import (  # noqa: F401  (fixtures)
-    AUTH, AUTH_FAILURES_PER_MINUTE, KEYS, OTEL_SECRET, REDIS_PASSWORD, as_client, secured_server,
+    AUTH,
+    AUTH_FAILURES_PER_MINUTE,
+    KEYS,
+    OTEL_SECRET,
+    REDIS_PASSWORD,
+    as_client,
+    secured_server,
 )
 from v2_helpers import infer_body
 
@@ -20,8 +25,12 @@ pytestmark = pytest.mark.slow
 
 
 def _v2(server, texts, headers=None, **params) -> httpx.Response:
-    return httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(texts, **params),
-                      headers=as_client(headers or AUTH), timeout=120)
+    return httpx.post(
+        f"{server.url}/v2/models/tts/infer",
+        json=infer_body(texts, **params),
+        headers=as_client(headers or AUTH),
+        timeout=120,
+    )
 
 
 # -- gRPC ------------------------------------------------------------------------------------------------------
@@ -61,14 +70,24 @@ def test_grpc_needs_the_key_on_every_rpc_but_health(secured_server):
             assert _code(call, request, metadata=[("x-api-key", "wrong")]) == grpc.StatusCode.UNAUTHENTICATED, call
         assert _index(secured_server)["second"] == "UNAVAILABLE", "an unauthenticated load must not load"
 
-        assert _code(stub.RepositoryModelLoad, pb.RepositoryModelLoadRequest(model_name="second"), metadata=key) \
+        assert (
+            _code(stub.RepositoryModelLoad, pb.RepositoryModelLoadRequest(model_name="second"), metadata=key)
             == grpc.StatusCode.OK
+        )
         assert _index(secured_server)["second"] == "READY"
-        assert _code(stub.RepositoryModelUnload, pb.RepositoryModelUnloadRequest(model_name="second")) \
+        assert (
+            _code(stub.RepositoryModelUnload, pb.RepositoryModelUnloadRequest(model_name="second"))
             == grpc.StatusCode.UNAUTHENTICATED
+        )
         assert _index(secured_server)["second"] == "READY", "an unauthenticated unload must not unload"
-        assert _code(stub.RepositoryModelUnload, pb.RepositoryModelUnloadRequest(model_name="second"),
-                     metadata=[("authorization", f"Bearer {KEYS[0]}")]) == grpc.StatusCode.OK
+        assert (
+            _code(
+                stub.RepositoryModelUnload,
+                pb.RepositoryModelUnloadRequest(model_name="second"),
+                metadata=[("authorization", f"Bearer {KEYS[0]}")],
+            )
+            == grpc.StatusCode.OK
+        )
         assert _index(secured_server)["second"] == "UNAVAILABLE"
 
 
@@ -85,8 +104,10 @@ def test_non_ascii_api_key_is_401_not_500(secured_server):
 def test_failed_authentications_are_limited_per_address(secured_server):
     guesser, neighbour = as_client(), as_client()
     url = f"{secured_server.url}/v2/models/tts/infer"
-    codes = [httpx.post(url, json=infer_body(["Hi."]), headers={**guesser, "X-API-Key": f"guess-{i}"}).status_code
-             for i in range(AUTH_FAILURES_PER_MINUTE + 2)]
+    codes = [
+        httpx.post(url, json=infer_body(["Hi."]), headers={**guesser, "X-API-Key": f"guess-{i}"}).status_code
+        for i in range(AUTH_FAILURES_PER_MINUTE + 2)
+    ]
     assert codes[:AUTH_FAILURES_PER_MINUTE] == [401] * AUTH_FAILURES_PER_MINUTE
     assert codes[AUTH_FAILURES_PER_MINUTE:] == [429, 429], codes
     blocked = httpx.post(url, json=infer_body(["Hi."]), headers={**guesser, **AUTH})
@@ -95,20 +116,37 @@ def test_failed_authentications_are_limited_per_address(secured_server):
 
 
 def test_cors_preflight_passes_auth(secured_server):
-    res = httpx.options(f"{secured_server.url}/synthesize", headers={
-        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "x-api-key, content-type"})
+    res = httpx.options(
+        f"{secured_server.url}/synthesize",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-api-key, content-type",
+        },
+    )
     assert res.status_code == 200, res.text
     assert res.headers["access-control-allow-origin"] == "https://app.example"
-    assert httpx.options(f"{secured_server.url}/synthesize", headers=as_client()).status_code == 401, \
+    assert httpx.options(f"{secured_server.url}/synthesize", headers=as_client()).status_code == 401, (
         "a plain OPTIONS (not a preflight) still needs the key"
+    )
 
 
 # -- content filter --------------------------------------------------------------------------------------------
 DISGUISES = [
-    "a kiss", "a KISS", "a kiſſ", "<speak>a &#107;iss</speak>", '<speak>a k<mark name="m"/>iss</speak>',
-    "a ｋｉｓｓ", "a kіss", "a ki\u00adss", "a ki\u200bss", "a forbidden  phrase", "a forbidden\u00a0phrase",
-    "a forbidden-phrase", "<speak>a <sub alias=\"kiss\">hug</sub></speak>", "a kíss",
+    "a kiss",
+    "a KISS",
+    "a kiſſ",
+    "<speak>a &#107;iss</speak>",
+    '<speak>a k<mark name="m"/>iss</speak>',
+    "a ｋｉｓｓ",
+    "a kіss",
+    "a ki\u00adss",
+    "a ki\u200bss",
+    "a forbidden  phrase",
+    "a forbidden\u00a0phrase",
+    "a forbidden-phrase",
+    '<speak>a <sub alias="kiss">hug</sub></speak>',
+    "a kíss",
 ]
 
 
@@ -126,13 +164,18 @@ def test_blocklist_on_every_route(secured_server):
     res = httpx.post(f"{url}/batch_synthesize", json={"items": [{"text": "Fine."}, {"text": text}]}, headers=headers)
     assert res.status_code == 400 and "content filter" in res.text
     for stream_format in ("audio", "sse"):
-        res = httpx.post(f"{url}/v1/audio/speech", headers=headers, timeout=60,
-                         json={"model": "tts-1", "input": "a kіss", "voice": "alloy", "stream_format": stream_format})
+        res = httpx.post(
+            f"{url}/v1/audio/speech",
+            headers=headers,
+            timeout=60,
+            json={"model": "tts-1", "input": "a kіss", "voice": "alloy", "stream_format": stream_format},
+        )
         assert res.status_code == 400 and "content filter" in res.text, res.text
     res = httpx.post(f"{url}/synthesize", json={"text": "a ｋｉｓｓ", "options": {"stream": True}}, headers=headers)
     assert res.status_code == 400 and "content filter" in res.text
-    assert _v2(secured_server, ["A harmless sentence about kissing gourami fish."]).status_code == 200, \
+    assert _v2(secured_server, ["A harmless sentence about kissing gourami fish."]).status_code == 200, (
         "whole words only"
+    )
     _ws_blocked(secured_server)
 
 
@@ -165,8 +208,11 @@ def test_config_redacts_credentials_in_urls(secured_server):
 
 def _cache_hits(server) -> float:
     metrics = httpx.get(f"{server.url}/metrics").text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-               if line.startswith("tts_cache_total{") and 'result="hit"' in line)
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("tts_cache_total{") and 'result="hit"' in line
+    )
 
 
 def test_cache_is_partitioned_per_key(secured_server):
@@ -206,7 +252,10 @@ def test_metric_labels_are_route_templates(secured_server):
         httpx.get(f"{secured_server.url}/made-up/path-{i}/x", headers=as_client())
         httpx.get(f"{secured_server.url}/v2/models/model-{i}/ready", headers=as_client(AUTH))
     metrics = httpx.get(f"{secured_server.url}/metrics").text
-    routes = {line.split('route="')[1].split('"')[0] for line in metrics.splitlines()
-              if line.startswith("tts_http_requests_total{") and 'route="' in line}
+    routes = {
+        line.split('route="')[1].split('"')[0]
+        for line in metrics.splitlines()
+        if line.startswith("tts_http_requests_total{") and 'route="' in line
+    }
     assert not any("made-up" in r or "model-" in r for r in routes), routes
     assert "unmatched" in routes and "/v2/models/{model}/ready" in routes, routes

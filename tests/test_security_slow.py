@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from server_process import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -22,10 +21,14 @@ MARGIN_S = 15  # generous: the limit is what is tested, not the scheduler of a b
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    proc = ServerProcess(env={
-        "TTS_HEADER_TIMEOUT_S": str(HEAD_S), "TTS_BODY_TIMEOUT_S": str(BODY_S),
-        "TTS_KEEPALIVE_MAX_REQUESTS": str(MAX_REQUESTS), "TTS_CACHE_MAX_BYTES": "0",
-    }).start()
+    proc = ServerProcess(
+        env={
+            "TTS_HEADER_TIMEOUT_S": str(HEAD_S),
+            "TTS_BODY_TIMEOUT_S": str(BODY_S),
+            "TTS_KEEPALIVE_MAX_REQUESTS": str(MAX_REQUESTS),
+            "TTS_CACHE_MAX_BYTES": "0",
+        }
+    ).start()
     yield proc
     proc.stop()
 
@@ -43,7 +46,7 @@ def _until_closed(sock: socket.socket, trickle: bytes = b"", every_s: float = 0.
     while time.monotonic() - started < HEAD_S + BODY_S + MARGIN_S:
         try:
             chunk = sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             if pending:
                 try:
                     sock.send(bytes([pending.pop(0)]))
@@ -72,8 +75,10 @@ def test_a_stalled_or_trickled_request_head_is_cut_off(server):
 
 def test_a_trickled_body_is_cut_off(server):
     with _connect(server) as sock:
-        sock.sendall(b"POST /synthesize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 1000\r\n\r\n{\"text\": \"")
+        sock.sendall(
+            b"POST /synthesize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"text": "'
+        )
         received, took = _until_closed(sock, b"a" * 900)
     assert took < BODY_S + MARGIN_S, f"still open after {took:.0f} s"
     assert received.startswith(b"HTTP/1.1 408") and b"TTS_BODY_TIMEOUT_S" in received, received[:200]
@@ -84,8 +89,11 @@ def test_requests_answer_while_fifty_slow_sockets_are_open(server):
     try:
         for i in range(50):
             sock = _connect(server)
-            sock.sendall(b"POST /synthesize HTTP/1.1\r\nHost: x\r\n" if i % 2 else
-                         b"POST /synthesize HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+            sock.sendall(
+                b"POST /synthesize HTTP/1.1\r\nHost: x\r\n"
+                if i % 2
+                else b"POST /synthesize HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"
+            )
             slow.append(sock)
         res = httpx.post(f"{server.url}/synthesize", json={"text": "Still here."}, timeout=60)
         assert res.status_code == 200 and res.content[:4] == b"RIFF"

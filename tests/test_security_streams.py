@@ -13,7 +13,6 @@ import time
 
 import httpx
 import pytest
-
 from security_servers import WS_IDLE_S, WS_PER_CLIENT, WS_TEXT, WS_TOTAL, as_client, open_server  # noqa: F401
 from v2_helpers import infer_body
 
@@ -28,8 +27,10 @@ def _stalled_http_stream(server) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", server.http_port))
     body = json.dumps({"text": LONG, "options": {"stream": True, "format": "pcm", "sample_rate": 48000}}).encode()
-    head = (f"POST /synthesize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"X-Forwarded-For: {as_client()['X-Forwarded-For']}\r\nContent-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST /synthesize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-Forwarded-For: {as_client()['X-Forwarded-For']}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     sock.sendall(head.encode() + body)
     sock.settimeout(120)
     assert sock.recv(256).startswith(b"HTTP/1.1 200"), "the stream started"
@@ -37,8 +38,9 @@ def _stalled_http_stream(server) -> socket.socket:
 
 
 def _short_request(server) -> httpx.Response:
-    return httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Short."]), headers=as_client(),
-                      timeout=110)
+    return httpx.post(
+        f"{server.url}/v2/models/tts/infer", json=infer_body(["Short."]), headers=as_client(), timeout=110
+    )
 
 
 def test_a_stalled_http_stream_loses_its_slot(open_server):
@@ -55,11 +57,12 @@ def test_a_stalled_websocket_loses_its_slot(open_server):
     websockets = pytest.importorskip("websockets")
     from websockets.sync.client import connect
 
-    ws = connect(f"ws://127.0.0.1:{open_server.http_port}/v1/stream", additional_headers=as_client(),
-                 max_queue=1, max_size=2**16)
+    ws = connect(
+        f"ws://127.0.0.1:{open_server.http_port}/v1/stream", additional_headers=as_client(), max_queue=1, max_size=2**16
+    )
     try:
         ws.send(json.dumps({"type": "config", "format": "pcm", "sample_rate": 48000}))
-        ws.send(json.dumps({"type": "text", "text": LONG[:WS_TEXT - 100]}))  # within the per-socket text cap
+        ws.send(json.dumps({"type": "text", "text": LONG[: WS_TEXT - 100]}))  # within the per-socket text cap
         ws.send(json.dumps({"type": "flush"}))
         ws.recv(timeout=120)  # synthesis started; from now on nothing is read
         ws.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -77,8 +80,12 @@ def test_a_stalled_websocket_loses_its_slot(open_server):
 def _connect(server, ip: str):
     from websockets.sync.client import connect
 
-    return connect(f"ws://127.0.0.1:{server.http_port}/v1/stream", additional_headers={"X-Forwarded-For": ip},
-                   open_timeout=30, max_size=None)
+    return connect(
+        f"ws://127.0.0.1:{server.http_port}/v1/stream",
+        additional_headers={"X-Forwarded-For": ip},
+        open_timeout=30,
+        max_size=None,
+    )
 
 
 def _refused(server, ip: str) -> bool:
@@ -128,5 +135,9 @@ def test_text_per_websocket_is_capped(open_server):
                 message = ws.recv(timeout=60)
                 if isinstance(message, str):
                     messages.append(json.loads(message))
-        assert any(m["type"] == "error" and "TTS_WS_MAX_TEXT_CHARS" in m["message"] for m in messages), (messages, ws.close_code, ws.close_reason)
+        assert any(m["type"] == "error" and "TTS_WS_MAX_TEXT_CHARS" in m["message"] for m in messages), (
+            messages,
+            ws.close_code,
+            ws.close_reason,
+        )
         assert ws.close_code == 1008

@@ -11,10 +11,9 @@ import grpc
 import httpx
 import numpy as np
 import pytest
+from jobs_helpers import wait_job
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc as pb_grpc
-
-from jobs_helpers import wait_job
 from server_process import ServerProcess
 from v2_helpers import decode_wav, infer_body
 
@@ -35,9 +34,14 @@ def cloning_model(tmp_path_factory):
 
 
 def _tenant_env(model, store) -> dict[str, str]:
-    return {"TTS_MODEL": f"embedded,{model}", "TTS_DEVICE": "cpu", "TTS_CLONED_VOICES_DIR": str(store),
-            "TTS_API_KEYS": f"{ALICE},{BOB}", "TTS_ADMIN_API_KEYS": ADMIN,
-            "TTS_MAX_CLONED_VOICES_PER_KEY": str(PER_KEY)}
+    return {
+        "TTS_MODEL": f"embedded,{model}",
+        "TTS_DEVICE": "cpu",
+        "TTS_CLONED_VOICES_DIR": str(store),
+        "TTS_API_KEYS": f"{ALICE},{BOB}",
+        "TTS_ADMIN_API_KEYS": ADMIN,
+        "TTS_MAX_CLONED_VOICES_PER_KEY": str(PER_KEY),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +77,9 @@ def _upload(server, name: str, data: bytes, key: str | None = None, **extra) -> 
 
 
 def _v2(server, text: str, key: str | None = None, **params) -> httpx.Response:
-    return httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body([text], seed=7, **params),
-                      headers=_key(key), timeout=120)
+    return httpx.post(
+        f"{server.url}/v2/models/tts/infer", json=infer_body([text], seed=7, **params), headers=_key(key), timeout=120
+    )
 
 
 def _audio(res: httpx.Response) -> np.ndarray:
@@ -101,10 +106,12 @@ def _ws_error(server, key: str, voice: str) -> str:
 
 
 def _grpc_code(server, key: str, voice: str) -> grpc.StatusCode:
-    text = pb.ModelInferRequest.InferInputTensor(name="text", datatype="BYTES", shape=[1],
-                                                 contents=pb.InferTensorContents(bytes_contents=[b"Hi."]))
-    request = pb.ModelInferRequest(model_name="tts", inputs=[text],
-                                   parameters={"voice": pb.InferParameter(string_param=voice)})
+    text = pb.ModelInferRequest.InferInputTensor(
+        name="text", datatype="BYTES", shape=[1], contents=pb.InferTensorContents(bytes_contents=[b"Hi."])
+    )
+    request = pb.ModelInferRequest(
+        model_name="tts", inputs=[text], parameters={"voice": pb.InferParameter(string_param=voice)}
+    )
     with grpc.insecure_channel(server.grpc_url) as channel:
         try:
             pb_grpc.GRPCInferenceServiceStub(channel).ModelInfer(request, metadata=[("x-api-key", key)], timeout=60)
@@ -124,9 +131,14 @@ def test_a_stored_voice_is_its_keys_alone(tenants, samples):
         # Bob gets exactly what a voice that does not exist gets, on every route.
         for voice in ("alices", "nobodys"):
             res = _v2(tenants, "Hello.", BOB, voice=voice)
-            assert res.status_code == 400 and f"unknown voice '{voice}'" in res.text and "alices" not in \
-                res.text.replace(f"'{voice}'", ""), res.text
-            res = httpx.post(f"{tenants.url}/synthesize", json={"text": "Hi.", "options": {"voice": voice}}, headers=_key(BOB))
+            assert (
+                res.status_code == 400
+                and f"unknown voice '{voice}'" in res.text
+                and "alices" not in res.text.replace(f"'{voice}'", "")
+            ), res.text
+            res = httpx.post(
+                f"{tenants.url}/synthesize", json={"text": "Hi.", "options": {"voice": voice}}, headers=_key(BOB)
+            )
             assert res.status_code == 400 and "unknown voice" in res.text, res.text
             assert f"unknown voice '{voice}'" in _ws_error(tenants, BOB, voice)
             assert _grpc_code(tenants, BOB, voice) == grpc.StatusCode.INVALID_ARGUMENT
@@ -172,8 +184,11 @@ def test_per_key_quota_and_ownership_survive_a_restart(tenants, samples, cloning
         assert _upload(tenants, f"alice-{i}", samples[0], ALICE).status_code == 201
     try:
         full = _upload(tenants, "alice-more", samples[0], ALICE)
-        assert full.status_code == 409 and f"{PER_KEY} stored voices" in full.json()["error"] \
+        assert (
+            full.status_code == 409
+            and f"{PER_KEY} stored voices" in full.json()["error"]
             and "TTS_MAX_CLONED_VOICES_PER_KEY" in full.json()["error"]
+        )
         assert _upload(tenants, "bob-0", samples[1], BOB).status_code == 201, "the quota is per key"
         second = ServerProcess(env=_tenant_env(cloning_model, store)).start()
         try:
@@ -215,10 +230,16 @@ def test_delete_purges_the_local_cache(tenants, samples):
 def test_delete_purges_the_shared_redis_cache(cloning_model, samples, tmp_path, redis_server):
     import redis as redis_client
 
-    server = ServerProcess(env={
-        "TTS_MODEL": f"embedded,{cloning_model}", "TTS_DEVICE": "cpu", "TTS_CLONED_VOICES_DIR": str(tmp_path / "v"),
-        "TTS_REDIS_URL": redis_server.url, "TTS_CACHE_SHARED": "true", "TTS_JOBS_ENABLED": "false",
-    }).start()
+    server = ServerProcess(
+        env={
+            "TTS_MODEL": f"embedded,{cloning_model}",
+            "TTS_DEVICE": "cpu",
+            "TTS_CLONED_VOICES_DIR": str(tmp_path / "v"),
+            "TTS_REDIS_URL": redis_server.url,
+            "TTS_CACHE_SHARED": "true",
+            "TTS_JOBS_ENABLED": "false",
+        }
+    ).start()
     try:
         _recreated_narrator_is_not_cached(server, samples)
         client = redis_client.Redis(port=redis_server.port)

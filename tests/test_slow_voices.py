@@ -11,7 +11,6 @@ import asyncio
 
 import httpx
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import infer_body
 
@@ -49,7 +48,9 @@ def test_admission_refuses_slow_requests_beyond_the_limit_at_once():
 
 @pytest.fixture(scope="module")
 def server():
-    proc = ServerProcess(env={"TTS_SLOW_MODELS": PIPER, "TTS_MAX_SLOW_REQUESTS": "1", "TTS_CACHE_MAX_BYTES": "0"}).start()
+    proc = ServerProcess(
+        env={"TTS_SLOW_MODELS": PIPER, "TTS_MAX_SLOW_REQUESTS": "1", "TTS_CACHE_MAX_BYTES": "0"}
+    ).start()
     yield proc
     proc.stop()
 
@@ -61,8 +62,9 @@ def test_slow_voice_is_listed_and_admitted_one_at_a_time(server):
 
     async def burst():
         async with httpx.AsyncClient(timeout=120) as client:
-            return await asyncio.gather(*(
-                client.post(f"{server.url}/v2/models/tts/infer", json=infer_body([LONG_TEXT])) for _ in range(3)))
+            return await asyncio.gather(
+                *(client.post(f"{server.url}/v2/models/tts/infer", json=infer_body([LONG_TEXT])) for _ in range(3))
+            )
 
     answers = asyncio.run(burst())
     statuses = sorted(r.status_code for r in answers)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from v2_helpers import decode_wav, infer_body
+from v2_helpers import decode_wav
 
 from tts_predictor.engines.base import SynthesisRequest
 from tts_predictor.engines.speed import SpeedControl, SpeedCurve
@@ -88,8 +87,9 @@ def test_coqui_vits_onnx_speed_curve_is_measured_seeded(coqui_models: dict[str, 
     try:
         request = SynthesisRequest(TEXTS[0], onnx_engine.voices()[0], None, 1.5, None)
         onnx_curve = SpeedControl(onnx_engine.synthesize, onnx_engine.calibration_synthesize).curve(request)
-        torch_curve = SpeedControl(torch_engine.synthesize).curve(dataclasses.replace(
-            request, voice=torch_engine.voices()[0]))
+        torch_curve = SpeedControl(torch_engine.synthesize).curve(
+            dataclasses.replace(request, voice=torch_engine.voices()[0])
+        )
     finally:
         onnx_engine.close()
         torch_engine.close()
@@ -100,9 +100,13 @@ def test_coqui_vits_onnx_speed_curve_is_measured_seeded(coqui_models: dict[str, 
 
 def test_speed_over_the_server(embedded_server):
     """The request parameter reaches the correction: 0.5 twice as long, 2.0 half as long (+-10 %, noise and all)."""
+
     def seconds(speed: float) -> float:
-        res = httpx.post(f"{embedded_server.url}/synthesize", json={"text": " ".join(TEXTS), "options": {"speed": speed}},
-                         timeout=120)
+        res = httpx.post(
+            f"{embedded_server.url}/synthesize",
+            json={"text": " ".join(TEXTS), "options": {"speed": speed}},
+            timeout=120,
+        )
         assert res.status_code == 200, res.text
         samples, rate = decode_wav(res.content)
         return len(samples) / rate

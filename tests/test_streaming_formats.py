@@ -10,26 +10,28 @@ import struct
 
 import httpx
 import pytest
-
 from decode_helpers import decode_audio
 from server_process import ServerProcess
 
 pytestmark = pytest.mark.slow
 
-TEXT = " ".join(f"Sentence {word} is here to keep the encoder busy for a while." for word in
-                ("one", "two", "three", "four", "five", "six"))
+TEXT = " ".join(
+    f"Sentence {word} is here to keep the encoder busy for a while."
+    for word in ("one", "two", "three", "four", "five", "six")
+)
 
 
 @pytest.mark.parametrize("fmt", ["mp3", "opus", "aac", "flac", "ogg", "wav", "pcm"])
 def test_audio_before_the_last_sentence_is_done(embedded_server: ServerProcess, fmt: str) -> None:
     body = {"text": TEXT, "options": {"format": fmt, "stream": True}}
-    with httpx.stream("POST", f"{embedded_server.url}/synthesize", json=body, timeout=120,
-                      headers={"Accept": "application/x-ndjson"}) as r:
+    with httpx.stream(
+        "POST", f"{embedded_server.url}/synthesize", json=body, timeout=120, headers={"Accept": "application/x-ndjson"}
+    ) as r:
         assert r.status_code == 200
         messages = [json.loads(line) for line in r.iter_lines() if line]
     segments = [i for i, m in enumerate(messages) if m["type"] == "segment"]
     assert len(segments) == 6 and messages[-1]["type"] == "end"
-    early = b"".join(base64.b64decode(m["audio"]) for m in messages[:segments[-1]] if m["type"] == "audio")
+    early = b"".join(base64.b64decode(m["audio"]) for m in messages[: segments[-1]] if m["type"] == "audio")
     whole = b"".join(base64.b64decode(m["audio"]) for m in messages if m["type"] == "audio")
     if fmt == "pcm":
         assert len(early) > 22050 * 2  # over a second of samples before the last sentence's event
@@ -41,10 +43,11 @@ def test_audio_before_the_last_sentence_is_done(embedded_server: ServerProcess, 
 
 
 def test_whole_wav_has_real_sizes(embedded_server: ServerProcess) -> None:
-    r = httpx.post(f"{embedded_server.url}/synthesize", json={"text": "Sizes, please.", "options": {"format": "wav"}},
-                   timeout=60)
+    r = httpx.post(
+        f"{embedded_server.url}/synthesize", json={"text": "Sizes, please.", "options": {"format": "wav"}}, timeout=60
+    )
     data = r.content
-    riff_size, = struct.unpack("<I", data[4:8])
+    (riff_size,) = struct.unpack("<I", data[4:8])
     data_at = data.index(b"data")
-    data_size, = struct.unpack("<I", data[data_at + 4:data_at + 8])
+    (data_size,) = struct.unpack("<I", data[data_at + 4 : data_at + 8])
     assert riff_size == len(data) - 8 and data_size == len(data) - data_at - 8

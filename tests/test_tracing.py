@@ -6,7 +6,6 @@ import time
 
 import httpx
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import infer_body
 
@@ -17,8 +16,12 @@ TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
 
 def _infer(server: ServerProcess) -> None:
-    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body(["Hello there."]),
-                     headers={"traceparent": TRACEPARENT}, timeout=60)
+    res = httpx.post(
+        f"{server.url}/v2/models/tts/infer",
+        json=infer_body(["Hello there."]),
+        headers={"traceparent": TRACEPARENT},
+        timeout=60,
+    )
     assert res.status_code == 200, res.text
 
 

@@ -8,7 +8,6 @@ import json
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-
 from server_process import TransformerProcess, free_port
 from standins import ThreadedServer
 from v2_helpers import infer_body
@@ -21,15 +20,20 @@ SSML = '<speak>Hello <break time="700ms"/> it costs $3.50 on 2024-03-05. <mark n
 @pytest.fixture(scope="module")
 def transformers(embedded_server):
     rest = TransformerProcess(args=["--predictor_host", f"127.0.0.1:{embedded_server.http_port}"]).start()
-    grpc = TransformerProcess(args=["--predictor_host", f"127.0.0.1:{embedded_server.grpc_port}",
-                                    "--predictor_protocol", "grpc-v2"]).start()
+    grpc = TransformerProcess(
+        args=["--predictor_host", f"127.0.0.1:{embedded_server.grpc_port}", "--predictor_protocol", "grpc-v2"]
+    ).start()
     yield {"rest": rest, "grpc": grpc}
     rest.stop()
     grpc.stop()
 
 
 def _targets(embedded_server, transformers) -> dict:
-    return {"in-process": embedded_server, "transformer-rest": transformers["rest"], "transformer-grpc": transformers["grpc"]}
+    return {
+        "in-process": embedded_server,
+        "transformer-rest": transformers["rest"],
+        "transformer-grpc": transformers["grpc"],
+    }
 
 
 def _infer(server, texts, **params) -> dict:
@@ -46,7 +50,9 @@ def test_ssml_plan_timings_and_marks(embedded_server, transformers, target):
     assert base64.b64decode(out["audio"]["data"][0])[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
     timings = json.loads(out["timings"]["data"][0])
     marks = json.loads(out["marks"]["data"][0])
-    assert [t["text"] for t in timings][1] == "it costs three dollars and fifty cents on March fifth, twenty twenty-four."
+    assert [t["text"] for t in timings][
+        1
+    ] == "it costs three dollars and fifty cents on March fifth, twenty twenty-four."
     assert timings[1]["start_s"] - timings[0]["end_s"] == pytest.approx(0.7, abs=0.03)  # <break time="700ms"/>
     assert marks == [{"name": "end", "time_s": timings[2]["start_s"]}]
 
@@ -77,8 +83,11 @@ def test_normalization_can_be_turned_off(embedded_server):
 
 
 def test_transformer_passes_predictor_400s(transformers):
-    res = httpx.post(f"{transformers['rest'].url}/v2/models/tts/infer",
-                     json=infer_body(['<speak><voice name="nobody">Hi</voice></speak>']), timeout=60)
+    res = httpx.post(
+        f"{transformers['rest'].url}/v2/models/tts/infer",
+        json=infer_body(['<speak><voice name="nobody">Hi</voice></speak>']),
+        timeout=60,
+    )
     assert res.status_code == 400 and "valid voices" in res.json()["error"]
     res = httpx.post(f"{transformers['rest'].url}/v2/models/tts/infer", json=infer_body(["<speak>broken"]), timeout=60)
     assert res.status_code == 400 and "SSML" in res.json()["error"]
@@ -87,8 +96,11 @@ def test_transformer_passes_predictor_400s(transformers):
 @pytest.mark.parametrize("path", ["rest", "grpc"])
 def test_sampling_knobs_reach_the_predictor(transformers, path):
     """Forwarded as parameters (floats as strings: kserve's gRPC has no double); the Piper predictor refuses them."""
-    res = httpx.post(f"{transformers[path].url}/v2/models/tts/infer",
-                     json=infer_body(["Hello."], temperature=0.5, top_k=5), timeout=60)
+    res = httpx.post(
+        f"{transformers[path].url}/v2/models/tts/infer",
+        json=infer_body(["Hello."], temperature=0.5, top_k=5),
+        timeout=60,
+    )
     assert res.status_code == 400 and "temperature: voice 'en_US-joe-medium' (onnx)" in res.json()["error"], res.text
 
 
@@ -133,8 +145,12 @@ def test_voice_listings_need_a_rest_predictor(transformers):
 
 def test_transformer_takes_a_previous_steps_response(transformers):
     """In an InferenceGraph with a transformer, the TTS step POSTs the previous step's V2 *response* here."""
-    body = {"model_name": "translator", "id": "r-1", "parameters": {"beam_size": 4},
-            "outputs": [{"name": "translation", "datatype": "BYTES", "shape": [1], "data": ["Good morning."]}]}
+    body = {
+        "model_name": "translator",
+        "id": "r-1",
+        "parameters": {"beam_size": 4},
+        "outputs": [{"name": "translation", "datatype": "BYTES", "shape": [1], "data": ["Good morning."]}],
+    }
     answer = httpx.post(f"{transformers['rest'].url}/v2/models/tts/infer", json=body, timeout=60)
     assert answer.status_code == 200, answer.text
     assert answer.json()["id"] == "r-1"
@@ -152,9 +168,13 @@ def recording_predictor():
         seen.append(dict(request.headers))
         n = len((await request.json())["inputs"][0]["data"])
         pcm = base64.b64encode(b"\0\0" * 2205).decode()
-        return {"model_name": "tts", "outputs": [
-            {"name": "audio", "datatype": "BYTES", "shape": [n], "data": [pcm] * n},
-            {"name": "sample_rate", "datatype": "INT32", "shape": [n], "data": [22050] * n}]}
+        return {
+            "model_name": "tts",
+            "outputs": [
+                {"name": "audio", "datatype": "BYTES", "shape": [n], "data": [pcm] * n},
+                {"name": "sample_rate", "datatype": "INT32", "shape": [n], "data": [22050] * n},
+            ],
+        }
 
     server = ThreadedServer(app).start()
     yield server, seen
@@ -168,11 +188,16 @@ def test_caller_auth_and_trace_headers_reach_the_predictor(recording_predictor, 
     transformer = TransformerProcess(env=env, args=["--predictor_host", f"127.0.0.1:{server.port}"]).start()
     try:
         seen.clear()
-        trace = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-                 "x-b3-traceid": "463ac35c9f6413ad", "x-b3-spanid": "a2fb4a1d1a96d312", "x-b3-sampled": "1"}
+        trace = {
+            "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "x-b3-traceid": "463ac35c9f6413ad",
+            "x-b3-spanid": "a2fb4a1d1a96d312",
+            "x-b3-sampled": "1",
+        }
         headers = {"Authorization": "Bearer user-key", "X-Request-Id": "req-42", "X-Other": "no", **trace}
-        answer = httpx.post(f"{transformer.url}/v2/models/tts/infer", json=infer_body(["Hello there."]),
-                            headers=headers, timeout=60)
+        answer = httpx.post(
+            f"{transformer.url}/v2/models/tts/infer", json=infer_body(["Hello there."]), headers=headers, timeout=60
+        )
         assert answer.status_code == 200, answer.text
         assert seen and all(h["authorization"] == f"Bearer {service_key or 'user-key'}" for h in seen)
         assert all(h["x-request-id"] == "req-42" and "x-other" not in h for h in seen)
@@ -188,8 +213,14 @@ def test_workers_refused_with_a_message(role):
 
     from server_process import REPO
 
-    done = subprocess.run([sys.executable, "-m", "tts_predictor", role, "--workers", "4", "--predictor_host", "x:1"]
-                          if role == "transformer" else [sys.executable, "-m", "tts_predictor", role, "--workers", "4"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "tts_predictor", role, "--workers", "4", "--predictor_host", "x:1"]
+        if role == "transformer"
+        else [sys.executable, "-m", "tts_predictor", role, "--workers", "4"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and "--workers 4 is not supported" in done.stderr
     assert "pickle" not in done.stderr

@@ -15,13 +15,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from server_process import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path("/tmp/tts-ui.png")
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 THIRTY_SENTENCES = " ".join(f"This is sentence number {i + 1} of a long text read aloud." for i in range(30))
 FIRST_AUDIO_BOUND_MS = 1000
 
@@ -84,8 +91,10 @@ def test_sound_starts_within_a_second_on_thirty_sentences(page) -> None:
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert first_byte_ms <= first_audible_ms  # sound comes from the stream, not from the whole body
     if first_audible_ms >= FIRST_AUDIO_BOUND_MS and os.getloadavg()[0] > 1.5 * (os.cpu_count() or 1):
-        pytest.xfail(f"first audible sample after {first_audible_ms:.0f} ms on an overloaded machine "
-                     f"(load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); the bound is for a quiet one")
+        pytest.xfail(
+            f"first audible sample after {first_audible_ms:.0f} ms on an overloaded machine "
+            f"(load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); the bound is for a quiet one"
+        )
     assert 0 < first_audible_ms < FIRST_AUDIO_BOUND_MS
 
 
@@ -110,8 +119,9 @@ def test_error_clears_old_results(page) -> None:
 
 def test_ndjson_stream_interleaves_audio_and_events(embedded_server: ServerProcess) -> None:
     body = {"text": "One sentence here. And another one.", "options": {"format": "pcm", "stream": True}}
-    with httpx.stream("POST", f"{embedded_server.url}/synthesize", json=body, timeout=60,
-                      headers={"Accept": "application/x-ndjson"}) as r:
+    with httpx.stream(
+        "POST", f"{embedded_server.url}/synthesize", json=body, timeout=60, headers={"Accept": "application/x-ndjson"}
+    ) as r:
         assert r.headers["content-type"].startswith("application/x-ndjson")
         lines = [json.loads(line) for line in r.iter_lines() if line]
     kinds = [m["type"] for m in lines]
@@ -126,8 +136,12 @@ def test_page_loads_with_api_keys_on_and_sends_the_key() -> None:
             assert httpx.get(f"{server.url}{path}", timeout=30).status_code == 200, path
         assert httpx.get(f"{server.url}/voices", timeout=30).status_code == 401
         body = {"text": "Keyed.", "options": {"format": "pcm", "stream": True}}
-        r = httpx.post(f"{server.url}/synthesize", json=body, timeout=60,
-                       headers={"Authorization": "Bearer page-secret", "Accept": "application/x-ndjson"})
+        r = httpx.post(
+            f"{server.url}/synthesize",
+            json=body,
+            timeout=60,
+            headers={"Authorization": "Bearer page-secret", "Accept": "application/x-ndjson"},
+        )
         assert r.status_code == 200 and '"type":"end"' in r.text
     finally:
         server.stop()

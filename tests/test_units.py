@@ -27,8 +27,14 @@ def test_settings_defaults_and_env(monkeypatch):
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("device", "gpu", "TTS_DEVICE"), ("compute_type", "int4", "TTS_COMPUTE_TYPE"), ("coqui_backend", "tf", "TTS_COQUI_BACKEND"),
-     ("threads", "-1", "TTS_THREADS"), ("max_text_chars", "0", "TTS_MAX_TEXT_CHARS"), ("model", "  ", "TTS_MODEL")],
+    [
+        ("device", "gpu", "TTS_DEVICE"),
+        ("compute_type", "int4", "TTS_COMPUTE_TYPE"),
+        ("coqui_backend", "tf", "TTS_COQUI_BACKEND"),
+        ("threads", "-1", "TTS_THREADS"),
+        ("max_text_chars", "0", "TTS_MAX_TEXT_CHARS"),
+        ("model", "  ", "TTS_MODEL"),
+    ],
 )
 def test_bad_settings_exit_with_the_field_named(field, value, message):
     with pytest.raises(SettingsError) as info:
@@ -63,8 +69,11 @@ def test_phoneme_ids_interleave_pad():
 
 
 def test_voice_resolution_and_fallbacks():
-    voices = [Voice("en1", ("en-US",), "onnx", 22050), Voice("fr1", ("fr-FR",), "onnx", 22050),
-              Voice("multi", ("en", "fr-fr"), "coqui", 22050)]
+    voices = [
+        Voice("en1", ("en-US",), "onnx", 22050),
+        Voice("fr1", ("fr-FR",), "onnx", 22050),
+        Voice("multi", ("en", "fr-fr"), "coqui", 22050),
+    ]
     catalog = VoiceCatalog(voices)
     assert catalog.resolve(None, None) == (voices[0], "en-US")
     assert catalog.resolve(None, "fr") == (voices[1], "fr-FR")  # language only: first voice speaking it
@@ -80,7 +89,6 @@ def test_voice_resolution_and_fallbacks():
 def test_bad_model_keeps_the_server_live_but_not_ready(tmp_path):
     """A missing/corrupt model directory: liveness stays true, readiness false, the reason in the log."""
     import httpx
-
     from server_process import ServerProcess
 
     corrupt = tmp_path / "corrupt"
@@ -91,7 +99,10 @@ def test_bad_model_keeps_the_server_live_but_not_ready(tmp_path):
         try:
             deadline = time.monotonic() + 60
             # the load fails before uvicorn binds its port: wait for both lines
-            while not all(m in server.log() for m in ("failed to load", "Uvicorn running")) and time.monotonic() < deadline:
+            while (
+                not all(m in server.log() for m in ("failed to load", "Uvicorn running"))
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.3)
             assert "failed to load" in server.log()
             # The load can fail before the HTTP listener is up: wait for it.
@@ -110,6 +121,7 @@ def test_bad_model_keeps_the_server_live_but_not_ready(tmp_path):
 
 
 def test_server_refuses_bad_settings():
-    proc = subprocess.run([sys.executable, "-m", "tts_predictor", "serve", "--device", "tpu"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tts_predictor", "serve", "--device", "tpu"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode != 0 and "TTS_DEVICE" in proc.stderr

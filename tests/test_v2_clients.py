@@ -89,8 +89,13 @@ def test_kserve_grpc_client_bad_input_is_invalid_argument(embedded_server):
 
 def _triton(kind: str, url: str, texts: list[str], params: dict) -> dict:
     script = Path(__file__).with_name("triton_client_script.py")
-    out = subprocess.run([sys.executable, str(script), kind, url, json.dumps(texts), json.dumps(params)],
-                         capture_output=True, text=True, timeout=180, check=True)
+    out = subprocess.run(
+        [sys.executable, str(script), kind, url, json.dumps(texts), json.dumps(params)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

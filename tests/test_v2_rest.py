@@ -8,7 +8,6 @@ import struct
 import httpx
 import numpy as np
 import pytest
-
 from v2_helpers import decode_wav, infer_body
 
 pytestmark = pytest.mark.slow
@@ -111,7 +110,10 @@ BAD_REQUESTS = [
     (infer_body(["hi"], format="mp4"), "parameters.format"),
     (infer_body(["hi"], sample_rate=4000), "8000-48000"),
     (infer_body(["hi"], mood="happy"), "unknown parameter(s) mood; allowed parameters: voice, language, speed"),
-    (infer_body(["hi"], emotion="joyful"), "parameters.emotion: emotion 'joyful' is not supported; supported emotions: neutral, happy"),
+    (
+        infer_body(["hi"], emotion="joyful"),
+        "parameters.emotion: emotion 'joyful' is not supported; supported emotions: neutral, happy",
+    ),
     (infer_body(["hi"], style="opera"), "supported styles: conversational, narration, newscast"),
     (infer_body(["hi"], seed=3), "cannot be seeded"),
     (infer_body(["hi"], voice="en_US-joe-medium*0.5+en_US-joe-medium*0.5"), "mixable voices here: none"),
@@ -153,11 +155,16 @@ def test_malformed_bodies_get_400(embedded_server, content, headers):
 
 
 def test_bad_binary_tensor_gets_400(embedded_server):
-    header = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1],
-                                     "parameters": {"binary_data_size": 6}}]}).encode()
+    header = json.dumps(
+        {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "parameters": {"binary_data_size": 6}}]}
+    ).encode()
     payload = struct.pack("<I", 1000) + b"hi"  # length prefix says 1000 bytes, only 2 follow
-    res = httpx.post(f"{embedded_server.url}/v2/models/tts/infer", content=header + payload, timeout=30,
-                     headers={"inference-header-content-length": str(len(header))})
+    res = httpx.post(
+        f"{embedded_server.url}/v2/models/tts/infer",
+        content=header + payload,
+        timeout=30,
+        headers={"inference-header-content-length": str(len(header))},
+    )
     assert res.status_code == 400, res.text
 
 
@@ -177,8 +184,11 @@ def test_emotion_and_style_are_prosody_presets(embedded_server):
     from tts_predictor.prosody import EMOTIONS
 
     def render(**params) -> np.ndarray:
-        res = httpx.post(f"{embedded_server.url}/v2/models/tts/infer",
-                         json=infer_body(["The weather is nice today, so we will walk to the park."], **params), timeout=60)
+        res = httpx.post(
+            f"{embedded_server.url}/v2/models/tts/infer",
+            json=infer_body(["The weather is nice today, so we will walk to the park."], **params),
+            timeout=60,
+        )
         assert res.status_code == 200, res.text
         return decode_wav(res.json()["outputs"][0]["data"][0])[0]
 

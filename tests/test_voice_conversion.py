@@ -15,7 +15,6 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, grpc_audio, infer_body
 
@@ -33,17 +32,23 @@ def models(tmp_path_factory):
     from tts_predictor.devtools.coqui_vc_models import build_openvoice
 
     root = tmp_path_factory.mktemp("vc")
-    return {"vits": build_vits(root / "plainvits", speakers=["ann", "bob"]),
-            "openvoice": build_openvoice(root / "openvoice_v2" / "converter")}
+    return {
+        "vits": build_vits(root / "plainvits", speakers=["ann", "bob"]),
+        "openvoice": build_openvoice(root / "openvoice_v2" / "converter"),
+    }
 
 
 @pytest.fixture(scope="module")
 def server(models, tmp_path_factory):
-    proc = ServerProcess(env={
-        "TTS_MODEL": f"embedded,{models['vits']}", "TTS_VC_MODEL": str(models["openvoice"].parent),
-        "TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0",
-        "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("vc-voices")),
-    }).start()
+    proc = ServerProcess(
+        env={
+            "TTS_MODEL": f"embedded,{models['vits']}",
+            "TTS_VC_MODEL": str(models["openvoice"].parent),
+            "TTS_DEVICE": "cpu",
+            "TTS_CACHE_MAX_BYTES": "0",
+            "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("vc-voices")),
+        }
+    ).start()
     yield proc
     proc.stop()
 
@@ -64,8 +69,9 @@ def _with_sample(body: dict, sample: bytes | str) -> dict:
 
 def _infer(server, sample: bytes | str | None = None, **params) -> httpx.Response:
     body = infer_body([TEXT], **params)
-    return httpx.post(f"{server.url}/v2/models/tts/infer", json=body if sample is None else _with_sample(body, sample),
-                      timeout=120)
+    return httpx.post(
+        f"{server.url}/v2/models/tts/infer", json=body if sample is None else _with_sample(body, sample), timeout=120
+    )
 
 
 def _audio(res: httpx.Response) -> tuple[np.ndarray, int]:
@@ -87,8 +93,11 @@ def test_every_voice_clones_through_vc_in_both_listings(server):
 
 
 def test_stored_voice_on_plain_vits(server, sample):
-    res = httpx.post(f"{server.url}/v1/voices", timeout=120,
-                     json={"name": "narrator", "audio": base64.b64encode(sample).decode(), "model": "plainvits"})
+    res = httpx.post(
+        f"{server.url}/v1/voices",
+        timeout=120,
+        json={"name": "narrator", "audio": base64.b64encode(sample).decode(), "model": "plainvits"},
+    )
     assert res.status_code == 201, res.text
     meta = res.json()
     assert meta["model"] == "plainvits" and meta["cloning"] == "vc" and "cloned" in meta["capabilities"]
@@ -140,15 +149,18 @@ def test_bad_samples_are_400_naming_the_field(server, sample):
     for data, message in cases.items():
         res = _infer(server, data, voice=PIPER)
         assert res.status_code == 400 and message in res.json()["error"], res.text
-    upload = httpx.post(f"{server.url}/v1/voices", json={"name": "x1", "audio": base64.b64encode(b"no" * 99).decode()},
-                        timeout=30)
+    upload = httpx.post(
+        f"{server.url}/v1/voices", json={"name": "x1", "audio": base64.b64encode(b"no" * 99).decode()}, timeout=30
+    )
     assert upload.status_code == 400 and upload.json()["error"].startswith("audio:")
 
 
 def test_without_a_vc_model_the_piper_voice_refuses_samples(embedded_server, sample):
     res = _infer(embedded_server, sample, voice=PIPER)
     assert res.status_code == 400
-    assert "speaker_wav: no loaded model can clone voices" in res.json()["error"] and "TTS_VC_MODEL" in res.json()["error"]
+    assert (
+        "speaker_wav: no loaded model can clone voices" in res.json()["error"] and "TTS_VC_MODEL" in res.json()["error"]
+    )
     listed = httpx.get(f"{embedded_server.url}/v1/voices", timeout=10).json()["voices"]
     assert all("cloning" not in v for v in listed)
 

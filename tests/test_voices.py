@@ -9,7 +9,6 @@ import shutil
 import httpx
 import numpy as np
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, infer_body
 
@@ -20,10 +19,14 @@ pytestmark = pytest.mark.slow
 def multi_server(coqui_models, tmp_path_factory):
     voices_dir = tmp_path_factory.mktemp("voices")
     shutil.copytree(coqui_models["multi"], voices_dir / "trio")
-    server = ServerProcess(env={
-        "TTS_MODEL": f"embedded,{coqui_models['multilingual']}", "TTS_VOICES_DIR": str(voices_dir), "TTS_DEVICE": "cpu",
-        "TTS_CACHE_MAX_BYTES": "0",
-    }).start()
+    server = ServerProcess(
+        env={
+            "TTS_MODEL": f"embedded,{coqui_models['multilingual']}",
+            "TTS_VOICES_DIR": str(voices_dir),
+            "TTS_DEVICE": "cpu",
+            "TTS_CACHE_MAX_BYTES": "0",
+        }
+    ).start()
     yield server
     server.stop()
 
@@ -64,7 +67,10 @@ def test_mixed_language_ssml_routes_spans(multi_server):
     ssml = '<speak>Hello there. <lang xml:lang="fr-fr">Bonjour mes amis.</lang> <lang xml:lang="de">Guten Tag.</lang></speak>'
     timings = _timings(_infer(multi_server, [ssml], timings=True))
     assert [(t["voice"], t["language"]) for t in timings] == [
-        ("en_US-joe-medium", None), ("alice", "fr-fr"), ("alice", "de")]
+        ("en_US-joe-medium", None),
+        ("alice", "fr-fr"),
+        ("alice", "de"),
+    ]
 
 
 def test_dialogue_with_voice_spans(multi_server):
@@ -89,15 +95,20 @@ def test_voice_blends(multi_server):
     nearly_alice = _samples(_infer(multi_server, text, voice="alice*1+bob*0.0001", seed=1))
     n = min(len(alice), len(blend), len(nearly_alice))
     assert np.abs(alice[:n] - nearly_alice[:n]).max() < 1e-3 < np.abs(alice[:n] - blend[:n]).max()
-    for bad, message in [("alice*0.5+dave*0.5", "unknown voice 'dave'"), ("alice*x+bob", "bad weight"),
-                         ("alice*0.5+en_US-joe-medium*0.5", "one model"), ("alice*-1+bob", "must be > 0")]:
+    for bad, message in [
+        ("alice*0.5+dave*0.5", "unknown voice 'dave'"),
+        ("alice*x+bob", "bad weight"),
+        ("alice*0.5+en_US-joe-medium*0.5", "one model"),
+        ("alice*-1+bob", "must be > 0"),
+    ]:
         res = _infer(multi_server, text, voice=bad)
         assert res.status_code == 400 and message in res.json()["error"], (bad, res.text)
 
 
 def test_cloning_is_refused_clearly(multi_server):
     body = infer_body(["Clone me."])
-    body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1],
-                           "data": [base64.b64encode(b"RIFF....").decode()]})
+    body["inputs"].append(
+        {"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": [base64.b64encode(b"RIFF....").decode()]}
+    )
     res = httpx.post(f"{multi_server.url}/v2/models/tts/infer", json=body, timeout=60)
     assert res.status_code == 400 and "speaker_wav: no loaded model can clone voices" in res.json()["error"]

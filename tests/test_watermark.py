@@ -13,6 +13,7 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 
 from server_process import ServerProcess  # noqa: E402
+
 from tts_predictor.audio import watermark  # noqa: E402
 from tts_predictor.audio.buffer import AudioBuffer  # noqa: E402
 from tts_predictor.audio.dsp import request_dsp, resample  # noqa: E402
@@ -63,7 +64,7 @@ def test_random_generator_adds_its_signal_at_the_output_rate(tmp_path):
         assert marked.sample_rate == 22050 and len(marked.samples) == len(speech.samples)
         added = marked.samples - speech.samples
         assert np.allclose(added[: len(expected)], expected[: len(added)], atol=1e-5)
-        assert 0 < np.sqrt(np.mean(added ** 2)) < 0.01  # small against the 0.21 RMS speech
+        assert 0 < np.sqrt(np.mean(added**2)) < 0.01  # small against the 0.21 RMS speech
         watermark.configure(path, 16000, 0.0)
         assert np.array_equal(request_dsp(speech).samples, speech.samples)
     finally:
@@ -93,8 +94,9 @@ def test_server_with_a_mounted_model_watermarks_whole_and_streamed_audio(tmp_pat
     body = {"text": "The harbour was quiet before the storm arrived.", "options": {"format": "wav"}}
     try:
         whole = httpx.post(f"{server.url}/synthesize", json=body, timeout=120)
-        streamed = httpx.post(f"{server.url}/synthesize", json={**body, "options": {"format": "wav", "stream": True}},
-                              timeout=120)
+        streamed = httpx.post(
+            f"{server.url}/synthesize", json={**body, "options": {"format": "wav", "stream": True}}, timeout=120
+        )
     finally:
         server.stop()
     plain = httpx.post(f"{embedded_server.url}/synthesize", json=body, timeout=120)

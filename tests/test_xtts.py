@@ -16,7 +16,6 @@ import json
 import httpx
 import numpy as np
 import pytest
-
 from server_process import ServerProcess
 from v2_helpers import decode_wav, grpc_audio, infer_body
 
@@ -29,10 +28,14 @@ SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog. Pack my box with fiv
 
 @pytest.fixture(scope="module")
 def server(xtts_model, tmp_path_factory):
-    proc = ServerProcess(env={
-        "TTS_MODEL": f"embedded,{xtts_model}", "TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0",
-        "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("xtts-voices")),
-    }).start()
+    proc = ServerProcess(
+        env={
+            "TTS_MODEL": f"embedded,{xtts_model}",
+            "TTS_DEVICE": "cpu",
+            "TTS_CACHE_MAX_BYTES": "0",
+            "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("xtts-voices")),
+        }
+    ).start()
     yield proc
     proc.stop()
 
@@ -40,8 +43,9 @@ def server(xtts_model, tmp_path_factory):
 def _infer(server, texts, sample: bytes | None = None, **params) -> httpx.Response:
     body = infer_body(texts, **params)
     if sample is not None:
-        body["inputs"].append({"name": "speaker_wav", "datatype": "BYTES", "shape": [1],
-                               "data": [base64.b64encode(sample).decode()]})
+        body["inputs"].append(
+            {"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": [base64.b64encode(sample).decode()]}
+        )
     return httpx.post(f"{server.url}/v2/models/tts/infer", json=body, timeout=300)
 
 
@@ -61,8 +65,15 @@ def test_built_in_speakers_languages_and_capabilities(server):
 
 
 def test_v2_rest_speaker_language_seed_and_sampling(server):
-    params = {"voice": SPEAKER, "language": "fr-FR", "seed": 3, "temperature": 0.6, "top_p": 0.9, "top_k": 20,
-              "repetition_penalty": 5.0}
+    params = {
+        "voice": SPEAKER,
+        "language": "fr-FR",
+        "seed": 3,
+        "temperature": 0.6,
+        "top_p": 0.9,
+        "top_k": 20,
+        "repetition_penalty": 5.0,
+    }
     first, rate = _audio(_infer(server, ["Bonjour tout le monde."], **params))
     again, _ = _audio(_infer(server, ["Bonjour tout le monde."], **params))
     assert rate == 24000 and len(first) > 0.5 * rate
@@ -94,8 +105,9 @@ def test_v2_grpc_with_an_xtts_speaker(server):
 
     text = InferInput("text", [1], "BYTES")
     text.set_data_from_numpy(np.array([b"Hello over gRPC."], dtype=np.object_), binary_data=True)
-    request = InferRequest(model_name="tts", infer_inputs=[text],
-                           parameters={"voice": SPEAKER, "language": "en", "seed": 1, "top_k": 10})
+    request = InferRequest(
+        model_name="tts", infer_inputs=[text], parameters={"voice": SPEAKER, "language": "en", "seed": 1, "top_k": 10}
+    )
 
     samples, rate = decode_wav(grpc_audio(server.grpc_url, request, timeout=300))
     rest, _ = _audio(_infer(server, ["Hello over gRPC."], voice=SPEAKER, language="en", seed=1, top_k=10))
@@ -111,8 +123,9 @@ def sample(server) -> bytes:
 
 
 def test_cloning_stored_and_per_request(server, sample):
-    res = httpx.post(f"{server.url}/v1/voices", json={"name": "narrator", "audio": base64.b64encode(sample).decode()},
-                     timeout=120)
+    res = httpx.post(
+        f"{server.url}/v1/voices", json={"name": "narrator", "audio": base64.b64encode(sample).decode()}, timeout=120
+    )
     assert res.status_code == 201, res.text
     meta = res.json()
     assert "cloned" in meta["capabilities"] and "streaming" in meta["capabilities"] and len(meta["languages"]) == 17
@@ -149,13 +162,21 @@ def test_websocket_streams_pieces_of_one_sentence(server):
 
 
 def test_synthesize_and_openai_streams_carry_the_pieces(server):
-    with httpx.stream("POST", f"{server.url}/synthesize", timeout=300,
-                      json={"text": "Streamed over HTTP.",
-                            "options": {"voice": SPEAKER, "language": "en", "format": "pcm", "stream": True}}) as res:
+    with httpx.stream(
+        "POST",
+        f"{server.url}/synthesize",
+        timeout=300,
+        json={
+            "text": "Streamed over HTTP.",
+            "options": {"voice": SPEAKER, "language": "en", "format": "pcm", "stream": True},
+        },
+    ) as res:
         assert res.status_code == 200, res.read()
         pcm = b"".join(res.iter_bytes())
     assert len(pcm) / 2 / 24000 > 0.5
-    res = httpx.post(f"{server.url}/v1/audio/speech", timeout=300,
-                     json={"model": "tts", "input": "Streamed the OpenAI way.", "voice": SPEAKER,
-                           "response_format": "pcm"})
+    res = httpx.post(
+        f"{server.url}/v1/audio/speech",
+        timeout=300,
+        json={"model": "tts", "input": "Streamed the OpenAI way.", "voice": SPEAKER, "response_format": "pcm"},
+    )
     assert res.status_code == 200 and len(res.content) / 2 / 24000 > 0.5, res.text

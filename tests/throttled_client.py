@@ -46,17 +46,31 @@ class Pacer:
                 time.sleep(ahead)
 
 
-def stream_post(url: str, path: str, body: dict[str, Any], headers: dict[str, str],
-                on_data: Callable[[bytes, Pacer], None]) -> tuple[int, dict[str, str]]:
+def stream_post(
+    url: str, path: str, body: dict[str, Any], headers: dict[str, str], on_data: Callable[[bytes, Pacer], None]
+) -> tuple[int, dict[str, str]]:
     """POST `body` as JSON and read the (chunked) response with h11, `PIECE` bytes per recv, paced by the
     pacer that `on_data` may retune after each piece of body. Returns status and headers."""
     host, port = url.removeprefix("http://").split(":")
     sock = small_socket(host, int(port))
     conn, pacer = h11.Connection(h11.CLIENT), Pacer()
     data = json.dumps(body).encode()
-    sock.sendall(conn.send(h11.Request(method="POST", target=path, headers=[
-        ("host", f"{host}:{port}"), ("content-type", "application/json"), ("content-length", str(len(data))),
-        *headers.items()])) + conn.send(h11.Data(data=data)) + conn.send(h11.EndOfMessage()))
+    sock.sendall(
+        conn.send(
+            h11.Request(
+                method="POST",
+                target=path,
+                headers=[
+                    ("host", f"{host}:{port}"),
+                    ("content-type", "application/json"),
+                    ("content-length", str(len(data))),
+                    *headers.items(),
+                ],
+            )
+        )
+        + conn.send(h11.Data(data=data))
+        + conn.send(h11.EndOfMessage())
+    )
     status, response_headers = 0, {}
     try:
         while True:

@@ -22,27 +22,27 @@ def main(argv: list[str] | None = None) -> None:
     command = argv.pop(0) if argv else "serve"
     if command in ("serve", "predictor"):
         # The mode is chosen here; the modes share server.py's assembly pieces and never import each other.
-        from .ray_replica import ray_mode_requested
+        from tts_predictor.ray_replica import ray_mode_requested
 
         if ray_mode_requested():  # TTS_RAY_*: replicas on Ray Serve, this process serves the API in front
-            from .ray_serving import main as serve
+            from tts_predictor.ray_serving import main as serve
         else:
-            from .server import serve
+            from tts_predictor.server import serve
         serve(argv)
     elif command == "transformer":
-        from .server import run_transformer
+        from tts_predictor.server import run_transformer
 
         run_transformer(argv)
     elif command == "voices":
-        from .cli import print_voices
+        from tts_predictor.cli import print_voices
 
         print_voices(argv)
     elif command == "normalize":
-        from .cli import normalize
+        from tts_predictor.cli import normalize
 
         normalize(argv)
     elif command == "say":
-        from .cli import say
+        from tts_predictor.cli import say
 
         say(argv)
     elif command in ("-h", "--help", "help"):

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .audio.stream_encoder import kbps
+from tts_predictor.audio.stream_encoder import kbps
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,14 @@ class BitrateChange:
 
     def event(self, at_s: float) -> dict[str, object]:
         """The ``quality`` event sent to clients (WebSocket message, NDJSON line)."""
-        return {"type": "quality", "bitrate": self.bitrate, "previous": self.previous, "reason": self.reason,
-                "client_kbps": None if self.client_kbps is None else round(self.client_kbps, 1), "at_s": round(at_s, 3)}
+        return {
+            "type": "quality",
+            "bitrate": self.bitrate,
+            "previous": self.previous,
+            "reason": self.reason,
+            "client_kbps": None if self.client_kbps is None else round(self.client_kbps, 1),
+            "at_s": round(at_s, 3),
+        }
 
 
 class BitrateAdapter:
@@ -93,7 +99,9 @@ class BitrateAdapter:
     def bitrate(self) -> str:
         return f"{self.ladder[self.index]}k"
 
-    def observe(self, audio_s: float, sent_bytes: int, blocked_s: float, now: float | None = None) -> BitrateChange | None:
+    def observe(
+        self, audio_s: float, sent_bytes: int, blocked_s: float, now: float | None = None
+    ) -> BitrateChange | None:
         """Record that `audio_s` seconds of audio (`sent_bytes` bytes) were sent, waiting `blocked_s`; maybe decide."""
         now = time.monotonic() if now is None else now
         if self._since is None:

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from grpc_interceptor import exceptions as grpc_errors
 
-from . import metrics
+from tts_predictor import metrics
 
 T = TypeVar("T")
 
@@ -96,7 +96,9 @@ class AdmissionController:
         try:
             await asyncio.wait_for(self.acquire(slow), timeout=self.timeout_s)
         except TimeoutError:
-            raise DeadlineExceeded(f"no slot within the {self.timeout_s:g} s deadline (TTS_REQUEST_TIMEOUT_S)") from None
+            raise DeadlineExceeded(
+                f"no slot within the {self.timeout_s:g} s deadline (TTS_REQUEST_TIMEOUT_S)"
+            ) from None
 
     @asynccontextmanager
     async def slot(self, slow: bool = False) -> AsyncIterator[None]:
@@ -109,6 +111,7 @@ class AdmissionController:
 
     async def run(self, work: Awaitable[T], slow: bool = False) -> T:
         """Admit, then run `work` within the deadline (the queue wait counts toward it)."""
+
         async def admitted() -> T:
             async with self.slot(slow):
                 return await work
@@ -116,4 +119,6 @@ class AdmissionController:
         try:
             return await asyncio.wait_for(admitted(), timeout=self.timeout_s)
         except TimeoutError:
-            raise DeadlineExceeded(f"request exceeded the {self.timeout_s:g} s deadline (TTS_REQUEST_TIMEOUT_S)") from None
+            raise DeadlineExceeded(
+                f"request exceeded the {self.timeout_s:g} s deadline (TTS_REQUEST_TIMEOUT_S)"
+            ) from None

@@ -31,13 +31,17 @@ def tune_rest_sockets(model_server: Any) -> None:
     from uvicorn.config import HTTP_PROTOCOLS
     from uvicorn.importer import import_from_string
 
-    from .adaptive_bitrate import limit_unsent
+    from tts_predictor.adaptive_bitrate import limit_unsent
 
     rest = getattr(model_server, "_rest_server", None)
     if rest is None:
         return
     config = rest.config
-    base = import_from_string(HTTP_PROTOCOLS.get(config.http, config.http)) if isinstance(config.http, str) else config.http
+    base = (
+        import_from_string(HTTP_PROTOCOLS.get(config.http, config.http))
+        if isinstance(config.http, str)
+        else config.http
+    )
     if getattr(base, "_unsent_limited", False) or getattr(config, "http2", False):
         return
 

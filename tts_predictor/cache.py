@@ -8,19 +8,21 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import metrics
-from .engines.base import Voice
-from .protocol.v2 import EncodedAudio, SynthesisParameters
+from tts_predictor import metrics
+from tts_predictor.engines.base import Voice
+from tts_predictor.protocol.v2 import EncodedAudio, SynthesisParameters
 
 log = logging.getLogger(__name__)
 
 
-def cache_key(model: str, text: str, params: SynthesisParameters, language: str, voice: str = "", scope: str = "") -> str:
+def cache_key(
+    model: str, text: str, params: SynthesisParameters, language: str, voice: str = "", scope: str = ""
+) -> str:
     """Everything that changes the audio: model, resolved language, text, every parameter and the identity of the
     voice actually used (`voice_identity`); `scope` keeps tenants apart (`cache_scope`)."""
     payload = json.dumps([model, language, text, params.model_dump(mode="json"), voice, scope], sort_keys=True)
@@ -60,7 +62,7 @@ def cache_scope(headers: Mapping[str, str] | None, keys: frozenset[str], shared:
     no keys are configured; so one tenant cannot time another's cached audio."""
     if shared or not keys:
         return ""
-    from .gateway import key_from
+    from tts_predictor.gateway import key_from
 
     meta = {k.lower(): v for k, v in (headers or {}).items()}
     key = key_from(meta.get("authorization"), meta.get("x-api-key")) or ""

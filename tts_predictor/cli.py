@@ -8,9 +8,9 @@ import os
 import sys
 from typing import Any
 
-from .engines.registry import load_all
-from .server import build_parser, settings_from_args
-from .voices import VoiceCatalog
+from tts_predictor.engines.registry import load_all
+from tts_predictor.server import build_parser, settings_from_args
+from tts_predictor.voices import VoiceCatalog
 
 
 def print_voices(argv: list[str]) -> None:
@@ -29,8 +29,8 @@ PROGRESS_MIN_SEGMENTS = 3
 
 def say_parser() -> argparse.ArgumentParser:
     """Flags of `tts-predictor say`, plus the settings flags (--model, --device, ...)."""
-    from .audio.encode import FORMATS
-    from .settings import add_settings_arguments
+    from tts_predictor.audio.encode import FORMATS
+    from tts_predictor.settings import add_settings_arguments
 
     parser = argparse.ArgumentParser(
         prog="tts-predictor say",
@@ -38,7 +38,9 @@ def say_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("text", nargs="?", help="Text or SSML to speak; '-' reads standard input.")
     parser.add_argument("-f", "--file", help="Speak the contents of this UTF-8 text (or SSML) file instead.")
-    parser.add_argument("-o", "--output", required=True, help="Output file (format from its extension) or '-' for stdout.")
+    parser.add_argument(
+        "-o", "--output", required=True, help="Output file (format from its extension) or '-' for stdout."
+    )
     parser.add_argument("--voice", help="Voice id (see `tts-predictor voices`).")
     parser.add_argument("--language", help="Language code such as en-US.")
     parser.add_argument("--speed", type=float, default=1.0, help="Speaking rate, 0.25-4.0.")
@@ -51,7 +53,7 @@ def say_parser() -> argparse.ArgumentParser:
 
 def infer_format(output: str, explicit: str | None) -> str:
     """The audio format: --format, else the output file's extension."""
-    from .audio.encode import FORMATS
+    from tts_predictor.audio.encode import FORMATS
 
     if explicit:
         return explicit
@@ -71,27 +73,37 @@ def say(argv: list[str]) -> None:
 
     from kserve.errors import InvalidInput
 
-    from .api.common import make_params
-    from .audio import dsp
-    from .audio.buffer import AudioBuffer
-    from .audio.encode import encode
-    from .pipeline import LocalSynthesizer
-    from .server import settings_from_args
-    from .streaming import plan_segments, stream_plan
+    from tts_predictor.api.common import make_params
+    from tts_predictor.audio import dsp
+    from tts_predictor.audio.buffer import AudioBuffer
+    from tts_predictor.audio.encode import encode
+    from tts_predictor.pipeline import LocalSynthesizer
+    from tts_predictor.server import settings_from_args
+    from tts_predictor.streaming import plan_segments, stream_plan
 
     args = say_parser().parse_args(argv)
     fmt = infer_format(args.output, args.format)
     text = read_text(args.text, args.file)
     settings = settings_from_args(argparse.Namespace(**{**vars(args), "warmup": "false"}))
     try:
-        params = make_params({"voice": args.voice, "language": args.language, "speed": args.speed, "format": fmt,
-                              "sample_rate": args.sample_rate})
+        params = make_params(
+            {
+                "voice": args.voice,
+                "language": args.language,
+                "speed": args.speed,
+                "format": fmt,
+                "sample_rate": args.sample_rate,
+            }
+        )
         engine = load_all(settings)
         catalog = VoiceCatalog(engine.voices(), settings.default_voice)
         synth = LocalSynthesizer(engine, catalog)
         language = catalog.resolve(params.voice, params.language)[1]
-        segments = [s for piece in within_limit(text, settings.max_text_chars, language)
-                    for s in plan_segments(piece, params, synth, language=language)]
+        segments = [
+            s
+            for piece in within_limit(text, settings.max_text_chars, language)
+            for s in plan_segments(piece, params, synth, language=language)
+        ]
     except InvalidInput as exc:
         raise SystemExit(f"tts-predictor say: {exc.reason}") from None
     spoken = sum(1 for s in segments if s.text.strip())
@@ -135,8 +147,11 @@ def read_text(text: str | None, path: str | None) -> str:
     elif text == "-":
         text = sys.stdin.read()
     elif os.path.isfile(text):
-        print(f"warning: '{text}' is the name of an existing file; speaking the name itself "
-              f"(use --file {text} to speak its contents)", file=sys.stderr)
+        print(
+            f"warning: '{text}' is the name of an existing file; speaking the name itself "
+            f"(use --file {text} to speak its contents)",
+            file=sys.stderr,
+        )
     assert text is not None
     if not text.strip():
         raise SystemExit("tts-predictor say: nothing to speak (empty text)")
@@ -148,13 +163,15 @@ def within_limit(text: str, max_chars: int, language: str) -> list[str]:
 
     SSML is one document and cannot be cut: longer than the limit is an error naming it.
     """
-    from .text.split import chunk_text
+    from tts_predictor.text.split import chunk_text
 
     if len(text) <= max_chars:
         return [text]
     if text.lstrip().startswith("<speak"):
-        raise SystemExit(f"tts-predictor say: the SSML document has {len(text)} characters; the limit is "
-                         f"{max_chars} (TTS_MAX_TEXT_CHARS); split it into several documents")
+        raise SystemExit(
+            f"tts-predictor say: the SSML document has {len(text)} characters; the limit is "
+            f"{max_chars} (TTS_MAX_TEXT_CHARS); split it into several documents"
+        )
     return list(chunk_text(text, language, max_chars))
 
 
@@ -170,17 +187,28 @@ def _progress(total: int, *, disabled: bool) -> Any:
 
 def normalize(argv: list[str]) -> None:
     """`tts-predictor normalize TEXT`: print what the engine would speak (no model is loaded)."""
-    from .text import pls
-    from .text.preview import preview
+    from tts_predictor.text import pls
+    from tts_predictor.text.preview import preview
 
-    parser = argparse.ArgumentParser(prog="tts-predictor normalize",
-                                     description="Show the text the engine speaks for TEXT (plain or SSML), per segment.")
+    parser = argparse.ArgumentParser(
+        prog="tts-predictor normalize",
+        description="Show the text the engine speaks for TEXT (plain or SSML), per segment.",
+    )
     parser.add_argument("text", help="Text or SSML; '-' reads standard input.")
     parser.add_argument("--language", default="en-US", help="Language code (default en-US).")
-    parser.add_argument("--ssml", action=argparse.BooleanOptionalAction, default=None,
-                        help="Force SSML or plain text (default: detect '<speak').")
-    parser.add_argument("--lexicon", action="append", default=[], metavar="PLS",
-                        help="A W3C PLS file (or folder of them) to apply after normalization; repeatable.")
+    parser.add_argument(
+        "--ssml",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Force SSML or plain text (default: detect '<speak').",
+    )
+    parser.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="PLS",
+        help="A W3C PLS file (or folder of them) to apply after normalization; repeatable.",
+    )
     parser.add_argument("--json", action="store_true", help="Print segments, rewrites and offsets as JSON.")
     args = parser.parse_args(argv)
     text = sys.stdin.read() if args.text == "-" else args.text

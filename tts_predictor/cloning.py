@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .audio.decode import reference_from_bytes
-from .engines.base import Engine, Voice
-from .errors import UnsupportedOption, VoiceConflict, VoiceNotFound
-from .settings import Settings
-from .voice_access import Ownership
-from .voices import VoiceCatalog
+from tts_predictor.audio.decode import reference_from_bytes
+from tts_predictor.engines.base import Engine, Voice
+from tts_predictor.errors import UnsupportedOption, VoiceConflict, VoiceNotFound
+from tts_predictor.settings import Settings
+from tts_predictor.voice_access import Ownership
+from tts_predictor.voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,14 @@ class VoiceCloner:
         """The stored (listed) cloned voices."""
         return [v for v in self.catalog.voices if v.store is not None]
 
-    def create(self, name: str, data: bytes, model: str | None = None, consent: dict[str, Any] | None = None,
-               shared: bool = False) -> dict[str, Any]:
+    def create(
+        self,
+        name: str,
+        data: bytes,
+        model: str | None = None,
+        consent: dict[str, Any] | None = None,
+        shared: bool = False,
+    ) -> dict[str, Any]:
         """Make and store a voice from `data` (audio file bytes), with its consent record, owned by the caller's
         key (`voice_access`); blocking (a thread)."""
         engine, model_name = self._engine(model, None, "model")
@@ -160,7 +166,9 @@ class VoiceCloner:
             )
         if model is not None:
             if model not in self.models:
-                raise UnsupportedOption(f"model: '{model}' cannot clone voices here; models that can: {', '.join(self.models)}")
+                raise UnsupportedOption(
+                    f"model: '{model}' cannot clone voices here; models that can: {', '.join(self.models)}"
+                )
             return self.models[model], model
         if voice_id is not None:
             owner = next((name for name, e in self.models.items() if voice_id in {v.id for v in e.voices()}), None)
@@ -183,5 +191,7 @@ def _ownership(meta_file: Path) -> Ownership:
     except (OSError, ValueError):
         meta = {}
     owner = meta.get("owner") if isinstance(meta, dict) else None
-    return Ownership(owner if isinstance(owner, str) and owner else Ownership().owner,
-                     isinstance(meta, dict) and meta.get("shared") is True)
+    return Ownership(
+        owner if isinstance(owner, str) and owner else Ownership().owner,
+        isinstance(meta, dict) and meta.get("shared") is True,
+    )

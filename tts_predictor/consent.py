@@ -7,8 +7,8 @@ import hashlib
 import time
 from typing import Any
 
-from .api.common import FieldError
-from .jobs.model import owner_of
+from tts_predictor.api.common import FieldError
+from tts_predictor.jobs.model import owner_of
 
 DEFAULT_STATEMENT = (
     "I am the person whose voice is in this sample, or I have their written permission to create a synthetic "
@@ -16,13 +16,16 @@ DEFAULT_STATEMENT = (
 )
 
 
-def consent_record(raw: Any, api_key: str | None, *, required: bool, statement: str = DEFAULT_STATEMENT) -> dict[str, Any] | None:
+def consent_record(
+    raw: Any, api_key: str | None, *, required: bool, statement: str = DEFAULT_STATEMENT
+) -> dict[str, Any] | None:
     """The record for an upload's `consent` field: true (accepts the server's statement) or
     {"accepted": true, "statement": "..."}; FieldError when missing but required, or not accepted."""
     if raw is None:
         if required:
-            raise FieldError("consent", f"consent: required (TTS_CLONE_REQUIRE_CONSENT); send consent: true to accept: "
-                             f"\"{statement}\"")
+            raise FieldError(
+                "consent", f'consent: required (TTS_CLONE_REQUIRE_CONSENT); send consent: true to accept: "{statement}"'
+            )
         return None
     if isinstance(raw, str) and raw.lower() in ("true", "false"):  # a multipart form field
         raw = raw.lower() == "true"
@@ -31,7 +34,7 @@ def consent_record(raw: Any, api_key: str | None, *, required: bool, statement: 
     elif isinstance(raw, bool):
         accepted, text = raw, statement
     else:
-        raise FieldError("consent", "consent: give true or {\"accepted\": true, \"statement\": \"...\"}")
+        raise FieldError("consent", 'consent: give true or {"accepted": true, "statement": "..."}')
     if not accepted:
         raise FieldError("consent", "consent: not accepted; a voice is only cloned with the speaker's consent")
     if not 10 <= len(text) <= 2000:

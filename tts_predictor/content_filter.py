@@ -10,8 +10,10 @@ from pathlib import Path
 from anyascii import anyascii
 from kserve.errors import InvalidInput
 
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
 """Soft hyphen, zero-width and joiner characters, direction marks, variation selectors, Hangul fillers."""
 _TAGS = re.compile(r"<[^<>]*>")
 _NOT_WORD = re.compile(r"[\W_]+")

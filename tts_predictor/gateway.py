@@ -7,18 +7,18 @@ import asyncio
 import hashlib
 import hmac
 import json
-import time
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 
 from grpc_interceptor import exceptions as grpc_errors
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import heap, metrics
-from .clients import Buckets, client_address, parse_networks
-from .settings import Settings
-from .voice_access import set_caller
+from tts_predictor import heap, metrics
+from tts_predictor.clients import Buckets, client_address, parse_networks
+from tts_predictor.settings import Settings
+from tts_predictor.voice_access import set_caller
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ class GatewayMiddleware:
             await self._websocket(scope, receive, send)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
-        scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
+        scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [
+            (b"x-request-id", request_id.encode())
+        ]
         refusal = self._refusal(scope)
         set_caller(_api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
         if refusal is not None:
@@ -82,8 +84,12 @@ class GatewayMiddleware:
             await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id)
         except StreamStalled:  # the response is cut off; uvicorn closes the connection
             status["code"] = 408
-            log.info("client stopped reading %s for %.0f s; response abandoned (request id %s)",
-                     route_label(scope), self.settings.stream_stall_timeout_s, request_id)
+            log.info(
+                "client stopped reading %s for %.0f s; response abandoned (request id %s)",
+                route_label(scope),
+                self.settings.stream_stall_timeout_s,
+                request_id,
+            )
         finally:
             route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
@@ -94,9 +100,13 @@ class GatewayMiddleware:
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket within the connection caps (global, per key or address); sends limited by the stall limit."""
         key = _api_key(scope) if self.keys else None
-        client = "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else self._client(scope)
-        if (sum(self.sockets.values()) >= self.settings.ws_max_connections
-                or self.sockets.get(client, 0) >= self.settings.ws_max_connections_per_client):
+        client = (
+            "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else self._client(scope)
+        )
+        if (
+            sum(self.sockets.values()) >= self.settings.ws_max_connections
+            or self.sockets.get(client, 0) >= self.settings.ws_max_connections_per_client
+        ):
             await send({"type": "websocket.close", "code": 1013})  # try again later (handshake refused: 403)
             return
         self.sockets[client] = self.sockets.get(client, 0) + 1
@@ -117,16 +127,26 @@ class GatewayMiddleware:
         client = self._client(scope)
         blocked = self.failures.get(client).wait() if self.failures is not None and self._needs_key(scope) else 0.0
         if blocked:  # refused before the key is even compared: guessing is slowed to the configured rate
-            return 429, "too many failed authentications from this address (TTS_AUTH_FAILURES_PER_MINUTE); retry later", {
-                "retry-after": str(max(1, round(blocked)))}
+            return (
+                429,
+                "too many failed authentications from this address (TTS_AUTH_FAILURES_PER_MINUTE); retry later",
+                {"retry-after": str(max(1, round(blocked)))},
+            )
         if not self._authorized(scope):
             if self.failures is not None:
                 self.failures.get(client).take()
-            return 401, "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'", {
-                "www-authenticate": "Bearer"}
+            return (
+                401,
+                "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'",
+                {"www-authenticate": "Bearer"},
+            )
         wait = self._rate_wait(scope, client)
         if wait:
-            return 429, "rate limit exceeded (TTS_RATE_LIMIT_RPS); retry later", {"retry-after": str(max(1, round(wait)))}
+            return (
+                429,
+                "rate limit exceeded (TTS_RATE_LIMIT_RPS); retry later",
+                {"retry-after": str(max(1, round(wait)))},
+            )
         return None
 
     def _body_limit(self, scope: Scope) -> tuple[int, str]:
@@ -174,7 +194,7 @@ def _stall_limited(send: Send, limit_s: float) -> Send:
             return
         try:
             await asyncio.wait_for(send(message), limit_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise StreamStalled() from None
 
     return wrapped
@@ -207,7 +227,9 @@ def _cancellable(scope: Scope) -> bool:
     return parts[:2] == ["v2", "models"] and parts[-1] == "infer" and len(parts) in (4, 6)
 
 
-async def _run_cancellable(app: ASGIApp, scope: Scope, receive: Receive, send: Send, responded: Callable[[], bool]) -> bool:
+async def _run_cancellable(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, responded: Callable[[], bool]
+) -> bool:
     """Run `app`; once it has read the whole body, a client disconnect cancels it. True when it was cancelled.
 
     After the body, this function alone reads `receive` (ASGI allows one reader); should the app ask for another
@@ -308,7 +330,10 @@ def route_label(scope: Scope) -> str:
 
 async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str) -> None:
     body = json.dumps({"error": message}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-           (b"x-request-id", request_id.encode())] + [(k.encode(), v.encode()) for k, v in headers.items()]
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ] + [(k.encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})

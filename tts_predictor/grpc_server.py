@@ -21,7 +21,7 @@ OPEN_METHODS = frozenset({"ServerLive", "ServerReady"})
 
 
 def _api_key(metadata: Any) -> str | None:
-    from .gateway import key_from
+    from tts_predictor.gateway import key_from
 
     meta = {str(k).lower(): v for k, v in (metadata or ())}
     return key_from(meta.get("authorization"), meta.get("x-api-key"))
@@ -33,9 +33,10 @@ class ApiKeyInterceptor(AsyncServerInterceptor):
     def __init__(self, keys: frozenset[str]):
         self.keys = keys
 
-    async def intercept(self, method: Callable, request_or_iterator: Any, context: aio.ServicerContext,
-                        method_name: str) -> Any:
-        from .gateway import key_valid
+    async def intercept(
+        self, method: Callable, request_or_iterator: Any, context: aio.ServicerContext, method_name: str
+    ) -> Any:
+        from tts_predictor.gateway import key_valid
 
         if self.keys and method_name.rsplit("/", 1)[-1] not in OPEN_METHODS:
             if not key_valid(_api_key(context.invocation_metadata()), self.keys):

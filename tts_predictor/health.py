@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import metrics
+from tts_predictor import metrics
 
 
 def _writable(path: str) -> bool:
@@ -27,8 +27,12 @@ def _gpu() -> dict[str, Any]:
         return {"available": False}
     allocated = int(torch.cuda.memory_allocated())
     metrics.GPU_MEMORY.set(allocated)
-    return {"available": True, "name": torch.cuda.get_device_name(0), "memory_allocated_bytes": allocated,
-            "memory_total_bytes": int(torch.cuda.get_device_properties(0).total_memory)}
+    return {
+        "available": True,
+        "name": torch.cuda.get_device_name(0),
+        "memory_allocated_bytes": allocated,
+        "memory_total_bytes": int(torch.cuda.get_device_properties(0).total_memory),
+    }
 
 
 def system_health() -> dict[str, Any]:

@@ -38,7 +38,6 @@ def trim() -> bool:
     return bool(fn(0)) if fn is not None else False
 
 
-
 _PENDING: set[object] = set()
 
 

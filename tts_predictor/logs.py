@@ -60,8 +60,11 @@ def configure_logging(log_format: str, level: str) -> None:
         # device chosen) would reach Python's last-resort handler, which prints WARNING and above.
         if not ours.handlers:
             handler = logging.StreamHandler()
-            handler.setFormatter(logging.Formatter(
-                "%(asctime)s.%(msecs)03d %(process)s %(name)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+            handler.setFormatter(
+                logging.Formatter(
+                    "%(asctime)s.%(msecs)03d %(process)s %(name)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"
+                )
+            )
             ours.addHandler(handler)
             ours.propagate = False
         return

@@ -16,10 +16,10 @@ from typing import Any
 
 from kserve.errors import InvalidInput
 
-from .audio.buffer import AudioBuffer
-from .engines.base import SynthesisRequest
-from .errors import SynthesisFailed
-from .scheduler import FairScheduler, current_scheduling
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines.base import SynthesisRequest
+from tts_predictor.errors import SynthesisFailed
+from tts_predictor.scheduler import FairScheduler, current_scheduling
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .errors import TextTooLong
-from .text.segments import Segment
+from tts_predictor.errors import TextTooLong
+from tts_predictor.text.segments import Segment
 
 DEFAULT_MAX_AUDIO_S = 600.0
 

@@ -20,30 +20,30 @@ from typing import TYPE_CHECKING, Protocol
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
-from . import metrics, tracing
-from .audio import dsp, post, provenance
-from .audio.alignment import TimedAudio, WordTiming
-from .audio.assemble import Assembly
-from .audio.buffer import AudioBuffer
-from .audio.encode import EncoderUnavailable, encode, media_type, output_rate
-from .cache import AudioCache, cache_key, cache_scope, voice_tag
-from .content_filter import Blocklist
-from .engines.base import Engine, SynthesisRequest, Voice
-from .engines.speed import SpeedControl
-from .errors import SynthesisFailed, UnsupportedOption
-from .output_limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
-from .protocol import v2
-from .protocol.v2 import EncodedAudio, SynthesisParameters
-from .scheduler import FairScheduler, current_scheduling, new_flow
-from .settings import Settings
-from .text.plan import lexicon_names, plan_text
-from .text.segments import Segment
-from .text.split import split_sentences
-from .voices import VoiceCatalog
-from .word_events import add_words
+from tts_predictor import metrics, tracing
+from tts_predictor.audio import dsp, post, provenance
+from tts_predictor.audio.alignment import TimedAudio, WordTiming
+from tts_predictor.audio.assemble import Assembly
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.encode import EncoderUnavailable, encode, media_type, output_rate
+from tts_predictor.cache import AudioCache, cache_key, cache_scope, voice_tag
+from tts_predictor.content_filter import Blocklist
+from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
+from tts_predictor.engines.speed import SpeedControl
+from tts_predictor.errors import SynthesisFailed, UnsupportedOption
+from tts_predictor.output_limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
+from tts_predictor.protocol import v2
+from tts_predictor.protocol.v2 import EncodedAudio, SynthesisParameters
+from tts_predictor.scheduler import FairScheduler, current_scheduling, new_flow
+from tts_predictor.settings import Settings
+from tts_predictor.text.plan import lexicon_names, plan_text
+from tts_predictor.text.segments import Segment
+from tts_predictor.text.split import split_sentences
+from tts_predictor.voices import VoiceCatalog
+from tts_predictor.word_events import add_words
 
 if TYPE_CHECKING:
-    from .cloning import VoiceCloner
+    from tts_predictor.cloning import VoiceCloner
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ SAMPLING_KNOBS = ("temperature", "top_p", "top_k", "repetition_penalty")
 class SegmentSynthesizer(Protocol):
     """Turns planned segments into speech, one AudioBuffer per segment, in order."""
 
-    async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str) -> list[AudioBuffer]:
+    async def synthesize(
+        self, segments: list[Segment], params: SynthesisParameters, request_id: str
+    ) -> list[AudioBuffer]:
         """Synthesize every segment (raise InvalidInput subclasses for bad voices/languages)."""
         ...
 
@@ -124,8 +126,11 @@ class LocalSynthesizer:
         for segment in segments:
             voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
             check_capabilities(voice, params)
-            out.append(SynthesisRequest(
-                segment.text, voice, language, segment_speed(segment, params), params.seed, sampling_knobs(params)))
+            out.append(
+                SynthesisRequest(
+                    segment.text, voice, language, segment_speed(segment, params), params.seed, sampling_knobs(params)
+                )
+            )
         return out
 
     def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
@@ -143,7 +148,9 @@ class LocalSynthesizer:
             log.exception("synthesis failed (request id %s)", request_id)
             raise SynthesisFailed(f"synthesis failed; request id {request_id}") from None
 
-    async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-") -> list[AudioBuffer]:
+    async def synthesize(
+        self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-"
+    ) -> list[AudioBuffer]:
         """Synthesize every segment, sentence by sentence; the sentences of all requests share the engine slots fairly.
 
         Cancelling the caller drops its sentences that wait for a slot; the ones running finish (see `FairScheduler`).
@@ -153,8 +160,14 @@ class LocalSynthesizer:
         sched = current_scheduling()
         flow = sched.flow or (request_id if request_id != "-" else new_flow())
         with metrics.STAGE.labels("engine").time(), tracing.span("tts.engine"):
-            tasks = [asyncio.ensure_future(self.scheduler.run(
-                functools.partial(self.call, unit, request_id), flow=flow, priority=sched.priority)) for _, unit in units]
+            tasks = [
+                asyncio.ensure_future(
+                    self.scheduler.run(
+                        functools.partial(self.call, unit, request_id), flow=flow, priority=sched.priority
+                    )
+                )
+                for _, unit in units
+            ]
             try:
                 done = await asyncio.gather(*tasks)
             except BaseException as exc:
@@ -170,13 +183,15 @@ class LocalSynthesizer:
         _record(self.model_label, requests, audios, sum(seconds for _, seconds in done))
         return audios
 
-    async def stream(self, segment: Segment, params: SynthesisParameters, request_id: str = "-") -> AsyncIterator[AudioBuffer]:
+    async def stream(
+        self, segment: Segment, params: SynthesisParameters, request_id: str = "-"
+    ) -> AsyncIterator[AudioBuffer]:
         """One segment's audio in chunks while the model decodes it (voices with ``streaming``), else whole."""
         request = self.requests([segment], params)[0]
         if "streaming" not in request.voice.capabilities or not hasattr(self.engine, "stream"):
             yield (await self.synthesize([segment], params, request_id))[0]
             return
-        from .model_stream import engine_chunks
+        from tts_predictor.model_stream import engine_chunks
 
         async for chunk in engine_chunks(self.engine, request, self.scheduler, request_id):
             yield chunk
@@ -202,8 +217,10 @@ def _join(parts: list[AudioBuffer], rate: int) -> AudioBuffer:
         return AudioBuffer.silence(0, rate)
     joined, words, offset = AudioBuffer.concat(parts), [], 0.0
     for part in parts:
-        words += [WordTiming(w.text, round(w.start_s + offset, 4), round(w.end_s + offset, 4))
-                  for w in getattr(part, "words", ())]
+        words += [
+            WordTiming(w.text, round(w.start_s + offset, 4), round(w.end_s + offset, 4))
+            for w in getattr(part, "words", ())
+        ]
         offset += part.duration_s
     return TimedAudio(joined.samples, joined.sample_rate, tuple(words)) if words else joined
 
@@ -219,8 +236,15 @@ def _record(model: str, requests: list[SynthesisRequest], audios: list[AudioBuff
 def plan(text: str, params: SynthesisParameters, language: str) -> list[Segment]:
     """SSML and normalization: the segments of one text (400 if nothing is left to speak or pause)."""
     with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
-        segments = list(plan_text(text, language=params.language or language, ssml=params.ssml, normalize=params.normalize,
-                                  lexicons=lexicon_names(params.lexicons)))
+        segments = list(
+            plan_text(
+                text,
+                language=params.language or language,
+                ssml=params.ssml,
+                normalize=params.normalize,
+                lexicons=lexicon_names(params.lexicons),
+            )
+        )
     if not any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
     post.check_bed(params)  # an unknown bed is a 400 before any synthesis
@@ -233,7 +257,11 @@ def spoken_segments(segments: list[Segment]) -> list[Segment]:
 
 
 async def assemble_and_encode(
-    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, request_id: str,
+    segments: list[Segment],
+    audios: list[AudioBuffer],
+    labels: list[str],
+    params: SynthesisParameters,
+    request_id: str,
     text: str | None = None,
 ) -> EncodedAudio:
     """Assemble the spoken segments with their pauses, apply DSP, encode (in a worker thread).
@@ -270,7 +298,11 @@ async def render(
 
 
 def _finish(
-    segments: list[Segment], audios: list[AudioBuffer], labels: list[str], params: SynthesisParameters, rate: int,
+    segments: list[Segment],
+    audios: list[AudioBuffer],
+    labels: list[str],
+    params: SynthesisParameters,
+    rate: int,
     text: str | None = None,
 ) -> EncodedAudio:
     """Assemble, apply request-wide DSP and encode (CPU work: runs in a worker thread)."""
@@ -287,8 +319,12 @@ def _finish(
         audio = dsp.resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))
         data = provenance.tag(encode(audio, params.format, bitrate=params.bitrate), params.format)
     return EncodedAudio(
-        data, media_type(params.format, audio.sample_rate), audio.sample_rate, audio.duration_s,
-        tuple(assembly.timings), tuple(assembly.marks),
+        data,
+        media_type(params.format, audio.sample_rate),
+        audio.sample_rate,
+        audio.duration_s,
+        tuple(assembly.timings),
+        tuple(assembly.marks),
     )
 
 
@@ -342,7 +378,9 @@ async def prepare(payload: InferRequest, headers: dict[str, str] | None, ctx: Se
     """Preprocess: V2 request -> validated jobs (parameters, content filter, voice sample, cache lookup, SSML plan)."""
     v2.check_requested_outputs(payload)
     params = v2.parse_parameters(payload)
-    items = v2.parse_items(payload, params, max_chars=ctx.settings.max_text_chars, max_batch=ctx.settings.max_batch_size)
+    items = v2.parse_items(
+        payload, params, max_chars=ctx.settings.max_text_chars, max_batch=ctx.settings.max_batch_size
+    )
     for i, (text, _) in enumerate(items):
         if ctx.blocklist is not None:
             ctx.blocklist.check(text, f"text[{i}]")
@@ -374,8 +412,9 @@ async def speak(batch: Batch) -> Batch:
         spoken = spoken_segments(job.segments) if job.result is None else []
         if spoken:
             job.audios = await synth.synthesize(spoken, job.params, batch.request_id)
-            check_audio_s(pauses_s(job.segments) + sum(a.duration_s for a in job.audios), max_audio_s(synth),
-                          "speech and pauses")
+            check_audio_s(
+                pauses_s(job.segments) + sum(a.duration_s for a in job.audios), max_audio_s(synth), "speech and pauses"
+            )
             job.labels = synth.voice_labels(spoken, job.params)
     return batch
 
@@ -385,8 +424,9 @@ async def finish(batch: Batch) -> InferResponse:
     ctx = batch.ctx
     for job in batch.jobs:
         if job.result is None:
-            job.result = await assemble_and_encode(job.segments, job.audios, job.labels, job.params, batch.request_id,
-                                                    job.text)
+            job.result = await assemble_and_encode(
+                job.segments, job.audios, job.labels, job.params, batch.request_id, job.text
+            )
             if ctx.cache:
                 await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result, stored_voice_tags(ctx, job))
     for job in batch.jobs:

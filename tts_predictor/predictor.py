@@ -13,25 +13,25 @@ import kserve
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
-from .engines.base import Engine
-from .engines.registry import load_all
-from .engines.slow import slow_request
-from .errors import EngineNotReady
-from . import metrics
-from .audio.stream_encoder import use_backend
-from .admission import AdmissionController
-from .cache import make_cache, voice_identity
-from .cloning import VoiceCloner, engines_by_name
-from .content_filter import Blocklist
-from .gateway import check_grpc_key, key_from
-from .pipeline import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
-from .prosody import EMOTIONS, STYLES
-from .scheduler import FairScheduler
-from .protocol import v2
-from .settings import Settings
-from .text import normalize, pls
-from .voice_access import VoiceAccess, set_caller
-from .voices import VoiceCatalog
+from tts_predictor import metrics
+from tts_predictor.admission import AdmissionController
+from tts_predictor.audio.stream_encoder import use_backend
+from tts_predictor.cache import make_cache, voice_identity
+from tts_predictor.cloning import VoiceCloner, engines_by_name
+from tts_predictor.content_filter import Blocklist
+from tts_predictor.engines.base import Engine
+from tts_predictor.engines.registry import load_all
+from tts_predictor.engines.slow import slow_request
+from tts_predictor.errors import EngineNotReady
+from tts_predictor.gateway import check_grpc_key, key_from
+from tts_predictor.pipeline import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
+from tts_predictor.prosody import EMOTIONS, STYLES
+from tts_predictor.protocol import v2
+from tts_predictor.scheduler import FairScheduler
+from tts_predictor.settings import Settings
+from tts_predictor.text import normalize, pls
+from tts_predictor.voice_access import VoiceAccess, set_caller
+from tts_predictor.voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,11 @@ class TTSPredictor(kserve.Model):
             self.cache, self.blocklist = shared_with.cache, shared_with.blocklist
         else:
             self.admission = AdmissionController(
-                max(settings.max_active_requests, settings.max_concurrency), settings.max_queue, settings.request_timeout_s,
-                settings.max_slow_requests)
+                max(settings.max_active_requests, settings.max_concurrency),
+                settings.max_queue,
+                settings.request_timeout_s,
+                settings.max_slow_requests,
+            )
             self.slots = FairScheduler(settings.max_concurrency)  # sentence-level turns between admitted requests
             self.cache = make_cache(settings.cache_max_bytes, settings.redis_url)
             self.blocklist = Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None
@@ -107,7 +110,11 @@ class TTSPredictor(kserve.Model):
         metrics.MODEL_READY.labels(self.name).set(1)
         log.info(
             "model %s loaded (%s on %s, %d voices) in %.1f s",
-            self.name, engine.kind, engine.device, len(self.synth.catalog.voices), self.load_seconds,
+            self.name,
+            engine.kind,
+            engine.device,
+            len(self.synth.catalog.voices),
+            self.load_seconds,
         )
         self.ready = True
         return self.ready
@@ -124,14 +131,25 @@ class TTSPredictor(kserve.Model):
             catalog.access = VoiceAccess.from_keys(self.api_keys, self.settings.admin_key_set())
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
-            synth = LocalSynthesizer(engine, catalog, model_label=self.name, slots=self.slots, blocklist=self.blocklist,
-                                     max_audio_s=self.settings.max_audio_seconds)
+            synth = LocalSynthesizer(
+                engine,
+                catalog,
+                model_label=self.name,
+                slots=self.slots,
+                blocklist=self.blocklist,
+                max_audio_s=self.settings.max_audio_seconds,
+            )
             pls.LEXICONS.espeak_phonemes = engine.kind == "onnx"  # Piper voices phonemize with espeak-ng
             normalize.warm(catalog.languages())
             self.synth, self.cloner = synth, cloner
             self.ctx = ServiceContext(
-                synth, self.name, self.settings, lambda p: synth.catalog.resolve(p.voice, p.language)[1],
-                self.cache, self.blocklist, cloner,
+                synth,
+                self.name,
+                self.settings,
+                lambda p: synth.catalog.resolve(p.voice, p.language)[1],
+                self.cache,
+                self.blocklist,
+                cloner,
                 voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language)[0]),
                 api_keys=self.api_keys,
             )

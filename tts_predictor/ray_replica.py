@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .settings import Settings
+from tts_predictor.settings import Settings
 
 REPLICA_HEADER = "x-tts-replica"
 """Response header naming the replica (``host:pid@node``) that synthesized the request."""
@@ -60,14 +60,17 @@ class RayOptions:
         if not self.autoscaling:
             return {**options, "num_replicas": self.num_replicas}
         floor = self.min_replicas if self.min_replicas is not None else self.num_replicas
-        return {**options, "autoscaling_config": {
-            "min_replicas": floor,
-            "initial_replicas": max(floor, min(self.num_replicas, self.max_replicas or floor)),
-            "max_replicas": self.max_replicas,
-            "target_ongoing_requests": self.target_ongoing_requests or max_concurrency,
-            "upscale_delay_s": self.upscale_delay_s,
-            "downscale_delay_s": self.downscale_delay_s,
-        }}
+        return {
+            **options,
+            "autoscaling_config": {
+                "min_replicas": floor,
+                "initial_replicas": max(floor, min(self.num_replicas, self.max_replicas or floor)),
+                "max_replicas": self.max_replicas,
+                "target_ongoing_requests": self.target_ongoing_requests or max_concurrency,
+                "upscale_delay_s": self.upscale_delay_s,
+                "downscale_delay_s": self.downscale_delay_s,
+            },
+        }
 
 
 def ray_mode_requested(environ: Mapping[str, str] | None = None) -> bool:
@@ -85,7 +88,9 @@ def ray_options_from_env(environ: Mapping[str, str] | None = None) -> RayOptions
         try:
             return kind(raw) if raw else default
         except ValueError:
-            raise SystemExit(f"tts-predictor: {name}={raw!r} is not a{'n integer' if kind is int else ' number'}") from None
+            raise SystemExit(
+                f"tts-predictor: {name}={raw!r} is not a{'n integer' if kind is int else ' number'}"
+            ) from None
 
     minimum = number(ENV_MIN, int, None)
     fixed = number(ENV_REPLICAS, int, None)
@@ -100,9 +105,14 @@ def ray_options_from_env(environ: Mapping[str, str] | None = None) -> RayOptions
         downscale_delay_s=number(ENV_DOWNSCALE, float, 60.0),
     )
     floor = options.min_replicas if options.min_replicas is not None else options.num_replicas
-    if (options.num_replicas < 1 or floor < 0 or options.num_cpus < 0 or options.num_gpus < 0
-            or (options.max_replicas is not None and options.max_replicas < max(floor, 1))
-            or (options.target_ongoing_requests is not None and options.target_ongoing_requests <= 0)):
+    if (
+        options.num_replicas < 1
+        or floor < 0
+        or options.num_cpus < 0
+        or options.num_gpus < 0
+        or (options.max_replicas is not None and options.max_replicas < max(floor, 1))
+        or (options.target_ongoing_requests is not None and options.target_ongoing_requests <= 0)
+    ):
         raise SystemExit(f"tts-predictor: TTS_RAY_* out of range: {options}")
     return options
 
@@ -113,7 +123,7 @@ def replica_class() -> Any:
 
     from kserve.model import InferenceVerb
 
-    from .predictor import TTSPredictor
+    from tts_predictor.predictor import TTSPredictor
 
     class TTSReplica(TTSPredictor):
         """One engine in one Ray worker: whole V2 requests, or planned segments from the driver's APIs."""
@@ -130,7 +140,9 @@ def replica_class() -> Any:
         def load(self) -> bool:  # RayModel.load() calls this on one replica: already loaded
             return self.ready
 
-        async def __call__(self, body: Any, headers: dict[str, str] | None = None, verb: Any = InferenceVerb.PREDICT) -> Any:
+        async def __call__(
+            self, body: Any, headers: dict[str, str] | None = None, verb: Any = InferenceVerb.PREDICT
+        ) -> Any:
             response, response_headers = await super().__call__(body, headers, verb)
             return response, {**(response_headers or {}), REPLICA_HEADER: self.replica_id}
 

@@ -21,14 +21,14 @@ import math
 import os
 from typing import Any
 
-from .admission import AdmissionController
-from .audio.buffer import AudioBuffer
-from .errors import PredictorUnavailable
-from .pipeline import check_capabilities
-from .protocol.v2 import SynthesisParameters
-from .ray_replica import RayOptions, ray_options_from_env, replica_class
-from .settings import Settings
-from .text.segments import Segment
+from tts_predictor.admission import AdmissionController
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.errors import PredictorUnavailable
+from tts_predictor.pipeline import check_capabilities
+from tts_predictor.protocol.v2 import SynthesisParameters
+from tts_predictor.ray_replica import RayOptions, ray_options_from_env, replica_class
+from tts_predictor.settings import Settings
+from tts_predictor.text.segments import Segment
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,15 @@ class RaySynthesizer:
         self.handle = handle
         self.catalog = catalog
 
-    async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-") -> list[AudioBuffer]:
+    async def synthesize(
+        self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-"
+    ) -> list[AudioBuffer]:
         for segment in segments:  # 400s (unknown voice, unsupported option) come from here, before any replica is busy
             voice, _language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
             check_capabilities(voice, params)
         _replica, audios = await call_with_retry(
-            lambda: self.handle.synthesize_segments.remote(segments, params, request_id), f"request {request_id}")
+            lambda: self.handle.synthesize_segments.remote(segments, params, request_id), f"request {request_id}"
+        )
         return audios
 
     def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
@@ -91,12 +94,23 @@ class RayFront:
 
     def status(self) -> dict[str, Any]:
         return {
-            "model": self.name, "source": self.settings.model, "ready": self.ready, "load_error": None,
-            "load_seconds": None, "engine": self._listing.get("engine"), "device": "ray",
-            "voices": len(self.synth.catalog.voices), "models": [self.name],
-            "in_flight": self.admission.running, "queued": self.admission.queued,
-            "ray": {"running_replicas": running_replicas(self.name), "min_replicas": self.options.min_replicas,
-                    "max_replicas": self.options.max_replicas, "autoscaling": self.options.autoscaling},
+            "model": self.name,
+            "source": self.settings.model,
+            "ready": self.ready,
+            "load_error": None,
+            "load_seconds": None,
+            "engine": self._listing.get("engine"),
+            "device": "ray",
+            "voices": len(self.synth.catalog.voices),
+            "models": [self.name],
+            "in_flight": self.admission.running,
+            "queued": self.admission.queued,
+            "ray": {
+                "running_replicas": running_replicas(self.name),
+                "min_replicas": self.options.min_replicas,
+                "max_replicas": self.options.max_replicas,
+                "autoscaling": self.options.autoscaling,
+            },
         }
 
 
@@ -117,7 +131,9 @@ def retrying_ray_model(name: str, handle: Any) -> Any:
     from kserve.ray import RayModel
 
     class RetryingRayModel(RayModel):
-        async def __call__(self, body: Any, headers: dict[str, str] | None = None, verb: Any = InferenceVerb.PREDICT) -> Any:
+        async def __call__(
+            self, body: Any, headers: dict[str, str] | None = None, verb: Any = InferenceVerb.PREDICT
+        ) -> Any:
             rid = (headers or {}).get("x-request-id", "-")
             return await call_with_retry(lambda: self._handle.remote(body, headers=headers), f"request {rid}")
 
@@ -153,19 +169,22 @@ def deploy(settings: Settings, options: RayOptions) -> Any:
     if options.num_cpus > 0:
         replica_settings["threads"] = max(1, min(settings.threads, math.ceil(options.num_cpus)))
     serve.start(proxy_location="Disabled")
-    deployment = serve.deployment(replica_class(), name=settings.model_name,
-                                  **options.deployment_options(settings.max_concurrency))
+    deployment = serve.deployment(
+        replica_class(), name=settings.model_name, **options.deployment_options(settings.max_concurrency)
+    )
     return serve.run(deployment.bind(replica_settings), name=settings.model_name, route_prefix=None)
 
 
-def serve_with_ray(settings: Settings, options: RayOptions, http_port: int, grpc_port: int, **server_options: Any) -> None:
+def serve_with_ray(
+    settings: Settings, options: RayOptions, http_port: int, grpc_port: int, **server_options: Any
+) -> None:
     """Deploy the replicas, serve the whole API from this process until SIGTERM, then clean up."""
     import kserve
     import ray
     from kserve.model_server import app
     from ray import serve
 
-    from . import server as assembly
+    from tts_predictor import server as assembly
 
     owns_cluster = connect(options)
     try:
@@ -191,14 +210,17 @@ def serve_with_ray(settings: Settings, options: RayOptions, http_port: int, grpc
 
 def main(argv: list[str] | None = None) -> None:
     """`tts-predictor serve` in Ray mode: kserve's flags and ours; replicas from TTS_RAY_*."""
-    from .logs import configure_logging
-    from .server import build_parser, settings_from_args
+    from tts_predictor.logs import configure_logging
+    from tts_predictor.server import build_parser, settings_from_args
 
     args = build_parser("tts-predictor serve (ray)").parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
     serve_with_ray(
-        settings, ray_options_from_env(), args.http_port, args.grpc_port,
+        settings,
+        ray_options_from_env(),
+        args.http_port,
+        args.grpc_port,
         workers=1,  # replicas are Ray's job; kserve's multi-process REST would re-import the app without them
         enable_grpc=args.enable_grpc,
         enable_docs_url=args.enable_docs_url,

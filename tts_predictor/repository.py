@@ -16,13 +16,13 @@ import threading
 from kserve.errors import InvalidInput
 from kserve.model_repository import ModelRepository
 
-from . import metrics
-from .cloning import engines_by_name
-from .engines.base import Engine
-from .engines.composite import CompositeEngine
-from .engines.registry import available_specs, load_engine
-from .errors import ModelLoadError
-from .predictor import TTSPredictor
+from tts_predictor import metrics
+from tts_predictor.cloning import engines_by_name
+from tts_predictor.engines.base import Engine
+from tts_predictor.engines.composite import CompositeEngine
+from tts_predictor.engines.registry import available_specs, load_engine
+from tts_predictor.errors import ModelLoadError
+from tts_predictor.predictor import TTSPredictor
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,19 @@ class TTSModelRepository(ModelRepository):
     def index(self, ready_only: bool = False) -> list[dict[str, str]]:
         """Triton-style repository index: the main model, then every available speech model, with its state."""
         loaded = self.loaded()
-        main = {"name": self.main.name, "state": "READY" if self.main.ready else "UNAVAILABLE",
-                "reason": "" if self.main.ready else (self.main.load_error or "loading")}
+        main = {
+            "name": self.main.name,
+            "state": "READY" if self.main.ready else "UNAVAILABLE",
+            "reason": "" if self.main.ready else (self.main.load_error or "loading"),
+        }
         entries = [main] + [
-            {"name": name, "state": "READY" if name in loaded else "UNAVAILABLE",
-             "reason": "" if name in loaded else "not loaded; POST /v2/repository/models/<name>/load"}
-            for name in {**self.available(), **dict.fromkeys(loaded)} if name != self.main.name
+            {
+                "name": name,
+                "state": "READY" if name in loaded else "UNAVAILABLE",
+                "reason": "" if name in loaded else "not loaded; POST /v2/repository/models/<name>/load",
+            }
+            for name in {**self.available(), **dict.fromkeys(loaded)}
+            if name != self.main.name
         ]
         return [e for e in entries if e["state"] == "READY"] if ready_only else entries
 

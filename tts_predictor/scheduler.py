@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TypeVar
 
-from . import metrics
-from .low_priority import low_priority_executor
+from tts_predictor import metrics
+from tts_predictor.low_priority import low_priority_executor
 
 T = TypeVar("T")
 
@@ -81,8 +81,9 @@ _CURRENT: contextvars.ContextVar[Scheduling] = contextvars.ContextVar("tts_sched
 def scheduled_as(*, priority: int | None = None, flow: str | None = None) -> Iterator[Scheduling]:
     """Engine work started inside the block (in this task and tasks it creates) uses `priority` / `flow`."""
     current = _CURRENT.get()
-    token = _CURRENT.set(Scheduling(flow if flow is not None else current.flow,
-                                    priority if priority is not None else current.priority))
+    token = _CURRENT.set(
+        Scheduling(flow if flow is not None else current.flow, priority if priority is not None else current.priority)
+    )
     try:
         yield _CURRENT.get()
     finally:
@@ -168,7 +169,8 @@ class FairScheduler:
         try:
             executor = self._background_threads() if priority < Priority.NORMAL else None
             work = asyncio.get_running_loop().run_in_executor(
-                executor, functools.partial(contextvars.copy_context().run, fn))
+                executor, functools.partial(contextvars.copy_context().run, fn)
+            )
         except BaseException:
             self.release(priority)
             raise

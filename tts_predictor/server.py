@@ -13,10 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from .bind import bind_servers, tune_rest_sockets
-from .settings import Settings, add_settings_arguments, load_settings
-from .slow_clients import guard_slow_clients
-from .tracing import setup_tracing
+from tts_predictor.bind import bind_servers, tune_rest_sockets
+from tts_predictor.settings import Settings, add_settings_arguments, load_settings
+from tts_predictor.slow_clients import guard_slow_clients
+from tts_predictor.tracing import setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,9 @@ def build_parser(prog: str = "tts-predictor serve") -> argparse.ArgumentParser:
     from kserve.model_server import parser as kserve_parser
 
     parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser], description="Serve a TTS model over V2.")
-    parser.add_argument("--host", default=None,
-                        help="Address to listen on for REST and gRPC (default 0.0.0.0: every interface).")
+    parser.add_argument(
+        "--host", default=None, help="Address to listen on for REST and gRPC (default 0.0.0.0: every interface)."
+    )
     add_settings_arguments(parser)
     parser.set_defaults(model_name=None)
     return parser
@@ -62,7 +63,10 @@ async def _bad_request_body(_request: Any, exc: RequestValidationError) -> JSONR
 
 async def _bad_binary_tensor(_request: Any, _exc: Exception) -> JSONResponse:
     # kserve unpacks binary-extension tensors before any model code runs; a bad length prefix raises struct.error.
-    return JSONResponse(status_code=400, content={"error": "malformed binary tensor data: element lengths do not match binary_data_size"})
+    return JSONResponse(
+        status_code=400,
+        content={"error": "malformed binary tensor data: element lengths do not match binary_data_size"},
+    )
 
 
 async def _too_deep(_request: Any, _exc: Exception) -> JSONResponse:
@@ -79,8 +83,9 @@ async def _predictor_refused(_request: Any, exc: Any) -> JSONResponse:
 
 
 async def _overloaded(_request: Any, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=429, content={"error": str(exc)},
-                        headers={"Retry-After": str(getattr(exc, "retry_after_s", 1))})
+    return JSONResponse(
+        status_code=429, content={"error": str(exc)}, headers={"Retry-After": str(getattr(exc, "retry_after_s", 1))}
+    )
 
 
 async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
@@ -89,8 +94,8 @@ async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
 
 def add_error_handlers(app: FastAPI) -> None:
     """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 429/503/504 for overload and outages."""
-    from .admission import DeadlineExceeded, Overloaded
-    from .errors import PredictorRefused, PredictorUnavailable
+    from tts_predictor.admission import DeadlineExceeded, Overloaded
+    from tts_predictor.errors import PredictorRefused, PredictorUnavailable
 
     app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
     app.add_exception_handler(struct.error, _bad_binary_tensor)
@@ -103,7 +108,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     """Gateway (request id, body limit, auth, rate limit) and CORS, closed unless origins are configured."""
-    from .gateway import GatewayMiddleware
+    from tts_predictor.gateway import GatewayMiddleware
 
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
@@ -115,16 +120,18 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
 
 def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
     """Routes beside kserve's: the voices listing, the repository index, our APIs."""
-    from .api.graph import install_graph_adapter
-    from .api.routes import install_api
     from kserve.errors import InvalidInput
 
-    from .errors import UnknownVoice
+    from tts_predictor.api.graph import install_graph_adapter
+    from tts_predictor.api.routes import install_api
+    from tts_predictor.errors import UnknownVoice
 
     install_api(app, predictor)
 
     async def voices(model_name: str) -> dict[str, Any]:
-        model = predictor if model_name == predictor.name else (repository.get_model(model_name) if repository else None)
+        model = (
+            predictor if model_name == predictor.name else (repository.get_model(model_name) if repository else None)
+        )
         if model is None:
             raise UnknownVoice(f"model '{model_name}' is not served here; this server serves '{predictor.name}'")
         return model.voices_listing()
@@ -151,7 +158,7 @@ def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
 
 def _use_encoder_backend(settings: Settings) -> None:
     """Select the audio encoders (TTS_ENCODER_BACKEND); a backend that cannot load stops the start-up."""
-    from .audio.stream_encoder import EncoderUnavailable, use_backend
+    from tts_predictor.audio.stream_encoder import EncoderUnavailable, use_backend
 
     try:
         use_backend(settings.encoder_backend)
@@ -163,9 +170,9 @@ def serve(argv: list[str] | None = None) -> None:
     """Load the model (with warm-up), then serve REST and gRPC until SIGTERM."""
     from kserve.model_server import app
 
-    from .logs import configure_logging
-    from .predictor import TTSPredictor
-    from .repository import TTSModelRepository
+    from tts_predictor.logs import configure_logging
+    from tts_predictor.predictor import TTSPredictor
+    from tts_predictor.repository import TTSModelRepository
 
     args = build_parser().parse_args(argv)
     refuse_workers(args, "serve")
@@ -175,7 +182,7 @@ def serve(argv: list[str] | None = None) -> None:
     predictor = TTSPredictor(settings)
     repository = TTSModelRepository(predictor)
     add_routes(app, predictor, repository)
-    from .jobs.runtime import configure_post, install_jobs
+    from tts_predictor.jobs.runtime import configure_post, install_jobs
 
     configure_post(settings)
     if settings.jobs_enabled:
@@ -183,7 +190,9 @@ def serve(argv: list[str] | None = None) -> None:
     add_error_handlers(app)
     add_middleware(app, settings)
     setup_tracing(app, settings)
-    server = _model_server(args, registered_models=repository, is_ready=lambda: bool(predictor.ready), settings=settings)
+    server = _model_server(
+        args, registered_models=repository, is_ready=lambda: bool(predictor.ready), settings=settings
+    )
     # Register before loading, so probes answer during the load: live, not ready until warm-up is done.
     # (kserve's start([model]) would refuse a model that is not ready yet; it also hands the model the
     # latency-logging switch, which we do here.)
@@ -194,8 +203,11 @@ def serve(argv: list[str] | None = None) -> None:
 
 
 def _model_server(
-    args: argparse.Namespace, predictor_config: Any = None, registered_models: Any = None,
-    is_ready: Callable[[], bool] | None = None, settings: Settings | None = None,
+    args: argparse.Namespace,
+    predictor_config: Any = None,
+    registered_models: Any = None,
+    is_ready: Callable[[], bool] | None = None,
+    settings: Settings | None = None,
 ) -> Any:
     import kserve
     from kserve.protocol.dataplane import DataPlane
@@ -216,11 +228,15 @@ def _model_server(
         def setup_event_loop(self) -> None:
             # kserve's start() appends its servers, then calls this: the one place to add ours to the same loop.
             if args.enable_grpc:
-                from .grpc_server import AuthenticatedGRPCServer
+                from tts_predictor.grpc_server import AuthenticatedGRPCServer
 
                 self._grpc_server = AuthenticatedGRPCServer(
-                    self.grpc_port, self.dataplane, self.model_repository_extension, kwargs=vars(args),
-                    grace_period=self.grace_period, keys=keys,
+                    self.grpc_port,
+                    self.dataplane,
+                    self.model_repository_extension,
+                    kwargs=vars(args),
+                    grace_period=self.grace_period,
+                    keys=keys,
                 )
                 self.servers.append(self._grpc_server.start(self.max_threads))  # a coroutine: runs later
             bind_servers(self, getattr(args, "host", None))  # `serve --host`: servers are built, not yet started
@@ -254,10 +270,10 @@ def run_transformer(argv: list[str] | None = None) -> None:
     from kserve.model_server import app
     from kserve.predictor_config import PredictorConfig
 
-    from .api.graph import install_graph_adapter
-    from .logs import configure_logging
-    from .transformer import TTSTransformer
-    from .transformer_proxy import install_voice_routes
+    from tts_predictor.api.graph import install_graph_adapter
+    from tts_predictor.logs import configure_logging
+    from tts_predictor.transformer import TTSTransformer
+    from tts_predictor.transformer_proxy import install_voice_routes
 
     args = build_parser("tts-predictor transformer").parse_args(argv)
     if not args.predictor_host:
@@ -274,7 +290,7 @@ def run_transformer(argv: list[str] | None = None) -> None:
         predictor_request_retries=args.predictor_request_retries,
         predictor_health_check=args.enable_predictor_health_check,
     )
-    from .jobs.runtime import configure_post
+    from tts_predictor.jobs.runtime import configure_post
 
     configure_post(settings)  # beds and provenance tags: the transformer encodes the audio
     transformer = TTSTransformer(settings)

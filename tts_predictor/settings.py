@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .jobs.config import JobSettings
+from tts_predictor.jobs.config import JobSettings
 
 EMBEDDED_MODEL = "embedded"
 
@@ -47,39 +47,57 @@ class Settings(JobSettings, BaseSettings):
         "torch", description="Run Coqui VITS models in PyTorch, or export them to ONNX at load and run ONNX Runtime."
     )
     vocoder: str = Field(
-        "", description="Vocoder for Coqui spectrogram models (Tacotron2, Glow-TTS, FastPitch...): a vocoder directory, "
+        "",
+        description="Vocoder for Coqui spectrogram models (Tacotron2, Glow-TTS, FastPitch...): a vocoder directory, "
         "a catalogue name, or griffin-lim; empty = the model's vocoder/ subdirectory, else the catalogue's default_vocoder.",
     )
     bark_max_seconds: float = Field(
-        0.0, ge=0, le=60, description="Longest audio Coqui Bark generates per sentence (its max_gen_duration_s); "
+        0.0,
+        ge=0,
+        le=60,
+        description="Longest audio Coqui Bark generates per sentence (its max_gen_duration_s); "
         "0 = Bark's own limit (768 semantic tokens, about 15 s). Cuts a Bark that babbles on past the text.",
     )
     coqui_catalogue: str | None = Field(
-        None, description="Coqui model catalogue (a .models.json) for catalogue names; default: the one coqui-tts ships. "
+        None,
+        description="Coqui model catalogue (a .models.json) for catalogue names; default: the one coqui-tts ships. "
         "Models are looked up in TTS_HOME first, so a pre-filled TTS_HOME needs no network.",
     )
     vc_model: str = Field(
-        "", description="Voice-conversion model (Coqui OpenVoice, or FreeVC with its WavLM in TTS_HOME): a directory "
+        "",
+        description="Voice-conversion model (Coqui OpenVoice, or FreeVC with its WavLM in TTS_HOME): a directory "
         "or a catalogue name such as voice_conversion_models/multilingual/multi-dataset/openvoice_v2. When set, "
         "voices of models that cannot clone by themselves (Piper, plain VITS...) clone by converting their speech.",
     )
     slow_models: str = Field(
-        "", description="Comma-separated model names (as served: voice file stem, directory or catalogue name with "
+        "",
+        description="Comma-separated model names (as served: voice file stem, directory or catalogue name with "
         "'/' -> '--') whose voices are far slower than real time, besides Bark and Tortoise (always): listed with "
-        "\"realtime\": false and admitted at most TTS_MAX_SLOW_REQUESTS at once.",
+        '"realtime": false and admitted at most TTS_MAX_SLOW_REQUESTS at once.',
     )
     max_slow_requests: int = Field(
-        1, ge=1, le=64, description="Requests for slow voices (\"realtime\": false) running at once; more get 429 "
+        1,
+        ge=1,
+        le=64,
+        description='Requests for slow voices ("realtime": false) running at once; more get 429 '
         "with Retry-After at once instead of queueing behind minutes of work.",
     )
     threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
     max_concurrency: int = Field(
-        0, ge=0, le=64, description="Engine calls (sentences) run at once per process, 0 = number of CPU cores; "
+        0,
+        ge=0,
+        le=64,
+        description="Engine calls (sentences) run at once per process, 0 = number of CPU cores; "
         "admitted requests take turns on these slots sentence by sentence. With more than one, an ONNX call that "
-        "overlaps another runs on one thread (alone it gets TTS_THREADS).")
+        "overlaps another runs on one thread (alone it gets TTS_THREADS).",
+    )
     max_active_requests: int = Field(
-        8, ge=1, le=1024, description="Requests admitted at once (their sentences share the engine slots "
-        "round-robin); beyond: the queue (TTS_MAX_QUEUE), then 429.")
+        8,
+        ge=1,
+        le=1024,
+        description="Requests admitted at once (their sentences share the engine slots "
+        "round-robin); beyond: the queue (TTS_MAX_QUEUE), then 429.",
+    )
     max_text_chars: int = Field(5000, ge=1, le=1_000_000, description="Longest text accepted per item.")
     max_audio_seconds: float = Field(
         600.0, gt=0, le=86_400, description="Most audio one request text may produce, pauses included (400 beyond)."
@@ -93,7 +111,9 @@ class Settings(JobSettings, BaseSettings):
     max_queue: int = Field(16, ge=0, le=10_000, description="Requests that may wait for a slot; beyond: 429.")
     request_timeout_s: float = Field(120.0, gt=0, le=3600, description="Deadline per request, queue wait included.")
     stream_stall_timeout_s: float = Field(
-        20.0, gt=0, le=3600,
+        20.0,
+        gt=0,
+        le=3600,
         description="A client that reads nothing of its response (stream or WebSocket) for this long loses it and its slot.",
     )
     ws_max_connections: int = Field(64, ge=1, description="Open WebSocket streams per process (beyond: refused).")
@@ -112,8 +132,9 @@ class Settings(JobSettings, BaseSettings):
     api_keys: SecretStr | None = Field(None, description="Comma-separated API keys; when set, data routes need one.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
     admin_api_keys: SecretStr | None = Field(
-        None, description="Comma-separated admin API keys (valid keys too): see and manage every stored voice, and "
-                          "may create shared ones."
+        None,
+        description="Comma-separated admin API keys (valid keys too): see and manage every stored voice, and "
+        "may create shared ones.",
     )
     predictor_api_key: SecretStr | None = Field(
         None, description="Transformer only: key sent to the predictor instead of the caller's Authorization."
@@ -122,7 +143,7 @@ class Settings(JobSettings, BaseSettings):
         "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready,/ui,/ui/,/ui/static/app.js,"
         "/ui/static/app.css",
         description="Comma-separated paths served without an API key (probes, metrics, the web page's own files; "
-                    "the page sends the key it is given with its API calls).",
+        "the page sends the key it is given with its API calls).",
     )
     rate_limit_rps: float = Field(
         0.0, ge=0, description="Requests per second per valid API key, else per client address; 0 = off."
@@ -144,17 +165,26 @@ class Settings(JobSettings, BaseSettings):
         10, ge=0, le=100_000, description="Most stored cloned voices per (non-admin) API key when keys are set (409)."
     )
     header_timeout_s: float = Field(
-        10.0, gt=0, le=3600, description="A connection that has not sent a full request head in this long is closed (408)."
+        10.0,
+        gt=0,
+        le=3600,
+        description="A connection that has not sent a full request head in this long is closed (408).",
     )
     body_timeout_s: float = Field(
-        30.0, gt=0, le=3600, description="A request whose body has not fully arrived this long after its head is closed (408)."
+        30.0,
+        gt=0,
+        le=3600,
+        description="A request whose body has not fully arrived this long after its head is closed (408).",
     )
     keepalive_max_requests: int = Field(
-        1000, ge=1, description="Requests served on one keep-alive connection; the last one answers 'Connection: close'."
+        1000,
+        ge=1,
+        description="Requests served on one keep-alive connection; the last one answers 'Connection: close'.",
     )
     memory_trim_bytes: int = Field(
-        16 * 2**20, ge=0, description="After a response this large, free heap memory goes back to the OS (glibc "
-                                      "malloc_trim); 0 = never."
+        16 * 2**20,
+        ge=0,
+        description="After a response this large, free heap memory goes back to the OS (glibc malloc_trim); 0 = never.",
     )
     clone_min_seconds: float = Field(3.0, gt=0, le=60, description="Shortest voice sample accepted for cloning.")
     clone_max_seconds: float = Field(30.0, gt=0, le=300, description="Longest voice sample accepted for cloning.")
@@ -162,12 +192,16 @@ class Settings(JobSettings, BaseSettings):
         16 * 2**20, ge=1024, description="Largest body of POST /v1/voices (a voice sample; 413 beyond)."
     )
     blocklist_file: str | None = Field(None, description="File of blocked words/phrases (one per line); 400 if found.")
-    lexicons: str = Field("", description="W3C PLS pronunciation lexicons: comma-separated .pls files or folders, "
-                                          "'voice=path' for one voice; applied after normalization by xml:lang.")
+    lexicons: str = Field(
+        "",
+        description="W3C PLS pronunciation lexicons: comma-separated .pls files or folders, "
+        "'voice=path' for one voice; applied after normalization by xml:lang.",
+    )
     cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS closed.")
     encoder_backend: Literal["sndfile", "pyav"] = Field(
-        "sndfile", description="Audio encoders: sndfile (libsndfile + the ffmpeg program for aac; default) or pyav "
-                               "(PyAV, install tts-predictor[pyav]: its wheel bundles GPL x264/x265)."
+        "sndfile",
+        description="Audio encoders: sndfile (libsndfile + the ffmpeg program for aac; default) or pyav "
+        "(PyAV, install tts-predictor[pyav]: its wheel bundles GPL x264/x265).",
     )
     log_format: Literal["text", "json"] = Field("text", description="json: structured logs via structlog.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -178,7 +212,8 @@ class Settings(JobSettings, BaseSettings):
         "console", description="Where spans go: console (stdout, for debugging) or otlp (OTLP over HTTP)."
     )
     otel_endpoint: str | None = Field(
-        None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (default: OTEL_EXPORTER_OTLP_* env)."
+        None,
+        description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (default: OTEL_EXPORTER_OTLP_* env).",
     )
     otel_service_name: str = Field("tts-predictor", description="service.name of the spans.")
 
@@ -192,7 +227,7 @@ class Settings(JobSettings, BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_parse(cls, value: str) -> str:
-        from .clients import parse_networks
+        from tts_predictor.clients import parse_networks
 
         parse_networks(value)  # ValueError naming the bad entry
         return value
@@ -204,7 +239,6 @@ class Settings(JobSettings, BaseSettings):
         if self.max_concurrency == 0:
             self.max_concurrency = os.cpu_count() or 1
         return self
-
 
     def admin_key_set(self) -> frozenset[str]:
         """Admin API keys (TTS_ADMIN_API_KEYS)."""

@@ -19,12 +19,14 @@ import asyncio
 import logging
 from typing import Any
 
-from .settings import Settings
+from tts_predictor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_408 = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
-        b"content-length: %d\r\n\r\n%s")
+_408 = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+    b"content-length: %d\r\n\r\n%s"
+)
 
 
 def guarded_protocol(settings: Settings) -> type | None:
@@ -92,8 +94,13 @@ def guarded_protocol(settings: Settings) -> type | None:
             if (phase == "head" and busy) or self.pipeline:  # a pipelined request waits for our answer to an
                 self._arm(head_s if phase == "head" else body_s, phase, setting)  # earlier one: not the client's delay
                 return
-            log.info("closed a connection from %s: request %s not received within %s s (%s)",
-                     _peer(self.client), phase, head_s if phase == "head" else body_s, setting)
+            log.info(
+                "closed a connection from %s: request %s not received within %s s (%s)",
+                _peer(self.client),
+                phase,
+                head_s if phase == "head" else body_s,
+                setting,
+            )
             if self._began and not (busy and self.cycle.response_started):  # (nothing sent at all: just close)
                 message = f'{{"error": "request {phase} not received within the time limit ({setting})"}}'.encode()
                 self.transport.write(_408 % (len(message), message))

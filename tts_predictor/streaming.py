@@ -20,19 +20,19 @@ from typing import Any
 
 from kserve.errors import InvalidInput
 
-from .adaptive_bitrate import BitrateAdapter, BitrateChange
-from .audio import dsp
-from .audio.assemble import Assembly, SegmentPieces
-from .audio.buffer import AudioBuffer
-from .audio.encode import check_format, output_rate
-from .audio.stream_encoder import RAW_FORMATS, StreamEncoder, bitrate_adaptable
-from .output_limits import check_audio_s, max_audio_s, pauses_s
-from .pipeline import PAUSE_ONLY_RATE, SegmentSynthesizer
-from .protocol.v2 import SynthesisParameters
-from .text.plan import lexicon_names, plan_text
-from .text.segments import Segment
-from .text.split import split_sentences
-from .word_events import WordEvents
+from tts_predictor.adaptive_bitrate import BitrateAdapter, BitrateChange
+from tts_predictor.audio import dsp
+from tts_predictor.audio.assemble import Assembly, SegmentPieces
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.encode import check_format, output_rate
+from tts_predictor.audio.stream_encoder import RAW_FORMATS, StreamEncoder, bitrate_adaptable
+from tts_predictor.output_limits import check_audio_s, max_audio_s, pauses_s
+from tts_predictor.pipeline import PAUSE_ONLY_RATE, SegmentSynthesizer
+from tts_predictor.protocol.v2 import SynthesisParameters
+from tts_predictor.text.plan import lexicon_names, plan_text
+from tts_predictor.text.segments import Segment
+from tts_predictor.text.split import split_sentences
+from tts_predictor.word_events import WordEvents
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,10 @@ def plan_segments(text: str, params: SynthesisParameters, synth: SegmentSynthesi
     """Sentence-level plan of `text`; raises InvalidInput subclasses (bad SSML, voice, language, empty text)."""
     lang = params.language or language
     segments = [
-        s for planned in plan_text(text, language=lang, ssml=params.ssml, normalize=params.normalize,
-                                   lexicons=lexicon_names(params.lexicons))
+        s
+        for planned in plan_text(
+            text, language=lang, ssml=params.ssml, normalize=params.normalize, lexicons=lexicon_names(params.lexicons)
+        )
         for s in _sentences(planned, lang)
     ]
     spoken = [s for s in segments if s.text.strip()]
@@ -86,8 +88,14 @@ def _request_dsp(buf: AudioBuffer, params: SynthesisParameters) -> AudioBuffer:
 
 
 async def stream_plan(
-    segments: list[Segment], params: SynthesisParameters, synth: SegmentSynthesizer, *, request_id: str = "-",
-    offset_s: float = 0.0, source_text: str | None = None, source_offset: int = 0,
+    segments: list[Segment],
+    params: SynthesisParameters,
+    synth: SegmentSynthesizer,
+    *,
+    request_id: str = "-",
+    offset_s: float = 0.0,
+    source_text: str | None = None,
+    source_offset: int = 0,
 ) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any] | None]]:
     """Synthesize `segments` one at a time; yield each one's audio (pauses included) and its event.
 
@@ -221,7 +229,7 @@ class ChunkEncoder:
             return
         seconds = 0.0
         for start in range(0, len(buf.samples), step):
-            piece = AudioBuffer(buf.samples[start:start + step], buf.sample_rate)
+            piece = AudioBuffer(buf.samples[start : start + step], buf.sample_rate)
             seconds += piece.duration_s
             if data := await self.feed(piece):
                 yield data, seconds
@@ -253,8 +261,12 @@ class ChunkEncoder:
 
 
 async def encode_chunks(
-    chunks: AsyncIterator[AudioBuffer], fmt: str, *, bitrate: str | None = None,
-    adapter: BitrateAdapter | None = None, on_change: Callable[[BitrateChange, float], None] | None = None,
+    chunks: AsyncIterator[AudioBuffer],
+    fmt: str,
+    *,
+    bitrate: str | None = None,
+    adapter: BitrateAdapter | None = None,
+    on_change: Callable[[BitrateChange, float], None] | None = None,
 ) -> AsyncIterator[bytes]:
     """Encode an async stream of buffers into one stream of `fmt`; the encoder is released if the consumer leaves.
 

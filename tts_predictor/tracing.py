@@ -9,7 +9,7 @@ import logging
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from .settings import Settings
+from tts_predictor.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,18 @@ def setup_tracing(app: Any, settings: Settings) -> None:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
     except ImportError as exc:
-        raise SystemExit(f"TTS_OTEL_ENABLED=true needs the OpenTelemetry packages ({exc.name} is missing): {OTEL_EXTRA}") from None
+        raise SystemExit(
+            f"TTS_OTEL_ENABLED=true needs the OpenTelemetry packages ({exc.name} is missing): {OTEL_EXTRA}"
+        ) from None
 
     provider = TracerProvider(resource=Resource.create({"service.name": settings.otel_service_name}))
     if settings.otel_exporter == "otlp":
         try:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         except ImportError:
-            raise SystemExit(f"TTS_OTEL_EXPORTER=otlp needs opentelemetry-exporter-otlp-proto-http: {OTEL_EXTRA}") from None
+            raise SystemExit(
+                f"TTS_OTEL_EXPORTER=otlp needs opentelemetry-exporter-otlp-proto-http: {OTEL_EXTRA}"
+            ) from None
         # Without TTS_OTEL_ENDPOINT the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, else localhost:4318.
         exporter = OTLPSpanExporter(endpoint=settings.otel_endpoint) if settings.otel_endpoint else OTLPSpanExporter()
         provider.add_span_processor(BatchSpanProcessor(exporter))

@@ -16,19 +16,19 @@ import numpy as np
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, RequestedOutput
 
-from .audio.buffer import AudioBuffer
-from .errors import PredictorRefused, PredictorUnavailable
-from .admission import AdmissionController
-from .cache import make_cache
-from .content_filter import Blocklist
-from .gateway import check_grpc_key
-from .pipeline import SAMPLING_KNOBS, Batch, ServiceContext, finish, prepare, segment_speed, speak
-from .protocol import v2
-from .protocol.v2 import SynthesisParameters
-from .settings import Settings
-from .text import pls
-from .text.segments import Segment
-from .transformer_proxy import CALLER_HEADERS, forward_headers
+from tts_predictor.admission import AdmissionController
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.cache import make_cache
+from tts_predictor.content_filter import Blocklist
+from tts_predictor.errors import PredictorRefused, PredictorUnavailable
+from tts_predictor.gateway import check_grpc_key
+from tts_predictor.pipeline import SAMPLING_KNOBS, Batch, ServiceContext, finish, prepare, segment_speed, speak
+from tts_predictor.protocol import v2
+from tts_predictor.protocol.v2 import SynthesisParameters
+from tts_predictor.settings import Settings
+from tts_predictor.text import pls
+from tts_predictor.text.segments import Segment
+from tts_predictor.transformer_proxy import CALLER_HEADERS, forward_headers
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,10 @@ def segment_request(model_name: str, segments: list[Segment], params: SynthesisP
     columns = {
         "text": ("BYTES", np.array([s.text.encode() for s in segments], dtype=np.object_)),
         "voice": ("BYTES", np.array([(s.voice or params.voice or "").encode() for s in segments], dtype=np.object_)),
-        "language": ("BYTES", np.array([(s.language or params.language or "").encode() for s in segments], dtype=np.object_)),
+        "language": (
+            "BYTES",
+            np.array([(s.language or params.language or "").encode() for s in segments], dtype=np.object_),
+        ),
         "speed": ("FP32", np.array([segment_speed(s, params) for s in segments], dtype=np.float32)),
     }
     inputs = []
@@ -53,10 +56,17 @@ def segment_request(model_name: str, segments: list[Segment], params: SynthesisP
         model_name=model_name,
         infer_inputs=inputs,
         # emotion/style are already folded into speed (sent per segment) and pitch/volume (applied here)
-        parameters={"format": "pcm", "ssml": False, "normalize": False,
-                    # floats as strings: kserve's gRPC parameters have no double (infer_type.to_grpc_parameters)
-                    **{k: str(v) if isinstance(v, float) else v
-                       for k in ("seed", *SAMPLING_KNOBS) if (v := getattr(params, k)) is not None}},
+        parameters={
+            "format": "pcm",
+            "ssml": False,
+            "normalize": False,
+            # floats as strings: kserve's gRPC parameters have no double (infer_type.to_grpc_parameters)
+            **{
+                k: str(v) if isinstance(v, float) else v
+                for k in ("seed", *SAMPLING_KNOBS)
+                if (v := getattr(params, k)) is not None
+            },
+        },
         # kserve's REST client UTF-8-decodes binary BYTES outputs, so PCM comes base64 in JSON over REST
         # and as raw bytes over gRPC.
         request_outputs=[RequestedOutput("audio"), RequestedOutput("sample_rate")],
@@ -80,7 +90,9 @@ class RemoteSynthesizer:
     def __init__(self, model: kserve.Model):
         self.model = model
 
-    async def synthesize(self, segments: list[Segment], params: SynthesisParameters, request_id: str) -> list[AudioBuffer]:
+    async def synthesize(
+        self, segments: list[Segment], params: SynthesisParameters, request_id: str
+    ) -> list[AudioBuffer]:
         # The caller's Authorization and trace headers (or the configured service key), set by TTSTransformer.predict.
         headers = {**CALLER_HEADERS.get(), "x-request-id": request_id}
         out: list[AudioBuffer] = []
@@ -100,7 +112,9 @@ class RemoteSynthesizer:
             metadata = (("request_type", "grpc_v2"), ("response_type", "grpc_v2"), *headers.items())
             return await self.model._grpc_client.infer(infer_request=request, headers=metadata)
         return await self.model._http_client.infer(
-            self.model.predictor_config.predictor_base_url, model_name=self.model.name, data=request,
+            self.model.predictor_config.predictor_base_url,
+            model_name=self.model.name,
+            data=request,
             headers={"Content-Type": "application/json", **headers},
         )
 
@@ -112,7 +126,9 @@ class RemoteSynthesizer:
                 raise PredictorRefused(exc.response.status_code, _predictor_message(exc.response)) from None
             if exc.response.status_code < 500:
                 raise InvalidInput(_predictor_message(exc.response)) from None
-            raise PredictorUnavailable(f"predictor answered {exc.response.status_code}: {_predictor_message(exc.response)}") from None
+            raise PredictorUnavailable(
+                f"predictor answered {exc.response.status_code}: {_predictor_message(exc.response)}"
+            ) from None
         except httpx.HTTPError as exc:
             raise PredictorUnavailable(f"predictor unreachable: {type(exc).__name__}") from None
         except Exception as exc:  # grpc.aio.AioRpcError and friends
@@ -143,7 +159,10 @@ class TTSTransformer(kserve.Model):
         self.synth = RemoteSynthesizer(self)
         self.admission = AdmissionController(settings.max_concurrency, settings.max_queue, settings.request_timeout_s)
         self.ctx = ServiceContext(
-            self.synth, self.name, settings, lambda p: p.language or settings.default_language,
+            self.synth,
+            self.name,
+            settings,
+            lambda p: p.language or settings.default_language,
             make_cache(settings.cache_max_bytes, settings.redis_url),
             Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None,
             api_keys=self.api_keys,
@@ -183,4 +202,3 @@ class TTSTransformer(kserve.Model):
     def get_output_types(self) -> list[dict[str, Any]]:
         """The predictor's V2 outputs: the transformer answers the same way."""
         return v2.output_types()
-

@@ -39,17 +39,29 @@ def install_voice_routes(app: FastAPI, model_name: str, predictor_url: str | Non
 
     async def relay(request: Request) -> Response:
         if predictor_url is None:
-            return JSONResponse(status_code=501, content={
-                "error": "voice listings through the transformer need a REST predictor (--predictor_protocol v2)"})
+            return JSONResponse(
+                status_code=501,
+                content={
+                    "error": "voice listings through the transformer need a REST predictor (--predictor_protocol v2)"
+                },
+            )
         headers = forward_headers(request.headers, service_key)
         try:
             async with httpx.AsyncClient(timeout=30) as client:
-                answer = await client.get(f"{predictor_url}{request.url.path}", params=request.query_params, headers=headers)
+                answer = await client.get(
+                    f"{predictor_url}{request.url.path}", params=request.query_params, headers=headers
+                )
         except httpx.HTTPError as exc:
-            return JSONResponse(status_code=503, content={"error": f"predictor unreachable: {type(exc).__name__}"},
-                                headers={"Retry-After": "5"})
-        return Response(answer.content, status_code=answer.status_code,
-                        media_type=answer.headers.get("content-type", "application/json"))
+            return JSONResponse(
+                status_code=503,
+                content={"error": f"predictor unreachable: {type(exc).__name__}"},
+                headers={"Retry-After": "5"},
+            )
+        return Response(
+            answer.content,
+            status_code=answer.status_code,
+            media_type=answer.headers.get("content-type", "application/json"),
+        )
 
     async def model_voices(model_name: str, request: Request) -> Any:
         return await relay(request)

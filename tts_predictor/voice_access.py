@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from .jobs.model import ANONYMOUS, owner_of
+from tts_predictor.jobs.model import ANONYMOUS, owner_of
 
 _CALLER: ContextVar[str | None] = ContextVar("tts_voice_caller", default=None)
 

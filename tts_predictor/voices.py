@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import replace
 
-from .engines.base import Voice
-from .errors import UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
-from .voice_access import Ownership, VoiceAccess
+from tts_predictor.engines.base import Voice
+from tts_predictor.errors import UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
+from tts_predictor.voice_access import Ownership, VoiceAccess
 
 _LIST_LIMIT = 40
 TRANSIENT_VOICES = 32
@@ -33,7 +33,9 @@ class VoiceCatalog:
             raise ValueError("a model must expose at least one voice")
         self.by_id = {v.id: v for v in voices}
         if default is not None and default not in self.by_id:
-            raise UnknownVoice(f"default_voice '{default}' is not a voice of this model; valid: {_listing(list(self.by_id))}")
+            raise UnknownVoice(
+                f"default_voice '{default}' is not a voice of this model; valid: {_listing(list(self.by_id))}"
+            )
         self.default = self.by_id[default] if default else voices[0]
         self.transient: OrderedDict[str, Voice] = OrderedDict()
         self.owners: dict[str, Ownership] = {}
@@ -121,9 +123,13 @@ class VoiceCatalog:
             try:
                 value = float(weight) if weight else 1.0
             except ValueError:
-                raise UnknownVoice(f"voice: bad weight '{weight}' in '{expression}'; use e.g. alice*0.7+bob*0.3") from None
+                raise UnknownVoice(
+                    f"voice: bad weight '{weight}' in '{expression}'; use e.g. alice*0.7+bob*0.3"
+                ) from None
             if self.usable(name.strip()) is None:
-                raise UnknownVoice(f"voice: unknown voice '{name.strip()}' in blend; valid voices: {_listing(self._ids())}")
+                raise UnknownVoice(
+                    f"voice: unknown voice '{name.strip()}' in blend; valid voices: {_listing(self._ids())}"
+                )
             if not 0 < value <= 100:
                 raise UnknownVoice(f"voice: weight of '{name.strip()}' must be > 0 and <= 100, got {value:g}")
             parts.append((self.by_id[name.strip()], value))
@@ -135,7 +141,9 @@ class VoiceCatalog:
             )
         total = sum(w for _, w in parts)
         first = parts[0][0]
-        return replace(first, id=expression, speaker=first.speaker, mix=tuple((v.speaker or v.id, w / total) for v, w in parts))
+        return replace(
+            first, id=expression, speaker=first.speaker, mix=tuple((v.speaker or v.id, w / total) for v, w in parts)
+        )
 
     def _ids(self) -> list[str]:
         return [v.id for v in self.visible()]

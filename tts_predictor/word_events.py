@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .audio.alignment import text_words
-from .audio.buffer import AudioBuffer
-from .text.offsets import Span, merge_words, source_spans
-from .text.segments import Segment
+from tts_predictor.audio.alignment import text_words
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.text.offsets import Span, merge_words, source_spans
+from tts_predictor.text.segments import Segment
 
 
 class WordEvents:
@@ -23,7 +23,7 @@ class WordEvents:
         flat = source_spans(original, [w for _, words in per_segment for w in words])
         at = 0
         for i, words in per_segment:
-            self.spans[i] = flat[at:at + len(words)]
+            self.spans[i] = flat[at : at + len(words)]
             at += len(words)
 
     def words(self, index: int, speech: AudioBuffer | None, start_s: float) -> list[dict[str, Any]]:
@@ -36,16 +36,23 @@ class WordEvents:
             spans = [None] * len(timed)  # the engine counted words differently: times only
         out = []
         for word, span in zip(timed, spans):
-            entry: dict[str, Any] = {"text": word.text, "spoken": word.text, "start_s": round(start_s + word.start_s, 4),
-                                     "end_s": round(start_s + word.end_s, 4), "char_start": None, "char_end": None}
+            entry: dict[str, Any] = {
+                "text": word.text,
+                "spoken": word.text,
+                "start_s": round(start_s + word.start_s, 4),
+                "end_s": round(start_s + word.end_s, 4),
+                "char_start": None,
+                "char_end": None,
+            }
             if span is not None and self.original is not None:
-                entry.update(text=self.original[span[0]:span[1]], char_start=span[0], char_end=span[1])
+                entry.update(text=self.original[span[0] : span[1]], char_start=span[0], char_end=span[1])
             out.append(entry)
         return merge_words(out)
 
 
-def add_words(timings: list[dict[str, Any]], segments: list[Segment], audios: list[AudioBuffer],
-              original: str | None) -> None:
+def add_words(
+    timings: list[dict[str, Any]], segments: list[Segment], audios: list[AudioBuffer], original: str | None
+) -> None:
     """Add ``words`` to each timings entry of an assembled request (entries: its spoken segments, in order)."""
     spoken = [i for i, s in enumerate(segments) if s.text.strip()]
     if len(spoken) != len(audios) or len(timings) != len(audios):

@@ -14,12 +14,18 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio import stream_encoder
-from tts_predictor.audio.stream_encoder import StreamEncoder
+from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.encode import (
-    FORMATS, MEDIA_TYPES, UnsupportedFormat, encode, encode_stream, media_type, output_rate,
+    FORMATS,
+    MEDIA_TYPES,
+    UnsupportedFormat,
+    encode,
+    encode_stream,
+    media_type,
+    output_rate,
 )
+from tts_predictor.audio.stream_encoder import StreamEncoder
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg binary not installed")
 
@@ -49,11 +55,33 @@ def _decode(data: bytes, fmt: str, rate: int, streamed: bool = False) -> tuple[n
     if fmt == "wav" or (fmt in ("ogg", "flac") and not streamed):  # a stream's cut has no total length
         samples, sr = sf.read(io.BytesIO(data), dtype="float32")
         return samples, sr
-    raw = {"pcm": ["-f", "s16le", "-ar", str(rate), "-ac", "1"], "mulaw": ["-f", "mulaw", "-ar", "8000", "-ac", "1"],
-           "alaw": ["-f", "alaw", "-ar", "8000", "-ac", "1"]}.get(fmt, [])
+    raw = {
+        "pcm": ["-f", "s16le", "-ar", str(rate), "-ac", "1"],
+        "mulaw": ["-f", "mulaw", "-ar", "8000", "-ac", "1"],
+        "alaw": ["-f", "alaw", "-ar", "8000", "-ac", "1"],
+    }.get(fmt, [])
     out_rate = 48000 if fmt == "opus" else output_rate(fmt, rate)
-    proc = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", *raw, "-i", "pipe:0", "-f", "f32le",
-                           "-ac", "1", "-ar", str(out_rate), "pipe:1"], input=data, capture_output=True, check=True)
+    proc = subprocess.run(
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            *raw,
+            "-i",
+            "pipe:0",
+            "-f",
+            "f32le",
+            "-ac",
+            "1",
+            "-ar",
+            str(out_rate),
+            "pipe:1",
+        ],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
     return np.frombuffer(proc.stdout, dtype="<f4"), out_rate
 
 
@@ -163,8 +191,13 @@ def test_default_backend_never_imports_pyav() -> None:
         "assert current_backend() == 'sndfile'\n"
         "assert 'av' not in sys.modules, 'PyAV was imported'\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={k: v for k, v in os.environ.items() if k != "TTS_ENCODER_BACKEND"})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "TTS_ENCODER_BACKEND"},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
@@ -177,10 +210,16 @@ def test_pyav_backend_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
 
 def test_server_refuses_to_start_with_pyav_missing() -> None:
     """TTS_ENCODER_BACKEND=pyav without PyAV stops `serve` at once with the reason (PyAV hidden from the process)."""
-    script = ("import sys; sys.modules['av'] = None\n"
-              "from tts_predictor.server import serve\nserve(['--model', 'embedded'])\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env=os.environ | {"TTS_ENCODER_BACKEND": "pyav"})
+    script = (
+        "import sys; sys.modules['av'] = None\nfrom tts_predictor.server import serve\nserve(['--model', 'embedded'])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"TTS_ENCODER_BACKEND": "pyav"},
+    )
     assert proc.returncode != 0 and "pip install 'tts-predictor[pyav]'" in proc.stderr, proc.stderr[-2000:]
 
 

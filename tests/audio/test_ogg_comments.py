@@ -24,9 +24,9 @@ def _opus(seconds: float = 2.0) -> bytes:
 def _pages(data: bytes) -> list[bytes]:
     pages, pos = [], 0
     while pos < len(data):
-        assert data[pos:pos + 4] == b"OggS"
+        assert data[pos : pos + 4] == b"OggS"
         count = data[pos + 26]
-        end = pos + 27 + count + sum(data[pos + 27: pos + 27 + count])
+        end = pos + 27 + count + sum(data[pos + 27 : pos + 27 + count])
         pages.append(data[pos:end])
         pos = end
     return pages
@@ -43,8 +43,14 @@ def test_tags_added_audio_pages_kept_and_crcs_valid(tmp_path) -> None:
         assert struct.unpack_from("<I", page, 22)[0] == ogg_crc(zeroed)
     path = tmp_path / "t.opus"
     path.write_bytes(tagged)
-    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-                                      capture_output=True, text=True, check=True).stdout)
+    probe = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     assert probe["streams"][0]["tags"]["TITLE"] == "Chapter = one"
     assert float(probe["format"]["duration"]) == pytest.approx(2.0, abs=0.05)
     samples, rate = sf.read(path)

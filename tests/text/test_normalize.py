@@ -5,30 +5,69 @@ from __future__ import annotations
 import pytest
 
 from tts_predictor.text.normalize import (
-    needs_normalization, normalize_text, num2words_lang, rewrites, say_cardinal, say_characters, say_currency, say_date, say_digits, say_ordinal,
-    say_telephone, say_time,
+    needs_normalization,
+    normalize_text,
+    num2words_lang,
+    rewrites,
+    say_cardinal,
+    say_characters,
+    say_currency,
+    say_date,
+    say_digits,
+    say_ordinal,
+    say_telephone,
+    say_time,
 )
 
 GOLDEN = [
-    ("en", "I have 1,234 apples and -5 pears.", "I have one thousand two hundred and thirty-four apples and minus five pears."),
+    (
+        "en",
+        "I have 1,234 apples and -5 pears.",
+        "I have one thousand two hundred and thirty-four apples and minus five pears.",
+    ),
     ("en", "It costs $3.50, or €2 or £1.", "It costs three dollars and fifty cents, or two euros or one pound."),
     ("en", "He finished 21st and 3rd.", "He finished twenty-first and third."),
     ("en", "Pi is 3.14 and 50% done.", "Pi is three point one four and fifty percent done."),
     ("en", "On 2024-03-05 and 3/5/2024.", "On March fifth, twenty twenty-four and March fifth, twenty twenty-four."),
-    ("en", "Meet at 10:30, 10:05 or 7pm. Leave at 7:15 a.m. Then", "Meet at ten thirty, ten oh five or seven PM. Leave at seven fifteen AM. Then"),
-    ("en", "Dr. Smith met Mr. Jones on St. Patrick's day, e.g. today vs. tomorrow, etc.",
-     "Doctor Smith met Mister Jones on Saint Patrick's day, for example today versus tomorrow, et cetera."),
+    (
+        "en",
+        "Meet at 10:30, 10:05 or 7pm. Leave at 7:15 a.m. Then",
+        "Meet at ten thirty, ten oh five or seven PM. Leave at seven fifteen AM. Then",
+    ),
+    (
+        "en",
+        "Dr. Smith met Mr. Jones on St. Patrick's day, e.g. today vs. tomorrow, etc.",
+        "Doctor Smith met Mister Jones on Saint Patrick's day, for example today versus tomorrow, et cetera.",
+    ),
     ("en", "Walk 5 km, lift 1 kg at 20 °C.", "Walk five kilometers, lift one kilogram at twenty degrees Celsius."),
     ("en-US", "pages 3-5", "pages three to five"),
     ("fr", "Il a payé 3,50 € le 1er mars.", "Il a payé trois euros et cinquante centimes le premier mars."),
-    ("fr-FR", "M. Dupont a 1 234 livres, 2e prix, 50 % à 10:30.",
-     "Monsieur Dupont a mille deux cent trente-quatre livres, deuxième prix, cinquante pour cent à dix heures trente."),
+    (
+        "fr-FR",
+        "M. Dupont a 1 234 livres, 2e prix, 50 % à 10:30.",
+        "Monsieur Dupont a mille deux cent trente-quatre livres, deuxième prix, cinquante pour cent à dix heures trente.",
+    ),
     ("fr", "Le 2024-03-05, il fait 20 °C.", "Le cinq mars deux mille vingt-quatre, il fait vingt degrés Celsius."),
-    ("de", "Am 3. Oktober um 10:30 Uhr kostet es 12,50 €.", "Am dritte Oktober um zehn Uhr dreißig kostet es zwölf Euro und fünfzig Cent."),
-    ("de-DE", "Dr. Müller hat z. B. 1.234 Bücher und 3,5 kg.",
-     "Doktor Müller hat zum Beispiel eintausendzweihundertvierunddreißig Bücher und drei Komma fünf Kilogramm."),
-    ("de", "Ich habe 3. Dann 5.3.2024 usw.", "Ich habe drei. Dann fünfte März zweitausendvierundzwanzig und so weiter."),
-    ("es", "El Sr. García pagó 3,50 € el 2024-03-05.", "El señor García pagó tres euros con cincuenta céntimos el cinco de marzo de dos mil veinticuatro."),
+    (
+        "de",
+        "Am 3. Oktober um 10:30 Uhr kostet es 12,50 €.",
+        "Am dritte Oktober um zehn Uhr dreißig kostet es zwölf Euro und fünfzig Cent.",
+    ),
+    (
+        "de-DE",
+        "Dr. Müller hat z. B. 1.234 Bücher und 3,5 kg.",
+        "Doktor Müller hat zum Beispiel eintausendzweihundertvierunddreißig Bücher und drei Komma fünf Kilogramm.",
+    ),
+    (
+        "de",
+        "Ich habe 3. Dann 5.3.2024 usw.",
+        "Ich habe drei. Dann fünfte März zweitausendvierundzwanzig und so weiter.",
+    ),
+    (
+        "es",
+        "El Sr. García pagó 3,50 € el 2024-03-05.",
+        "El señor García pagó tres euros con cincuenta céntimos el cinco de marzo de dos mil veinticuatro.",
+    ),
     ("es_ES", "Son 50 % y 21 km.", "Son cincuenta por ciento y veintiuno kilómetros."),
     ("pt_BR", "Tenho 2 gatos.", "Tenho dois gatos."),
 ]
@@ -44,8 +83,10 @@ def test_unknown_language_only_cleans_whitespace() -> None:
     assert normalize_text("", "en") == ""
 
 
-@pytest.mark.parametrize(("code", "expected"), [("en-US", "en"), ("fr-fr", "fr"), ("pt_BR", "pt_BR"), ("de", "de"),
-                                                ("es-MX", "es"), ("zz", None), ("", None)])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("en-US", "en"), ("fr-fr", "fr"), ("pt_BR", "pt_BR"), ("de", "de"), ("es-MX", "es"), ("zz", None), ("", None)],
+)
 def test_language_codes(code: str, expected: str | None) -> None:
     assert num2words_lang(code) == expected
 
@@ -66,11 +107,20 @@ def test_say_as_helpers() -> None:
     assert say_currency("EUR 2,50", "fr") == "deux euros et cinquante centimes"
 
 
-@pytest.mark.parametrize(("fn", "args"), [
-    (say_cardinal, ("abc",)), (say_ordinal, ("x",)), (say_date, ("13/45/2020", "mdy")), (say_date, ("2020", "qq")),
-    (say_time, ("25:00",)), (say_time, ("noon",)), (say_telephone, ("none",)), (say_currency, ("3.50",)),
-    (say_cardinal, ("1", "zz")),
-])
+@pytest.mark.parametrize(
+    ("fn", "args"),
+    [
+        (say_cardinal, ("abc",)),
+        (say_ordinal, ("x",)),
+        (say_date, ("13/45/2020", "mdy")),
+        (say_date, ("2020", "qq")),
+        (say_time, ("25:00",)),
+        (say_time, ("noon",)),
+        (say_telephone, ("none",)),
+        (say_currency, ("3.50",)),
+        (say_cardinal, ("1", "zz")),
+    ],
+)
 def test_helpers_raise_value_error(fn, args) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError):
         fn(*args)
@@ -87,36 +137,77 @@ CLASSES = [
     ("telephone", "Call 555-0134 before 9 AM.", "Call five five five, zero one three four before nine AM."),
     ("telephone", "My number is 415 555 2671.", "My number is four one five, five five five, two six seven one."),
     ("telephone", "Dial (212) 555-0199 now.", "Dial two one two, five five five, zero one nine nine now."),
-    ("telephone", "Call +44 20 7946 0958.", "Call plus four four, two zero, seven nine four six, zero nine five eight."),
+    (
+        "telephone",
+        "Call +44 20 7946 0958.",
+        "Call plus four four, two zero, seven nine four six, zero nine five eight.",
+    ),
     ("time", "At 7:30 p.m. on Friday, or 14:00.", "At seven thirty PM on Friday, or fourteen hundred."),
     ("time", "It is 9am. Then go.", "It is nine AM. Then go."),
     ("money", "The startup raised $3.2 million.", "The startup raised three point two million dollars."),
     ("money", "Lunch was $12.50, tax £1.", "Lunch was twelve dollars and fifty cents, tax one pound."),
     ("money", "Budgets of €5bn and $10k.", "Budgets of five billion euros and ten thousand dollars."),
-    ("fraction", "Add 1/2 cup and 3/4 of 2 1/3, ½ more.",
-     "Add one half cup and three quarters of two and one third, one half more."),
+    (
+        "fraction",
+        "Add 1/2 cup and 3/4 of 2 1/3, ½ more.",
+        "Add one half cup and three quarters of two and one third, one half more.",
+    ),
     ("fraction", "Open 24/7, split 50/50.", "Open twenty-four seven, split fifty fifty."),
     ("roman", "World War II and World War I.", "World War two and World War one."),
-    ("roman", "Henry VIII met Louis XIV and Elizabeth I.", "Henry the eighth met Louis the fourteenth and Elizabeth the first."),
+    (
+        "roman",
+        "Henry VIII met Louis XIV and Elizabeth I.",
+        "Henry the eighth met Louis the fourteenth and Elizabeth the first.",
+    ),
     ("roman", "So I said I was fine. Then I left.", "So I said I was fine. Then I left."),
     ("unit", "The pool is 27 m wide; m is a letter.", "The pool is twenty-seven meters wide; m is a letter."),
     ("unit", "He drove 65 mph, not 80.", "He drove sixty-five miles per hour, not eighty."),
-    ("abbreviation", "Dr. Smith lives on Baker St. near St. Louis.",
-     "Doctor Smith lives on Baker Street near Saint Louis."),
-    ("abbreviation", "Mr. Lee lives on Oak Dr. now; see form No. 42.",
-     "Mister Lee lives on Oak Drive now; see form number forty-two."),
-    ("date", "Born Oct. 3, 1990, married 15 March 2024.",
-     "Born October third, nineteen ninety, married the fifteenth of March, twenty twenty-four."),
-    ("date", "Due 2024-03-15 or 12/24/2023.",
-     "Due March fifteenth, twenty twenty-four or December twenty-fourth, twenty twenty-three."),
-    ("version", "Upgrade to Python 3.11, then v2.0.1.", "Upgrade to Python three point eleven, then version two point zero point one."),
-    ("url", "Visit https://example.com/help today.",
-     "Visit H T T P S colon slash slash example dot com slash help today."),
+    (
+        "abbreviation",
+        "Dr. Smith lives on Baker St. near St. Louis.",
+        "Doctor Smith lives on Baker Street near Saint Louis.",
+    ),
+    (
+        "abbreviation",
+        "Mr. Lee lives on Oak Dr. now; see form No. 42.",
+        "Mister Lee lives on Oak Drive now; see form number forty-two.",
+    ),
+    (
+        "date",
+        "Born Oct. 3, 1990, married 15 March 2024.",
+        "Born October third, nineteen ninety, married the fifteenth of March, twenty twenty-four.",
+    ),
+    (
+        "date",
+        "Due 2024-03-15 or 12/24/2023.",
+        "Due March fifteenth, twenty twenty-four or December twenty-fourth, twenty twenty-three.",
+    ),
+    (
+        "version",
+        "Upgrade to Python 3.11, then v2.0.1.",
+        "Upgrade to Python three point eleven, then version two point zero point one.",
+    ),
+    (
+        "url",
+        "Visit https://example.com/help today.",
+        "Visit H T T P S colon slash slash example dot com slash help today.",
+    ),
     ("email", "Write to support@example.com now.", "Write to support at example dot com now."),
-    ("range", "It takes 4-7 days, 10–20% more, from 1990-2000.",
-     "It takes four to seven days, ten to twenty percent more, from nineteen ninety to two thousand."),
-    ("negative", "It was -7 °C and -3.5 degrees.", "It was minus seven degrees Celsius and minus three point five degrees."),
-    ("year", "In 1998 we sold 1500 boxes; the 1990s.", "In nineteen ninety-eight we sold one thousand five hundred boxes; the nineteen nineties."),
+    (
+        "range",
+        "It takes 4-7 days, 10–20% more, from 1990-2000.",
+        "It takes four to seven days, ten to twenty percent more, from nineteen ninety to two thousand.",
+    ),
+    (
+        "negative",
+        "It was -7 °C and -3.5 degrees.",
+        "It was minus seven degrees Celsius and minus three point five degrees.",
+    ),
+    (
+        "year",
+        "In 1998 we sold 1500 boxes; the 1990s.",
+        "In nineteen ninety-eight we sold one thousand five hundred boxes; the nineteen nineties.",
+    ),
     ("acronym", "The FBI and NASA met.", "The FBI and NASA met."),
     ("cardinal", "She is #1 of 1,234.", "She is number one of one thousand two hundred and thirty-four."),
 ]
@@ -127,16 +218,28 @@ def test_every_class(kind: str, text: str, expected: str) -> None:
     assert normalize_text(text, "en-US") == expected
 
 
-@pytest.mark.parametrize(("lang", "text", "expected"), [
-    ("de", "Karl V. regierte 1519-1556, Tel. 030 1234567.",
-     "Karl der Fünfte regierte fünfzehnhundertneunzehn bis fünfzehnhundertsechsundfünfzig, Telefon null drei null, "
-     "eins zwei drei vier fünf sechs sieben."),
-    ("fr", "Appelez le 06 12 34 56 78 pour 3/4 de 1 234 €.",
-     "Appelez le zéro six, un deux, trois quatre, cinq six, sept huit pour trois quarts de mille deux cent "
-     "trente-quatre euros."),
-    ("es", "Felipe II pagó 3,2 millones € de 4-7 días.",
-     "Felipe segundo pagó tres coma dos millones euros de cuatro a siete días."),
-])
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (
+            "de",
+            "Karl V. regierte 1519-1556, Tel. 030 1234567.",
+            "Karl der Fünfte regierte fünfzehnhundertneunzehn bis fünfzehnhundertsechsundfünfzig, Telefon null drei null, "
+            "eins zwei drei vier fünf sechs sieben.",
+        ),
+        (
+            "fr",
+            "Appelez le 06 12 34 56 78 pour 3/4 de 1 234 €.",
+            "Appelez le zéro six, un deux, trois quatre, cinq six, sept huit pour trois quarts de mille deux cent "
+            "trente-quatre euros.",
+        ),
+        (
+            "es",
+            "Felipe II pagó 3,2 millones € de 4-7 días.",
+            "Felipe segundo pagó tres coma dos millones euros de cuatro a siete días.",
+        ),
+    ],
+)
 def test_other_languages(lang: str, text: str, expected: str) -> None:
     assert normalize_text(text, lang) == expected
 
@@ -144,7 +247,11 @@ def test_other_languages(lang: str, text: str, expected: str) -> None:
 def test_rewrites_carry_input_offsets() -> None:
     text = "Call 555-0134 before 9 AM, Dr. Lee."
     spans = rewrites(text, "en")
-    assert [(s.kind, s.original) for s in spans] == [("telephone", "555-0134"), ("time", "9 AM"), ("abbreviation", "Dr.")]
+    assert [(s.kind, s.original) for s in spans] == [
+        ("telephone", "555-0134"),
+        ("time", "9 AM"),
+        ("abbreviation", "Dr."),
+    ]
     assert all(text[s.start : s.end] == s.original for s in spans)
     assert rewrites("1 234 €", "fr")[0].original == "1 234 €"  # French thousands spaces keep their offsets
 

@@ -56,20 +56,25 @@ def test_ipa_to_espeak_round_trip() -> None:
     espeak = shutil.which("espeak-ng")
     if espeak is None:
         pytest.skip("espeak-ng is not installed")
-    out = subprocess.run([espeak, "-q", "--ipa", "-v", "en-us"], input="[[wIn]]".encode(), capture_output=True, check=True)
+    out = subprocess.run([espeak, "-q", "--ipa", "-v", "en-us"], input=b"[[wIn]]", capture_output=True, check=True)
     assert out.stdout.decode().strip().replace("ˈ", "") == "wɪn"  # espeak-ng adds the stress mark
 
 
-@pytest.mark.parametrize(("document", "needle"), [
-    (b"<lexicon xml:lang='en'><lexeme><alias>x</alias></lexeme></lexicon>", "has no <grapheme>"),
-    (b"<lexicon><lexeme><grapheme>a</grapheme><alias>b</alias></lexeme></lexicon>", "needs xml:lang"),
-    (b"<lexicon xml:lang='en' alphabet='x-sampa'><lexeme><grapheme>a</grapheme><phoneme>a</phoneme></lexeme></lexicon>",
-     "only 'ipa'"),
-    (b"<lexicon xml:lang='en'><lexeme><grapheme>a</grapheme></lexeme></lexicon>", "neither <alias> nor <phoneme>"),
-    (b"<!DOCTYPE x [<!ENTITY e 'boom'>]><lexicon xml:lang='en'/>", "not a valid PLS document"),
-    (b"<speak/>", "root element must be <lexicon>"),
-    (b"<lexicon", "not a valid PLS document"),
-])
+@pytest.mark.parametrize(
+    ("document", "needle"),
+    [
+        (b"<lexicon xml:lang='en'><lexeme><alias>x</alias></lexeme></lexicon>", "has no <grapheme>"),
+        (b"<lexicon><lexeme><grapheme>a</grapheme><alias>b</alias></lexeme></lexicon>", "needs xml:lang"),
+        (
+            b"<lexicon xml:lang='en' alphabet='x-sampa'><lexeme><grapheme>a</grapheme><phoneme>a</phoneme></lexeme></lexicon>",
+            "only 'ipa'",
+        ),
+        (b"<lexicon xml:lang='en'><lexeme><grapheme>a</grapheme></lexeme></lexicon>", "neither <alias> nor <phoneme>"),
+        (b"<!DOCTYPE x [<!ENTITY e 'boom'>]><lexicon xml:lang='en'/>", "not a valid PLS document"),
+        (b"<speak/>", "root element must be <lexicon>"),
+        (b"<lexicon", "not a valid PLS document"),
+    ],
+)
 def test_invalid_lexicons_name_the_problem(document: bytes, needle: str) -> None:
     with pytest.raises(pls.InvalidLexicon, match=needle):
         pls.parse_pls(document, "bad")

@@ -16,7 +16,11 @@ def test_split_english_keeps_abbreviations() -> None:
 
 def test_split_other_languages_and_fallback() -> None:
     assert split_sentences("Hallo Welt. Wie geht's?", "de-DE") == ["Hallo Welt.", "Wie geht's?"]
-    assert split_sentences("Olá mundo. Tudo bem? Sim.", "pt_BR") == ["Olá mundo.", "Tudo bem?", "Sim."]  # regex fallback
+    assert split_sentences("Olá mundo. Tudo bem? Sim.", "pt_BR") == [
+        "Olá mundo.",
+        "Tudo bem?",
+        "Sim.",
+    ]  # regex fallback
     assert split_sentences("", "en") == []
 
 

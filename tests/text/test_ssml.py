@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from xml.sax.saxutils import escape, quoteattr
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from xml.sax.saxutils import escape, quoteattr
 
 from tts_predictor.text.segments import Segment
 from tts_predictor.text.ssml import SUPPORTED_ELEMENTS, InvalidSSML, is_ssml, parse_ssml
@@ -25,7 +26,9 @@ def test_break_time_is_planned_as_pause() -> None:
     assert parse_ssml('<speak>a<break time="60s"/>b</speak>')[0].pause_after_s == 10.0  # capped
 
 
-@pytest.mark.parametrize(("strength", "seconds"), [("x-weak", 0.1), ("weak", 0.2), ("medium", 0.4), ("strong", 0.75), ("x-strong", 1.2)])
+@pytest.mark.parametrize(
+    ("strength", "seconds"), [("x-weak", 0.1), ("weak", 0.2), ("medium", 0.4), ("strong", 0.75), ("x-strong", 1.2)]
+)
 def test_break_strength(strength: str, seconds: float) -> None:
     assert parse_ssml(f'<speak>a<break strength="{strength}"/>b</speak>')[0].pause_after_s == seconds
 
@@ -36,19 +39,29 @@ def test_leading_break_and_marks() -> None:
 
 
 def test_prosody_rate_percent_and_nesting() -> None:
-    segs = parse_ssml('<speak><prosody rate="50%">slow <prosody rate="+20%" pitch="+2st" volume="-3dB">'
-                      'inner</prosody></prosody></speak>')
+    segs = parse_ssml(
+        '<speak><prosody rate="50%">slow <prosody rate="+20%" pitch="+2st" volume="-3dB">'
+        "inner</prosody></prosody></speak>"
+    )
     assert segs[0].rate == 0.5
     assert segs[1].rate == pytest.approx(0.6)
     assert (segs[1].pitch_semitones, segs[1].volume_db) == (2.0, -3.0)
 
 
-@pytest.mark.parametrize(("attr", "field", "expected"), [
-    ('rate="x-slow"', "rate", 0.5), ('rate="1.2"', "rate", 1.2), ('rate="-25%"', "rate", 0.75),
-    ('pitch="x-high"', "pitch_semitones", 4.0), ('pitch="-10%"', "pitch_semitones", pytest.approx(-1.824, abs=1e-3)),
-    ('pitch="+10Hz"', "pitch_semitones", pytest.approx(1.117, abs=1e-3)), ('volume="loud"', "volume_db", 5.0),
-    ('volume="+6dB"', "volume_db", 6.0), ('volume="silent"', "volume_db", -96.0),
-])
+@pytest.mark.parametrize(
+    ("attr", "field", "expected"),
+    [
+        ('rate="x-slow"', "rate", 0.5),
+        ('rate="1.2"', "rate", 1.2),
+        ('rate="-25%"', "rate", 0.75),
+        ('pitch="x-high"', "pitch_semitones", 4.0),
+        ('pitch="-10%"', "pitch_semitones", pytest.approx(-1.824, abs=1e-3)),
+        ('pitch="+10Hz"', "pitch_semitones", pytest.approx(1.117, abs=1e-3)),
+        ('volume="loud"', "volume_db", 5.0),
+        ('volume="+6dB"', "volume_db", 6.0),
+        ('volume="silent"', "volume_db", -96.0),
+    ],
+)
 def test_prosody_values(attr: str, field: str, expected: float) -> None:
     assert getattr(parse_ssml(f"<speak><prosody {attr}>x</prosody></speak>")[0], field) == expected
 
@@ -117,21 +130,28 @@ def test_golden_azure() -> None:
 
 # ---------------------------------------------------------------- errors
 
-@pytest.mark.parametrize(("doc", "needle"), [
-    ("<speak><audio src='x.mp3'/></speak>", "<audio> at line 1, column 8"),
-    ("<speak>\n  <prosody speed='2'>x</prosody></speak>", "'speed'; allowed: pitch, rate, volume"),
-    ("<speak><break strength='huge'/></speak>", "x-strong"),
-    ("<speak><break time='soon'/></speak>", '"700ms"'),
-    ("<speak><say-as interpret-as='weight'>3</say-as></speak>", "allowed: cardinal"),
-    ("<speak><say-as interpret-as='unit'>3</say-as></speak>", 'interpret-as="unit": the text is not a number followed'),
-    ("<speak><say-as interpret-as='fraction'>3/0</say-as></speak>", 'interpret-as="fraction"'),
-    ("<speak><say-as interpret-as='date' format='qq'>1</say-as></speak>", "mdy"),
-    ("<speak><sub>x</sub></speak>", "'alias' is required"),
-    ("<speak><voice>x</voice></speak>", "'name' is required"),
-    ("<speak><prosody rate='0%'>x</prosody></speak>", "rate"),
-    ("<speak>\n<p>unclosed</speak>", "line 2"),
-    ("<p>not speak</p>", "root element must be <speak>"),
-])
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [
+        ("<speak><audio src='x.mp3'/></speak>", "<audio> at line 1, column 8"),
+        ("<speak>\n  <prosody speed='2'>x</prosody></speak>", "'speed'; allowed: pitch, rate, volume"),
+        ("<speak><break strength='huge'/></speak>", "x-strong"),
+        ("<speak><break time='soon'/></speak>", '"700ms"'),
+        ("<speak><say-as interpret-as='weight'>3</say-as></speak>", "allowed: cardinal"),
+        (
+            "<speak><say-as interpret-as='unit'>3</say-as></speak>",
+            'interpret-as="unit": the text is not a number followed',
+        ),
+        ("<speak><say-as interpret-as='fraction'>3/0</say-as></speak>", 'interpret-as="fraction"'),
+        ("<speak><say-as interpret-as='date' format='qq'>1</say-as></speak>", "mdy"),
+        ("<speak><sub>x</sub></speak>", "'alias' is required"),
+        ("<speak><voice>x</voice></speak>", "'name' is required"),
+        ("<speak><prosody rate='0%'>x</prosody></speak>", "rate"),
+        ("<speak>\n<p>unclosed</speak>", "line 2"),
+        ("<p>not speak</p>", "root element must be <speak>"),
+    ],
+)
 def test_invalid_documents_name_the_problem(doc: str, needle: str) -> None:
     with pytest.raises(InvalidSSML) as info:
         parse_ssml(doc)
@@ -143,12 +163,15 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><speak>&lol3;</speak>"""
 
 
-@pytest.mark.parametrize("doc", [
-    BILLION_LAUGHS,
-    '<?xml version="1.0"?><!DOCTYPE speak [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><speak>&xxe;</speak>',
-    '<!DOCTYPE speak SYSTEM "http://example.com/speak.dtd"><speak>hi</speak>',
-    "<!DOCTYPE speak><speak>hi</speak>",
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        BILLION_LAUGHS,
+        '<?xml version="1.0"?><!DOCTYPE speak [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><speak>&xxe;</speak>',
+        '<!DOCTYPE speak SYSTEM "http://example.com/speak.dtd"><speak>hi</speak>',
+        "<!DOCTYPE speak><speak>hi</speak>",
+    ],
+)
 def test_dtds_and_entities_are_refused(doc: str) -> None:
     with pytest.raises(InvalidSSML, match="DTDs/entities are not allowed"):
         parse_ssml(doc)
@@ -226,24 +249,27 @@ def test_random_bytes_only_raise_invalid_ssml(data: bytes) -> None:
         pass
 
 
-@pytest.mark.parametrize(("kind", "fmt", "value", "spoken"), [
-    ("telephone", None, "555-0134", "five five five, zero one three four"),
-    ("characters", None, "AB1", "A B one"),
-    ("spell-out", None, "TTS", "T T S"),
-    ("cardinal", None, "1,234", "one thousand two hundred and thirty-four"),
-    ("ordinal", None, "3", "third"),
-    ("digits", None, "2024", "two zero two four"),
-    ("fraction", None, "3/4", "three quarters"),
-    ("fraction", None, "1 1/2", "one and one half"),
-    ("date", "dmy", "15/03/2024", "March fifteenth, twenty twenty-four"),
-    ("date", "my", "03/2024", "March, twenty twenty-four"),
-    ("time", None, "9 AM", "nine AM"),
-    ("time", None, "14:30", "fourteen thirty"),
-    ("unit", None, "27 m", "twenty-seven meters"),
-    ("unit", None, "1 kg", "one kilogram"),
-    ("currency", None, "$3.2 million", "three point two million dollars"),
-    ("currency", None, "$12.50", "twelve dollars and fifty cents"),
-])
+@pytest.mark.parametrize(
+    ("kind", "fmt", "value", "spoken"),
+    [
+        ("telephone", None, "555-0134", "five five five, zero one three four"),
+        ("characters", None, "AB1", "A B one"),
+        ("spell-out", None, "TTS", "T T S"),
+        ("cardinal", None, "1,234", "one thousand two hundred and thirty-four"),
+        ("ordinal", None, "3", "third"),
+        ("digits", None, "2024", "two zero two four"),
+        ("fraction", None, "3/4", "three quarters"),
+        ("fraction", None, "1 1/2", "one and one half"),
+        ("date", "dmy", "15/03/2024", "March fifteenth, twenty twenty-four"),
+        ("date", "my", "03/2024", "March, twenty twenty-four"),
+        ("time", None, "9 AM", "nine AM"),
+        ("time", None, "14:30", "fourteen thirty"),
+        ("unit", None, "27 m", "twenty-seven meters"),
+        ("unit", None, "1 kg", "one kilogram"),
+        ("currency", None, "$3.2 million", "three point two million dollars"),
+        ("currency", None, "$12.50", "twelve dollars and fifty cents"),
+    ],
+)
 def test_say_as_forces_a_reading(kind: str, fmt: str | None, value: str, spoken: str) -> None:
     attrs = f' format="{fmt}"' if fmt else ""
     doc = f'<speak><say-as interpret-as="{kind}"{attrs}>{value}</say-as></speak>'

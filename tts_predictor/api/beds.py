@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput
 
-from ..audio import mix
-from ..audio.decode import decode_audio
-from .common import FieldError, MappedErrorRoute
+from tts_predictor.api.common import FieldError, MappedErrorRoute
+from tts_predictor.audio import mix
+from tts_predictor.audio.decode import decode_audio
 
 
 class BedsRoute(MappedErrorRoute):

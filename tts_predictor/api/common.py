@@ -20,16 +20,16 @@ from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput
 from pydantic import ValidationError
 
-from ..adaptive_bitrate import BitrateChange, adapter_for
-from ..admission import AdmissionController
-from ..audio import post
-from ..audio.buffer import AudioBuffer
-from ..audio.post import PostOptions
-from ..errors import EngineNotReady, TextTooLong, UnsupportedOption
-from ..pipeline import LocalSynthesizer
-from ..protocol.v2 import SynthesisParameters
-from ..streaming import encode_chunks, plan_segments, stream_plan
-from ..text.segments import Segment
+from tts_predictor.adaptive_bitrate import BitrateChange, adapter_for
+from tts_predictor.admission import AdmissionController
+from tts_predictor.audio import post
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.post import PostOptions
+from tts_predictor.errors import EngineNotReady, TextTooLong, UnsupportedOption
+from tts_predictor.pipeline import LocalSynthesizer
+from tts_predictor.protocol.v2 import SynthesisParameters
+from tts_predictor.streaming import encode_chunks, plan_segments, stream_plan
+from tts_predictor.text.segments import Segment
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,9 @@ def describe_error(exc: ValidationError, prefix: str = "", names: Mapping[str, s
     return FieldError(where, f"{where}: {err['msg'].removeprefix('Value error, ')}{got}{_field_hint(field)}")
 
 
-def make_params(values: dict[str, Any], *, prefix: str = "", names: Mapping[str, str] | None = None) -> SynthesisParameters:
+def make_params(
+    values: dict[str, Any], *, prefix: str = "", names: Mapping[str, str] | None = None
+) -> SynthesisParameters:
     """Validate synthesis options through SynthesisParameters (bounds are defined once, there)."""
     try:
         return SynthesisParameters(**{k: v for k, v in values.items() if v is not None})
@@ -97,8 +99,15 @@ def default_language(synth: LocalSynthesizer, params: SynthesisParameters) -> st
 class PreparedStream:
     """A validated, planned request whose audio is produced while the body is sent."""
 
-    def __init__(self, segments: list[Segment], params: SynthesisParameters, synth: LocalSynthesizer, rid: str,
-                 text: str | None = None, adaptive: bool = True):
+    def __init__(
+        self,
+        segments: list[Segment],
+        params: SynthesisParameters,
+        synth: LocalSynthesizer,
+        rid: str,
+        text: str | None = None,
+        adaptive: bool = True,
+    ):
         self.segments, self.params, self.synth, self.request_id, self.text = segments, params, synth, rid, text
         self.adaptive = adaptive
         """Network-adaptive bitrate for mp3/opus (`adaptive_bitrate`); changes come as ``quality`` events."""
@@ -106,8 +115,9 @@ class PreparedStream:
         self.started = time.perf_counter()
 
     async def buffers(self) -> AsyncIterator[AudioBuffer]:
-        async for buf, event in stream_plan(self.segments, self.params, self.synth, request_id=self.request_id,
-                                            source_text=self.text):
+        async for buf, event in stream_plan(
+            self.segments, self.params, self.synth, request_id=self.request_id, source_text=self.text
+        ):
             if event is not None:  # None: a piece of a sentence the model streams (XTTS)
                 self.events.append(event)
             yield buf
@@ -116,8 +126,13 @@ class PreparedStream:
         """Encoded bytes; synthesis stops when the client disconnects (the generator is closed)."""
         try:
             adapter = adapter_for(self.params.format, self.params.bitrate, self.adaptive)
-            async for data in encode_chunks(self.buffers(), self.params.format, bitrate=self.params.bitrate,
-                                            adapter=adapter, on_change=self._quality):
+            async for data in encode_chunks(
+                self.buffers(),
+                self.params.format,
+                bitrate=self.params.bitrate,
+                adapter=adapter,
+                on_change=self._quality,
+            ):
                 yield data
         except InvalidInput:
             raise
@@ -125,10 +140,15 @@ class PreparedStream:
             log.exception("streamed synthesis failed (request id %s)", self.request_id)
             raise
 
-
     def _quality(self, change: BitrateChange, at_s: float) -> None:
-        log.info("stream %s: bitrate %s -> %s (%s, client ~%s kbit/s)", self.request_id, change.previous,
-                 change.bitrate, change.reason, change.client_kbps and round(change.client_kbps))
+        log.info(
+            "stream %s: bitrate %s -> %s (%s, client ~%s kbit/s)",
+            self.request_id,
+            change.previous,
+            change.bitrate,
+            change.reason,
+            change.client_kbps and round(change.client_kbps),
+        )
         self.events.append(change.event(at_s))
 
     async def ndjson(self, start: dict[str, Any]) -> AsyncIterator[bytes]:
@@ -160,12 +180,16 @@ def refuse_post_in_stream(params: SynthesisParameters) -> None:
     """Post-processing needs the whole audio (trims, fades, ducking): 400 on streamed routes."""
     if post.wanted(params):
         names = [n for n in post.POST_FIELDS if getattr(params, n) != PostOptions.model_fields[n].default]
-        raise FieldError(names[0], f"{names[0]}: post-processing options ({', '.join(post.POST_FIELDS)}) are not "
-                         "available on streamed responses; request the whole file (no stream) or use a job")
+        raise FieldError(
+            names[0],
+            f"{names[0]}: post-processing options ({', '.join(post.POST_FIELDS)}) are not "
+            "available on streamed responses; request the whole file (no stream) or use a job",
+        )
 
 
-def prepare_stream(text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str,
-                   adaptive: bool = True) -> PreparedStream:
+def prepare_stream(
+    text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str, adaptive: bool = True
+) -> PreparedStream:
     """Plan and validate now (so errors are 400s before the response starts)."""
     refuse_post_in_stream(params)
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
@@ -225,11 +249,15 @@ def redact_url(url: str) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         netloc = "***@" + netloc.rsplit("@", 1)[1]
-    query = "&".join(f"{p.split('=', 1)[0]}=***" if "=" in p else p for p in parts.query.split("&")) if parts.query else ""
+    query = (
+        "&".join(f"{p.split('=', 1)[0]}=***" if "=" in p else p for p in parts.query.split("&")) if parts.query else ""
+    )
     return urlunsplit((parts.scheme, netloc, parts.path, query, "***" if parts.fragment else ""))
 
 
-def redact(values: dict[str, Any], secret_words: tuple[str, ...] = ("key", "token", "secret", "password")) -> dict[str, Any]:
+def redact(
+    values: dict[str, Any], secret_words: tuple[str, ...] = ("key", "token", "secret", "password")
+) -> dict[str, Any]:
     """Copy of `values` with fields whose name contains a secret word replaced, and credentials in every URL
     inside a string value (user info, query and fragment values) replaced; nested dicts too."""
     out: dict[str, Any] = {}
@@ -243,7 +271,6 @@ def redact(values: dict[str, Any], secret_words: tuple[str, ...] = ("key", "toke
         else:
             out[name] = value
     return out
-
 
 
 class MappedErrorRoute(APIRoute):

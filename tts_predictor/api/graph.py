@@ -77,11 +77,7 @@ class GraphAdapterMiddleware:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope.get("method") != "POST"
-            or scope.get("path", "").rstrip("/") != self.path
-        ):
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path", "").rstrip("/") != self.path:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
@@ -154,11 +150,13 @@ def _rewrite(body: bytes) -> bytes | GraphStepError | None:
 
 async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
     payload = json.dumps(content).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 

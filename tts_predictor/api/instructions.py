@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import re
 
-from ..prosody import EMOTIONS, STYLES
+from tts_predictor.prosody import EMOTIONS, STYLES
 
 SYNONYMS: dict[str, tuple[str, str]] = {
-    "cheerful": ("emotion", "happy"), "cheerfully": ("emotion", "happy"), "happily": ("emotion", "happy"),
-    "joyful": ("emotion", "happy"), "upbeat": ("emotion", "happy"),
-    "enthusiastic": ("emotion", "excited"), "enthusiastically": ("emotion", "excited"),
-    "excitedly": ("emotion", "excited"), "energetic": ("emotion", "excited"),
-    "sadly": ("emotion", "sad"), "somber": ("emotion", "sad"), "sombre": ("emotion", "sad"),
-    "calmly": ("emotion", "calm"), "soothing": ("emotion", "calm"), "relaxed": ("emotion", "calm"),
-    "angrily": ("emotion", "angry"), "furious": ("emotion", "angry"),
-    "narrator": ("style", "narration"), "narrate": ("style", "narration"), "storyteller": ("style", "narration"),
+    "cheerful": ("emotion", "happy"),
+    "cheerfully": ("emotion", "happy"),
+    "happily": ("emotion", "happy"),
+    "joyful": ("emotion", "happy"),
+    "upbeat": ("emotion", "happy"),
+    "enthusiastic": ("emotion", "excited"),
+    "enthusiastically": ("emotion", "excited"),
+    "excitedly": ("emotion", "excited"),
+    "energetic": ("emotion", "excited"),
+    "sadly": ("emotion", "sad"),
+    "somber": ("emotion", "sad"),
+    "sombre": ("emotion", "sad"),
+    "calmly": ("emotion", "calm"),
+    "soothing": ("emotion", "calm"),
+    "relaxed": ("emotion", "calm"),
+    "angrily": ("emotion", "angry"),
+    "furious": ("emotion", "angry"),
+    "narrator": ("style", "narration"),
+    "narrate": ("style", "narration"),
+    "storyteller": ("style", "narration"),
     "newscaster": ("style", "newscast"),
-    "casual": ("style", "conversational"), "chatty": ("style", "conversational"),
+    "casual": ("style", "conversational"),
+    "chatty": ("style", "conversational"),
 }
 """Words besides the preset names themselves (``happy``, ``newscast``, ...) that select a preset."""
 _WORD = re.compile(r"[a-z]+")
@@ -26,8 +39,11 @@ def instruction_presets(instructions: str | None) -> dict[str, str]:
     """``{"emotion": ..., "style": ...}`` for the first emotion and first style the instructions name (maybe none)."""
     found: dict[str, str] = {}
     for word in _WORD.findall((instructions or "").lower()):
-        kind_name = SYNONYMS.get(word) or (("emotion", word) if word in EMOTIONS else None) or (
-            ("style", word) if word in STYLES else None)
+        kind_name = (
+            SYNONYMS.get(word)
+            or (("emotion", word) if word in EMOTIONS else None)
+            or (("style", word) if word in STYLES else None)
+        )
         if kind_name is not None:
             found.setdefault(*kind_name)
     return found

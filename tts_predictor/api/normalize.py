@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..text.preview import preview
-from .common import check_text, synth_of
-from .rest import RestRoute
+from tts_predictor.api.common import check_text, synth_of
+from tts_predictor.api.rest import RestRoute
+from tts_predictor.text.preview import preview
 
 
 class NormalizeRequest(BaseModel):
@@ -33,8 +33,14 @@ def build_router(predictor: Any) -> APIRouter:
     async def normalize(body: NormalizeRequest) -> dict[str, Any]:
         check_text(body.text, predictor.settings.max_text_chars)
         voice, language = synth_of(predictor).catalog.resolve(body.voice, body.language)
-        segments = preview(body.text, language=language, ssml=body.ssml, normalize=body.normalize,
-                           voice=body.voice, lexicons=body.lexicons)
+        segments = preview(
+            body.text,
+            language=language,
+            ssml=body.ssml,
+            normalize=body.normalize,
+            voice=body.voice,
+            lexicons=body.lexicons,
+        )
         return {"language": language, "voice": voice.id, "segments": segments}
 
     return router

@@ -21,17 +21,37 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..audio.encode import media_type
-from ..engines.slow import slow_request
-from ..protocol.v2 import Speed
-from .instructions import instruction_presets
-from ..voices import VoiceCatalog
-from .common import (
-    FieldError, MappedErrorRoute, admitted_stream, check_text, make_params, prepare_stream, request_id, synth_of,
+from tts_predictor.api.common import (
+    FieldError,
+    MappedErrorRoute,
+    admitted_stream,
+    check_text,
+    make_params,
+    prepare_stream,
+    request_id,
+    synth_of,
 )
+from tts_predictor.api.instructions import instruction_presets
+from tts_predictor.audio.encode import media_type
+from tts_predictor.engines.slow import slow_request
+from tts_predictor.protocol.v2 import Speed
+from tts_predictor.voices import VoiceCatalog
 
-OPENAI_VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer", "ash", "coral", "sage", "ballad", "verse",
-                 "marin", "cedar")
+OPENAI_VOICES = (
+    "alloy",
+    "echo",
+    "fable",
+    "onyx",
+    "nova",
+    "shimmer",
+    "ash",
+    "coral",
+    "sage",
+    "ballad",
+    "verse",
+    "marin",
+    "cedar",
+)
 """OpenAI's voice names; the i-th maps to this model's i-th voice (default first), wrapping around. Any other
 name that looks like one (`VOICE_NAME`) maps by a stable hash, so voices OpenAI adds later work unchanged."""
 VOICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
@@ -50,7 +70,13 @@ class SpeechRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {"model": "tts-1", "input": "Hello from tts-predictor.", "voice": "alloy", "response_format": "mp3"},
-                {"model": "tts", "input": "Faster, as raw PCM.", "voice": "nova", "response_format": "pcm", "speed": 1.5},
+                {
+                    "model": "tts",
+                    "input": "Faster, as raw PCM.",
+                    "voice": "nova",
+                    "response_format": "pcm",
+                    "speed": 1.5,
+                },
             ]
         },
     )
@@ -65,18 +91,23 @@ class SpeechRequest(BaseModel):
     )
     speed: Speed = 1.0
     instructions: str | None = Field(
-        None, max_length=4096,
+        None,
+        max_length=4096,
         description="Naming an emotion or style preset (e.g. 'sound happy', 'newscast') applies it; otherwise ignored "
-                    "(header X-TTS-Instructions says which).")
+        "(header X-TTS-Instructions says which).",
+    )
     stream_format: Literal["audio", "sse"] = Field(
         "audio", description="audio: the audio bytes, streamed; sse: server-sent events with base64 audio deltas."
     )
 
 
-def openai_error(status: int, message: str, param: str | None = None, code: str | None = None,
-                 kind: str = "invalid_request_error") -> JSONResponse:
+def openai_error(
+    status: int, message: str, param: str | None = None, code: str | None = None, kind: str = "invalid_request_error"
+) -> JSONResponse:
     """An error in OpenAI's shape."""
-    return JSONResponse(status_code=status, content={"error": {"message": message, "type": kind, "param": param, "code": code}})
+    return JSONResponse(
+        status_code=status, content={"error": {"message": message, "type": kind, "param": param, "code": code}}
+    )
 
 
 class OpenAIRoute(MappedErrorRoute):
@@ -101,8 +132,9 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     if errors and errors[0].get("type") == "extra_forbidden":
         name = str(errors[0]["loc"][-1])
         allowed = ", ".join(SpeechRequest.model_fields)
-        return openai_error(400, f"Unrecognized request argument supplied: {name}; allowed: {allowed}", name,
-                            "unknown_parameter")
+        return openai_error(
+            400, f"Unrecognized request argument supplied: {name}; allowed: {allowed}", name, "unknown_parameter"
+        )
     err = errors[0] if errors else {}
     loc = [str(p) for p in err.get("loc", ()) if p != "body"]
     param = ".".join(loc) or None
@@ -112,7 +144,9 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
     info = SpeechRequest.model_fields.get(loc[0]) if loc else None
     if info is not None and info.description:
         detail += f"; {info.description}"
-    return openai_error(400, detail, param, "invalid_value" if err.get("type") != "missing" else "missing_required_parameter")
+    return openai_error(
+        400, detail, param, "invalid_value" if err.get("type") != "missing" else "missing_required_parameter"
+    )
 
 
 def _reason(exc: Exception) -> str:
@@ -123,7 +157,7 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
     """This model's voice id for an OpenAI voice name or a real voice id (`{"id": ...}` objects too)."""
     name = voice.get("id") if isinstance(voice, dict) else voice
     if not isinstance(name, str) or not name:
-        raise FieldError("voice", "voice: must be a voice name or {\"id\": name}")
+        raise FieldError("voice", 'voice: must be a voice name or {"id": name}')
     if catalog.usable(name) is not None:
         return name
     ordered = [catalog.default] + [v for v in catalog.visible() if v.id != catalog.default.id]
@@ -133,7 +167,8 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
         return ordered[zlib.crc32(name.lower().encode()) % len(ordered)].id
     ids = [v.id for v in ordered][:20]
     raise FieldError(
-        "voice", f"voice: '{name[:60]}' is not a voice name (letters, digits, '_', '-', '.'; at most 40); use an "
+        "voice",
+        f"voice: '{name[:60]}' is not a voice name (letters, digits, '_', '-', '.'; at most 40); use an "
         f"OpenAI voice ({', '.join(OPENAI_VOICES)}) or a voice of this model ({', '.join(ids)})",
     )
 
@@ -155,8 +190,13 @@ def build_router(predictor: Any) -> APIRouter:
         fmt = body.response_format
         delivery = instruction_presets(body.instructions)
         params = make_params(
-            {"voice": voice, "speed": body.speed, "format": fmt,
-             "sample_rate": OPENAI_PCM_RATE if fmt == "pcm" else None, **delivery},
+            {
+                "voice": voice,
+                "speed": body.speed,
+                "format": fmt,
+                "sample_rate": OPENAI_PCM_RATE if fmt == "pcm" else None,
+                **delivery,
+            },
             names={"format": "response_format"},
         )
         rid = request_id(request)
@@ -164,11 +204,16 @@ def build_router(predictor: Any) -> APIRouter:
         headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store"}
         if body.instructions:
             headers["X-TTS-Instructions"] = ",".join(f"{k}={v}" for k, v in delivery.items()) or "ignored"
-        audio = await admitted_stream(predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s,
-                                      slow_request(synth.catalog, voice, None))
+        audio = await admitted_stream(
+            predictor.admission,
+            prepared.body(),
+            predictor.settings.stream_stall_timeout_s,
+            slow_request(synth.catalog, voice, None),
+        )
         if body.stream_format == "sse":
-            return StreamingResponse(_sse(audio, prepared.events, len(body.input)), media_type="text/event-stream",
-                                     headers=headers)
+            return StreamingResponse(
+                _sse(audio, prepared.events, len(body.input)), media_type="text/event-stream", headers=headers
+            )
         content_type = media_type(fmt, OPENAI_PCM_RATE if fmt == "pcm" else None)
         return StreamingResponse(audio, media_type=content_type, headers=headers)
 

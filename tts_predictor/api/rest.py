@@ -15,18 +15,26 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..audio.encode import FORMATS, media_type, output_rate
-from ..audio.post import PostOptions
-from ..gateway import key_from, key_valid
-from ..health import system_health
-from ..pipeline import render
-from ..prosody import EMOTIONS, STYLES
-from ..protocol.v2 import SynthesisParameters
-from ..voices import match_language
-from .ws import STATS
-from .common import (
-    FieldError, MappedErrorRoute, admitted_stream, check_text, make_params, prepare_stream, redact, request_id, synth_of,
+from tts_predictor.api.common import (
+    FieldError,
+    MappedErrorRoute,
+    admitted_stream,
+    check_text,
+    make_params,
+    prepare_stream,
+    redact,
+    request_id,
+    synth_of,
 )
+from tts_predictor.api.ws import STATS
+from tts_predictor.audio.encode import FORMATS, media_type, output_rate
+from tts_predictor.audio.post import PostOptions
+from tts_predictor.gateway import key_from, key_valid
+from tts_predictor.health import system_health
+from tts_predictor.pipeline import render
+from tts_predictor.prosody import EMOTIONS, STYLES
+from tts_predictor.protocol.v2 import SynthesisParameters
+from tts_predictor.voices import match_language
 
 OPTION_NAMES = {"energy": "volume_db"}
 """REST option name -> SynthesisParameters field."""
@@ -62,7 +70,8 @@ class SynthesisOptions(PostOptions):
     loudness_lufs: float | None = Field(None, description=_describe("loudness_lufs"))
     stream: bool = Field(False, description="Send audio while it is synthesized, sentence by sentence (chunked).")
     adaptive_bitrate: bool = Field(
-        True, description="Streamed mp3/opus: lower the bitrate while the client reads slower than real time, raise "
+        True,
+        description="Streamed mp3/opus: lower the bitrate while the client reads slower than real time, raise "
         "it back when it catches up (quality events with Accept: application/x-ndjson).",
     )
 
@@ -75,8 +84,10 @@ class SynthesizeRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {"text": "Hello from tts-predictor.", "options": {"format": "wav"}},
-                {"text": "<speak>Slow <break time=\"300ms\"/> and steady.</speak>",
-                 "options": {"format": "mp3", "speed": 0.9, "energy": -3, "stream": True}},
+                {
+                    "text": '<speak>Slow <break time="300ms"/> and steady.</speak>',
+                    "options": {"format": "mp3", "speed": 0.9, "energy": -3, "stream": True},
+                },
             ]
         },
     )
@@ -100,7 +111,9 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"items": [{"text": "First."}, {"text": "Second, faster.", "options": {"speed": 1.3}}], "format": "wav"}]
+            "examples": [
+                {"items": [{"text": "First."}, {"text": "Second, faster.", "options": {"speed": 1.3}}], "format": "wav"}
+            ]
         },
     )
 
@@ -121,8 +134,9 @@ class RestRoute(MappedErrorRoute):
         if isinstance(exc, InvalidInput):
             return JSONResponse(status_code=400, content={"error": str(exc.reason)})
         if isinstance(exc, ModelNotReady):
-            return JSONResponse(status_code=503, content={"error": str(getattr(exc, "reason", exc))},
-                                headers={"Retry-After": "5"})
+            return JSONResponse(
+                status_code=503, content={"error": str(getattr(exc, "reason", exc))}, headers={"Retry-After": "5"}
+            )
         return None
 
 
@@ -141,7 +155,9 @@ def _validation_message(exc: RequestValidationError) -> str:
     message = f"{where}: {err.get('msg', 'invalid')}"
     if err.get("type") == "extra_forbidden":
         parent = next((_MODELS[p] for p in reversed(loc[:-1]) if p in _MODELS), None)
-        fields = _allowed(parent) if parent else _allowed(SynthesizeRequest) + " (or items, format for /batch_synthesize)"
+        fields = (
+            _allowed(parent) if parent else _allowed(SynthesizeRequest) + " (or items, format for /batch_synthesize)"
+        )
         return f"{where}: unknown field; allowed: {fields}"
     if "input" in err and not isinstance(err["input"], (dict, list)) and err.get("type") != "missing":
         message += f" (got {err['input']!r})"
@@ -149,7 +165,9 @@ def _validation_message(exc: RequestValidationError) -> str:
     return message + (f"; {hint}" if hint else "")
 
 
-def to_params(options: SynthesisOptions, *, prefix: str = "options.", default_format: str | None = None) -> SynthesisParameters:
+def to_params(
+    options: SynthesisOptions, *, prefix: str = "options.", default_format: str | None = None
+) -> SynthesisParameters:
     """SynthesisParameters from REST options (energy -> volume_db)."""
     values = options.model_dump(exclude={"stream", "energy", "adaptive_bitrate"})
     values["volume_db"] = options.energy
@@ -158,8 +176,10 @@ def to_params(options: SynthesisOptions, *, prefix: str = "options.", default_fo
 
 
 async def _render_all(jobs: list[tuple[str, SynthesisParameters, Any, str]], synth: Any, rid: str) -> list[Any]:
-    return [await render(text, params, synth, language=language, request_id=f"{rid}/{i}")
-            for i, (text, params, _voice, language) in enumerate(jobs)]
+    return [
+        await render(text, params, synth, language=language, request_id=f"{rid}/{i}")
+        for i, (text, params, _voice, language) in enumerate(jobs)
+    ]
 
 
 def build_router(predictor: Any) -> APIRouter:
@@ -169,8 +189,12 @@ def build_router(predictor: Any) -> APIRouter:
     @router.post(
         "/synthesize",
         response_class=Response,
-        responses={200: {"content": {t: {} for t in ("audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/pcm")},
-                         "description": "The audio file (chunked when options.stream is true)."}},
+        responses={
+            200: {
+                "content": {t: {} for t in ("audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/pcm")},
+                "description": "The audio file (chunked when options.stream is true).",
+            }
+        },
         summary="Synthesize one text",
     )
     async def synthesize(body: SynthesizeRequest, request: Request) -> Response:
@@ -188,21 +212,34 @@ def build_router(predictor: Any) -> APIRouter:
             rate = params.sample_rate or voice.sample_rate
             content_type = media_type(params.format, rate)
             if "application/x-ndjson" in request.headers.get("accept", ""):  # audio and events in one stream
-                start = {"format": params.format, "sample_rate": output_rate(params.format, rate),
-                         "content_type": content_type, "voice": voice.id, "language": language}
-                lines = await admitted_stream(predictor.admission, prepared.ndjson(start),
-                                              predictor.settings.stream_stall_timeout_s, not voice.realtime)
+                start = {
+                    "format": params.format,
+                    "sample_rate": output_rate(params.format, rate),
+                    "content_type": content_type,
+                    "voice": voice.id,
+                    "language": language,
+                }
+                lines = await admitted_stream(
+                    predictor.admission,
+                    prepared.ndjson(start),
+                    predictor.settings.stream_stall_timeout_s,
+                    not voice.realtime,
+                )
                 return StreamingResponse(lines, media_type="application/x-ndjson", headers=headers)
             stream = await admitted_stream(
-                predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s, not voice.realtime)
+                predictor.admission, prepared.body(), predictor.settings.stream_stall_timeout_s, not voice.realtime
+            )
             return StreamingResponse(stream, media_type=content_type, headers=headers)
-        result = await predictor.admission.run(render(body.text, params, synth, language=language, request_id=rid),
-                                               slow=not voice.realtime)
-        headers.update({
-            "X-Processing-Time": f"{time.perf_counter() - started:.3f}",
-            "X-Duration": f"{result.duration_s:.3f}",
-            "X-Sample-Rate": str(result.sample_rate),
-        })
+        result = await predictor.admission.run(
+            render(body.text, params, synth, language=language, request_id=rid), slow=not voice.realtime
+        )
+        headers.update(
+            {
+                "X-Processing-Time": f"{time.perf_counter() - started:.3f}",
+                "X-Duration": f"{result.duration_s:.3f}",
+                "X-Sample-Rate": str(result.sample_rate),
+            }
+        )
         return Response(result.data, media_type=result.content_type, headers=headers)
 
     @router.post("/batch_synthesize", summary="Synthesize several texts; JSON with base64 audio files")
@@ -211,11 +248,13 @@ def build_router(predictor: Any) -> APIRouter:
         synth = synth_of(predictor)
         limit = predictor.settings.max_batch_size
         if not body.items:
-            raise FieldError("items", "items: is empty; give at least one {\"text\": ...}")
+            raise FieldError("items", 'items: is empty; give at least one {"text": ...}')
         if len(body.items) > limit:
             raise FieldError("items", f"items: {len(body.items)} items; the limit is {limit} (TTS_MAX_BATCH_SIZE)")
         if body.format is not None and body.format not in FORMATS:
-            raise FieldError("format", f"format: unsupported format '{body.format[:40]}'; use one of: {', '.join(FORMATS)}")
+            raise FieldError(
+                "format", f"format: unsupported format '{body.format[:40]}'; use one of: {', '.join(FORMATS)}"
+            )
         jobs = []
         for i, item in enumerate(body.items):
             check_text(item.text, predictor.settings.max_text_chars, f"items[{i}].text")
@@ -229,16 +268,25 @@ def build_router(predictor: Any) -> APIRouter:
         results = await predictor.admission.run(_render_all(jobs, synth, rid), slow=slow)  # one admission for the batch
         out = []
         for i, ((_text, params, voice, language), result) in enumerate(zip(jobs, results)):
-            out.append({
-                "index": i, "audio": base64.b64encode(result.data).decode("ascii"), "content_type": result.content_type,
-                "format": params.format, "sample_rate": result.sample_rate, "duration_s": round(result.duration_s, 4),
-                "voice": voice.id, "language": language,
-            })
+            out.append(
+                {
+                    "index": i,
+                    "audio": base64.b64encode(result.data).decode("ascii"),
+                    "content_type": result.content_type,
+                    "format": params.format,
+                    "sample_rate": result.sample_rate,
+                    "duration_s": round(result.duration_s, 4),
+                    "voice": voice.id,
+                    "language": language,
+                }
+            )
         return {"items": out, "processing_time_s": round(time.perf_counter() - started, 3)}
 
     @router.get("/v1/voices", summary="Voices of the loaded models (optionally only those speaking ?language=)")
     @router.get("/voices", summary="Voices of the loaded models (optionally only those speaking ?language=)")
-    async def voices(language: str | None = Query(None, description="Language code such as en-US or en.")) -> dict[str, Any]:
+    async def voices(
+        language: str | None = Query(None, description="Language code such as en-US or en."),
+    ) -> dict[str, Any]:
         catalog = synth_of(predictor).catalog
         chosen = [v for v in catalog.visible() if language is None or match_language(language, list(v.languages))]
         return {
@@ -260,7 +308,9 @@ def build_router(predictor: Any) -> APIRouter:
         status = "ok" if synth is not None and predictor.ready else ("failed" if state["load_error"] else "loading")
         body: dict[str, Any] = {"status": status, "model_loaded": synth is not None, "ready": state["ready"]}
         keys = getattr(predictor, "api_keys", frozenset())
-        if not keys or key_valid(key_from(request.headers.get("authorization"), request.headers.get("x-api-key")), keys):
+        if not keys or key_valid(
+            key_from(request.headers.get("authorization"), request.headers.get("x-api-key")), keys
+        ):
             body.update({**state, "system": system_health(), "websocket_streams": STATS.to_dict()})
         return JSONResponse(status_code=200 if status == "ok" else 503, content=body)
 
@@ -274,4 +324,3 @@ def build_router(predictor: Any) -> APIRouter:
         return {"live": True}
 
     return router
-

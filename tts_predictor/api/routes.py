@@ -9,10 +9,10 @@ from fastapi import FastAPI, WebSocket
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import normalize as normalize_api
-from . import openai as openai_api
-from . import beds, rest, voice_store
-from .ws import stream_socket
+from tts_predictor.api import beds, rest, voice_store
+from tts_predictor.api import normalize as normalize_api
+from tts_predictor.api import openai as openai_api
+from tts_predictor.api.ws import stream_socket
 
 UI_DIR = Path(__file__).with_name("ui")
 

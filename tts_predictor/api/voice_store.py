@@ -18,13 +18,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput, ModelNotReady
 
-from ..cache import voice_tag
-from ..cloning import VoiceCloner
-from ..consent import consent_record
-from ..engines.coqui import CLONE_ID
-from ..gateway import key_from
-from ..errors import EngineNotReady, VoiceConflict, VoiceNotFound
-from .common import FieldError, MappedErrorRoute
+from tts_predictor.api.common import FieldError, MappedErrorRoute
+from tts_predictor.cache import voice_tag
+from tts_predictor.cloning import VoiceCloner
+from tts_predictor.consent import consent_record
+from tts_predictor.engines.coqui import CLONE_ID
+from tts_predictor.errors import EngineNotReady, VoiceConflict, VoiceNotFound
+from tts_predictor.gateway import key_from
 
 UPLOAD_FIELDS = ("name", "audio", "model", "consent", "shared")
 
@@ -62,7 +62,9 @@ async def _upload(request: Request) -> tuple[str, bytes, str | None, Any, Any]:
         try:
             body = await request.json()
         except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser's stack
-            raise FieldError("body", "request body is not valid JSON; send {\"name\", \"audio\" (base64)} or multipart") from None
+            raise FieldError(
+                "body", 'request body is not valid JSON; send {"name", "audio" (base64)} or multipart'
+            ) from None
         if not isinstance(body, dict) or set(body) - set(UPLOAD_FIELDS):
             extra = sorted(set(body) - set(UPLOAD_FIELDS)) if isinstance(body, dict) else "not an object"
             raise FieldError("body", f"body: unknown field(s) {extra}; allowed: {', '.join(UPLOAD_FIELDS)}")
@@ -103,12 +105,20 @@ def build_router(predictor: Any) -> APIRouter:
         name, data, model, raw_consent, raw_shared = await _upload(request)
         shared = _shared(raw_shared)
         if shared and not cloner.catalog.access.is_admin():
-            return JSONResponse(status_code=403, content={
-                "error": "shared: only admin API keys (TTS_ADMIN_API_KEYS) may store a voice every key can use"})
-        consent = consent_record(raw_consent, key_from(request.headers.get("authorization"), request.headers.get("x-api-key")),
-                                 required=predictor.settings.clone_require_consent)
+            return JSONResponse(
+                status_code=403,
+                content={
+                    "error": "shared: only admin API keys (TTS_ADMIN_API_KEYS) may store a voice every key can use"
+                },
+            )
+        consent = consent_record(
+            raw_consent,
+            key_from(request.headers.get("authorization"), request.headers.get("x-api-key")),
+            required=predictor.settings.clone_require_consent,
+        )
         meta = await predictor.admission.run(  # engine call
-            asyncio.to_thread(cloner.create, name, data, model, consent, shared))
+            asyncio.to_thread(cloner.create, name, data, model, consent, shared)
+        )
         return JSONResponse(status_code=201, content=meta, headers={"Location": f"/v1/voices/{name}"})
 
     @router.get("/v1/voices/{voice_id}", summary="A stored voice: model, languages, when and from what it was made")

@@ -34,21 +34,33 @@ from fastapi import WebSocket
 from kserve.errors import InvalidInput, ModelNotReady
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from ..adaptive_bitrate import BitrateAdapter, adapter_for
-from ..admission import DeadlineExceeded, Overloaded
-from ..audio.encode import EncoderUnavailable, output_rate
-from ..engines.slow import slow_request
-from ..protocol.v2 import SynthesisParameters
-from ..streaming import ChunkEncoder, plan_segments, stream_plan
-from ..text.plan import CHUNK_CHARS
-from ..text.split import split_sentences
-from .common import make_params, request_id, synth_of
+from tts_predictor.adaptive_bitrate import BitrateAdapter, adapter_for
+from tts_predictor.admission import DeadlineExceeded, Overloaded
+from tts_predictor.api.common import make_params, request_id, synth_of
+from tts_predictor.audio.encode import EncoderUnavailable, output_rate
+from tts_predictor.engines.slow import slow_request
+from tts_predictor.protocol.v2 import SynthesisParameters
+from tts_predictor.streaming import ChunkEncoder, plan_segments, stream_plan
+from tts_predictor.text.plan import CHUNK_CHARS
+from tts_predictor.text.split import split_sentences
 
 log = logging.getLogger(__name__)
 
 WS_FORMATS = ("pcm", "mp3", "opus", "wav")
-CONFIG_FIELDS = ("voice", "language", "speed", "format", "sample_rate", "bitrate", "pitch", "volume_db", "normalize", "emotion",
-                 "style", "adaptive_bitrate")
+CONFIG_FIELDS = (
+    "voice",
+    "language",
+    "speed",
+    "format",
+    "sample_rate",
+    "bitrate",
+    "pitch",
+    "volume_db",
+    "normalize",
+    "emotion",
+    "style",
+    "adaptive_bitrate",
+)
 MESSAGE_TYPES = ("config", "text", "flush", "close")
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
@@ -164,13 +176,19 @@ class StreamSession:
         while True:
             try:  # idle: no message while nothing is being synthesized
                 message = await (self.ws.receive() if self.pending else asyncio.wait_for(self.ws.receive(), idle))
-            except asyncio.TimeoutError:
-                raise ProtocolError(f"idle for {idle:g} s (TTS_WS_IDLE_TIMEOUT_S); reconnect", CLOSE_GOING_AWAY) from None
+            except TimeoutError:
+                raise ProtocolError(
+                    f"idle for {idle:g} s (TTS_WS_IDLE_TIMEOUT_S); reconnect", CLOSE_GOING_AWAY
+                ) from None
             if message["type"] == "websocket.disconnect":
                 if self.worker is not None and not self.worker.done():
                     STATS.cancelled += 1
-                    log.info("stream %s: client disconnected; synthesis cancelled after %d segment(s), %d text(s) unsent",
-                             self.request_id, self.segments, self.jobs.qsize())
+                    log.info(
+                        "stream %s: client disconnected; synthesis cancelled after %d segment(s), %d text(s) unsent",
+                        self.request_id,
+                        self.segments,
+                        self.jobs.qsize(),
+                    )
                 await self._stop_worker()  # client gone: cancel what is left
                 return
             if message.get("text") is None:
@@ -181,7 +199,9 @@ class StreamSession:
                 raise ProtocolError("message is not valid JSON", CLOSE_UNSUPPORTED_DATA) from None
             kind = data.get("type") if isinstance(data, dict) else None
             if kind not in MESSAGE_TYPES:
-                raise ProtocolError(f"message type {str(kind)[:40]!r} is unknown; use one of: {', '.join(MESSAGE_TYPES)}")
+                raise ProtocolError(
+                    f"message type {str(kind)[:40]!r} is unknown; use one of: {', '.join(MESSAGE_TYPES)}"
+                )
             if kind == "config":
                 if self.params is not None:
                     raise ProtocolError("config must be the first message")
@@ -206,7 +226,9 @@ class StreamSession:
             raise ProtocolError(f"config: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(CONFIG_FIELDS)}")
         fmt = config.get("format") or "pcm"
         if fmt not in WS_FORMATS:
-            raise ProtocolError(f"config.format: unsupported format {str(fmt)[:40]!r}; use one of: {', '.join(WS_FORMATS)}")
+            raise ProtocolError(
+                f"config.format: unsupported format {str(fmt)[:40]!r}; use one of: {', '.join(WS_FORMATS)}"
+            )
         adaptive = config.get("adaptive_bitrate", True)
         if not isinstance(adaptive, bool):
             raise ProtocolError("config.adaptive_bitrate: must be true or false")
@@ -222,8 +244,14 @@ class StreamSession:
         self.language = language
         self.encoder = ChunkEncoder(fmt, bitrate=params.bitrate)
         self.adapter = adapter_for(fmt, params.bitrate, adaptive and self.encoder.adaptable)
-        start = {"type": "start", "format": fmt, "sample_rate": output_rate(fmt, rate), "voice": voice.id,
-                 "language": language, "request_id": self.request_id}
+        start = {
+            "type": "start",
+            "format": fmt,
+            "sample_rate": output_rate(fmt, rate),
+            "voice": voice.id,
+            "language": language,
+            "request_id": self.request_id,
+        }
         if fmt == "pcm":
             start.update({"encoding": "s16le", "channels": 1})
         await self.send_json(start)
@@ -236,10 +264,14 @@ class StreamSession:
         self.received += len(text)
         total = self.predictor.settings.ws_max_text_chars
         if self.received > total:
-            raise ProtocolError(f"text: more than {total} characters on one connection (TTS_WS_MAX_TEXT_CHARS); reconnect")
+            raise ProtocolError(
+                f"text: more than {total} characters on one connection (TTS_WS_MAX_TEXT_CHARS); reconnect"
+            )
         limit = self.predictor.settings.max_text_chars
         if len(self.buffer) + len(text) > limit:
-            raise ProtocolError(f"text: more than {limit} characters buffered without a sentence end (TTS_MAX_TEXT_CHARS)")
+            raise ProtocolError(
+                f"text: more than {limit} characters buffered without a sentence end (TTS_MAX_TEXT_CHARS)"
+            )
         self.buffer += text
         self.unspoken += text
         ready, self.buffer = complete_sentences(self.buffer, self.language)
@@ -261,7 +293,7 @@ class StreamSession:
             return None, 0
         at = self.received_base + index
         self.received_base = at + len(core)
-        self.unspoken = self.unspoken[index + len(core):]
+        self.unspoken = self.unspoken[index + len(core) :]
         return core, at
 
     async def _send_audio(self, data: bytes, audio_s: float) -> None:
@@ -295,11 +327,19 @@ class StreamSession:
                     source, at = self._locate(job)
                     admission = self.predictor.admission
                     slow = slow_request(synth.catalog, self.params.voice, self.language)
-                    await admission.acquire_within_deadline(slow)  # per utterance, so long connections do not hog a slot
+                    await admission.acquire_within_deadline(
+                        slow
+                    )  # per utterance, so long connections do not hog a slot
                     try:
-                        async for buf, event in stream_plan(segments, self.params, synth, request_id=self.request_id,
-                                                            offset_s=self.offset_s, source_text=source,
-                                                            source_offset=at):
+                        async for buf, event in stream_plan(
+                            segments,
+                            self.params,
+                            synth,
+                            request_id=self.request_id,
+                            offset_s=self.offset_s,
+                            source_text=source,
+                            source_offset=at,
+                        ):
                             await self._switch_bitrate()
                             async for data, seconds in self.encoder.feed_slices(buf):
                                 await self._send_audio(data, seconds)
@@ -326,7 +366,9 @@ class StreamSession:
             await self.close(CLOSE_TRY_AGAIN_LATER, str(exc))
         except EncoderUnavailable as exc:
             log.error("stream %s: %s", self.request_id, exc)
-            await self.close(CLOSE_INTERNAL_ERROR, f"audio encoding to {self.params.format} failed; request id {self.request_id}")
+            await self.close(
+                CLOSE_INTERNAL_ERROR, f"audio encoding to {self.params.format} failed; request id {self.request_id}"
+            )
         except (WebSocketDisconnect, RuntimeError) as exc:
             log.info("stream %s: client went away (%s)", self.request_id, type(exc).__name__)
         except Exception:

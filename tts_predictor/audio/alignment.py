@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .buffer import AudioBuffer
+from tts_predictor.audio.buffer import AudioBuffer
 
 _TEXT_WORD = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -40,8 +40,9 @@ def text_words(text: str) -> list[str]:
     return _TEXT_WORD.findall(text)
 
 
-def ipa_word_frames(phonemes: str, id_map: dict[str, list[int]], frames: np.ndarray,
-                    bos: str = "^", pad: str = "_") -> list[tuple[float, float]]:
+def ipa_word_frames(
+    phonemes: str, id_map: dict[str, list[int]], frames: np.ndarray, bos: str = "^", pad: str = "_"
+) -> list[tuple[float, float]]:
     """(first frame, end frame) of every IPA word, with `frames` the predicted frames per input id."""
     pad_len = len(id_map.get(pad, []))
     bounds = np.concatenate([[0.0], np.cumsum(frames.astype(np.float64))])
@@ -71,11 +72,15 @@ def word_timings(text: str, spans: list[tuple[float, float]], seconds_per_frame:
     if not words or not spans:
         return ()
     if len(words) == len(spans):
-        return tuple(WordTiming(w, round(float(s) * seconds_per_frame, 4), round(float(e) * seconds_per_frame, 4))
-                     for w, (s, e) in zip(words, spans))
+        return tuple(
+            WordTiming(w, round(float(s) * seconds_per_frame, 4), round(float(e) * seconds_per_frame, 4))
+            for w, (s, e) in zip(words, spans)
+        )
     # espeak joined or split words (numbers, compounds): share the spoken span out by letter count.
     first, last = spans[0][0], spans[-1][1]
     weights = np.cumsum([0] + [len(w) for w in words], dtype=np.float64)
     edges = first + (last - first) * weights / weights[-1]
-    return tuple(WordTiming(w, round(float(edges[i]) * seconds_per_frame, 4), round(float(edges[i + 1]) * seconds_per_frame, 4))
-                 for i, w in enumerate(words))
+    return tuple(
+        WordTiming(w, round(float(edges[i]) * seconds_per_frame, 4), round(float(edges[i + 1]) * seconds_per_frame, 4))
+        for i, w in enumerate(words)
+    )

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..text.segments import Segment
-from . import dsp
-from .buffer import AudioBuffer
+from tts_predictor.audio import dsp
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.text.segments import Segment
 
 FADE_S = 0.005
 """Fade at each segment edge, so joins never click."""
@@ -49,10 +49,15 @@ class Assembly:
                 speech = dsp.apply_gain_db(speech, segment.volume_db)
             start = self.offset_s
             self._append(_fade(speech.samples, int(FADE_S * self.sample_rate)))
-            self.timings.append({
-                "text": segment.text, "start_s": round(start, 4), "end_s": round(self.offset_s, 4),
-                "voice": voice, "language": segment.language,
-            })
+            self.timings.append(
+                {
+                    "text": segment.text,
+                    "start_s": round(start, 4),
+                    "end_s": round(self.offset_s, 4),
+                    "voice": voice,
+                    "language": segment.language,
+                }
+            )
         if segment.pause_after_s:
             self._append(np.zeros(int(segment.pause_after_s * self.sample_rate), np.float32))
 
@@ -105,7 +110,7 @@ class SegmentPieces:
             n = min(self.fade, len(speech) // 2)
             speech[:n] *= np.linspace(0.0, 1.0, n, dtype=np.float32)
         keep = min(self.fade, len(speech))
-        self.tail = speech[len(speech) - keep:]
+        self.tail = speech[len(speech) - keep :]
         return self._out(np.concatenate([head, speech[: len(speech) - keep]]))
 
     def end(self) -> tuple[AudioBuffer, dict[str, Any]]:
@@ -113,8 +118,13 @@ class SegmentPieces:
         tail = self.tail * np.linspace(1.0, 0.0, len(self.tail), dtype=np.float32)
         audio = self._out(np.concatenate([tail, np.zeros(int(self.segment.pause_after_s * self.rate), np.float32)]))
         end_s = self.start_s + self.samples / self.rate
-        event = {"type": "segment", "text": self.segment.text, "start_s": round(self.start_s, 4),
-                 "end_s": round(end_s, 4), "marks": self.marks}
+        event = {
+            "type": "segment",
+            "text": self.segment.text,
+            "start_s": round(self.start_s, 4),
+            "end_s": round(end_s, 4),
+            "marks": self.marks,
+        }
         return audio, event
 
     def _out(self, samples: np.ndarray) -> AudioBuffer:

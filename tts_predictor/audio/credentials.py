@@ -38,21 +38,35 @@ class ContentCredentials:
         self._signer().close()  # a bad certificate or key fails at start, not per request
 
     def _signer(self) -> Any:
-        info = self.c2pa.C2paSignerInfo(self.alg.encode(), self.chain, self.key,
-                                        self.tsa_url.encode() if self.tsa_url else None)
+        info = self.c2pa.C2paSignerInfo(
+            self.alg.encode(), self.chain, self.key, self.tsa_url.encode() if self.tsa_url else None
+        )
         return self.c2pa.Signer.from_info(info)
 
     def manifest(self, title: str | None) -> str:
         """The manifest definition (JSON) for one output."""
-        from .provenance import SOFTWARE
+        from tts_predictor.audio.provenance import SOFTWARE
 
-        return json.dumps({
-            "claim_generator_info": [{"name": SOFTWARE}],
-            "title": title or "AI-generated speech",
-            "assertions": [{"label": "c2pa.actions", "data": {"actions": [
-                {"action": "c2pa.created", "digitalSourceType": SOURCE_TYPE,
-                 "softwareAgent": {"name": SOFTWARE}}]}}],
-        })
+        return json.dumps(
+            {
+                "claim_generator_info": [{"name": SOFTWARE}],
+                "title": title or "AI-generated speech",
+                "assertions": [
+                    {
+                        "label": "c2pa.actions",
+                        "data": {
+                            "actions": [
+                                {
+                                    "action": "c2pa.created",
+                                    "digitalSourceType": SOURCE_TYPE,
+                                    "softwareAgent": {"name": SOFTWARE},
+                                }
+                            ]
+                        },
+                    }
+                ],
+            }
+        )
 
     def sign_stream(self, fmt: str, source: IO[bytes], dest: IO[bytes], title: str | None = None) -> None:
         """Write `source` (a complete file of `fmt`) with an embedded, signed manifest to `dest`."""

@@ -6,8 +6,8 @@ import io
 
 import numpy as np
 
-from ..errors import UnsupportedOption
-from .buffer import AudioBuffer
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.errors import UnsupportedOption
 
 MIN_REFERENCE_RATE = 16000
 """Speaker encoders work on 16 kHz or more; telephone-band audio (8 kHz) clones badly."""

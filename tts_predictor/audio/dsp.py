@@ -93,7 +93,7 @@ def request_dsp(
         buf = loudness_normalize(buf, loudness_lufs)
     if volume_db:
         buf = apply_gain_db(buf, volume_db)
-    from . import watermark  # imports this module (resample)
+    from tts_predictor.audio import watermark  # imports this module (resample)
 
     return watermark.apply(buf)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from .buffer import AudioBuffer
+from tts_predictor.audio.buffer import AudioBuffer
 
 EQ_PRESETS: dict[str, list[tuple[str, float, float]]] = {
     "warm": [("low_shelf", 250.0, 4.0), ("high_shelf", 6000.0, -3.0)],
@@ -32,10 +32,16 @@ def _biquad(kind: str, freq: float, gain_db: float, rate: int, q: float = 0.707)
     else:
         sign = 1 if kind == "low_shelf" else -1
         root = 2 * np.sqrt(amp) * alpha
-        b = [amp * ((amp + 1) - sign * (amp - 1) * cos + root), sign * 2 * amp * ((amp - 1) - sign * (amp + 1) * cos),
-             amp * ((amp + 1) - sign * (amp - 1) * cos - root)]
-        a = [(amp + 1) + sign * (amp - 1) * cos + root, -sign * 2 * ((amp - 1) + sign * (amp + 1) * cos),
-             (amp + 1) + sign * (amp - 1) * cos - root]
+        b = [
+            amp * ((amp + 1) - sign * (amp - 1) * cos + root),
+            sign * 2 * amp * ((amp - 1) - sign * (amp + 1) * cos),
+            amp * ((amp + 1) - sign * (amp - 1) * cos - root),
+        ]
+        a = [
+            (amp + 1) + sign * (amp - 1) * cos + root,
+            -sign * 2 * ((amp - 1) + sign * (amp + 1) * cos),
+            (amp + 1) + sign * (amp - 1) * cos - root,
+        ]
     return np.asarray(b) / a[0], np.asarray(a) / a[0]
 
 
@@ -51,16 +57,24 @@ def equalize(audio: AudioBuffer, preset: str) -> AudioBuffer:
 def band_pass(audio: AudioBuffer, band: str) -> AudioBuffer:
     """Telephone (300-3400 Hz) or radio (200-5000 Hz, light saturation) band-pass."""
     low, high, order = BANDS[band]
-    sos = signal.butter(order, [low, min(high, audio.sample_rate * 0.45)], btype="bandpass", fs=audio.sample_rate,
-                        output="sos")
+    sos = signal.butter(
+        order, [low, min(high, audio.sample_rate * 0.45)], btype="bandpass", fs=audio.sample_rate, output="sos"
+    )
     out = signal.sosfilt(sos, audio.samples.astype(np.float64))
     if band == "radio":
         out = np.tanh(2.0 * out) / np.tanh(2.0)
     return AudioBuffer(out.astype(np.float32), audio.sample_rate)
 
 
-def compress(audio: AudioBuffer, threshold_db: float = -30.0, ratio: float = 4.0, makeup_db: float = 8.0,
-             attack_s: float = 0.005, release_s: float = 0.1, block_s: float = 0.005) -> AudioBuffer:
+def compress(
+    audio: AudioBuffer,
+    threshold_db: float = -30.0,
+    ratio: float = 4.0,
+    makeup_db: float = 8.0,
+    attack_s: float = 0.005,
+    release_s: float = 0.1,
+    block_s: float = 0.005,
+) -> AudioBuffer:
     """Feed-forward RMS compressor: 5 ms block levels, gain reduction above the threshold smoothed with
     attack/release time constants, interpolated back to samples, plus make-up gain."""
     x, rate = audio.samples.astype(np.float64), audio.sample_rate
@@ -95,8 +109,9 @@ def reverb(audio: AudioBuffer, wet: float, decay_s: float = 0.6, seed: int = 7) 
     return AudioBuffer(out.astype(np.float32), rate)
 
 
-def trim_silence(audio: AudioBuffer, *, start: bool = True, end: bool = True, threshold_db: float = -45.0,
-                 keep_s: float = 0.05) -> AudioBuffer:
+def trim_silence(
+    audio: AudioBuffer, *, start: bool = True, end: bool = True, threshold_db: float = -45.0, keep_s: float = 0.05
+) -> AudioBuffer:
     """Cut leading/trailing audio quieter than `threshold_db` (peak, 10 ms frames), keeping `keep_s` of margin."""
     x, rate = audio.samples, audio.sample_rate
     frame = max(1, rate // 100)
@@ -120,5 +135,5 @@ def fade(audio: AudioBuffer, in_s: float = 0.0, out_s: float = 0.0) -> AudioBuff
     if n_in:
         x[:n_in] *= np.linspace(0, 1, n_in, dtype=np.float32)
     if n_out:
-        x[len(x) - n_out:] *= np.linspace(1, 0, n_out, dtype=np.float32)
+        x[len(x) - n_out :] *= np.linspace(1, 0, n_out, dtype=np.float32)
     return AudioBuffer(x, audio.sample_rate)

@@ -13,8 +13,18 @@ from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.dsp import resample
 from tts_predictor.audio.stream_encoder import DEFAULT_BITRATES, EncoderUnavailable, StreamEncoder, wav_stream_header
 
-__all__ = ["DEFAULT_BITRATES", "EncoderUnavailable", "FORMATS", "MEDIA_TYPES", "UnsupportedFormat", "encode",
-           "encode_stream", "media_type", "output_rate", "wav_stream_header"]
+__all__ = [
+    "DEFAULT_BITRATES",
+    "EncoderUnavailable",
+    "FORMATS",
+    "MEDIA_TYPES",
+    "UnsupportedFormat",
+    "encode",
+    "encode_stream",
+    "media_type",
+    "output_rate",
+    "wav_stream_header",
+]
 
 
 class UnsupportedFormat(InvalidInput):
@@ -120,7 +130,7 @@ def encode_stream(chunks: Iterable[AudioBuffer], fmt: str, *, bitrate: str | Non
     rate = output_rate(fmt, first.sample_rate if first is not None else 24000)
     encoder = StreamEncoder(fmt, rate, bitrate=bitrate)
     try:
-        for buf in ([first] if first is not None else []):
+        for buf in [first] if first is not None else []:
             if data := encoder.feed(buf):
                 yield data
         for buf in iterator:

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .stream_encoder import EncoderUnavailable, kbps
+from tts_predictor.audio.stream_encoder import EncoderUnavailable, kbps
 
 FRAME = 1024
 """Samples per AAC frame."""
@@ -73,10 +73,33 @@ class _Process:
         exe = shutil.which("ffmpeg")
         if exe is None:
             raise EncoderUnavailable("format 'aac' needs the ffmpeg program, which is not installed")
-        command = [exe, "-hide_banner", "-loglevel", "error", "-probesize", "32", "-analyzeduration", "0",
-                   "-f", "s16le", "-ar", str(rate), "-ac", "1",
-                   "-i", "pipe:0", "-c:a", "aac", "-b:a", f"{kbit}k", "-f", "adts",
-                   "-flush_packets", "1", "pipe:1"]
+        command = [
+            exe,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-probesize",
+            "32",
+            "-analyzeduration",
+            "0",
+            "-f",
+            "s16le",
+            "-ar",
+            str(rate),
+            "-ac",
+            "1",
+            "-i",
+            "pipe:0",
+            "-c:a",
+            "aac",
+            "-b:a",
+            f"{kbit}k",
+            "-f",
+            "adts",
+            "-flush_packets",
+            "1",
+            "pipe:1",
+        ]
         self.errors = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
         assert self.proc.stdout is not None
@@ -186,5 +209,6 @@ class FfmpegCodec:
         self._proc.wait(TIMEOUT_S)
         self._errors.seek(0)
         detail = self._errors.read().decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-        raise EncoderUnavailable(f"ffmpeg failed to {stage} {self._fmt} (exit {self._proc.returncode}): "
-                                 f"{detail[0][:200]}")
+        raise EncoderUnavailable(
+            f"ffmpeg failed to {stage} {self._fmt} (exit {self._proc.returncode}): {detail[0][:200]}"
+        )

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from kserve.errors import InvalidInput
 
-from .buffer import AudioBuffer
-from .decode import decode_audio
-from .dsp import resample
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.decode import decode_audio
+from tts_predictor.audio.dsp import resample
 
 BED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 BED_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")

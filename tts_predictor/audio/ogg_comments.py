@@ -37,10 +37,10 @@ def ogg_crc(page: bytes) -> int:
 
 def _page_at(data: bytes, pos: int) -> tuple[tuple, bytes, int]:
     """(header fields, lacing values, end offset) of the page starting at `pos`."""
-    if data[pos:pos + 4] != _CAPTURE:
+    if data[pos : pos + 4] != _CAPTURE:
         raise ValueError("not an Ogg page")
     fields = _HEADER.unpack_from(data, pos)
-    lacing = data[pos + _HEADER.size: pos + _HEADER.size + fields[7]]
+    lacing = data[pos + _HEADER.size : pos + _HEADER.size + fields[7]]
     return fields, lacing, pos + _HEADER.size + fields[7] + sum(lacing)
 
 
@@ -53,14 +53,14 @@ def _tags_packet(vendor: bytes, comments: list[bytes]) -> bytes:
 
 def _parse_tags(packet: bytes) -> tuple[bytes, list[bytes]]:
     (vendor_len,) = struct.unpack_from("<I", packet, 8)
-    vendor = packet[12:12 + vendor_len]
+    vendor = packet[12 : 12 + vendor_len]
     pos = 12 + vendor_len
     (count,) = struct.unpack_from("<I", packet, pos)
     pos += 4
     comments = []
     for _ in range(count):
         (size,) = struct.unpack_from("<I", packet, pos)
-        comments.append(packet[pos + 4: pos + 4 + size])
+        comments.append(packet[pos + 4 : pos + 4 + size])
         pos += 4 + size
     return vendor, comments
 
@@ -73,7 +73,7 @@ def with_opus_comments(data: bytes, values: dict[str, str]) -> bytes | None:
         fields, lacing, tags_end = _page_at(data, tags_start)
     except (ValueError, struct.error):
         return None
-    body = data[tags_end - sum(lacing): tags_end]
+    body = data[tags_end - sum(lacing) : tags_end]
     if not body.startswith(b"OpusTags") or not lacing or lacing[-1] == 255:
         return None  # the comment header spans pages: leave it to the remux
     vendor, comments = _parse_tags(body)

@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from . import effects, mix
-from .buffer import AudioBuffer
+from tts_predictor.audio import effects, mix
+from tts_predictor.audio.buffer import AudioBuffer
 
 BEDS_DIR: list[str | None] = [None]
 """TTS_BEDS_DIR, set once at start by `configure` (the pipeline's encode step has no settings at hand)."""
@@ -27,12 +27,16 @@ class PostOptions(BaseModel):
 
     trim_silence: bool = Field(False, description="Cut leading and trailing silence (below -45 dBFS).")
     eq: Literal["warm", "bright", "bass_boost", "presence"] | None = Field(
-        None, description="EQ preset: warm, bright, bass_boost or presence.")
+        None, description="EQ preset: warm, bright, bass_boost or presence."
+    )
     band_pass: Literal["telephone", "radio"] | None = Field(
-        None, description="Band-pass preset: telephone (300-3400 Hz) or radio (200-5000 Hz, light saturation).")
+        None, description="Band-pass preset: telephone (300-3400 Hz) or radio (200-5000 Hz, light saturation)."
+    )
     compressor: bool = Field(False, description="Dynamic range compression (-30 dB RMS threshold, 4:1, +8 dB make-up).")
     reverb: float = Field(0.0, ge=0.0, le=1.0, description="Reverb wet share, 0 (off) to 1.")
-    bed: str | None = Field(None, max_length=64, description="Stored background bed (GET /v1/beds), looped under speech.")
+    bed: str | None = Field(
+        None, max_length=64, description="Stored background bed (GET /v1/beds), looped under speech."
+    )
     bed_gain_db: float = Field(-20.0, ge=-60.0, le=0.0, description="Bed level in dB, -60 to 0.")
     bed_duck_db: float = Field(12.0, ge=0.0, le=40.0, description="How far the bed drops under speech, 0 to 40 dB.")
     fade_in_s: float = Field(0.0, ge=0.0, le=30.0, description="Fade-in length in seconds, 0 to 30.")
@@ -44,8 +48,11 @@ POST_FIELDS = tuple(PostOptions.model_fields)
 
 def wanted(options: PostOptions) -> bool:
     """True when any post-processing is asked for."""
-    return any(getattr(options, name) != field.default for name, field in PostOptions.model_fields.items()
-               if not name.startswith("bed_"))
+    return any(
+        getattr(options, name) != field.default
+        for name, field in PostOptions.model_fields.items()
+        if not name.startswith("bed_")
+    )
 
 
 def check_bed(options: PostOptions) -> None:
@@ -54,8 +61,9 @@ def check_bed(options: PostOptions) -> None:
         mix.bed_path(BEDS_DIR[0], options.bed)
 
 
-def apply(audio: AudioBuffer, options: PostOptions, *, first: bool = True, last: bool = True,
-          offset: int = 0) -> AudioBuffer:
+def apply(
+    audio: AudioBuffer, options: PostOptions, *, first: bool = True, last: bool = True, offset: int = 0
+) -> AudioBuffer:
     """Run the chain on `audio`. Jobs call it per chunk: trims and fades only at the ends of the whole result
     (`first`/`last`), the bed continues from sample `offset`."""
     if options.trim_silence and (first or last):

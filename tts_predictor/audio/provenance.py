@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .ogg_comments import with_opus_comments
+from tts_predictor.audio.ogg_comments import with_opus_comments
 
 DECLARATION = "AI-generated speech: synthetic voice produced by tts-predictor (text-to-speech)"
 SOFTWARE = "tts-predictor"
@@ -49,11 +49,17 @@ def tags(title: str | None = None) -> dict[str, str]:
     return out
 
 
-def tag(data: bytes, fmt: str, *, title: str | None = None, chapters: Sequence[ChapterMark] = (),
-        sample_rate: int | None = None) -> bytes:
+def tag(
+    data: bytes,
+    fmt: str,
+    *,
+    title: str | None = None,
+    chapters: Sequence[ChapterMark] = (),
+    sample_rate: int | None = None,
+) -> bytes:
     """`data` (a complete file of `fmt`) with the declaration and chapter marks added, where the format allows, and
     then C2PA content credentials when configured (`credentials`)."""
-    from . import credentials
+    from tts_predictor.audio import credentials
 
     return credentials.sign(_declare(data, fmt, title, chapters), fmt, title)
 
@@ -74,6 +80,7 @@ def _declare(data: bytes, fmt: str, title: str | None, chapters: Sequence[Chapte
 
 
 # --- WAV ---------------------------------------------------------------------------------------------------
+
 
 def _riff_chunk(cid: bytes, payload: bytes) -> bytes:
     return cid + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) % 2 else b"")
@@ -96,8 +103,10 @@ def wav_cue_chunks(chapters: Sequence[ChapterMark], sample_rate: int) -> bytes:
     """`cue ` points with LIST/adtl `labl` titles for chapters (appended after the data chunk)."""
     if not chapters:
         return b""
-    points = b"".join(struct.pack("<II4sIII", i + 1, int(c.start_s * sample_rate), b"data", 0, 0,
-                                  int(c.start_s * sample_rate)) for i, c in enumerate(chapters))
+    points = b"".join(
+        struct.pack("<II4sIII", i + 1, int(c.start_s * sample_rate), b"data", 0, 0, int(c.start_s * sample_rate))
+        for i, c in enumerate(chapters)
+    )
     labels = b"".join(_riff_chunk(b"labl", struct.pack("<I", i + 1) + _zstr(c.title)) for i, c in enumerate(chapters))
     return _riff_chunk(b"cue ", struct.pack("<I", len(chapters)) + points) + _riff_chunk(b"LIST", b"adtl" + labels)
 
@@ -116,6 +125,7 @@ def wav_with_metadata(data: bytes, values: dict[str, str], chapters: Sequence[Ch
 
 
 # --- FLAC --------------------------------------------------------------------------------------------------
+
 
 def chapter_comments(chapters: Sequence[ChapterMark]) -> dict[str, str]:
     """The Vorbis-comment chapter extension (FLAC, Ogg): ``CHAPTER001=00:00:00.000``, ``CHAPTER001NAME=<title>``."""
@@ -140,9 +150,9 @@ def flac_with_comments(data: bytes, values: dict[str, str], chapters: Sequence[C
     while not last:
         header = data[pos]
         last, kind = bool(header & 0x80), header & 0x7F
-        size = int.from_bytes(data[pos + 1:pos + 4], "big")
+        size = int.from_bytes(data[pos + 1 : pos + 4], "big")
         if kind != 4:
-            blocks.append((kind, data[pos + 4:pos + 4 + size]))
+            blocks.append((kind, data[pos + 4 : pos + 4 + size]))
         pos += 4 + size
     vendor = SOFTWARE.encode()
     comments = [c.encode("utf-8") for c in _vorbis_comments(values, chapters)]
@@ -156,6 +166,7 @@ def flac_with_comments(data: bytes, values: dict[str, str], chapters: Sequence[C
 
 
 # --- MP3 (ID3v2.4) -----------------------------------------------------------------------------------------
+
 
 def _syncsafe(n: int) -> bytes:
     return bytes([(n >> 21) & 0x7F, (n >> 14) & 0x7F, (n >> 7) & 0x7F, n & 0x7F])
@@ -193,21 +204,28 @@ def mp3_with_id3(data: bytes, values: dict[str, str], chapters: Sequence[Chapter
     """An MP3 whose leading ID3v2 tag (ffmpeg writes one) is replaced by ours."""
     if data[:3] == b"ID3":
         size = sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(data[6:10]))
-        data = data[10 + size + (10 if data[5] & 0x10 else 0):]
+        data = data[10 + size + (10 if data[5] & 0x10 else 0) :]
     return id3_tag(values, chapters) + data
 
 
 # --- Ogg (ffmpeg stream copy) ------------------------------------------------------------------------------
 
+
 def ffmetadata(values: dict[str, str], chapters: Sequence[ChapterMark]) -> str:
     """ffmpeg's FFMETADATA1 text: global tags and chapters in milliseconds."""
+
     def esc(text: str) -> str:
         return "".join("\\" + ch if ch in "=;#\\\n" else ch for ch in text)
 
     lines = [";FFMETADATA1", *(f"{k if k.startswith('CHAPTER') else k.lower()}={esc(v)}" for k, v in values.items())]
     for c in chapters:
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(c.start_s * 1000)}", f"END={int(c.end_s * 1000)}",
-                  f"title={esc(c.title)}"]
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={int(c.start_s * 1000)}",
+            f"END={int(c.end_s * 1000)}",
+            f"title={esc(c.title)}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -227,8 +245,30 @@ def remux(src: str, meta: str, dst: str, container: str) -> bytes | None:
     exe = shutil.which("ffmpeg")
     if exe is None:
         return None
-    command = [exe, "-hide_banner", "-loglevel", "error", "-y", "-i", src, "-i", meta, "-map", "0:a",
-               "-map_metadata", "1", "-map_metadata:s:a", "1:g", "-map_chapters", "1", "-c", "copy", "-f", container, dst]
+    command = [
+        exe,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-i",
+        src,
+        "-i",
+        meta,
+        "-map",
+        "0:a",
+        "-map_metadata",
+        "1",
+        "-map_metadata:s:a",
+        "1:g",
+        "-map_chapters",
+        "1",
+        "-c",
+        "copy",
+        "-f",
+        container,
+        dst,
+    ]
     if subprocess.run(command, capture_output=True, timeout=300, check=False).returncode != 0:
         return None
     with open(dst, "rb") as handle:

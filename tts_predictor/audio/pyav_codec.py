@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .stream_encoder import DEFAULT_BITRATES, PYAV_MODULE, EncoderUnavailable, kbps
+from tts_predictor.audio.stream_encoder import DEFAULT_BITRATES, PYAV_MODULE, EncoderUnavailable, kbps
 
 OGG_PAGE_US = 100_000
 """Ogg page length (µs) for opus: short pages let each segment's audio out at once (about 6 % overhead)."""

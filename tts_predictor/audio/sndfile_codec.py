@@ -11,14 +11,18 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from .stream_encoder import EncoderUnavailable, StreamSink, kbps
+from tts_predictor.audio.stream_encoder import EncoderUnavailable, StreamSink, kbps
 
 OPUS_PAGE_MS = 100.0
 """Ogg Opus page latency: each segment's audio leaves within this much of being encoded (about 6 % overhead)."""
 _SFC_SET_OGG_PAGE_LATENCY_MS = 0x1302  # sndfile.h, libsndfile >= 1.1
 _SFC_SET_COMPRESSION_LEVEL = 0x1301  # sndfile.h
-_TYPES = {"mp3": ("MP3", "MPEG_LAYER_III"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS"),
-          "opus": ("OGG", "OPUS")}
+_TYPES = {
+    "mp3": ("MP3", "MPEG_LAYER_III"),
+    "flac": ("FLAC", "PCM_16"),
+    "ogg": ("OGG", "VORBIS"),
+    "opus": ("OGG", "OPUS"),
+}
 
 
 def _mp3_level(rate: int, target: int) -> float:
@@ -57,8 +61,15 @@ class SndfileCodec:
         self._sink = sink
         self._strip_tag = fmt == "mp3" and isinstance(sink, StreamSink)
         try:
-            self._file = sf.SoundFile(sink, "w", samplerate=rate, channels=1, format=container, subtype=subtype,
-                                      **_options(fmt, rate, bitrate))
+            self._file = sf.SoundFile(
+                sink,
+                "w",
+                samplerate=rate,
+                channels=1,
+                format=container,
+                subtype=subtype,
+                **_options(fmt, rate, bitrate),
+            )
         except Exception as exc:
             raise EncoderUnavailable(f"cannot open the {fmt} encoder: {str(exc)[:200]}") from exc
         if fmt == "opus":

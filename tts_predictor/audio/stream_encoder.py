@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 import soundfile as sf
 
-from .buffer import AudioBuffer
-from .dsp import resample
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.dsp import resample
 
 BACKENDS = ("sndfile", "pyav")
 PYAV_MODULE = "av"
@@ -68,10 +68,20 @@ def bitrate_adaptable(fmt: str, backend: str | None = None) -> bool:
 def wav_stream_header(sample_rate: int) -> bytes:
     """44-byte PCM16 mono WAV header whose RIFF and data sizes are 0xFFFFFFFF ("length unknown")."""
     byte_rate = sample_rate * 2
-    return (b"RIFF" + (0xFFFFFFFF).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
-            + (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + sample_rate.to_bytes(4, "little")
-            + byte_rate.to_bytes(4, "little") + (2).to_bytes(2, "little") + (16).to_bytes(2, "little")
-            + b"data" + (0xFFFFFFFF).to_bytes(4, "little"))
+    return (
+        b"RIFF"
+        + (0xFFFFFFFF).to_bytes(4, "little")
+        + b"WAVEfmt "
+        + (16).to_bytes(4, "little")
+        + (1).to_bytes(2, "little")
+        + (1).to_bytes(2, "little")
+        + sample_rate.to_bytes(4, "little")
+        + byte_rate.to_bytes(4, "little")
+        + (2).to_bytes(2, "little")
+        + (16).to_bytes(2, "little")
+        + b"data"
+        + (0xFFFFFFFF).to_bytes(4, "little")
+    )
 
 
 class Sink(io.RawIOBase):
@@ -120,7 +130,7 @@ class StreamSink(Sink):
         chunk = bytes(data)
         skip = min(len(chunk), max(0, self._sent - self.position))
         at = self.position + skip - self._sent
-        self._pending[at:at + len(chunk) - skip] = chunk[skip:]
+        self._pending[at : at + len(chunk) - skip] = chunk[skip:]
         self.position += len(chunk)
         return len(chunk)
 
@@ -157,14 +167,14 @@ class Codec(Protocol):
 
 def _open_codec(fmt: str, rate: int, bitrate: str | None, sink: Any, backend: str) -> Codec:
     if backend == "pyav" and fmt in PYAV_FORMATS:
-        from .pyav_codec import PyAVCodec
+        from tts_predictor.audio.pyav_codec import PyAVCodec
 
         return PyAVCodec(sink, fmt, rate, bitrate)
     if fmt == "aac":
-        from .ffmpeg_codec import FfmpegCodec
+        from tts_predictor.audio.ffmpeg_codec import FfmpegCodec
 
         return FfmpegCodec(sink, fmt, rate, bitrate)
-    from .sndfile_codec import SndfileCodec
+    from tts_predictor.audio.sndfile_codec import SndfileCodec
 
     return SndfileCodec(sink, fmt, rate, bitrate)
 
@@ -177,8 +187,9 @@ class StreamEncoder:
     is inside `feed` (it waits for it).
     """
 
-    def __init__(self, fmt: str, rate: int, *, bitrate: str | None = None, whole_file: bool = False,
-                 backend: str | None = None) -> None:
+    def __init__(
+        self, fmt: str, rate: int, *, bitrate: str | None = None, whole_file: bool = False, backend: str | None = None
+    ) -> None:
         self.fmt, self.rate, self.bitrate = fmt, rate, bitrate
         self.backend = backend or _backend
         self._lock = threading.Lock()

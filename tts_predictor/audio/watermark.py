@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .buffer import AudioBuffer
-from .dsp import resample
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.dsp import resample
 
 log = logging.getLogger(__name__)
 

@@ -26,14 +26,21 @@ transformer measurements), `rawvoice`, `batching`, `threads`, `xtts_stream`, `pe
 
 from __future__ import annotations
 
-from .experiments import DEFAULT_EXPERIMENTS, EXPERIMENTS, ExperimentSettings
-from .models import DEFAULT_MODELS, MODELS
-from .report import table
-from .stats import summarize
-from .suite import run_benchmark
-from .workload import INPUTS
+from tts_predictor.bench.experiments import DEFAULT_EXPERIMENTS, EXPERIMENTS, ExperimentSettings
+from tts_predictor.bench.models import DEFAULT_MODELS, MODELS
+from tts_predictor.bench.report import table
+from tts_predictor.bench.stats import summarize
+from tts_predictor.bench.suite import run_benchmark
+from tts_predictor.bench.workload import INPUTS
 
 __all__ = [
-    "DEFAULT_EXPERIMENTS", "DEFAULT_MODELS", "EXPERIMENTS", "INPUTS", "MODELS", "ExperimentSettings",
-    "run_benchmark", "summarize", "table",
+    "DEFAULT_EXPERIMENTS",
+    "DEFAULT_MODELS",
+    "EXPERIMENTS",
+    "INPUTS",
+    "MODELS",
+    "ExperimentSettings",
+    "run_benchmark",
+    "summarize",
+    "table",
 ]

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .rawvoice import RawRun, RawVoice
-from .stats import median
+from tts_predictor.bench.rawvoice import RawRun, RawVoice
+from tts_predictor.bench.stats import median
 
 Rows = Sequence[Sequence[int]]
 
@@ -70,12 +70,19 @@ def summarize_size(n: int, rows: Rows, seq: Sequence[Sample], bat: Sequence[Samp
     """Medians per variant for one batch size, and the median of the per-repeat throughput ratios."""
     s, b = _variant_stats(seq, rate), _variant_stats(bat, rate)
     ratios = [tb / ts for tb, ts in zip(b["audio_s_per_s_each"], s["audio_s_per_s_each"])]
-    return {"n": n, "ids_per_item": [len(r) for r in rows[:n]], "sequential": s, "batched": b,
-            "ratio_batched_over_sequential": median(ratios), "ratio_each": ratios}
+    return {
+        "n": n,
+        "ids_per_item": [len(r) for r in rows[:n]],
+        "sequential": s,
+        "batched": b,
+        "ratio_batched_over_sequential": median(ratios),
+        "ratio_each": ratios,
+    }
 
 
-def run_batching(voice: RawVoice, rows: Rows, batch_sizes: Sequence[int], repeats: int,
-                 log: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
+def run_batching(
+    voice: RawVoice, rows: Rows, batch_sizes: Sequence[int], repeats: int, log: Callable[[str], None] = lambda msg: None
+) -> dict[str, Any]:
     """Sequential vs batched for each batch size; `rows` must hold at least max(batch_sizes) rows."""
     session = voice.session()
     log(f"[bench]   batching {voice.name}: sizes {list(batch_sizes)}, {repeats} repeats, {voice.threads} threads")
@@ -88,10 +95,15 @@ def run_batching(voice: RawVoice, rows: Rows, batch_sizes: Sequence[int], repeat
         for n in batch_sizes:
             for v in order:
                 samples[(n, v)].append(VARIANTS[v](voice, session, rows[:n]))
-    results = [summarize_size(n, rows, samples[(n, "sequential")], samples[(n, "batched")], voice.sample_rate)
-               for n in batch_sizes]
+    results = [
+        summarize_size(n, rows, samples[(n, "sequential")], samples[(n, "batched")], voice.sample_rate)
+        for n in batch_sizes
+    ]
     return {
-        "model": voice.name, "threads": voice.threads, "repeats": repeats, "batch_sizes": list(batch_sizes),
+        "model": voice.name,
+        "threads": voice.threads,
+        "repeats": repeats,
+        "batch_sizes": list(batch_sizes),
         "order": "per repeat and size: sequential then batched, order flipped every repeat; medians over repeats",
         "per_item_lengths": voice.lengths_note,
         "batched_audio": "per-item audio" if voice.lengths_output else "whole padded output",

@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .batching import run_batching
-from .normalization import run_normalization
-from .fairness import run_fairness
-from .jobs import DEFAULT_TIMEOUT_S, run_jobs
-from .peer import run_peer
-from .phonemes import run_rtf
-from .formats import run_formats
-from .rawvoice import coqui_onnx_voice, embedded_voice
-from .speedtable import run_speed
-from .threads import run_threads
-from .workload import BATCH_SENTENCES, INPUTS, THROUGHPUT_INPUT
-from .xtts_stream import run_xtts_stream
+from tts_predictor.bench.batching import run_batching
+from tts_predictor.bench.fairness import run_fairness
+from tts_predictor.bench.formats import run_formats
+from tts_predictor.bench.jobs import DEFAULT_TIMEOUT_S, run_jobs
+from tts_predictor.bench.normalization import run_normalization
+from tts_predictor.bench.peer import run_peer
+from tts_predictor.bench.phonemes import run_rtf
+from tts_predictor.bench.rawvoice import coqui_onnx_voice, embedded_voice
+from tts_predictor.bench.speedtable import run_speed
+from tts_predictor.bench.threads import run_threads
+from tts_predictor.bench.workload import BATCH_SENTENCES, INPUTS, THROUGHPUT_INPUT
+from tts_predictor.bench.xtts_stream import run_xtts_stream
 
 Log = Callable[[str], None]
 
@@ -55,9 +55,16 @@ class ExperimentSettings:
     """The jobs experiment stops following the job after this long."""
 
 
-QUICK_EXPERIMENTS = ExperimentSettings(batch_sizes=(1, 2), repeats=1, requests=2, normalization_sentences=8,
-                                       peer_rounds=1, peer_singles=3, fairness_shorts=1,
-                                       job_chars=3000)
+QUICK_EXPERIMENTS = ExperimentSettings(
+    batch_sizes=(1, 2),
+    repeats=1,
+    requests=2,
+    normalization_sentences=8,
+    peer_rounds=1,
+    peer_singles=3,
+    fairness_shorts=1,
+    job_chars=3000,
+)
 
 
 def _texts(count: int) -> list[str]:
@@ -127,7 +134,17 @@ RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = 
     "jobs": _jobs,
 }
 EXPERIMENTS = tuple(RUNNERS)
-DEFAULT_EXPERIMENTS = ("batching", "threads", "normalization", "xtts-stream", "peer", "fairness", "rtf", "speed", "formats")
+DEFAULT_EXPERIMENTS = (
+    "batching",
+    "threads",
+    "normalization",
+    "xtts-stream",
+    "peer",
+    "fairness",
+    "rtf",
+    "speed",
+    "formats",
+)
 """Run by ``make bench``. On a quiet 2-core machine: batching + threads about 1.5 minutes; ``normalization``
 synthesizes and transcribes 40 sentences twice, about a minute; ``xtts-stream`` builds a tiny XTTS v2 and times its
 first streamed audio against the whole sentence, about 30 s; ``peer`` (Piper's own server vs ours, needs the bench
@@ -139,8 +156,9 @@ to an hour; ``--quick`` makes it 3,000 characters). Each can run alone:
 ``--models none --experiments peer``."""
 
 
-def run_experiments(names: Sequence[str], settings: ExperimentSettings, workdir: Path,
-                    log: Log = lambda msg: None) -> dict[str, Any]:
+def run_experiments(
+    names: Sequence[str], settings: ExperimentSettings, workdir: Path, log: Log = lambda msg: None
+) -> dict[str, Any]:
     """Run the named experiments one after the other; results keyed by name, each with its elapsed time."""
     unknown = sorted(set(names) - set(RUNNERS))
     if unknown:

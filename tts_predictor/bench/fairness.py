@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
-from ..devtools.server_process import ServerProcess
-from .stats import median
-from .workload import FAIRNESS_LONG_TEXT, FAIRNESS_SHORT_TEXT, PROFILES, SERVER_ENV
+from tts_predictor.bench.stats import median
+from tts_predictor.bench.workload import FAIRNESS_LONG_TEXT, FAIRNESS_SHORT_TEXT, PROFILES, SERVER_ENV
+from tts_predictor.devtools.server_process import ServerProcess
 
 MODES = {"fair": {}, "fifo": {"TTS_MAX_ACTIVE_REQUESTS": "1"}}
 Log = Callable[[str], None]
@@ -47,15 +47,23 @@ async def _scenario(url: str, shorts: int) -> dict[str, Any]:
                 long_done_at = len(behind)
         (await long_task).raise_for_status()
         long_s = time.perf_counter() - started
-    return {"short_alone_ms": median(alone) * 1e3, "short_behind_long_ms": [b * 1e3 for b in behind],
-            "short_behind_long_p50_ms": median(behind) * 1e3, "long_total_s": long_s,
-            "long_finished_before_short": long_done_at}
+    return {
+        "short_alone_ms": median(alone) * 1e3,
+        "short_behind_long_ms": [b * 1e3 for b in behind],
+        "short_behind_long_p50_ms": median(behind) * 1e3,
+        "long_total_s": long_s,
+        "long_finished_before_short": long_done_at,
+    }
 
 
 def run_fairness(shorts: int = 3, log: Log = lambda msg: None) -> dict[str, Any]:
     """Both modes, one after the other, each on a fresh server."""
-    out: dict[str, Any] = {"long_chars": len(FAIRNESS_LONG_TEXT), "short_text": FAIRNESS_SHORT_TEXT,
-                           "profile": PROFILES["latency"], "modes": {}}
+    out: dict[str, Any] = {
+        "long_chars": len(FAIRNESS_LONG_TEXT),
+        "short_text": FAIRNESS_SHORT_TEXT,
+        "profile": PROFILES["latency"],
+        "modes": {},
+    }
     for mode, env in MODES.items():
         log(f"[bench]   fairness {mode}")
         server = ServerProcess(env={**SERVER_ENV, **PROFILES["latency"], **env}).start()
@@ -69,10 +77,14 @@ def run_fairness(shorts: int = 3, log: Log = lambda msg: None) -> dict[str, Any]
 
 def fairness_rows(exp: dict[str, Any]) -> list[str]:
     """Text rows: one-sentence latency alone and behind the long text, the long text's total."""
-    lines = [f"fairness: one sentence while a {exp['long_chars']}-char request runs (one engine slot)",
-             f"{'mode':<6} {'alone ms':>9} {'behind long p50 ms':>19} {'each ms':>24} {'long total s':>12}"]
+    lines = [
+        f"fairness: one sentence while a {exp['long_chars']}-char request runs (one engine slot)",
+        f"{'mode':<6} {'alone ms':>9} {'behind long p50 ms':>19} {'each ms':>24} {'long total s':>12}",
+    ]
     for mode, r in exp["modes"].items():
         each = ", ".join(f"{x:.0f}" for x in r["short_behind_long_ms"])
-        lines.append(f"{mode:<6} {r['short_alone_ms']:>9.0f} {r['short_behind_long_p50_ms']:>19.0f} {each:>24} "
-                     f"{r['long_total_s']:>12.1f}")
+        lines.append(
+            f"{mode:<6} {r['short_alone_ms']:>9.0f} {r['short_behind_long_p50_ms']:>19.0f} {each:>24} "
+            f"{r['long_total_s']:>12.1f}"
+        )
     return lines

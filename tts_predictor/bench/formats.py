@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import numpy as np
 
-from ..devtools.server_process import ServerProcess
-from .stats import median
-from .workload import INPUTS, SERVER_ENV, TEN_SENTENCES
+from tts_predictor.bench.stats import median
+from tts_predictor.bench.workload import INPUTS, SERVER_ENV, TEN_SENTENCES
+from tts_predictor.devtools.server_process import ServerProcess
 
 STREAM_FORMATS = ("pcm", "wav", "mp3", "opus", "aac", "flac")
 """OpenAI's response formats (the route streams every one)."""
@@ -31,8 +31,13 @@ def _decodes(data: bytes, fmt: str) -> bool:
         return len(data) >= 2
     if fmt == "wav":
         return len(data) > 44
-    proc = subprocess.run(["ffmpeg", "-v", "quiet", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "pipe:1"],
-                          input=data, capture_output=True, check=False, timeout=60)
+    proc = subprocess.run(
+        ["ffmpeg", "-v", "quiet", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "pipe:1"],
+        input=data,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
     return len(proc.stdout) >= 2
 
 
@@ -75,10 +80,10 @@ def run_formats(repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
                 _ttfa(client, fmt)
             for r in range(repeats):
                 log(f"[bench] formats: round {r + 1}/{repeats}")
-                order = STREAM_FORMATS[r % len(STREAM_FORMATS):] + STREAM_FORMATS[:r % len(STREAM_FORMATS)]
+                order = STREAM_FORMATS[r % len(STREAM_FORMATS) :] + STREAM_FORMATS[: r % len(STREAM_FORMATS)]
                 for fmt in order:
                     ttfa[fmt].append(_ttfa(client, fmt))
-                for fmt in ENCODE_FORMATS[r % len(ENCODE_FORMATS):] + ENCODE_FORMATS[:r % len(ENCODE_FORMATS)]:
+                for fmt in ENCODE_FORMATS[r % len(ENCODE_FORMATS) :] + ENCODE_FORMATS[: r % len(ENCODE_FORMATS)]:
                     latency[fmt].append(_encode_latency(client, fmt))
     finally:
         server.stop()
@@ -86,10 +91,22 @@ def run_formats(repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
     wav_latency = median(latency["wav"])
     return {
         "repeats": repeats,
-        "ttfa": {fmt: {"first_byte_s": median([b for b, _ in v]), "first_audio_s": median([a for _, a in v]),
-                       "ratio_to_pcm": median([a for _, a in v]) / pcm_audio} for fmt, v in ttfa.items()},
-        "encode": {fmt: {"p50_ms": 1000 * median(v), "ratio_to_wav": median(v) / wav_latency,
-                         "p90_ms": 1000 * float(np.percentile(v, 90))} for fmt, v in latency.items()},
+        "ttfa": {
+            fmt: {
+                "first_byte_s": median([b for b, _ in v]),
+                "first_audio_s": median([a for _, a in v]),
+                "ratio_to_pcm": median([a for _, a in v]) / pcm_audio,
+            }
+            for fmt, v in ttfa.items()
+        },
+        "encode": {
+            fmt: {
+                "p50_ms": 1000 * median(v),
+                "ratio_to_wav": median(v) / wav_latency,
+                "p90_ms": 1000 * float(np.percentile(v, 90)),
+            }
+            for fmt, v in latency.items()
+        },
     }
 
 
@@ -97,7 +114,9 @@ def format_table(result: dict[str, Any]) -> str:
     """Two small text tables: TTFA per format, encode latency per format."""
     lines = ["streamed TTFA (OpenAI route, 10 sentences)   first byte   first audio   x pcm"]
     for fmt, row in result["ttfa"].items():
-        lines.append(f"  {fmt:<8}{row['first_byte_s']:>35.3f} s{row['first_audio_s']:>11.3f} s{row['ratio_to_pcm']:>8.2f}")
+        lines.append(
+            f"  {fmt:<8}{row['first_byte_s']:>35.3f} s{row['first_audio_s']:>11.3f} s{row['ratio_to_pcm']:>8.2f}"
+        )
     lines.append("one sentence, POST /synthesize               p50           x wav")
     for fmt, row in result["encode"].items():
         lines.append(f"  {fmt:<8}{row['p50_ms']:>35.1f} ms{row['ratio_to_wav']:>12.2f}")

@@ -24,12 +24,14 @@ from typing import Any
 
 import httpx
 
-from ..devtools.server_process import ServerProcess
-from .workload import PEER_SENTENCES, SERVER_ENV
+from tts_predictor.bench.workload import PEER_SENTENCES, SERVER_ENV
+from tts_predictor.devtools.server_process import ServerProcess
 
 Log = Callable[[str], None]
-PARAGRAPH = ("The lighthouse keeper climbed the stairs every evening at dusk. He checked the lamp, wiped the glass and "
-             "wrote a line in his logbook. Ships passed far out at sea, and none of them ever knew his name. ")
+PARAGRAPH = (
+    "The lighthouse keeper climbed the stairs every evening at dusk. He checked the lamp, wiped the glass and "
+    "wrote a line in his logbook. Ships passed far out at sea, and none of them ever knew his name. "
+)
 DEFAULT_TIMEOUT_S = 3600.0
 
 
@@ -59,12 +61,17 @@ def summary(values: list[float]) -> dict[str, float] | None:
     if not values:
         return None
     ordered = sorted(values)
-    return {"n": len(values), "p50_s": round(statistics.median(ordered), 4),
-            "p95_s": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 4), "max_s": round(ordered[-1], 4)}
+    return {
+        "n": len(values),
+        "p50_s": round(statistics.median(ordered), 4),
+        "p95_s": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 4),
+        "max_s": round(ordered[-1], 4),
+    }
 
 
-def _follow(url: str, job_id: str, prober: Prober, probe_every_s: float, timeout_s: float,
-            log: Log) -> tuple[dict[str, Any], list[dict[str, Any]], list[float], float]:
+def _follow(
+    url: str, job_id: str, prober: Prober, probe_every_s: float, timeout_s: float, log: Log
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[float], float]:
     """Poll the job until it ends or `timeout_s`; probe latency meanwhile. Returns last state, timeline, probes, wall."""
     started, timeline, busy, last_probe, last_log = time.time(), [], [], 0.0, 0.0
     while True:
@@ -83,8 +90,13 @@ def _follow(url: str, job_id: str, prober: Prober, probe_every_s: float, timeout
         time.sleep(2.0)
 
 
-def run_jobs(chars: int = 200_000, probes: int = 10, probe_every_s: float = 10.0,
-             timeout_s: float = DEFAULT_TIMEOUT_S, log: Log = lambda msg: None) -> dict[str, Any]:
+def run_jobs(
+    chars: int = 200_000,
+    probes: int = 10,
+    probe_every_s: float = 10.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    log: Log = lambda msg: None,
+) -> dict[str, Any]:
     """Start a server, measure idle latency, run the job while probing, measure idle latency again."""
     env = {**SERVER_ENV, "TTS_JOBS_DIR": tempfile.mkdtemp(prefix="tts-bench-jobs-"), "TTS_JOB_MAX_CHARS": str(chars)}
     server = ServerProcess(env=env).start()
@@ -103,25 +115,46 @@ def run_jobs(chars: int = 200_000, probes: int = 10, probe_every_s: float = 10.0
     progress = state["progress"]
     loads = [t["load1"] for t in timeline]
     return {
-        "chars": chars, "state": state["state"], "fraction": progress["fraction"], "job_wall_s": round(wall, 1),
-        "timeout_s": timeout_s, "audio_s": progress["audio_s"], "duration_s": state.get("duration_s"),
+        "chars": chars,
+        "state": state["state"],
+        "fraction": progress["fraction"],
+        "job_wall_s": round(wall, 1),
+        "timeout_s": timeout_s,
+        "audio_s": progress["audio_s"],
+        "duration_s": state.get("duration_s"),
         "job_rtf": round(wall / progress["audio_s"], 4) if progress["audio_s"] else None,
         "chars_per_s": round(progress["chars_done"] / max(1e-6, wall), 1),
-        "latency_idle_before": summary(idle_before), "latency_during_job": summary(busy),
-        "latency_idle_after": summary(idle_after), "load_before": load_before,
+        "latency_idle_before": summary(idle_before),
+        "latency_during_job": summary(busy),
+        "latency_idle_after": summary(idle_after),
+        "load_before": load_before,
         "load_during": {"min": min(loads), "median": statistics.median(loads), "max": max(loads)},
-        "progress": timeline, "table": jobs_rows(chars, state["state"], progress, wall, idle_before, busy, idle_after),
+        "progress": timeline,
+        "table": jobs_rows(chars, state["state"], progress, wall, idle_before, busy, idle_after),
     }
 
 
-def jobs_rows(chars: int, state: str, progress: dict[str, Any], wall: float, before: list[float],
-              during: list[float], after: list[float]) -> list[str]:
+def jobs_rows(
+    chars: int,
+    state: str,
+    progress: dict[str, Any],
+    wall: float,
+    before: list[float],
+    during: list[float],
+    after: list[float],
+) -> list[str]:
     """Text rows: the job's outcome and the one-sentence latency without and with it."""
     audio = progress["audio_s"]
-    lines = [f"jobs: {chars}-character job {state} ({progress['fraction']:.1%}) in {wall:.0f} s, {audio:.0f} s of audio "
-             f"(RTF {wall / audio if audio else float('nan'):.3f}, {progress['chars_done'] / max(wall, 1e-6):.0f} chars/s)",
-             f"{'one sentence':<22} {'n':>4} {'p50 s':>7} {'p95 s':>7} {'max s':>7}"]
-    for label, values in (("idle before the job", before), ("while the job runs", during), ("idle after the job", after)):
+    lines = [
+        f"jobs: {chars}-character job {state} ({progress['fraction']:.1%}) in {wall:.0f} s, {audio:.0f} s of audio "
+        f"(RTF {wall / audio if audio else float('nan'):.3f}, {progress['chars_done'] / max(wall, 1e-6):.0f} chars/s)",
+        f"{'one sentence':<22} {'n':>4} {'p50 s':>7} {'p95 s':>7} {'max s':>7}",
+    ]
+    for label, values in (
+        ("idle before the job", before),
+        ("while the job runs", during),
+        ("idle after the job", after),
+    ):
         s = summary(values)
         if s:
             lines.append(f"{label:<22} {s['n']:>4} {s['p50_s']:>7.3f} {s['p95_s']:>7.3f} {s['max_s']:>7.3f}")

@@ -42,6 +42,6 @@ def machine_info() -> dict[str, Any]:
         "torch": _version("torch"),
         "coqui_tts": _version("coqui-tts"),
         "kserve": _version("kserve"),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "loadavg_at_start": list(os.getloadavg()),
     }

@@ -26,7 +26,7 @@ def prepare_model(name: str, workdir: Path) -> str:
     if name.startswith("embedded"):
         return "embedded"
     if name.startswith("coqui-full"):
-        from ..devtools.coqui_models import build_vits
+        from tts_predictor.devtools.coqui_models import build_vits
 
         target = workdir / "coqui-full"  # built once, shared by the torch and ONNX variants
         return str(target if (target / "model.pth").is_file() else build_vits(target, size="full"))
@@ -35,8 +35,8 @@ def prepare_model(name: str, workdir: Path) -> str:
 
 def load_raw_engine(spec: str, extra: dict[str, str] | None = None) -> tuple[Any, Any, dict[str, Any]]:
     """Load the engine in-process exactly as the server does (same settings, same thread count)."""
-    from ..engines.registry import load_engine
-    from ..settings import load_settings
+    from tts_predictor.engines.registry import load_engine
+    from tts_predictor.settings import load_settings
 
     overrides = {k.removeprefix("TTS_").lower(): v for k, v in (extra or {}).items()}
     settings = load_settings(model=spec, device="cpu", **overrides)

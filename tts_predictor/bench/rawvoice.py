@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .models import MODEL_SETTINGS, load_raw_engine, prepare_model
+from tts_predictor.bench.models import MODEL_SETTINGS, load_raw_engine, prepare_model
 
 OPTIONAL_INPUTS = ("sid", "langid")
 """Speaker / language inputs of multi-speaker or multi-lingual graphs; fed id 0 for every item."""
@@ -104,42 +104,78 @@ def with_lengths_output(path: Path) -> tuple[bytes | str, str | None, str]:
     try:
         import onnx
     except ImportError:
-        return str(path), None, ("per-item lengths unavailable: the onnx package is not installed (coqui extra); "
-                                 "batched throughput counts the whole padded output")
+        return (
+            str(path),
+            None,
+            (
+                "per-item lengths unavailable: the onnx package is not installed (coqui extra); "
+                "batched throughput counts the whole padded output"
+            ),
+        )
     model = onnx.load(str(path))
     found = frame_lengths_tensor(model.graph)
     if found is None:
-        return str(path), None, ("the graph outputs no per-item length and no y_lengths tensor was found; "
-                                 "batched throughput counts the whole padded output")
+        return (
+            str(path),
+            None,
+            (
+                "the graph outputs no per-item length and no y_lengths tensor was found; "
+                "batched throughput counts the whole padded output"
+            ),
+        )
     name, elem_type = found
     model.graph.output.append(onnx.helper.make_tensor_value_info(name, elem_type, ["batch_size"]))
-    return model.SerializeToString(), name, (
-        f"not a declared graph output: the internal frame counts {name!r} (VITS y_lengths) are exposed "
-        "as an extra output by the bench; item samples = frames x hop")
+    return (
+        model.SerializeToString(),
+        name,
+        (
+            f"not a declared graph output: the internal frame counts {name!r} (VITS y_lengths) are exposed "
+            "as an extra output by the bench; item samples = frames x hop"
+        ),
+    )
 
 
-def _raw_voice(name: str, path: Path, engine_session: Any, scales: Sequence[float], sample_rate: int,
-               threads: int, mem_pattern: bool) -> RawVoice:
+def _raw_voice(
+    name: str,
+    path: Path,
+    engine_session: Any,
+    scales: Sequence[float],
+    sample_rate: int,
+    threads: int,
+    mem_pattern: bool,
+) -> RawVoice:
     graph, lengths_output, note = with_lengths_output(path)
     return RawVoice(
-        name=name, graph=graph, scales=(float(scales[0]), float(scales[1]), float(scales[2])),
-        sample_rate=int(sample_rate), threads=int(threads), mem_pattern=mem_pattern,
-        inputs=tuple(i.name for i in engine_session.get_inputs()), audio_output=engine_session.get_outputs()[0].name,
-        lengths_output=lengths_output, lengths_note=note,
+        name=name,
+        graph=graph,
+        scales=(float(scales[0]), float(scales[1]), float(scales[2])),
+        sample_rate=int(sample_rate),
+        threads=int(threads),
+        mem_pattern=mem_pattern,
+        inputs=tuple(i.name for i in engine_session.get_inputs()),
+        audio_output=engine_session.get_outputs()[0].name,
+        lengths_output=lengths_output,
+        lengths_note=note,
     )
 
 
 def embedded_voice(texts: Sequence[str]) -> tuple[RawVoice, list[list[int]]]:
     """The packaged Piper voice and the phoneme ids of `texts` (phonemized once, outside any timing)."""
-    from ..engines.onnx_vits import embedded_voice_paths, phoneme_ids
+    from tts_predictor.engines.onnx_vits import embedded_voice_paths, phoneme_ids
 
     engine, _, info = load_raw_engine("embedded")
     try:
         cfg = engine.config
         rows = [phoneme_ids(engine.phonemizer.phonemize(t), cfg.phoneme_id_map) for t in texts]
-        voice = _raw_voice("embedded", embedded_voice_paths()[0], engine.session,
-                           (cfg.noise_scale, cfg.length_scale, cfg.noise_w), cfg.sample_rate, info["threads"],
-                           mem_pattern=False)
+        voice = _raw_voice(
+            "embedded",
+            embedded_voice_paths()[0],
+            engine.session,
+            (cfg.noise_scale, cfg.length_scale, cfg.noise_w),
+            cfg.sample_rate,
+            info["threads"],
+            mem_pattern=False,
+        )
     finally:
         engine.close()
     return voice, rows
@@ -152,8 +188,15 @@ def coqui_onnx_voice(texts: Sequence[str], workdir: Path) -> tuple[RawVoice, lis
     try:
         rows = [engine._ids(t, None)[0] for t in texts]  # the engine's own tokenizer
         scales = (engine.noise_scale, engine.length_scale, engine.noise_scale_dp)
-        voice = _raw_voice("coqui-full-onnx", engine.onnx_path, engine.session, scales, engine.sample_rate,
-                           info["threads"], mem_pattern=True)
+        voice = _raw_voice(
+            "coqui-full-onnx",
+            engine.onnx_path,
+            engine.session,
+            scales,
+            engine.sample_rate,
+            info["threads"],
+            mem_pattern=True,
+        )
     finally:
         engine.close()
     return voice, rows

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ..devtools.server_process import ServerProcess, TransformerProcess
-from .memory import MemorySampler, vm_hwm_bytes
-from .models import load_raw_engine
-from .stats import summarize
-from .workload import INPUTS, SERVER_ENV, TEN_SENTENCES, THROUGHPUT_INPUT
+from tts_predictor.bench.memory import MemorySampler, vm_hwm_bytes
+from tts_predictor.bench.models import load_raw_engine
+from tts_predictor.bench.stats import summarize
+from tts_predictor.bench.workload import INPUTS, SERVER_ENV, TEN_SENTENCES, THROUGHPUT_INPUT
+from tts_predictor.devtools.server_process import ServerProcess, TransformerProcess
 
 INFER_PATH = "/v2/models/tts/infer"
 
@@ -53,7 +53,8 @@ class ServerPair:
             self.server.start()
             self.ready_s = time.perf_counter() - start
             self.transformer = TransformerProcess(
-                env=SERVER_ENV, args=["--predictor_host", f"127.0.0.1:{self.server.http_port}"]).start()
+                env=SERVER_ENV, args=["--predictor_host", f"127.0.0.1:{self.server.http_port}"]
+            ).start()
             self.sampler = MemorySampler(self.server.proc.pid)
             self.sampler.start()
         except BaseException:
@@ -140,7 +141,7 @@ async def concurrent_level(url: str, text: str, concurrency: int, requests: int)
 
 def _path_calls(engine: Any, voice: Any, server: Any, transformer: Any, text: str) -> dict[str, Callable[[], float]]:
     """The three paths for one text: raw engine, server, server behind the transformer."""
-    from ..engines.base import SynthesisRequest
+    from tts_predictor.engines.base import SynthesisRequest
 
     request = SynthesisRequest(text, voice, voice.languages[0])
     body = infer_body(text)
@@ -152,8 +153,13 @@ def _path_calls(engine: Any, voice: Any, server: Any, transformer: Any, text: st
 
 
 def bench_model(
-    spec: str, repeats: int, warmup: int, concurrency: Sequence[int], requests: int,
-    log: Callable[[str], None] = lambda msg: None, extra: dict[str, str] | None = None,
+    spec: str,
+    repeats: int,
+    warmup: int,
+    concurrency: Sequence[int],
+    requests: int,
+    log: Callable[[str], None] = lambda msg: None,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Raw engine vs server on the same texts, then the server's concurrency sweep and peak memory.
 
@@ -169,14 +175,17 @@ def bench_model(
         with ServerPair(spec, extra) as pair:
             srv: dict[str, Any] = {"ready_s": pair.ready_s, "env": SERVER_ENV}
             assert pair.transformer is not None
-            with httpx.Client(base_url=pair.server.url, timeout=600) as client, \
-                    httpx.Client(base_url=pair.transformer.url, timeout=600) as via_transformer:
+            with (
+                httpx.Client(base_url=pair.server.url, timeout=600) as client,
+                httpx.Client(base_url=pair.transformer.url, timeout=600) as via_transformer,
+            ):
                 for label, text in INPUTS.items():
                     log(f"[bench]   {label}: {warmup} warm-up + {repeats} timed calls per path, alternating")
                     calls = _path_calls(engine, voice, client, via_transformer, text)
                     walls, audio = alternate(calls, warmup, repeats)
                     raw[label], srv[label], tfm[label] = (
-                        summarize(walls[path], audio[path]) for path in ("raw", "server", "transformer"))
+                        summarize(walls[path], audio[path]) for path in ("raw", "server", "transformer")
+                    )
                     srv[label]["paired_ratio_median"] = float(np.median(np.divide(walls["server"], walls["raw"])))
                 srv["time_to_first_audio"] = time_to_first_audio(client, engine, voice, repeats=min(repeats, 5))
             engine.close()  # free the in-process copy before the sweep; only the server runs from here on
@@ -197,8 +206,8 @@ def bench_model(
 
 def time_to_first_audio(client: Any, engine: Any, voice: Any, repeats: int) -> dict[str, Any]:
     """Streaming (`POST /synthesize`, stream) first-byte time for 10 sentences vs the first sentence alone (raw)."""
-    from ..engines.base import SynthesisRequest
-    from ..text.split import split_sentences
+    from tts_predictor.engines.base import SynthesisRequest
+    from tts_predictor.text.split import split_sentences
 
     first = split_sentences(TEN_SENTENCES)[0]
     stream_s, whole_s, first_raw_s = [], [], []
@@ -217,6 +226,10 @@ def time_to_first_audio(client: Any, engine: Any, voice: Any, repeats: int) -> d
         engine.synthesize(SynthesisRequest(first, voice, voice.languages[0]))
         first_raw_s.append(time.perf_counter() - t0)
     ttfa, first_alone = float(np.median(stream_s)), float(np.median(first_raw_s))
-    return {"sentences": len(split_sentences(TEN_SENTENCES)), "streaming_first_audio_ms": ttfa * 1000,
-            "non_streaming_total_ms": float(np.median(whole_s)) * 1000, "first_sentence_raw_ms": first_alone * 1000,
-            "ttfa_over_first_sentence": ttfa / first_alone}
+    return {
+        "sentences": len(split_sentences(TEN_SENTENCES)),
+        "streaming_first_audio_ms": ttfa * 1000,
+        "non_streaming_total_ms": float(np.median(whole_s)) * 1000,
+        "first_sentence_raw_ms": first_alone * 1000,
+        "ttfa_over_first_sentence": ttfa / first_alone,
+    }

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..engines.base import SynthesisRequest
-from ..engines.speed import SpeedControl
-from .workload import BATCH_SENTENCES
+from tts_predictor.bench.workload import BATCH_SENTENCES
+from tts_predictor.engines.base import SynthesisRequest
+from tts_predictor.engines.speed import SpeedControl
 
 SPEEDS = (0.25, 0.5, 0.75, 1.5, 2.0, 4.0)
 TEXTS = BATCH_SENTENCES[4:7]
@@ -25,13 +25,13 @@ Log = Callable[[str], None]
 
 
 def _engines(workdir: Path) -> dict[str, Any]:
-    from ..engines.onnx_vits import OnnxVitsEngine, embedded_voice_paths
+    from tts_predictor.engines.onnx_vits import OnnxVitsEngine, embedded_voice_paths
 
     engines: dict[str, Any] = {"piper-onnx": OnnxVitsEngine(*embedded_voice_paths(), device="cpu", threads=1)}
     try:
-        from ..devtools.coqui_models import build_vits
-        from ..engines.coqui import CoquiEngine
-        from ..engines.coqui_onnx import CoquiOnnxEngine
+        from tts_predictor.devtools.coqui_models import build_vits
+        from tts_predictor.engines.coqui import CoquiEngine
+        from tts_predictor.engines.coqui_onnx import CoquiOnnxEngine
     except ImportError:
         return engines  # no coqui extra: Piper only
     model = build_vits(workdir / "speed-vits")
@@ -51,8 +51,10 @@ def _ratios(engine: Any, repeats: int) -> dict[str, dict[str, float]]:
         return sum(calls) / repeats
 
     base = seconds(engine.synthesize, 1.0)
-    return {mode: {f"{s:g}": seconds(fn, s) / base * s for s in SPEEDS}
-            for mode, fn in (("raw", engine.synthesize), ("corrected", control.synthesize))}
+    return {
+        mode: {f"{s:g}": seconds(fn, s) / base * s for s in SPEEDS}
+        for mode, fn in (("raw", engine.synthesize), ("corrected", control.synthesize))
+    }
 
 
 def run_speed(workdir: Path, log: Log = lambda msg: None) -> dict[str, Any]:
@@ -66,8 +68,10 @@ def run_speed(workdir: Path, log: Log = lambda msg: None) -> dict[str, Any]:
             engine.close()
     worst = max(abs(v - 1) for r in results.values() for s, v in r["corrected"].items() if 0.5 <= float(s) <= 2.0)
     out: dict[str, Any] = {"speeds": list(SPEEDS), "engines": results, "worst_error_0_5_to_2": worst}
-    out["table"] = [f"speed: duration x speed / duration at 1.0 (1.00 exact); worst corrected error in 0.5-2.0: "
-                    f"{worst:.1%}", f"{'engine':<12} {'mode':<10} " + " ".join(f"{s:>6g}" for s in SPEEDS)]
+    out["table"] = [
+        f"speed: duration x speed / duration at 1.0 (1.00 exact); worst corrected error in 0.5-2.0: {worst:.1%}",
+        f"{'engine':<12} {'mode':<10} " + " ".join(f"{s:>6g}" for s in SPEEDS),
+    ]
     for name, r in results.items():
         for mode in ("raw", "corrected"):
             out["table"].append(f"{name:<12} {mode:<10} " + " ".join(f"{r[mode][f'{s:g}']:>6.2f}" for s in SPEEDS))

@@ -10,14 +10,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .experiments import DEFAULT_EXPERIMENTS, QUICK_EXPERIMENTS, ExperimentSettings, run_experiments
-from .machine import machine_info
-from .models import DEFAULT_MODELS, MODEL_SETTINGS, family, prepare_model
-from .plot import plot
-from .report import write_json
-from .runner import bench_model
-from .workload import (DEFAULT_CONCURRENCY, DEFAULT_REPEATS, DEFAULT_REQUESTS, INPUTS, QUICK_CONCURRENCY,
-                       QUICK_REPEATS, QUICK_REQUESTS, SERVER_ENV, THROUGHPUT_INPUT, WARMUP_CALLS)
+from tts_predictor.bench.experiments import DEFAULT_EXPERIMENTS, QUICK_EXPERIMENTS, ExperimentSettings, run_experiments
+from tts_predictor.bench.machine import machine_info
+from tts_predictor.bench.models import DEFAULT_MODELS, MODEL_SETTINGS, family, prepare_model
+from tts_predictor.bench.plot import plot
+from tts_predictor.bench.report import write_json
+from tts_predictor.bench.runner import bench_model
+from tts_predictor.bench.workload import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_REPEATS,
+    DEFAULT_REQUESTS,
+    INPUTS,
+    QUICK_CONCURRENCY,
+    QUICK_REPEATS,
+    QUICK_REQUESTS,
+    SERVER_ENV,
+    THROUGHPUT_INPUT,
+    WARMUP_CALLS,
+)
 
 
 def _config(quick: bool, warmup: int, concurrency: list[int]) -> dict[str, Any]:
@@ -33,19 +43,32 @@ def _config(quick: bool, warmup: int, concurrency: list[int]) -> dict[str, Any]:
     }
 
 
-def _bench_one(name: str, workdir: Path, repeats: int, requests: int, warmup: int, concurrency: list[int],
-               log: Callable[[str], None]) -> dict[str, Any]:
+def _bench_one(
+    name: str,
+    workdir: Path,
+    repeats: int,
+    requests: int,
+    warmup: int,
+    concurrency: list[int],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
     """One model: build it, raw vs server, sweep; with the server/raw ratios."""
     log(f"[bench] {name}: preparing model")
     started = time.perf_counter()
     spec = prepare_model(name, workdir)
-    entry: dict[str, Any] = {"spec": spec if name.startswith("embedded") else "<tmp>/coqui-full", "repeats": repeats,
-                             "settings": MODEL_SETTINGS.get(name, {})}
+    entry: dict[str, Any] = {
+        "spec": spec if name.startswith("embedded") else "<tmp>/coqui-full",
+        "repeats": repeats,
+        "settings": MODEL_SETTINGS.get(name, {}),
+    }
     entry["prepare_s"] = time.perf_counter() - started
     log(f"[bench] {name}: raw engine vs server, then concurrency {concurrency} x {requests} requests")
     entry.update(bench_model(spec, repeats, warmup, concurrency, requests, log=log, extra=MODEL_SETTINGS.get(name)))
-    for key, path_, stat in (("server_raw_p50_ratio", "server", "p50_ms"), ("server_raw_rtf_ratio", "server", "rtf"),
-                             ("transformer_raw_p50_ratio", "transformer", "p50_ms")):
+    for key, path_, stat in (
+        ("server_raw_p50_ratio", "server", "p50_ms"),
+        ("server_raw_rtf_ratio", "server", "rtf"),
+        ("transformer_raw_p50_ratio", "transformer", "p50_ms"),
+    ):
         entry[key] = {inp: entry[path_][inp][stat] / entry["raw"][inp][stat] for inp in INPUTS}
     entry["loadavg_after"] = list(os.getloadavg())
     return entry
@@ -74,8 +97,12 @@ def run_benchmark(
     concurrency = list(concurrency or (QUICK_CONCURRENCY if quick else DEFAULT_CONCURRENCY))
     warmup = (1 if quick else WARMUP_CALLS) if warmup is None else warmup
     settings = experiment_settings or (QUICK_EXPERIMENTS if quick else ExperimentSettings())
-    results: dict[str, Any] = {"machine": machine_info(), "config": _config(quick, warmup, concurrency),
-                               "models": {}, "experiments": {}}
+    results: dict[str, Any] = {
+        "machine": machine_info(),
+        "config": _config(quick, warmup, concurrency),
+        "models": {},
+        "experiments": {},
+    }
     with tempfile.TemporaryDirectory(prefix="tts-bench-") as tmp:
         for name in models:
             n = repeats or (QUICK_REPEATS if quick else DEFAULT_REPEATS).get(family(name), 5)

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .rawvoice import RawVoice
-from .stats import median
+from tts_predictor.bench.rawvoice import RawVoice
+from tts_predictor.bench.stats import median
 
 
 @dataclass(frozen=True)
@@ -95,17 +95,31 @@ def summarize_layout(layout: Layout, rounds: Sequence[Round], rate: int) -> dict
     cores = os.cpu_count() or 1
     throughputs = [r.audio_samples / rate / r.wall_s for r in rounds]
     return {
-        "label": layout.label, "threads": layout.threads, "instances": layout.workers,
-        "sessions": 1 if layout.shared else layout.workers, "busy_threads": layout.threads * layout.workers,
+        "label": layout.label,
+        "threads": layout.threads,
+        "instances": layout.workers,
+        "sessions": 1 if layout.shared else layout.workers,
+        "busy_threads": layout.threads * layout.workers,
         "oversubscribed": layout.threads * layout.workers > cores,
-        "audio_s_per_s": median(throughputs), "audio_s_per_s_each": throughputs,
-        "p50_ms": float(np.percentile(latencies, 50) * 1e3), "p95_ms": float(np.percentile(latencies, 95) * 1e3),
-        "audio_s_per_call": audio_per_call, "rounds": len(rounds), "calls": int(latencies.size),
+        "audio_s_per_s": median(throughputs),
+        "audio_s_per_s_each": throughputs,
+        "p50_ms": float(np.percentile(latencies, 50) * 1e3),
+        "p95_ms": float(np.percentile(latencies, 95) * 1e3),
+        "audio_s_per_call": audio_per_call,
+        "rounds": len(rounds),
+        "calls": int(latencies.size),
     }
 
 
-def run_threads(voice: RawVoice, row: Sequence[int], threads: Sequence[int], instances: Sequence[int],
-                requests: int, repeats: int, log: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
+def run_threads(
+    voice: RawVoice,
+    row: Sequence[int],
+    threads: Sequence[int],
+    instances: Sequence[int],
+    requests: int,
+    repeats: int,
+    log: Callable[[str], None] = lambda msg: None,
+) -> dict[str, Any]:
     """Throughput and latency per layout; sessions are made once per thread count and reused across layouts."""
     plan = layouts(threads, instances)
     pool = {t: [voice.session(t) for _ in range(max(instances))] for t in threads}
@@ -119,11 +133,15 @@ def run_threads(voice: RawVoice, row: Sequence[int], threads: Sequence[int], ins
         run_round(voice, sessions(layout), row, layout.workers)
     rounds: dict[Layout, list[Round]] = {layout: [] for layout in plan}
     for r in range(repeats):
-        for layout in plan[r % len(plan):] + plan[: r % len(plan)]:
+        for layout in plan[r % len(plan) :] + plan[: r % len(plan)]:
             rounds[layout].append(run_round(voice, sessions(layout), row, max(requests, layout.workers)))
     return {
-        "model": voice.name, "engine_threads": voice.threads, "cores": os.cpu_count(), "repeats": repeats,
-        "requests_per_round": requests, "ids": len(row),
+        "model": voice.name,
+        "engine_threads": voice.threads,
+        "cores": os.cpu_count(),
+        "repeats": repeats,
+        "requests_per_round": requests,
+        "ids": len(row),
         "order": "layouts take turns round by round, the first layout rotating each repeat",
         "results": [summarize_layout(layout, rounds[layout], voice.sample_rate) for layout in plan],
     }

@@ -47,13 +47,14 @@ deadline, so a 5,000-character text on a busy shared machine is measured rather 
 
 PEER_SENTENCES: tuple[str, ...] = tuple(
     f"{opening} {middle}"
-    for opening in ("This morning", "By the evening", "On most days", "Every spring", "After the storm",
-                    "Before lunch")
-    for middle in ("the ferry crossed the harbour slowly while gulls circled above the busy pier.",
-                   "a small crowd gathered near the library to hear the new mayor speak.",
-                   "the bakery on the corner sold out of bread long before noon.",
-                   "our neighbours painted their fence a bright shade of green.",
-                   "the old clock in the square finally started working again.")
+    for opening in ("This morning", "By the evening", "On most days", "Every spring", "After the storm", "Before lunch")
+    for middle in (
+        "the ferry crossed the harbour slowly while gulls circled above the busy pier.",
+        "a small crowd gathered near the library to hear the new mayor speak.",
+        "the bakery on the corner sold out of bread long before noon.",
+        "our neighbours painted their fence a bright shade of green.",
+        "the old clock in the square finally started working again.",
+    )
 )
 """Thirty held-out sentences (not the calibration or batching ones), sent to both servers in the peer experiment."""
 

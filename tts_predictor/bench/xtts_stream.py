@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..devtools.xtts_timing import LONG_SENTENCE, measure_stream
+from tts_predictor.devtools.xtts_timing import LONG_SENTENCE, measure_stream
 
 BENCH_AUDIO_TOKENS = 60
 """GPT tokens per sentence for the bench's tiny model (random weights always run to the cap): ~2.8 s of audio."""
@@ -19,8 +19,8 @@ BENCH_AUDIO_TOKENS = 60
 
 def run_xtts_stream(repeats: int, workdir: Path, log: Callable[[str], None]) -> dict[str, Any]:
     """Build the tiny XTTS, load it as the server does (CoquiEngine, CPU) and measure."""
-    from ..devtools.coqui_xtts import build_xtts
-    from ..engines.coqui import CoquiEngine
+    from tts_predictor.devtools.coqui_xtts import build_xtts
+    from tts_predictor.engines.coqui import CoquiEngine
 
     start = time.perf_counter()
     model_dir = build_xtts(workdir / "xtts-tiny", gpt_max_audio_tokens=BENCH_AUDIO_TOKENS)

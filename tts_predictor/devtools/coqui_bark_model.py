@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .coqui_catalogue import fill_hf_cache
+from tts_predictor.devtools.coqui_catalogue import fill_hf_cache
 
 BERT_REPO = "bert-base-multilingual-cased"
 ENCODEC_REPO = "facebook/encodec_24khz"
@@ -96,8 +96,11 @@ def _write_config(path: Path, configs: dict[str, dict[str, Any]]) -> None:
     from TTS.tts.layers.bark.model import GPTConfig
     from TTS.tts.layers.bark.model_fine import FineGPTConfig
 
-    config = BarkConfig(semantic_config=GPTConfig(**configs["text"]), coarse_config=GPTConfig(**configs["coarse"]),
-                        fine_config=FineGPTConfig(**configs["fine"]))
+    config = BarkConfig(
+        semantic_config=GPTConfig(**configs["text"]),
+        coarse_config=GPTConfig(**configs["coarse"]),
+        fine_config=FineGPTConfig(**configs["fine"]),
+    )
     path.write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
 
 
@@ -135,8 +138,9 @@ def _fill_hub(hf_home: Path) -> None:
         letters = list(string.ascii_letters + string.digits + string.punctuation)
         vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *letters, *(f"##{c}" for c in letters)]
         BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=False).save_pretrained(bert)
-        BertConfig(vocab_size=len(vocab), hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
-                   intermediate_size=8).save_pretrained(bert)  # the hub repo has one; Coqui reads only the tokenizer
+        BertConfig(
+            vocab_size=len(vocab), hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8
+        ).save_pretrained(bert)  # the hub repo has one; Coqui reads only the tokenizer
         fill_hf_cache(hf_home, BERT_REPO, bert)
         encodec = Path(tmp) / "encodec"
         _encodec().save_pretrained(encodec)

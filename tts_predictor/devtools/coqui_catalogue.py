@@ -26,8 +26,11 @@ def build_catalogue(root: Path, models: dict[str, Path], default_vocoders: dict[
     catalogue: dict[str, dict] = {}
     for name, source in models.items():
         model_type, lang, dataset, model = name.split("/")
-        entry = {"description": f"tiny random-weight {model} (tests)", "license": "MIT",
-                 "github_rls_url": UNREACHABLE.format(name=name.replace("/", "--"))}
+        entry = {
+            "description": f"tiny random-weight {model} (tests)",
+            "license": "MIT",
+            "github_rls_url": UNREACHABLE.format(name=name.replace("/", "--")),
+        }
         if default_vocoders and name in default_vocoders:
             entry["default_vocoder"] = default_vocoders[name]
         catalogue.setdefault(model_type, {}).setdefault(lang, {}).setdefault(dataset, {})[model] = entry
@@ -38,8 +41,13 @@ def build_catalogue(root: Path, models: dict[str, Path], default_vocoders: dict[
     return root / "models.json"
 
 
-def fill_hf_cache(hf_home: Path, repo_id: str, model_dir: Path, subdir: str = "",
-                  commit: str = "0123456789abcdef0123456789abcdef01234567") -> Path:
+def fill_hf_cache(
+    hf_home: Path,
+    repo_id: str,
+    model_dir: Path,
+    subdir: str = "",
+    commit: str = "0123456789abcdef0123456789abcdef01234567",
+) -> Path:
     """Place `model_dir`'s files in a Hugging Face hub cache as if `repo_id` had been downloaded; return the snapshot.
 
     Catalogue entries with a `repo_id` (XTTS v2 `tts-hub/XTTS-v2`, OpenVoice `myshell-ai/OpenVoiceV2`) go through

@@ -37,15 +37,23 @@ TINY_D_VECTOR_DIM = 16
 def build_speaker_encoder(out_dir: Path, dim: int) -> tuple[Path, Path]:
     """A tiny random LSTM speaker encoder (16 kHz, 40 mels) as Coqui lays it out: model_se.pth + config_se.json."""
     import torch
-    from TTS.encoder.configs.speaker_encoder_config import SpeakerEncoderConfig
     from TTS.config.shared_configs import BaseAudioConfig
+    from TTS.encoder.configs.speaker_encoder_config import SpeakerEncoderConfig
     from TTS.encoder.utils.generic_utils import setup_encoder_model
 
     config = SpeakerEncoderConfig(
         audio=BaseAudioConfig(num_mels=40, sample_rate=16000),
-        model_params={"model_name": "lstm", "input_dim": 40, "proj_dim": dim, "lstm_dim": 32, "num_lstm_layers": 1,
-                      "use_lstm_with_projection": True},
-        num_loader_workers=0, num_classes_in_batch=1, num_utter_per_class=1,
+        model_params={
+            "model_name": "lstm",
+            "input_dim": 40,
+            "proj_dim": dim,
+            "lstm_dim": 32,
+            "num_lstm_layers": 1,
+            "use_lstm_with_projection": True,
+        },
+        num_loader_workers=0,
+        num_classes_in_batch=1,
+        num_utter_per_class=1,
     )
     torch.save({"model": setup_encoder_model(config).state_dict()}, out_dir / "model_se.pth")
     config.save_json(str(out_dir / "config_se.json"))
@@ -87,7 +95,11 @@ def build_vits(
         torch.save({n: {"name": n, "embedding": torch.randn(dim).tolist()} for n in names}, out_dir / "speakers.pth")
         encoder, encoder_config = build_speaker_encoder(out_dir, dim)
         for section in (config, config.model_args):
-            section.use_d_vector_file, section.d_vector_file, section.d_vector_dim = True, str(out_dir / "speakers.pth"), dim
+            section.use_d_vector_file, section.d_vector_file, section.d_vector_dim = (
+                True,
+                str(out_dir / "speakers.pth"),
+                dim,
+            )
         config.model_args.speaker_encoder_model_path = str(encoder)
         config.model_args.speaker_encoder_config_path = str(encoder_config)
     elif speakers:
@@ -109,15 +121,24 @@ def build_vits(
 
 
 _FAIRSEQ_RENAMES = (  # Coqui's key prefix -> fairseq's (the inverse of TTS/tts/utils/fairseq.py)
-    ("text_encoder.", "enc_p."), ("waveform_decoder.", "dec."), ("posterior_encoder.", "enc_q."),
-    ("flow.flows.1.", "flow.flows.2."), ("flow.flows.2.", "flow.flows.4."), ("flow.flows.3.", "flow.flows.6."),
-    ("duration_predictor.flows.0.translation", "dp.flows.0.m"), ("duration_predictor.flows.0.log_scale", "dp.flows.0.logs"),
-    ("duration_predictor.flows.1", "dp.flows.1"), ("duration_predictor.flows.2", "dp.flows.3"),
-    ("duration_predictor.flows.3", "dp.flows.5"), ("duration_predictor.flows.4", "dp.flows.7"),
+    ("text_encoder.", "enc_p."),
+    ("waveform_decoder.", "dec."),
+    ("posterior_encoder.", "enc_q."),
+    ("flow.flows.1.", "flow.flows.2."),
+    ("flow.flows.2.", "flow.flows.4."),
+    ("flow.flows.3.", "flow.flows.6."),
+    ("duration_predictor.flows.0.translation", "dp.flows.0.m"),
+    ("duration_predictor.flows.0.log_scale", "dp.flows.0.logs"),
+    ("duration_predictor.flows.1", "dp.flows.1"),
+    ("duration_predictor.flows.2", "dp.flows.3"),
+    ("duration_predictor.flows.3", "dp.flows.5"),
+    ("duration_predictor.flows.4", "dp.flows.7"),
     ("duration_predictor.post_flows.0.translation", "dp.post_flows.0.m"),
     ("duration_predictor.post_flows.0.log_scale", "dp.post_flows.0.logs"),
-    ("duration_predictor.post_flows.1", "dp.post_flows.1"), ("duration_predictor.post_flows.2", "dp.post_flows.3"),
-    ("duration_predictor.post_flows.3", "dp.post_flows.5"), ("duration_predictor.post_flows.4", "dp.post_flows.7"),
+    ("duration_predictor.post_flows.1", "dp.post_flows.1"),
+    ("duration_predictor.post_flows.2", "dp.post_flows.3"),
+    ("duration_predictor.post_flows.3", "dp.post_flows.5"),
+    ("duration_predictor.post_flows.4", "dp.post_flows.7"),
     ("duration_predictor.", "dp."),
 )
 FAIRSEQ_VOCAB = ["_", *" abcdefghijklmnopqrstuvwxyzäöüß'-.,!?"]

@@ -17,12 +17,21 @@ from pathlib import Path
 from typing import Any
 
 TINY_TORTOISE_ARGS: dict[str, Any] = {
-    "ar_layers": 1, "ar_model_dim": 32, "ar_heads": 2,
+    "ar_layers": 1,
+    "ar_model_dim": 32,
+    "ar_heads": 2,
     "ar_max_mel_tokens": 24,  # random weights never emit the stop token: this caps a sentence (~1.1 s)
-    "diff_model_channels": 32, "diff_num_layers": 1, "diff_num_heads": 2,
+    "diff_model_channels": 32,
+    "diff_num_layers": 1,
+    "diff_num_heads": 2,
     "diff_in_latent_channels": 32,  # the diffusion decoder reads the GPT's latents: same width
-    "clvp_dim_text": 32, "clvp_dim_speech": 32, "clvp_dim_latent": 32, "clvp_text_enc_depth": 1,
-    "clvp_speech_enc_depth": 1, "clvp_text_heads": 2, "clvp_speech_heads": 2,
+    "clvp_dim_text": 32,
+    "clvp_dim_speech": 32,
+    "clvp_dim_latent": 32,
+    "clvp_text_enc_depth": 1,
+    "clvp_speech_enc_depth": 1,
+    "clvp_text_heads": 2,
+    "clvp_speech_heads": 2,
 }
 """One-layer, 32-wide networks; the mel-code (8194) and text (256) vocabularies are Tortoise's own."""
 TINY_WORK = {"num_autoregressive_samples": 1, "diffusion_iterations": 2}
@@ -42,8 +51,14 @@ def _clip(path: Path, seed: int, seconds: float = 3.0) -> Path:
     return path
 
 
-def build_tortoise(out_dir: Path, *, file_voices: tuple[str, ...] = ("tiny-file",),
-                   folder_voices: tuple[str, ...] = ("tiny-folder",), seed: int = 0, **overrides: Any) -> Path:
+def build_tortoise(
+    out_dir: Path,
+    *,
+    file_voices: tuple[str, ...] = ("tiny-file",),
+    folder_voices: tuple[str, ...] = ("tiny-folder",),
+    seed: int = 0,
+    **overrides: Any,
+) -> Path:
     """Write a random-weight Tortoise model directory and return it.
 
     Args:

@@ -58,17 +58,34 @@ def build_openvoice(out_dir: Path, *, seed: int = 0) -> Path:
 
 
 TINY_WAVLM_CFG: dict[str, Any] = {
-    "extractor_mode": "layer_norm", "encoder_layers": 1, "encoder_embed_dim": 32, "encoder_ffn_embed_dim": 64,
-    "encoder_attention_heads": 2, "layer_norm_first": True, "normalize": True, "conv_pos": 16, "conv_pos_groups": 4,
+    "extractor_mode": "layer_norm",
+    "encoder_layers": 1,
+    "encoder_embed_dim": 32,
+    "encoder_ffn_embed_dim": 64,
+    "encoder_attention_heads": 2,
+    "layer_norm_first": True,
+    "normalize": True,
+    "conv_pos": 16,
+    "conv_pos_groups": 4,
     "conv_feature_layers": "[(32,10,5)] + [(32,3,2)] * 4 + [(32,2,2)] * 2",  # the real stride: 320 samples per frame
-    "relative_position_embedding": True, "num_buckets": 32, "max_distance": 128, "gru_rel_pos": True,
+    "relative_position_embedding": True,
+    "num_buckets": 32,
+    "max_distance": 128,
+    "gru_rel_pos": True,
 }
 """WavLM-Large's switches (layer-norm extractor, pre-norm, gated relative positions) with a 1-layer 32-wide body."""
 TINY_FREEVC_ARGS: dict[str, Any] = {
-    "inter_channels": 16, "hidden_channels": 16, "filter_channels": 32, "resblock_kernel_sizes": [3],
-    "resblock_dilation_sizes": [[1, 3, 5]], "upsample_rates": [10, 6, 4, 2], "upsample_kernel_sizes": [20, 12, 8, 4],
-    "upsample_initial_channel": 32, "gin_channels": 16,
-    "ssl_dim": TINY_WAVLM_CFG["encoder_embed_dim"], "use_spk": False,
+    "inter_channels": 16,
+    "hidden_channels": 16,
+    "filter_channels": 32,
+    "resblock_kernel_sizes": [3],
+    "resblock_dilation_sizes": [[1, 3, 5]],
+    "upsample_rates": [10, 6, 4, 2],
+    "upsample_kernel_sizes": [20, 12, 8, 4],
+    "upsample_initial_channel": 32,
+    "gin_channels": 16,
+    "ssl_dim": TINY_WAVLM_CFG["encoder_embed_dim"],
+    "use_spk": False,
 }
 """FreeVC-24's layout (WavLM frames every 320 samples at 16 kHz in; upsampling 10·6·4·2 = 480 samples at 24 kHz
 out, so the duration is kept) with small channel counts; its own

@@ -28,10 +28,19 @@ def _glow_tts() -> Any:
     from TTS.tts.configs.glow_tts_config import GlowTTSConfig
 
     return GlowTTSConfig(
-        hidden_channels_enc=32, hidden_channels_dec=32, hidden_channels_dp=32, num_flow_blocks_dec=2,
+        hidden_channels_enc=32,
+        hidden_channels_dec=32,
+        hidden_channels_dp=32,
+        num_flow_blocks_dec=2,
         num_block_layers=1,
-        encoder_params={"kernel_size": 3, "dropout_p": 0.1, "num_layers": 1, "num_heads": 2, "hidden_channels_ffn": 32,
-                        "input_length": None},
+        encoder_params={
+            "kernel_size": 3,
+            "dropout_p": 0.1,
+            "num_layers": 1,
+            "num_heads": 2,
+            "hidden_channels_ffn": 32,
+            "input_length": None,
+        },
     )
 
 
@@ -41,8 +50,11 @@ def _fast_pitch() -> Any:
 
     layers = {"hidden_channels_ffn": 32, "num_heads": 2, "num_layers": 1, "dropout_p": 0.1}
     args = ForwardTTSArgs(
-        hidden_channels=32, pitch_predictor_hidden_channels=16, duration_predictor_hidden_channels=16,
-        encoder_params=layers, decoder_params=layers,
+        hidden_channels=32,
+        pitch_predictor_hidden_channels=16,
+        duration_predictor_hidden_channels=16,
+        encoder_params=layers,
+        decoder_params=layers,
     )
     return FastPitchConfig(model_args=args, compute_f0=False)
 
@@ -79,19 +91,27 @@ def build_vocoder(out_dir: Path, kind: str = "hifigan", *, sample_rate: int = 16
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     if kind == "hifigan":
-        config = HifiganConfig(generator_model_params={
-            "upsample_factors": [8, 8, 4], "upsample_kernel_sizes": [16, 16, 8], "upsample_initial_channel": 32,
-            "resblock_kernel_sizes": [3], "resblock_dilation_sizes": [[1, 3]], "resblock_type": "2",
-        })
+        config = HifiganConfig(
+            generator_model_params={
+                "upsample_factors": [8, 8, 4],
+                "upsample_kernel_sizes": [16, 16, 8],
+                "upsample_initial_channel": 32,
+                "resblock_kernel_sizes": [3],
+                "resblock_dilation_sizes": [[1, 3]],
+                "resblock_type": "2",
+            }
+        )
     else:
-        config = MelganConfig(generator_model_params={"upsample_factors": [8, 8, 4], "num_res_blocks": 1,
-                                                      "base_channels": 32})
+        config = MelganConfig(
+            generator_model_params={"upsample_factors": [8, 8, 4], "num_res_blocks": 1, "base_channels": 32}
+        )
     config.audio.sample_rate = sample_rate
     config.audio.hop_length = HOP
     generator = setup_generator(config)
     # `model_disc` marks a checkpoint holding the generator alone: Coqui's GAN loader then reads just that
     # (TTS/vocoder/models/gan.py, load_checkpoint), as for the catalogue's older vocoders
-    torch.save({"model": generator.state_dict(), "model_disc": {}, "config": config.to_dict()},
-               out_dir / "model_file.pth")
+    torch.save(
+        {"model": generator.state_dict(), "model_disc": {}, "config": config.to_dict()}, out_dir / "model_file.pth"
+    )
     config.save_json(str(out_dir / "config.json"))
     return out_dir

@@ -14,7 +14,23 @@ from pathlib import Path
 from typing import Any
 
 XTTS_LANGUAGES = (
-    "en", "es", "fr", "de", "it", "pt", "pl", "tr", "ru", "nl", "cs", "ar", "zh-cn", "hu", "ko", "ja", "hi",
+    "en",
+    "es",
+    "fr",
+    "de",
+    "it",
+    "pt",
+    "pl",
+    "tr",
+    "ru",
+    "nl",
+    "cs",
+    "ar",
+    "zh-cn",
+    "hu",
+    "ko",
+    "ja",
+    "hi",
 )
 """XTTS v2's 17 languages, as its config.json names them."""
 TINY_XTTS_ARGS: dict[str, Any] = {
@@ -45,7 +61,9 @@ def build_vocab(path: Path, languages: tuple[str, ...] = XTTS_LANGUAGES) -> Path
     tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     alphabet = list(string.ascii_lowercase + string.digits + ".,!?'-:;\"()")
-    trainer = trainers.BpeTrainer(vocab_size=200, special_tokens=specials, initial_alphabet=alphabet, show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=200, special_tokens=specials, initial_alphabet=alphabet, show_progress=False
+    )
     tokenizer.train_from_iterator(list(_CORPUS), trainer=trainer)
     tokenizer.save(str(path))
     return path
@@ -96,4 +114,3 @@ def build_xtts(out_dir: Path, *, speakers: list[str] | None = None, seed: int = 
     _write_speakers(model, speakers or ["Ana Florence", "Claribel Dervla"], out_dir / "speakers_xtts.pth", seed)
     (out_dir / "hash.md5").write_text("tiny-random\n")  # the catalogue's directories carry one; Coqui ignores it
     return out_dir
-

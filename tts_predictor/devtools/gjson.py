@@ -98,7 +98,10 @@ def _matches(item: Any, query: str) -> bool:
         like = isinstance(left, str) and fnmatch.fnmatchcase(left, str(right))
         return like if op == "%" else not like
     try:
-        return {"==": left == right, "!=": left != right}[op] if op in ("==", "!=") else {
-            "<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+        return (
+            {"==": left == right, "!=": left != right}[op]
+            if op in ("==", "!=")
+            else {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+        )
     except TypeError:  # gjson compares only like with like
         return False

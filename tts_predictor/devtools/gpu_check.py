@@ -29,7 +29,9 @@ def cuda_missing(device: str) -> bool:
 def audio_facts(first: Any, again: Any, seconds: float, key: str = "synth_s") -> dict[str, Any]:
     """Rate, length, the timed run's seconds under `key`, finiteness and whether a seeded rerun gave the same audio."""
     return {
-        "output_rate": first.sample_rate, "output_s": round(first.duration_s, 3), key: round(seconds, 4),
+        "output_rate": first.sample_rate,
+        "output_s": round(first.duration_s, 3),
+        key: round(seconds, 4),
         "finite": bool(np.isfinite(first.samples).all()),
         "seeded_repeatable": bool(np.array_equal(first.samples, again.samples)),
     }

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -34,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from . import gjson
+from tts_predictor.devtools import gjson
 
 Headers = dict[str, list[str]]
 
@@ -162,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.settimeout(timeouts.server_read or None)
         try:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             self.close_connection = True
             return
         headers: Headers = {}
@@ -224,8 +223,9 @@ def service_step_path(isvc: Mapping[str, Any]) -> str:
     return {"v1": f"/v1/models/{model}:predict", "v2": f"/v2/models/{model}/infer"}.get(protocol, "")
 
 
-def resolve_service_urls(graph: Mapping[str, Any], addresses: Mapping[str, str],
-                         isvcs: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+def resolve_service_urls(
+    graph: Mapping[str, Any], addresses: Mapping[str, str], isvcs: Iterable[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
     """The graph spec with steps' URLs as the controller would set them (controller.go lines 160-183).
 
     `addresses` maps an InferenceService name (a `serviceName` step) or a serviceUrl (an external step) to the

@@ -45,8 +45,17 @@ class ServerProcess:
 
     def command(self) -> list[str]:
         """The command line of the child process."""
-        return [sys.executable, "-m", "tts_predictor", self.role, "--http_port", str(self.http_port),
-                "--grpc_port", str(self.grpc_port), *self.args]
+        return [
+            sys.executable,
+            "-m",
+            "tts_predictor",
+            self.role,
+            "--http_port",
+            str(self.http_port),
+            "--grpc_port",
+            str(self.grpc_port),
+            *self.args,
+        ]
 
     def start(self, timeout_s: float = 180.0, wait: bool = True) -> ServerProcess:
         env = {**os.environ, "TTS_MODEL": "embedded", **self.env}

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..engines import coqui_xtts
-from ..engines.base import SynthesisRequest, Voice
+from tts_predictor.engines import coqui_xtts
+from tts_predictor.engines.base import SynthesisRequest, Voice
 
 LONG_SENTENCE = (
     "This is one long sentence that a voice assistant might read aloud, and the listener should hear "
@@ -20,8 +20,16 @@ LONG_SENTENCE = (
 )
 
 
-def measure_stream(model: Any, voices: Any, voice: Voice, *, repeats: int, chunk_tokens: int = 20,
-                   text: str = LONG_SENTENCE, sync: Callable[[], None] = lambda: None) -> dict[str, Any]:
+def measure_stream(
+    model: Any,
+    voices: Any,
+    voice: Voice,
+    *,
+    repeats: int,
+    chunk_tokens: int = 20,
+    text: str = LONG_SENTENCE,
+    sync: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
     """Median time to first chunk, to the last chunk and for `Xtts.inference` on the same sentence.
 
     `sync` waits for the device (torch.cuda.synchronize on a GPU) before each clock reading.
@@ -40,9 +48,16 @@ def measure_stream(model: Any, voices: Any, voice: Voice, *, repeats: int, chunk
         start = time.perf_counter()
         whole = coqui_xtts.synthesize(model, voices, request)
         sync()
-        rows.append({"ttfa_s": first or streamed, "stream_total_s": streamed, "whole_s": time.perf_counter() - start,
-                     "chunks": chunks, "audio_s": samples / model.args.output_sample_rate,
-                     "whole_audio_s": len(whole) / model.args.output_sample_rate})
+        rows.append(
+            {
+                "ttfa_s": first or streamed,
+                "stream_total_s": streamed,
+                "whole_s": time.perf_counter() - start,
+                "chunks": chunks,
+                "audio_s": samples / model.args.output_sample_rate,
+                "whole_audio_s": len(whole) / model.args.output_sample_rate,
+            }
+        )
     out = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
     out["ttfa_whole_ratio"] = statistics.median(r["ttfa_s"] / r["whole_s"] for r in rows)
     return {**out, "repeats": repeats, "chunk_tokens": chunk_tokens, "text_chars": len(text)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from ..audio.buffer import AudioBuffer
+from tts_predictor.audio.buffer import AudioBuffer
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from ..audio.buffer import AudioBuffer
-from .base import Engine, SynthesisRequest, Voice
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
 
 
 class CompositeEngine:
@@ -23,7 +23,9 @@ class CompositeEngine:
         self._routes: dict[str, tuple[Engine, Voice]] = {}
         for engine in engines:
             for voice in engine.voices():
-                public = voice.id if voice.id not in self._routes else f"{getattr(engine, 'name', engine.kind)}/{voice.id}"
+                public = (
+                    voice.id if voice.id not in self._routes else f"{getattr(engine, 'name', engine.kind)}/{voice.id}"
+                )
                 self._routes[public] = (engine, voice)
 
     def voices(self) -> list[Voice]:

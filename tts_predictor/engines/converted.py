@@ -13,10 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..audio import dsp
-from ..audio.buffer import AudioBuffer
-from ..errors import UnsupportedOption
-from .base import Engine, SynthesisRequest, Voice
+from tts_predictor.audio import dsp
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
+from tts_predictor.errors import UnsupportedOption
 
 VC = "vc"
 """The `cloning` value of voices that clone through voice conversion."""
@@ -48,7 +48,7 @@ class VoiceConvertedEngine:
 
     def clone(self, reference: AudioBuffer, voice_id: str, directory: Path, source: str | None = None) -> Voice:
         """Store the VC model's embedding of `reference` as `<directory>/<voice_id>.pth`; speak with `source`."""
-        from .coqui import CLONE_ID
+        from tts_predictor.engines.coqui import CLONE_ID
 
         if not CLONE_ID.fullmatch(voice_id):
             raise UnsupportedOption(f"name: {voice_id[:80]!r} is not a valid voice id; use 1-63 of a-z, 0-9, '-', '_'")
@@ -59,8 +59,17 @@ class VoiceConvertedEngine:
         """The Voice of an embedding stored by `clone` (no computation)."""
         base = self._source(source)
         caps = (*(c for c in base.capabilities if c in KEPT_CAPABILITIES), "cloned")
-        return Voice(voice_id, base.languages, base.engine, base.sample_rate, speaker=base.id, capabilities=caps,
-                     model=self.name, store=str(directory), cloning=VC)
+        return Voice(
+            voice_id,
+            base.languages,
+            base.engine,
+            base.sample_rate,
+            speaker=base.id,
+            capabilities=caps,
+            model=self.name,
+            store=str(directory),
+            cloning=VC,
+        )
 
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
         """The model's speech; for a converted voice, converted to the stored speaker at the source voice's rate."""

@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from ..audio.alignment import TimedAudio, WordTiming
-from ..audio.buffer import AudioBuffer
-from ..errors import ModelLoadError, UnsupportedOption
-from . import coqui_files as files
-from . import coqui_bark, coqui_tortoise, coqui_xtts
-from .base import SynthesisRequest, Voice
-from .coqui_timings import captured_sentences, torch_word_timings
+from tts_predictor.audio.alignment import TimedAudio, WordTiming
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines import coqui_bark, coqui_tortoise, coqui_xtts
+from tts_predictor.engines import coqui_files as files
+from tts_predictor.engines.base import SynthesisRequest, Voice
+from tts_predictor.engines.coqui_timings import captured_sentences, torch_word_timings
+from tts_predictor.errors import ModelLoadError, UnsupportedOption
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,16 @@ class CoquiEngine:
 
     kind = "coqui"
 
-    def __init__(self, source: str | Path, *, device: str = "auto", threads: int = 1, vocoder: str = "",
-                 catalogue: str | None = None, bark_max_seconds: float = 0.0):
+    def __init__(
+        self,
+        source: str | Path,
+        *,
+        device: str = "auto",
+        threads: int = 1,
+        vocoder: str = "",
+        catalogue: str | None = None,
+        bark_max_seconds: float = 0.0,
+    ):
         import torch
 
         torch.set_num_threads(threads)
@@ -80,8 +88,9 @@ class CoquiEngine:
         self.vocoder: files.VocoderChoice | None = None
         self.fixed_language: str | None = None
         try:
-            self.synth = self._load(model_dir, str(source), vocoder, fetched.default_vocoder if fetched else None,
-                                    catalogue)
+            self.synth = self._load(
+                model_dir, str(source), vocoder, fetched.default_vocoder if fetched else None, catalogue
+            )
         except ModelLoadError:
             raise
         except Exception as exc:
@@ -97,12 +106,15 @@ class CoquiEngine:
             self.xtts = coqui_xtts.XttsVoices(self.model)
         self.tortoise = None
         if coqui_tortoise.is_tortoise(self.model):
-            self.tortoise = coqui_tortoise.TortoiseVoices(self.model, model_dir, Path(self._tmp.name) / "voices",
-                                                          self.device, self.synth.split_into_sentences)
+            self.tortoise = coqui_tortoise.TortoiseVoices(
+                self.model, model_dir, Path(self._tmp.name) / "voices", self.device, self.synth.split_into_sentences
+            )
         self._lock = threading.Lock()  # the model object is mutated per request (length_scale)
         self._base_length_scale = getattr(self.model, "length_scale", None)
 
-    def _load(self, model_dir: Path, source: str, vocoder: str, default_vocoder: str | None, catalogue: str | None) -> Any:
+    def _load(
+        self, model_dir: Path, source: str, vocoder: str, default_vocoder: str | None, catalogue: str | None
+    ) -> Any:
         """Coqui's Synthesizer for the directory: fairseq MMS, or a model with its vocoder when it needs one."""
         from TTS.utils.synthesizer import Synthesizer
 
@@ -121,13 +133,22 @@ class CoquiEngine:
         if files.is_spectrogram_model(model_dir):
             self.vocoder = files.choose_vocoder(model_dir, vocoder, default_vocoder, catalogue)
             if self.vocoder.directory is not None:
-                extra = {"vocoder_checkpoint": files.find_checkpoint(self.vocoder.directory),
-                         "vocoder_config": files.repoint_config(self.vocoder.directory, tmp / "vocoder")}
+                extra = {
+                    "vocoder_checkpoint": files.find_checkpoint(self.vocoder.directory),
+                    "vocoder_config": files.repoint_config(self.vocoder.directory, tmp / "vocoder"),
+                }
             elif not self.vocoder.asked:
-                log.warning("%s makes spectrograms and has no vocoder (no vocoder/ subdirectory, TTS_VOCODER or "
-                            "catalogue default_vocoder): it speaks through Griffin-Lim, which sounds poor", self.name)
-        return Synthesizer(tts_checkpoint=files.find_checkpoint(model_dir),
-                           tts_config_path=files.repoint_config(model_dir, tmp), use_cuda=cuda, **extra)
+                log.warning(
+                    "%s makes spectrograms and has no vocoder (no vocoder/ subdirectory, TTS_VOCODER or "
+                    "catalogue default_vocoder): it speaks through Griffin-Lim, which sounds poor",
+                    self.name,
+                )
+        return Synthesizer(
+            tts_checkpoint=files.find_checkpoint(model_dir),
+            tts_config_path=files.repoint_config(model_dir, tmp),
+            use_cuda=cuda,
+            **extra,
+        )
 
     def speakers(self) -> list[str]:
         """Speaker names of a multi-speaker model: an embedding table, a d-vector file or XTTS's speakers file."""
@@ -139,7 +160,9 @@ class CoquiEngine:
             return self.tortoise.speakers()
         manager = getattr(self.model, "speaker_manager", None)
         args = getattr(self.model, "args", None)
-        if manager is None or not (getattr(args, "use_speaker_embedding", False) or getattr(args, "use_d_vector_file", False)):
+        if manager is None or not (
+            getattr(args, "use_speaker_embedding", False) or getattr(args, "use_d_vector_file", False)
+        ):
             return []
         return list(manager.name_to_id)
 
@@ -174,10 +197,17 @@ class CoquiEngine:
         if not speakers:
             caps = (*self._speed_caps(), "seed", *cloning)
             return [Voice(self.name, langs, self.kind, self.sample_rate, capabilities=caps, vocoder=vocoder)]
-        caps = (*self._speed_caps(), "seed", *(("mixing",) if hasattr(self.model, "emb_g") else ()), *self._xtts_caps(),
-                *cloning)
-        return [Voice(s, langs, self.kind, self.sample_rate, speaker=s, capabilities=caps, vocoder=vocoder)
-                for s in speakers]
+        caps = (
+            *self._speed_caps(),
+            "seed",
+            *(("mixing",) if hasattr(self.model, "emb_g") else ()),
+            *self._xtts_caps(),
+            *cloning,
+        )
+        return [
+            Voice(s, langs, self.kind, self.sample_rate, speaker=s, capabilities=caps, vocoder=vocoder)
+            for s in speakers
+        ]
 
     def clone(self, reference: AudioBuffer, voice_id: str, directory: Path) -> Voice:
         """Compute a voice from reference speech once and store it as `<directory>/<voice_id>.pth` (Coqui's format)."""
@@ -201,9 +231,16 @@ class CoquiEngine:
     def cloned_voice(self, voice_id: str, directory: Path) -> Voice:
         """The Voice of an embedding stored by `clone` (no computation)."""
         langs = tuple(self.languages()) or (self._config_language(),)
-        return Voice(voice_id, langs, self.kind, self.sample_rate, speaker=voice_id,
-                     capabilities=(*self._speed_caps(), "seed", *self._xtts_caps(), "cloned"), model=self.name,
-                     store=str(directory))
+        return Voice(
+            voice_id,
+            langs,
+            self.kind,
+            self.sample_rate,
+            speaker=voice_id,
+            capabilities=(*self._speed_caps(), "seed", *self._xtts_caps(), "cloned"),
+            model=self.name,
+            store=str(directory),
+        )
 
     def _speed_caps(self) -> tuple[str, ...]:
         """("speed",) unless the model has neither a length scale nor a speed argument (Tacotron2)."""
@@ -260,7 +297,9 @@ class CoquiEngine:
         except (AttributeError, KeyError, TypeError, ValueError):  # a model whose outputs differ: no timings
             return ()
 
-    def stream(self, request: SynthesisRequest, chunk_tokens: int = coqui_xtts.STREAM_CHUNK_TOKENS) -> Iterator[AudioBuffer]:
+    def stream(
+        self, request: SynthesisRequest, chunk_tokens: int = coqui_xtts.STREAM_CHUNK_TOKENS
+    ) -> Iterator[AudioBuffer]:
         """Audio of one text in chunks as the model produces them (XTTS); other models yield it whole.
 
         The engine lock is held until the generator ends or is closed, so drive it from one thread to the end.

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelLoadError
-from . import coqui_files as files
+from tts_predictor.engines import coqui_files as files
+from tts_predictor.errors import ModelLoadError
 
 FAMILY = "bark"
 CHECKPOINTS = files.HEAVY_FAMILIES[FAMILY][0]

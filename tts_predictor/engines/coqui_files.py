@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelLoadError
+from tts_predictor.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,20 @@ SIDE_FILES = {
     "speaker_encoder_config_path": ("config_se.json",),
     "stats_path": ("scale_stats.npy",),  # mean-variance spectrogram normalisation (Tacotron2-DDC, vocoders)
 }
-SPECTROGRAM_MODELS = frozenset({
-    "tacotron", "tacotron2", "glow_tts", "fast_pitch", "fast_speech", "fastspeech2", "speedy_speech", "align_tts",
-    "overflow", "neuralhmm_tts",
-})
+SPECTROGRAM_MODELS = frozenset(
+    {
+        "tacotron",
+        "tacotron2",
+        "glow_tts",
+        "fast_pitch",
+        "fast_speech",
+        "fastspeech2",
+        "speedy_speech",
+        "align_tts",
+        "overflow",
+        "neuralhmm_tts",
+    }
+)
 """Coqui `config.model` values whose output is a mel spectrogram: they need a vocoder (else Griffin-Lim)."""
 GRIFFIN_LIM = "griffin-lim"
 UNDETERMINED = "und"
@@ -112,8 +122,11 @@ def fetch_catalogue_model(name: str, catalogue: str | None = None) -> CatalogueM
             "and set TTS_MODEL to it (e.g. /mnt/models), or pre-fill TTS_HOME."
         ) from None
     path = Path(model_path)
-    return CatalogueModel(path if path.is_dir() else path.parent, item.get("default_vocoder") or None,
-                          Path(config_path) if config_path else None)
+    return CatalogueModel(
+        path if path.is_dir() else path.parent,
+        item.get("default_vocoder") or None,
+        Path(config_path) if config_path else None,
+    )
 
 
 def joined_directory(model: CatalogueModel, out_dir: Path) -> Path:
@@ -174,8 +187,10 @@ def choose_vocoder(model_dir: Path, setting: str, default_vocoder: str | None, c
         if path.is_dir():
             return VocoderChoice(path, path.name)
         if setting.startswith(("/", ".")):
-            raise ModelLoadError(f"TTS_VOCODER {setting} is not a directory; give a vocoder directory, a catalogue "
-                                 "name such as vocoder_models/en/ljspeech/hifigan_v2, or griffin-lim")
+            raise ModelLoadError(
+                f"TTS_VOCODER {setting} is not a directory; give a vocoder directory, a catalogue "
+                "name such as vocoder_models/en/ljspeech/hifigan_v2, or griffin-lim"
+            )
         return VocoderChoice(fetch_catalogue_model(setting, catalogue).path, setting)
     if (model_dir / VOCODER_SUBDIR / "config.json").is_file():
         return VocoderChoice(model_dir / VOCODER_SUBDIR, f"{model_dir.name}/{VOCODER_SUBDIR}")
@@ -210,12 +225,16 @@ def check_family_files(model_dir: Path) -> None:
     if repos:
         from huggingface_hub import try_to_load_from_cache
 
-        missing += [f"{repo} (Hugging Face cache)" for repo in repos
-                    if not isinstance(try_to_load_from_cache(repo, "config.json"), str)]
+        missing += [
+            f"{repo} (Hugging Face cache)"
+            for repo in repos
+            if not isinstance(try_to_load_from_cache(repo, "config.json"), str)
+        ]
     if missing:
         raise ModelLoadError(
             f"{model_dir} is a Coqui {family} model but lacks {', '.join(missing)}; put the files in the model "
-            "directory" + (" and pre-fill HF_HOME with those repositories (HF_HUB_OFFLINE=1)" if repos else "")
+            "directory"
+            + (" and pre-fill HF_HOME with those repositories (HF_HUB_OFFLINE=1)" if repos else "")
             + f". {family.capitalize()} is also very slow (many seconds per sentence even on a GPU)"
         )
 
@@ -231,8 +250,11 @@ def fairseq_language(source: str, model_dir: Path) -> str:
         match = FAIRSEQ_NAME.search(text)
         if match:
             return match.group(1)
-    log.warning("cannot tell the language of the MMS model in %s: name its directory like the catalogue does "
-                "(tts_models--<iso>--fairseq--vits); serving it as 'und' (undetermined)", model_dir)
+    log.warning(
+        "cannot tell the language of the MMS model in %s: name its directory like the catalogue does "
+        "(tts_models--<iso>--fairseq--vits); serving it as 'und' (undetermined)",
+        model_dir,
+    )
     return UNDETERMINED
 
 

@@ -28,16 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.alignment import TimedAudio, WordTiming, word_timings
-from ..audio.buffer import AudioBuffer
-from ..errors import ModelLoadError
-from ..text.split import split_sentences
-from .base import SynthesisRequest, Voice
-from .coqui import CoquiEngine
-from .coqui_timings import token_word_frames
-from .sessions import AdaptiveSessions
-from .speed import CALIBRATION_SEED
-from .onnx_graphs import (
+from tts_predictor.audio.alignment import TimedAudio, WordTiming, word_timings
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines.base import SynthesisRequest, Voice
+from tts_predictor.engines.coqui import CoquiEngine
+from tts_predictor.engines.coqui_timings import token_word_frames
+from tts_predictor.engines.onnx_graphs import (
     CALIBRATION_SENTENCES,
     EXPORT_VERSION,
     _atomic_target,
@@ -51,8 +47,13 @@ from .onnx_graphs import (
     quantize_int8,
     to_float16,
 )
+from tts_predictor.engines.sessions import AdaptiveSessions
+from tts_predictor.engines.speed import CALIBRATION_SEED
+from tts_predictor.errors import ModelLoadError
+from tts_predictor.text.split import split_sentences
 
 log = logging.getLogger(__name__)
+
 
 class CoquiOnnxEngine(CoquiEngine):
     """A Coqui VITS model run by ONNX Runtime; voices, speakers and languages exactly as `CoquiEngine`."""
@@ -69,7 +70,7 @@ class CoquiOnnxEngine(CoquiEngine):
         busy_threads: int | None = None,
     ):
         """`busy_threads`: intra-op threads of a call that overlaps another (see `sessions.AdaptiveSessions`)."""
-        from .onnx_vits import _providers
+        from tts_predictor.engines.onnx_vits import _providers
 
         ort_device = _providers(device)[1]
         check_compute_type(compute_type, ort_device)
@@ -102,7 +103,10 @@ class CoquiOnnxEngine(CoquiEngine):
         busy = busy_threads if self.device == "cpu" and busy_threads and busy_threads != threads else None
         self.sessions = AdaptiveSessions(
             lambda n: self.session if n == threads else ort_session(graph, device=ort_device, threads=n)[0],
-            threads, busy, background_threads=1 if self.device == "cpu" else None)
+            threads,
+            busy,
+            background_threads=1 if self.device == "cpu" else None,
+        )
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._outputs = [o.name for o in self.session.get_outputs()]
         self._trim = bool(self.synth.tts_config.audio.get("do_trim_silence"))
@@ -115,8 +119,14 @@ class CoquiOnnxEngine(CoquiEngine):
         checkpoint = Path(self.synth.tts_checkpoint)
         config = checkpoint.parent / "config.json"
         digest = hashlib.sha256()
-        for part in (file_fingerprint(checkpoint), config.read_bytes() if config.is_file() else b"",
-                     compute_type, tts_version, torch.__version__, EXPORT_VERSION):
+        for part in (
+            file_fingerprint(checkpoint),
+            config.read_bytes() if config.is_file() else b"",
+            compute_type,
+            tts_version,
+            torch.__version__,
+            EXPORT_VERSION,
+        ):
             digest.update(part if isinstance(part, bytes) else part.encode())
         return cache_dir() / f"{self.name}-{digest.hexdigest()[:20]}-{compute_type}.onnx"
 
@@ -158,8 +168,14 @@ class CoquiOnnxEngine(CoquiEngine):
         finally:
             tmp.unlink(missing_ok=True)
         self.exported = True
-        log.info("exported %s to %s in %.1f s (%d weight norms folded, %d shared weights inlined)",
-                 self.name, target, time.perf_counter() - start, folded, shared)
+        log.info(
+            "exported %s to %s in %.1f s (%d weight norms folded, %d shared weights inlined)",
+            self.name,
+            target,
+            time.perf_counter() - start,
+            folded,
+            shared,
+        )
 
     # -- inference ------------------------------------------------------------------------------------
     def _ids(self, text: str, language: str | None) -> tuple[list[int], int | None]:
@@ -225,8 +241,9 @@ class CoquiOnnxEngine(CoquiEngine):
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
         return TimedAudio(samples, self.sample_rate, tuple(words))
 
-    def _sentence(self, sentence: str, ids: list[int], feeds: dict[str, np.ndarray]
-                  ) -> tuple[np.ndarray, tuple[WordTiming, ...]]:
+    def _sentence(
+        self, sentence: str, ids: list[int], feeds: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, tuple[WordTiming, ...]]:
         outputs = self.sessions.run(self._outputs, feeds)
         wav = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
         timed: tuple[WordTiming, ...] = ()

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio.alignment import WordTiming, word_timings
+from tts_predictor.audio.alignment import WordTiming, word_timings
 
 
 def token_word_frames(ids: list[int], characters: Any, frames: np.ndarray) -> list[tuple[float, float]]:
@@ -24,7 +24,7 @@ def token_word_frames(ids: list[int], characters: Any, frames: np.ndarray) -> li
     `characters` is the tokenizer's character set (``id_to_char``; its ``blank``, ``bos``, ``eos`` and ``pad``).
     """
     special = {getattr(characters, name, None) for name in ("blank", "bos", "eos", "pad")} - {None, ""}
-    bounds = np.concatenate([[0.0], np.cumsum(frames.astype(np.float64)[:len(ids)])])
+    bounds = np.concatenate([[0.0], np.cumsum(frames.astype(np.float64)[: len(ids)])])
     words: list[tuple[float, float]] = []
     start = end = None
     for pos, token in enumerate(ids):
@@ -66,8 +66,13 @@ def captured_sentences(model: Any) -> Iterator[list[dict[str, Any]]]:
         del model.synthesize  # the class's method again
 
 
-def torch_word_timings(captured: list[dict[str, Any]], characters: Any, sample_rate: int,
-                       endpoint: Callable[[np.ndarray], int] | None, pad_samples: int) -> tuple[WordTiming, ...]:
+def torch_word_timings(
+    captured: list[dict[str, Any]],
+    characters: Any,
+    sample_rate: int,
+    endpoint: Callable[[np.ndarray], int] | None,
+    pad_samples: int,
+) -> tuple[WordTiming, ...]:
     """Words of every captured sentence, placed as `Synthesizer.tts` joins them (each sentence trimmed at
     `endpoint` when given, then `pad_samples` of silence). () when the model gives no durations (not VITS)."""
     words: list[WordTiming] = []
@@ -82,7 +87,9 @@ def torch_word_timings(captured: list[dict[str, Any]], characters: Any, sample_r
         per_frame = len(wav) / sample_rate / max(float(frames.sum()), 1.0)
         timed = word_timings(str(sentence["text"]), token_word_frames(ids, characters, frames), per_frame)
         end = (endpoint(wav) if endpoint else len(wav)) / sample_rate
-        words += [WordTiming(w.text, round(min(w.start_s, end) + offset, 4), round(min(w.end_s, end) + offset, 4))
-                  for w in timed]
+        words += [
+            WordTiming(w.text, round(min(w.start_s, end) + offset, 4), round(min(w.end_s, end) + offset, 4))
+            for w in timed
+        ]
         offset += end + pad_samples / sample_rate
     return tuple(words)

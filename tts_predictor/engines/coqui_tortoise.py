@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelLoadError, TextTooLong, UnsupportedOption
-from .base import SynthesisRequest
-from .coqui_xtts import adapt_cache_argument
+from tts_predictor.engines.base import SynthesisRequest
+from tts_predictor.engines.coqui_xtts import adapt_cache_argument
+from tts_predictor.errors import ModelLoadError, TextTooLong, UnsupportedOption
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,11 @@ MAX_MEL_TOKENS = 500
 """Coqui's `Tortoise.inference` default cap on audio codes per sentence (1/20 s each: 25 s)."""
 MAX_TEXT_TOKENS = 398
 """Text tokens per sentence `Tortoise.inference` takes (it pads one and asserts fewer than 400)."""
-REDACTION_REPOS = ("jbetker/wav2vec2-large-robust-ft-libritts-voxpopuli", "facebook/wav2vec2-large-960h",
-                   "jbetker/tacotron-symbols")
+REDACTION_REPOS = (
+    "jbetker/wav2vec2-large-robust-ft-libritts-voxpopuli",
+    "facebook/wav2vec2-large-960h",
+    "jbetker/tacotron-symbols",
+)
 """Hugging Face repositories `Wav2VecAlignment` loads at construction when `model_args.enable_redaction` is on."""
 
 
@@ -81,10 +84,14 @@ def _check_voice_file(path: Path) -> None:
     try:
         voice = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling errors of all kinds
-        raise ModelLoadError(f"{VOICES_SUBDIR}/{path.name}: not a voice file torch can read ({type(exc).__name__})") from None
+        raise ModelLoadError(
+            f"{VOICES_SUBDIR}/{path.name}: not a voice file torch can read ({type(exc).__name__})"
+        ) from None
     if not (isinstance(voice, dict) and all(isinstance(voice.get(k), torch.Tensor) for k in VOICE_KEYS)):
-        raise ModelLoadError(f"{VOICES_SUBDIR}/{path.name}: not a Tortoise voice (a dict with tensors "
-                             f"{', '.join(VOICE_KEYS)}, as Coqui's clone_voice saves)")
+        raise ModelLoadError(
+            f"{VOICES_SUBDIR}/{path.name}: not a Tortoise voice (a dict with tensors "
+            f"{', '.join(VOICE_KEYS)}, as Coqui's clone_voice saves)"
+        )
 
 
 class TortoiseVoices:
@@ -161,5 +168,7 @@ class TortoiseVoices:
         for sentence in self.split(text):
             tokens = len(self.model.tokenizer.encode(sentence))
             if tokens > MAX_TEXT_TOKENS:
-                raise TextTooLong(f"text: a sentence of {len(sentence)} characters makes {tokens} Tortoise text "
-                                  f"tokens; Tortoise takes at most {MAX_TEXT_TOKENS} per sentence: split it")
+                raise TextTooLong(
+                    f"text: a sentence of {len(sentence)} characters makes {tokens} Tortoise text "
+                    f"tokens; Tortoise takes at most {MAX_TEXT_TOKENS} per sentence: split it"
+                )

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import dsp
-from ..audio.buffer import AudioBuffer
-from ..errors import ModelLoadError
-from . import coqui_files as files
+from tts_predictor.audio import dsp
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines import coqui_files as files
+from tts_predictor.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,10 @@ def model_directory(source: str, catalogue: str | None) -> Path:
     path = Path(source)
     if not path.is_dir():
         if source.startswith(("/", ".")):
-            raise ModelLoadError(f"TTS_VC_MODEL {source} is not a directory; give a voice-conversion model directory "
-                                 "or a catalogue name such as voice_conversion_models/multilingual/multi-dataset/openvoice_v2")
+            raise ModelLoadError(
+                f"TTS_VC_MODEL {source} is not a directory; give a voice-conversion model directory "
+                "or a catalogue name such as voice_conversion_models/multilingual/multi-dataset/openvoice_v2"
+            )
         path = files.fetch_catalogue_model(source, catalogue).path
     if not (path / "config.json").is_file() and (path / "converter" / "config.json").is_file():
         path = path / "converter"
@@ -60,14 +62,15 @@ def _load_openvoice(directory: Path, raw: dict[str, Any]) -> Any:
 
 def _load_coqui_vc(directory: Path, family: str) -> Any:
     from trainer.io import get_user_data_dir
-
     from TTS.config import load_config
     from TTS.vc.models import setup_model
 
     wavlm = get_user_data_dir("tts") / WAVLM_FILE
     if family == "freevc" and not wavlm.is_file():
-        raise ModelLoadError(f"{directory} is a FreeVC model, whose WavLM content encoder Coqui downloads at load; "
-                             f"put WavLM-Large.pt at {wavlm} (<TTS_HOME>/tts/wavlm/) first, or use an OpenVoice model")
+        raise ModelLoadError(
+            f"{directory} is a FreeVC model, whose WavLM content encoder Coqui downloads at load; "
+            f"put WavLM-Large.pt at {wavlm} (<TTS_HOME>/tts/wavlm/) first, or use an OpenVoice model"
+        )
     config = load_config(str(directory / "config.json"))
     model = setup_model(config)
     model.load_checkpoint(config, str(files.find_checkpoint(directory)), eval=True)
@@ -94,8 +97,9 @@ class VoiceConverter:
         self.name = files.model_name(source)
         family = str(raw.get("model", "")).lower() if isinstance(raw.get("model"), str) else "openvoice"
         if family not in ("openvoice", "freevc"):
-            raise ModelLoadError(f"TTS_VC_MODEL {source}: '{family}' is not a voice-conversion model served here "
-                                 "(OpenVoice or FreeVC)")
+            raise ModelLoadError(
+                f"TTS_VC_MODEL {source}: '{family}' is not a voice-conversion model served here (OpenVoice or FreeVC)"
+            )
         try:
             self.model = _load_openvoice(directory, raw) if family == "openvoice" else _load_coqui_vc(directory, family)
         except ModelLoadError:
@@ -144,4 +148,3 @@ def shared_converter(source: str, *, device: str, catalogue: str | None) -> Voic
         if key not in _SHARED:
             _SHARED[key] = VoiceConverter(source, device=device, catalogue=catalogue)
         return _SHARED[key]
-

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..audio.buffer import AudioBuffer
-from .base import SynthesisRequest
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines.base import SynthesisRequest
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,9 @@ class XttsVoices:
                 self._remember(key, (voice["gpt_conditioning_latents"], voice["speaker_embedding"]))
             return self._loaded[key]
         if speaker is None or speaker not in self.builtin:
-            from ..errors import UnsupportedOption  # not at module scope: scripts/gpu_check_xtts.py runs without kserve
+            from tts_predictor.errors import (
+                UnsupportedOption,
+            )  # not at module scope: scripts/gpu_check_xtts.py runs without kserve
 
             raise UnsupportedOption(
                 "voice: this XTTS model has no built-in speakers (speakers_xtts.pth); clone one with POST /v1/voices "
@@ -104,7 +106,7 @@ class XttsVoices:
         """Compute latents + embedding from `reference` once; store them as Coqui's voice file."""
         import torch
 
-        from ..audio import dsp
+        from tts_predictor.audio import dsp
 
         audio = torch.from_numpy(dsp.resample(reference, CLONE_SAMPLE_RATE).samples.copy()).unsqueeze(0)
         config = self.model.config
@@ -142,7 +144,12 @@ def synthesize(model: Any, voices: XttsVoices, request: SynthesisRequest) -> np.
     """The whole text at once (Coqui splits it at its per-language character limits)."""
     latent, embedding = voices.conditioning(request.voice.speaker, request.voice.store)
     out = model.inference(
-        request.text, request.language or "en", latent, embedding, enable_text_splitting=True, **_settings(model, request)
+        request.text,
+        request.language or "en",
+        latent,
+        embedding,
+        enable_text_splitting=True,
+        **_settings(model, request),
     )
     return np.asarray(out["wav"], dtype=np.float32).reshape(-1)
 
@@ -151,8 +158,13 @@ def stream(model: Any, voices: XttsVoices, request: SynthesisRequest, chunk_toke
     """Audio chunks while the GPT is still decoding (`Xtts.inference_stream`, cross-faded by Coqui)."""
     latent, embedding = voices.conditioning(request.voice.speaker, request.voice.store)
     chunks = model.inference_stream(
-        request.text, request.language or "en", latent, embedding, stream_chunk_size=chunk_tokens,
-        enable_text_splitting=True, **_settings(model, request),
+        request.text,
+        request.language or "en",
+        latent,
+        embedding,
+        stream_chunk_size=chunk_tokens,
+        enable_text_splitting=True,
+        **_settings(model, request),
     )
     for chunk in chunks:
         yield chunk.detach().cpu().numpy().astype(np.float32).reshape(-1)

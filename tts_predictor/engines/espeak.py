@@ -12,8 +12,8 @@ import re
 import shutil
 import subprocess
 
-from ..errors import ModelLoadError, SynthesisFailed
-from .espeak_worker import MAX_LINE_BYTES, WorkerPool
+from tts_predictor.engines.espeak_worker import MAX_LINE_BYTES, WorkerPool
+from tts_predictor.errors import ModelLoadError, SynthesisFailed
 
 _CLAUSE = re.compile(r"(.*?)([,;:.!?]+)(?=\s|$)|(.+?)$", re.S)
 _TIMEOUT_S = 30

@@ -22,7 +22,7 @@ import threading
 import time
 from typing import IO
 
-from ..errors import SynthesisFailed
+from tts_predictor.errors import SynthesisFailed
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +80,16 @@ class EspeakWorker:
         self._lines = queue.SimpleQueue()
         self._proc = subprocess.Popen(
             [self.binary, "-q", "--ipa", "-v", self.voice],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
         )
         self.starts += 1
         assert self._proc.stdout is not None
-        threading.Thread(target=_read_lines, args=(self._proc.stdout, self._lines),
-                         name=f"espeak-{self.voice}", daemon=True).start()
+        threading.Thread(
+            target=_read_lines, args=(self._proc.stdout, self._lines), name=f"espeak-{self.voice}", daemon=True
+        ).start()
         self._send(SENTINEL)
         first = self._next_line(time.monotonic() + self.timeout_s)
         if not first:

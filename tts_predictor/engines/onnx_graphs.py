@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelLoadError
+from tts_predictor.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def inline_shared_initializers(model) -> int:
             for i, name in enumerate(node.input):
                 node.input[i] = rename.get(name, name)
             for attr in node.attribute:  # If/Loop bodies read outer names too
-                for sub in ([attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)):
+                for sub in [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs):
                     rewire(sub.node)
 
     keep = [n for n in graph.node if not (n.op_type == "Identity" and n.output[0] in rename)]
@@ -156,8 +156,14 @@ def quantize_int8(source: Path, target: Path, calibration: Sequence[dict[str, np
         quant_pre_process(str(inlined), str(prepared), skip_symbolic_shape=True)
         try:
             quantize_static(
-                str(prepared), str(tmp), Feeds(), quant_format=QuantFormat.QDQ, op_types_to_quantize=list(QUANT_OPS),
-                per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                str(prepared),
+                str(tmp),
+                Feeds(),
+                quant_format=QuantFormat.QDQ,
+                op_types_to_quantize=list(QUANT_OPS),
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
                 extra_options={"ActivationSymmetric": False},
             )
             os.replace(tmp, target)
@@ -179,7 +185,9 @@ def quantized_copy(source: Path, calibration: Callable[[], Sequence[dict[str, np
     try:
         quantize_int8(source, target, calibration())
     except OSError as exc:
-        raise ModelLoadError(f"cannot write the int8 copy of {source} to {target.parent}: {exc}; set TTS_CACHE_DIR")
+        raise ModelLoadError(
+            f"cannot write the int8 copy of {source} to {target.parent}: {exc}; set TTS_CACHE_DIR"
+        ) from exc
     except Exception as exc:
         raise ModelLoadError(f"cannot quantize {source} to int8: {exc}") from None
     log.info("quantized %s to %s", source, target)
@@ -198,7 +206,7 @@ def ort_session(path: Path, *, device: str, threads: int):
     """An ONNX Runtime session on the providers `device` allows; returns (session, actual device)."""
     import onnxruntime as ort
 
-    from .onnx_vits import _providers
+    from tts_predictor.engines.onnx_vits import _providers
 
     providers, actual = _providers(device)
     options = ort.SessionOptions()

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.alignment import TimedAudio, WordTiming, ipa_word_frames, word_timings
-from ..audio.buffer import AudioBuffer
-from ..errors import ModelLoadError
-from ..text.split import split_sentences
-from .base import SynthesisRequest, Voice
-from .espeak import EspeakPhonemizer
-from .sessions import AdaptiveSessions
-from .onnx_graphs import durations_copy
+from tts_predictor.audio.alignment import TimedAudio, WordTiming, ipa_word_frames, word_timings
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines.base import SynthesisRequest, Voice
+from tts_predictor.engines.espeak import EspeakPhonemizer
+from tts_predictor.engines.onnx_graphs import durations_copy
+from tts_predictor.engines.sessions import AdaptiveSessions
+from tts_predictor.errors import ModelLoadError
+from tts_predictor.text.split import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +87,16 @@ def piper_feeds(
 
 def calibration_feeds(config_path: Path) -> list[dict[str, np.ndarray]]:
     """Inputs to calibrate int8 quantization of a Piper voice on (the shared calibration sentences)."""
-    from .onnx_graphs import CALIBRATION_SENTENCES
+    from tts_predictor.engines.onnx_graphs import CALIBRATION_SENTENCES
 
     config = PiperConfig.load(config_path)
     phonemizer = EspeakPhonemizer(config.espeak_voice)
     speakers = list(config.speaker_id_map) or [None]
     try:
-        feeds = [piper_feeds(config, phonemizer.phonemize(s), 1.0, speakers[i % len(speakers)])
-                 for i, s in enumerate(CALIBRATION_SENTENCES)]
+        feeds = [
+            piper_feeds(config, phonemizer.phonemize(s), 1.0, speakers[i % len(speakers)])
+            for i, s in enumerate(CALIBRATION_SENTENCES)
+        ]
     finally:
         phonemizer.close()
     return [f for f in feeds if f is not None]
@@ -109,7 +111,9 @@ def _providers(device: str) -> tuple[list[str], str]:
     if device == "cuda":
         raise ModelLoadError(f"device=cuda asked for, but onnxruntime has only {available}")
     if device == "auto":
-        log.info("no GPU in use: onnxruntime offers %s (no CUDAExecutionProvider), the ONNX engine runs on CPU", available)
+        log.info(
+            "no GPU in use: onnxruntime offers %s (no CUDAExecutionProvider), the ONNX engine runs on CPU", available
+        )
     return ["CPUExecutionProvider"], "cpu"
 
 
@@ -133,7 +137,12 @@ class OnnxVitsEngine:
     kind = "onnx"
 
     def __init__(
-        self, model_path: Path, config_path: Path | None = None, *, device: str = "auto", threads: int = 1,
+        self,
+        model_path: Path,
+        config_path: Path | None = None,
+        *,
+        device: str = "auto",
+        threads: int = 1,
         busy_threads: int | None = None,
     ):
         """`busy_threads`: intra-op threads of a call that starts while another one runs (a second session;
@@ -149,8 +158,12 @@ class OnnxVitsEngine:
         providers, self.device = _providers(device)
         busy = busy_threads if self.device == "cpu" else None
         timed = durations_copy(model_path)  # the same graph, also returning phoneme durations (word timings)
-        self.sessions = AdaptiveSessions(lambda n: _session(timed or model_path, n, providers), threads, busy,
-                                         background_threads=1 if self.device == "cpu" else None)
+        self.sessions = AdaptiveSessions(
+            lambda n: _session(timed or model_path, n, providers),
+            threads,
+            busy,
+            background_threads=1 if self.device == "cpu" else None,
+        )
         self.session = self.sessions.wide
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._outputs = [o.name for o in self.session.get_outputs()]

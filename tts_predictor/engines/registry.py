@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ModelLoadError
-from ..settings import EMBEDDED_MODEL, Settings
-from .base import Engine
+from tts_predictor.engines.base import Engine
+from tts_predictor.errors import ModelLoadError
+from tts_predictor.settings import EMBEDDED_MODEL, Settings
 
 
 def describe_source(spec: str) -> tuple[str, str]:
@@ -44,12 +44,12 @@ def load_engine(settings: Settings) -> Engine:
     itself clones through voice conversion; a model far slower than real time says so in its voices."""
     engine = _load_model(settings)
     if settings.vc_model and not getattr(engine, "can_clone", False):
-        from .converted import VoiceConvertedEngine
-        from .coqui_vc import shared_converter
+        from tts_predictor.engines.converted import VoiceConvertedEngine
+        from tts_predictor.engines.coqui_vc import shared_converter
 
         converter = shared_converter(settings.vc_model, device=settings.device, catalogue=settings.coqui_catalogue)
         engine = VoiceConvertedEngine(engine, converter)
-    from .slow import SlowVoices, is_slow
+    from tts_predictor.engines.slow import SlowVoices, is_slow
 
     return SlowVoices(engine) if is_slow(engine, settings.slow_models) else engine
 
@@ -67,31 +67,43 @@ def _load_model(settings: Settings) -> Engine:
     if settings.compute_type == "float16" and settings.device == "cpu":
         raise ModelLoadError(f"compute_type=float16 needs a CUDA device, not device=cpu ({valid})")
     if kind == "onnx":
-        from .onnx_vits import OnnxVitsEngine, embedded_voice_paths
+        from tts_predictor.engines.onnx_vits import OnnxVitsEngine, embedded_voice_paths
 
         model, config = embedded_voice_paths() if location == EMBEDDED_MODEL else (Path(location), None)
         config = config or Path(f"{model}.json")
         if settings.compute_type == "int8":
-            from .onnx_graphs import quantized_copy
-            from .onnx_vits import calibration_feeds
+            from tts_predictor.engines.onnx_graphs import quantized_copy
+            from tts_predictor.engines.onnx_vits import calibration_feeds
 
             # same file name, so the same voice ids
             model = quantized_copy(Path(model), lambda: calibration_feeds(Path(config)))
-        return OnnxVitsEngine(model, config, device=settings.device, threads=settings.threads,
-                              busy_threads=_busy_threads(settings))
+        return OnnxVitsEngine(
+            model, config, device=settings.device, threads=settings.threads, busy_threads=_busy_threads(settings)
+        )
     try:
-        from .coqui import CoquiEngine
+        from tts_predictor.engines.coqui import CoquiEngine
     except ImportError as exc:
-        raise ModelLoadError(f"Coqui models need the 'coqui' extra (pip install 'tts-predictor[coqui]'): {exc}")
+        raise ModelLoadError(
+            f"Coqui models need the 'coqui' extra (pip install 'tts-predictor[coqui]'): {exc}"
+        ) from exc
     if settings.coqui_backend == "onnx":
-        from .coqui_onnx import CoquiOnnxEngine
+        from tts_predictor.engines.coqui_onnx import CoquiOnnxEngine
 
         return CoquiOnnxEngine(
-            location, device=settings.device, threads=settings.threads, compute_type=settings.compute_type,
+            location,
+            device=settings.device,
+            threads=settings.threads,
+            compute_type=settings.compute_type,
             busy_threads=_busy_threads(settings),
         )
-    return CoquiEngine(location, device=settings.device, threads=settings.threads, vocoder=settings.vocoder,
-                       catalogue=settings.coqui_catalogue, bark_max_seconds=settings.bark_max_seconds)
+    return CoquiEngine(
+        location,
+        device=settings.device,
+        threads=settings.threads,
+        vocoder=settings.vocoder,
+        catalogue=settings.coqui_catalogue,
+        bark_max_seconds=settings.bark_max_seconds,
+    )
 
 
 def _setting_specs(settings: Settings) -> list[str]:
@@ -124,12 +136,12 @@ def spec_name(spec: str) -> str:
     """The name a model spec is served under: its engine's name (voice file stem, directory or catalogue name)."""
     kind, location = describe_source(spec)
     if location == EMBEDDED_MODEL:
-        from .onnx_vits import embedded_voice_paths
+        from tts_predictor.engines.onnx_vits import embedded_voice_paths
 
         return embedded_voice_paths()[0].name.removesuffix(".onnx")
     if kind == "onnx":
         return Path(location).name.removesuffix(".onnx")  # as OnnxVitsEngine names itself
-    from .coqui_files import model_name
+    from tts_predictor.engines.coqui_files import model_name
 
     return model_name(location)
 
@@ -142,7 +154,7 @@ def available_specs(settings: Settings) -> dict[str, str]:
 
 def load_all(settings: Settings) -> Engine:
     """One engine per model spec; several are served together by a CompositeEngine."""
-    from .composite import CompositeEngine
+    from tts_predictor.engines.composite import CompositeEngine
 
     specs = model_specs(settings)
     engines = [load_engine(settings.model_copy(update={"model": spec})) for spec in specs]

@@ -15,14 +15,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..scheduler import Priority, current_scheduling
+from tts_predictor.scheduler import Priority, current_scheduling
 
 
 class AdaptiveSessions:
     """`run` picks the wide session when no other call is in flight, else the narrow one."""
 
-    def __init__(self, make: Callable[[int], Any], threads: int, busy_threads: int | None,
-                 background_threads: int | None = None):
+    def __init__(
+        self, make: Callable[[int], Any], threads: int, busy_threads: int | None, background_threads: int | None = None
+    ):
         """`make(threads)` builds a session; the narrow one only when `busy_threads` differs from `threads`.
         `background_threads` (CPU engines: 1): threads of the session background calls use when there is no narrow
         one, made on their first call (None: they use the wide one)."""

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from ..audio.buffer import AudioBuffer
-from .base import Engine, SynthesisRequest, Voice
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
 
 
 def slow_request(catalog: Any, voice_id: str | None, language: str | None) -> bool:

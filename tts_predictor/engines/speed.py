@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..audio import dsp
-from ..audio.buffer import AudioBuffer
-from .base import SynthesisRequest
+from tts_predictor.audio import dsp
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.engines.base import SynthesisRequest
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,11 @@ def measure_curve(synthesize: Callable[[SynthesisRequest], AudioBuffer], request
     seed = CALIBRATION_SEED if "seed" in request.voice.capabilities else None
     durations = []
     for speed in ENGINE_SPEEDS:
-        durations.append(sum(
-            synthesize(replace(request, text=text, speed=speed, seed=seed)).duration_s for text in CALIBRATION_TEXTS))
+        durations.append(
+            sum(
+                synthesize(replace(request, text=text, speed=speed, seed=seed)).duration_s for text in CALIBRATION_TEXTS
+            )
+        )
     base = durations[ENGINE_SPEEDS.index(1.0)]
     ratios = np.minimum.accumulate(np.asarray(durations) / max(base, 1e-6))
     ratios = np.maximum(ratios, 1e-3)
@@ -75,8 +78,11 @@ def measure_curve(synthesize: Callable[[SynthesisRequest], AudioBuffer], request
 class SpeedControl:
     """Synthesizes at the engine speed that gives the asked duration; curves measured once per voice."""
 
-    def __init__(self, synthesize: Callable[[SynthesisRequest], AudioBuffer],
-                 calibrate: Callable[[SynthesisRequest], AudioBuffer] | None = None):
+    def __init__(
+        self,
+        synthesize: Callable[[SynthesisRequest], AudioBuffer],
+        calibrate: Callable[[SynthesisRequest], AudioBuffer] | None = None,
+    ):
         """`calibrate` (default `synthesize`) measures the curve: an engine whose own calls cannot be seeded
         (Coqui VITS in ONNX Runtime draws its noise inside the graph) passes a seeded run of the same model."""
         self._synthesize = synthesize
@@ -101,8 +107,11 @@ class SpeedControl:
             curve = self._curves.get(key)
             if curve is None:
                 curve = measure_curve(self._calibrate, request)
-                log.info("speed curve of voice %s: %s", request.voice.id,
-                         ", ".join(f"{s:g}->{r:.2f}" for s, r in zip(curve.engine_speeds, curve.ratios)))
+                log.info(
+                    "speed curve of voice %s: %s",
+                    request.voice.id,
+                    ", ".join(f"{s:g}->{r:.2f}" for s, r in zip(curve.engine_speeds, curve.ratios)),
+                )
                 self._curves[key] = curve
                 if len(self._curves) > REMEMBERED_VOICES:
                     self._curves.popitem(last=False)

@@ -17,21 +17,27 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..api.common import FieldError, MappedErrorRoute, synth_of
-from ..api.rest import SynthesisOptions, to_params
-from ..audio import post
-from ..audio.encode import media_type
-from ..errors import TextTooLong
-from ..gateway import key_from
-from ..text.ssml import parse_ssml
-from . import sources
-from .model import CANCELLED, FINISHED, JobRecord, new_job_id, owner_of
-from .results import EXTENSIONS
-from .runtime import JobRuntime
-from .webhooks import check_url
+from tts_predictor.api.common import FieldError, MappedErrorRoute, synth_of
+from tts_predictor.api.rest import SynthesisOptions, to_params
+from tts_predictor.audio import post
+from tts_predictor.audio.encode import media_type
+from tts_predictor.errors import TextTooLong
+from tts_predictor.gateway import key_from
+from tts_predictor.jobs import sources
+from tts_predictor.jobs.model import CANCELLED, FINISHED, JobRecord, new_job_id, owner_of
+from tts_predictor.jobs.results import EXTENSIONS
+from tts_predictor.jobs.runtime import JobRuntime
+from tts_predictor.jobs.webhooks import check_url
+from tts_predictor.text.ssml import parse_ssml
 
-UPLOAD_KINDS = {".epub": "epub", ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".ssml": "ssml",
-                ".xml": "ssml"}
+UPLOAD_KINDS = {
+    ".epub": "epub",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".ssml": "ssml",
+    ".xml": "ssml",
+}
 
 
 class JobNotFound(InvalidInput):
@@ -51,8 +57,9 @@ class WebhookSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     url: str = Field(..., max_length=2000, description="http(s) URL receiving the signed event.")
-    secret: str | None = Field(None, min_length=16, max_length=256,
-                               description="HMAC-SHA256 key (default: TTS_WEBHOOK_SECRET).")
+    secret: str | None = Field(
+        None, min_length=16, max_length=256, description="HMAC-SHA256 key (default: TTS_WEBHOOK_SECRET)."
+    )
 
 
 class JobOptions(SynthesisOptions):
@@ -64,8 +71,18 @@ class JobOptions(SynthesisOptions):
 class JobRequest(BaseModel):
     """Body of POST /v1/jobs (JSON); exactly one of text, ssml, markdown."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"markdown": "# One\n\nFirst chapter.\n\n# Two\n\nSecond.", "title": "Demo", "options": {"format": "mp3"}}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "markdown": "# One\n\nFirst chapter.\n\n# Two\n\nSecond.",
+                    "title": "Demo",
+                    "options": {"format": "mp3"},
+                }
+            ]
+        },
+    )
     text: str | None = Field(None, description="Plain text.")
     ssml: str | None = Field(None, description="An SSML document (<speak>...</speak>).")
     markdown: str | None = Field(None, description="Markdown; each # or ## heading starts a chapter.")
@@ -135,7 +152,11 @@ def _model(values: Any) -> JobRequest:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "body"
-        allowed = f"; allowed: {', '.join(JobRequest.model_fields)}" if err["type"] == "extra_forbidden" and len(err["loc"]) == 1 else ""
+        allowed = (
+            f"; allowed: {', '.join(JobRequest.model_fields)}"
+            if err["type"] == "extra_forbidden" and len(err["loc"]) == 1
+            else ""
+        )
         raise FieldError(where, f"{where}: {err['msg']}{allowed}") from None
 
 
@@ -177,8 +198,16 @@ def build_router(predictor: Any, runtime: JobRuntime) -> APIRouter:
         webhook_url, secret = await _check_webhook(body.webhook, settings)
         who = owner(request)
         await _check_limits(runtime, who, settings)
-        job = JobRecord(id=new_job_id(), owner=who, params=params.model_dump(mode="json"), source_kind=kind,
-                        chars_total=chars, title=body.title, webhook_url=webhook_url, webhook_secret=secret)
+        job = JobRecord(
+            id=new_job_id(),
+            owner=who,
+            params=params.model_dump(mode="json"),
+            source_kind=kind,
+            chars_total=chars,
+            title=body.title,
+            webhook_url=webhook_url,
+            webhook_secret=secret,
+        )
         source = json.dumps([{"title": c.title, "text": c.text} for c in chapters])
         await asyncio.to_thread(runtime.store.create, job, source)
         runtime.wake()
@@ -194,14 +223,23 @@ def build_router(predictor: Any, runtime: JobRuntime) -> APIRouter:
         return (await own_job(job_id, request)).public()
 
     @router.get("/v1/jobs/{job_id}/audio", response_class=Response, summary="The result (HTTP range requests work)")
-    async def audio(job_id: str, request: Request,
-                    chapter: int | None = Query(None, ge=1, description="One chapter (1-based) as its own file.")) -> Response:
+    async def audio(
+        job_id: str,
+        request: Request,
+        chapter: int | None = Query(None, ge=1, description="One chapter (1-based) as its own file."),
+    ) -> Response:
         job = await own_job(job_id, request)
         if job.state != "completed":
-            return JSONResponse(status_code=409, content={"error": f"job is {job.state}; audio exists once it is completed"})
+            return JSONResponse(
+                status_code=409, content={"error": f"job is {job.state}; audio exists once it is completed"}
+            )
         if chapter is not None and chapter > len(job.chapters):
-            raise FieldError("chapter", f"chapter: {chapter} is out of range; this job has {len(job.chapters)} chapters")
-        path = await asyncio.to_thread(runtime.results.ensure, runtime.store, job, None if chapter is None else chapter - 1)
+            raise FieldError(
+                "chapter", f"chapter: {chapter} is out of range; this job has {len(job.chapters)} chapters"
+            )
+        path = await asyncio.to_thread(
+            runtime.results.ensure, runtime.store, job, None if chapter is None else chapter - 1
+        )
         fmt = job.params.get("format", "wav")
         name = f"{job.id}{'' if chapter is None else f'-chapter-{chapter}'}.{EXTENSIONS.get(fmt, fmt)}"
         return FileResponse(path, media_type=media_type(fmt, job.sample_rate), filename=name)
@@ -232,13 +270,16 @@ async def _check_webhook(spec: WebhookSpec | None, settings: Any) -> tuple[str |
 
 async def _check_limits(runtime: JobRuntime, who: str, settings: Any) -> None:
     if await asyncio.to_thread(runtime.store.unfinished_count, who) >= settings.job_max_queued_per_key:
-        raise JobLimit(f"this API key has {settings.job_max_queued_per_key} unfinished jobs "
-                       "(TTS_JOB_MAX_QUEUED_PER_KEY); wait for one to finish or cancel one", 429)
+        raise JobLimit(
+            f"this API key has {settings.job_max_queued_per_key} unfinished jobs "
+            "(TTS_JOB_MAX_QUEUED_PER_KEY); wait for one to finish or cancel one",
+            429,
+        )
     if await asyncio.to_thread(runtime.store.bytes_used) >= settings.jobs_max_bytes:
         await asyncio.to_thread(runtime.results.sweep, runtime.store)
         if await asyncio.to_thread(runtime.store.bytes_used) >= settings.jobs_max_bytes:
-            raise JobLimit(f"job storage is full ({settings.jobs_max_bytes} bytes, TTS_JOBS_MAX_BYTES); "
-                           "delete finished jobs or retry after results expire", 507)
-
-
-
+            raise JobLimit(
+                f"job storage is full ({settings.jobs_max_bytes} bytes, TTS_JOBS_MAX_BYTES); "
+                "delete finished jobs or retry after results expire",
+                507,
+            )

@@ -22,7 +22,7 @@ import asyncio
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from ..scheduler import Priority, Scheduling, scheduled_as
+from tts_predictor.scheduler import Priority, Scheduling, scheduled_as
 
 JOB_PRIORITY = Priority.BACKGROUND
 """Scheduler priority of every job engine call."""

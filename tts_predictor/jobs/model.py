@@ -90,23 +90,41 @@ class JobRecord:
     def public(self, base_url: str = "") -> dict[str, Any]:
         """The API view (no owner, no secret)."""
         out: dict[str, Any] = {
-            "id": self.id, "state": self.state, "title": self.title, "source": self.source_kind,
-            "created_at": self.created_at, "started_at": self.started_at, "finished_at": self.finished_at,
-            "expires_at": self.expires_at, "error": self.error,
+            "id": self.id,
+            "state": self.state,
+            "title": self.title,
+            "source": self.source_kind,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "expires_at": self.expires_at,
+            "error": self.error,
             "progress": {
-                "chars_done": self.chars_done, "chars_total": self.chars_total,
+                "chars_done": self.chars_done,
+                "chars_total": self.chars_total,
                 "fraction": round(self.chars_done / self.chars_total, 4) if self.chars_total else 1.0,
-                "audio_s": round(self.audio_s_done, 3), "chunks_done": self.chunks_done,
-                "chunks_total": self.chunks_total, "eta_s": self.eta_s(),
+                "audio_s": round(self.audio_s_done, 3),
+                "chunks_done": self.chunks_done,
+                "chunks_total": self.chunks_total,
+                "eta_s": self.eta_s(),
             },
-            "format": self.params.get("format", "wav"), "options": self.params,
-            "duration_s": self.duration_s, "sample_rate": self.sample_rate, "result_bytes": self.result_bytes,
-            "worker": self.worker, "takeovers": self.takeovers,
+            "format": self.params.get("format", "wav"),
+            "options": self.params,
+            "duration_s": self.duration_s,
+            "sample_rate": self.sample_rate,
+            "result_bytes": self.result_bytes,
+            "worker": self.worker,
+            "takeovers": self.takeovers,
             "webhook": {"url": self.webhook_url, "attempts": self.webhook_attempts} if self.webhook_url else None,
         }
         out["chapters"] = [
-            {"number": i, "title": c.title, "start_s": c.start_s, "duration_s": c.duration_s,
-             "audio_url": f"{base_url}/v1/jobs/{self.id}/audio?chapter={i}" if self.state == COMPLETED else None}
+            {
+                "number": i,
+                "title": c.title,
+                "start_s": c.start_s,
+                "duration_s": c.duration_s,
+                "audio_url": f"{base_url}/v1/jobs/{self.id}/audio?chapter={i}" if self.state == COMPLETED else None,
+            }
             for i, c in enumerate(self.chapters, start=1)
         ]
         out["audio_url"] = f"{base_url}/v1/jobs/{self.id}/audio" if self.state == COMPLETED else None

@@ -9,15 +9,21 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from ..text.plan import CHUNK_CHARS, plan_text
-from ..text.segments import Segment
-from .model import Chapter
-from .sources import SourceChapter
+from tts_predictor.jobs.model import Chapter
+from tts_predictor.jobs.sources import SourceChapter
+from tts_predictor.text.plan import CHUNK_CHARS, plan_text
+from tts_predictor.text.segments import Segment
 
 
 def plan_chunks(
-    chapters: list[SourceChapter], *, language: str, ssml: bool | None, normalize: bool, chunk_chars: int,
-    segment_chars: int = CHUNK_CHARS, lexicons: list[str] | None = None,
+    chapters: list[SourceChapter],
+    *,
+    language: str,
+    ssml: bool | None,
+    normalize: bool,
+    chunk_chars: int,
+    segment_chars: int = CHUNK_CHARS,
+    lexicons: list[str] | None = None,
 ) -> tuple[list[list[Segment]], list[Chapter]]:
     """Chunks of segments (a chunk never spans two chapters) and each chapter's chunk range."""
     chunks: list[list[Segment]] = []
@@ -26,8 +32,14 @@ def plan_chunks(
         first = len(chunks)
         current: list[Segment] = []
         size = 0
-        for segment in plan_text(chapter.text, language=language, ssml=ssml, normalize=normalize,
-                                 chunk_chars=segment_chars, lexicons=lexicons):
+        for segment in plan_text(
+            chapter.text,
+            language=language,
+            ssml=ssml,
+            normalize=normalize,
+            chunk_chars=segment_chars,
+            lexicons=lexicons,
+        ):
             if current and size + len(segment.text) > chunk_chars:
                 chunks.append(current)
                 current, size = [], 0

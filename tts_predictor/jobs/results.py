@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..audio import credentials, dsp, post, provenance
-from ..audio.buffer import AudioBuffer
-from ..audio.encode import encode, encode_stream, output_rate, wav_stream_header
-from ..protocol.v2 import SynthesisParameters
-from .model import Chapter, JobRecord
-from .store import JobStore
+from tts_predictor.audio import credentials, dsp, post, provenance
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.encode import encode, encode_stream, output_rate, wav_stream_header
+from tts_predictor.jobs.model import Chapter, JobRecord
+from tts_predictor.jobs.store import JobStore
+from tts_predictor.protocol.v2 import SynthesisParameters
 
 EXTENSIONS = {"opus": "ogg", "mulaw": "ulaw", "alaw": "alaw"}
 
@@ -87,8 +87,9 @@ class ResultFiles:
                     if stored is None:
                         raise RuntimeError(f"job {job.id}: chunk {index} is missing")
                     audio = _request_dsp(_decode(stored.audio), params)
-                    audio = post.apply(audio, params, first=index == first, last=index == end - 1,
-                                       offset=state["samples"])
+                    audio = post.apply(
+                        audio, params, first=index == first, last=index == end - 1, offset=state["samples"]
+                    )
                     rate = state["rate"] or output_rate(params.format, params.sample_rate or audio.sample_rate)
                     state["rate"] = rate
                     audio = dsp.resample(audio, rate)
@@ -102,8 +103,10 @@ class ResultFiles:
         marks = [provenance.ChapterMark(c.title, s / rate, e / rate) for c, (s, e) in zip(chapters, spans)]
         _finalize(tmp, path, params.format, job.title, marks if chapter is None and len(marks) > 1 else [], rate)
         tmp.unlink(missing_ok=True)
-        out = [replace(c, start_s=round(s / rate, 3), duration_s=round((e - s) / rate, 3))
-               for c, (s, e) in zip(chapters, spans)]
+        out = [
+            replace(c, start_s=round(s / rate, 3), duration_s=round((e - s) / rate, 3))
+            for c, (s, e) in zip(chapters, spans)
+        ]
         return Rendered(path, path.stat().st_size, state["samples"] / rate, rate, out)
 
     def sweep(self, store: JobStore) -> int:
@@ -150,7 +153,9 @@ def _values(title: str | None) -> dict[str, str]:
     return provenance.tags(title) if provenance.ENABLED[0] else ({"TITLE": title} if title else {})
 
 
-def _finalize(tmp: Path, path: Path, fmt: str, title: str | None, marks: list[provenance.ChapterMark], rate: int) -> None:
+def _finalize(
+    tmp: Path, path: Path, fmt: str, title: str | None, marks: list[provenance.ChapterMark], rate: int
+) -> None:
     """Add the declaration and chapter marks in the container's own way, then move into place."""
     values = _values(title)
     if fmt == "wav":

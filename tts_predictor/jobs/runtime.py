@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from ..audio import credentials, post, provenance, watermark
-from .results import ResultFiles
-from .store import JobStore, make_store
-from .webhooks import WebhookSender
+from tts_predictor.audio import credentials, post, provenance, watermark
+from tts_predictor.jobs.results import ResultFiles
+from tts_predictor.jobs.store import JobStore, make_store
+from tts_predictor.jobs.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class JobRuntime:
         self.store: JobStore = make_store(settings)
         self.results = ResultFiles(settings.jobs_dir)
         self.webhooks = WebhookSender(settings)
-        from .worker import JobWorker
+        from tts_predictor.jobs.worker import JobWorker
 
         self.worker = JobWorker(predictor, self.store, self.results, self.webhooks)
         self.task: asyncio.Task[None] | None = None
@@ -55,7 +55,7 @@ def configure_post(settings: Any) -> None:
 
 def install_jobs(app: Any, predictor: Any) -> JobRuntime:
     """Add the jobs routes and run the worker for the life of the app (its lifespan)."""
-    from .api import build_router
+    from tts_predictor.jobs.api import build_router
 
     runtime = JobRuntime(predictor)
     app.include_router(build_router(predictor, runtime))

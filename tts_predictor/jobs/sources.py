@@ -68,7 +68,7 @@ def _markdown(text: str) -> list[SourceChapter]:
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         title = markdown_to_text(match.group(2))
-        body = markdown_to_text(text[match.end():end])
+        body = markdown_to_text(text[match.end() : end])
         out.append(SourceChapter(title, f"{title}.\n\n{body}" if body else f"{title}."))
     return [c for c in out if c.text.strip()]
 
@@ -117,14 +117,18 @@ def _epub(data: bytes) -> list[SourceChapter]:
         book = zipfile.ZipFile(io.BytesIO(data))
         infos = book.infolist()
         if len(infos) > EPUB_MAX_FILES or sum(i.file_size for i in infos) > EPUB_MAX_UNPACKED:
-            raise BadSource(f"file: EPUB too large when unpacked (over {EPUB_MAX_UNPACKED} bytes or {EPUB_MAX_FILES} files)")
+            raise BadSource(
+                f"file: EPUB too large when unpacked (over {EPUB_MAX_UNPACKED} bytes or {EPUB_MAX_FILES} files)"
+            )
         container = ElementTree.fromstring(book.read("META-INF/container.xml"))
         opf_path = next(e.get("full-path") for e in container.iter() if e.tag.endswith("rootfile"))
         opf = ElementTree.fromstring(book.read(opf_path))
     except BadSource:
         raise
     except (zipfile.BadZipFile, KeyError, StopIteration, ElementTree.ParseError, ValueError) as exc:
-        raise BadSource(f"file: not a readable EPUB ({type(exc).__name__}); upload an .epub (zip with META-INF/container.xml)") from None
+        raise BadSource(
+            f"file: not a readable EPUB ({type(exc).__name__}); upload an .epub (zip with META-INF/container.xml)"
+        ) from None
     manifest = {e.get("id"): e.get("href") for e in opf.iter() if e.tag.endswith("}item") or e.tag == "item"}
     spine = [e.get("idref") for e in opf.iter() if e.tag.endswith("itemref") or e.tag == "itemref"]
     base = posixpath.dirname(opf_path)

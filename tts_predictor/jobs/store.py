@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .model import JobRecord
+from tts_predictor.jobs.model import JobRecord
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,9 @@ class JobStore(Protocol):
 def make_store(settings: Any) -> JobStore:
     """Redis when TTS_REDIS_URL is set (replicas share the queue), else SQLite in TTS_JOBS_DIR."""
     if settings.redis_url:
-        from .store_redis import RedisJobStore
+        from tts_predictor.jobs.store_redis import RedisJobStore
 
         return RedisJobStore(settings.redis_url)
-    from .store_sqlite import SqliteJobStore
+    from tts_predictor.jobs.store_sqlite import SqliteJobStore
 
     return SqliteJobStore(settings.jobs_dir)

@@ -8,8 +8,8 @@ from typing import Any
 
 import redis
 
-from .model import QUEUED, RUNNING, JobRecord
-from .store import StoredChunk
+from tts_predictor.jobs.model import QUEUED, RUNNING, JobRecord
+from tts_predictor.jobs.store import StoredChunk
 
 P = "tts:jobs:"
 _HEAD = struct.Struct("<Id")
@@ -135,7 +135,7 @@ class RedisJobStore:
         if value is None:
             return None
         chars, audio_s = _HEAD.unpack_from(value)
-        return StoredChunk(index, value[_HEAD.size:], chars, audio_s)
+        return StoredChunk(index, value[_HEAD.size :], chars, audio_s)
 
     def delete(self, job_id: str) -> None:
         chunks = self._k(job_id, "chunks")
@@ -162,4 +162,3 @@ class RedisJobStore:
 
     def bytes_used(self) -> int:
         return int(self.r.get(P + "bytes") or 0)
-

@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .model import FINISHED, QUEUED, RUNNING, JobRecord
-from .store import StoredChunk
+from tts_predictor.jobs.model import FINISHED, QUEUED, RUNNING, JobRecord
+from tts_predictor.jobs.store import StoredChunk
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -44,8 +44,10 @@ class SqliteJobStore:
         with self._lock:
             self._db.execute("BEGIN")
             self._db.execute("INSERT INTO sources VALUES (?,?)", (job.id, source))
-            self._db.execute("INSERT INTO jobs VALUES (?,?,?,?,?,NULL,NULL,?)",
-                             (job.id, job.owner, job.state, job.created_at, job.expires_at, json.dumps(job.to_json())))
+            self._db.execute(
+                "INSERT INTO jobs VALUES (?,?,?,?,?,NULL,NULL,?)",
+                (job.id, job.owner, job.state, job.created_at, job.expires_at, json.dumps(job.to_json())),
+            )
             self._db.execute("COMMIT")
 
     def get(self, job_id: str) -> JobRecord | None:
@@ -60,12 +62,15 @@ class SqliteJobStore:
         doc = json.dumps(job.to_json())
         with self._lock:
             if worker is None:  # the API (cancel): unconditional, and the lease is dropped
-                cursor = self._db.execute("UPDATE jobs SET state=?, expires_at=?, doc=?, lease_owner=NULL WHERE id=?",
-                                          (job.state, job.expires_at, doc, job.id))
+                cursor = self._db.execute(
+                    "UPDATE jobs SET state=?, expires_at=?, doc=?, lease_owner=NULL WHERE id=?",
+                    (job.state, job.expires_at, doc, job.id),
+                )
             else:  # a worker: only while it holds the lease of a running job
                 cursor = self._db.execute(
                     "UPDATE jobs SET state=?, expires_at=?, doc=? WHERE id=? AND lease_owner=? AND state=?",
-                    (job.state, job.expires_at, doc, job.id, worker, RUNNING))
+                    (job.state, job.expires_at, doc, job.id, worker, RUNNING),
+                )
             return cursor.rowcount == 1
 
     def claim(self, worker: str, now: float, lease_s: float) -> JobRecord | None:
@@ -74,12 +79,16 @@ class SqliteJobStore:
             try:
                 row = self._db.execute(
                     "SELECT id, lease_owner FROM jobs WHERE state=? OR (state=? AND (lease_until IS NULL OR lease_until<?)) "
-                    "ORDER BY created_at LIMIT 1", (QUEUED, RUNNING, now)).fetchone()
+                    "ORDER BY created_at LIMIT 1",
+                    (QUEUED, RUNNING, now),
+                ).fetchone()
                 if row is None:
                     self._db.execute("COMMIT")
                     return None
-                self._db.execute("UPDATE jobs SET state=?, lease_owner=?, lease_until=? WHERE id=?",
-                                 (RUNNING, worker, now + lease_s, row[0]))
+                self._db.execute(
+                    "UPDATE jobs SET state=?, lease_owner=?, lease_until=? WHERE id=?",
+                    (RUNNING, worker, now + lease_s, row[0]),
+                )
                 doc = self._db.execute("SELECT doc FROM jobs WHERE id=?", (row[0],)).fetchone()[0]
                 self._db.execute("COMMIT")
             except BaseException:
@@ -92,8 +101,10 @@ class SqliteJobStore:
 
     def heartbeat(self, job_id: str, worker: str, now: float, lease_s: float) -> bool:
         with self._lock:
-            cursor = self._db.execute("UPDATE jobs SET lease_until=? WHERE id=? AND lease_owner=? AND state=?",
-                                      (now + lease_s, job_id, worker, RUNNING))
+            cursor = self._db.execute(
+                "UPDATE jobs SET lease_until=? WHERE id=? AND lease_owner=? AND state=?",
+                (now + lease_s, job_id, worker, RUNNING),
+            )
             return cursor.rowcount == 1
 
     def release(self, job_id: str, worker: str) -> None:
@@ -114,8 +125,10 @@ class SqliteJobStore:
 
     def put_chunk(self, job_id: str, chunk: StoredChunk) -> bool:
         with self._lock:
-            cursor = self._db.execute("INSERT OR IGNORE INTO chunks VALUES (?,?,?,?,?)",
-                                      (job_id, chunk.index, chunk.chars, chunk.audio_s, chunk.audio))
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO chunks VALUES (?,?,?,?,?)",
+                (job_id, chunk.index, chunk.chars, chunk.audio_s, chunk.audio),
+            )
             return cursor.rowcount == 1
 
     def done_chunks(self, job_id: str) -> dict[int, tuple[int, float]]:

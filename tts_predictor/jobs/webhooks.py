@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..errors import UnsupportedOption
-from .model import JobRecord
+from tts_predictor.errors import UnsupportedOption
+from tts_predictor.jobs.model import JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,9 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={digest}"
 
 
-def verify_signature(secret: str, header: str, body: bytes, *, tolerance_s: float = REPLAY_WINDOW_S,
-                     now: float | None = None) -> bool:
+def verify_signature(
+    secret: str, header: str, body: bytes, *, tolerance_s: float = REPLAY_WINDOW_S, now: float | None = None
+) -> bool:
     """True when `header` signs `body` with `secret` and its timestamp is within the replay window."""
     try:
         parts = dict(p.split("=", 1) for p in header.split(","))
@@ -102,9 +103,15 @@ class WebhookSender:
             try:
                 await asyncio.to_thread(check_url, job.webhook_url or "", self.settings.webhook_allow_private)
                 async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_s, follow_redirects=False) as client:
-                    response = await client.post(job.webhook_url or "", content=body, headers={
-                        "content-type": "application/json", SIGNATURE_HEADER: sign(secret, body),
-                        "user-agent": "tts-predictor-webhook"})
+                    response = await client.post(
+                        job.webhook_url or "",
+                        content=body,
+                        headers={
+                            "content-type": "application/json",
+                            SIGNATURE_HEADER: sign(secret, body),
+                            "user-agent": "tts-predictor-webhook",
+                        },
+                    )
                 record["status"] = response.status_code
                 ok = 200 <= response.status_code < 300
             except (httpx.HTTPError, WebhookRefused, OSError) as exc:

@@ -17,21 +17,21 @@ from typing import Any
 import soundfile as sf
 from kserve.errors import InvalidInput
 
-from ..audio.assemble import Assembly
-from ..audio.buffer import AudioBuffer
-from ..errors import SynthesisFailed
-from ..low_priority import run_low
-from ..protocol.v2 import SynthesisParameters
-from ..text.plan import lexicon_names
-from ..text.segments import Segment
-from ..voice_access import acting_for
-from .gate import PriorityGate, job_scheduling, make_gate
-from .model import CANCELLED, COMPLETED, FAILED, RUNNING, Chapter, JobRecord
-from .planning import chunk_chars, dump_chunk, load_chunk, plan_chunks
-from .results import ResultFiles
-from .sources import SourceChapter
-from .store import JobStore, StoredChunk
-from .webhooks import WebhookSender
+from tts_predictor.audio.assemble import Assembly
+from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.errors import SynthesisFailed
+from tts_predictor.jobs.gate import PriorityGate, job_scheduling, make_gate
+from tts_predictor.jobs.model import CANCELLED, COMPLETED, FAILED, RUNNING, Chapter, JobRecord
+from tts_predictor.jobs.planning import chunk_chars, dump_chunk, load_chunk, plan_chunks
+from tts_predictor.jobs.results import ResultFiles
+from tts_predictor.jobs.sources import SourceChapter
+from tts_predictor.jobs.store import JobStore, StoredChunk
+from tts_predictor.jobs.webhooks import WebhookSender
+from tts_predictor.low_priority import run_low
+from tts_predictor.protocol.v2 import SynthesisParameters
+from tts_predictor.text.plan import lexicon_names
+from tts_predictor.text.segments import Segment
+from tts_predictor.voice_access import acting_for
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,14 @@ def encode_chunk(audio: AudioBuffer) -> bytes:
 class JobWorker:
     """One per process; several processes (replicas) may share one store."""
 
-    def __init__(self, predictor: Any, store: JobStore, results: ResultFiles, webhooks: WebhookSender,
-                 gate: PriorityGate | None = None):
+    def __init__(
+        self,
+        predictor: Any,
+        store: JobStore,
+        results: ResultFiles,
+        webhooks: WebhookSender,
+        gate: PriorityGate | None = None,
+    ):
         self.predictor, self.store, self.results, self.webhooks = predictor, store, results, webhooks
         self.settings = predictor.settings
         self.gate = gate or make_gate(predictor)
@@ -148,11 +154,18 @@ class JobWorker:
         if stored is None:
             chapters = [SourceChapter(**c) for c in json.loads(self.store.source(job.id) or "[]")]
             language = self.predictor.synth.catalog.resolve(params.voice, params.language)[1]
-            chunks, marks = plan_chunks(chapters, language=params.language or language, ssml=params.ssml,
-                                        normalize=params.normalize, chunk_chars=self.settings.job_chunk_chars,
-                                        segment_chars=self.settings.job_segment_chars,
-                                        lexicons=lexicon_names(params.lexicons))
-            self.store.set_plan(job.id, {"chunks": [dump_chunk(c) for c in chunks], "chapters": [asdict(m) for m in marks]})
+            chunks, marks = plan_chunks(
+                chapters,
+                language=params.language or language,
+                ssml=params.ssml,
+                normalize=params.normalize,
+                chunk_chars=self.settings.job_chunk_chars,
+                segment_chars=self.settings.job_segment_chars,
+                lexicons=lexicon_names(params.lexicons),
+            )
+            self.store.set_plan(
+                job.id, {"chunks": [dump_chunk(c) for c in chunks], "chapters": [asdict(m) for m in marks]}
+            )
             stored = self.store.plan(job.id) or {"chunks": [], "chapters": []}
         job.chapters = [Chapter(**c) for c in stored["chapters"]]
         job.chunks_total = len(stored["chunks"])
@@ -166,8 +179,9 @@ class JobWorker:
         job.audio_s_done = sum(s for _, s in done.values())
         job.updated_at = time.time()
 
-    async def _chunk_audio(self, segments: list[Segment], params: SynthesisParameters, rid: str,
-                           lost: asyncio.Event) -> AudioBuffer:
+    async def _chunk_audio(
+        self, segments: list[Segment], params: SynthesisParameters, rid: str, lost: asyncio.Event
+    ) -> AudioBuffer:
         """Synthesize a chunk segment by segment, each behind the gate, and assemble it like `render`.
 
         Called inside `job_scheduling`: the engine calls wait in the shared scheduler at the lowest priority."""

@@ -16,12 +16,12 @@ from typing import Annotated, Any
 import numpy as np
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from ..audio.encode import FORMATS, check_bitrate
-from ..audio.post import POST_FIELDS, PostOptions
-from ..errors import TextTooLong, UnsupportedOption
-from ..prosody import EMOTIONS, STYLES, combine, preset
+from tts_predictor.audio.encode import FORMATS, check_bitrate
+from tts_predictor.audio.post import POST_FIELDS, PostOptions
+from tts_predictor.errors import TextTooLong, UnsupportedOption
+from tts_predictor.prosody import EMOTIONS, STYLES, combine, preset
 
 TEXT_INPUT = "text"
 ITEM_INPUTS = {"voice": "BYTES", "language": "BYTES", "speed": "FP32"}
@@ -50,26 +50,35 @@ class SynthesisParameters(PostOptions):
     format: str = Field("wav", description=f"Audio format, one of: {', '.join(FORMATS)}.")
     sample_rate: SampleRate | None = Field(None, description="Output sample rate in Hz, 8000-48000.")
     bitrate: str | None = Field(
-        None, pattern=r"^[0-9]{1,3}k$", description="Bitrate for mp3/aac (8k-320k), ogg (8k-240k), opus (6k-256k), e.g. 64k."
+        None,
+        pattern=r"^[0-9]{1,3}k$",
+        description="Bitrate for mp3/aac (8k-320k), ogg (8k-240k), opus (6k-256k), e.g. 64k.",
     )
     ssml: bool | None = Field(None, description="true: text is SSML; false: plain; absent: detect '<speak'.")
     normalize: bool = Field(True, description="Expand numbers, dates, currency and abbreviations to words.")
-    lexicons: str | None = Field(None, max_length=400,
-                                 description="Comma-separated names of loaded PLS lexicons to apply (TTS_LEXICONS).")
+    lexicons: str | None = Field(
+        None, max_length=400, description="Comma-separated names of loaded PLS lexicons to apply (TTS_LEXICONS)."
+    )
     volume_db: float = Field(0.0, ge=-40.0, le=20.0, description="Gain in dB, -40 to 20.")
     pitch: float = Field(0.0, ge=-12.0, le=12.0, description="Pitch shift in semitones, -12 to 12.")
     loudness_lufs: float | None = Field(None, ge=-60.0, le=-5.0, description="Loudness target in LUFS, -60 to -5.")
     timings: bool = Field(False, description="Add the outputs 'timings' and 'marks' (JSON per text).")
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Noise seed (Coqui models): same seed, same audio.")
-    temperature: float | None = Field(None, gt=0.0, le=2.0, description="Sampling temperature of an autoregressive "
-                                      "model (XTTS), above 0 up to 2; lower is steadier.")
+    temperature: float | None = Field(
+        None,
+        gt=0.0,
+        le=2.0,
+        description="Sampling temperature of an autoregressive model (XTTS), above 0 up to 2; lower is steadier.",
+    )
     top_p: float | None = Field(None, gt=0.0, le=1.0, description="Nucleus sampling (XTTS), above 0 up to 1.")
     top_k: int | None = Field(None, ge=1, le=1000, description="Top-k sampling (XTTS), 1-1000.")
     repetition_penalty: float | None = Field(None, ge=1.0, le=20.0, description="Repetition penalty (XTTS), 1-20.")
     emotion: str | None = Field(
         None, max_length=40, description=f"Emotion as a prosody preset, one of: {', '.join(EMOTIONS)}."
     )
-    style: str | None = Field(None, max_length=40, description=f"Speaking style as a prosody preset, one of: {', '.join(STYLES)}.")
+    style: str | None = Field(
+        None, max_length=40, description=f"Speaking style as a prosody preset, one of: {', '.join(STYLES)}."
+    )
 
     @field_validator("format")
     @classmethod
@@ -123,14 +132,22 @@ class EncodedAudio:
     """SSML marks with their time offsets in seconds."""
 
 
-OUTPUT_DATATYPES = {"audio": "BYTES", "sample_rate": "INT32", "duration_s": "FP32", "timings": "BYTES", "marks": "BYTES"}
+OUTPUT_DATATYPES = {
+    "audio": "BYTES",
+    "sample_rate": "INT32",
+    "duration_s": "FP32",
+    "timings": "BYTES",
+    "marks": "BYTES",
+}
 
 
 def input_types() -> list[dict[str, Any]]:
     """V2 metadata inputs, shared by the predictor and the transformer (one request shape for both)."""
-    return [{"name": TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}] + [
-        {"name": name, "datatype": dtype, "shape": [-1]} for name, dtype in ITEM_INPUTS.items()
-    ] + [{"name": SAMPLE_INPUT, "datatype": "BYTES", "shape": [1]}]
+    return (
+        [{"name": TEXT_INPUT, "datatype": "BYTES", "shape": [-1]}]
+        + [{"name": name, "datatype": dtype, "shape": [-1]} for name, dtype in ITEM_INPUTS.items()]
+        + [{"name": SAMPLE_INPUT, "datatype": "BYTES", "shape": [1]}]
+    )
 
 
 def output_types() -> list[dict[str, Any]]:
@@ -150,7 +167,7 @@ def parameters_dict(parameters: Any) -> dict[str, Any]:
                 # Protobuf keeps fields it does not know as unknown: in practice Triton's double_param (field 4).
                 raise UnsupportedOption(
                     f"parameters.{key}: no bool, int64 or string value; kserve's V2 gRPC proto has no double_param "
-                    f"(a Triton client sends floats so): send non-integer numbers as strings, e.g. {key}=\"1.5\""
+                    f'(a Triton client sends floats so): send non-integer numbers as strings, e.g. {key}="1.5"'
                 )
             value = getattr(value, field)
         out[key] = value
@@ -171,10 +188,14 @@ def parse_parameters(request: InferRequest) -> SynthesisParameters:
         field = str(err["loc"][0]) if err["loc"] else "parameters"
         info = SynthesisParameters.model_fields.get(field)
         hint = f"; {info.description}" if info and info.description else ""
-        raise UnsupportedOption(f"parameters.{field}: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r}){hint}") from None
+        raise UnsupportedOption(
+            f"parameters.{field}: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r}){hint}"
+        ) from None
 
 
-def parse_items(request: InferRequest, params: SynthesisParameters, *, max_chars: int, max_batch: int) -> list[tuple[str, SynthesisParameters]]:
+def parse_items(
+    request: InferRequest, params: SynthesisParameters, *, max_chars: int, max_batch: int
+) -> list[tuple[str, SynthesisParameters]]:
     """Each text of input ``text`` (BYTES [N]) with its parameters (per-text inputs override request ones)."""
     tensors = {t.name: t for t in request.inputs}
     unknown = sorted(set(tensors) - {TEXT_INPUT, SAMPLE_INPUT, *ITEM_INPUTS})
@@ -185,7 +206,9 @@ def parse_items(request: InferRequest, params: SynthesisParameters, *, max_chars
         )
     texts = [_text_item(i, item, max_chars) for i, item in enumerate(_column(tensors[TEXT_INPUT], "BYTES", max_batch))]
     columns = {
-        name: _column(tensors[name], dtype, max_batch, len(texts)) for name, dtype in ITEM_INPUTS.items() if name in tensors
+        name: _column(tensors[name], dtype, max_batch, len(texts))
+        for name, dtype in ITEM_INPUTS.items()
+        if name in tensors
     }
     items = []
     for i, text in enumerate(texts):
@@ -224,7 +247,9 @@ def speaker_sample(request: InferRequest) -> bytes | None:
     try:
         return base64.b64decode(str(value), validate=True)
     except ValueError:
-        raise InvalidInput(f"{SAMPLE_INPUT}: not base64; send an audio file (WAV, FLAC, OGG, MP3) base64-encoded") from None
+        raise InvalidInput(
+            f"{SAMPLE_INPUT}: not base64; send an audio file (WAV, FLAC, OGG, MP3) base64-encoded"
+        ) from None
 
 
 def _scalar(value: Any) -> Any:
@@ -238,7 +263,9 @@ def _with_overrides(params: SynthesisParameters, overrides: dict[str, Any], inde
         return SynthesisParameters(**{**params.model_dump(), **overrides})
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise UnsupportedOption(f"{err['loc'][0]}[{index}]: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r})") from None
+        raise UnsupportedOption(
+            f"{err['loc'][0]}[{index}]: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r})"
+        ) from None
 
 
 def _text_item(index: int, item: Any, max_chars: int) -> str:
@@ -295,7 +322,9 @@ def build_response(
     ]
     asked = {o.name for o in request.request_outputs or []}
     if with_timings or asked & {"timings", "marks"}:
-        outputs.append(InferOutput("timings", [len(items)], "BYTES", data=_json_column([list(i.timings) for i in items])))
+        outputs.append(
+            InferOutput("timings", [len(items)], "BYTES", data=_json_column([list(i.timings) for i in items]))
+        )
         outputs.append(InferOutput("marks", [len(items)], "BYTES", data=_json_column([list(i.marks) for i in items])))
     if request.from_grpc:
         # Serialize now: kserve's to_grpc tests `output.data` for truth, which fails on arrays of > 1 element.

@@ -6,7 +6,7 @@ import re
 
 from kserve.errors import InvalidInput
 
-from ..errors import TextTooLong
+from tts_predictor.errors import TextTooLong
 
 MAX_NUMBER_DIGITS = 24
 """Longer digit strings are read digit by digit: number-to-words (and Decimal's 28-digit precision, Python's
@@ -44,8 +44,10 @@ def check_digit_runs(text: str, field: str = "text") -> str:
     found = _DIGIT_RUN.search(text)
     if found:
         digits = sum(c.isdigit() for c in found.group(0))
-        raise TextTooLong(f"{field}: a number of {digits} digits at character {found.start()}; "
-                          f"at most {MAX_DIGIT_RUN} digits in a row are read")
+        raise TextTooLong(
+            f"{field}: a number of {digits} digits at character {found.start()}; "
+            f"at most {MAX_DIGIT_RUN} digits in a row are read"
+        )
     return text
 
 
@@ -57,4 +59,4 @@ def defuse(text: str) -> str:
 
 def _cut(match: re.Match[str]) -> str:
     token = match.group(0)
-    return " ".join(token[i:i + MAX_TOKEN_CHARS] for i in range(0, len(token), MAX_TOKEN_CHARS))
+    return " ".join(token[i : i + MAX_TOKEN_CHARS] for i in range(0, len(token), MAX_TOKEN_CHARS))

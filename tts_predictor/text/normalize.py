@@ -13,14 +13,40 @@ from tts_predictor.text import lexicon as lx
 from tts_predictor.text import tables as tb
 from tts_predictor.text.rules import rules_for
 from tts_predictor.text.say import (  # noqa: F401  (re-exported: the say-as readings)
-    MAX_DIGITS, num2words_lang, say_cardinal, say_characters, say_currency, say_date, say_digits, say_fraction,
-    say_ordinal, say_telephone, say_time, say_unit,
+    MAX_DIGITS,
+    num2words_lang,
+    say_cardinal,
+    say_characters,
+    say_currency,
+    say_date,
+    say_digits,
+    say_fraction,
+    say_ordinal,
+    say_telephone,
+    say_time,
+    say_unit,
 )
 
 __all__ = [
-    "MAX_DIGITS", "Rewrite", "apply_rewrites", "expand_abbreviations", "needs_normalization", "normalize_text", "warm",
-    "num2words_lang", "rewrites", "say_cardinal", "say_characters", "say_currency", "say_date", "say_digits",
-    "say_fraction", "say_ordinal", "say_telephone", "say_time", "say_unit",
+    "MAX_DIGITS",
+    "Rewrite",
+    "apply_rewrites",
+    "expand_abbreviations",
+    "needs_normalization",
+    "normalize_text",
+    "warm",
+    "num2words_lang",
+    "rewrites",
+    "say_cardinal",
+    "say_characters",
+    "say_currency",
+    "say_date",
+    "say_digits",
+    "say_fraction",
+    "say_ordinal",
+    "say_telephone",
+    "say_time",
+    "say_unit",
 ]
 
 _WS = re.compile(r"\s+")
@@ -47,7 +73,9 @@ _SYMBOLS = re.compile(r"[0-9$€£¥₹%&@#°½⅓⅔¼¾⅕⅛⅜⅝⅞\u2212]|
 _DOTTED = re.compile(r"\b([A-Za-z]{1,6})\.|\b(Mme|Mlle)\b")
 _ROMAN = re.compile(r"\b[IVX]{2,}\b|\b([A-Z][a-z]+\.?)\s+[IVXLC]+\b")
 _ABBREVIATIONS = frozenset(
-    h.group(0) for table in lx.ABBREVIATIONS.values() for p, _ in table
+    h.group(0)
+    for table in lx.ABBREVIATIONS.values()
+    for p, _ in table
     if (h := re.search(r"[A-Za-z]+", p.pattern.replace("\\b", "")))
 )
 _ROMAN_WORDS = frozenset((*tb.REGNAL_NAMES, *tb.ROMAN_CARDINAL_AFTER))
@@ -69,8 +97,10 @@ def needs_normalization(text: str) -> bool:
         return True
     if any(m.group(1) in _ABBREVIATIONS or m.group(2) for m in _DOTTED.finditer(text)):
         return True
-    return any(m.group(1) is None or m.group(1) in _ROMAN_WORDS or len(m.group(0).split()[-1]) > 1
-               for m in _ROMAN.finditer(text))
+    return any(
+        m.group(1) is None or m.group(1) in _ROMAN_WORDS or len(m.group(0).split()[-1]) > 1
+        for m in _ROMAN.finditer(text)
+    )
 
 
 _LONG_RUN = re.compile(r"[\d,.\u00a0\u202f'\-–/:]{%d,}" % (MAX_DIGITS + 1))

@@ -47,8 +47,11 @@ def merge_words(words: list[dict[str, object]]) -> list[dict[str, object]]:
     merged: list[dict[str, object]] = []
     for word in words:
         last = merged[-1] if merged else None
-        if last is not None and word.get("char_start") is not None and \
-                (last["char_start"], last["char_end"]) == (word["char_start"], word["char_end"]):
+        if (
+            last is not None
+            and word.get("char_start") is not None
+            and (last["char_start"], last["char_end"]) == (word["char_start"], word["char_end"])
+        ):
             last["spoken"] = f"{last['spoken']} {word['spoken']}"
             last["end_s"] = word["end_s"]
         else:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from . import pls
-from .guard import check_speakable, defuse
-from .normalize import Rewrite, apply_rewrites, rewrites
-from .segments import Segment
-from .split import chunk_text
-from .ssml import is_ssml, parse_ssml
+from tts_predictor.text import pls
+from tts_predictor.text.guard import check_speakable, defuse
+from tts_predictor.text.normalize import Rewrite, apply_rewrites, rewrites
+from tts_predictor.text.segments import Segment
+from tts_predictor.text.split import chunk_text
+from tts_predictor.text.ssml import is_ssml, parse_ssml
 
 CHUNK_CHARS = 400
 """Longest text handed to an engine at once: VITS attention cost grows with input length."""
@@ -59,8 +59,9 @@ class Spoken:
     """PLS entries applied after normalization."""
 
 
-def speakable(text: str, language: str, *, normalize: bool = True, voice: str | None = None,
-              lexicons: list[str] | None = None) -> Spoken:
+def speakable(
+    text: str, language: str, *, normalize: bool = True, voice: str | None = None, lexicons: list[str] | None = None
+) -> Spoken:
     """Normalize one segment's text, then apply the PLS lexicons: the text the engine speaks."""
     spans = rewrites(text, language) if normalize else []
     normalized = " ".join(apply_rewrites(text, spans).split())
@@ -68,15 +69,15 @@ def speakable(text: str, language: str, *, normalize: bool = True, voice: str | 
     return Spoken(spoken, spans, applied)
 
 
-def _expand(segment: Segment, language: str, normalize: bool, chunk_chars: int,
-            lexicons: list[str] | None = None) -> Iterator[Segment]:
+def _expand(
+    segment: Segment, language: str, normalize: bool, chunk_chars: int, lexicons: list[str] | None = None
+) -> Iterator[Segment]:
     if not segment.text.strip():
         yield segment
         return
     lang = segment.language or language
     text = defuse(segment.text)  # before normalization: no number or token it cannot afford
-    text = speakable(text, lang, normalize=normalize and segment.normalize, voice=segment.voice,
-                     lexicons=lexicons).text
+    text = speakable(text, lang, normalize=normalize and segment.normalize, voice=segment.voice, lexicons=lexicons).text
     chunks = list(chunk_text(text, lang, max_chars=chunk_chars)) or [text]
     for i, chunk in enumerate(chunks):
         first, last = i == 0, i == len(chunks) - 1

@@ -50,7 +50,7 @@ class Lexicon:
 
 
 def _local(tag: str) -> str:
-    return tag[len(_NS):] if tag.startswith(_NS) else tag
+    return tag[len(_NS) :] if tag.startswith(_NS) else tag
 
 
 def parse_pls(document: str | bytes, name: str = "lexicon") -> Lexicon:
@@ -84,7 +84,9 @@ def _lexeme(el: ET.Element, alphabet: str, name: str) -> Lexeme:
     phoneme = None
     if phonemes:
         if phonemes[0].get("alphabet", alphabet) != "ipa":
-            raise InvalidLexicon(f"lexicon {name!r}: alphabet {phonemes[0].get('alphabet', alphabet)!r}; only 'ipa' is supported")
+            raise InvalidLexicon(
+                f"lexicon {name!r}: alphabet {phonemes[0].get('alphabet', alphabet)!r}; only 'ipa' is supported"
+            )
         phoneme = "".join((phonemes[0].text or "").split())
     if not aliases and not phoneme:
         raise InvalidLexicon(f"lexicon {name!r}: lexeme {graphemes[0]!r} has neither <alias> nor <phoneme>")
@@ -102,14 +104,65 @@ def load_pls(path: str | Path) -> Lexicon:
 
 
 # IPA → espeak-ng phoneme mnemonics (English set; espeak-ng docs/phonemes.md). Longest sequences first.
-_IPA_TO_ESPEAK = sorted({
-    "tʃ": "tS", "dʒ": "dZ", "eɪ": "eI", "aɪ": "aI", "ɔɪ": "OI", "aʊ": "aU", "oʊ": "oU", "əʊ": "@U", "ɪə": "i@", "eə": "e@",
-    "ʊə": "U@", "ɜː": "3:", "ɑː": "A:", "ɔː": "O:", "iː": "i:", "uː": "u:", "ə": "@", "ɚ": "3", "æ": "a", "ɑ": "A:",
-    "ɒ": "0", "ɔ": "O:", "ɛ": "E", "e": "e", "ɪ": "I", "i": "i", "ʊ": "U", "u": "u:", "ʌ": "V", "ɜ": "3:", "ɐ": "a#",
-    "θ": "T", "ð": "D", "ʃ": "S", "ʒ": "Z", "ŋ": "N", "ɹ": "r", "r": "r", "ɾ": "t", "ɡ": "g", "ʔ": "?", "j": "j",
-    "ˈ": "'", "ˌ": ",", "ː": ":", "ɫ": "l", "x": "x", "ç": "C", "ø": "Y", "y": "y", "œ": "W", "ʁ": "r", "ɲ": "n^",
-    **{c: c for c in "pbtdkgfvszhmnlwao"},
-}.items(), key=lambda kv: -len(kv[0]))
+_IPA_TO_ESPEAK = sorted(
+    {
+        "tʃ": "tS",
+        "dʒ": "dZ",
+        "eɪ": "eI",
+        "aɪ": "aI",
+        "ɔɪ": "OI",
+        "aʊ": "aU",
+        "oʊ": "oU",
+        "əʊ": "@U",
+        "ɪə": "i@",
+        "eə": "e@",
+        "ʊə": "U@",
+        "ɜː": "3:",
+        "ɑː": "A:",
+        "ɔː": "O:",
+        "iː": "i:",
+        "uː": "u:",
+        "ə": "@",
+        "ɚ": "3",
+        "æ": "a",
+        "ɑ": "A:",
+        "ɒ": "0",
+        "ɔ": "O:",
+        "ɛ": "E",
+        "e": "e",
+        "ɪ": "I",
+        "i": "i",
+        "ʊ": "U",
+        "u": "u:",
+        "ʌ": "V",
+        "ɜ": "3:",
+        "ɐ": "a#",
+        "θ": "T",
+        "ð": "D",
+        "ʃ": "S",
+        "ʒ": "Z",
+        "ŋ": "N",
+        "ɹ": "r",
+        "r": "r",
+        "ɾ": "t",
+        "ɡ": "g",
+        "ʔ": "?",
+        "j": "j",
+        "ˈ": "'",
+        "ˌ": ",",
+        "ː": ":",
+        "ɫ": "l",
+        "x": "x",
+        "ç": "C",
+        "ø": "Y",
+        "y": "y",
+        "œ": "W",
+        "ʁ": "r",
+        "ɲ": "n^",
+        **{c: c for c in "pbtdkgfvszhmnlwao"},
+    }.items(),
+    key=lambda kv: -len(kv[0]),
+)
 
 
 def ipa_to_espeak(ipa: str) -> str:
@@ -130,6 +183,7 @@ def apply_lexicons(text: str, lexicons: list[Lexicon], espeak_phonemes: bool) ->
     """Replace every grapheme of `lexicons` (first lexicon wins) in `text`; returns the text and what was applied."""
     applied: list[dict[str, str]] = []
     for lexicon in lexicons:
+
         def swap(m: re.Match[str], lexicon: Lexicon = lexicon) -> str:
             entry = lexicon.by_grapheme[m.group(0)]
             if entry.alias is not None:
@@ -140,6 +194,7 @@ def apply_lexicons(text: str, lexicons: list[Lexicon], espeak_phonemes: bool) ->
                 return m.group(0)
             applied.append({"lexicon": lexicon.name, "grapheme": m.group(0), "spoken": spoken})
             return spoken
+
         text = lexicon.pattern.sub(swap, text)
     return text, applied
 
@@ -188,8 +243,9 @@ class LexiconSet:
                 chosen.append(lexicon)
         return chosen
 
-    def apply(self, text: str, language: str, voice: str | None = None,
-              names: list[str] | None = None) -> tuple[str, list[dict[str, str]]]:
+    def apply(
+        self, text: str, language: str, voice: str | None = None, names: list[str] | None = None
+    ) -> tuple[str, list[dict[str, str]]]:
         """`text` with the selected lexicons applied."""
         if not self.entries:
             return text, []

@@ -5,14 +5,22 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .plan import CHUNK_CHARS, speakable
-from .segments import Segment
-from .split import chunk_text
-from .ssml import is_ssml, parse_ssml
+from tts_predictor.text.plan import CHUNK_CHARS, speakable
+from tts_predictor.text.segments import Segment
+from tts_predictor.text.split import chunk_text
+from tts_predictor.text.ssml import is_ssml, parse_ssml
 
 
-def preview(text: str, *, language: str, ssml: bool | None = None, normalize: bool = True, voice: str | None = None,
-            lexicons: list[str] | None = None, chunk_chars: int = CHUNK_CHARS) -> list[dict[str, Any]]:
+def preview(
+    text: str,
+    *,
+    language: str,
+    ssml: bool | None = None,
+    normalize: bool = True,
+    voice: str | None = None,
+    lexicons: list[str] | None = None,
+    chunk_chars: int = CHUNK_CHARS,
+) -> list[dict[str, Any]]:
     """One entry per spoken segment, as `plan_text` would synthesize it.
 
     Each entry has `source` (the segment's text: the request text for plain text, the text of an SSML span),
@@ -27,12 +35,24 @@ def preview(text: str, *, language: str, ssml: bool | None = None, normalize: bo
         if not segment.text.strip():
             continue
         lang = segment.language or language
-        spoken = speakable(segment.text, lang, normalize=normalize and segment.normalize,
-                           voice=segment.voice or voice, lexicons=lexicons)
+        spoken = speakable(
+            segment.text,
+            lang,
+            normalize=normalize and segment.normalize,
+            voice=segment.voice or voice,
+            lexicons=lexicons,
+        )
         chunks = list(chunk_text(spoken.text, lang, max_chars=chunk_chars)) or [spoken.text]
-        out.append({
-            "source": segment.text, "text": " ".join(chunks), "chunks": chunks, "language": lang,
-            "voice": segment.voice or voice, "say_as": not segment.normalize,
-            "rewrites": [asdict(r) for r in spoken.rewrites], "lexicon": spoken.lexicon,
-        })
+        out.append(
+            {
+                "source": segment.text,
+                "text": " ".join(chunks),
+                "chunks": chunks,
+                "language": lang,
+                "voice": segment.voice or voice,
+                "say_as": not segment.normalize,
+                "rewrites": [asdict(r) for r in spoken.rewrites],
+                "lexicon": spoken.lexicon,
+            }
+        )
     return out

@@ -32,15 +32,59 @@ _END = r"(?!\w|[.,-]\d)"
 """A telephone number ends at a word boundary, or at a full stop or comma that no digit follows."""
 _MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
 _MONTH_ABBR = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
-_YEAR_BEFORE = {"in", "since", "from", "by", "until", "till", "of", "year", "circa", "before", "after", "during",
-                "around", "early", "late", "mid", "spring", "summer", "autumn", "fall", "winter", "im", "seit", "bis",
-                "en", "depuis", "desde", "hasta", "año", "jahr", "année", *_MONTHS_EN.lower().split("|")}
-_SEPARATORS = {"en": {".": "dot", "/": "slash", "-": "dash", "_": "underscore", ":": "colon", "@": "at", "?": "question mark",
-                      "=": "equals", "&": "and", "#": "hash", "~": "tilde", "+": "plus"},
-               "fr": {".": "point", "/": "barre oblique", "-": "tiret", "_": "tiret bas", ":": "deux points", "@": "arobase"},
-               "de": {".": "Punkt", "/": "Schrägstrich", "-": "Bindestrich", "_": "Unterstrich", ":": "Doppelpunkt",
-                      "@": "at"},
-               "es": {".": "punto", "/": "barra", "-": "guion", "_": "guion bajo", ":": "dos puntos", "@": "arroba"}}
+_YEAR_BEFORE = {
+    "in",
+    "since",
+    "from",
+    "by",
+    "until",
+    "till",
+    "of",
+    "year",
+    "circa",
+    "before",
+    "after",
+    "during",
+    "around",
+    "early",
+    "late",
+    "mid",
+    "spring",
+    "summer",
+    "autumn",
+    "fall",
+    "winter",
+    "im",
+    "seit",
+    "bis",
+    "en",
+    "depuis",
+    "desde",
+    "hasta",
+    "año",
+    "jahr",
+    "année",
+    *_MONTHS_EN.lower().split("|"),
+}
+_SEPARATORS = {
+    "en": {
+        ".": "dot",
+        "/": "slash",
+        "-": "dash",
+        "_": "underscore",
+        ":": "colon",
+        "@": "at",
+        "?": "question mark",
+        "=": "equals",
+        "&": "and",
+        "#": "hash",
+        "~": "tilde",
+        "+": "plus",
+    },
+    "fr": {".": "point", "/": "barre oblique", "-": "tiret", "_": "tiret bas", ":": "deux points", "@": "arobase"},
+    "de": {".": "Punkt", "/": "Schrägstrich", "-": "Bindestrich", "_": "Unterstrich", ":": "Doppelpunkt", "@": "at"},
+    "es": {".": "punto", "/": "barra", "-": "guion", "_": "guion bajo", ":": "dos puntos", "@": "arroba"},
+}
 
 
 T = TypeVar("T")
@@ -125,6 +169,7 @@ def _range(m: re.Match[str], lang: str) -> str | None:
     def one(text: str) -> str:
         value = sy.number(text, lang)
         return _year_or_cardinal(value, text, lang, year=len(m.group(1)) == len(m.group(2)) == 4)
+
     left, right = _safe(lambda: one(m.group(1))), _safe(lambda: one(m.group(2)))
     if left is None or right is None:
         return None
@@ -204,8 +249,13 @@ def _number(m: re.Match[str], lang: str) -> str:
     try:
         value = sy.number(text, lang)
     except ValueError:  # "1,2,3", or more than MAX_DIGITS digits: say each digit run
-        return re.sub(r"\d+", lambda d: sy.say_digits(d.group(0), lang) if len(d.group(0)) > sy.MAX_DIGITS
-                      else sy.n2w(int(d.group(0)), lang), text).replace(",", ", ")
+        return re.sub(
+            r"\d+",
+            lambda d: (
+                sy.say_digits(d.group(0), lang) if len(d.group(0)) > sy.MAX_DIGITS else sy.n2w(int(d.group(0)), lang)
+            ),
+            text,
+        ).replace(",", ", ")
     before = m.string[max(0, m.start() - 12) : m.start()].split()
     after = m.string[m.end() : m.end() + 2]
     year = bool(before and before[-1].strip(",").lower() in _YEAR_BEFORE) or not re.match(r"\s*[^\W\d_]", after)
@@ -228,8 +278,12 @@ def _core_rules(lang: str) -> list[tuple[str, str, Reader]]:
     scales = tb.scale_pattern()
     sym = r"[$€£¥₹]"
     return [
-        ("url", r"\b(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)]|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|edu"
-                r"|gov|info|de|fr|es|uk|eu)\b(?:/[^\s<>\"]*[^\s<>\".,;:!?)])?", _address),
+        (
+            "url",
+            r"\b(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)]|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|edu"
+            r"|gov|info|de|fr|es|uk|eu)\b(?:/[^\s<>\"]*[^\s<>\".,;:!?)])?",
+            _address,
+        ),
         ("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _address),
         ("telephone", r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}" + _END, _telephone),
         ("telephone", r"(?<![\w-])(?:1[-. ])?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}" + _END, _telephone),
@@ -240,21 +294,38 @@ def _core_rules(lang: str) -> list[tuple[str, str, Reader]]:
         ("date", r"\b\d{1,2}\.\d{1,2}\.\d{4}\b", _numeric_date("dmy", "dmy")),
         ("time", r"\b\d{1,2}(?::[0-5]\d)?\s?[AaPp]\.?[Mm]\b\.?", _ampm),
         ("time", r"\b([01]?\d|2[0-3]):([0-5]\d)\b(?!:\d)(\s?Uhr\b)?", _clock),
-        ("money", rf"({sym})\s?({_NUM})(\s?(?i:{scales})\b\.?)?|({_NUM})(\s?(?i:{scales})\b\.?)?\s?({sym}|USD|EUR|GBP|CHF)"
-                  r"(?![\w\d])", _money_scaled),
+        (
+            "money",
+            rf"({sym})\s?({_NUM})(\s?(?i:{scales})\b\.?)?|({_NUM})(\s?(?i:{scales})\b\.?)?\s?({sym}|USD|EUR|GBP|CHF)"
+            r"(?![\w\d])",
+            _money_scaled,
+        ),
         ("percent", r"(?<![\w.,])([-−]?)(" + _NUM + r")\s?%", _percent),
-        ("range", r"(?<![\w.,/-])(\d+(?:[.,]\d+)?)\s?[–—-]\s?(\d+(?:[.,]\d+)?)(?![\d/]|\.\d)"
-                  rf"(%|\s?(?:{units})(?![\w/]))?", _range),
+        (
+            "range",
+            r"(?<![\w.,/-])(\d+(?:[.,]\d+)?)\s?[–—-]\s?(\d+(?:[.,]\d+)?)(?![\d/]|\.\d)"
+            rf"(%|\s?(?:{units})(?![\w/]))?",
+            _range,
+        ),
         ("fraction", r"(?<![\w/.,])(?:(\d{1,9})\s)?(\d{1,3})/(\d{1,3})(?![\w/])", _fraction),
         ("fraction", r"(?:\b\d{1,9}\s?)?[½⅓⅔¼¾⅕⅛⅜⅝⅞]", _vulgar),
-        ("version", r"(?i:\b(v|version\s|release\s|python\s|java\s|node\s|ios\s|android\s|macos\s|ubuntu\s))"
-                    r"(\d+(?:\.\d+)+)(?![\d.]\d)", _version),
+        (
+            "version",
+            r"(?i:\b(v|version\s|release\s|python\s|java\s|node\s|ios\s|android\s|macos\s|ubuntu\s))"
+            r"(\d+(?:\.\d+)+)(?![\d.]\d)",
+            _version,
+        ),
         ("version", r"()(?<![\w.])(\d+\.\d+\.\d+(?:\.\d+)*)(?![\d.]\d)", _version),
         ("decade", r"\b(1[1-9]\d0|20[0-9]0)'?s\b", _decade),
         ("ordinal", r"\b(\d+)(st|nd|rd|th|er|re|e|ème|eme)\b", _ordinal),
         ("unit", _SIGNED + rf"\s?({units})(?![\w/²³])", _unit),
-        ("number", r"#(?=\d)", lambda m, lang: {"en": "number", "de": "Nummer", "fr": "numéro", "es": "número"}.get(
-            sy.base(lang), "#") + " "),
+        (
+            "number",
+            r"#(?=\d)",
+            lambda m, lang: (
+                {"en": "number", "de": "Nummer", "fr": "numéro", "es": "número"}.get(sy.base(lang), "#") + " "
+            ),
+        ),
         ("number", _SIGNED + r"(?!\w)", _number),
     ]
 
@@ -263,9 +334,14 @@ def _rules(lang: str) -> list[tuple[str, str, Reader]]:
     """The shared rules plus the language's own: month-name dates (en), "3." ordinals (de), abbreviations."""
     rules = _core_rules(lang)
     if lang == "en":
-        rules[9:9] = [("date", rf"\b({_MONTHS_EN}|(?:{_MONTH_ABBR})\.?)\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?",
-                       _month_date),
-                      ("date", rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTHS_EN})\b(?:,?\s+(\d{{4}})\b)?", _day_month)]
+        rules[9:9] = [
+            (
+                "date",
+                rf"\b({_MONTHS_EN}|(?:{_MONTH_ABBR})\.?)\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?",
+                _month_date,
+            ),
+            ("date", rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTHS_EN})\b(?:,?\s+(\d{{4}})\b)?", _day_month),
+        ]
     if lang == "de":
         rules.insert(-3, ("ordinal", r"(?<![\d.,])(\d{1,3})\.(?=\s+(\w+))", _german_ordinal))
     names = "|".join(re.escape(w) for w in (*tb.REGNAL_NAMES, *tb.ROMAN_CARDINAL_AFTER))

@@ -230,7 +230,9 @@ def say_unit(value: str, language: str = "en") -> str:
     lang = require(language)
     m = re.fullmatch(r"\s*([-+−]?\d[\d,.\s]*?)\s*([^\d\s.,].*?)\s*", value)
     if not m or tb.unit_name(base(lang), m.group(2), True) is None:
-        raise ValueError(f"{value!r} is not a number followed by a known unit ({', '.join(tb.unit_symbols(base(lang)))})")
+        raise ValueError(
+            f"{value!r} is not a number followed by a known unit ({', '.join(tb.unit_symbols(base(lang)))})"
+        )
     amount = number(m.group(1), lang)
     return f"{words_for(amount, lang)} {tb.unit_name(base(lang), m.group(2), amount == 1)}"
 

@@ -15,8 +15,21 @@ from tts_predictor.text import normalize as nz
 from tts_predictor.text.segments import Segment
 from tts_predictor.text.ssml_plan import Prosody, SegmentPlan
 from tts_predictor.text.ssml_values import (
-    BREAK_STRENGTH_S, EMPHASIS_LEVELS, MAX_BREAK_S, PARAGRAPH_PAUSE_S, PITCH_KEYWORDS_ST, RATE_KEYWORDS, SENTENCE_PAUSE_S,
-    VOLUME_KEYWORDS_DB, PITCH_RANGE_ST, RATE_RANGE, VOLUME_RANGE_DB, parse_pitch, parse_rate, parse_time, parse_volume,
+    BREAK_STRENGTH_S,
+    EMPHASIS_LEVELS,
+    MAX_BREAK_S,
+    PARAGRAPH_PAUSE_S,
+    PITCH_KEYWORDS_ST,
+    PITCH_RANGE_ST,
+    RATE_KEYWORDS,
+    RATE_RANGE,
+    SENTENCE_PAUSE_S,
+    VOLUME_KEYWORDS_DB,
+    VOLUME_RANGE_DB,
+    parse_pitch,
+    parse_rate,
+    parse_time,
+    parse_volume,
 )
 
 
@@ -25,8 +38,17 @@ class InvalidSSML(InvalidInput):
 
 
 __all__ = [
-    "BREAK_STRENGTH_S", "EMPHASIS_LEVELS", "MAX_BREAK_S", "PITCH_KEYWORDS_ST", "RATE_KEYWORDS", "SAY_AS_TYPES",
-    "SUPPORTED_ELEMENTS", "VOLUME_KEYWORDS_DB", "InvalidSSML", "is_ssml", "parse_ssml",
+    "BREAK_STRENGTH_S",
+    "EMPHASIS_LEVELS",
+    "MAX_BREAK_S",
+    "PITCH_KEYWORDS_ST",
+    "RATE_KEYWORDS",
+    "SAY_AS_TYPES",
+    "SUPPORTED_ELEMENTS",
+    "VOLUME_KEYWORDS_DB",
+    "InvalidSSML",
+    "is_ssml",
+    "parse_ssml",
 ]
 
 SSML_NAMESPACE = "http://www.w3.org/2001/10/synthesis"
@@ -108,7 +130,9 @@ class _Builder(ET.TreeBuilder):
         return f" (line {self.parser.parser.CurrentLineNumber}, column {self.parser.parser.CurrentColumnNumber + 1})"
 
 
-def _parse_xml(document: str | bytes, max_depth: int, max_elements: int) -> tuple[ET.Element, dict[int, tuple[int, int]]]:
+def _parse_xml(
+    document: str | bytes, max_depth: int, max_elements: int
+) -> tuple[ET.Element, dict[int, tuple[int, int]]]:
     if isinstance(document, bytes):
         try:
             document = document.decode("utf-8")
@@ -159,7 +183,9 @@ class _Walker:
         allowed = SUPPORTED_ELEMENTS[tag]
         for name in attrs:
             if name not in allowed:
-                raise self.fail(elem, f"unsupported attribute {name!r}; allowed: {', '.join(sorted(allowed)) or 'none'}")
+                raise self.fail(
+                    elem, f"unsupported attribute {name!r}; allowed: {', '.join(sorted(allowed)) or 'none'}"
+                )
         return tag, attrs
 
     def required(self, elem: ET.Element, attrs: dict[str, str], name: str) -> str:
@@ -246,7 +272,9 @@ class _Walker:
         try:
             spoken = _SAY_AS[kind](elem.text or "", language, attrs.get("format"))
         except ValueError as exc:  # the normalizers quote the value: request text stays out of errors and logs
-            detail = str(exc).replace(repr(elem.text or ""), "the text").replace(repr((elem.text or "").strip()), "the text")
+            detail = (
+                str(exc).replace(repr(elem.text or ""), "the text").replace(repr((elem.text or "").strip()), "the text")
+            )
             raise self.fail(elem, f'interpret-as="{kind}": {detail}') from None
         except ArithmeticError:  # decimal.InvalidOperation: more digits than Decimal's precision
             raise self.fail(elem, f'interpret-as="{kind}": number out of range') from None
@@ -263,11 +291,17 @@ class _Walker:
 
 def _adjust(v: Prosody, rate: float, pitch: float, volume: float) -> Prosody:
     clamp = lambda x, lo_hi: min(max(x, lo_hi[0]), lo_hi[1])  # noqa: E731
-    return replace(v, rate=clamp(v.rate * rate, RATE_RANGE), pitch=clamp(v.pitch + pitch, PITCH_RANGE_ST),
-                   volume=clamp(v.volume + volume, VOLUME_RANGE_DB))
+    return replace(
+        v,
+        rate=clamp(v.rate * rate, RATE_RANGE),
+        pitch=clamp(v.pitch + pitch, PITCH_RANGE_ST),
+        volume=clamp(v.volume + volume, VOLUME_RANGE_DB),
+    )
 
 
-def parse_ssml(document: str, *, max_depth: int = 32, max_elements: int = 2000, default_language: str = "en") -> list[Segment]:
+def parse_ssml(
+    document: str, *, max_depth: int = 32, max_elements: int = 2000, default_language: str = "en"
+) -> list[Segment]:
     """Parse an SSML document into segments; raise InvalidSSML (HTTP 400) for anything malformed or unsupported.
 
     `default_language` is only used by ``<say-as>`` when no ``xml:lang`` is in scope; segments keep language=None then.

@@ -29,15 +29,32 @@ class SegmentPlan:
 
     def text(self, raw: str, v: Prosody, normalize: bool = True) -> None:
         last = self.segments[-1] if self.segments else None
-        if last is not None and not self.cut and self.mark is None and self.pause == 0.0 and last.normalize == normalize \
-                and (last.voice, last.language, last.rate, last.pitch_semitones, last.volume_db) == \
-                (v.voice, v.language, v.rate, v.pitch, v.volume):
+        if (
+            last is not None
+            and not self.cut
+            and self.mark is None
+            and self.pause == 0.0
+            and last.normalize == normalize
+            and (last.voice, last.language, last.rate, last.pitch_semitones, last.volume_db)
+            == (v.voice, v.language, v.rate, v.pitch, v.volume)
+        ):
             self.segments[-1] = replace(last, text=last.text + raw)
             return
         if not raw.strip():
             return
-        self.segments.append(Segment(text=raw, voice=v.voice, language=v.language, rate=v.rate, pitch_semitones=v.pitch,
-                                     volume_db=v.volume, pause_before_s=self.pause, mark=self.mark, normalize=normalize))
+        self.segments.append(
+            Segment(
+                text=raw,
+                voice=v.voice,
+                language=v.language,
+                rate=v.rate,
+                pitch_semitones=v.pitch,
+                volume_db=v.volume,
+                pause_before_s=self.pause,
+                mark=self.mark,
+                normalize=normalize,
+            )
+        )
         self.mark, self.pause, self.cut = None, 0.0, False
 
     def add_pause(self, seconds: float, structural: bool = False) -> None:

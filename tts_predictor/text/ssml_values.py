@@ -6,7 +6,12 @@ import math
 import re
 
 BREAK_STRENGTH_S: dict[str, float] = {
-    "none": 0.0, "x-weak": 0.1, "weak": 0.2, "medium": 0.4, "strong": 0.75, "x-strong": 1.2,
+    "none": 0.0,
+    "x-weak": 0.1,
+    "weak": 0.2,
+    "medium": 0.4,
+    "strong": 0.75,
+    "x-strong": 1.2,
 }
 """Pause length for ``<break strength>``; a bare ``<break/>`` is ``medium``."""
 MAX_BREAK_S = 10.0
@@ -14,7 +19,15 @@ SENTENCE_PAUSE_S = BREAK_STRENGTH_S["medium"]
 PARAGRAPH_PAUSE_S = BREAK_STRENGTH_S["strong"]
 RATE_KEYWORDS = {"x-slow": 0.5, "slow": 0.75, "medium": 1.0, "fast": 1.25, "x-fast": 1.5, "default": 1.0}
 PITCH_KEYWORDS_ST = {"x-low": -4.0, "low": -2.0, "medium": 0.0, "high": 2.0, "x-high": 4.0, "default": 0.0}
-VOLUME_KEYWORDS_DB = {"silent": -96.0, "x-soft": -10.0, "soft": -5.0, "medium": 0.0, "loud": 5.0, "x-loud": 10.0, "default": 0.0}
+VOLUME_KEYWORDS_DB = {
+    "silent": -96.0,
+    "x-soft": -10.0,
+    "soft": -5.0,
+    "medium": 0.0,
+    "loud": 5.0,
+    "x-loud": 10.0,
+    "default": 0.0,
+}
 EMPHASIS_LEVELS = {"strong": (0.9, 3.0), "moderate": (0.95, 1.5), "none": (1.0, 0.0), "reduced": (1.1, -3.0)}
 """``<emphasis level>`` → (rate multiplier, volume dB added)."""
 PITCH_BASE_HZ = 150.0
@@ -41,7 +54,7 @@ def parse_rate(raw: str) -> float:
         return RATE_KEYWORDS[raw]
     m = re.fullmatch(r"([+-]?)(\d+(?:\.\d+)?)(%?)", raw)
     if not m:
-        raise ValueError(f"expected {', '.join(RATE_KEYWORDS)}, a percentage (\"50%\", \"+20%\") or a multiplier (\"1.2\")")
+        raise ValueError(f'expected {", ".join(RATE_KEYWORDS)}, a percentage ("50%", "+20%") or a multiplier ("1.2")')
     number = _number(m.group(2))
     if m.group(3):  # "50%" = half speed; "+20%" / "-20%" = relative change
         value = 1.0 + (number if m.group(1) == "+" else -number) / 100.0 if m.group(1) else number / 100.0
@@ -61,8 +74,11 @@ def parse_pitch(raw: str) -> float:
     number = _number(m.group(2)) * (-1.0 if m.group(1) == "-" else 1.0)
     if m.group(3) == "st":
         return number
-    ratio = 1.0 + number / 100.0 if m.group(3) == "%" else (
-        (PITCH_BASE_HZ + number) / PITCH_BASE_HZ if m.group(1) else number / PITCH_BASE_HZ)
+    ratio = (
+        1.0 + number / 100.0
+        if m.group(3) == "%"
+        else ((PITCH_BASE_HZ + number) / PITCH_BASE_HZ if m.group(1) else number / PITCH_BASE_HZ)
+    )
     if ratio <= 0:
         raise ValueError("pitch would be zero or negative")
     return 12.0 * math.log2(ratio)

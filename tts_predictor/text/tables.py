@@ -9,14 +9,28 @@ from num2words import CONVERTER_CLASSES
 from tts_predictor.text import lexicon as lx
 
 CURRENCY_SYMBOLS: dict[str, str] = {**lx.CURRENCY_SYMBOLS, "₹": "INR"}
-CURRENCY_WORDS: dict[str, str] = {"dollars": "USD", "dollar": "USD", "euros": "EUR", "euro": "EUR", "pounds": "GBP",
-                                  "pound": "GBP", "yen": "JPY", "USD": "USD", "EUR": "EUR", "GBP": "GBP", "CHF": "CHF"}
+CURRENCY_WORDS: dict[str, str] = {
+    "dollars": "USD",
+    "dollar": "USD",
+    "euros": "EUR",
+    "euro": "EUR",
+    "pounds": "GBP",
+    "pound": "GBP",
+    "yen": "JPY",
+    "USD": "USD",
+    "EUR": "EUR",
+    "GBP": "GBP",
+    "CHF": "CHF",
+}
 """Currency written after an amount ("80 euros", "12 USD"): only the ISO codes are rewritten, words stay."""
 
 _EN_CURRENCY: dict[str, tuple[str, str, str | None, str | None]] = {
-    "USD": ("dollar", "dollars", "cent", "cents"), "EUR": ("euro", "euros", "cent", "cents"),
-    "GBP": ("pound", "pounds", "penny", "pence"), "JPY": ("yen", "yen", None, None),
-    "INR": ("rupee", "rupees", "paisa", "paise"), "CHF": ("Swiss franc", "Swiss francs", "centime", "centimes"),
+    "USD": ("dollar", "dollars", "cent", "cents"),
+    "EUR": ("euro", "euros", "cent", "cents"),
+    "GBP": ("pound", "pounds", "penny", "pence"),
+    "JPY": ("yen", "yen", None, None),
+    "INR": ("rupee", "rupees", "paisa", "paise"),
+    "CHF": ("Swiss franc", "Swiss francs", "centime", "centimes"),
 }
 MONEY_AND = {"en": "and", "fr": "et", "de": "und", "es": "con"}
 """Joins the major and the minor unit: 'twelve dollars and fifty cents'."""
@@ -49,13 +63,44 @@ def currency_minor(lang: str, code: str, plural: bool) -> str | None:
 
 
 _SCALES: dict[str, dict[str, str]] = {
-    "en": {"thousand": "thousand", "k": "thousand", "million": "million", "m": "million", "mn": "million", "mm": "million",
-           "billion": "billion", "bn": "billion", "b": "billion", "trillion": "trillion", "tn": "trillion"},
-    "de": {"tausend": "tausend", "mio": "Millionen", "million": "Millionen", "millionen": "Millionen",
-           "mrd": "Milliarden", "milliarde": "Milliarden", "milliarden": "Milliarden"},
-    "fr": {"mille": "mille", "million": "millions", "millions": "millions", "md": "milliards", "mds": "milliards",
-           "milliard": "milliards", "milliards": "milliards"},
-    "es": {"mil": "mil", "millón": "millones", "millones": "millones", "mm": "millones", "mil millones": "mil millones"},
+    "en": {
+        "thousand": "thousand",
+        "k": "thousand",
+        "million": "million",
+        "m": "million",
+        "mn": "million",
+        "mm": "million",
+        "billion": "billion",
+        "bn": "billion",
+        "b": "billion",
+        "trillion": "trillion",
+        "tn": "trillion",
+    },
+    "de": {
+        "tausend": "tausend",
+        "mio": "Millionen",
+        "million": "Millionen",
+        "millionen": "Millionen",
+        "mrd": "Milliarden",
+        "milliarde": "Milliarden",
+        "milliarden": "Milliarden",
+    },
+    "fr": {
+        "mille": "mille",
+        "million": "millions",
+        "millions": "millions",
+        "md": "milliards",
+        "mds": "milliards",
+        "milliard": "milliards",
+        "milliards": "milliards",
+    },
+    "es": {
+        "mil": "mil",
+        "millón": "millones",
+        "millones": "millones",
+        "mm": "millones",
+        "mil millones": "mil millones",
+    },
 }
 
 
@@ -70,13 +115,42 @@ def scale_pattern() -> str:
     return "|".join(tokens)
 
 
-VULGAR = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "⅕": "1/5", "⅛": "1/8", "⅜": "3/8", "⅝": "5/8", "⅞": "7/8"}
+VULGAR = {
+    "½": "1/2",
+    "⅓": "1/3",
+    "⅔": "2/3",
+    "¼": "1/4",
+    "¾": "3/4",
+    "⅕": "1/5",
+    "⅛": "1/8",
+    "⅜": "3/8",
+    "⅝": "5/8",
+    "⅞": "7/8",
+}
 
 _FR_DEN = {2: ("demi", "demis"), 3: ("tiers", "tiers"), 4: ("quart", "quarts")}
-_DE_DEN = {2: "halb", 3: "Drittel", 4: "Viertel", 5: "Fünftel", 6: "Sechstel", 7: "Siebtel", 8: "Achtel", 9: "Neuntel",
-           10: "Zehntel"}
-_ES_DEN = {2: "medio", 3: "tercio", 4: "cuarto", 5: "quinto", 6: "sexto", 7: "séptimo", 8: "octavo", 9: "noveno",
-           10: "décimo"}
+_DE_DEN = {
+    2: "halb",
+    3: "Drittel",
+    4: "Viertel",
+    5: "Fünftel",
+    6: "Sechstel",
+    7: "Siebtel",
+    8: "Achtel",
+    9: "Neuntel",
+    10: "Zehntel",
+}
+_ES_DEN = {
+    2: "medio",
+    3: "tercio",
+    4: "cuarto",
+    5: "quinto",
+    6: "sexto",
+    7: "séptimo",
+    8: "octavo",
+    9: "noveno",
+    10: "décimo",
+}
 _OVER = {"fr": "sur", "de": "durch", "es": "sobre"}
 
 
@@ -99,21 +173,46 @@ def fraction_words(lang: str, num_words: str, num: int, den: int, ordinal: Calla
 
 
 _EN_UNITS: dict[str, tuple[str, str]] = {
-    "ft": ("foot", "feet"), "mi": ("mile", "miles"), "yd": ("yard", "yards"), "lb": ("pound", "pounds"),
-    "lbs": ("pounds", "pounds"), "oz": ("ounce", "ounces"), "kph": ("kilometer per hour", "kilometers per hour"),
-    "m/s": ("meter per second", "meters per second"), "L": ("liter", "liters"), "mL": ("milliliter", "milliliters"),
-    "kWh": ("kilowatt hour", "kilowatt hours"), "kW": ("kilowatt", "kilowatts"), "W": ("watt", "watts"),
-    "V": ("volt", "volts"), "Hz": ("hertz", "hertz"), "kHz": ("kilohertz", "kilohertz"), "MHz": ("megahertz", "megahertz"),
-    "GHz": ("gigahertz", "gigahertz"), "KB": ("kilobyte", "kilobytes"), "kB": ("kilobyte", "kilobytes"),
-    "MB": ("megabyte", "megabytes"), "GB": ("gigabyte", "gigabytes"), "TB": ("terabyte", "terabytes"),
-    "ms": ("millisecond", "milliseconds"), "s": ("second", "seconds"), "sec": ("second", "seconds"),
-    "min": ("minute", "minutes"), "h": ("hour", "hours"), "hr": ("hour", "hours"), "hrs": ("hours", "hours"),
-    "°": ("degree", "degrees"), "t": ("ton", "tons"), "ha": ("hectare", "hectares"),
+    "ft": ("foot", "feet"),
+    "mi": ("mile", "miles"),
+    "yd": ("yard", "yards"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pounds", "pounds"),
+    "oz": ("ounce", "ounces"),
+    "kph": ("kilometer per hour", "kilometers per hour"),
+    "m/s": ("meter per second", "meters per second"),
+    "L": ("liter", "liters"),
+    "mL": ("milliliter", "milliliters"),
+    "kWh": ("kilowatt hour", "kilowatt hours"),
+    "kW": ("kilowatt", "kilowatts"),
+    "W": ("watt", "watts"),
+    "V": ("volt", "volts"),
+    "Hz": ("hertz", "hertz"),
+    "kHz": ("kilohertz", "kilohertz"),
+    "MHz": ("megahertz", "megahertz"),
+    "GHz": ("gigahertz", "gigahertz"),
+    "KB": ("kilobyte", "kilobytes"),
+    "kB": ("kilobyte", "kilobytes"),
+    "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"),
+    "TB": ("terabyte", "terabytes"),
+    "ms": ("millisecond", "milliseconds"),
+    "s": ("second", "seconds"),
+    "sec": ("second", "seconds"),
+    "min": ("minute", "minutes"),
+    "h": ("hour", "hours"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hours", "hours"),
+    "°": ("degree", "degrees"),
+    "t": ("ton", "tons"),
+    "ha": ("hectare", "hectares"),
 }
-_COMMON_UNITS = {"°": {"fr": ("degré", "degrés"), "de": ("Grad", "Grad"), "es": ("grado", "grados")},
-                 "h": {"fr": ("heure", "heures"), "de": ("Stunde", "Stunden"), "es": ("hora", "horas")},
-                 "min": {"fr": ("minute", "minutes"), "de": ("Minute", "Minuten"), "es": ("minuto", "minutos")},
-                 "s": {"fr": ("seconde", "secondes"), "de": ("Sekunde", "Sekunden"), "es": ("segundo", "segundos")}}
+_COMMON_UNITS = {
+    "°": {"fr": ("degré", "degrés"), "de": ("Grad", "Grad"), "es": ("grado", "grados")},
+    "h": {"fr": ("heure", "heures"), "de": ("Stunde", "Stunden"), "es": ("hora", "horas")},
+    "min": {"fr": ("minute", "minutes"), "de": ("Minute", "Minuten"), "es": ("minuto", "minutos")},
+    "s": {"fr": ("seconde", "secondes"), "de": ("Sekunde", "Sekunden"), "es": ("segundo", "segundos")},
+}
 
 
 def _unit_table(lang: str) -> dict[str, tuple[str, str]]:
@@ -142,13 +241,90 @@ def unit_symbols(lang: str) -> list[str]:
 
 RANGE_WORD = {"en": "to", "fr": "à", "de": "bis", "es": "a"}
 
-ROMAN_CARDINAL_AFTER = ("War", "Chapter", "Part", "Act", "Volume", "Vol.", "Book", "Phase", "Stage", "Type", "Class",
-                        "Section", "Article", "Round", "Level", "Grade", "Scene", "Episode", "Season", "Bowl", "Apollo",
-                        "Vatican", "Guerre", "Weltkrieg", "Guerra", "Kapitel", "Teil", "Chapitre", "Capítulo")
+ROMAN_CARDINAL_AFTER = (
+    "War",
+    "Chapter",
+    "Part",
+    "Act",
+    "Volume",
+    "Vol.",
+    "Book",
+    "Phase",
+    "Stage",
+    "Type",
+    "Class",
+    "Section",
+    "Article",
+    "Round",
+    "Level",
+    "Grade",
+    "Scene",
+    "Episode",
+    "Season",
+    "Bowl",
+    "Apollo",
+    "Vatican",
+    "Guerre",
+    "Weltkrieg",
+    "Guerra",
+    "Kapitel",
+    "Teil",
+    "Chapitre",
+    "Capítulo",
+)
 """Words after which a Roman numeral is read as a cardinal: 'World War II' → 'World War two'."""
-REGNAL_NAMES = ("King", "Queen", "Pope", "Emperor", "Tsar", "Czar", "Henry", "Elizabeth", "Charles", "George", "Edward",
-                "William", "James", "Richard", "Mary", "Louis", "Napoleon", "Peter", "Catherine", "John", "Paul", "Pius",
-                "Leo", "Benedict", "Gregory", "Alexander", "Frederick", "Philip", "Victor", "Ludwig", "Wilhelm", "Karl",
-                "Felipe", "Carlos", "Juan", "Alfonso", "Fernando", "Isabel", "Luis", "Ramses", "Constantine", "Nicholas",
-                "Ivan", "Francis", "Innocent", "Clement", "Boniface", "Urban", "Harold", "Stephen", "Anne", "Victoria")
+REGNAL_NAMES = (
+    "King",
+    "Queen",
+    "Pope",
+    "Emperor",
+    "Tsar",
+    "Czar",
+    "Henry",
+    "Elizabeth",
+    "Charles",
+    "George",
+    "Edward",
+    "William",
+    "James",
+    "Richard",
+    "Mary",
+    "Louis",
+    "Napoleon",
+    "Peter",
+    "Catherine",
+    "John",
+    "Paul",
+    "Pius",
+    "Leo",
+    "Benedict",
+    "Gregory",
+    "Alexander",
+    "Frederick",
+    "Philip",
+    "Victor",
+    "Ludwig",
+    "Wilhelm",
+    "Karl",
+    "Felipe",
+    "Carlos",
+    "Juan",
+    "Alfonso",
+    "Fernando",
+    "Isabel",
+    "Luis",
+    "Ramses",
+    "Constantine",
+    "Nicholas",
+    "Ivan",
+    "Francis",
+    "Innocent",
+    "Clement",
+    "Boniface",
+    "Urban",
+    "Harold",
+    "Stephen",
+    "Anne",
+    "Victoria",
+)
 """Names after which a Roman numeral is a regnal number ('Henry VIII' → 'Henry the eighth'), even a lone I, V or X."""
