@@ -32,10 +32,10 @@ test: install ## Run the test suite (installs redis-server and chromium for thei
 	$(BIN)/python -m pytest
 
 bench: install ## Benchmarks (models + batching/threads experiments): JSON + PNG under bench-results/
-	$(BIN)/python -m tts_predictor.bench $(BENCH_ARGS)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 bench-normalization: install ## Only the normalization benchmark (service vs raw engine, Whisper WER, numbers read exactly)
-	$(BIN)/python -m tts_predictor.bench --only normalization $(BENCH_ARGS)
+	$(BIN)/python -m bench --only normalization $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache bench-results
@@ -49,9 +49,9 @@ image-cuda: ## CUDA image (Docker, else podman as root)
 	if command -v docker >/dev/null 2>&1; then docker build -f docker/Dockerfile.cuda -t $(IMAGE):$(TAG)-cuda .; \
 	else DOCKERFILE=docker/Dockerfile.cuda bash scripts/podman-build.sh $(IMAGE):$(TAG)-cuda; fi
 
-image-test: install ## Build the ONNX-only image with podman (root) and run it as the chart does (tests/test_container.py)
+image-test: install ## Build the ONNX-only image with podman (root) and run it as the chart does (tests/deploy/test_container.py)
 	bash scripts/install-system-deps.sh --test
-	$(BIN)/python -m pytest -m container -v tests/test_container.py
+	$(BIN)/python -m pytest -m container -v tests/deploy/test_container.py
 
 image-multiarch: ## amd64 + arm64 CPU image with buildx, pushed to $(REGISTRY)
 	docker buildx build --platform $(PLATFORMS) -f docker/Dockerfile -t $(IMAGE):$(TAG) --push .

@@ -2,7 +2,7 @@
 """Coqui Bark on CUDA: a tiny Bark loads offline, synthesizes with a speaker prompt, repeats per seed; prints JSON.
 
 Runs the engine's own `CoquiEngine` (the path the server takes) on the random-weight Bark built by
-`tts_predictor/devtools/coqui_bark_model.py`, with its tokenizer and Encodec in a throw-away Hugging Face cache
+`devtools/coqui_bark_model.py`, with its tokenizer and Encodec in a throw-away Hugging Face cache
 (HF_HUB_OFFLINE=1), so it checks device placement, Coqui's CUDA autocast path, seeded repeatability and the
 output rate, and times one capped and one full-length sentence (random weights never stop: Bark's own limit,
 768 semantic tokens, about 15 s of audio). Needs PyTorch with CUDA and coqui-tts only (no kserve, no network):
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tts_predictor, not an installed one
 
-from tts_predictor.devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
+from devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
 
 TEXT = "Hello from a tiny Bark."
 
@@ -40,7 +40,7 @@ def timed(engine, request, device: str) -> tuple[object, float]:
 def check(model_dir: Path, device: str, max_seconds: float) -> dict[str, object]:
     """Load (capped and uncapped), warm up, then time and repeat one seeded sentence each."""
     from tts_predictor.engines.base import SynthesisRequest
-    from tts_predictor.engines.coqui import CoquiEngine
+    from tts_predictor.engines.coqui.engine import CoquiEngine
 
     results: dict[str, object] = {}
     for label, cap in (("capped", max_seconds), ("full", 0.0)):
@@ -71,7 +71,7 @@ def main() -> int:
         root = Path(tmp)
         # before anything imports huggingface_hub, which reads these once
         os.environ.update({"HF_HOME": str(root / "hf-home"), "HF_HUB_OFFLINE": "1"})
-        from tts_predictor.devtools.coqui_bark_model import build_bark
+        from devtools.coqui_bark_model import build_bark
 
         if cuda_missing(args.device):
             return 1

@@ -2,7 +2,7 @@
 """Coqui Tortoise on CUDA: a tiny Tortoise loads offline, speaks with a built-in voice, repeats per seed; prints JSON.
 
 Runs the engine's own `CoquiEngine` (the path the server takes) on the random-weight Tortoise built by
-`tts_predictor/devtools/coqui_tortoise.py` (one-layer GPT, diffusion decoder and CLVP, the real UnivNet vocoder),
+`devtools/coqui_tortoise.py` (one-layer GPT, diffusion decoder and CLVP, the real UnivNet vocoder),
 so it checks device placement, Coqui's fp16 autocast (used on CUDA only), seeded repeatability and the output
 rate, and times one sentence (random weights never stop: every sentence is the model's `ar_max_mel_tokens` long).
 Needs PyTorch with CUDA and coqui-tts only (no kserve, no network):
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tts_predictor, not an installed one
 
-from tts_predictor.devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
+from devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
 
 TEXT = "Hello from a tiny Tortoise."
 
@@ -30,7 +30,7 @@ def check(model_dir: Path, device: str) -> dict[str, object]:
     import torch
 
     from tts_predictor.engines.base import SynthesisRequest
-    from tts_predictor.engines.coqui import CoquiEngine
+    from tts_predictor.engines.coqui.engine import CoquiEngine
 
     started = time.perf_counter()
     engine = CoquiEngine(model_dir, device=device)
@@ -57,7 +57,7 @@ def check(model_dir: Path, device: str) -> dict[str, object]:
 
 def main() -> int:
     args = device_parser(__doc__).parse_args()
-    from tts_predictor.devtools.coqui_tortoise import build_tortoise
+    from devtools.coqui_tortoise import build_tortoise
 
     if cuda_missing(args.device):
         return 1

@@ -2,7 +2,7 @@
 """Voice conversion (TTS_VC_MODEL) on CUDA: tiny OpenVoice and FreeVC store a voice and convert with it; prints JSON.
 
 Runs the engine's own `VoiceConverter` (the path the server takes) on random-weight models built by
-`tts_predictor/devtools/coqui_vc_models.py`, so it checks device placement (the model, the stored embedding, the
+`devtools/coqui_vc_models.py`, so it checks device placement (the model, the stored embedding, the
 source audio), seeded repeatability and the output rate, and times one conversion. Needs PyTorch with CUDA and
 coqui-tts only (no kserve, no server, no network):
 
@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tts_predictor, not an installed one
 
-from tts_predictor.devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
+from devtools.gpu_check import audio_facts, cuda_missing, device_parser, report  # noqa: E402
 
 
 def check(family: str, model_dir: Path, device: str, work: Path) -> dict[str, object]:
@@ -30,7 +30,7 @@ def check(family: str, model_dir: Path, device: str, work: Path) -> dict[str, ob
     import torch
 
     from tts_predictor.audio.buffer import AudioBuffer
-    from tts_predictor.engines.coqui_vc import VoiceConverter
+    from tts_predictor.engines.coqui.vc import VoiceConverter
 
     converter = VoiceConverter(str(model_dir), device=device)
     rng = np.random.default_rng(0)
@@ -60,7 +60,7 @@ def check(family: str, model_dir: Path, device: str, work: Path) -> dict[str, ob
 
 def main() -> int:
     args = device_parser(__doc__).parse_args()
-    from tts_predictor.devtools.coqui_vc_models import build_freevc, build_openvoice
+    from devtools.coqui_vc_models import build_freevc, build_openvoice
 
     if cuda_missing(args.device):
         return 1

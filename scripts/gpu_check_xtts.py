@@ -29,7 +29,7 @@ def load(model_dir: Path, device: str):
     from TTS.tts.configs.xtts_config import XttsConfig
     from TTS.tts.models.xtts import Xtts
 
-    from tts_predictor.engines.coqui_xtts import XttsVoices, adapt_generation
+    from tts_predictor.engines.coqui.xtts import XttsVoices, adapt_generation
 
     config = XttsConfig()
     config.load_json(str(model_dir / "config.json"))
@@ -44,8 +44,8 @@ def check(size: str, device: str, repeats: int, audio_tokens: int, chunk_tokens:
     """Build, load, warm up once, then measure."""
     import torch
 
-    from tts_predictor.devtools.coqui_xtts import build_xtts
-    from tts_predictor.devtools.xtts_timing import measure_stream
+    from devtools.coqui_xtts import build_xtts
+    from devtools.xtts_timing import measure_stream
     from tts_predictor.engines.base import Voice
 
     started = time.perf_counter()

@@ -33,7 +33,7 @@ def whisper():
 def coqui_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Tiny random-weight Coqui VITS models: single-speaker, multi-speaker, multi-lingual."""
     pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
-    from tts_predictor.devtools.coqui_models import build_vits
+    from devtools.coqui_models import build_vits
 
     root = tmp_path_factory.mktemp("coqui-models")
     return {
@@ -55,7 +55,7 @@ def coqui_server(coqui_models: dict[str, Path]) -> Iterator[ServerProcess]:
 def xtts_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random-weight XTTS v2 in the catalogue's layout (built once per session, ~5 s)."""
     pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
-    from tts_predictor.devtools.coqui_xtts import build_xtts
+    from devtools.coqui_xtts import build_xtts
 
     return build_xtts(tmp_path_factory.mktemp("xtts") / "xtts_v2")
 

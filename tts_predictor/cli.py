@@ -9,8 +9,8 @@ import sys
 from typing import Any
 
 from tts_predictor.engines.registry import load_all
-from tts_predictor.server import build_parser, settings_from_args
-from tts_predictor.voices import VoiceCatalog
+from tts_predictor.server.app import build_parser, settings_from_args
+from tts_predictor.voices.catalog import VoiceCatalog
 
 
 def print_voices(argv: list[str]) -> None:
@@ -77,9 +77,9 @@ def say(argv: list[str]) -> None:
     from tts_predictor.audio import dsp
     from tts_predictor.audio.buffer import AudioBuffer
     from tts_predictor.audio.encode import encode
-    from tts_predictor.pipeline import LocalSynthesizer
-    from tts_predictor.server import settings_from_args
-    from tts_predictor.streaming import plan_segments, stream_plan
+    from tts_predictor.pipeline.stages import LocalSynthesizer
+    from tts_predictor.pipeline.stream import plan_segments, stream_plan
+    from tts_predictor.server.app import settings_from_args
 
     args = say_parser().parse_args(argv)
     fmt = infer_format(args.output, args.format)

@@ -21,6 +21,14 @@ class UnsupportedOption(InvalidInput):
     """A parameter is unknown, or its value is out of range for this model (400)."""
 
 
+class FieldError(UnsupportedOption):
+    """A request field is invalid (400); `param` names it, as in OpenAI's error shape."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+
+
 class EngineNotReady(ModelNotReady):
     """The engine is not loaded (503; gRPC UNAVAILABLE)."""
 
@@ -57,3 +65,7 @@ class PredictorRefused(RuntimeError):
     def __init__(self, status: int, reason: str):
         super().__init__(reason)
         self.status = status
+
+
+class EncoderUnavailable(RuntimeError):
+    """The library or program needed for this format is missing or failed."""

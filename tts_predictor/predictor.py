@@ -14,24 +14,24 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from tts_predictor import metrics
-from tts_predictor.admission import AdmissionController
-from tts_predictor.audio.stream_encoder import use_backend
-from tts_predictor.cache import make_cache, voice_identity
-from tts_predictor.cloning import VoiceCloner, engines_by_name
-from tts_predictor.content_filter import Blocklist
+from tts_predictor.audio.codecs.stream import use_backend
+from tts_predictor.auth import check_grpc_key, key_from, set_caller
 from tts_predictor.engines.base import Engine
 from tts_predictor.engines.registry import load_all
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import EngineNotReady
-from tts_predictor.gateway import check_grpc_key, key_from
-from tts_predictor.pipeline import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
-from tts_predictor.prosody import EMOTIONS, STYLES
+from tts_predictor.pipeline.admission import AdmissionController
+from tts_predictor.pipeline.audio_cache import make_cache, voice_identity
+from tts_predictor.pipeline.stages import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
 from tts_predictor.protocol import v2
-from tts_predictor.scheduler import FairScheduler
+from tts_predictor.schemas import EMOTIONS, STYLES
 from tts_predictor.settings import Settings
+from tts_predictor.synthesis.scheduler import FairScheduler
 from tts_predictor.text import normalize, pls
-from tts_predictor.voice_access import VoiceAccess, set_caller
-from tts_predictor.voices import VoiceCatalog
+from tts_predictor.text.blocklist import Blocklist
+from tts_predictor.voices.access import VoiceAccess
+from tts_predictor.voices.catalog import VoiceCatalog
+from tts_predictor.voices.cloning import VoiceCloner, engines_by_name
 
 log = logging.getLogger(__name__)
 

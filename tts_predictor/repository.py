@@ -17,12 +17,12 @@ from kserve.errors import InvalidInput
 from kserve.model_repository import ModelRepository
 
 from tts_predictor import metrics
-from tts_predictor.cloning import engines_by_name
 from tts_predictor.engines.base import Engine
 from tts_predictor.engines.composite import CompositeEngine
 from tts_predictor.engines.registry import available_specs, load_engine
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.predictor import TTSPredictor
+from tts_predictor.voices.cloning import engines_by_name
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -16,19 +18,39 @@ import numpy as np
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, RequestedOutput
 
-from tts_predictor.admission import AdmissionController
 from tts_predictor.audio.buffer import AudioBuffer
-from tts_predictor.cache import make_cache
-from tts_predictor.content_filter import Blocklist
+from tts_predictor.auth import check_grpc_key
 from tts_predictor.errors import PredictorRefused, PredictorUnavailable
-from tts_predictor.gateway import check_grpc_key
-from tts_predictor.pipeline import SAMPLING_KNOBS, Batch, ServiceContext, finish, prepare, segment_speed, speak
+from tts_predictor.pipeline.admission import AdmissionController
+from tts_predictor.pipeline.audio_cache import make_cache
+from tts_predictor.pipeline.stages import SAMPLING_KNOBS, Batch, ServiceContext, finish, prepare, segment_speed, speak
 from tts_predictor.protocol import v2
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.settings import Settings
 from tts_predictor.text import pls
+from tts_predictor.text.blocklist import Blocklist
 from tts_predictor.text.segments import Segment
-from tts_predictor.transformer_proxy import CALLER_HEADERS, forward_headers
+
+FORWARDED_HEADERS = frozenset({"authorization", "x-request-id", "traceparent", "tracestate"})
+"""Sent on to the predictor as received, with every `x-b3-*` header. kserve's own rule for a `predict`
+override forwards only x-request-id, x-b3-traceid and authorization (kserve/model.py `_FORWARDABLE_HEADERS`);
+we add the rest of the B3 and W3C trace context so one trace spans both hops."""
+
+CALLER_HEADERS: ContextVar[dict[str, str]] = ContextVar("tts_caller_headers", default={})
+"""The headers of the request being served, for the segment calls it makes to the predictor."""
+
+
+def forward_headers(headers: Mapping[str, str] | None, service_key: str | None = None) -> dict[str, str]:
+    """The caller's headers the predictor should see; `service_key` (explicit option) replaces its Authorization."""
+    out = {
+        key.lower(): value
+        for key, value in (headers or {}).items()
+        if key.lower() in FORWARDED_HEADERS or key.lower().startswith("x-b3-")
+    }
+    if service_key:
+        out["authorization"] = f"Bearer {service_key}"
+    return out
+
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput
 
-from tts_predictor.api.common import FieldError, MappedErrorRoute
+from tts_predictor.api.common import MappedErrorRoute
 from tts_predictor.audio import mix
 from tts_predictor.audio.decode import decode_audio
+from tts_predictor.errors import FieldError
 
 
 class BedsRoute(MappedErrorRoute):

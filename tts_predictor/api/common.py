@@ -20,26 +20,18 @@ from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput
 from pydantic import ValidationError
 
-from tts_predictor.adaptive_bitrate import BitrateChange, adapter_for
-from tts_predictor.admission import AdmissionController
 from tts_predictor.audio import post
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.post import PostOptions
-from tts_predictor.errors import EngineNotReady, TextTooLong, UnsupportedOption
-from tts_predictor.pipeline import LocalSynthesizer
+from tts_predictor.errors import EngineNotReady, FieldError, TextTooLong
+from tts_predictor.pipeline.admission import AdmissionController
+from tts_predictor.pipeline.bitrate import BitrateChange, adapter_for
+from tts_predictor.pipeline.stages import LocalSynthesizer
+from tts_predictor.pipeline.stream import encode_chunks, plan_segments, stream_plan
 from tts_predictor.protocol.v2 import SynthesisParameters
-from tts_predictor.streaming import encode_chunks, plan_segments, stream_plan
 from tts_predictor.text.segments import Segment
 
 log = logging.getLogger(__name__)
-
-
-class FieldError(UnsupportedOption):
-    """A request field is invalid (400); `param` names it, as in OpenAI's error shape."""
-
-    def __init__(self, param: str, message: str):
-        super().__init__(message)
-        self.param = param
 
 
 def synth_of(predictor: Any) -> LocalSynthesizer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tts_predictor.prosody import EMOTIONS, STYLES
+from tts_predictor.schemas import EMOTIONS, STYLES
 
 SYNONYMS: dict[str, tuple[str, str]] = {
     "cheerful": ("emotion", "happy"),

@@ -22,7 +22,6 @@ from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
 from tts_predictor.api.common import (
-    FieldError,
     MappedErrorRoute,
     admitted_stream,
     check_text,
@@ -34,8 +33,9 @@ from tts_predictor.api.common import (
 from tts_predictor.api.instructions import instruction_presets
 from tts_predictor.audio.encode import media_type
 from tts_predictor.engines.slow import slow_request
+from tts_predictor.errors import FieldError
 from tts_predictor.protocol.v2 import Speed
-from tts_predictor.voices import VoiceCatalog
+from tts_predictor.voices.catalog import VoiceCatalog
 
 OPENAI_VOICES = (
     "alloy",

@@ -16,7 +16,6 @@ from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field
 
 from tts_predictor.api.common import (
-    FieldError,
     MappedErrorRoute,
     admitted_stream,
     check_text,
@@ -26,15 +25,16 @@ from tts_predictor.api.common import (
     request_id,
     synth_of,
 )
+from tts_predictor.api.health import system_health
 from tts_predictor.api.ws import STATS
 from tts_predictor.audio.encode import FORMATS, media_type, output_rate
 from tts_predictor.audio.post import PostOptions
-from tts_predictor.gateway import key_from, key_valid
-from tts_predictor.health import system_health
-from tts_predictor.pipeline import render
-from tts_predictor.prosody import EMOTIONS, STYLES
+from tts_predictor.auth import key_from, key_valid
+from tts_predictor.errors import FieldError
+from tts_predictor.pipeline.stages import render
 from tts_predictor.protocol.v2 import SynthesisParameters
-from tts_predictor.voices import match_language
+from tts_predictor.schemas import EMOTIONS, STYLES
+from tts_predictor.voices.catalog import match_language
 
 OPTION_NAMES = {"energy": "volume_db"}
 """REST option name -> SynthesisParameters field."""

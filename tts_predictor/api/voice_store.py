@@ -18,13 +18,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput, ModelNotReady
 
-from tts_predictor.api.common import FieldError, MappedErrorRoute
-from tts_predictor.cache import voice_tag
-from tts_predictor.cloning import VoiceCloner
-from tts_predictor.consent import consent_record
-from tts_predictor.engines.coqui import CLONE_ID
-from tts_predictor.errors import EngineNotReady, VoiceConflict, VoiceNotFound
-from tts_predictor.gateway import key_from
+from tts_predictor.api.common import MappedErrorRoute
+from tts_predictor.auth import key_from
+from tts_predictor.engines.coqui.engine import CLONE_ID
+from tts_predictor.errors import EngineNotReady, FieldError, VoiceConflict, VoiceNotFound
+from tts_predictor.pipeline.audio_cache import voice_tag
+from tts_predictor.voices.cloning import VoiceCloner
+from tts_predictor.voices.consent import consent_record
 
 UPLOAD_FIELDS = ("name", "audio", "model", "consent", "shared")
 

@@ -34,13 +34,13 @@ from fastapi import WebSocket
 from kserve.errors import InvalidInput, ModelNotReady
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from tts_predictor.adaptive_bitrate import BitrateAdapter, adapter_for
-from tts_predictor.admission import DeadlineExceeded, Overloaded
 from tts_predictor.api.common import make_params, request_id, synth_of
 from tts_predictor.audio.encode import EncoderUnavailable, output_rate
 from tts_predictor.engines.slow import slow_request
+from tts_predictor.pipeline.admission import DeadlineExceeded, Overloaded
+from tts_predictor.pipeline.bitrate import BitrateAdapter, adapter_for
+from tts_predictor.pipeline.stream import ChunkEncoder, plan_segments, stream_plan
 from tts_predictor.protocol.v2 import SynthesisParameters
-from tts_predictor.streaming import ChunkEncoder, plan_segments, stream_plan
 from tts_predictor.text.plan import CHUNK_CHARS
 from tts_predictor.text.split import split_sentences
 

@@ -18,6 +18,9 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+SOFTWARE = "tts-predictor"
+"""The generator named in tags and manifests."""
+
 log = logging.getLogger(__name__)
 
 MIME = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg"}
@@ -45,7 +48,6 @@ class ContentCredentials:
 
     def manifest(self, title: str | None) -> str:
         """The manifest definition (JSON) for one output."""
-        from tts_predictor.audio.provenance import SOFTWARE
 
         return json.dumps(
             {

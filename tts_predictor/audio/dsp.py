@@ -80,24 +80,6 @@ def loudness_normalize(buf: AudioBuffer, target_lufs: float = -23.0, peak_dbfs: 
     return out
 
 
-def request_dsp(
-    buf: AudioBuffer, *, pitch: float | None = None, loudness_lufs: float | None = None, volume_db: float | None = None
-) -> AudioBuffer:
-    """A request's voice DSP in its fixed order: pitch shift, loudness normalization, gain (each only when asked),
-    then the watermark when a model is mounted (`watermark`).
-
-    Every path applies it the same way: whole responses, streamed chunks and job chunks."""
-    if pitch:
-        buf = pitch_shift(buf, pitch)
-    if loudness_lufs is not None and len(buf.samples) and np.any(buf.samples):
-        buf = loudness_normalize(buf, loudness_lufs)
-    if volume_db:
-        buf = apply_gain_db(buf, volume_db)
-    from tts_predictor.audio import watermark  # imports this module (resample)
-
-    return watermark.apply(buf)
-
-
 def _librosa_effects() -> Any | None:
     try:
         import librosa.effects  # heavy import, done lazily

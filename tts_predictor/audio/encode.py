@@ -10,8 +10,10 @@ import soundfile as sf
 from kserve.errors import InvalidInput
 
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.codecs.base import DEFAULT_BITRATES
+from tts_predictor.audio.codecs.stream import StreamEncoder, wav_stream_header
 from tts_predictor.audio.dsp import resample
-from tts_predictor.audio.stream_encoder import DEFAULT_BITRATES, EncoderUnavailable, StreamEncoder, wav_stream_header
+from tts_predictor.errors import EncoderUnavailable
 
 __all__ = [
     "DEFAULT_BITRATES",

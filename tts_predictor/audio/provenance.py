@@ -16,10 +16,11 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tts_predictor.audio import credentials
+from tts_predictor.audio.credentials import SOFTWARE
 from tts_predictor.audio.ogg_comments import with_opus_comments
 
 DECLARATION = "AI-generated speech: synthetic voice produced by tts-predictor (text-to-speech)"
-SOFTWARE = "tts-predictor"
 ENABLED: list[bool] = [True]
 """TTS_PROVENANCE_TAGS, set at start by `configure`."""
 TAGGED_FORMATS = ("wav", "flac", "mp3", "opus")
@@ -59,7 +60,6 @@ def tag(
 ) -> bytes:
     """`data` (a complete file of `fmt`) with the declaration and chapter marks added, where the format allows, and
     then C2PA content credentials when configured (`credentials`)."""
-    from tts_predictor.audio import credentials
 
     return credentials.sign(_declare(data, fmt, title, chapters), fmt, title)
 

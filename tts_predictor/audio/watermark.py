@@ -5,7 +5,7 @@ mounts one as TorchScript and sets `TTS_WATERMARK_MODEL`. The contract is AudioS
 takes audio ``(batch, 1, samples)`` at `TTS_WATERMARK_SAMPLE_RATE` (AudioSeal: 16 kHz) and returns the watermark
 *signal* of the same shape, which is added (times `TTS_WATERMARK_STRENGTH`) to the speech. For AudioSeal itself,
 script a wrapper whose ``forward(x)`` returns ``generator.get_watermark(x, 16000)``. The watermark is computed at
-the model's rate and resampled to the output's, then added after pitch, loudness and gain (`dsp.request_dsp`), on
+the model's rate and resampled to the output's, then added after pitch, loudness and gain (`output.request_dsp`), on
 every path (whole responses, streamed sentences, job chunks) and before post-processing (beds, fades). torch is
 imported only when a model is configured.
 """

@@ -48,7 +48,7 @@ class VoiceConvertedEngine:
 
     def clone(self, reference: AudioBuffer, voice_id: str, directory: Path, source: str | None = None) -> Voice:
         """Store the VC model's embedding of `reference` as `<directory>/<voice_id>.pth`; speak with `source`."""
-        from tts_predictor.engines.coqui import CLONE_ID
+        from tts_predictor.engines.coqui.engine import CLONE_ID
 
         if not CLONE_ID.fullmatch(voice_id):
             raise UnsupportedOption(f"name: {voice_id[:80]!r} is not a valid voice id; use 1-63 of a-z, 0-9, '-', '_'")

@@ -45,7 +45,7 @@ def load_engine(settings: Settings) -> Engine:
     engine = _load_model(settings)
     if settings.vc_model and not getattr(engine, "can_clone", False):
         from tts_predictor.engines.converted import VoiceConvertedEngine
-        from tts_predictor.engines.coqui_vc import shared_converter
+        from tts_predictor.engines.coqui.vc import shared_converter
 
         converter = shared_converter(settings.vc_model, device=settings.device, catalogue=settings.coqui_catalogue)
         engine = VoiceConvertedEngine(engine, converter)
@@ -67,13 +67,13 @@ def _load_model(settings: Settings) -> Engine:
     if settings.compute_type == "float16" and settings.device == "cpu":
         raise ModelLoadError(f"compute_type=float16 needs a CUDA device, not device=cpu ({valid})")
     if kind == "onnx":
-        from tts_predictor.engines.onnx_vits import OnnxVitsEngine, embedded_voice_paths
+        from tts_predictor.engines.onnx.vits import OnnxVitsEngine, embedded_voice_paths
 
         model, config = embedded_voice_paths() if location == EMBEDDED_MODEL else (Path(location), None)
         config = config or Path(f"{model}.json")
         if settings.compute_type == "int8":
-            from tts_predictor.engines.onnx_graphs import quantized_copy
-            from tts_predictor.engines.onnx_vits import calibration_feeds
+            from tts_predictor.engines.onnx.graphs import quantized_copy
+            from tts_predictor.engines.onnx.vits import calibration_feeds
 
             # same file name, so the same voice ids
             model = quantized_copy(Path(model), lambda: calibration_feeds(Path(config)))
@@ -81,13 +81,13 @@ def _load_model(settings: Settings) -> Engine:
             model, config, device=settings.device, threads=settings.threads, busy_threads=_busy_threads(settings)
         )
     try:
-        from tts_predictor.engines.coqui import CoquiEngine
+        from tts_predictor.engines.coqui.engine import CoquiEngine
     except ImportError as exc:
         raise ModelLoadError(
             f"Coqui models need the 'coqui' extra (pip install 'tts-predictor[coqui]'): {exc}"
         ) from exc
     if settings.coqui_backend == "onnx":
-        from tts_predictor.engines.coqui_onnx import CoquiOnnxEngine
+        from tts_predictor.engines.coqui.onnx_export import CoquiOnnxEngine
 
         return CoquiOnnxEngine(
             location,
@@ -136,12 +136,12 @@ def spec_name(spec: str) -> str:
     """The name a model spec is served under: its engine's name (voice file stem, directory or catalogue name)."""
     kind, location = describe_source(spec)
     if location == EMBEDDED_MODEL:
-        from tts_predictor.engines.onnx_vits import embedded_voice_paths
+        from tts_predictor.engines.onnx.vits import embedded_voice_paths
 
         return embedded_voice_paths()[0].name.removesuffix(".onnx")
     if kind == "onnx":
         return Path(location).name.removesuffix(".onnx")  # as OnnxVitsEngine names itself
-    from tts_predictor.engines.coqui_files import model_name
+    from tts_predictor.engines.coqui.files import model_name
 
     return model_name(location)
 

@@ -3,7 +3,7 @@
 Two layers keep interactive requests fast while a job runs:
 
 1. **Scheduler priority** (always): every engine call of a job is made inside `job_scheduling(job_id)`, so it
-   waits in `tts_predictor/scheduler.py`'s `FairScheduler` (the engine slots all requests share) at the lowest
+   waits in `tts_predictor/synthesis/scheduler.py`'s `FairScheduler` (the engine slots all requests share) at the lowest
    priority, in one flow per job. Priorities are strict there: a job sentence takes a slot only while no
    interactive sentence waits for one, and job sentences hold no slot against interactive ones: they run on
    threads of the lowest CPU priority, so an interactive sentence starts beside them at once and gets the cores.
@@ -22,7 +22,7 @@ import asyncio
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from tts_predictor.scheduler import Priority, Scheduling, scheduled_as
+from tts_predictor.engines.scheduling import Priority, Scheduling, scheduled_as
 
 JOB_PRIORITY = Priority.BACKGROUND
 """Scheduler priority of every job engine call."""

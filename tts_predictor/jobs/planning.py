@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from tts_predictor.jobs.model import Chapter
+from tts_predictor.jobs.records import Chapter
 from tts_predictor.jobs.sources import SourceChapter
 from tts_predictor.text.plan import CHUNK_CHARS, plan_text
 from tts_predictor.text.segments import Segment

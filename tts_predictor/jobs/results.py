@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from tts_predictor.audio import credentials, dsp, post, provenance
+from tts_predictor.audio import credentials, dsp, output, post, provenance
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.encode import encode, encode_stream, output_rate, wav_stream_header
-from tts_predictor.jobs.model import Chapter, JobRecord
-from tts_predictor.jobs.store import JobStore
+from tts_predictor.jobs.records import Chapter, JobRecord
+from tts_predictor.jobs.store.base import JobStore
 from tts_predictor.protocol.v2 import SynthesisParameters
 
 EXTENSIONS = {"opus": "ogg", "mulaw": "ulaw", "alaw": "alaw"}
@@ -42,7 +42,7 @@ def _decode(flac: bytes) -> AudioBuffer:
 
 def _request_dsp(audio: AudioBuffer, params: SynthesisParameters) -> AudioBuffer:
     """The pipeline's request-wide DSP, per chunk (loudness is therefore normalized chunk by chunk)."""
-    return dsp.request_dsp(audio, pitch=params.pitch, loudness_lufs=params.loudness_lufs, volume_db=params.volume_db)
+    return output.request_dsp(audio, pitch=params.pitch, loudness_lufs=params.loudness_lufs, volume_db=params.volume_db)
 
 
 class ResultFiles:

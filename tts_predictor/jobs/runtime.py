@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from tts_predictor.audio import credentials, post, provenance, watermark
 from tts_predictor.jobs.results import ResultFiles
-from tts_predictor.jobs.store import JobStore, make_store
+from tts_predictor.jobs.store import make_store
+from tts_predictor.jobs.store.base import JobStore
 from tts_predictor.jobs.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -51,24 +50,3 @@ def configure_post(settings: Any) -> None:
     provenance.configure(settings.provenance_tags)
     watermark.configure(settings.watermark_model, settings.watermark_sample_rate, settings.watermark_strength)
     credentials.configure(settings.c2pa_cert_file, settings.c2pa_key_file, settings.c2pa_alg, settings.c2pa_tsa_url)
-
-
-def install_jobs(app: Any, predictor: Any) -> JobRuntime:
-    """Add the jobs routes and run the worker for the life of the app (its lifespan)."""
-    from tts_predictor.jobs.api import build_router
-
-    runtime = JobRuntime(predictor)
-    app.include_router(build_router(predictor, runtime))
-    outer = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[Any]:
-        async with outer(application) as state:
-            runtime.start()
-            try:
-                yield state
-            finally:
-                runtime.stop()
-
-    app.router.lifespan_context = lifespan
-    return runtime

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tts_predictor.errors import UnsupportedOption
-from tts_predictor.jobs.model import JobRecord
+from tts_predictor.jobs.records import JobRecord
 
 log = logging.getLogger(__name__)
 

@@ -19,19 +19,19 @@ from kserve.errors import InvalidInput
 
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.auth import acting_for
 from tts_predictor.errors import SynthesisFailed
 from tts_predictor.jobs.gate import PriorityGate, job_scheduling, make_gate
-from tts_predictor.jobs.model import CANCELLED, COMPLETED, FAILED, RUNNING, Chapter, JobRecord
 from tts_predictor.jobs.planning import chunk_chars, dump_chunk, load_chunk, plan_chunks
+from tts_predictor.jobs.records import CANCELLED, COMPLETED, FAILED, RUNNING, Chapter, JobRecord
 from tts_predictor.jobs.results import ResultFiles
 from tts_predictor.jobs.sources import SourceChapter
-from tts_predictor.jobs.store import JobStore, StoredChunk
+from tts_predictor.jobs.store.base import JobStore, StoredChunk
 from tts_predictor.jobs.webhooks import WebhookSender
-from tts_predictor.low_priority import run_low
 from tts_predictor.protocol.v2 import SynthesisParameters
+from tts_predictor.synthesis.low_priority import run_low
 from tts_predictor.text.plan import lexicon_names
 from tts_predictor.text.segments import Segment
-from tts_predictor.voice_access import acting_for
 
 log = logging.getLogger(__name__)
 

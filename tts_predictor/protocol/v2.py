@@ -21,7 +21,7 @@ from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_v
 from tts_predictor.audio.encode import FORMATS, check_bitrate
 from tts_predictor.audio.post import POST_FIELDS, PostOptions
 from tts_predictor.errors import TextTooLong, UnsupportedOption
-from tts_predictor.prosody import EMOTIONS, STYLES, combine, preset
+from tts_predictor.schemas import EMOTIONS, STYLES, combine, preset
 
 TEXT_INPUT = "text"
 ITEM_INPUTS = {"voice": "BYTES", "language": "BYTES", "speed": "FP32"}

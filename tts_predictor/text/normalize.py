@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from tts_predictor.text import lexicon as lx
 from tts_predictor.text import tables as tb
 from tts_predictor.text.rules import rules_for
-from tts_predictor.text.say import (  # noqa: F401  (re-exported: the say-as readings)
+from tts_predictor.text.verbalize import (  # noqa: F401  (re-exported: the say-as readings)
     MAX_DIGITS,
     num2words_lang,
     say_cardinal,

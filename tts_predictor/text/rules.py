@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import TypeVar
 
 from tts_predictor.text import lexicon as lx
-from tts_predictor.text import say as sy
 from tts_predictor.text import tables as tb
+from tts_predictor.text import verbalize as sy
 
 Reader = Callable[[re.Match[str], str], "str | None"]
 """(match, num2words language) → the spoken text, or None to let a later rule try the same place."""

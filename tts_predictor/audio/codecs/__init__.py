@@ -1,0 +1,1 @@
+"""Streaming codecs: the encoder front and its libsndfile, ffmpeg and PyAV backends."""

@@ -1,0 +1,1 @@
+"""Coqui TTS engines: the only modules importing TTS and torch (imported lazily)."""

@@ -1,0 +1,1 @@
+"""ONNX Runtime engines for Piper-format VITS voices, and the espeak-ng phonemizer."""

@@ -1,0 +1,86 @@
+"""IPA phonemes from Debian's `espeak-ng` program, one sentence at a time, with clause punctuation kept.
+
+espeak-ng is GPL; we run the program as a separate process instead of linking its library, so the
+MIT package carries no GPL code. Long-lived processes take one sentence per line (`espeak_worker`), so
+no process starts per sentence. `espeak-ng --ipa` prints one line per clause and drops the
+punctuation, so the clause punctuation is put back from the text (it drives Piper voices' prosody).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+from tts_predictor.engines.onnx.espeak_worker import MAX_LINE_BYTES, WorkerPool
+from tts_predictor.errors import ModelLoadError, SynthesisFailed
+
+_CLAUSE = re.compile(r"(.*?)([,;:.!?]+)(?=\s|$)|(.+?)$", re.S)
+_TIMEOUT_S = 30
+
+
+def find_espeak() -> str:
+    """Path of the espeak-ng binary, or a ModelLoadError telling how to install it."""
+    path = shutil.which("espeak-ng")
+    if path is None:
+        raise ModelLoadError("espeak-ng is not installed; run `apt-get install espeak-ng` (or `make install`)")
+    return path
+
+
+def split_clauses(sentence: str) -> list[tuple[str, str]]:
+    """Split a sentence into (clause text, trailing punctuation) pairs."""
+    pairs = []
+    for match in _CLAUSE.finditer(sentence.strip()):
+        text, punct, tail = match.group(1), match.group(2), match.group(3)
+        if tail is not None:
+            text, punct = tail, ""
+        if text and text.strip():
+            pairs.append((text.strip(), punct[-1] if punct else ""))
+        elif punct and pairs:
+            pairs[-1] = (pairs[-1][0], punct[-1])
+    return pairs
+
+
+class EspeakPhonemizer:
+    """Turns a sentence into IPA with `, ; : . ! ?` kept where espeak-ng ended a clause."""
+
+    def __init__(self, voice: str, workers: int = 2) -> None:
+        """`workers`: espeak-ng processes kept running (threads phonemizing at once; more wait for one)."""
+        self.binary = find_espeak()
+        self.voice = voice
+        self._run("test")  # fails early, with espeak's message, on an unknown espeak voice
+        self.pool = WorkerPool(self.binary, voice, workers)
+
+    def phonemize(self, sentence: str) -> str:
+        """IPA phonemes for one sentence (clauses separated by their punctuation and a space)."""
+        clean = " ".join(sentence.split())
+        if not clean:
+            return ""
+        lines = self.pool.lines(clean) if len(clean.encode("utf-8")) <= MAX_LINE_BYTES else self._run(clean)
+        clauses = split_clauses(clean)
+        if len(lines) == len(clauses):
+            return " ".join(ipa + punct for ipa, (_, punct) in zip(lines, clauses))
+        # espeak split differently (abbreviations, numbers): keep the sentence-final punctuation only.
+        final = clauses[-1][1] if clauses else ""
+        return " ".join(lines) + final
+
+    def close(self) -> None:
+        """Stop the espeak-ng processes."""
+        self.pool.close()
+
+    def _run(self, text: str) -> list[str]:
+        """One-off process (start-up check, sentences too long for the workers' line buffer)."""
+        try:
+            proc = subprocess.run(
+                [self.binary, "-q", "--ipa", "-v", self.voice],
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise SynthesisFailed("espeak-ng timed out") from None
+        if proc.returncode != 0:
+            detail = proc.stderr.decode("utf-8", "replace").strip()[:200]
+            raise SynthesisFailed(f"espeak-ng failed for voice '{self.voice}': {detail}")
+        return [line.strip() for line in proc.stdout.decode("utf-8", "replace").splitlines() if line.strip()]

@@ -1,0 +1,156 @@
+"""SQLite job store: one file in TTS_JOBS_DIR (WAL mode), for a single replica; survives restarts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from tts_predictor.jobs.records import FINISHED, QUEUED, RUNNING, JobRecord
+from tts_predictor.jobs.store.base import StoredChunk
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, state TEXT NOT NULL, created_at REAL NOT NULL,
+  expires_at REAL, lease_owner TEXT, lease_until REAL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
+CREATE TABLE IF NOT EXISTS sources (job_id TEXT PRIMARY KEY, source TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plans (job_id TEXT PRIMARY KEY, plan TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+  job_id TEXT NOT NULL, idx INTEGER NOT NULL, chars INTEGER NOT NULL, audio_s REAL NOT NULL, audio BLOB NOT NULL,
+  PRIMARY KEY (job_id, idx));
+"""
+
+
+class SqliteJobStore:
+    """`JobStore` on one SQLite file; a lock serializes this process's connection."""
+
+    def __init__(self, directory: str):
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        self.path = str(Path(directory) / "jobs.sqlite3")
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def create(self, job: JobRecord, source: str) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute("INSERT INTO sources VALUES (?,?)", (job.id, source))
+            self._db.execute(
+                "INSERT INTO jobs VALUES (?,?,?,?,?,NULL,NULL,?)",
+                (job.id, job.owner, job.state, job.created_at, job.expires_at, json.dumps(job.to_json())),
+            )
+            self._db.execute("COMMIT")
+
+    def get(self, job_id: str) -> JobRecord | None:
+        rows = self._run("SELECT doc FROM jobs WHERE id=?", (job_id,))
+        return JobRecord.from_json(json.loads(rows[0][0])) if rows else None
+
+    def list(self, owner: str) -> list[JobRecord]:
+        rows = self._run("SELECT doc FROM jobs WHERE owner=? ORDER BY created_at DESC", (owner,))
+        return [JobRecord.from_json(json.loads(r[0])) for r in rows]
+
+    def save(self, job: JobRecord, worker: str | None = None) -> bool:
+        doc = json.dumps(job.to_json())
+        with self._lock:
+            if worker is None:  # the API (cancel): unconditional, and the lease is dropped
+                cursor = self._db.execute(
+                    "UPDATE jobs SET state=?, expires_at=?, doc=?, lease_owner=NULL WHERE id=?",
+                    (job.state, job.expires_at, doc, job.id),
+                )
+            else:  # a worker: only while it holds the lease of a running job
+                cursor = self._db.execute(
+                    "UPDATE jobs SET state=?, expires_at=?, doc=? WHERE id=? AND lease_owner=? AND state=?",
+                    (job.state, job.expires_at, doc, job.id, worker, RUNNING),
+                )
+            return cursor.rowcount == 1
+
+    def claim(self, worker: str, now: float, lease_s: float) -> JobRecord | None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # one claimer at a time, across processes sharing the file
+            try:
+                row = self._db.execute(
+                    "SELECT id, lease_owner FROM jobs WHERE state=? OR (state=? AND (lease_until IS NULL OR lease_until<?)) "
+                    "ORDER BY created_at LIMIT 1",
+                    (QUEUED, RUNNING, now),
+                ).fetchone()
+                if row is None:
+                    self._db.execute("COMMIT")
+                    return None
+                self._db.execute(
+                    "UPDATE jobs SET state=?, lease_owner=?, lease_until=? WHERE id=?",
+                    (RUNNING, worker, now + lease_s, row[0]),
+                )
+                doc = self._db.execute("SELECT doc FROM jobs WHERE id=?", (row[0],)).fetchone()[0]
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        job = JobRecord.from_json(json.loads(doc))
+        if row[1] is not None and row[1] != worker:
+            job.takeovers += 1
+        return job
+
+    def heartbeat(self, job_id: str, worker: str, now: float, lease_s: float) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE jobs SET lease_until=? WHERE id=? AND lease_owner=? AND state=?",
+                (now + lease_s, job_id, worker, RUNNING),
+            )
+            return cursor.rowcount == 1
+
+    def release(self, job_id: str, worker: str) -> None:
+        self._run("UPDATE jobs SET lease_owner=NULL, lease_until=NULL WHERE id=? AND lease_owner=?", (job_id, worker))
+
+    def source(self, job_id: str) -> str | None:
+        rows = self._run("SELECT source FROM sources WHERE job_id=?", (job_id,))
+        return rows[0][0] if rows else None
+
+    def set_plan(self, job_id: str, plan: dict[str, Any]) -> bool:
+        with self._lock:
+            cursor = self._db.execute("INSERT OR IGNORE INTO plans VALUES (?,?)", (job_id, json.dumps(plan)))
+            return cursor.rowcount == 1
+
+    def plan(self, job_id: str) -> dict[str, Any] | None:
+        rows = self._run("SELECT plan FROM plans WHERE job_id=?", (job_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def put_chunk(self, job_id: str, chunk: StoredChunk) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO chunks VALUES (?,?,?,?,?)",
+                (job_id, chunk.index, chunk.chars, chunk.audio_s, chunk.audio),
+            )
+            return cursor.rowcount == 1
+
+    def done_chunks(self, job_id: str) -> dict[int, tuple[int, float]]:
+        rows = self._run("SELECT idx, chars, audio_s FROM chunks WHERE job_id=?", (job_id,))
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def chunk(self, job_id: str, index: int) -> StoredChunk | None:
+        rows = self._run("SELECT audio, chars, audio_s FROM chunks WHERE job_id=? AND idx=?", (job_id, index))
+        return StoredChunk(index, rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def delete(self, job_id: str) -> None:
+        with self._lock:
+            for table, column in (("chunks", "job_id"), ("plans", "job_id"), ("sources", "job_id"), ("jobs", "id")):
+                self._db.execute(f"DELETE FROM {table} WHERE {column}=?", (job_id,))
+
+    def expired(self, now: float) -> list[str]:
+        marks = ",".join("?" * len(FINISHED))
+        rows = self._run(f"SELECT id FROM jobs WHERE state IN ({marks}) AND expires_at<?", (*FINISHED, now))
+        return [r[0] for r in rows]
+
+    def unfinished_count(self, owner: str) -> int:
+        return self._run("SELECT COUNT(*) FROM jobs WHERE owner=? AND state IN (?,?)", (owner, QUEUED, RUNNING))[0][0]
+
+    def bytes_used(self) -> int:
+        return self._run("SELECT COALESCE(SUM(LENGTH(audio)),0) FROM chunks")[0][0]

@@ -1,0 +1,1 @@
+"""One request text to encoded audio: planning, admission, caching, rendering and streaming."""

@@ -1,0 +1,1 @@
+"""Ray Serve mode: the driver (front + synthesizer) and the replica deployment."""

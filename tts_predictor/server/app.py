@@ -1,0 +1,305 @@
+"""Process assembly: parse flags, build the predictor, add our routes to kserve's app, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from tts_predictor.server.sockets import bind_servers, tune_rest_sockets
+from tts_predictor.server.timeouts import guard_slow_clients
+from tts_predictor.settings import Settings, add_settings_arguments, load_settings
+from tts_predictor.tracing import setup_tracing
+
+log = logging.getLogger(__name__)
+
+
+def build_parser(prog: str = "tts-predictor serve") -> argparse.ArgumentParser:
+    """kserve's server flags (--http_port, --grpc_port, --workers, ...) plus ours."""
+    from kserve.model_server import parser as kserve_parser
+
+    parser = argparse.ArgumentParser(prog=prog, parents=[kserve_parser], description="Serve a TTS model over V2.")
+    parser.add_argument(
+        "--host", default=None, help="Address to listen on for REST and gRPC (default 0.0.0.0: every interface)."
+    )
+    add_settings_arguments(parser)
+    parser.set_defaults(model_name=None)
+    return parser
+
+
+def refuse_workers(args: argparse.Namespace, role: str) -> None:
+    """Stop with a clear message on `--workers N > 1` instead of kserve's pickling crash.
+
+    kserve starts extra workers by pickling the registered models into spawned processes; ours hold locks,
+    engines and clients that cannot be pickled. KServe injects `--workers <containerConcurrency>` into custom
+    transformers (pkg/apis/serving/v1beta1/transformer_custom.go lines 111-115), so the chart never sets it there.
+    """
+    if getattr(args, "workers", 1) > 1:
+        raise SystemExit(
+            f"tts-predictor {role}: --workers {args.workers} is not supported (one worker process per pod); "
+            "scale with replicas and TTS_MAX_CONCURRENCY, and leave containerConcurrency unset on a transformer"
+        )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from env vars, overridden by the flags given on the command line."""
+    return load_settings(**{name: getattr(args, name, None) for name in Settings.model_fields})
+
+
+async def _bad_request_body(_request: Any, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI answers malformed bodies with 422; V2 clients expect 400 with {"error": ...}.
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body" and not isinstance(p, int))
+    message = f"invalid request body{' at ' + where if where else ''}: {first.get('msg', 'malformed')}"
+    return JSONResponse(status_code=400, content={"error": message})
+
+
+async def _bad_binary_tensor(_request: Any, _exc: Exception) -> JSONResponse:
+    # kserve unpacks binary-extension tensors before any model code runs; a bad length prefix raises struct.error.
+    return JSONResponse(
+        status_code=400,
+        content={"error": "malformed binary tensor data: element lengths do not match binary_data_size"},
+    )
+
+
+async def _too_deep(_request: Any, _exc: Exception) -> JSONResponse:
+    # json.loads raises RecursionError on deeply nested arrays/objects (a few kB of "[[[[..."): a bad body, not a 500.
+    return JSONResponse(status_code=400, content={"error": "request body is nested too deeply"})
+
+
+async def _predictor_unavailable(_request: Any, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=503, content={"error": str(exc)}, headers={"Retry-After": "5"})
+
+
+async def _predictor_refused(_request: Any, exc: Any) -> JSONResponse:
+    return JSONResponse(status_code=exc.status, content={"error": str(exc)})
+
+
+async def _overloaded(_request: Any, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=429, content={"error": str(exc)}, headers={"Retry-After": str(getattr(exc, "retry_after_s", 1))}
+    )
+
+
+async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=504, content={"error": str(exc)})
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 429/503/504 for overload and outages."""
+    from tts_predictor.errors import PredictorRefused, PredictorUnavailable
+    from tts_predictor.pipeline.admission import DeadlineExceeded, Overloaded
+
+    app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
+    app.add_exception_handler(struct.error, _bad_binary_tensor)
+    app.add_exception_handler(RecursionError, _too_deep)
+    app.add_exception_handler(PredictorUnavailable, _predictor_unavailable)
+    app.add_exception_handler(PredictorRefused, _predictor_refused)
+    app.add_exception_handler(Overloaded, _overloaded)
+    app.add_exception_handler(DeadlineExceeded, _deadline)
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Gateway (request id, body limit, auth, rate limit) and CORS, closed unless origins are configured."""
+    from tts_predictor.server.gateway import GatewayMiddleware
+
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(GatewayMiddleware, settings=settings)
+
+
+def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
+    """Routes beside kserve's: the voices listing, the repository index, our APIs."""
+    from kserve.errors import InvalidInput
+
+    from tts_predictor.api.graph import install_graph_adapter
+    from tts_predictor.api.routes import install_api
+    from tts_predictor.errors import UnknownVoice
+
+    install_api(app, predictor)
+
+    async def voices(model_name: str) -> dict[str, Any]:
+        model = (
+            predictor if model_name == predictor.name else (repository.get_model(model_name) if repository else None)
+        )
+        if model is None:
+            raise UnknownVoice(f"model '{model_name}' is not served here; this server serves '{predictor.name}'")
+        return model.voices_listing()
+
+    async def repository_index(request: Request) -> list[dict[str, str]]:
+        # Triton's index request: POST with an optional {"ready": true} to list only the models ready now.
+        body = await request.body() if request.method == "POST" else b""
+        try:
+            ready_only = bool(json.loads(body).get("ready")) if body.strip() else False
+        except (ValueError, AttributeError):
+            raise InvalidInput('repository index: the body must be a JSON object such as {"ready": true}') from None
+        return repository.index(ready_only=ready_only) if repository else []
+
+    async def server_ready() -> JSONResponse:
+        # kserve's own /v2/health/ready is always true; ours means "ready for inference": model loaded and warm.
+        ready = bool(predictor.ready)
+        return JSONResponse(status_code=200 if ready else 503, content={"ready": ready})
+
+    app.add_api_route("/v2/models/{model_name}/voices", voices, methods=["GET"], tags=["tts"])
+    app.add_api_route("/v2/health/ready", server_ready, methods=["GET"], tags=["tts"])  # registered before kserve's
+    app.add_api_route("/v2/repository/index", repository_index, methods=["GET", "POST"], tags=["tts"])
+    install_graph_adapter(app, predictor.name)
+
+
+def _use_encoder_backend(settings: Settings) -> None:
+    """Select the audio encoders (TTS_ENCODER_BACKEND); a backend that cannot load stops the start-up."""
+    from tts_predictor.audio.codecs.stream import use_backend
+    from tts_predictor.errors import EncoderUnavailable
+
+    try:
+        use_backend(settings.encoder_backend)
+    except EncoderUnavailable as exc:
+        raise SystemExit(f"tts-predictor: {exc}") from None
+
+
+def serve(argv: list[str] | None = None) -> None:
+    """Load the model (with warm-up), then serve REST and gRPC until SIGTERM."""
+    from kserve.model_server import app
+
+    from tts_predictor.logs import configure_logging
+    from tts_predictor.predictor import TTSPredictor
+    from tts_predictor.repository import TTSModelRepository
+
+    args = build_parser().parse_args(argv)
+    refuse_workers(args, "serve")
+    settings = settings_from_args(args)
+    configure_logging(settings.log_format, settings.log_level)
+    _use_encoder_backend(settings)
+    predictor = TTSPredictor(settings)
+    repository = TTSModelRepository(predictor)
+    add_routes(app, predictor, repository)
+    from tts_predictor.api.jobs import install_jobs
+    from tts_predictor.jobs.runtime import configure_post
+
+    configure_post(settings)
+    if settings.jobs_enabled:
+        install_jobs(app, predictor)
+    add_error_handlers(app)
+    add_middleware(app, settings)
+    setup_tracing(app, settings)
+    server = _model_server(
+        args, registered_models=repository, is_ready=lambda: bool(predictor.ready), settings=settings
+    )
+    # Register before loading, so probes answer during the load: live, not ready until warm-up is done.
+    # (kserve's start([model]) would refuse a model that is not ready yet; it also hands the model the
+    # latency-logging switch, which we do here.)
+    server.register_model(predictor)
+    predictor.enable_latency_logging = server.enable_latency_logging
+    predictor.load_in_background(then=repository.adopt)
+    server.start([])
+
+
+def _model_server(
+    args: argparse.Namespace,
+    predictor_config: Any = None,
+    registered_models: Any = None,
+    is_ready: Callable[[], bool] | None = None,
+    settings: Settings | None = None,
+) -> Any:
+    import kserve
+    from kserve.protocol.dataplane import DataPlane
+
+    class ReadyDataPlane(DataPlane):
+        async def ready(self) -> bool:
+            # kserve's DataPlane.ready() is always True (protocol/dataplane.py ready); gRPC ServerReady asks it.
+            return (is_ready is None or is_ready()) and await super().ready()
+
+    keys = settings.api_key_set() if settings is not None else frozenset()
+
+    class ModelServer(kserve.ModelServer):
+        """kserve's server; on SIGTERM/SIGINT it unloads every model, which our repository must then allow.
+
+        Its gRPC server is ours (grpc_server.py: API keys on every RPC but health); kserve's own stays off.
+        """
+
+        def setup_event_loop(self) -> None:
+            # kserve's start() appends its servers, then calls this: the one place to add ours to the same loop.
+            if args.enable_grpc:
+                from tts_predictor.server.grpc_server import AuthenticatedGRPCServer
+
+                self._grpc_server = AuthenticatedGRPCServer(
+                    self.grpc_port,
+                    self.dataplane,
+                    self.model_repository_extension,
+                    kwargs=vars(args),
+                    grace_period=self.grace_period,
+                    keys=keys,
+                )
+                self.servers.append(self._grpc_server.start(self.max_threads))  # a coroutine: runs later
+            bind_servers(self, getattr(args, "host", None))  # `serve --host`: servers are built, not yet started
+            if settings is not None:
+                guard_slow_clients(self, settings)  # request head/body read timeouts (slowloris)
+            tune_rest_sockets(self)  # TCP_NOTSENT_LOWAT: slow readers noticed early (adaptive bitrate); after the guard
+            super().setup_event_loop()
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.dataplane = ReadyDataPlane(model_registry=self.registered_models)
+
+        def stop(self, sig: int) -> None:
+            if registered_models is not None:
+                registered_models.begin_shutdown()
+            super().stop(sig)
+
+    return ModelServer(
+        http_port=args.http_port,
+        grpc_port=args.grpc_port,
+        workers=args.workers,
+        enable_grpc=False,  # ours is started in setup_event_loop
+        enable_docs_url=args.enable_docs_url,
+        predictor_config=predictor_config,
+        registered_models=registered_models,
+    )
+
+
+def run_transformer(argv: list[str] | None = None) -> None:
+    """Serve the transformer in front of `--predictor_host` (V2 over REST, or gRPC with grpc-v2)."""
+    from kserve.model_server import app
+    from kserve.predictor_config import PredictorConfig
+
+    from tts_predictor.api.graph import install_graph_adapter
+    from tts_predictor.api.proxy import install_voice_routes
+    from tts_predictor.logs import configure_logging
+    from tts_predictor.transformer import TTSTransformer
+
+    args = build_parser("tts-predictor transformer").parse_args(argv)
+    if not args.predictor_host:
+        raise SystemExit("tts-predictor transformer: --predictor_host HOST:PORT is required")
+    refuse_workers(args, "transformer")
+    settings = settings_from_args(args)
+    configure_logging(settings.log_format, settings.log_level)
+    protocol = args.predictor_protocol if args.predictor_protocol != "v1" else args.protocol
+    config = PredictorConfig(
+        predictor_host=args.predictor_host,
+        predictor_protocol="v2" if protocol == "v1" else protocol,  # the predictor only speaks V2
+        predictor_use_ssl=args.predictor_use_ssl,
+        predictor_request_timeout_seconds=args.predictor_request_timeout_seconds,
+        predictor_request_retries=args.predictor_request_retries,
+        predictor_health_check=args.enable_predictor_health_check,
+    )
+    from tts_predictor.jobs.runtime import configure_post
+
+    configure_post(settings)  # beds and provenance tags: the transformer encodes the audio
+    transformer = TTSTransformer(settings)
+    rest_url = config.predictor_base_url if config.predictor_protocol == "v2" else None
+    install_voice_routes(app, transformer.name, rest_url, transformer.service_key)
+    install_graph_adapter(app, transformer.name)  # a graph's TTS step lands here when there is a transformer
+    add_error_handlers(app)
+    add_middleware(app, settings)
+    setup_tracing(app, settings)
+    _model_server(args, config, settings=settings).start([transformer])

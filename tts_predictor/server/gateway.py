@@ -1,0 +1,307 @@
+"""HTTP gateway middleware: request ids, body-size limit, API-key auth, per-key/per-IP rate limits, route metrics,
+and cancellation of V2 inference when its client disconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tts_predictor import metrics
+from tts_predictor.auth import client_address, key_from, key_valid, parse_networks, set_caller
+from tts_predictor.server import memory as heap
+from tts_predictor.server.rate_limits import Buckets
+from tts_predictor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class GatewayMiddleware:
+    """Runs before kserve's routes; refusals never reach the model."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.settings = settings
+        self.keys = settings.api_key_set()
+        self.exempt = {p.strip() for p in settings.auth_exempt_paths.split(",") if p.strip()}
+        self.proxies = parse_networks(settings.trusted_proxies)
+        self.buckets = Buckets(settings.rate_limit_rps, settings.rate_limit_burst)
+        per_minute = settings.auth_failures_per_minute
+        self.failures = Buckets(per_minute / 60.0, per_minute) if per_minute else None
+        self.sockets: dict[str, int] = {}  # open WebSockets per client
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] != "websocket":
+                await self.app(scope, receive, send)
+                return
+            if self._refusal(scope) is not None:
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            set_caller(_api_key(scope) if self.keys else None)
+            await self._websocket(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [
+            (b"x-request-id", request_id.encode())
+        ]
+        refusal = self._refusal(scope)
+        set_caller(_api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
+        if refusal is not None:
+            metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
+            await _reply(send, *refusal, request_id)
+            return
+        started = time.perf_counter()
+        status = {"code": 500, "bytes": 0}
+        responded = {"done": False}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body":
+                status["bytes"] += len(message.get("body", b""))
+                responded["done"] = not message.get("more_body", False)
+            await send(message)
+
+        limit, setting = self._body_limit(scope)
+        sender = _stall_limited(send_with_id, self.settings.stream_stall_timeout_s)
+        try:
+            limited = _limited(receive, limit)
+            if _cancellable(scope):
+                if await _run_cancellable(self.app, scope, limited, sender, lambda: responded["done"]):
+                    status["code"] = 499  # client closed the request (nginx's code); nothing was sent
+            else:
+                await self.app(scope, limited, sender)
+        except BodyTooLarge:
+            await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id)
+        except StreamStalled:  # the response is cut off; uvicorn closes the connection
+            status["code"] = 408
+            log.info(
+                "client stopped reading %s for %.0f s; response abandoned (request id %s)",
+                route_label(scope),
+                self.settings.stream_stall_timeout_s,
+                request_id,
+            )
+        finally:
+            route = route_label(scope)
+            metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+            metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
+            if status["bytes"] >= self.settings.memory_trim_bytes > 0:  # a large response: give its memory back
+                heap.trim_soon()
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket within the connection caps (global, per key or address); sends limited by the stall limit."""
+        key = _api_key(scope) if self.keys else None
+        client = (
+            "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else self._client(scope)
+        )
+        if (
+            sum(self.sockets.values()) >= self.settings.ws_max_connections
+            or self.sockets.get(client, 0) >= self.settings.ws_max_connections_per_client
+        ):
+            await send({"type": "websocket.close", "code": 1013})  # try again later (handshake refused: 403)
+            return
+        self.sockets[client] = self.sockets.get(client, 0) + 1
+        try:
+            await self.app(scope, receive, _stall_limited(send, self.settings.stream_stall_timeout_s))
+        except StreamStalled:
+            log.info("websocket %s: client stopped reading; closed", route_label(scope))
+        finally:
+            self.sockets[client] -= 1
+            if not self.sockets[client]:
+                del self.sockets[client]
+
+    def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
+        length = _header(scope, b"content-length")
+        limit, setting = self._body_limit(scope)
+        if length and length.isdigit() and int(length) > limit:
+            return 413, f"request body over {limit} bytes ({setting})", {}
+        client = self._client(scope)
+        blocked = self.failures.get(client).wait() if self.failures is not None and self._needs_key(scope) else 0.0
+        if blocked:  # refused before the key is even compared: guessing is slowed to the configured rate
+            return (
+                429,
+                "too many failed authentications from this address (TTS_AUTH_FAILURES_PER_MINUTE); retry later",
+                {"retry-after": str(max(1, round(blocked)))},
+            )
+        if not self._authorized(scope):
+            if self.failures is not None:
+                self.failures.get(client).take()
+            return (
+                401,
+                "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'",
+                {"www-authenticate": "Bearer"},
+            )
+        wait = self._rate_wait(scope, client)
+        if wait:
+            return (
+                429,
+                "rate limit exceeded (TTS_RATE_LIMIT_RPS); retry later",
+                {"retry-after": str(max(1, round(wait)))},
+            )
+        return None
+
+    def _body_limit(self, scope: Scope) -> tuple[int, str]:
+        """Voice uploads (POST /v1/voices) carry audio and get their own, larger limit."""
+        if scope.get("method") == "POST" and scope["path"].rstrip("/") == "/v1/voices":
+            return self.settings.voice_upload_max_bytes, "TTS_VOICE_UPLOAD_MAX_BYTES"
+        if scope.get("method") == "POST" and scope["path"].rstrip("/") == "/v1/jobs":
+            return self.settings.job_upload_max_bytes, "TTS_JOB_UPLOAD_MAX_BYTES"
+        return self.settings.max_body_bytes, "TTS_MAX_BODY_BYTES"
+
+    def _client(self, scope: Scope) -> str:
+        peer = (scope.get("client") or (None,))[0]
+        return client_address(peer, _header(scope, b"x-forwarded-for"), self.proxies)
+
+    def _needs_key(self, scope: Scope) -> bool:
+        """Keys are configured, the path is not exempt, and this is not a CORS preflight (browsers send those
+        without credentials; the CORS middleware answers them)."""
+        preflight = scope.get("method") == "OPTIONS" and _header(scope, b"access-control-request-method") is not None
+        return bool(self.keys) and scope["path"] not in self.exempt and not preflight
+
+    def _authorized(self, scope: Scope) -> bool:
+        return not self._needs_key(scope) or key_valid(_api_key(scope), self.keys)
+
+    def _rate_wait(self, scope: Scope, client: str) -> float:
+        """Rate limit per authenticated key, else per client address (a made-up key or X-Forwarded-For header
+        from an untrusted peer cannot buy a fresh bucket)."""
+        if not self.settings.rate_limit_rps or scope["path"] in self.exempt:
+            return 0.0
+        key = _api_key(scope) if self.keys else None
+        identity = "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else "ip:" + client
+        return self.buckets.get(identity).take()
+
+
+class StreamStalled(Exception):
+    """The client read nothing for TTS_STREAM_STALL_TIMEOUT_S: its response (and what it holds) is given up."""
+
+
+def _stall_limited(send: Send, limit_s: float) -> Send:
+    """`send` that gives up after `limit_s`: uvicorn's send waits while its write buffer (64 KiB) is full, i.e.
+    while the client does not read; a stream's admission slot must not wait with it."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] not in ("http.response.body", "websocket.send"):
+            await send(message)
+            return
+        try:
+            await asyncio.wait_for(send(message), limit_s)
+        except TimeoutError:
+            raise StreamStalled() from None
+
+    return wrapped
+
+
+class BodyTooLarge(Exception):
+    """The streamed body passed TTS_MAX_BODY_BYTES (no Content-Length to check up front)."""
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge()
+        return message
+
+    return wrapped
+
+
+def _cancellable(scope: Scope) -> bool:
+    """POST /v2/models/<name>[/versions/<v>]/infer: plain V2 inference, which answers with one complete response."""
+    if scope.get("method") != "POST":
+        return False
+    parts = scope["path"].strip("/").split("/")
+    return parts[:2] == ["v2", "models"] and parts[-1] == "infer" and len(parts) in (4, 6)
+
+
+async def _run_cancellable(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, responded: Callable[[], bool]
+) -> bool:
+    """Run `app`; once it has read the whole body, a client disconnect cancels it. True when it was cancelled.
+
+    After the body, this function alone reads `receive` (ASGI allows one reader); should the app ask for another
+    message it waits for the same disconnect. Cancellation reaches the awaiting code (admission slot, synthesis).
+    """
+    body_read = asyncio.Event()
+    disconnect: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+    async def app_receive() -> Message:
+        if body_read.is_set():
+            return await asyncio.shield(disconnect)
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            body_read.set()
+            if message["type"] == "http.disconnect" and not disconnect.done():
+                disconnect.set_result(message)
+        return message
+
+    task = asyncio.create_task(app(scope, app_receive, send))
+
+    async def watch() -> None:
+        await body_read.wait()
+        message = disconnect.result() if disconnect.done() else None
+        while message is None or message["type"] != "http.disconnect":
+            message = await receive()
+        if not disconnect.done():
+            disconnect.set_result(message)
+        if not task.done() and not responded():  # uvicorn also reports "disconnect" once the response is complete
+            metrics.CANCELLED.inc()
+            task.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await asyncio.wait([task])
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    finally:
+        watcher.cancel()
+    if task.cancelled():
+        log.info("client disconnected; cancelled %s (request id %s)", scope["path"], _header(scope, b"x-request-id"))
+        return True
+    task.result()  # re-raise what the app raised (BodyTooLarge, ...)
+    return False
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _api_key(scope: Scope) -> str | None:
+    return key_from(_header(scope, b"authorization"), _header(scope, b"x-api-key"))
+
+
+def route_label(scope: Scope) -> str:
+    """Metric label: the template of the route the app matched (`/v2/models/{model}/infer`; Starlette leaves it in
+    scope["route"]), `refused` before routing (the status says why), else `unmatched`: a made-up path adds no series."""
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not path:
+        return "unmatched"
+    return path.replace("{model_name}", "{model}").replace("{model_version}", "{version}")
+
+
+async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str) -> None:
+    body = json.dumps({"error": message}).encode()
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ] + [(k.encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""Segments to audio buffers on whatever runs the engine, sharing its capacity fairly."""

@@ -1,0 +1,1 @@
+"""Voices: the catalogue of servable voices, cloning from samples, per-caller access and consent."""

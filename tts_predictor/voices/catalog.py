@@ -1,0 +1,168 @@
+"""VoiceCatalog: resolve a request's `voice` and `language` against the loaded voices."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import replace
+
+from tts_predictor.engines.base import Voice
+from tts_predictor.errors import UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
+from tts_predictor.voices.access import Ownership, VoiceAccess
+
+_LIST_LIMIT = 40
+TRANSIENT_VOICES = 32
+"""Voices made from per-request samples that stay resolvable (unlisted); beyond this many the least recently
+used one is dropped."""
+
+
+def canonical_language(code: str) -> str:
+    """Compare language codes case-insensitively with `_` and `-` equal (en_US == en-us)."""
+    return code.strip().replace("_", "-").lower()
+
+
+def _listing(items: list[str]) -> str:
+    shown = ", ".join(items[:_LIST_LIMIT])
+    return shown if len(items) <= _LIST_LIMIT else f"{shown}, … ({len(items)} in all; GET /v2/models/<name>/voices)"
+
+
+class VoiceCatalog:
+    """The voices of the loaded model, with the default first."""
+
+    def __init__(self, voices: list[Voice], default: str | None = None):
+        if not voices:
+            raise ValueError("a model must expose at least one voice")
+        self.by_id = {v.id: v for v in voices}
+        if default is not None and default not in self.by_id:
+            raise UnknownVoice(
+                f"default_voice '{default}' is not a voice of this model; valid: {_listing(list(self.by_id))}"
+            )
+        self.default = self.by_id[default] if default else voices[0]
+        self.transient: OrderedDict[str, Voice] = OrderedDict()
+        self.owners: dict[str, Ownership] = {}
+        """Owner and shared flag of each stored voice (built-in voices have none: everyone's)."""
+        self.access = VoiceAccess()
+        """Who may use which stored voice (set by the predictor from the configured keys)."""
+
+    def ensure_free(self, voice_id: str) -> None:
+        """Raise VoiceConflict if `voice_id` is taken (by a model's voice or a stored one)."""
+        if voice_id in self.by_id:
+            raise VoiceConflict(f"name: a voice '{voice_id}' exists already; pick another name or DELETE it first")
+
+    def add(self, voice: Voice, ownership: Ownership | None = None) -> None:
+        """List a voice made at run time (a stored cloned voice) with its owner."""
+        self.ensure_free(voice.id)
+        self.by_id[voice.id] = voice
+        self.owners[voice.id] = ownership or Ownership()
+
+    def remove(self, voice_id: str) -> Voice:
+        """Unlist a run-time voice the caller may manage; the model's own voices stay. Another key's voice is
+        'not found' like a voice that does not exist."""
+        voice = self.by_id.get(voice_id)
+        if voice is None or voice.store is None or not self.access.may_manage(self.owners.get(voice_id)):
+            raise VoiceNotFound(f"voice '{voice_id}' is not a stored (cloned) voice")
+        self.owners.pop(voice_id, None)
+        return self.by_id.pop(voice_id)
+
+    def usable(self, voice_id: str) -> Voice | None:
+        """The listed voice `voice_id` if the current caller may use it (`voice_access`), else None."""
+        voice = self.by_id.get(voice_id)
+        return voice if voice is not None and self.access.may_use(self.owners.get(voice_id)) else None
+
+    def visible(self) -> list[Voice]:
+        """The voices the current caller may list and use."""
+        return [v for v in self.by_id.values() if self.access.may_use(self.owners.get(v.id))]
+
+    def owned_by(self, owner: str) -> int:
+        """How many stored voices `owner` has (per-key quota)."""
+        return sum(1 for o in self.owners.values() if o.owner == owner)
+
+    def add_transient(self, voice: Voice) -> Voice | None:
+        """Keep a per-request voice resolvable (unlisted); returns the one evicted to stay bounded, if any."""
+        self.transient[voice.id] = voice
+        self.transient.move_to_end(voice.id)
+        return self.transient.popitem(last=False)[1] if len(self.transient) > TRANSIENT_VOICES else None
+
+    @property
+    def voices(self) -> list[Voice]:
+        """All voices."""
+        return list(self.by_id.values())
+
+    def languages(self) -> list[str]:
+        """Every language some voice speaks, in first-seen order."""
+        seen: dict[str, None] = {}
+        for voice in self.by_id.values():
+            seen.update(dict.fromkeys(voice.languages))
+        return list(seen)
+
+    def resolve(self, voice_id: str | None, language: str | None) -> tuple[Voice, str]:
+        """The voice and language to use; raises UnknownVoice / UnknownLanguage listing valid values."""
+        if voice_id is None:
+            voice = self._default_for(language) if language else self.default
+        elif self.usable(voice_id) is not None:
+            voice = self.by_id[voice_id]
+        elif voice_id in self.transient:
+            voice = self.transient[voice_id]
+        elif "+" in voice_id or "*" in voice_id:
+            voice = self.blend(voice_id)
+        else:
+            raise UnknownVoice(f"voice: unknown voice '{voice_id}'; valid voices: {_listing(self._ids())}")
+        if language is None:
+            return voice, voice.languages[0]
+        matched = match_language(language, list(voice.languages))
+        if matched is None:
+            raise UnknownLanguage(
+                f"language: voice '{voice.id}' does not speak '{language}'; supported: {_listing(list(voice.languages))}"
+            )
+        return voice, matched
+
+    def blend(self, expression: str) -> Voice:
+        """A weighted blend such as ``p225*0.7+p226*0.3`` of voices that support mixing (same model)."""
+        parts = []
+        for term in expression.split("+"):
+            name, _, weight = term.strip().partition("*")
+            try:
+                value = float(weight) if weight else 1.0
+            except ValueError:
+                raise UnknownVoice(
+                    f"voice: bad weight '{weight}' in '{expression}'; use e.g. alice*0.7+bob*0.3"
+                ) from None
+            if self.usable(name.strip()) is None:
+                raise UnknownVoice(
+                    f"voice: unknown voice '{name.strip()}' in blend; valid voices: {_listing(self._ids())}"
+                )
+            if not 0 < value <= 100:
+                raise UnknownVoice(f"voice: weight of '{name.strip()}' must be > 0 and <= 100, got {value:g}")
+            parts.append((self.by_id[name.strip()], value))
+        mixable = {v.id for v, _ in parts if "mixing" in v.capabilities}
+        if len(mixable) != len(parts) or len({v.engine for v, _ in parts}) != 1:
+            raise UnknownVoice(
+                "voice: blends need voices of one model with speaker embeddings (capability 'mixing'); "
+                f"mixable voices here: {_listing([v.id for v in self.visible() if 'mixing' in v.capabilities]) or 'none'}"
+            )
+        total = sum(w for _, w in parts)
+        first = parts[0][0]
+        return replace(
+            first, id=expression, speaker=first.speaker, mix=tuple((v.speaker or v.id, w / total) for v, w in parts)
+        )
+
+    def _ids(self) -> list[str]:
+        return [v.id for v in self.visible()]
+
+    def _default_for(self, language: str) -> Voice:
+        if match_language(language, list(self.default.languages)):
+            return self.default
+        for voice in self.visible():
+            if match_language(language, list(voice.languages)):
+                return voice
+        raise UnknownLanguage(f"language: unsupported language '{language}'; supported: {_listing(self.languages())}")
+
+
+def match_language(requested: str, available: list[str]) -> str | None:
+    """Exact match first, then a unique primary-subtag match (en -> en-US, en-GB -> en)."""
+    want = canonical_language(requested)
+    for lang in available:
+        if canonical_language(lang) == want:
+            return lang
+    primary = want.split("-")[0]
+    candidates = [lang for lang in available if canonical_language(lang).split("-")[0] == primary]
+    return candidates[0] if len(candidates) == 1 else None
