@@ -15,6 +15,7 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from tts_predictor import metrics
 from tts_predictor.audio.codecs.stream import use_backend
+from tts_predictor.audio.output import OutputConfig
 from tts_predictor.auth import check_grpc_key, key_from, set_caller
 from tts_predictor.engines.base import Engine
 from tts_predictor.engines.registry import load_all
@@ -61,9 +62,11 @@ class TTSPredictor(kserve.Model):
         self.load_error: str | None = None
         self._engine = engine
         if shared_with is not None:
+            self.output = shared_with.output
             self.admission, self.slots = shared_with.admission, shared_with.slots
             self.cache, self.blocklist = shared_with.cache, shared_with.blocklist
         else:
+            self.output = OutputConfig.from_settings(settings)  # a bad watermark model or C2PA key fails at start
             self.admission = AdmissionController(
                 max(settings.max_active_requests, settings.max_concurrency),
                 settings.max_queue,
@@ -152,6 +155,7 @@ class TTSPredictor(kserve.Model):
                 cloner,
                 voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language)[0]),
                 api_keys=self.api_keys,
+                output=self.output,
             )
 
     # kserve times each stage (request_preprocess/predict/postprocess_seconds) and logs the three latencies.

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from tts_predictor.audio import post
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig
 from tts_predictor.audio.post import PostOptions
 from tts_predictor.errors import EngineNotReady, FieldError, TextTooLong
 from tts_predictor.pipeline.admission import AdmissionController
@@ -99,8 +100,10 @@ class PreparedStream:
         rid: str,
         text: str | None = None,
         adaptive: bool = True,
+        output: OutputConfig = DEFAULT_OUTPUT,
     ):
         self.segments, self.params, self.synth, self.request_id, self.text = segments, params, synth, rid, text
+        self.output = output
         self.adaptive = adaptive
         """Network-adaptive bitrate for mp3/opus (`adaptive_bitrate`); changes come as ``quality`` events."""
         self.events: list[dict[str, Any]] = []
@@ -108,7 +111,12 @@ class PreparedStream:
 
     async def buffers(self) -> AsyncIterator[AudioBuffer]:
         async for buf, event in stream_plan(
-            self.segments, self.params, self.synth, request_id=self.request_id, source_text=self.text
+            self.segments,
+            self.params,
+            self.synth,
+            request_id=self.request_id,
+            source_text=self.text,
+            output=self.output,
         ):
             if event is not None:  # None: a piece of a sentence the model streams (XTTS)
                 self.events.append(event)
@@ -124,6 +132,7 @@ class PreparedStream:
                 bitrate=self.params.bitrate,
                 adapter=adapter,
                 on_change=self._quality,
+                output=self.output,
             ):
                 yield data
         except InvalidInput:
@@ -180,12 +189,17 @@ def refuse_post_in_stream(params: SynthesisParameters) -> None:
 
 
 def prepare_stream(
-    text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str, adaptive: bool = True
+    text: str,
+    params: SynthesisParameters,
+    synth: LocalSynthesizer,
+    rid: str,
+    adaptive: bool = True,
+    output: OutputConfig = DEFAULT_OUTPUT,
 ) -> PreparedStream:
     """Plan and validate now (so errors are 400s before the response starts)."""
     refuse_post_in_stream(params)
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
-    return PreparedStream(segments, params, synth, rid, text, adaptive)
+    return PreparedStream(segments, params, synth, rid, text, adaptive, output)
 
 
 class _Release:

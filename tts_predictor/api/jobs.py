@@ -185,7 +185,7 @@ def build_router(predictor: Any, runtime: JobRuntime) -> APIRouter:
         params = to_params(body.options)
         params = params.model_copy(update={"ssml": kind == "ssml" or (params.ssml if kind == "text" else False)})
         synth.catalog.resolve(params.voice, params.language)  # 400 for unknown voices/languages now
-        post.check_bed(params)
+        post.check_bed(params, predictor.output.beds_dir)
         chapters = await asyncio.to_thread(sources.chapters_of, kind, data)
         chars = sum(len(c.text) for c in chapters)
         if chars == 0 or not any(c.text.strip() for c in chapters):

@@ -200,7 +200,7 @@ def build_router(predictor: Any) -> APIRouter:
             names={"format": "response_format"},
         )
         rid = request_id(request)
-        prepared = prepare_stream(body.input, params, synth, rid)
+        prepared = prepare_stream(body.input, params, synth, rid, output=predictor.output)
         headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store"}
         if body.instructions:
             headers["X-TTS-Instructions"] = ",".join(f"{k}={v}" for k, v in delivery.items()) or "ignored"

@@ -28,6 +28,7 @@ from tts_predictor.api.common import (
 from tts_predictor.api.health import system_health
 from tts_predictor.api.ws import STATS
 from tts_predictor.audio.encode import FORMATS, media_type, output_rate
+from tts_predictor.audio.output import OutputConfig
 from tts_predictor.audio.post import PostOptions
 from tts_predictor.auth import key_from, key_valid
 from tts_predictor.errors import FieldError
@@ -175,9 +176,11 @@ def to_params(
     return make_params(values, prefix=prefix, names=PUBLIC_NAMES)
 
 
-async def _render_all(jobs: list[tuple[str, SynthesisParameters, Any, str]], synth: Any, rid: str) -> list[Any]:
+async def _render_all(
+    jobs: list[tuple[str, SynthesisParameters, Any, str]], synth: Any, rid: str, output: OutputConfig
+) -> list[Any]:
     return [
-        await render(text, params, synth, language=language, request_id=f"{rid}/{i}")
+        await render(text, params, synth, language=language, request_id=f"{rid}/{i}", output=output)
         for i, (text, params, _voice, language) in enumerate(jobs)
     ]
 
@@ -206,7 +209,9 @@ def build_router(predictor: Any) -> APIRouter:
         rid = request_id(request)
         headers = {"X-Language": language, "X-Voice": voice.id}
         if body.options.stream:
-            prepared = prepare_stream(body.text, params, synth, rid, body.options.adaptive_bitrate)
+            prepared = prepare_stream(
+                body.text, params, synth, rid, body.options.adaptive_bitrate, output=predictor.output
+            )
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"
             rate = params.sample_rate or voice.sample_rate
@@ -231,7 +236,8 @@ def build_router(predictor: Any) -> APIRouter:
             )
             return StreamingResponse(stream, media_type=content_type, headers=headers)
         result = await predictor.admission.run(
-            render(body.text, params, synth, language=language, request_id=rid), slow=not voice.realtime
+            render(body.text, params, synth, language=language, request_id=rid, output=predictor.output),
+            slow=not voice.realtime,
         )
         headers.update(
             {
@@ -265,7 +271,9 @@ def build_router(predictor: Any) -> APIRouter:
             jobs.append((item.text, params, voice, language))
         rid = request_id(request)
         slow = any(not voice.realtime for _text, _params, voice, _language in jobs)
-        results = await predictor.admission.run(_render_all(jobs, synth, rid), slow=slow)  # one admission for the batch
+        results = await predictor.admission.run(
+            _render_all(jobs, synth, rid, predictor.output), slow=slow
+        )  # one admission for the batch
         out = []
         for i, ((_text, params, voice, language), result) in enumerate(zip(jobs, results)):
             out.append(

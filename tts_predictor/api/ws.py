@@ -242,7 +242,7 @@ class StreamSession:
         rate = params.sample_rate or voice.sample_rate
         self.params = params.model_copy(update={"voice": voice.id, "language": language, "sample_rate": rate})
         self.language = language
-        self.encoder = ChunkEncoder(fmt, bitrate=params.bitrate)
+        self.encoder = ChunkEncoder(fmt, bitrate=params.bitrate, output=self.predictor.output)
         self.adapter = adapter_for(fmt, params.bitrate, adaptive and self.encoder.adaptable)
         start = {
             "type": "start",
@@ -339,6 +339,7 @@ class StreamSession:
                             offset_s=self.offset_s,
                             source_text=source,
                             source_offset=at,
+                            output=self.predictor.output,
                         ):
                             await self._switch_bitrate()
                             async for data, seconds in self.encoder.feed_slices(buf):

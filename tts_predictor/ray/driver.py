@@ -22,6 +22,7 @@ import os
 from typing import Any
 
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.output import OutputConfig
 from tts_predictor.errors import PredictorUnavailable
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.stages import check_capabilities
@@ -83,6 +84,7 @@ class RayFront:
         catalog = handle.voice_catalog.remote().result()
         self.synth = RaySynthesizer(handle, catalog)
         self.cloner = None  # cloned voices live in one replica's engine: not offered in Ray mode
+        self.output = OutputConfig.from_settings(settings)  # the driver encodes what the replicas synthesize
         self._listing = handle.voices_listing.remote().result()
         capacity = settings.max_concurrency * (options.max_replicas or options.num_replicas)
         self.admission = AdmissionController(capacity, settings.max_queue, settings.request_timeout_s)

@@ -184,9 +184,7 @@ def serve(argv: list[str] | None = None) -> None:
     repository = TTSModelRepository(predictor)
     add_routes(app, predictor, repository)
     from tts_predictor.api.jobs import install_jobs
-    from tts_predictor.jobs.runtime import configure_post
 
-    configure_post(settings)
     if settings.jobs_enabled:
         install_jobs(app, predictor)
     add_error_handlers(app)
@@ -292,9 +290,6 @@ def run_transformer(argv: list[str] | None = None) -> None:
         predictor_request_retries=args.predictor_request_retries,
         predictor_health_check=args.enable_predictor_health_check,
     )
-    from tts_predictor.jobs.runtime import configure_post
-
-    configure_post(settings)  # beds and provenance tags: the transformer encodes the audio
     transformer = TTSTransformer(settings)
     rest_url = config.predictor_base_url if config.predictor_protocol == "v2" else None
     install_voice_routes(app, transformer.name, rest_url, transformer.service_key)
