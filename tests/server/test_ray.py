@@ -66,13 +66,23 @@ def test_autoscaling_options_from_env() -> None:
         ray_options_from_env({"TTS_RAY_MIN_REPLICAS": "3", "TTS_RAY_MAX_REPLICAS": "2"})
 
 
+RAY_LOG: list[Path] = []
+"""The Ray server's log (console spans land there)."""
+TRACE_ID = "5cf92f3577b34da6a3ce929d0e0e4737"
+
+
 @pytest.fixture(scope="module")
 def ray_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port, grpc_port = free_port(), free_port()
-    log_path = Path(tmp_path_factory.mktemp("ray")) / "server.log"
+    tmp = Path(tmp_path_factory.mktemp("ray"))
+    log_path = tmp / "server.log"
+    RAY_LOG[:] = [log_path]
     env = {
         **os.environ,
         "TTS_MODEL": "embedded",
+        "TTS_JOBS_DIR": str(tmp / "jobs"),
+        "TTS_OTEL_ENABLED": "true",
+        "TTS_OTEL_SERVICE_NAME": "tts-ray",
         "TTS_RAY_NUM_REPLICAS": "2",
         "TTS_RAY_NUM_CPUS": "1",
         "TTS_RAY_NUM_GPUS": "0",
@@ -146,3 +156,35 @@ def test_routes_beside_inference(ray_server: str) -> None:
     assert httpx.get(f"{ray_server}/v2/models/tts/ready", timeout=10).status_code == 200
     bad = httpx.post(f"{ray_server}/v2/models/tts/infer", json={"inputs": "nope"}, timeout=10)
     assert bad.status_code == 400
+
+
+def test_ray_mode_serves_jobs(ray_server: str) -> None:
+    """One app assembly: Ray mode has the jobs API and its worker (issue 22; it had none)."""
+    from jobs_helpers import wait_job
+
+    text = "The first sentence of a small job. The second sentence of it."
+    res = httpx.post(f"{ray_server}/v1/jobs", json={"text": text, "options": {"format": "wav"}}, timeout=30)
+    assert res.status_code == 202, res.text
+    job = wait_job(ray_server, res.json()["id"], timeout_s=120)
+    assert job["state"] == "completed", job
+    audio = httpx.get(f"{ray_server}/v1/jobs/{job['id']}/audio", timeout=30)
+    samples, rate = decode_wav(audio.content)
+    assert rate == 22050 and len(samples) / rate > 2.0
+
+
+def test_ray_mode_traces_requests(ray_server: str) -> None:
+    """One app assembly: Ray mode carries OpenTelemetry spans that continue the caller's trace (it had none)."""
+    pytest.importorskip("opentelemetry.instrumentation.fastapi", reason="pip install '.[otel]'")
+    res = httpx.post(
+        f"{ray_server}/v2/models/tts/infer",
+        json=infer_body(["Hello there."]),
+        headers={"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"},
+        timeout=60,
+    )
+    assert res.status_code == 200, res.text
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and f'"trace_id": "0x{TRACE_ID}"' not in RAY_LOG[0].read_text(errors="replace"):
+        time.sleep(0.3)
+    log = RAY_LOG[0].read_text(errors="replace")
+    assert f'"trace_id": "0x{TRACE_ID}"' in log and '"service.name": "tts-ray"' in log, log[-3000:]
+    assert '"name": "POST /v2/models/{model_name}/infer"' in log

@@ -27,6 +27,7 @@ from tts_predictor.audio.post import PostOptions
 from tts_predictor.errors import EngineNotReady, FieldError, TextTooLong
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.bitrate import BitrateChange, adapter_for
+from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stages import LocalSynthesizer
 from tts_predictor.pipeline.stream import encode_chunks, plan_segments, stream_plan
 from tts_predictor.protocol.v2 import SynthesisParameters
@@ -35,7 +36,7 @@ from tts_predictor.text.segments import Segment
 log = logging.getLogger(__name__)
 
 
-def synth_of(predictor: Any) -> LocalSynthesizer:
+def synth_of(predictor: Front) -> LocalSynthesizer:
     """The predictor's synthesizer, or 503 while the model is not loaded."""
     if getattr(predictor, "synth", None) is None:
         raise EngineNotReady(predictor.name)

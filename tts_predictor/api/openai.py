@@ -34,6 +34,7 @@ from tts_predictor.api.instructions import instruction_presets
 from tts_predictor.audio.encode import media_type
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import FieldError
+from tts_predictor.pipeline.front import Front
 from tts_predictor.protocol.v2 import Speed
 from tts_predictor.voices.catalog import VoiceCatalog
 
@@ -173,7 +174,7 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
     )
 
 
-def build_router(predictor: Any) -> APIRouter:
+def build_router(predictor: Front) -> APIRouter:
     """The OpenAI-compatible routes for `predictor`."""
     router = APIRouter(route_class=OpenAIRoute, default_response_class=JSONResponse, tags=["openai"])
 

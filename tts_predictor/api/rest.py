@@ -32,6 +32,7 @@ from tts_predictor.audio.output import OutputConfig
 from tts_predictor.audio.post import PostOptions
 from tts_predictor.auth import key_from, key_valid
 from tts_predictor.errors import FieldError
+from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stages import render
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.schemas import EMOTIONS, STYLES
@@ -185,7 +186,7 @@ async def _render_all(
     ]
 
 
-def build_router(predictor: Any) -> APIRouter:
+def build_router(predictor: Front) -> APIRouter:
     """The REST routes for `predictor`."""
     router = APIRouter(route_class=RestRoute, default_response_class=JSONResponse, tags=["rest"])
 
@@ -315,7 +316,7 @@ def build_router(predictor: Any) -> APIRouter:
         state = predictor.status()
         status = "ok" if synth is not None and predictor.ready else ("failed" if state["load_error"] else "loading")
         body: dict[str, Any] = {"status": status, "model_loaded": synth is not None, "ready": state["ready"]}
-        keys = getattr(predictor, "api_keys", frozenset())
+        keys = predictor.api_keys
         if not keys or key_valid(
             key_from(request.headers.get("authorization"), request.headers.get("x-api-key")), keys
         ):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from tts_predictor.jobs.results import ResultFiles
 from tts_predictor.jobs.store import make_store
 from tts_predictor.jobs.store.base import JobStore
 from tts_predictor.jobs.webhooks import WebhookSender
+from tts_predictor.pipeline.front import Front
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 class JobRuntime:
     """The jobs feature of one process."""
 
-    def __init__(self, predictor: Any):
+    def __init__(self, predictor: Front):
         settings = predictor.settings
         self.store: JobStore = make_store(settings)
         self.results = ResultFiles(settings.jobs_dir, predictor.output)

@@ -84,6 +84,8 @@ class RayFront:
         catalog = handle.voice_catalog.remote().result()
         self.synth = RaySynthesizer(handle, catalog)
         self.cloner = None  # cloned voices live in one replica's engine: not offered in Ray mode
+        self.cache = None  # replicas keep no shared cache; the driver's routes run without one
+        self.api_keys = settings.api_key_set()
         self.output = OutputConfig.from_settings(settings)  # the driver encodes what the replicas synthesize
         self._listing = handle.voices_listing.remote().result()
         capacity = settings.max_concurrency * (options.max_replicas or options.num_replicas)
@@ -177,11 +179,12 @@ def deploy(settings: Settings, options: RayOptions) -> Any:
     return serve.run(deployment.bind(replica_settings), name=settings.model_name, route_prefix=None)
 
 
-def serve_with_ray(
-    settings: Settings, options: RayOptions, http_port: int, grpc_port: int, **server_options: Any
-) -> None:
-    """Deploy the replicas, serve the whole API from this process until SIGTERM, then clean up."""
-    import kserve
+def serve_with_ray(settings: Settings, options: RayOptions, args: Any) -> None:
+    """Deploy the replicas, serve the whole API from this process until SIGTERM, then clean up.
+
+    The app is assembled as in serve mode (`server.app.assemble`: routes, jobs, tracing, the gateway) and served by
+    the same kserve server (`server.app.model_server`: the authenticated gRPC server, the slow-client guard, --host).
+    """
     import ray
     from kserve.model_server import app
     from ray import serve
@@ -195,10 +198,9 @@ def serve_with_ray(
         model.load()
         front = RayFront(settings, handle, options)
         log.info("ray serve: %s ready (%s)", settings.model_name, options)
-        assembly.add_routes(app, front)
-        assembly.add_error_handlers(app)
-        assembly.add_middleware(app, settings)
-        kserve.ModelServer(http_port=http_port, grpc_port=grpc_port, **server_options).start([model])
+        assembly.assemble(app, front, settings)
+        args.workers = 1  # replicas are Ray's job; kserve's multi-process REST would re-import the app without them
+        assembly.model_server(args, is_ready=lambda: bool(front.ready), settings=settings).start([model])
     finally:
         if not owns_cluster:  # a shared cluster outlives us; our replicas should not
             try:
@@ -218,12 +220,4 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser("tts-predictor serve (ray)").parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
-    serve_with_ray(
-        settings,
-        ray_options_from_env(),
-        args.http_port,
-        args.grpc_port,
-        workers=1,  # replicas are Ray's job; kserve's multi-process REST would re-import the app without them
-        enable_grpc=args.enable_grpc,
-        enable_docs_url=args.enable_docs_url,
-    )
+    serve_with_ray(settings, ray_options_from_env(), args)
