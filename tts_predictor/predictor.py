@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -35,16 +34,6 @@ from tts_predictor.voices.catalog import VoiceCatalog
 from tts_predictor.voices.cloning import VoiceCloner, engines_by_name
 
 log = logging.getLogger(__name__)
-
-_SLOW_LOAD_ENV = "TTS_TEST_SLOW_LOAD_S"
-"""Test hook: seconds to sleep before loading, so tests can talk to a server that is still loading."""
-
-
-def _test_slow_load() -> None:
-    delay = float(os.environ.get(_SLOW_LOAD_ENV) or 0)
-    if delay > 0:
-        log.warning("%s=%s: delaying the model load (test hook)", _SLOW_LOAD_ENV, delay)
-        time.sleep(delay)
 
 
 class TTSPredictor(kserve.Model):
@@ -102,8 +91,9 @@ class TTSPredictor(kserve.Model):
     def _load(self) -> bool:
         """Load the engine (unless given) and run a warm-up synthesis; ready only after both."""
         started = time.perf_counter()
-        if self._engine is None:
-            _test_slow_load()
+        if self._engine is None and self.settings.test_slow_load_s:
+            log.warning("TTS_TEST_SLOW_LOAD_S=%s: delaying the model load (test hook)", self.settings.test_slow_load_s)
+            time.sleep(self.settings.test_slow_load_s)
         engine = self._engine or load_all(self.settings)
         self.use_engine(engine)
         if self.settings.warmup:

@@ -18,7 +18,21 @@ from v2_helpers import decode_wav, infer_body
 
 pytest.importorskip("ray.serve", reason="ray[serve] is not installed (pip install 'ray[serve]')")
 
-from tts_predictor.ray.replica import REPLICA_HEADER, ray_mode_requested, ray_options_from_env  # noqa: E402
+from tts_predictor.ray.replica import REPLICA_HEADER, RayOptions, ray_options  # noqa: E402
+from tts_predictor.settings import Settings, load_settings  # noqa: E402
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    """Settings as the process would read them from these TTS_* variables."""
+    return load_settings(**{name.removeprefix("TTS_").lower(): value for name, value in env.items()})
+
+
+def ray_options_from_env(env: dict[str, str]) -> RayOptions:
+    return ray_options(settings_of(env))
+
+
+def ray_mode_requested(env: dict[str, str]) -> bool:
+    return settings_of(env).ray_mode()
 
 
 def test_options_from_env() -> None:
@@ -26,10 +40,11 @@ def test_options_from_env() -> None:
     assert ray_mode_requested(env) and not ray_mode_requested({})
     options = ray_options_from_env(env)
     assert (options.num_replicas, options.num_cpus, options.num_gpus) == (3, 0.5, 0.25)
-    with pytest.raises(SystemExit, match="TTS_RAY_NUM_REPLICAS=.two. is not an integer"):
+    with pytest.raises(SystemExit, match="TTS_RAY_NUM_REPLICAS: Input should be a valid integer"):
         ray_options_from_env({"TTS_RAY_NUM_REPLICAS": "two"})
-    with pytest.raises(SystemExit, match="out of range"):
+    with pytest.raises(SystemExit, match="TTS_RAY_NUM_REPLICAS: Input should be greater than or equal to 1"):
         ray_options_from_env({"TTS_RAY_NUM_REPLICAS": "0"})
+    assert not ray_mode_requested({"TTS_RAY_NUM_REPLICAS": " "})  # blank is unset, as before
     assert options.deployment_options(2) == {
         "max_ongoing_requests": 2,
         "ray_actor_options": {"num_cpus": 0.5, "num_gpus": 0.25},
@@ -62,7 +77,7 @@ def test_autoscaling_options_from_env() -> None:
         ]
         == 4
     )
-    with pytest.raises(SystemExit, match="out of range"):
+    with pytest.raises(SystemExit, match="TTS_RAY_MAX_REPLICAS=2 is below the floor 3"):
         ray_options_from_env({"TTS_RAY_MIN_REPLICAS": "3", "TTS_RAY_MAX_REPLICAS": "2"})
 
 

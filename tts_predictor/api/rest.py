@@ -36,6 +36,7 @@ from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stages import render
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.schemas import EMOTIONS, STYLES
+from tts_predictor.settings import DEFAULT_CACHE_DIR
 from tts_predictor.voices.catalog import match_language
 
 OPTION_NAMES = {"energy": "volume_db"}
@@ -320,7 +321,13 @@ def build_router(predictor: Front) -> APIRouter:
         if not keys or key_valid(
             key_from(request.headers.get("authorization"), request.headers.get("x-api-key")), keys
         ):
-            body.update({**state, "system": system_health(), "websocket_streams": STATS.to_dict()})
+            body.update(
+                {
+                    **state,
+                    "system": system_health(predictor.settings.cache_dir or str(DEFAULT_CACHE_DIR)),
+                    "websocket_streams": STATS.to_dict(),
+                }
+            )
         return JSONResponse(status_code=200 if status == "ok" else 503, content=body)
 
     @router.get("/ready", summary="200 when the model is loaded and warmed up, else 503")

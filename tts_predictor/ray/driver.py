@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 from typing import Any
 
 from tts_predictor.audio.buffer import AudioBuffer
@@ -27,7 +26,7 @@ from tts_predictor.errors import PredictorUnavailable
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.stages import check_capabilities
 from tts_predictor.protocol.v2 import SynthesisParameters
-from tts_predictor.ray.replica import RayOptions, ray_options_from_env, replica_class
+from tts_predictor.ray.replica import RayOptions, ray_options, replica_class
 from tts_predictor.settings import Settings
 from tts_predictor.text.segments import Segment
 
@@ -144,12 +143,12 @@ def retrying_ray_model(name: str, handle: Any) -> Any:
     return RetryingRayModel(name=name, handle=handle)
 
 
-def connect(options: RayOptions) -> bool:
+def connect(settings: Settings, options: RayOptions) -> bool:
     """Join the cluster at RAY_ADDRESS, or start a private local one; True when this process owns the cluster."""
     import ray
 
     quiet = {"log_to_driver": True, "logging_level": logging.WARNING}
-    address = os.environ.get("RAY_ADDRESS", "").strip()
+    address = (settings.ray_address or "").strip()
     if address:
         ray.init(address=address, **quiet)
         log.info("ray: joined the cluster at %s (%s)", address, ray.cluster_resources())
@@ -159,7 +158,7 @@ def connect(options: RayOptions) -> bool:
         num_cpus=max(1, math.ceil(replicas * options.num_cpus)),
         num_gpus=math.ceil(replicas * options.num_gpus) if options.num_gpus > 0 else None,
         include_dashboard=False,
-        object_store_memory=int(os.environ.get("TTS_RAY_OBJECT_STORE_BYTES", 100 * 1024 * 1024)),
+        object_store_memory=settings.ray_object_store_bytes,
         **quiet,
     )
     return True
@@ -191,7 +190,7 @@ def serve_with_ray(settings: Settings, options: RayOptions, args: Any) -> None:
 
     from tts_predictor.server import app as assembly
 
-    owns_cluster = connect(options)
+    owns_cluster = connect(settings, options)
     try:
         handle = deploy(settings, options)
         model = retrying_ray_model(settings.model_name, handle)
@@ -220,4 +219,4 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser("tts-predictor serve (ray)").parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
-    serve_with_ray(settings, ray_options_from_env(), args)
+    serve_with_ray(settings, ray_options(settings), args)
