@@ -146,7 +146,7 @@ def read_text(text: str | None, path: str | None) -> str:
             raise SystemExit(f"tts-predictor say: cannot read --file {path}: {exc}") from None
     elif text == "-":
         text = sys.stdin.read()
-    elif os.path.isfile(text):
+    elif text is not None and os.path.isfile(text):
         print(
             f"warning: '{text}' is the name of an existing file; speaking the name itself "
             f"(use --file {text} to speak its contents)",

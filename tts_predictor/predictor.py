@@ -21,7 +21,7 @@ from tts_predictor.engines.registry import load_all
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import EngineNotReady
 from tts_predictor.pipeline.admission import AdmissionController
-from tts_predictor.pipeline.audio_cache import make_cache, voice_identity
+from tts_predictor.pipeline.audio_cache import AudioCache, make_cache, voice_identity
 from tts_predictor.pipeline.stages import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
 from tts_predictor.protocol import v2
 from tts_predictor.schemas import EMOTIONS, STYLES
@@ -38,6 +38,12 @@ log = logging.getLogger(__name__)
 
 class TTSPredictor(kserve.Model):
     """Text in, audio out, over the Open Inference Protocol (REST and gRPC)."""
+
+    output: OutputConfig
+    admission: AdmissionController
+    slots: FairScheduler
+    cache: AudioCache | None
+    blocklist: Blocklist | None
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None, shared_with: TTSPredictor | None = None):
         """A repository model passes its loaded `engine` and the main model it shares limits and cache with."""
@@ -96,6 +102,7 @@ class TTSPredictor(kserve.Model):
             time.sleep(self.settings.test_slow_load_s)
         engine = self._engine or load_all(self.settings)
         self.use_engine(engine)
+        assert self.synth is not None
         if self.settings.warmup:
             self.synth.warm_up()
         self.load_seconds = time.perf_counter() - started

@@ -157,7 +157,7 @@ class RemoteSynthesizer:
         except Exception as exc:  # grpc.aio.AioRpcError and friends
             code = getattr(exc, "code", lambda: None)()
             if code is not None and code.name == "INVALID_ARGUMENT":
-                raise InvalidInput(exc.details()) from None
+                raise InvalidInput(str(getattr(exc, "details", str)())) from None
             raise PredictorUnavailable(f"predictor call failed: {getattr(code, 'name', type(exc).__name__)}") from None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput
+from starlette.datastructures import UploadFile
 
 from tts_predictor.api.common import MappedErrorRoute
 from tts_predictor.audio import mix
@@ -56,7 +57,7 @@ def build_router(settings: Any) -> APIRouter:
         name, upload = str(form.get("name") or ""), form.get("file")
         if not mix.BED_NAME.match(name):
             raise FieldError("name", "name: 1-64 of A-Z, a-z, 0-9, '_', '.', '-' (starting with a letter or digit)")
-        if not hasattr(upload, "read"):
+        if not isinstance(upload, UploadFile):
             raise FieldError("file", "file: missing; attach the bed as form field 'file'")
         meta = await asyncio.to_thread(_store, settings.beds_dir, name, await upload.read())
         return JSONResponse(status_code=201, content=meta)

@@ -113,7 +113,7 @@ async def stream_plan(
         part = Assembly(rate)
         part.add(segment, speech)
         audio = part.audio()
-        marks = [{"name": m["name"], "time_s": round(offset + float(m["time_s"]), 4)} for m in part.marks]
+        marks = [{"name": m["name"], "time_s": round(offset + float(str(m["time_s"])), 4)} for m in part.marks]
         words = word_events.words(index, speech, offset + segment.pause_before_s)
         for word in words:
             if word["char_start"] is not None:
