@@ -36,6 +36,7 @@ from tts_predictor.pipeline.limits import DEFAULT_MAX_AUDIO_S, check_audio_s, ma
 from tts_predictor.pipeline.word_events import add_words
 from tts_predictor.protocol import v2
 from tts_predictor.protocol.v2 import EncodedAudio, SynthesisParameters
+from tts_predictor.schemas import SPEED_RANGE
 from tts_predictor.settings import Settings
 from tts_predictor.synthesis.scheduler import FairScheduler
 from tts_predictor.text.blocklist import Blocklist
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WARMUP_TEXT = "Hello."
-MIN_SPEED, MAX_SPEED = 0.25, 4.0
+MIN_SPEED, MAX_SPEED = SPEED_RANGE
 PAUSE_ONLY_RATE = 22050
 SAMPLING_KNOBS = ("temperature", "top_p", "top_k", "repetition_penalty")
 """Sample rate of a document that is only pauses (no engine output to take the rate from)."""
