@@ -212,12 +212,31 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         description='Requests for slow voices ("realtime": false) running at once; more get 429 '
         "with Retry-After at once instead of queueing behind minutes of work.",
     )
-    threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Intra-op threads per engine; 0 = auto: the server takes the whole CPUs it may use (cgroup CPU "
+        "quota, affinity mask, TTS_CPU_LIMIT_MILLICORES; rounded down, at least 1), other commands the core count.",
+    )
+    load_retry_seconds: float = Field(
+        120,
+        ge=0,
+        description="How long a failed model load is retried (backoff from 1 s doubling to 30 s, each try logged) "
+        "before the server stays unready; 0 = one try. With MODEL_INIT_MODE=async (KServe's modelcar for oci:// "
+        "models, whose /mnt/models appears only after start) it is retried until it succeeds.",
+    )
+    cpu_limit_millicores: int | None = Field(
+        None,
+        ge=1,
+        description="The pod's CPU limit in millicores (the chart passes limits.cpu); bounds the auto TTS_THREADS "
+        "and TTS_MAX_CONCURRENCY where the cgroup quota cannot be read.",
+    )
     max_concurrency: int = Field(
         0,
         ge=0,
         le=64,
-        description="Engine calls (sentences) run at once per process, 0 = number of CPU cores; "
+        description="Engine calls (sentences) run at once per process, 0 = auto (sized like TTS_THREADS); "
         "admitted requests take turns on these slots sentence by sentence. With more than one, an ONNX call that "
         "overlaps another runs on one thread (alone it gets TTS_THREADS).",
     )
