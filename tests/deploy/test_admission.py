@@ -176,6 +176,19 @@ def test_knative_cpu_limit_passed_as_literal(cpu: Any, expected: str) -> None:
     assert env["TTS_CPU_LIMIT_MILLICORES"] == {"name": "TTS_CPU_LIMIT_MILLICORES", "value": expected}
 
 
+@pytest.mark.parametrize(("cpu", "concurrency"), [("2", "2"), ("1500m", "1"), ("500m", "1"), ("4", "4"), (2.5, "2")])
+def test_auto_concurrency_matches_what_the_server_picks(cpu: Any, concurrency: str) -> None:
+    """admission.maxConcurrency=0: the chart writes what tts_predictor/server/cpus.py picks under that quota."""
+    from tts_predictor.server.cpus import CpuBudget
+
+    values = {"predictor": {"resources": {"limits": {"cpu": cpu}}}}
+    (isvc,) = [o for o in objects(render_all(values)) if o["kind"] == "InferenceService"]
+    env = {e["name"]: e.get("value") for e in isvc["spec"]["predictor"]["containers"][0]["env"]}
+    assert env["TTS_MAX_CONCURRENCY"] == concurrency
+    assert str(CpuBudget(int(env["TTS_CPU_LIMIT_MILLICORES"]) / 1000, "limit").whole) == concurrency
+    assert isvc["spec"]["predictor"]["containerConcurrency"] == int(concurrency) + 16
+
+
 def test_keda_target_is_value_and_transformer_has_its_own_metric() -> None:
     values = _merge(AUTOSCALERS["keda"], EXTRAS["transformer"])
     (isvc,) = [o for o in objects(render_all(values)) if o["kind"] == "InferenceService"]

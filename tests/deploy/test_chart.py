@@ -199,7 +199,8 @@ def test_default_predictor() -> None:
     assert c["args"] == ["serve", "--model_name", "tts", "--http_port", "8080", "--grpc_port", "8081"]
     assert env(c) == {
         "PROTOCOL": "v2",
-        "TTS_MAX_CONCURRENCY": "1",
+        # admission.maxConcurrency=0 (auto): the whole CPUs of limits.cpu ("2"), as the server would pick.
+        "TTS_MAX_CONCURRENCY": "2",
         "TTS_MAX_QUEUE": "16",
         "TTS_MODEL": "embedded",
         "TTS_MAX_CLONED_VOICES": "100",
@@ -208,7 +209,7 @@ def test_default_predictor() -> None:
     }
     assert "terminationGracePeriodSeconds" not in isvc["spec"]["predictor"]
     # containerConcurrency=auto: what one pod holds (running + queued), so Knative queues the rest.
-    assert isvc["spec"]["predictor"]["containerConcurrency"] == 17
+    assert isvc["spec"]["predictor"]["containerConcurrency"] == 18
     assert isvc["spec"]["predictor"]["annotations"] == {
         "autoscaling.knative.dev/class": "kpa.autoscaling.knative.dev",
         "autoscaling.knative.dev/metric": "concurrency",
@@ -596,6 +597,7 @@ def test_existing_api_key_secret() -> None:
         ({"graph": {"enabled": True, "routerTimeouts": {"serviceClient": 200}}}, "exceeds serverWrite"),
         ({"predictor": {"containerConcurrency": "many"}}, "containerConcurrency"),
         ({"model": {"source": "storageUri"}}, "needs model.storageUri"),
+        ({"predictor": {"resources": {"limits": {"cpu": None}}}}, "needs predictor.resources.limits.cpu"),
         ({"autoscaling": {"minReplicas": 5, "maxReplicas": 2}}, "must not exceed"),
         ({"ray": {"enabled": True, "gpusPerReplica": 1}}, "needs gpu.enabled"),
         ({"graph": {"enabled": True}, "grpc": {"enabled": True}}, "cannot target"),

@@ -100,7 +100,25 @@ component: predictor
      Knative's queue-proxy queues the excess instead of the app answering 429. */}}
 {{- define "tts-predictor.containerConcurrency" -}}
 {{- $cc := .Values.predictor.containerConcurrency }}
-{{- if eq (toString $cc) "auto" }}{{ add .Values.admission.maxConcurrency .Values.admission.maxQueue }}{{ else }}{{ int $cc }}{{ end }}
+{{- if eq (toString $cc) "auto" }}{{ add (include "tts-predictor.maxConcurrency" .) .Values.admission.maxQueue }}{{ else }}{{ int $cc }}{{ end }}
+{{- end }}
+
+{{/* predictor.resources.limits.cpu in millicores ("2" -> 2000, "1500m" -> 1500, 1.5 -> 1500), empty without a limit. */}}
+{{- define "tts-predictor.cpuLimitMillicores" -}}
+{{- $cpu := dig "limits" "cpu" "" (.Values.predictor.resources | default dict) | toString }}
+{{- if hasSuffix "m" $cpu }}{{ trimSuffix "m" $cpu | int }}{{ else if $cpu }}{{ mulf (float64 $cpu) 1000 | int }}{{ end }}
+{{- end }}
+
+{{/* TTS_MAX_CONCURRENCY: admission.maxConcurrency, or with 0 (auto) what the server picks under the pod's CPU quota:
+     the limit's whole CPUs, rounded down, at least 1 (tts_predictor/server/cpus.py CpuBudget.whole). */}}
+{{- define "tts-predictor.maxConcurrency" -}}
+{{- $n := int .Values.admission.maxConcurrency }}
+{{- if $n }}{{ $n }}
+{{- else }}
+{{- $milli := include "tts-predictor.cpuLimitMillicores" . }}
+{{- if not $milli }}{{ fail "admission.maxConcurrency=0 (auto) needs predictor.resources.limits.cpu (the server would size itself to the node)" }}{{ end }}
+{{- max 1 (min 64 (div (int $milli) 1000)) }}
+{{- end }}
 {{- end }}
 
 {{/* Name of the InferenceGraph. */}}

@@ -67,8 +67,8 @@ timeoutSeconds: 5
      Without a CPU limit nothing is passed: the downward API would report the node's allocatable CPUs. */}}
 {{- define "tts-predictor.cpuLimitEnv" -}}
 {{- $ctx := index . 0 }}{{ $knative := index . 1 }}
-{{- $cpu := dig "limits" "cpu" "" ($ctx.Values.predictor.resources | default dict) | toString }}
-{{- if $cpu }}
+{{- $milli := include "tts-predictor.cpuLimitMillicores" $ctx }}
+{{- if $milli }}
 - name: TTS_CPU_LIMIT_MILLICORES
 {{- if or (not $knative) $ctx.Values.knative.podSpecFieldRef }}
   valueFrom:
@@ -76,10 +76,8 @@ timeoutSeconds: 5
       containerName: kserve-container
       resource: limits.cpu
       divisor: 1m
-{{- else if hasSuffix "m" $cpu }}
-  value: {{ trimSuffix "m" $cpu | quote }}
 {{- else }}
-  value: {{ mulf (float64 $cpu) 1000 | int | toString | quote }}
+  value: {{ $milli | quote }}
 {{- end }}
 {{- end }}
 {{- end }}
