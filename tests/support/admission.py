@@ -362,7 +362,9 @@ def kserve_isvc_errors(isvc: dict[str, Any], version: str) -> list[str]:
         else:
             errors += [f"{name}: {e}" for e in _kpa_errors(comp)]
     # validateDeploymentMode on every later update (helm upgrade): status.deploymentMode holds the normalized
-    # mode, so on 0.16.0 a legacy annotation is refused from the second apply on (fixed by the 0.17 defaulter).
+    # mode (v0.16.0 controller/v1beta1/inferenceservice/utils/utils.go:221-245 GetDeploymentMode maps the legacy
+    # names, controller.go:367 stores it), so on 0.16.0 a legacy annotation is refused from the second apply on
+    # (fixed by the 0.17 defaulter, PR 5025 "normalize deprec. deploymentMode annos; allow deletion").
     if mode in ("RawDeployment", "Serverless") and _at_least(version, "0.16"):
         errors.append(f"update rejected: deploymentMode cannot be changed from {known[mode]!r} to {mode!r}")
     return errors
@@ -398,8 +400,10 @@ def _metric_target_errors(target: dict[str, Any]) -> list[str]:
 
 def _keda_errors(comp: dict[str, Any]) -> list[str]:
     """validateScalingKedaCompExtension (v0.16.0:374-441) plus what the KEDA reconciler needs: it builds one
-    trigger per autoScaling metric (reconcilers/keda/keda_reconciler.go:81-185 getKedaMetrics), and KEDA
-    refuses a ScaledObject with no triggers (keda apis/keda/v1alpha1 scaledobject_webhook: "no triggers")."""
+    trigger per autoScaling metric (reconcilers/keda/keda_reconciler.go:81-185 getKedaMetrics), so a component
+    without metrics gets a ScaledObject whose `triggers` (kedacore/keda apis/keda/v1alpha1/scaledobject_types.go
+    ScaledObjectSpec.Triggers, its only scaling source) is empty: nothing scales it. Not an upstream admission
+    error, but a deployment that cannot work, so the ported check refuses it."""
     if comp.get("scaleMetric") is not None:
         return ["ScaleMetric is not supported for KEDA"]
     metrics = comp.get("autoScaling", {}).get("metrics", [])
