@@ -39,7 +39,11 @@ EXTRAS: dict[str, dict[str, Any]] = {
     "plain": {},
     "transformer": {"transformer": {"enabled": True}},
     "graph": {"graph": {"enabled": True}},
-    "transformer+graph": {"transformer": {"enabled": True}, "graph": {"enabled": True}},
+    "transformer+graph+runtime": {
+        "transformer": {"enabled": True},
+        "graph": {"enabled": True},
+        "servingRuntime": {"enabled": True},
+    },
 }
 MATRIX = list(itertools.product(admission.KSERVE_VERSIONS, AUTOSCALERS, PLACEMENT, STORAGE, EXTRAS))
 
@@ -94,6 +98,8 @@ def admission_errors(values: dict[str, Any], version: str, features: set[str] | 
             errors += [f"{component}: {e}" for e in admission.knative_revision_errors(comp, anns)]
     for graph in (o for o in objs if o["kind"] == "InferenceGraph"):
         errors += admission.graph_webhook_errors(graph, version)
+    for runtime in (o for o in objs if o["kind"].endswith("ServingRuntime")):
+        errors += admission.serving_runtime_errors(runtime, version)
     return errors
 
 
@@ -278,6 +284,23 @@ def test_bad_values_fail(values: dict[str, Any], message: str) -> None:
         render_all(values)
 
 
+def test_oci_model_image_renders_for_the_modelcar() -> None:
+    (isvc,) = [o for o in objects(render_all(STORAGE["oci"])) if o["kind"] == "InferenceService"]
+    env = {e["name"]: e.get("value") for e in isvc["spec"]["predictor"]["containers"][0]["env"]}
+    # KServe's storage-initializer injector sees STORAGE_URI on kserve-container; for oci:// it adds the modelcar
+    # and MODEL_INIT_MODE=async (pkg/utils/storage.go ConfigureModelcarToContainer), which the server honours.
+    assert env["STORAGE_URI"] == "oci://ghcr.io/example/tts-voice:1" and env["TTS_MODEL"] == "/mnt/models"
+    assert "MODEL_INIT_MODE" not in env
+
+
+def test_pythonpath_refused_at_render() -> None:
+    """KServe >= 0.18 refuses PYTHONPATH on any container (validateBlockedEnvVars); the chart says so first."""
+    with pytest.raises(helm.HelmError, match="PYTHONPATH"):
+        render_all({"extraEnv": {"PYTHONPATH": "/x"}})
+    with pytest.raises(helm.HelmError, match="PYTHONPATH"):
+        render_all({"env": [{"name": "PYTHONPATH", "value": "/x"}]})
+
+
 # Sabotage: each ported rule refuses what its upstream refuses.
 
 
@@ -349,6 +372,15 @@ def test_kserve_rules_refuse_what_upstream_refuses() -> None:
     assert admission.kserve_isvc_errors(_isvc(keda, {}), "0.20") == ["predictor: ScaledObject with no triggers"]
     assert admission.kserve_isvc_errors(_isvc({}, {"scaleTarget": 2.5}), "0.20") == [
         "predictor: scaleTarget must be an int32"
+    ]
+    blocked = _isvc({}, {"containers": [{"name": "kserve-container", "env": [{"name": "PYTHONPATH", "value": "/x"}]}]})
+    assert admission.kserve_isvc_errors(blocked, "0.17") == []
+    assert admission.kserve_isvc_errors(blocked, "0.20") == [
+        "setting PYTHONPATH in container 'kserve-container' is not allowed for security reasons"
+    ]
+    formats = [{"name": "a", "autoSelect": True, "priority": 1}, {"name": "a", "autoSelect": True, "priority": 2}]
+    assert admission.serving_runtime_errors({"spec": {"supportedModelFormats": formats}}, "0.20") == [
+        "different priorities assigned for the model format a"
     ]
     graph = {
         "metadata": {"name": "g"},

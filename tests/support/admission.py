@@ -4,8 +4,9 @@ No cluster is reachable here, so each rule below is a transcription of upstream 
 pinned commit so it can be re-read against a new release:
 
 - Knative serving ``knative-v1.23.0`` (commit 7ed4aa2ab601e3a33c6552285f6e0d910747351d), abbreviated ``KN``.
-- KServe ``v0.15.2``, ``v0.16.0``, ``v0.17.0`` and ``master`` at aaac4e294dae2c7b1aa1886447793f3aa1c30912
-  (v0.20.0), abbreviated ``KS@<tag>``.
+- KServe ``v0.15.2``, ``v0.16.0``, ``v0.17.0``, ``v0.18.0`` and ``master`` at
+  aaac4e294dae2c7b1aa1886447793f3aa1c30912 (2026-08-21; the rules used here read the same at tag v0.20.0),
+  abbreviated ``KS@<tag>``.
 
 Each function returns a list of error strings (empty = admitted). Where a webhook mutates an object before
 validating it (KServe's defaulter), `kserve_default` applies that mutation first, as the API server would.
@@ -18,8 +19,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-# KServe versions the chart supports, oldest first; "0.20" is master at the pinned commit.
-KSERVE_VERSIONS = ("0.15", "0.16.0", "0.17", "0.20")
+# KServe versions the chart is checked against, oldest first; "0.20" is read at master (pinned commit above).
+KSERVE_VERSIONS = ("0.15", "0.16.0", "0.17", "0.18", "0.20")
 
 # KN pkg/apis/config/features.go:83-116 defaultFeaturesConfig: the flags the chart's fields depend on. Only these
 # are Enabled by default; every kubernetes.podspec-* flag the chart may need is Disabled.
@@ -361,6 +362,11 @@ def kserve_isvc_errors(isvc: dict[str, Any], version: str) -> list[str]:
             errors += [f"{name}: {e}" for e in _hpa_errors(comp)]
         else:
             errors += [f"{name}: {e}" for e in _kpa_errors(comp)]
+    # validateBlockedEnvVars (KS@master inference_service_validation.go:302-354, pkg/validation/env_policy.go:25-27;
+    # absent at v0.17.0, present from v0.18.0): PYTHONPATH may not be set on any container.
+    if _at_least(version, "0.18"):
+        for name in ("predictor", "transformer"):
+            errors += _blocked_env_errors(isvc["spec"].get(name, {}).get("containers", []))
     # validateDeploymentMode on every later update (helm upgrade): status.deploymentMode holds the normalized
     # mode (v0.16.0 controller/v1beta1/inferenceservice/utils/utils.go:221-245 GetDeploymentMode maps the legacy
     # names, controller.go:367 stores it), so on 0.16.0 a legacy annotation is refused from the second apply on
@@ -502,3 +508,28 @@ def router_write_timeout(graph: dict[str, Any], version: str) -> int:
     if not _at_least(version, "0.16"):
         return 60
     return int(graph["spec"].get("routerTimeouts", {}).get("serverWrite", 60))
+
+
+def _blocked_env_errors(containers: list[dict[str, Any]]) -> list[str]:
+    """KS@master pkg/validation/env_policy.go:29-43 ValidateBlockedEnvVars with DefaultBlockedEnvVars (PYTHONPATH)."""
+    return [
+        f"setting {e['name']} in container {c['name']!r} is not allowed for security reasons"
+        for c in containers
+        for e in c.get("env", [])
+        if e["name"] == "PYTHONPATH"
+    ]
+
+
+def serving_runtime_errors(runtime: dict[str, Any], version: str) -> list[str]:
+    """KServe's (Cluster)ServingRuntime webhook, KS@master pkg/webhook/admission/servingruntime/
+    servingruntime_webhook.go:71-112: validateModelFormatPrioritySame (:162-180: one auto-selected format name,
+    one priority), validateServingRuntimePriority against other runtimes (:182-209; not checkable without a cluster:
+    the chart sets no priority, so it cannot clash) and validateBlockedEnvVars (:270-283, from 0.18)."""
+    spec, errors, priorities = runtime["spec"], [], {}
+    for fmt in spec.get("supportedModelFormats", []):
+        if fmt.get("autoSelect") and fmt.get("priority") is not None:
+            if priorities.setdefault(fmt["name"], fmt["priority"]) != fmt["priority"]:
+                errors.append(f"different priorities assigned for the model format {fmt['name']}")
+    if _at_least(version, "0.18"):
+        errors += _blocked_env_errors(spec.get("containers", []))
+    return errors

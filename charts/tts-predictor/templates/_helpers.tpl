@@ -169,6 +169,10 @@ component: predictor
 {{- /* admission.* feed both the app's limits and containerConcurrency=auto: one source only. */}}
 {{- $envNames := keys $v.extraEnv }}
 {{- range $v.env }}{{ $envNames = append $envNames .name }}{{ end }}
+{{- /* KServe >= 0.18 refuses PYTHONPATH on any container (pkg/validation/env_policy.go DefaultBlockedEnvVars). */}}
+{{- if has "PYTHONPATH" $envNames }}
+{{- fail "PYTHONPATH may not be set: KServe >= 0.18 refuses it on every container (validateBlockedEnvVars)" }}
+{{- end }}
 {{- range $name := list "TTS_MAX_CONCURRENCY" "TTS_MAX_QUEUE" }}
 {{- if has $name $envNames }}
 {{- fail (printf "set %s with admission.maxConcurrency / admission.maxQueue, not env or extraEnv (containerConcurrency is derived from them)" $name) }}
