@@ -72,18 +72,37 @@ class CgroupServer(ServerProcess):
         return ["sh", "-c", f'echo $$ > {self.cgroup}/cgroup.procs && exec "$@"', "sh", *super().command()]
 
 
-def _one_cpu_cgroup() -> Path:
-    if os.geteuid() != 0 or not os.access(CPU_CGROUP, os.W_OK) or not (CPU_CGROUP / "cpu.cfs_quota_us").exists():
-        pytest.skip("needs root and a writable cgroup v1 cpu controller at /sys/fs/cgroup/cpu")
-    group = CPU_CGROUP / f"tts-test-{uuid.uuid4().hex[:8]}"
-    group.mkdir()
-    (group / "cpu.cfs_period_us").write_text("100000")
-    (group / "cpu.cfs_quota_us").write_text("100000")
-    return group
+CGROUP2 = Path("/sys/fs/cgroup")
+
+
+def _one_cpu_cgroup() -> tuple[Path, str]:
+    """A fresh cgroup with a 1-CPU CFS quota (v1 `cpu` controller, else v2 with `cpu` delegated to children),
+    and the source the server should name; skip where this process may not create one."""
+    if os.geteuid() != 0:
+        pytest.skip("creating a cgroup needs root")
+    name = f"tts-test-{uuid.uuid4().hex[:8]}"
+    if (CPU_CGROUP / "cpu.cfs_quota_us").exists() and os.access(CPU_CGROUP, os.W_OK):
+        group = CPU_CGROUP / name
+        group.mkdir()
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text("100000")
+        return group, "cgroup v1 cpu.cfs_quota_us"
+    control = CGROUP2 / "cgroup.subtree_control"
+    if control.exists() and "cpu" in control.read_text().split():
+        group = CGROUP2 / name
+        try:
+            group.mkdir()
+            (group / "cpu.max").write_text("100000 100000")
+        except OSError as exc:
+            if group.exists():
+                group.rmdir()
+            pytest.skip(f"cannot create a cgroup v2 child with a CPU quota here: {exc}")
+        return group, "cgroup v2 cpu.max"
+    pytest.skip("no writable cgroup v1 cpu controller, nor a cgroup v2 root delegating cpu")
 
 
 def test_one_cpu_quota_gives_one_thread_and_concurrency_one() -> None:
-    group = _one_cpu_cgroup()
+    group, source = _one_cpu_cgroup()
     server = CgroupServer(env={"TTS_THREADS": "0"})
     server.cgroup = group
     try:
@@ -91,7 +110,7 @@ def test_one_cpu_quota_gives_one_thread_and_concurrency_one() -> None:
         config = httpx.get(f"{server.url}/config", timeout=10).json()
         assert (config["threads"], config["max_concurrency"]) == (1, 1), config
         log = server.log_path.read_text(errors="replace")
-        assert "CPU budget 1.00 CPUs from cgroup v1 cpu.cfs_quota_us" in log, log[-3000:]
+        assert f"CPU budget 1.00 CPUs from {source}" in log, log[-3000:]
         assert "threads=1 (auto), max_concurrency=1 (auto)" in log
     finally:
         server.stop()
