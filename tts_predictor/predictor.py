@@ -188,7 +188,7 @@ class TTSPredictor(kserve.Model):
         def run() -> None:
             try:
                 # Until the last try fails the model counts as loading (503 "still loading"), not failed.
-                async_init = model_init_async()
+                async_init = model_init_async(self.settings.model_init_mode)
                 budget = None if async_init else self.settings.load_retry_seconds
                 retry_load(self._load, name=self.name, give_up_after=budget)
                 if then is not None:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_MODEL = "embedded"
@@ -226,6 +226,12 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         "before the server stays unready; 0 = one try. With MODEL_INIT_MODE=async (KServe's modelcar for oci:// "
         "models, whose /mnt/models appears only after start) it is retried until it succeeds.",
     )
+    model_init_mode: str = Field(
+        "",
+        validation_alias=AliasChoices("MODEL_INIT_MODE", "model_init_mode"),
+        description="MODEL_INIT_MODE (KServe's own variable, no TTS_ prefix): KServe sets `async` when the model "
+        "directory may appear only after start (an oci:// modelcar); the load is then retried until it succeeds.",
+    )
     cpu_limit_millicores: int | None = Field(
         None,
         ge=1,
@@ -394,13 +400,22 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         parse_networks(value)  # ValueError naming the bad entry
         return value
 
+    _auto_cpu_fields: frozenset[str] = PrivateAttr(default=frozenset())
+
     @model_validator(mode="after")
     def _resolve_threads(self) -> Settings:
+        # The server re-sizes the fields left at 0 (auto) to its CPU quota (server/cpus.py); remember which.
+        self._auto_cpu_fields = frozenset(f for f in ("threads", "max_concurrency") if getattr(self, f) == 0)
         if self.threads == 0:
             self.threads = os.cpu_count() or 1
         if self.max_concurrency == 0:
             self.max_concurrency = os.cpu_count() or 1
         return self
+
+    @property
+    def auto_cpu_fields(self) -> frozenset[str]:
+        """TTS_THREADS / TTS_MAX_CONCURRENCY fields that were left at 0 (auto) and resolved from the core count."""
+        return self._auto_cpu_fields
 
     def admin_key_set(self) -> frozenset[str]:
         """Admin API keys (TTS_ADMIN_API_KEYS)."""

@@ -98,10 +98,16 @@ def test_size_settings_logs_and_keeps_explicit_values(
 
     monkeypatch.setattr(cpus, "cpu_budget", lambda limit=None, proc=None: cpus.CpuBudget(2.5, "test quota"))
     monkeypatch.delenv("TTS_THREADS", raising=False)
-    monkeypatch.setenv("TTS_MAX_CONCURRENCY", "3")
+    monkeypatch.delenv("TTS_MAX_CONCURRENCY", raising=False)
     settings = Settings(max_concurrency=3)
     assert settings.threads == (os.cpu_count() or 1)  # what Settings alone resolves: the node's count
+    assert settings.auto_cpu_fields == {"threads"}
     with caplog.at_level("INFO", logger="tts_predictor.server.cpus"):
-        sized = cpus.size_settings(settings, {"threads": None, "max_concurrency": None})
+        sized = cpus.size_settings(settings)
     assert (sized.threads, sized.max_concurrency) == (2, 3)
     assert "CPU budget 2.50 CPUs from test quota" in caplog.text and "threads=2 (auto)" in caplog.text
+    # TTS_THREADS=0 means auto too; an explicit value equal to the core count stays explicit.
+    monkeypatch.setenv("TTS_THREADS", "0")
+    assert cpus.size_settings(Settings()).threads == 2
+    monkeypatch.setenv("TTS_THREADS", str(os.cpu_count() or 1))
+    assert cpus.size_settings(Settings()).threads == (os.cpu_count() or 1)

@@ -55,8 +55,12 @@ def test_gives_up_after_the_budget() -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [("async", True), ("ASYNC", True), ("sync", False), (None, False)])
 def test_model_init_mode(value: str | None, expected: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """KServe's own variable (no TTS_ prefix) reaches Settings.model_init_mode."""
+    from tts_predictor.settings import Settings, env_name
+
     if value is None:
         monkeypatch.delenv("MODEL_INIT_MODE", raising=False)
     else:
         monkeypatch.setenv("MODEL_INIT_MODE", value)
-    assert model_init_async() is expected
+    assert model_init_async(Settings().model_init_mode) is expected
+    assert env_name("model_init_mode") == "MODEL_INIT_MODE"

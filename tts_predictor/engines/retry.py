@@ -9,7 +9,6 @@ retry, a single failed load leaves the pod unready until its startup probe kills
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -17,13 +16,11 @@ from typing import TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MODEL_INIT_MODE_ENV = "MODEL_INIT_MODE"
-"""Set to `async` by KServe when the model directory may appear only after start."""
 
 
-def model_init_async() -> bool:
-    """Whether KServe said the model directory may appear later (MODEL_INIT_MODE=async)."""
-    return os.environ.get(MODEL_INIT_MODE_ENV, "").strip().lower() == "async"
+def model_init_async(mode: str) -> bool:
+    """Whether KServe said the model directory may appear later (MODEL_INIT_MODE=async, Settings.model_init_mode)."""
+    return mode.strip().lower() == "async"
 
 
 def retry_load(

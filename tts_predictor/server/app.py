@@ -218,7 +218,7 @@ def serve(argv: list[str] | None = None) -> None:
     refuse_workers(args, "serve")
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
-    settings = size_settings(settings, vars(args))  # auto threads/concurrency from the pod's CPUs, not the node's
+    settings = size_settings(settings)  # auto threads/concurrency from the pod's CPUs, not the node's
     _use_encoder_backend(settings)
     predictor = TTSPredictor(settings)
     repository = TTSModelRepository(predictor)

@@ -12,7 +12,6 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tts_predictor.settings import Settings
 
@@ -142,21 +141,13 @@ def auto_sized(
     return chosen, budget
 
 
-def env_int(name: str) -> int | None:
-    """An integer environment variable, None when unset, empty or not a number (Settings reports bad values)."""
-    try:
-        return int(os.environ.get(name, "").strip() or "x")
-    except ValueError:
-        return None
+def size_settings(settings: Settings) -> Settings:
+    """Settings with TTS_THREADS / TTS_MAX_CONCURRENCY resolved from the CPU budget where left at 0 (auto).
 
-
-def size_settings(settings: Settings, cli: dict[str, Any]) -> Settings:
-    """Settings with TTS_THREADS / TTS_MAX_CONCURRENCY resolved from the CPU budget where left at auto.
-
-    `settings` resolved auto values from `os.cpu_count()` (the node); a value counts as explicit when the flag or
-    the environment variable gives a non-zero number. Logs what was chosen and why.
+    Settings alone resolves auto values from `os.cpu_count()` (the node); `settings.auto_cpu_fields` says which
+    were auto. Logs what was chosen and why.
     """
-    explicit = {name: cli.get(name) or env_int(f"TTS_{name.upper()}") for name in ("threads", "max_concurrency")}
+    explicit = {name: (0 if name in settings.auto_cpu_fields else 1) for name in ("threads", "max_concurrency")}
     chosen, budget = auto_sized(explicit, settings.cpu_limit_millicores)
     log.info(
         "CPU budget %.2f CPUs from %s (node has %s): %s",
