@@ -323,12 +323,20 @@ def test_knative_rules_refuse_what_upstream_refuses() -> None:
     c["readinessProbe"] = {"httpGet": {"port": "admin"}}
     c["lifecycle"] = {"preStop": {}}
     c["volumeMounts"].append({"name": "cache", "mountPath": "/dev"})
+    c["livenessProbe"] = {"httpGet": {"path": "/v2/health/live"}}
     assert admission.knative_pod_errors(bad) == [
         "more than one container port is set",
         "containers[kserve-container]: must not set the field(s): lifecycle",
         "containers[kserve-container]: 'PORT' is a reserved environment variable",
         "containers[kserve-container]: readinessProbe: httpGet.port admin: Probe port must match container port",
         "containers[kserve-container]: mountPath '/dev' is a reserved path",
+    ]
+    # Knative's defaulting fills a bare readiness probe; periodSeconds 0 (aggressive probing) refuses a timeout.
+    probe_only = {"containers": [{"name": "c", "image": "i", "readinessProbe": {"httpGet": {"path": "/r"}}}]}
+    assert admission.knative_pod_errors(probe_only) == []
+    probe_only["containers"][0]["readinessProbe"]["timeoutSeconds"] = 5
+    assert admission.knative_pod_errors(probe_only) == [
+        "containers[c]: readinessProbe: timeoutSeconds is disallowed when periodSeconds is zero"
     ]
     assert admission.knative_revision_errors(
         {"timeout": 601, "containerConcurrency": 1001},

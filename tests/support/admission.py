@@ -129,8 +129,49 @@ def pod_spec_of(component: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in component.items() if k not in COMPONENT_EXTENSION}
 
 
+def knative_default_pod(spec: dict[str, Any]) -> dict[str, Any]:
+    """Knative's defaulting webhook on the revision's containers, applied before validation: the user container's
+    readiness probe (KN pkg/apis/serving/v1/revision_defaults.go:160-170 applyUserContainerDefaultReadinessProbe:
+    a tcpSocket probe when none is given; :172-192 applyReadinessProbeDefaults: successThreshold 1, and
+    failureThreshold 3 / timeoutSeconds 1 when periodSeconds is set). secure-pod-defaults (:205-) is Disabled by
+    default and not applied."""
+    out = copy.deepcopy(spec)
+    for c in out.get("containers", []):
+        if not c.get("ports") and len(out["containers"]) > 1:
+            continue  # a sidecar keeps no readiness probe
+        probe = c.setdefault("readinessProbe", {})
+        if not {"tcpSocket", "httpGet", "exec", "grpc"} & probe.keys():
+            probe["tcpSocket"] = {}
+        probe["successThreshold"] = probe.get("successThreshold") or 1
+        if probe.get("periodSeconds"):
+            probe["failureThreshold"] = probe.get("failureThreshold") or 3
+            probe["timeoutSeconds"] = probe.get("timeoutSeconds") or 1
+    return out
+
+
+def _readiness_errors(probe: dict[str, Any] | None) -> list[str]:
+    """KN k8s_validation.go:828-873 validateReadinessProbe beyond validateProbe."""
+    if probe is None:
+        return []
+    errors = []
+    if probe.get("successThreshold", 0) < 1:
+        errors.append("successThreshold out of bounds")
+    if not probe.get("periodSeconds"):
+        # periodSeconds 0 = Knative's aggressive probing: no failureThreshold or timeoutSeconds then.
+        errors += [
+            f"{f} is disallowed when periodSeconds is zero"
+            for f in ("failureThreshold", "timeoutSeconds")
+            if probe.get(f)
+        ]
+    else:
+        errors += [f"{f} out of bounds" for f in ("timeoutSeconds", "failureThreshold") if probe.get(f, 0) < 1]
+    return errors
+
+
 def knative_pod_errors(spec: dict[str, Any], features: Iterable[str] = STOCK_KNATIVE_FEATURES) -> list[str]:
-    """KN k8s_validation.go:402-447 ValidatePodSpec on a revision's pod spec, with these config-features enabled."""
+    """KN k8s_validation.go:402-447 ValidatePodSpec on a revision's pod spec, with these config-features enabled,
+    after Knative's defaulting (`knative_default_pod`)."""
+    spec = knative_default_pod(spec)
     on = set(features) | STOCK_KNATIVE_FEATURES
     errors = []
     for field in sorted(_set_fields(spec)):
@@ -205,6 +246,7 @@ def _container_errors(c: dict[str, Any], volumes: dict[str, Any], on: set[str]) 
     port_name = ports[0].get("name", "") if ports else "http"
     for kind in ("livenessProbe", "readinessProbe", "startupProbe"):
         errors += [f"{kind}: {e}" for e in _probe_errors(c.get(kind), port_name)]
+    errors += [f"readinessProbe: {e}" for e in _readiness_errors(c.get("readinessProbe"))]
     extra = _set_fields(c.get("securityContext") or {}) - _CONTAINER_SC_ALLOWED
     if (c.get("securityContext") or {}).get("privileged") is True:
         extra.add("privileged")
