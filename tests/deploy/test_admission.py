@@ -111,6 +111,42 @@ def test_matrix_passes_ported_webhooks(version: str, scaler: str, placement: str
     assert admission_errors(values, version) == []
 
 
+OTHER_FEATURES: dict[str, dict[str, Any]] = {
+    "grpc": {"grpc": {"enabled": True}},
+    "cloned-voices-pvc": {"clonedVoices": {"persistence": {"enabled": True}}, "transformer": {"enabled": True}},
+    "api-keys+env-fieldref": {
+        "apiKeys": {"keys": ["k"]},
+        "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+        "envFrom": [{"configMapRef": {"name": "tts-settings"}}],
+        "imagePullSecrets": [{"name": "regcred"}],
+    },
+    "ray+aggregation": {"ray": {"enabled": True}, "metrics": {"kserveAggregation": True}},
+    "flags-set": {"knative": {"podSpecSecurityContext": True, "podSpecFieldRef": True}},
+    "affinity+tolerations+sa": {
+        "predictor": {
+            "affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}},
+            "tolerations": [{"key": "k", "operator": "Exists"}],
+            "serviceAccountName": "models-sa",
+        }
+    },
+    "scale-to-zero": {"autoscaling": {"minReplicas": 0, "metric": "rps", "target": 10}},
+    "pdb+netpol+servicemonitor+hpa-memory": {
+        "pdb": {"enabled": True},
+        "networkPolicy": {"enabled": True},
+        "metrics": {"serviceMonitor": {"enabled": True}},
+        "autoscaling": {"class": "hpa", "metric": "memory", "target": 80},
+    },
+}
+
+
+@pytest.mark.parametrize("feature", OTHER_FEATURES)
+@pytest.mark.parametrize("version", admission.KSERVE_VERSIONS)
+def test_other_features_pass_ported_webhooks(version: str, feature: str) -> None:
+    """The chart's other switches, each on every version, through the same rules as the matrix."""
+    values = _merge({"kserve": {"version": version}}, OTHER_FEATURES[feature])
+    assert admission_errors(values, version) == []
+
+
 @pytest.mark.parametrize("version", admission.KSERVE_VERSIONS)
 @pytest.mark.parametrize(
     "values", [{}, {"arch": "amd64"}, {"gpu": {"enabled": True}, "transformer": {"enabled": True}}]
