@@ -85,9 +85,9 @@ def test_affinity_and_pod_limit_bound_the_budget(tmp_path: Path, monkeypatch: py
 def test_auto_sized_under_a_one_cpu_quota(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     proc = fake_v1(tmp_path, 100000)
     monkeypatch.setattr(cpus, "affinity_cpus", lambda: 64)
-    chosen, budget = cpus.auto_sized({"threads": None, "max_concurrency": 0}, None, proc)
+    chosen, budget = cpus.auto_sized(["threads", "max_concurrency"], None, proc)
     assert chosen == {"threads": 1, "max_concurrency": 1} and budget.whole == 1
-    chosen, _ = cpus.auto_sized({"threads": 4, "max_concurrency": None}, None, proc)
+    chosen, _ = cpus.auto_sized(["max_concurrency"], None, proc)
     assert chosen == {"max_concurrency": 1}  # an explicit value is kept
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,15 +130,15 @@ def cpu_budget(limit_millicores: int | None = None, proc: Path = Path("/proc")) 
 
 
 def auto_sized(
-    explicit: dict[str, int | None], limit_millicores: int | None, proc: Path = Path("/proc")
+    auto: Iterable[str], limit_millicores: int | None, proc: Path = Path("/proc")
 ) -> tuple[dict[str, int], CpuBudget]:
-    """Values for the settings left at 0 (= auto) in `explicit` (threads, max_concurrency), sized to the budget.
+    """Values for the `auto` settings (threads, max_concurrency: those left at 0), sized to the CPU budget.
 
     Threads per engine and engine slots both get the budget's whole CPUs (max_concurrency at most 64, its bound).
     """
     budget = cpu_budget(limit_millicores, proc)
     limits = {"threads": 256, "max_concurrency": 64}
-    chosen = {name: min(budget.whole, limits[name]) for name, value in explicit.items() if not value}
+    chosen = {name: min(budget.whole, limits[name]) for name in auto}
     return chosen, budget
 
 
@@ -147,8 +148,8 @@ def size_settings(settings: Settings) -> Settings:
     Settings alone resolves auto values from `os.cpu_count()` (the node); `settings.auto_cpu_fields` says which
     were auto. Logs what was chosen and why.
     """
-    explicit = {name: (0 if name in settings.auto_cpu_fields else 1) for name in ("threads", "max_concurrency")}
-    chosen, budget = auto_sized(explicit, settings.cpu_limit_millicores)
+    auto = [name for name in ("threads", "max_concurrency") if name in settings.auto_cpu_fields]
+    chosen, budget = auto_sized(auto, settings.cpu_limit_millicores)
     log.info(
         "CPU budget %.2f CPUs from %s (node has %s): %s",
         budget.cpus,
