@@ -96,6 +96,11 @@ def admission_errors(values: dict[str, Any], version: str, features: set[str] | 
             errors += [f"{component}: {e}" for e in admission.knative_pod_errors(admission.pod_spec_of(comp), enabled)]
             anns = admission.knative_component_annotations(isvc, component)
             errors += [f"{component}: {e}" for e in admission.knative_revision_errors(comp, anns)]
+        scaler = isvc["metadata"]["annotations"].get("serving.kserve.io/autoscalerClass")
+        if mode == "Standard" and scaler == "hpa":
+            errors += [f"{component} HPA: {e}" for e in admission.hpa_errors(comp)]
+        elif mode == "Standard" and scaler == "keda":
+            errors += [f"{component} ScaledObject: {e}" for e in admission.keda_scaled_object_errors(comp)]
     for graph in (o for o in objs if o["kind"] == "InferenceGraph"):
         errors += admission.graph_webhook_errors(graph, version)
     for runtime in (o for o in objs if o["kind"].endswith("ServingRuntime")):
@@ -318,6 +323,23 @@ def test_graph_router_timeouts_refused_on_0_15() -> None:
 def test_bad_values_fail(values: dict[str, Any], message: str) -> None:
     with pytest.raises(helm.HelmError, match=message):
         render_all(values)
+
+
+@pytest.mark.parametrize("scaler", ["hpa", "keda"])
+def test_scaling_on_cpu_needs_cpu_requests(scaler: str) -> None:
+    """HPA (and KEDA's cpu trigger, an HPA Resource metric underneath) compute utilization from requests: the
+    chart refuses hpa/keda without a CPU request on a component that scales on CPU."""
+    values = _merge(AUTOSCALERS[scaler], EXTRAS["transformer"])
+    assert admission_errors(values, "0.20") == []
+    component = "predictor" if scaler == "hpa" else "transformer"
+    no_request = _merge(values, {component: {"resources": {"requests": {"cpu": None}}}})
+    with pytest.raises(helm.HelmError, match="CPU request"):
+        render_all(no_request)
+    (isvc,) = [o for o in objects(render_all(values)) if o["kind"] == "InferenceService"]
+    comp = copy.deepcopy(isvc["spec"][component])
+    del comp["containers"][0]["resources"]["requests"]["cpu"]
+    check = admission.hpa_errors if scaler == "hpa" else admission.keda_scaled_object_errors
+    assert check(comp) == ["container 'kserve-container' has no cpu request (utilization scaling needs one)"]
 
 
 def test_oci_model_image_renders_for_the_modelcar() -> None:

@@ -575,3 +575,74 @@ def serving_runtime_errors(runtime: dict[str, Any], version: str) -> list[str]:
     if _at_least(version, "0.18"):
         errors += _blocked_env_errors(spec.get("containers", []))
     return errors
+
+
+def kserve_hpa(comp: dict[str, Any]) -> dict[str, Any]:
+    """The HorizontalPodAutoscaler spec KServe builds for a Standard-mode component with autoscalerClass hpa
+    (KS@v0.17.0 reconcilers/hpa/hpa_reconciler.go:150-185 createHPA: minReplicas raised to 1, maxReplicas to
+    minReplicas; :60-148 getHPAMetrics: scaleMetric cpu/memory + scaleTarget -> a Resource Utilization metric,
+    cpu defaulting to 80 %)."""
+    low = max(int(comp.get("minReplicas", 1)), 1)
+    high = max(int(comp.get("maxReplicas", 0)), low)
+    metric, target = comp.get("scaleMetric", "cpu"), comp.get("scaleTarget")
+    metrics = []
+    if metric == "cpu" or (metric == "memory" and target is not None):
+        util = target if target is not None else 80
+        metrics.append({"type": "Resource", "resource": {"name": metric, "target": {"averageUtilization": util}}})
+    return {"minReplicas": low, "maxReplicas": high, "metrics": metrics}
+
+
+def kserve_scaled_object(comp: dict[str, Any]) -> dict[str, Any]:
+    """The KEDA ScaledObject spec KServe builds (KS@v0.17.0 reconcilers/keda/keda_reconciler.go:187-240
+    createKedaScaledObject: minReplicaCount defaults to 1, maxReplicaCount raised to it; one trigger per
+    autoScaling metric, :81-185 getKedaMetrics: Resource -> cpu/memory trigger, External -> prometheus)."""
+    low = int(comp.get("minReplicas", 1))
+    high = max(int(comp.get("maxReplicas", 0)), low)
+    triggers = []
+    for m in comp.get("autoScaling", {}).get("metrics", []):
+        if m.get("type") == "Resource":
+            res = m["resource"]
+            triggers.append({"type": res["name"], "target": res["target"]})
+        elif m.get("type") == "External":
+            triggers.append({"type": m["external"]["metric"].get("backend", "prometheus")})
+    return {"minReplicaCount": low, "maxReplicaCount": high, "triggers": triggers}
+
+
+def _requests(comp: dict[str, Any], resource: str) -> list[str]:
+    """Containers without a request for `resource`: the HPA controller cannot compute utilization for them
+    (kubernetes pkg/controller/podautoscaler/replica_calculator.go calculatePodRequests: "missing request for")."""
+    return [
+        f"container {c['name']!r} has no {resource} request (utilization scaling needs one)"
+        for c in comp.get("containers", [])
+        if resource not in (c.get("resources", {}).get("requests") or {})
+    ]
+
+
+def hpa_errors(comp: dict[str, Any]) -> list[str]:
+    """kubernetes/kubernetes pkg/apis/autoscaling/validation/validation.go (read at 0fec7b0f):
+    ValidateHorizontalPodAutoscaler (minReplicas >= 1 without the HPAScaleToZero gate),
+    validateHorizontalPodAutoscalerSpec (maxReplicas > 0 and >= minReplicas), on the HPA KServe builds, plus the
+    requests a Utilization metric needs."""
+    hpa, errors = kserve_hpa(comp), []
+    if hpa["minReplicas"] < 1:
+        errors.append("minReplicas must be greater than or equal to 1")
+    if hpa["maxReplicas"] < 1 or hpa["maxReplicas"] < hpa["minReplicas"]:
+        errors.append("maxReplicas must be greater than 0 and >= minReplicas")
+    for m in hpa["metrics"]:
+        errors += _requests(comp, m["resource"]["name"])
+    return errors
+
+
+def keda_scaled_object_errors(comp: dict[str, Any]) -> list[str]:
+    """KEDA on the ScaledObject KServe builds: kedacore/keda apis/keda/v1alpha1/scaledobject_types.go
+    CheckReplicaCountBoundsAreValid (min <= max), its `triggers` non-empty (the only scaling source), and for a
+    cpu/memory trigger the container requests KEDA's resource metric (an HPA Resource metric) needs."""
+    so, errors = kserve_scaled_object(comp), []
+    if so["minReplicaCount"] > so["maxReplicaCount"]:
+        errors.append("MinReplicaCount must be less than MaxReplicaCount")
+    if not so["triggers"]:
+        errors.append("ScaledObject with no triggers")
+    for trigger in so["triggers"]:
+        if trigger["type"] in ("cpu", "memory"):
+            errors += _requests(comp, trigger["type"])
+    return errors

@@ -160,6 +160,13 @@ component: predictor
 {{- if eq $family "Knative" }}
 {{- fail (printf "autoscaling.class=%s needs deploymentMode Standard or RawDeployment (KServe's HPA/KEDA autoscalers exist only there)" $v.autoscaling.class) }}
 {{- end }}
+{{- /* HPA utilization (and KEDA's cpu trigger, an HPA Resource metric) is computed against container requests. */}}
+{{- if and (eq $v.autoscaling.class "hpa") (not (dig "requests" $v.autoscaling.metric "" ($v.predictor.resources | default dict))) }}
+{{- fail (printf "autoscaling.class=hpa on %s needs predictor.resources.requests.%s: HPA utilization is relative to the request (a CPU request for cpu, a memory request for memory)" $v.autoscaling.metric $v.autoscaling.metric) }}
+{{- end }}
+{{- if and $v.transformer.enabled (not (dig "requests" "cpu" "" ($v.transformer.resources | default dict))) }}
+{{- fail (printf "autoscaling.class=%s scales the transformer on CPU utilization: transformer.resources.requests.cpu needs a CPU request" $v.autoscaling.class) }}
+{{- end }}
 {{- if and (eq $v.autoscaling.class "keda") (not $v.autoscaling.prometheus.serverAddress) }}
 {{- fail "autoscaling.class=keda needs autoscaling.prometheus.serverAddress (the Prometheus that scrapes tts_queued_requests)" }}
 {{- end }}
