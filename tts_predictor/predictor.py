@@ -18,6 +18,7 @@ from tts_predictor.audio.output import OutputConfig
 from tts_predictor.auth import check_grpc_key, key_from, set_caller
 from tts_predictor.engines.base import Engine
 from tts_predictor.engines.registry import load_all
+from tts_predictor.engines.retry import model_init_async, retry_load
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import EngineNotReady
 from tts_predictor.pipeline.admission import AdmissionController
@@ -193,7 +194,10 @@ class TTSPredictor(kserve.Model):
 
         def run() -> None:
             try:
-                self._load()
+                # Until the last try fails the model counts as loading (503 "still loading"), not failed.
+                async_init = model_init_async(self.settings.model_init_mode)
+                budget = None if async_init else self.settings.load_retry_seconds
+                retry_load(self._load, name=self.name, give_up_after=budget)
                 if then is not None:
                     then()
             except Exception as exc:  # any load failure: stay live, not ready, say why
