@@ -48,6 +48,32 @@ class JobsSection(BaseSettings):
         30.0, ge=1, le=3600, description="Worker lease; another replica takes a job over after it."
     )
     job_poll_s: float = Field(1.0, gt=0, le=60, description="How often an idle worker looks for queued jobs.")
+    job_max_attempts: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Runs of a job that fails unexpectedly (not bad input) before it is marked failed with the reason.",
+    )
+    job_retry_backoff_s: float = Field(
+        30.0,
+        ge=0,
+        le=86_400,
+        description="Delay before a failed job's next run; doubles per attempt. The job waits behind every job "
+        "that is ready, so a failing job never blocks the queue.",
+    )
+    job_max_audio_s: float = Field(
+        86_400.0,
+        ge=1,
+        le=7 * 86_400,
+        description="Longest audio of one job in seconds: 400 at submission when its planned pauses alone exceed "
+        "it, failed when its speech does.",
+    )
+    job_max_chapters: int = Field(
+        999,
+        ge=1,
+        le=999,
+        description="Most chapters per job (400 beyond; MP3 results take at most 255, its ID3 table-of-contents limit).",
+    )
     webhook_secret: str | None = Field(
         None, description="Default HMAC-SHA256 key of job webhooks (a job may bring its own)."
     )

@@ -27,11 +27,13 @@ from tts_predictor.audio.encode import media_type
 from tts_predictor.auth import key_from, owner_of
 from tts_predictor.errors import FieldError, TextTooLong
 from tts_predictor.jobs import sources
+from tts_predictor.jobs.planning import check_plan, plan_job, stored_plan
 from tts_predictor.jobs.records import CANCELLED, FINISHED, JobRecord, new_job_id
 from tts_predictor.jobs.results import EXTENSIONS
 from tts_predictor.jobs.runtime import JobRuntime
 from tts_predictor.jobs.webhooks import check_url
 from tts_predictor.pipeline.front import Front
+from tts_predictor.synthesis.low_priority import run_low
 from tts_predictor.text.ssml import parse_ssml
 
 UPLOAD_KINDS = {
@@ -186,7 +188,7 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
             raise FieldError("options.stream", "options.stream: jobs are not streamed; fetch GET /v1/jobs/{id}/audio")
         params = to_params(body.options)
         params = params.model_copy(update={"ssml": kind == "ssml" or (params.ssml if kind == "text" else False)})
-        synth.catalog.resolve(params.voice, params.language)  # 400 for unknown voices/languages now
+        language = synth.catalog.resolve(params.voice, params.language)[1]  # 400 for unknown voices/languages now
         post.check_bed(params, predictor.output.beds_dir)
         chapters = await asyncio.to_thread(sources.chapters_of, kind, data)
         chars = sum(len(c.text) for c in chapters)
@@ -199,6 +201,10 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
                 await asyncio.to_thread(parse_ssml, chapters[0].text, default_language="en-US")
             except InvalidInput as exc:
                 raise FieldError("ssml", f"ssml: {exc.reason}") from None
+        # Planned here, as the synchronous routes do before any synthesis: what speaks nothing, pauses too long or
+        # has too many chapters is a 400 now, never a job that fails in the worker. The plan is stored with the job.
+        chunks, marks = await run_low(plan_job, chapters, params, language, settings)
+        check_plan(chunks, marks, params, settings)
         webhook_url, secret = await _check_webhook(body.webhook, settings)
         who = owner(request)
         await _check_limits(runtime, who, settings)
@@ -213,7 +219,9 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
             webhook_secret=secret,
         )
         source = json.dumps([{"title": c.title, "text": c.text} for c in chapters])
+        job.chunks_total = len(chunks)
         await asyncio.to_thread(runtime.store.create, job, source)
+        await asyncio.to_thread(runtime.store.set_plan, job.id, stored_plan(chunks, marks))
         runtime.wake()
         return JSONResponse(status_code=202, content=job.public(), headers={"Location": f"/v1/jobs/{job.id}"})
 

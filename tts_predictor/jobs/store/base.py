@@ -39,7 +39,12 @@ class JobStore(Protocol):
         (so a cancel or a takeover is never overwritten). True if written."""
 
     def claim(self, worker: str, now: float, lease_s: float) -> JobRecord | None:
-        """Atomically take a queued job, or a running one whose lease expired; None if there is none."""
+        """Atomically take the queued job ready first (submitted or deferred to the earliest time up to `now`), or a
+        running one whose lease expired; None if there is none."""
+
+    def defer(self, job: JobRecord, worker: str, ready_at: float) -> bool:
+        """Queue `worker`'s running job again (written back, lease dropped), claimable from `ready_at` on and
+        only after every job ready before it. False when the job is no longer leased to `worker`."""
 
     def heartbeat(self, job_id: str, worker: str, now: float, lease_s: float) -> bool:
         """Extend `worker`'s lease; False when the job is no longer leased to it (taken over, cancelled)."""
