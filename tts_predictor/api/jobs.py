@@ -33,7 +33,6 @@ from tts_predictor.jobs.results import EXTENSIONS
 from tts_predictor.jobs.runtime import JobRuntime
 from tts_predictor.jobs.webhooks import check_url
 from tts_predictor.pipeline.front import Front
-from tts_predictor.synthesis.low_priority import run_low
 from tts_predictor.text.ssml import parse_ssml
 
 UPLOAD_KINDS = {
@@ -170,6 +169,7 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
     """The jobs routes."""
     settings = predictor.settings
     router = APIRouter(route_class=JobsRoute, default_response_class=JSONResponse, tags=["jobs"])
+    admission = asyncio.Lock()
 
     def owner(request: Request) -> str:
         return owner_of(key_from(request.headers.get("authorization"), request.headers.get("x-api-key")))
@@ -203,24 +203,25 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
                 raise FieldError("ssml", f"ssml: {exc.reason}") from None
         # Planned here, as the synchronous routes do before any synthesis: what speaks nothing, pauses too long or
         # has too many chapters is a 400 now, never a job that fails in the worker. The plan is stored with the job.
-        chunks, marks = await run_low(plan_job, chapters, params, language, settings)
+        await _check_limits(runtime, owner(request), settings)  # before the planning CPU; again under the lock
+        chunks, marks = await asyncio.to_thread(plan_job, chapters, params, language, settings)
         check_plan(chunks, marks, params, settings)
         webhook_url, secret = await _check_webhook(body.webhook, settings)
-        who = owner(request)
-        await _check_limits(runtime, who, settings)
         job = JobRecord(
             id=new_job_id(),
-            owner=who,
+            owner=owner(request),
             params=params.model_dump(mode="json"),
             source_kind=kind,
             chars_total=chars,
             title=body.title,
             webhook_url=webhook_url,
             webhook_secret=secret,
+            chunks_total=len(chunks),
         )
         source = json.dumps([{"title": c.title, "text": c.text} for c in chapters])
-        job.chunks_total = len(chunks)
-        await asyncio.to_thread(runtime.store.create, job, source)
+        async with admission:  # check and create as one step: concurrent submissions cannot pass the limit together
+            await _check_limits(runtime, job.owner, settings)
+            await asyncio.to_thread(runtime.store.create, job, source)
         await asyncio.to_thread(runtime.store.set_plan, job.id, stored_plan(chunks, marks))
         runtime.wake()
         return JSONResponse(status_code=202, content=job.public(), headers={"Location": f"/v1/jobs/{job.id}"})

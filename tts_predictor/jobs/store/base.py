@@ -59,7 +59,8 @@ class JobStore(Protocol):
         """The chunk plan (JSON per chunk), or None before planning."""
 
     def put_chunk(self, job_id: str, chunk: StoredChunk) -> bool:
-        """Store a finished chunk unless that index exists already (True if stored): no chunk is ever doubled."""
+        """Store a finished chunk unless that index exists already or the job is no longer running (True if
+        stored): no chunk is ever doubled, none outlives a cancelled and deleted job."""
 
     def done_chunks(self, job_id: str) -> dict[int, tuple[int, float]]:
         """Index -> (chars, audio seconds) of the finished chunks."""

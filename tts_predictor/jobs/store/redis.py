@@ -60,8 +60,10 @@ redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
 redis.call('ZADD', KEYS[3], tonumber(ARGV[4]), ARGV[3])
 return 1
 """
-# KEYS: chunks, chunkinfo, bytes; ARGV: index, value, info. Never overwrite a finished chunk.
+# KEYS: chunks, chunkinfo, bytes, meta; ARGV: index, value, info. Never overwrite a finished chunk; nothing for a job
+# that is no longer running (a chunk landing after a cancel + delete would be orphaned, its bytes counted forever).
 _PUT_CHUNK = """
+if redis.call('HGET', KEYS[4], 'state') ~= 'running' then return 0 end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) redis.call('INCRBY', KEYS[3], string.len(ARGV[2])) return 1 end
 return 0
@@ -137,7 +139,7 @@ class RedisJobStore:
         return json.loads(data) if data else None
 
     def put_chunk(self, job_id: str, chunk: StoredChunk) -> bool:
-        keys = [self._k(job_id, "chunks"), self._k(job_id, "chunkinfo"), P + "bytes"]
+        keys = [self._k(job_id, "chunks"), self._k(job_id, "chunkinfo"), P + "bytes", self._k(job_id, "meta")]
         value = _HEAD.pack(chunk.chars, chunk.audio_s) + chunk.audio
         return bool(self._put(keys=keys, args=[chunk.index, value, f"{chunk.chars},{chunk.audio_s}"]))
 

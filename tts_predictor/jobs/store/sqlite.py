@@ -147,9 +147,9 @@ class SqliteJobStore:
 
     def put_chunk(self, job_id: str, chunk: StoredChunk) -> bool:
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO chunks VALUES (?,?,?,?,?)",
-                (job_id, chunk.index, chunk.chars, chunk.audio_s, chunk.audio),
+            cursor = self._db.execute(  # only for a running job: a chunk landing after a cancel + delete is orphaned
+                "INSERT OR IGNORE INTO chunks SELECT ?,?,?,?,? WHERE EXISTS (SELECT 1 FROM jobs WHERE id=? AND state=?)",
+                (job_id, chunk.index, chunk.chars, chunk.audio_s, chunk.audio, job_id, RUNNING),
             )
             return cursor.rowcount == 1
 
