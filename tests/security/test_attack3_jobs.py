@@ -19,7 +19,7 @@ from jobs_helpers import long_text, wait_job
 from server_process import ServerProcess
 
 from tts_predictor.auth import owner_of
-from tts_predictor.jobs.records import QUEUED, Chapter, JobRecord, new_job_id
+from tts_predictor.jobs.records import QUEUED, RUNNING, Chapter, JobRecord, new_job_id
 from tts_predictor.jobs.store.sqlite import SqliteJobStore
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.text.segments import Segment
@@ -32,10 +32,10 @@ MAX_AUDIO_S = 3100
 MARK_ONLY = "<speak> <mark name='x'/> </speak>"
 
 
-def _seed(store: SqliteJobStore, owner_key: str, kind: str, text: str, plan: dict | None, at: float) -> str:
+def _seed(store: SqliteJobStore, owner_key: str, kind: str, text: str, plan: dict | None, at: float, **fields) -> str:
     """A job as a version before the fix left it in the store (accepted, and planned when `plan` is given)."""
     params = SynthesisParameters(ssml=kind == "ssml").model_dump(mode="json")
-    job = JobRecord(new_job_id(), owner_of(owner_key), params, kind, len(text), created_at=at)
+    job = JobRecord(new_job_id(), owner_of(owner_key), params, kind, len(text), created_at=at, **fields)
     store.create(job, json.dumps([{"title": None, "text": text}]))
     if plan is not None:
         store.set_plan(job.id, plan)
@@ -53,6 +53,9 @@ def poisoned(tmp_path_factory):
         "mark": _seed(store, "key-a", "ssml", MARK_ONLY, mark_plan, now),  # LibsndfileError on every run
         "empty": _seed(store, "key-a", "ssml", "<speak></speak>", {"chunks": [], "chapters": []}, now + 1),
         "other": _seed(store, "key-b", "text", "Hello there.", None, now + 2),
+        # Runs whose worker died (the record still says running, no lease): one on its last attempt, one not.
+        "crashed": _seed(store, "key-a", "text", "Crash again.", None, now + 3, state=RUNNING, attempts=2),
+        "resumed": _seed(store, "key-b", "text", "Resume me.", None, now + 4, state=RUNNING, attempts=1),
     }
     env = {
         "TTS_JOBS_DIR": str(directory),
@@ -101,6 +104,18 @@ def test_poison_job_fails_after_bounded_retries_and_never_blocks_another_key(poi
     assert empty["state"] == "failed" and "nothing to speak" in empty["error"], empty
     # Retried behind the job ready before it, not ahead: key-b's job started before the poison job gave up.
     assert other["started_at"] < mark["finished_at"], (other, mark)
+
+
+def test_job_whose_worker_keeps_dying_fails_instead_of_crash_looping(poisoned):
+    """Attack (restart mid-job): a run whose worker died counts as a failed attempt, so a job that kills its worker
+    (an engine crash, an OOM kill) ends failed after TTS_JOB_MAX_ATTEMPTS restarts instead of being taken up first
+    after every restart forever; a run that stores a chunk clears the count."""
+    server, ids = poisoned
+    crashed = wait_job(server.url, ids["crashed"], headers=A, timeout_s=120)
+    resumed = wait_job(server.url, ids["resumed"], headers=B, timeout_s=120)
+    assert crashed["state"] == "failed" and crashed["attempts"] == 3, crashed
+    assert "stopped without finishing" in crashed["error"], crashed
+    assert resumed["state"] == "completed" and resumed["attempts"] == 0, resumed
 
 
 @pytest.mark.parametrize(

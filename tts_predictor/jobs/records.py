@@ -64,7 +64,8 @@ class JobRecord:
     takeovers: int = 0
     """How often another worker resumed this job after a lease expired."""
     attempts: int = 0
-    """Runs that ended in an unexpected error (bounded by TTS_JOB_MAX_ATTEMPTS)."""
+    """Runs in a row that ended in an unexpected error or a dead worker without storing a chunk (bounded by
+    TTS_JOB_MAX_ATTEMPTS)."""
 
     def to_json(self) -> dict[str, Any]:
         """Everything, for the store."""

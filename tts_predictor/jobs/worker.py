@@ -90,10 +90,14 @@ class JobWorker:
     async def process(self, job: JobRecord) -> None:
         """Run one claimed job to its end (or until the lease is lost)."""
         log.info("job %s claimed by %s (takeovers %d)", job.id, self.id, job.takeovers)
+        died = job.state == RUNNING  # the stored record says a run was under way: that worker was killed or crashed
         job.state, job.started_at, job.worker = RUNNING, job.started_at or time.time(), self.id
         lost = asyncio.Event()
         beat = asyncio.create_task(self._heartbeat(job.id, lost))
         try:
+            if died and self._count_death(job):  # a job that kills its worker must not crash-loop every restart
+                await self._finish(job, FAILED, error=job.error)
+                return
             if not await asyncio.to_thread(self.store.save, job, self.id):
                 raise LeaseLost(job.id)
             with acting_for(job.owner):  # the job's stored voices are its owner's (voice_access)
@@ -109,6 +113,16 @@ class JobWorker:
         finally:
             beat.cancel()
             await asyncio.to_thread(self.store.release, job.id, self.id)
+
+    def _count_death(self, job: JobRecord) -> bool:
+        """Count a run whose worker died as a failed attempt; True when that was the last one allowed."""
+        job.attempts += 1
+        reason = "the worker running it stopped without finishing (killed or crashed)"
+        job.error = f"attempt {job.attempts} failed ({reason}); retrying"
+        if job.attempts < self.settings.job_max_attempts:
+            return False
+        job.error = f"failed {job.attempts} times; last error: {reason}"
+        return True
 
     async def _retry_or_fail(self, job: JobRecord, reason: str) -> None:
         """Count a failed run; queue the job again behind every ready job after a doubling backoff, or mark it
@@ -153,7 +167,8 @@ class JobWorker:
             chunk = StoredChunk(index, flac, chunk_chars(segments), audio.duration_s)
             if lost.is_set():
                 raise LeaseLost(job.id)
-            await asyncio.to_thread(self.store.put_chunk, job.id, chunk)  # a no-op if that index exists already
+            if await asyncio.to_thread(self.store.put_chunk, job.id, chunk):  # a no-op if that index exists already
+                job.attempts = 0  # progress: attempts count failed runs in a row without a stored chunk
             done = await asyncio.to_thread(self.store.done_chunks, job.id)
             chars_here += chunk.chars
             job.chars_per_s = chars_here / max(1e-6, time.perf_counter() - started)
