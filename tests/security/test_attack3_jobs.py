@@ -132,6 +132,7 @@ def test_text_that_speaks_nothing_is_refused_at_submission(poisoned, body):
     """Finding 1: what the synchronous routes refuse as 'nothing to speak' is a 400 at submission, not a job."""
     response = _post(poisoned[0], body)
     assert response.status_code == 400, response.text
+    assert response.json()["error"].startswith(next(iter(body))), response.text  # names the field
     assert "nothing to speak" in response.json()["error"] or "is empty" in response.json()["error"]
 
 

@@ -216,7 +216,7 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
         # here instead of taking every core from interactive requests.
         plan = functools.partial(plan_job, chapters, params, language, settings)
         chunks, marks = await asyncio.get_running_loop().run_in_executor(planner, plan)
-        check_plan(chunks, marks, params, settings)
+        check_plan(chunks, marks, params, settings, kind if kind != "epub" else "file")
         webhook_url, secret = await _check_webhook(body.webhook, settings)
         job = JobRecord(
             id=new_job_id(),

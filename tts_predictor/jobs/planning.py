@@ -136,25 +136,34 @@ def plan_job(
     )
 
 
-def check_plan(chunks: list[list[Segment]], marks: list[Chapter], params: SynthesisParameters, settings: Any) -> None:
+def check_plan(
+    chunks: list[list[Segment]],
+    marks: list[Chapter],
+    params: SynthesisParameters,
+    settings: Any,
+    field: str = "text",
+) -> None:
     """Refuse a plan that speaks nothing, pauses longer than TTS_JOB_MAX_AUDIO_S or has too many chapters.
 
+    Args:
+        field: the request field holding the source (text, ssml, markdown, file), named in the errors.
+
     Raises:
-        FieldError: naming `text` (nothing to speak, pauses) or `options.format` / `markdown` (chapters); a 400.
+        FieldError: naming `field` (nothing to speak, pauses, chapters) or `options.format` (MP3 chapters); a 400.
     """
     if not chunks:
-        raise FieldError("text", "text: nothing to speak after SSML parsing and normalization")
+        raise FieldError(field, f"{field}: nothing to speak after SSML parsing and normalization")
     pauses = planned_pause_s(chunks)
     if pauses > settings.job_max_audio_s:
         raise FieldError(
-            "text",
-            f"text: {pauses:.0f} s of planned pauses alone exceed the job audio limit of "
+            field,
+            f"{field}: {pauses:.0f} s of planned pauses alone exceed the job audio limit of "
             f"{settings.job_max_audio_s:.0f} s (TTS_JOB_MAX_AUDIO_S)",
         )
     if len(marks) > settings.job_max_chapters:
         raise FieldError(
-            "text",
-            f"text: {len(marks)} chapters; the limit is {settings.job_max_chapters} (TTS_JOB_MAX_CHAPTERS)",
+            field,
+            f"{field}: {len(marks)} chapters; the limit is {settings.job_max_chapters} (TTS_JOB_MAX_CHAPTERS)",
         )
     if params.format == "mp3" and len(marks) > MP3_MAX_CHAPTERS:
         raise FieldError(
