@@ -52,7 +52,8 @@ class JobsSection(BaseSettings):
         3,
         ge=1,
         le=20,
-        description="Runs of a job that fails unexpectedly (not bad input) before it is marked failed with the reason.",
+        description="Runs of a job in a row that fail unexpectedly (not bad input) or lose their worker (killed, "
+        "crashed) without storing a chunk, before the job is marked failed with the reason.",
     )
     job_retry_backoff_s: float = Field(
         30.0,
