@@ -12,6 +12,7 @@ from typing import Any
 from tts_predictor.errors import FieldError
 from tts_predictor.jobs.records import Chapter
 from tts_predictor.jobs.sources import SourceChapter
+from tts_predictor.pipeline.request_plan import NOTHING_TO_SPEAK
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.text.plan import CHUNK_CHARS, lexicon_names, plan_text
 from tts_predictor.text.segments import Segment
@@ -152,7 +153,7 @@ def check_plan(
         FieldError: naming `field` (nothing to speak, pauses, chapters) or `options.format` (MP3 chapters); a 400.
     """
     if not chunks:
-        raise FieldError(field, f"{field}: nothing to speak after SSML parsing and normalization")
+        raise FieldError(field, f"{field}: {NOTHING_TO_SPEAK.removeprefix('text: ')}")
     pauses = planned_pause_s(chunks)
     if pauses > settings.job_max_audio_s:
         raise FieldError(

@@ -28,6 +28,7 @@ from tts_predictor.jobs.sources import SourceChapter
 from tts_predictor.jobs.store.base import JobStore, StoredChunk
 from tts_predictor.jobs.webhooks import WebhookSender
 from tts_predictor.pipeline.front import Front
+from tts_predictor.pipeline.request_plan import NOTHING_TO_SPEAK
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.synthesis.low_priority import run_low
 from tts_predictor.text.segments import Segment
@@ -197,7 +198,7 @@ class JobWorker:
             self.store.set_plan(job.id, stored_plan(chunks, marks))
             stored = self.store.plan(job.id) or {"chunks": [], "chapters": []}
         if not stored["chunks"]:  # a job queued before submission refused texts that speak nothing
-            raise ValueError("text: nothing to speak after SSML parsing and normalization")
+            raise ValueError(NOTHING_TO_SPEAK)
         job.chapters = [Chapter(**c) for c in stored["chapters"]]
         job.chunks_total = len(stored["chunks"])
         job.chars_total = sum(chunk_chars(load_chunk(c)) for c in stored["chunks"])
