@@ -13,7 +13,7 @@ import kserve
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
-from tts_predictor import metrics
+from tts_predictor import budget, metrics
 from tts_predictor.audio.codecs.stream import use_backend
 from tts_predictor.auth import check_grpc_key, key_from, set_caller
 from tts_predictor.engines.base import Engine
@@ -152,6 +152,7 @@ class TTSPredictor(kserve.Model):
                 cloner,
                 voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language)[0]),
                 api_keys=self.api_keys,
+                admission=self.admission,
             )
 
     # kserve times each stage (request_preprocess/predict/postprocess_seconds) and logs the three latencies.
@@ -163,9 +164,10 @@ class TTSPredictor(kserve.Model):
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         check_grpc_key(payload.from_grpc, headers, self.api_keys)
-        if payload.from_grpc:  # REST requests got their caller from the gateway
+        if payload.from_grpc:  # REST requests got their caller and budget from the gateway
             meta = {k.lower(): v for k, v in (headers or {}).items()}
             set_caller(key_from(meta.get("authorization"), meta.get("x-api-key")) if self.api_keys else None)
+            budget.start(self.settings)
         return await prepare(payload, headers, self.ctx)
 
     def validate(self, payload: Any) -> Any:

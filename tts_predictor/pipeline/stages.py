@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
-from tts_predictor import metrics, tracing
+from tts_predictor import budget, metrics, tracing
 from tts_predictor.audio import dsp, output, post, provenance
 from tts_predictor.audio.alignment import TimedAudio, WordTiming
 from tts_predictor.audio.assemble import Assembly
@@ -30,6 +30,7 @@ from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
 from tts_predictor.engines.scheduling import current_scheduling, new_flow
 from tts_predictor.engines.speed import SpeedControl
 from tts_predictor.errors import SynthesisFailed, UnsupportedOption
+from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.audio_cache import AudioCache, cache_key, cache_scope, voice_tag
 from tts_predictor.pipeline.limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
 from tts_predictor.pipeline.word_events import add_words
@@ -294,8 +295,12 @@ async def render(
     check_audio_s(pauses, limit)
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
     check_audio_s(pauses + sum(a.duration_s for a in audios), limit, "speech and pauses")
+    spend = budget.current()
+    spend.charge_audio(pauses + sum(a.duration_s for a in audios))
     labels = synth.voice_labels(spoken, params) if spoken else []
-    return await assemble_and_encode(segments, audios, labels, params, request_id, text)
+    encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text)
+    spend.charge_output(len(encoded.data))
+    return encoded
 
 
 def _finish(
@@ -346,6 +351,8 @@ class ServiceContext:
     """Identity of the voice a request resolves to (cache keys); None: the voice parameter as given."""
     api_keys: frozenset[str] = frozenset()
     """Configured API keys: the cache is partitioned per key (unless TTS_CACHE_SHARED)."""
+    admission: AdmissionController | None = None
+    """Where voice samples are decoded and cloned in preprocess (None: in line, e.g. unit tests)."""
 
 
 @dataclass
@@ -384,7 +391,9 @@ async def prepare(payload: InferRequest, headers: dict[str, str] | None, ctx: Se
     items = v2.parse_items(
         payload, params, max_chars=ctx.settings.max_text_chars, max_batch=ctx.settings.max_batch_size
     )
+    spend = budget.current()
     for i, (text, _) in enumerate(items):
+        spend.charge_text(len(text), f"text[{i}]")
         if ctx.blocklist is not None:
             ctx.blocklist.check(text, f"text[{i}]")
     request_id = (headers or {}).get("x-request-id") or payload.id or "-"
@@ -405,6 +414,8 @@ async def _job(text: str, params: SynthesisParameters, ctx: ServiceContext, scop
     if hit is None:
         job.segments = plan(text, params, language)
         check_audio_s(pauses_s(job.segments), max_audio_s(ctx.synth))
+    else:
+        budget.current().charge_audio(hit.duration_s)
     return job
 
 
@@ -415,9 +426,11 @@ async def speak(batch: Batch) -> Batch:
         spoken = spoken_segments(job.segments) if job.result is None else []
         if spoken:
             job.audios = await synth.synthesize(spoken, job.params, batch.request_id)
-            check_audio_s(
-                pauses_s(job.segments) + sum(a.duration_s for a in job.audios), max_audio_s(synth), "speech and pauses"
-            )
+            seconds = pauses_s(job.segments) + sum(a.duration_s for a in job.audios)
+            check_audio_s(seconds, max_audio_s(synth), "speech and pauses")
+            budget.current().charge_audio(seconds)  # the request's total across its items
+        elif job.result is None:
+            budget.current().charge_audio(pauses_s(job.segments))
             job.labels = synth.voice_labels(spoken, job.params)
     return batch
 
@@ -432,6 +445,7 @@ async def finish(batch: Batch) -> InferResponse:
             )
             if ctx.cache:
                 await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result, stored_voice_tags(ctx, job))
+        budget.current().charge_output(len(job.result.data))
     for job in batch.jobs:
         voice = "sample" if batch.per_request_sample else (job.params.voice or "default")  # one series for samples
         metrics.REQUESTS.labels("v2", ctx.model_name, voice, job.params.format, "200").inc()
@@ -458,5 +472,7 @@ async def _in_sample_voice(
             "speaker_wav: per-request voice samples are taken by the predictor only; through the transformer, store "
             "the voice once with POST /v1/voices on the predictor and name it in 'voice'"
         )
-    voice = await asyncio.to_thread(ctx.cloner.from_sample, sample, params.voice)
+    work = asyncio.to_thread(ctx.cloner.from_sample, sample, params.voice)
+    # decoding and cloning a sample is engine work: inside admission (bounded running and queued), not beside it
+    voice = await ctx.admission.run(work) if ctx.admission is not None else await work
     return [(text, p.model_copy(update={"voice": voice})) for text, p in items]
