@@ -429,9 +429,9 @@ async def speak(batch: Batch) -> Batch:
             seconds = pauses_s(job.segments) + sum(a.duration_s for a in job.audios)
             check_audio_s(seconds, max_audio_s(synth), "speech and pauses")
             budget.current().charge_audio(seconds)  # the request's total across its items
+            job.labels = synth.voice_labels(spoken, job.params)
         elif job.result is None:
             budget.current().charge_audio(pauses_s(job.segments))
-            job.labels = synth.voice_labels(spoken, job.params)
     return batch
 
 
