@@ -1,0 +1,178 @@
+"""Security regressions (issue 23), the request budget side, against a real server with a tiny cloning model:
+uploaded audio whose header declares absurd rates, channels or sizes is refused before decoding (finding 5), the
+audio of all items of one request is capped together (finding 9), and stored beds are bounded and owned (finding 6).
+
+RSS is sampled with psutil on the server's pid while the attack runs: the bound is on the peak over the baseline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import psutil
+import pytest
+from hostile_audio import flac_declaring, silence, speech_like, vorbis_declaring
+from server_process import ServerProcess
+from v2_helpers import infer_body
+
+pytestmark = pytest.mark.slow
+
+KEY_A, KEY_B = "budget-key-a", "budget-key-b"
+REQUEST_AUDIO_S = 30
+RSS_BOUND = 100e6
+"""Growth allowed while an attack runs (the bombs below would unpack 150 MB-1 GB each)."""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[ServerProcess]:
+    pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
+    from devtools.coqui_models import build_vits
+
+    root = tmp_path_factory.mktemp("attack3")
+    model = build_vits(root / "yourtts", speakers=["ann", "bob"], cloning=True)
+    proc = ServerProcess(
+        env={
+            "TTS_MODEL": f"embedded,{model}",
+            "TTS_DEVICE": "cpu",
+            "TTS_CLONED_VOICES_DIR": str(root / "store"),
+            "TTS_API_KEYS": f"{KEY_A},{KEY_B}",
+            "TTS_MAX_REQUEST_AUDIO_SECONDS": str(REQUEST_AUDIO_S),
+            "TTS_BEDS_DIR": str(root / "beds"),
+            "TTS_CACHE_MAX_BYTES": "0",
+        }
+    ).start()
+    yield proc
+    proc.stop()
+
+
+def _key(key: str = KEY_A) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def _peak_rss_growth(server: ServerProcess, attack: Callable[[], object]) -> tuple[float, object]:
+    """Run `attack` while sampling the server's RSS; (peak - baseline, what `attack` returned)."""
+    proc = psutil.Process(server.proc.pid)
+    base = proc.memory_info().rss
+    peak, done = [base], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = attack()
+    finally:
+        done.set()
+        sampler.join()
+    return peak[0] - base, result
+
+
+def _v2_with_sample(server: ServerProcess, sample: bytes, texts: list[str] | None = None) -> httpx.Response:
+    body = infer_body(texts or ["Hi."])
+    body["inputs"].append(
+        {"name": "speaker_wav", "datatype": "BYTES", "shape": [1], "data": [base64.b64encode(sample).decode()]}
+    )
+    return httpx.post(f"{server.url}/v2/models/tts/infer", json=body, headers=_key(), timeout=120)
+
+
+def _voice_upload(server: ServerProcess, name: str, sample: bytes) -> httpx.Response:
+    body = {"name": name, "audio": base64.b64encode(sample).decode()}
+    return httpx.post(f"{server.url}/v1/voices", json=body, headers=_key(), timeout=120)
+
+
+# -- finding 5: decode bombs through the header ------------------------------------------------------------------
+HEADER_BOMBS = {
+    "flac-1048575Hz-8ch": (flac_declaring(silence("FLAC", 1, 48000, 8), rate=1_048_575), "TTS_MAX_UPLOAD_SAMPLE_RATE"),
+    "vorbis-1GHz": (
+        vorbis_declaring(silence("OGG", 1, 48000, 1, "VORBIS"), 1_000_000_000),
+        "TTS_MAX_UPLOAD_SAMPLE_RATE",
+    ),
+    "flac-192kHz-8ch-25s": (silence("FLAC", 25, 192_000, 8), "TTS_MAX_REQUEST_DECODED_BYTES"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HEADER_BOMBS))
+def test_header_bombs_are_refused_before_decoding(server, name):
+    bomb, setting = HEADER_BOMBS[name]
+    assert len(bomb) < 100_000
+    growth, responses = _peak_rss_growth(
+        server, lambda: [_v2_with_sample(server, bomb), _voice_upload(server, "bomb", bomb)]
+    )
+    for res in responses:
+        assert res.status_code == 400 and setting in res.text, res.text
+    assert growth < RSS_BOUND, f"RSS grew {growth / 1e6:.0f} MB"
+
+
+def test_parallel_sample_bombs_stay_bounded(server):
+    """Four V2 requests at once, each carrying 154 MB of declared float32: all refused, memory flat."""
+    bomb = HEADER_BOMBS["flac-192kHz-8ch-25s"][0]
+
+    def attack() -> list[httpx.Response]:
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(lambda _: _v2_with_sample(server, bomb), range(4)))
+
+    growth, responses = _peak_rss_growth(server, attack)
+    assert all(r.status_code == 400 and "TTS_MAX_REQUEST_DECODED_BYTES" in r.text for r in responses)
+    assert growth < RSS_BOUND, f"RSS grew {growth / 1e6:.0f} MB"
+
+
+def test_a_sample_within_the_budget_still_clones(server):
+    res = _v2_with_sample(server, speech_like("WAV", 5, 22050))
+    assert res.status_code == 200, res.text
+
+
+# -- finding 9: the audio of all items of a request -----------------------------------------------------------------
+PAUSED = '<speak>Hi.<break time="10s"/><break time="10s"/></speak>'
+"""About 20 s of audio: within the per-text cap, two of them past the request's 30 s."""
+
+
+def test_total_audio_across_v2_items_is_capped(server):
+    res = httpx.post(
+        f"{server.url}/v2/models/tts/infer", json=infer_body([PAUSED, PAUSED]), headers=_key(), timeout=120
+    )
+    assert res.status_code == 400 and "TTS_MAX_REQUEST_AUDIO_SECONDS" in res.text and "30" in res.text, res.text
+    res = httpx.post(f"{server.url}/v2/models/tts/infer", json=infer_body([PAUSED]), headers=_key(), timeout=120)
+    assert res.status_code == 200, res.text
+
+
+def test_total_audio_across_batch_items_is_capped(server):
+    body = {"items": [{"text": PAUSED}, {"text": PAUSED}], "format": "wav"}
+    res = httpx.post(f"{server.url}/batch_synthesize", json=body, headers=_key(), timeout=120)
+    assert res.status_code == 400 and "TTS_MAX_REQUEST_AUDIO_SECONDS" in res.text, res.text
+
+
+def test_total_audio_of_a_websocket_session_is_capped(server):
+    websockets = pytest.importorskip("websockets")
+    sentence = "The quick brown fox jumps over the lazy dog near the riverbank on a sunny afternoon. "
+    url = server.url.replace("http://", "ws://") + "/v1/stream"
+
+    async def run() -> list[dict]:
+        got: list[dict] = []
+        async with websockets.connect(url, additional_headers=_key()) as ws:
+            for _ in range(12):  # about 4 s each: 48 s in one session
+                await ws.send(json.dumps({"type": "text", "text": sentence}))
+            await ws.send(json.dumps({"type": "close"}))
+            try:
+                async for message in ws:
+                    if isinstance(message, str):
+                        got.append(json.loads(message))
+            except websockets.ConnectionClosed as closed:
+                got.append({"type": "closed", "code": closed.rcvd.code if closed.rcvd else None})
+        return got
+
+    messages = asyncio.run(run())
+    errors = [m for m in messages if m["type"] == "error"]
+    assert errors and "TTS_MAX_REQUEST_AUDIO_SECONDS" in errors[0]["message"], messages[-3:]
+    spoken = max((m["end_s"] for m in messages if m["type"] == "segment"), default=0)
+    assert spoken <= REQUEST_AUDIO_S + 5
+    assert messages[-1] == {"type": "closed", "code": 1008}
