@@ -22,9 +22,9 @@ def main(argv: list[str] | None = None) -> None:
     command = argv.pop(0) if argv else "serve"
     if command in ("serve", "predictor"):
         # The mode is chosen here; the modes share server.py's assembly pieces and never import each other.
-        from tts_predictor.ray.replica import ray_mode_requested
+        from tts_predictor.settings import load_settings
 
-        if ray_mode_requested():  # TTS_RAY_*: replicas on Ray Serve, this process serves the API in front
+        if load_settings().ray_mode():  # TTS_RAY_*: replicas on Ray Serve, this process serves the API in front
             from tts_predictor.ray.driver import main as serve
         else:
             from tts_predictor.server.app import serve

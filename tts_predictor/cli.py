@@ -76,7 +76,7 @@ def say(argv: list[str]) -> None:
     from tts_predictor.api.common import make_params
     from tts_predictor.audio import dsp
     from tts_predictor.audio.buffer import AudioBuffer
-    from tts_predictor.audio.encode import encode
+    from tts_predictor.audio.output import OutputConfig, encode_whole
     from tts_predictor.pipeline.stages import LocalSynthesizer
     from tts_predictor.pipeline.stream import plan_segments, stream_plan
     from tts_predictor.server.app import settings_from_args
@@ -95,6 +95,7 @@ def say(argv: list[str]) -> None:
                 "sample_rate": args.sample_rate,
             }
         )
+        output = OutputConfig.from_settings(settings)
         engine = load_all(settings)
         catalog = VoiceCatalog(engine.voices(), settings.default_voice)
         synth = LocalSynthesizer(engine, catalog)
@@ -112,7 +113,7 @@ def say(argv: list[str]) -> None:
         bar = _progress(spoken, disabled=args.no_progress or spoken < PROGRESS_MIN_SEGMENTS)
         out = []
         try:
-            async for buf, event in stream_plan(segments, params, synth):
+            async for buf, event in stream_plan(segments, params, synth, output=output):
                 out.append(buf)
                 if event is not None and event["text"] and bar is not None:
                     bar.update(1)
@@ -123,8 +124,7 @@ def say(argv: list[str]) -> None:
 
     parts = asyncio.run(run())
     rate = parts[0].sample_rate
-    audio = AudioBuffer.concat([dsp.resample(p, rate) for p in parts])
-    data = encode(audio, fmt, bitrate=params.bitrate)
+    data, audio = encode_whole(AudioBuffer.concat([dsp.resample(p, rate) for p in parts]), params, output)
     if args.output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

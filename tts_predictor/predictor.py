@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from tts_predictor import budget, metrics
 from tts_predictor.audio.codecs.stream import use_backend
+from tts_predictor.audio.output import OutputConfig
 from tts_predictor.auth import check_grpc_key, key_from, set_caller
 from tts_predictor.engines.base import Engine
 from tts_predictor.engines.registry import load_all
@@ -35,16 +35,6 @@ from tts_predictor.voices.cloning import VoiceCloner, engines_by_name
 
 log = logging.getLogger(__name__)
 
-_SLOW_LOAD_ENV = "TTS_TEST_SLOW_LOAD_S"
-"""Test hook: seconds to sleep before loading, so tests can talk to a server that is still loading."""
-
-
-def _test_slow_load() -> None:
-    delay = float(os.environ.get(_SLOW_LOAD_ENV) or 0)
-    if delay > 0:
-        log.warning("%s=%s: delaying the model load (test hook)", _SLOW_LOAD_ENV, delay)
-        time.sleep(delay)
-
 
 class TTSPredictor(kserve.Model):
     """Text in, audio out, over the Open Inference Protocol (REST and gRPC)."""
@@ -61,9 +51,11 @@ class TTSPredictor(kserve.Model):
         self.load_error: str | None = None
         self._engine = engine
         if shared_with is not None:
+            self.output = shared_with.output
             self.admission, self.slots = shared_with.admission, shared_with.slots
             self.cache, self.blocklist = shared_with.cache, shared_with.blocklist
         else:
+            self.output = OutputConfig.from_settings(settings)  # a bad watermark model or C2PA key fails at start
             self.admission = AdmissionController(
                 max(settings.max_active_requests, settings.max_concurrency),
                 settings.max_queue,
@@ -99,8 +91,9 @@ class TTSPredictor(kserve.Model):
     def _load(self) -> bool:
         """Load the engine (unless given) and run a warm-up synthesis; ready only after both."""
         started = time.perf_counter()
-        if self._engine is None:
-            _test_slow_load()
+        if self._engine is None and self.settings.test_slow_load_s:
+            log.warning("TTS_TEST_SLOW_LOAD_S=%s: delaying the model load (test hook)", self.settings.test_slow_load_s)
+            time.sleep(self.settings.test_slow_load_s)
         engine = self._engine or load_all(self.settings)
         self.use_engine(engine)
         if self.settings.warmup:
@@ -153,6 +146,7 @@ class TTSPredictor(kserve.Model):
                 voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language)[0]),
                 api_keys=self.api_keys,
                 admission=self.admission,
+                output=self.output,
             )
 
     # kserve times each stage (request_preprocess/predict/postprocess_seconds) and logs the three latencies.

@@ -7,14 +7,18 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_MODEL = "embedded"
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "tts-predictor"
+"""Derived files (exported and quantized graphs under onnx/) unless TTS_CACHE_DIR is set."""
 
 
 class JobsSection(BaseSettings):
-    """Section: long-form jobs (`POST /v1/jobs`) and their webhooks."""
+    """Section: jobs.
+
+    Long-form jobs (`POST /v1/jobs`) and their webhooks."""
 
     jobs_enabled: bool = Field(True, description="Serve /v1/jobs and run the job worker in this process.")
     jobs_dir: str = Field(
@@ -56,7 +60,9 @@ class JobsSection(BaseSettings):
 
 
 class OutputSection(BaseSettings):
-    """Section: what every output carries or may mix in (beds, watermark, content credentials, AI tags) and cloning consent."""
+    """Section: outputs and voices.
+
+    What every output carries or may mix in (beds, watermark, content credentials, AI tags), and cloning consent."""
 
     clone_require_consent: bool = Field(
         False, description="POST /v1/voices needs a consent record (consent: true or {accepted, statement})."
@@ -88,7 +94,58 @@ class OutputSection(BaseSettings):
     )
 
 
-class Settings(JobsSection, OutputSection, BaseSettings):
+class RaySection(BaseSettings):
+    """Section: Ray Serve mode.
+
+    Setting TTS_RAY_NUM_REPLICAS or TTS_RAY_MAX_REPLICAS runs the engine in Ray Serve replicas while this process
+    serves the whole API in front of them (docs/deployment.md)."""
+
+    ray_num_replicas: int | None = Field(
+        None, ge=1, le=1024, description="Ray mode with this many replicas (fixed; the initial count when autoscaling)."
+    )
+    ray_num_cpus: float = Field(
+        1.0, ge=0, le=1024, description="CPUs Ray reserves per replica (fractional allowed); engine threads = ceil."
+    )
+    ray_num_gpus: float = Field(0.0, ge=0, le=64, description="GPUs per replica (fractional shares one GPU).")
+    ray_min_replicas: int | None = Field(None, ge=0, le=1024, description="Autoscaling floor (default: the count).")
+    ray_max_replicas: int | None = Field(
+        None, ge=1, le=1024, description="Autoscaling ceiling; Ray Serve autoscaling is on when it exceeds the floor."
+    )
+    ray_target_ongoing_requests: float | None = Field(
+        None, gt=0, description="Ongoing requests per replica Ray Serve aims for (default: TTS_MAX_CONCURRENCY)."
+    )
+    ray_upscale_delay_s: float = Field(3.0, ge=0, description="How long demand stays above target before scaling up.")
+    ray_downscale_delay_s: float = Field(
+        60.0, ge=0, description="How long demand stays below target before scaling down."
+    )
+    ray_object_store_bytes: int = Field(
+        100 * 1024 * 1024, ge=1 << 20, description="Object store of the private Ray started in the pod (bytes)."
+    )
+    ray_address: str | None = Field(
+        None,
+        validation_alias=AliasChoices("RAY_ADDRESS", "ray_address"),
+        description="RAY_ADDRESS (Ray's own variable, no TTS_ prefix): join this cluster (host:6379, ray://...); "
+        "unset: start a private Ray in the pod.",
+    )
+
+    @field_validator(
+        "ray_num_replicas",
+        "ray_min_replicas",
+        "ray_max_replicas",
+        "ray_target_ongoing_requests",
+        "ray_address",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def ray_mode(self) -> bool:
+        """Whether Ray mode is asked for (TTS_RAY_NUM_REPLICAS or TTS_RAY_MAX_REPLICAS set)."""
+        return self.ray_num_replicas is not None or self.ray_max_replicas is not None
+
+
+class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     """Everything that configures a tts-predictor process; env vars use the prefix ``TTS_``."""
 
     model_config = SettingsConfigDict(env_prefix="TTS_", extra="ignore")
@@ -317,6 +374,19 @@ class Settings(JobsSection, OutputSection, BaseSettings):
     )
     otel_service_name: str = Field("tts-predictor", description="service.name of the spans.")
 
+    cache_dir: str | None = Field(
+        None,
+        description="Directory of derived files: exported and quantized ONNX graphs (kept right in it); "
+        "unset: ~/.cache/tts-predictor (graphs under onnx/). Put it on a volume to keep exports across restarts.",
+    )
+    test_slow_load_s: float = Field(
+        0.0, ge=0, le=600, description="Test hook: seconds to wait before loading the model (probes during a load)."
+    )
+
+    def graph_dir(self) -> Path:
+        """Where exported / quantized graphs are kept."""
+        return Path(self.cache_dir) if self.cache_dir else DEFAULT_CACHE_DIR / "onnx"
+
     @field_validator("model")
     @classmethod
     def _model_not_blank(cls, value: str) -> str:
@@ -357,8 +427,23 @@ class Settings(JobsSection, OutputSection, BaseSettings):
         return frozenset(k.strip() for k in keys if k.strip())
 
 
+def _where(loc: tuple[Any, ...]) -> str:
+    field = str(loc[0]) if loc else ""
+    if field in Settings.model_fields:
+        return env_name(field)
+    return "TTS_" + "_".join(str(p) for p in loc).upper()
+
+
 class SettingsError(SystemExit):
     """Raised at start when the configuration is invalid; the message lists every bad field."""
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a Settings field: TTS_<FIELD>, or its alias (RAY_ADDRESS)."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"TTS_{field.upper()}"
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -366,7 +451,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        lines = [f"  TTS_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()]
+        lines = [f"  {_where(err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise SettingsError("Invalid tts-predictor settings:\n" + "\n".join(lines)) from None
 
 

@@ -19,6 +19,7 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, RequestedOutput
 
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.output import OutputConfig
 from tts_predictor.auth import check_grpc_key
 from tts_predictor.errors import PredictorRefused, PredictorUnavailable
 from tts_predictor.pipeline.admission import AdmissionController
@@ -179,6 +180,7 @@ class TTSTransformer(kserve.Model):
         key = settings.predictor_api_key
         self.service_key = key.get_secret_value() if key else None
         self.synth = RemoteSynthesizer(self)
+        self.output = OutputConfig.from_settings(settings)  # the transformer encodes: beds, tags, credentials here
         self.admission = AdmissionController(settings.max_concurrency, settings.max_queue, settings.request_timeout_s)
         self.ctx = ServiceContext(
             self.synth,
@@ -188,6 +190,7 @@ class TTSTransformer(kserve.Model):
             make_cache(settings.cache_max_bytes, settings.redis_url),
             Blocklist.from_file(settings.blocklist_file) if settings.blocklist_file else None,
             api_keys=self.api_keys,
+            output=self.output,
         )
         pls.configure(settings.lexicons)  # aliases only: phonemes depend on the predictor's engine
         self.ready = True  # nothing to load; readiness of the predictor is checked by kserve when enabled

@@ -21,8 +21,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
 from jobs_helpers import wait_job  # noqa: E402
 from server_process import ServerProcess  # noqa: E402
 
-from tts_predictor.audio import credentials  # noqa: E402
 from tts_predictor.audio.credentials import SOURCE_TYPE  # noqa: E402
+from tts_predictor.audio.output import OutputConfig  # noqa: E402
+from tts_predictor.settings import Settings  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -152,4 +153,4 @@ def test_job_result_is_signed_after_its_chapter_marks(signing_server):
 
 def test_cert_without_key_is_refused():
     with pytest.raises(ValueError, match="TTS_C2PA_KEY_FILE"):
-        credentials.configure("/some/chain.pem", None)
+        OutputConfig.from_settings(Settings(c2pa_cert_file="/some/chain.pem"))

@@ -17,7 +17,11 @@ from server_process import ServerProcess  # noqa: E402
 from tts_predictor.audio import watermark  # noqa: E402
 from tts_predictor.audio.buffer import AudioBuffer  # noqa: E402
 from tts_predictor.audio.dsp import resample  # noqa: E402
-from tts_predictor.audio.output import request_dsp  # noqa: E402
+from tts_predictor.audio.output import OutputConfig, voice_dsp  # noqa: E402
+from tts_predictor.protocol.v2 import SynthesisParameters  # noqa: E402
+
+PLAIN = SynthesisParameters()
+"""No pitch, loudness or gain: only the watermark changes the audio."""
 
 PILOT_HZ = 7000.0
 
@@ -55,22 +59,19 @@ def _save(module: torch.nn.Module, path) -> str:
 def test_random_generator_adds_its_signal_at_the_output_rate(tmp_path):
     path = _save(RandomGenerator(), tmp_path / "random.pt")
     speech = AudioBuffer((0.3 * np.sin(np.arange(22050) * 0.05)).astype(np.float32), 22050)
-    try:
-        watermark.configure(path, 16000, 1.0)
-        assert watermark.active_name() == "random.pt"
-        marked = request_dsp(speech)  # every path's DSP step adds it
-        low = resample(speech, 16000).samples
-        expected = RandomGenerator()(torch.from_numpy(low)[None, None]).detach().reshape(-1).numpy()
-        expected = resample(AudioBuffer(expected.astype(np.float32), 16000), 22050).samples
-        assert marked.sample_rate == 22050 and len(marked.samples) == len(speech.samples)
-        added = marked.samples - speech.samples
-        assert np.allclose(added[: len(expected)], expected[: len(added)], atol=1e-5)
-        assert 0 < np.sqrt(np.mean(added**2)) < 0.01  # small against the 0.21 RMS speech
-        watermark.configure(path, 16000, 0.0)
-        assert np.array_equal(request_dsp(speech).samples, speech.samples)
-    finally:
-        watermark.configure(None)
-    assert watermark.active_name() is None and request_dsp(speech) is speech
+    marking = OutputConfig(watermarker=watermark.Watermarker(path, 16000, 1.0))
+    assert marking.watermarker.name == "random.pt"
+    marked = voice_dsp(speech, PLAIN, marking)  # every path's DSP step adds it
+    low = resample(speech, 16000).samples
+    expected = RandomGenerator()(torch.from_numpy(low)[None, None]).detach().reshape(-1).numpy()
+    expected = resample(AudioBuffer(expected.astype(np.float32), 16000), 22050).samples
+    assert marked.sample_rate == 22050 and len(marked.samples) == len(speech.samples)
+    added = marked.samples - speech.samples
+    assert np.allclose(added[: len(expected)], expected[: len(added)], atol=1e-5)
+    assert 0 < np.sqrt(np.mean(added**2)) < 0.01  # small against the 0.21 RMS speech
+    silent = OutputConfig(watermarker=watermark.Watermarker(path, 16000, 0.0))
+    assert np.array_equal(voice_dsp(speech, PLAIN, silent).samples, speech.samples)
+    assert voice_dsp(speech, PLAIN, OutputConfig()) is speech
 
 
 def _pilot_ratio(wav: bytes) -> float:

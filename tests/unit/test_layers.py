@@ -101,7 +101,7 @@ def test_modes_do_not_import_each_other(graph: dict[str, set[str]]) -> None:
             assert "ray" not in units, m
         if unit_of(m) == "ray":
             assert "transformer" not in units, m
-    assert {"server.app", "ray.driver", "ray.replica"} <= graph["__main__"]
+    assert {"server.app", "ray.driver"} <= graph["__main__"]
 
 
 def test_no_import_cycles_between_files(graph: dict[str, set[str]]) -> None:

@@ -23,10 +23,12 @@ from pydantic import ValidationError
 from tts_predictor import budget
 from tts_predictor.audio import post
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig
 from tts_predictor.audio.post import PostOptions
 from tts_predictor.errors import EngineNotReady, FieldError, TextTooLong
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.bitrate import BitrateChange, adapter_for
+from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stages import LocalSynthesizer
 from tts_predictor.pipeline.stream import encode_chunks, plan_segments, stream_plan
 from tts_predictor.protocol.v2 import SynthesisParameters
@@ -35,7 +37,7 @@ from tts_predictor.text.segments import Segment
 log = logging.getLogger(__name__)
 
 
-def synth_of(predictor: Any) -> LocalSynthesizer:
+def synth_of(predictor: Front) -> LocalSynthesizer:
     """The predictor's synthesizer, or 503 while the model is not loaded."""
     if getattr(predictor, "synth", None) is None:
         raise EngineNotReady(predictor.name)
@@ -101,8 +103,10 @@ class PreparedStream:
         rid: str,
         text: str | None = None,
         adaptive: bool = True,
+        output: OutputConfig = DEFAULT_OUTPUT,
     ):
         self.segments, self.params, self.synth, self.request_id, self.text = segments, params, synth, rid, text
+        self.output = output
         self.adaptive = adaptive
         """Network-adaptive bitrate for mp3/opus (`adaptive_bitrate`); changes come as ``quality`` events."""
         self.events: list[dict[str, Any]] = []
@@ -110,7 +114,12 @@ class PreparedStream:
 
     async def buffers(self) -> AsyncIterator[AudioBuffer]:
         async for buf, event in stream_plan(
-            self.segments, self.params, self.synth, request_id=self.request_id, source_text=self.text
+            self.segments,
+            self.params,
+            self.synth,
+            request_id=self.request_id,
+            source_text=self.text,
+            output=self.output,
         ):
             if event is not None:  # None: a piece of a sentence the model streams (XTTS)
                 self.events.append(event)
@@ -126,6 +135,7 @@ class PreparedStream:
                 bitrate=self.params.bitrate,
                 adapter=adapter,
                 on_change=self._quality,
+                output=self.output,
             ):
                 yield data
         except InvalidInput:
@@ -182,12 +192,17 @@ def refuse_post_in_stream(params: SynthesisParameters) -> None:
 
 
 def prepare_stream(
-    text: str, params: SynthesisParameters, synth: LocalSynthesizer, rid: str, adaptive: bool = True
+    text: str,
+    params: SynthesisParameters,
+    synth: LocalSynthesizer,
+    rid: str,
+    adaptive: bool = True,
+    output: OutputConfig = DEFAULT_OUTPUT,
 ) -> PreparedStream:
     """Plan and validate now (so errors are 400s before the response starts)."""
     refuse_post_in_stream(params)
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
-    return PreparedStream(segments, params, synth, rid, text, adaptive)
+    return PreparedStream(segments, params, synth, rid, text, adaptive, output)
 
 
 class _Release:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 import tempfile
@@ -35,9 +34,8 @@ def _gpu() -> dict[str, Any]:
     }
 
 
-def system_health() -> dict[str, Any]:
+def system_health(cache_dir: str) -> dict[str, Any]:
     """Memory of this process, whether temp/cache dirs are writable, and the GPU when torch uses one."""
-    cache_dir = os.environ.get("TTS_CACHE_DIR") or str(Path.home() / ".cache" / "tts-predictor")
     return {
         "max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "temp_dir_writable": _writable(tempfile.gettempdir()),

@@ -30,6 +30,7 @@ from tts_predictor.jobs.records import CANCELLED, FINISHED, JobRecord, new_job_i
 from tts_predictor.jobs.results import EXTENSIONS
 from tts_predictor.jobs.runtime import JobRuntime
 from tts_predictor.jobs.webhooks import check_url
+from tts_predictor.pipeline.front import Front
 from tts_predictor.text.ssml import parse_ssml
 
 UPLOAD_KINDS = {
@@ -162,7 +163,7 @@ def _model(values: Any) -> JobRequest:
         raise FieldError(where, f"{where}: {err['msg']}{allowed}") from None
 
 
-def build_router(predictor: Any, runtime: JobRuntime) -> APIRouter:
+def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
     """The jobs routes."""
     settings = predictor.settings
     router = APIRouter(route_class=JobsRoute, default_response_class=JSONResponse, tags=["jobs"])
@@ -185,7 +186,7 @@ def build_router(predictor: Any, runtime: JobRuntime) -> APIRouter:
         params = to_params(body.options)
         params = params.model_copy(update={"ssml": kind == "ssml" or (params.ssml if kind == "text" else False)})
         synth.catalog.resolve(params.voice, params.language)  # 400 for unknown voices/languages now
-        post.check_bed(params)
+        post.check_bed(params, predictor.output.beds_dir)
         chapters = await asyncio.to_thread(sources.chapters_of, kind, data)
         chars = sum(len(c.text) for c in chapters)
         if chars == 0 or not any(c.text.strip() for c in chapters):
@@ -287,7 +288,7 @@ async def _check_limits(runtime: JobRuntime, who: str, settings: Any) -> None:
             )
 
 
-def install_jobs(app: Any, predictor: Any) -> JobRuntime:
+def install_jobs(app: Any, predictor: Front) -> JobRuntime:
     """Add the jobs routes and run the worker for the life of the app (its lifespan)."""
     runtime = JobRuntime(predictor)
     app.include_router(build_router(predictor, runtime))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tts_predictor.api.common import check_text, synth_of
 from tts_predictor.api.rest import RestRoute
+from tts_predictor.pipeline.front import Front
 from tts_predictor.text.preview import preview
 
 
@@ -25,7 +26,7 @@ class NormalizeRequest(BaseModel):
     lexicons: list[str] | None = Field(None, description="Names of loaded PLS lexicons to apply (TTS_LEXICONS).")
 
 
-def build_router(predictor: Any) -> APIRouter:
+def build_router(predictor: Front) -> APIRouter:
     """The /v1/normalize route for `predictor`."""
     router = APIRouter(route_class=RestRoute, tags=["rest"])
 

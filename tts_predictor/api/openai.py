@@ -34,6 +34,7 @@ from tts_predictor.api.instructions import instruction_presets
 from tts_predictor.audio.encode import media_type
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import FieldError
+from tts_predictor.pipeline.front import Front
 from tts_predictor.protocol.v2 import Speed
 from tts_predictor.voices.catalog import VoiceCatalog
 
@@ -173,7 +174,7 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
     )
 
 
-def build_router(predictor: Any) -> APIRouter:
+def build_router(predictor: Front) -> APIRouter:
     """The OpenAI-compatible routes for `predictor`."""
     router = APIRouter(route_class=OpenAIRoute, default_response_class=JSONResponse, tags=["openai"])
 
@@ -200,7 +201,7 @@ def build_router(predictor: Any) -> APIRouter:
             names={"format": "response_format"},
         )
         rid = request_id(request)
-        prepared = prepare_stream(body.input, params, synth, rid)
+        prepared = prepare_stream(body.input, params, synth, rid, output=predictor.output)
         headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store"}
         if body.instructions:
             headers["X-TTS-Instructions"] = ",".join(f"{k}={v}" for k, v in delivery.items()) or "ignored"

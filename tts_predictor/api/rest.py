@@ -28,12 +28,15 @@ from tts_predictor.api.common import (
 from tts_predictor.api.health import system_health
 from tts_predictor.api.ws import STATS
 from tts_predictor.audio.encode import FORMATS, media_type, output_rate
+from tts_predictor.audio.output import OutputConfig
 from tts_predictor.audio.post import PostOptions
 from tts_predictor.auth import key_from, key_valid
 from tts_predictor.errors import FieldError
+from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stages import render
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.schemas import EMOTIONS, STYLES
+from tts_predictor.settings import DEFAULT_CACHE_DIR
 from tts_predictor.voices.catalog import match_language
 
 OPTION_NAMES = {"energy": "volume_db"}
@@ -175,14 +178,16 @@ def to_params(
     return make_params(values, prefix=prefix, names=PUBLIC_NAMES)
 
 
-async def _render_all(jobs: list[tuple[str, SynthesisParameters, Any, str]], synth: Any, rid: str) -> list[Any]:
+async def _render_all(
+    jobs: list[tuple[str, SynthesisParameters, Any, str]], synth: Any, rid: str, output: OutputConfig
+) -> list[Any]:
     return [
-        await render(text, params, synth, language=language, request_id=f"{rid}/{i}")
+        await render(text, params, synth, language=language, request_id=f"{rid}/{i}", output=output)
         for i, (text, params, _voice, language) in enumerate(jobs)
     ]
 
 
-def build_router(predictor: Any) -> APIRouter:
+def build_router(predictor: Front) -> APIRouter:
     """The REST routes for `predictor`."""
     router = APIRouter(route_class=RestRoute, default_response_class=JSONResponse, tags=["rest"])
 
@@ -206,7 +211,9 @@ def build_router(predictor: Any) -> APIRouter:
         rid = request_id(request)
         headers = {"X-Language": language, "X-Voice": voice.id}
         if body.options.stream:
-            prepared = prepare_stream(body.text, params, synth, rid, body.options.adaptive_bitrate)
+            prepared = prepare_stream(
+                body.text, params, synth, rid, body.options.adaptive_bitrate, output=predictor.output
+            )
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"
             rate = params.sample_rate or voice.sample_rate
@@ -231,7 +238,8 @@ def build_router(predictor: Any) -> APIRouter:
             )
             return StreamingResponse(stream, media_type=content_type, headers=headers)
         result = await predictor.admission.run(
-            render(body.text, params, synth, language=language, request_id=rid), slow=not voice.realtime
+            render(body.text, params, synth, language=language, request_id=rid, output=predictor.output),
+            slow=not voice.realtime,
         )
         headers.update(
             {
@@ -265,7 +273,9 @@ def build_router(predictor: Any) -> APIRouter:
             jobs.append((item.text, params, voice, language))
         rid = request_id(request)
         slow = any(not voice.realtime for _text, _params, voice, _language in jobs)
-        results = await predictor.admission.run(_render_all(jobs, synth, rid), slow=slow)  # one admission for the batch
+        results = await predictor.admission.run(
+            _render_all(jobs, synth, rid, predictor.output), slow=slow
+        )  # one admission for the batch
         out = []
         for i, ((_text, params, voice, language), result) in enumerate(zip(jobs, results)):
             out.append(
@@ -307,11 +317,17 @@ def build_router(predictor: Any) -> APIRouter:
         state = predictor.status()
         status = "ok" if synth is not None and predictor.ready else ("failed" if state["load_error"] else "loading")
         body: dict[str, Any] = {"status": status, "model_loaded": synth is not None, "ready": state["ready"]}
-        keys = getattr(predictor, "api_keys", frozenset())
+        keys = predictor.api_keys
         if not keys or key_valid(
             key_from(request.headers.get("authorization"), request.headers.get("x-api-key")), keys
         ):
-            body.update({**state, "system": system_health(), "websocket_streams": STATS.to_dict()})
+            body.update(
+                {
+                    **state,
+                    "system": system_health(predictor.settings.cache_dir or str(DEFAULT_CACHE_DIR)),
+                    "websocket_streams": STATS.to_dict(),
+                }
+            )
         return JSONResponse(status_code=200 if status == "ok" else 503, content=body)
 
     @router.get("/ready", summary="200 when the model is loaded and warmed up, else 503")

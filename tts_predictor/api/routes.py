@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, WebSocket
 from fastapi.responses import FileResponse, RedirectResponse
@@ -13,11 +12,12 @@ from tts_predictor.api import beds, rest, voice_store
 from tts_predictor.api import normalize as normalize_api
 from tts_predictor.api import openai as openai_api
 from tts_predictor.api.ws import stream_socket
+from tts_predictor.pipeline.front import Front
 
 UI_DIR = Path(__file__).with_name("ui")
 
 
-def install_api(app: FastAPI, predictor: Any) -> None:
+def install_api(app: FastAPI, predictor: Front) -> None:
     """Add /v1/audio/speech, /v1/models, /synthesize, /batch_synthesize, /voices, /v1/voices (store of cloned
     voices), /v1/normalize, /config, /health, /ready, /live, the WebSocket /v1/stream and the UI at /ui (kserve keeps / as its
     liveness route)."""

@@ -23,6 +23,7 @@ from tts_predictor.auth import key_from
 from tts_predictor.engines.coqui.engine import CLONE_ID
 from tts_predictor.errors import EngineNotReady, FieldError, VoiceConflict, VoiceNotFound
 from tts_predictor.pipeline.audio_cache import voice_tag
+from tts_predictor.pipeline.front import Front
 from tts_predictor.voices.cloning import VoiceCloner
 from tts_predictor.voices.consent import consent_record
 
@@ -41,7 +42,7 @@ class VoiceStoreRoute(MappedErrorRoute):
         return None
 
 
-def _cloner(predictor: Any) -> VoiceCloner:
+def _cloner(predictor: Front) -> VoiceCloner:
     cloner = getattr(predictor, "cloner", None)
     if cloner is None:
         raise EngineNotReady(predictor.name)
@@ -95,7 +96,7 @@ def _shared(raw: Any) -> bool:
     return raw
 
 
-def build_router(predictor: Any) -> APIRouter:
+def build_router(predictor: Front) -> APIRouter:
     """Routes that create, describe and delete stored cloned voices (listing is GET /v1/voices)."""
     router = APIRouter(route_class=VoiceStoreRoute, tags=["voices"])
 

@@ -39,6 +39,7 @@ from tts_predictor.audio.encode import EncoderUnavailable, output_rate
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.pipeline.admission import DeadlineExceeded, Overloaded
 from tts_predictor.pipeline.bitrate import BitrateAdapter, adapter_for
+from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stream import ChunkEncoder, plan_segments, stream_plan
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.text.plan import CHUNK_CHARS
@@ -113,7 +114,7 @@ def complete_sentences(buffer: str, language: str) -> tuple[list[str], str]:
 class StreamSession:
     """One WebSocket connection."""
 
-    def __init__(self, ws: WebSocket, predictor: Any):
+    def __init__(self, ws: WebSocket, predictor: Front):
         self.ws, self.predictor = ws, predictor
         self.params: SynthesisParameters | None = None
         self.language = "en"
@@ -242,7 +243,7 @@ class StreamSession:
         rate = params.sample_rate or voice.sample_rate
         self.params = params.model_copy(update={"voice": voice.id, "language": language, "sample_rate": rate})
         self.language = language
-        self.encoder = ChunkEncoder(fmt, bitrate=params.bitrate)
+        self.encoder = ChunkEncoder(fmt, bitrate=params.bitrate, output=self.predictor.output)
         self.adapter = adapter_for(fmt, params.bitrate, adaptive and self.encoder.adaptable)
         start = {
             "type": "start",
@@ -339,6 +340,7 @@ class StreamSession:
                             offset_s=self.offset_s,
                             source_text=source,
                             source_offset=at,
+                            output=self.predictor.output,
                         ):
                             await self._switch_bitrate()
                             async for data, seconds in self.encoder.feed_slices(buf):
@@ -376,6 +378,6 @@ class StreamSession:
             await self.close(CLOSE_INTERNAL_ERROR, f"synthesis failed; request id {self.request_id}")
 
 
-async def stream_socket(ws: WebSocket, predictor: Any) -> None:
+async def stream_socket(ws: WebSocket, predictor: Front) -> None:
     """Serve one `/v1/stream` connection."""
     await StreamSession(ws, predictor).run()

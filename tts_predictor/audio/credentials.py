@@ -83,38 +83,19 @@ class ContentCredentials:
             finally:
                 signer.close()
 
+    def sign_bytes(self, data: bytes, fmt: str, title: str | None = None) -> bytes:
+        """`data` with an embedded manifest when the format takes one, else unchanged."""
+        if fmt not in MIME:
+            return data
+        out = io.BytesIO()
+        self.sign_stream(fmt, io.BytesIO(data), out, title)
+        return out.getvalue()
 
-ACTIVE: list[ContentCredentials | None] = [None]
-
-
-def configure(cert_file: str | None, key_file: str | None, alg: str = "es256", tsa_url: str | None = None) -> None:
-    """Sign from now on when both files are given (else not); raises if they cannot be used."""
-    if bool(cert_file) != bool(key_file):
-        raise ValueError("TTS_C2PA_CERT_FILE and TTS_C2PA_KEY_FILE must be set together")
-    ACTIVE[0] = ContentCredentials(cert_file, key_file, alg, tsa_url) if cert_file and key_file else None
-    if ACTIVE[0] is not None:
-        log.info("C2PA content credentials on (%s, certificate %s)", alg, cert_file)
-
-
-def signs(fmt: str) -> bool:
-    """Whether outputs of `fmt` get credentials now."""
-    return ACTIVE[0] is not None and fmt in MIME
-
-
-def sign(data: bytes, fmt: str, title: str | None = None) -> bytes:
-    """`data` with embedded content credentials when configured and the format takes them, else unchanged."""
-    if not signs(fmt):
-        return data
-    out = io.BytesIO()
-    ACTIVE[0].sign_stream(fmt, io.BytesIO(data), out, title)  # type: ignore[union-attr]
-    return out.getvalue()
-
-
-def sign_file(path: Path, fmt: str, title: str | None = None) -> None:
-    """Sign a result file in place (through a temporary file next to it)."""
-    if not signs(fmt):
-        return
-    signed = path.with_suffix(path.suffix + ".c2pa")
-    with path.open("rb") as source, signed.open("w+b") as dest:
-        ACTIVE[0].sign_stream(fmt, source, dest, title)  # type: ignore[union-attr]
-    signed.replace(path)
+    def sign_file(self, path: Path, fmt: str, title: str | None = None) -> None:
+        """Sign a result file in place (through a temporary file next to it) when the format takes a manifest."""
+        if fmt not in MIME:
+            return
+        signed = path.with_suffix(path.suffix + ".c2pa")
+        with path.open("rb") as source, signed.open("w+b") as dest:
+            self.sign_stream(fmt, source, dest, title)
+        signed.replace(path)

@@ -1,28 +1,150 @@
 """The one output chain: voice DSP (pitch, loudness, gain) -> watermark -> post-processing -> resample -> encode -> tags.
 
-Every path that produces audio for a caller uses it: whole responses, streams (HTTP and WebSocket), jobs and `say`.
+Every path that produces audio for a caller goes through here: whole responses (`render_whole`), streams over HTTP
+and WebSocket (`stream_dsp` per chunk, `OutputConfig.tag_head` on the first bytes), jobs (`voice_dsp` and
+`post_process` per chunk, `OutputConfig.tag_values`/`sign_file` on the result) and `tts-predictor say`.
+What a process adds to every output (beds, the AI-speech declaration, a watermark, content credentials) is one
+`OutputConfig`, built from the settings at start and passed down; no module keeps it in a global.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
 import numpy as np
 
-from tts_predictor.audio import watermark
+from tts_predictor.audio import post, provenance
 from tts_predictor.audio.buffer import AudioBuffer
-from tts_predictor.audio.dsp import apply_gain_db, loudness_normalize, pitch_shift
+from tts_predictor.audio.credentials import ContentCredentials
+from tts_predictor.audio.dsp import apply_gain_db, loudness_normalize, pitch_shift, resample
+from tts_predictor.audio.encode import encode, output_rate
+from tts_predictor.audio.watermark import Watermarker
+
+log = logging.getLogger(__name__)
 
 
-def request_dsp(
-    buf: AudioBuffer, *, pitch: float | None = None, loudness_lufs: float | None = None, volume_db: float | None = None
-) -> AudioBuffer:
+class VoiceOptions(Protocol):
+    """The request fields the chain reads (`SynthesisParameters` has them all)."""
+
+    pitch: float | None
+    loudness_lufs: float | None
+    volume_db: float | None
+    format: str
+    sample_rate: int | None
+    bitrate: str | None
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """What this process adds to every output, whatever the route."""
+
+    beds_dir: str | None = None
+    """TTS_BEDS_DIR: where stored background beds live (None: no beds)."""
+    provenance_tags: bool = True
+    """TTS_PROVENANCE_TAGS: the AI-speech declaration in the container's metadata."""
+    watermarker: Watermarker | None = None
+    """The mounted watermark model (TTS_WATERMARK_MODEL), or None."""
+    signer: ContentCredentials | None = None
+    """C2PA content credentials (TTS_C2PA_CERT_FILE + TTS_C2PA_KEY_FILE), or None."""
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> OutputConfig:
+        """Load the watermark model and the signer the settings name; raises when a configured one cannot load."""
+        marker = None
+        if settings.watermark_model:
+            marker = Watermarker(settings.watermark_model, settings.watermark_sample_rate, settings.watermark_strength)
+            log.info("watermark model %s loaded (%d Hz)", settings.watermark_model, settings.watermark_sample_rate)
+        if bool(settings.c2pa_cert_file) != bool(settings.c2pa_key_file):
+            raise ValueError("TTS_C2PA_CERT_FILE and TTS_C2PA_KEY_FILE must be set together")
+        signer = None
+        if settings.c2pa_cert_file:
+            signer = ContentCredentials(
+                settings.c2pa_cert_file, settings.c2pa_key_file, settings.c2pa_alg, settings.c2pa_tsa_url
+            )
+            log.info("C2PA content credentials on (%s, certificate %s)", settings.c2pa_alg, settings.c2pa_cert_file)
+        return cls(settings.beds_dir, settings.provenance_tags, marker, signer)
+
+    def tag_values(self, title: str | None = None) -> dict[str, str]:
+        """The key/value tags of an output: the declaration (when on) and the title."""
+        if self.provenance_tags:
+            return provenance.tags(title)
+        return {"TITLE": title} if title else {}
+
+    def tag(self, data: bytes, fmt: str, *, title: str | None = None, chapters: Sequence[Any] = ()) -> bytes:
+        """A complete file with the declaration and chapter marks (where the format allows), then signed."""
+        values = self.tag_values(title)
+        if values or chapters:
+            data = provenance.declare(data, fmt, values, chapters)
+        return self.sign(data, fmt, title)
+
+    def tag_head(self, head: bytes, fmt: str) -> bytes:
+        """The first bytes of a stream with the declaration (mp3, wav, flac, opus); other formats unchanged.
+
+        Streams are never signed: a C2PA manifest hashes the whole file."""
+        if not self.provenance_tags:
+            return head
+        return provenance.declare_stream_head(head, fmt, self.tag_values())
+
+    def sign(self, data: bytes, fmt: str, title: str | None = None) -> bytes:
+        """`data` with content credentials when a signer is configured and the format takes them."""
+        return data if self.signer is None else self.signer.sign_bytes(data, fmt, title)
+
+    def sign_file(self, path: Path, fmt: str, title: str | None = None) -> None:
+        """Sign a result file in place when a signer is configured."""
+        if self.signer is not None:
+            self.signer.sign_file(path, fmt, title)
+
+
+DEFAULT_OUTPUT = OutputConfig()
+"""No beds, declaration tags on, no watermark, no signature: the output of a process with default settings."""
+
+
+def voice_dsp(buf: AudioBuffer, params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT) -> AudioBuffer:
     """A request's voice DSP in its fixed order: pitch shift, loudness normalization, gain (each only when asked),
-    then the watermark when a model is mounted (`watermark`).
+    then the watermark when a model is mounted. Streams and jobs apply it per chunk."""
+    if params.pitch:
+        buf = pitch_shift(buf, params.pitch)
+    if params.loudness_lufs is not None and len(buf.samples) and np.any(buf.samples):
+        buf = loudness_normalize(buf, params.loudness_lufs)
+    if params.volume_db:
+        buf = apply_gain_db(buf, params.volume_db)
+    return buf if config.watermarker is None else config.watermarker.apply(buf)
 
-    Every path applies it the same way: whole responses, streamed chunks and job chunks."""
-    if pitch:
-        buf = pitch_shift(buf, pitch)
-    if loudness_lufs is not None and len(buf.samples) and np.any(buf.samples):
-        buf = loudness_normalize(buf, loudness_lufs)
-    if volume_db:
-        buf = apply_gain_db(buf, volume_db)
-    return watermark.apply(buf)
+
+def post_process(
+    buf: AudioBuffer,
+    params: post.PostOptions,
+    config: OutputConfig = DEFAULT_OUTPUT,
+    *,
+    first: bool = True,
+    last: bool = True,
+    offset: int = 0,
+) -> AudioBuffer:
+    """The post-processing chain (trims, effects, bed, fades) with this process's beds."""
+    return post.apply(buf, params, config.beds_dir, first=first, last=last, offset=offset)
+
+
+def stream_dsp(buf: AudioBuffer, params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT) -> AudioBuffer:
+    """One streamed chunk: voice DSP, then the asked output rate (streams take no post-processing)."""
+    buf = voice_dsp(buf, params, config)
+    if params.sample_rate and params.sample_rate != buf.sample_rate:
+        buf = resample(buf, params.sample_rate)
+    return buf
+
+
+def render_whole(audio: AudioBuffer, params: Any, config: OutputConfig = DEFAULT_OUTPUT) -> tuple[bytes, AudioBuffer]:
+    """A whole response: voice DSP, post-processing, output rate, encoding and tags; (file bytes, final audio)."""
+    return encode_whole(post_process(voice_dsp(audio, params, config), params, config), params, config)
+
+
+def encode_whole(
+    audio: AudioBuffer, params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT
+) -> tuple[bytes, AudioBuffer]:
+    """The tail of the chain for audio that already had its DSP (per chunk, as `stream_dsp` does): output rate,
+    encoding and tags; (file bytes, final audio)."""
+    audio = resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))
+    return config.tag(encode(audio, params.format, bitrate=params.bitrate), params.format), audio

@@ -13,14 +13,6 @@ from pydantic import BaseModel, Field
 from tts_predictor.audio import effects, mix
 from tts_predictor.audio.buffer import AudioBuffer
 
-BEDS_DIR: list[str | None] = [None]
-"""TTS_BEDS_DIR, set once at start by `configure` (the pipeline's encode step has no settings at hand)."""
-
-
-def configure(beds_dir: str | None) -> None:
-    """Where stored beds live."""
-    BEDS_DIR[0] = beds_dir
-
 
 class PostOptions(BaseModel):
     """Post-processing fields, shared by every route's parameters (bounds defined once, here)."""
@@ -55,14 +47,20 @@ def wanted(options: PostOptions) -> bool:
     )
 
 
-def check_bed(options: PostOptions) -> None:
-    """400 (UnknownBed) now, before synthesis, when the bed is not stored."""
+def check_bed(options: PostOptions, beds_dir: str | None) -> None:
+    """400 (UnknownBed) now, before synthesis, when the bed is not stored in `beds_dir`."""
     if options.bed is not None:
-        mix.bed_path(BEDS_DIR[0], options.bed)
+        mix.bed_path(beds_dir, options.bed)
 
 
 def apply(
-    audio: AudioBuffer, options: PostOptions, *, first: bool = True, last: bool = True, offset: int = 0
+    audio: AudioBuffer,
+    options: PostOptions,
+    beds_dir: str | None = None,
+    *,
+    first: bool = True,
+    last: bool = True,
+    offset: int = 0,
 ) -> AudioBuffer:
     """Run the chain on `audio`. Jobs call it per chunk: trims and fades only at the ends of the whole result
     (`first`/`last`), the bed continues from sample `offset`."""
@@ -79,7 +77,7 @@ def apply(
     if options.reverb:
         audio = effects.reverb(audio, options.reverb)
     if options.bed:
-        bed = mix.load_bed(BEDS_DIR[0], options.bed, audio.sample_rate)
+        bed = mix.load_bed(beds_dir, options.bed, audio.sample_rate)
         audio = mix.mix_bed(audio, bed, options.bed_gain_db, options.bed_duck_db, offset)
     if options.fade_in_s and first or options.fade_out_s and last:
         audio = effects.fade(audio, options.fade_in_s if first else 0.0, options.fade_out_s if last else 0.0)

@@ -16,21 +16,13 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tts_predictor.audio import credentials
 from tts_predictor.audio.credentials import SOFTWARE
 from tts_predictor.audio.ogg_comments import with_opus_comments
 
 DECLARATION = "AI-generated speech: synthetic voice produced by tts-predictor (text-to-speech)"
-ENABLED: list[bool] = [True]
-"""TTS_PROVENANCE_TAGS, set at start by `configure`."""
 TAGGED_FORMATS = ("wav", "flac", "mp3", "opus")
 """Ogg Vorbis is left untagged: libsndfile encodes it, and ffmpeg's stream copy of libsndfile's Vorbis pages
 (the only way to add comments here without re-encoding) breaks the file's duration (ffprobe read 194784 s for 1 s)."""
-
-
-def configure(enabled: bool) -> None:
-    """Turn the declaration tags on or off for this process."""
-    ENABLED[0] = enabled
 
 
 @dataclass(frozen=True)
@@ -50,24 +42,8 @@ def tags(title: str | None = None) -> dict[str, str]:
     return out
 
 
-def tag(
-    data: bytes,
-    fmt: str,
-    *,
-    title: str | None = None,
-    chapters: Sequence[ChapterMark] = (),
-    sample_rate: int | None = None,
-) -> bytes:
-    """`data` (a complete file of `fmt`) with the declaration and chapter marks added, where the format allows, and
-    then C2PA content credentials when configured (`credentials`)."""
-
-    return credentials.sign(_declare(data, fmt, title, chapters), fmt, title)
-
-
-def _declare(data: bytes, fmt: str, title: str | None, chapters: Sequence[ChapterMark]) -> bytes:
-    if not ENABLED[0] and not chapters:
-        return data
-    values = tags(title) if ENABLED[0] else ({"TITLE": title} if title else {})
+def declare(data: bytes, fmt: str, values: dict[str, str], chapters: Sequence[ChapterMark] = ()) -> bytes:
+    """`data` (a complete file of `fmt`) with `values` and chapter marks in its metadata, where the format allows."""
     if fmt == "wav":
         return wav_with_metadata(data, values, chapters)
     if fmt == "flac":
@@ -77,6 +53,25 @@ def _declare(data: bytes, fmt: str, title: str | None, chapters: Sequence[Chapte
     if fmt == "opus":  # the OpusTags page rewritten in place; ffmpeg only for an unusual layout
         return with_opus_comments(data, values) or ogg_with_comments(data, values, ())
     return data
+
+
+def declare_stream_head(head: bytes, fmt: str, values: dict[str, str]) -> bytes:
+    """The first bytes of a stream of `fmt` with `values` in its metadata: an ID3 tag before mp3 frames, LIST/INFO
+    before a streamed WAV's data chunk, a VORBIS_COMMENT block in FLAC's header, Opus comments in its OpusTags page.
+    Unchanged when the format has no header metadata or the head does not hold the whole header."""
+    try:
+        if fmt == "mp3":
+            return id3_tag(values, ()) + head
+        if fmt == "wav":
+            at = head.find(b"data", 12)
+            return head if head[:4] != b"RIFF" or at < 0 else head[:at] + wav_info_chunk(values) + head[at:]
+        if fmt == "flac":
+            return flac_with_comments(head, values, ())
+        if fmt == "opus":
+            return with_opus_comments(head, values) or head
+    except (IndexError, ValueError, struct.error):  # a header cut short: leave the stream as the encoder wrote it
+        return head
+    return head
 
 
 # --- WAV ---------------------------------------------------------------------------------------------------

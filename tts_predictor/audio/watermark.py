@@ -5,7 +5,7 @@ mounts one as TorchScript and sets `TTS_WATERMARK_MODEL`. The contract is AudioS
 takes audio ``(batch, 1, samples)`` at `TTS_WATERMARK_SAMPLE_RATE` (AudioSeal: 16 kHz) and returns the watermark
 *signal* of the same shape, which is added (times `TTS_WATERMARK_STRENGTH`) to the speech. For AudioSeal itself,
 script a wrapper whose ``forward(x)`` returns ``generator.get_watermark(x, 16000)``. The watermark is computed at
-the model's rate and resampled to the output's, then added after pitch, loudness and gain (`output.request_dsp`), on
+the model's rate and resampled to the output's, then added after pitch, loudness and gain (`output.voice_dsp`), on
 every path (whole responses, streamed sentences, job chunks) and before post-processing (beds, fades). torch is
 imported only when a model is configured.
 """
@@ -56,25 +56,3 @@ class Watermarker:
             return audio
         marked = np.clip(audio.samples + self.strength * self.signal(audio), -1.0, 1.0).astype(np.float32)
         return replace(audio, samples=marked)
-
-
-ACTIVE: list[Watermarker | None] = [None]
-"""The process's watermarker (None: no model mounted)."""
-
-
-def configure(path: str | None, sample_rate: int = 16000, strength: float = 1.0) -> None:
-    """Load the watermark model (or none); raises if a configured model cannot be loaded."""
-    ACTIVE[0] = Watermarker(path, sample_rate, strength) if path else None
-    if path:
-        log.info("watermark model %s loaded (%d Hz, strength %g)", path, sample_rate, strength)
-
-
-def apply(audio: AudioBuffer) -> AudioBuffer:
-    """Watermark `audio` when a model is configured."""
-    marker = ACTIVE[0]
-    return audio if marker is None else marker.apply(audio)
-
-
-def active_name() -> str | None:
-    """File name of the mounted model, for response headers and metadata (None without one)."""
-    return ACTIVE[0].name if ACTIVE[0] is not None else None

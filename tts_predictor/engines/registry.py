@@ -76,9 +76,14 @@ def _load_model(settings: Settings) -> Engine:
             from tts_predictor.engines.onnx.vits import calibration_feeds
 
             # same file name, so the same voice ids
-            model = quantized_copy(Path(model), lambda: calibration_feeds(Path(config)))
+            model = quantized_copy(Path(model), lambda: calibration_feeds(Path(config)), settings.graph_dir())
         return OnnxVitsEngine(
-            model, config, device=settings.device, threads=settings.threads, busy_threads=_busy_threads(settings)
+            model,
+            config,
+            device=settings.device,
+            threads=settings.threads,
+            busy_threads=_busy_threads(settings),
+            cache=settings.graph_dir(),
         )
     try:
         from tts_predictor.engines.coqui.engine import CoquiEngine
@@ -95,6 +100,7 @@ def _load_model(settings: Settings) -> Engine:
             threads=settings.threads,
             compute_type=settings.compute_type,
             busy_threads=_busy_threads(settings),
+            cache=settings.graph_dir(),
         )
     return CoquiEngine(
         location,

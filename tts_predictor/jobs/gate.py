@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
 from tts_predictor.engines.scheduling import Priority, Scheduling, scheduled_as
+from tts_predictor.pipeline.front import Front
 
 JOB_PRIORITY = Priority.BACKGROUND
 """Scheduler priority of every job engine call."""
@@ -69,7 +70,7 @@ class InteractiveIdleGate:
             await asyncio.sleep(self.poll_s)
 
 
-def make_gate(predictor: Any) -> PriorityGate:
+def make_gate(predictor: Front) -> PriorityGate:
     """The gate the settings ask for."""
     if getattr(predictor.settings, "job_yield_to_interactive", True):
         return InteractiveIdleGate(predictor.admission)

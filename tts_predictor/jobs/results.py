@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from tts_predictor.audio import credentials, dsp, output, post, provenance
+from tts_predictor.audio import dsp, provenance
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.encode import encode, encode_stream, output_rate, wav_stream_header
+from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, post_process, voice_dsp
 from tts_predictor.jobs.records import Chapter, JobRecord
 from tts_predictor.jobs.store.base import JobStore
 from tts_predictor.protocol.v2 import SynthesisParameters
@@ -40,15 +41,12 @@ def _decode(flac: bytes) -> AudioBuffer:
     return AudioBuffer(samples, int(rate))
 
 
-def _request_dsp(audio: AudioBuffer, params: SynthesisParameters) -> AudioBuffer:
-    """The pipeline's request-wide DSP, per chunk (loudness is therefore normalized chunk by chunk)."""
-    return output.request_dsp(audio, pitch=params.pitch, loudness_lufs=params.loudness_lufs, volume_db=params.volume_db)
-
-
 class ResultFiles:
     """Rendered results under `<jobs_dir>/results/<job id>/`."""
 
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, output: OutputConfig = DEFAULT_OUTPUT):
+        self.output = output
+        """What every result carries (beds, tags, watermark, credentials)."""
         self.root = Path(directory) / "results"
         self.root.mkdir(parents=True, exist_ok=True)
         self._locks: dict[str, threading.Lock] = {}
@@ -86,9 +84,14 @@ class ResultFiles:
                     stored = store.chunk(job.id, index)
                     if stored is None:
                         raise RuntimeError(f"job {job.id}: chunk {index} is missing")
-                    audio = _request_dsp(_decode(stored.audio), params)
-                    audio = post.apply(
-                        audio, params, first=index == first, last=index == end - 1, offset=state["samples"]
+                    audio = voice_dsp(_decode(stored.audio), params, self.output)
+                    audio = post_process(
+                        audio,
+                        params,
+                        self.output,
+                        first=index == first,
+                        last=index == end - 1,
+                        offset=state["samples"],
                     )
                     rate = state["rate"] or output_rate(params.format, params.sample_rate or audio.sample_rate)
                     state["rate"] = rate
@@ -98,10 +101,12 @@ class ResultFiles:
                 spans.append((start, state["samples"]))
 
         tmp = path.with_suffix(path.suffix + ".part")
-        _write(buffers(), params, tmp, provenance.wav_info_chunk(_values(job.title)))
+        _write(buffers(), params, tmp, provenance.wav_info_chunk(self.output.tag_values(job.title)))
         rate = state["rate"] or 22050
         marks = [provenance.ChapterMark(c.title, s / rate, e / rate) for c, (s, e) in zip(chapters, spans)]
-        _finalize(tmp, path, params.format, job.title, marks if chapter is None and len(marks) > 1 else [], rate)
+        _finalize(
+            tmp, path, params.format, job.title, marks if chapter is None and len(marks) > 1 else [], rate, self.output
+        )
         tmp.unlink(missing_ok=True)
         out = [
             replace(c, start_s=round(s / rate, 3), duration_s=round((e - s) / rate, 3))
@@ -149,15 +154,17 @@ def _write(buffers: Iterator[AudioBuffer], params: SynthesisParameters, path: Pa
                 out.write(data)
 
 
-def _values(title: str | None) -> dict[str, str]:
-    return provenance.tags(title) if provenance.ENABLED[0] else ({"TITLE": title} if title else {})
-
-
 def _finalize(
-    tmp: Path, path: Path, fmt: str, title: str | None, marks: list[provenance.ChapterMark], rate: int
+    tmp: Path,
+    path: Path,
+    fmt: str,
+    title: str | None,
+    marks: list[provenance.ChapterMark],
+    rate: int,
+    output: OutputConfig,
 ) -> None:
     """Add the declaration and chapter marks in the container's own way, then move into place."""
-    values = _values(title)
+    values = output.tag_values(title)
     if fmt == "wav":
         _finish_wav(tmp, marks, rate)
     elif fmt in ("ogg", "opus") and (values or marks):
@@ -171,7 +178,7 @@ def _finalize(
             Path(str(path) + ".tagged").replace(tmp)
     elif fmt in ("mp3", "flac") and (values or marks):
         _retag_head(tmp, fmt, values, marks)
-    credentials.sign_file(tmp, fmt, title)  # last: the manifest's hash covers the tags and chapter marks
+    output.sign_file(tmp, fmt, title)  # last: the manifest's hash covers the tags and chapter marks
     tmp.replace(path)
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
-from tts_predictor.audio import credentials, post, provenance, watermark
 from tts_predictor.jobs.results import ResultFiles
 from tts_predictor.jobs.store import make_store
 from tts_predictor.jobs.store.base import JobStore
 from tts_predictor.jobs.webhooks import WebhookSender
+from tts_predictor.pipeline.front import Front
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +17,10 @@ log = logging.getLogger(__name__)
 class JobRuntime:
     """The jobs feature of one process."""
 
-    def __init__(self, predictor: Any):
+    def __init__(self, predictor: Front):
         settings = predictor.settings
         self.store: JobStore = make_store(settings)
-        self.results = ResultFiles(settings.jobs_dir)
+        self.results = ResultFiles(settings.jobs_dir, predictor.output)
         self.webhooks = WebhookSender(settings)
         from tts_predictor.jobs.worker import JobWorker
 
@@ -41,12 +40,3 @@ class JobRuntime:
         """Stop the worker; its lease expires and another worker (or this one after a restart) resumes."""
         if self.task is not None:
             self.task.cancel()
-
-
-def configure_post(settings: Any) -> None:
-    """Process-wide post-processing settings: where beds are stored, whether outputs carry the AI declaration, the
-    watermark model (if mounted)."""
-    post.configure(settings.beds_dir)
-    provenance.configure(settings.provenance_tags)
-    watermark.configure(settings.watermark_model, settings.watermark_sample_rate, settings.watermark_strength)
-    credentials.configure(settings.c2pa_cert_file, settings.c2pa_key_file, settings.c2pa_alg, settings.c2pa_tsa_url)

@@ -30,6 +30,7 @@ from tts_predictor.jobs.results import ResultFiles
 from tts_predictor.jobs.sources import SourceChapter
 from tts_predictor.jobs.store.base import JobStore, StoredChunk
 from tts_predictor.jobs.webhooks import WebhookSender
+from tts_predictor.pipeline.front import Front
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.synthesis.low_priority import run_low
 from tts_predictor.text.plan import lexicon_names
@@ -54,7 +55,7 @@ class JobWorker:
 
     def __init__(
         self,
-        predictor: Any,
+        predictor: Front,
         store: JobStore,
         results: ResultFiles,
         webhooks: WebhookSender,

@@ -21,11 +21,12 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from tts_predictor import budget, metrics, tracing
-from tts_predictor.audio import dsp, output, post, provenance
+from tts_predictor.audio import post
 from tts_predictor.audio.alignment import TimedAudio, WordTiming
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
-from tts_predictor.audio.encode import EncoderUnavailable, encode, media_type, output_rate
+from tts_predictor.audio.encode import EncoderUnavailable, media_type
+from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, render_whole
 from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
 from tts_predictor.engines.scheduling import current_scheduling, new_flow
 from tts_predictor.engines.speed import SpeedControl
@@ -235,7 +236,7 @@ def _record(model: str, requests: list[SynthesisRequest], audios: list[AudioBuff
         metrics.RTF.labels(model).observe(engine_s / audio_s)
 
 
-def plan(text: str, params: SynthesisParameters, language: str) -> list[Segment]:
+def plan(text: str, params: SynthesisParameters, language: str, output: OutputConfig = DEFAULT_OUTPUT) -> list[Segment]:
     """SSML and normalization: the segments of one text (400 if nothing is left to speak or pause)."""
     with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
         segments = list(
@@ -249,7 +250,7 @@ def plan(text: str, params: SynthesisParameters, language: str) -> list[Segment]
         )
     if not any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
-    post.check_bed(params)  # an unknown bed is a 400 before any synthesis
+    post.check_bed(params, output.beds_dir)  # an unknown bed is a 400 before any synthesis
     return segments
 
 
@@ -265,20 +266,27 @@ async def assemble_and_encode(
     params: SynthesisParameters,
     request_id: str,
     text: str | None = None,
+    output: OutputConfig = DEFAULT_OUTPUT,
 ) -> EncodedAudio:
     """Assemble the spoken segments with their pauses, apply DSP, encode (in a worker thread).
 
     `text` is the caller's original text: word timings point into it."""
     rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
     try:
-        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate, text)
+        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate, text, output)
     except EncoderUnavailable as exc:
         log.error("encoding failed (request id %s): %s", request_id, exc)
         raise SynthesisFailed(f"audio encoding to {params.format} failed; request id {request_id}") from None
 
 
 async def render(
-    text: str, params: SynthesisParameters, synth: SegmentSynthesizer, *, language: str, request_id: str = "-"
+    text: str,
+    params: SynthesisParameters,
+    synth: SegmentSynthesizer,
+    *,
+    language: str,
+    request_id: str = "-",
+    output: OutputConfig = DEFAULT_OUTPUT,
 ) -> EncodedAudio:
     """Plan, synthesize and encode one request text.
 
@@ -288,8 +296,9 @@ async def render(
         synth: Where segments are synthesized.
         language: Language for normalization and splitting when neither params nor SSML name one.
         request_id: For logs and error messages.
+        output: What this process adds to every output (beds, tags, watermark, credentials).
     """
-    segments = plan(text, params, language)
+    segments = plan(text, params, language, output)
     spoken = spoken_segments(segments)
     limit, pauses = max_audio_s(synth), pauses_s(segments)
     check_audio_s(pauses, limit)
@@ -298,7 +307,7 @@ async def render(
     spend = budget.current()
     spend.charge_audio(pauses + sum(a.duration_s for a in audios))
     labels = synth.voice_labels(spoken, params) if spoken else []
-    encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text)
+    encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text, output)
     spend.charge_output(len(encoded.data))
     return encoded
 
@@ -310,8 +319,9 @@ def _finish(
     params: SynthesisParameters,
     rate: int,
     text: str | None = None,
+    output: OutputConfig = DEFAULT_OUTPUT,
 ) -> EncodedAudio:
-    """Assemble, apply request-wide DSP and encode (CPU work: runs in a worker thread)."""
+    """Assemble, then the output chain (CPU work: runs in a worker thread)."""
     assembly = Assembly(rate)
     speech, voices = iter(audios), iter(labels)
     for segment in segments:
@@ -319,13 +329,8 @@ def _finish(
         assembly.add(segment, next(speech) if spoken else None, next(voices) if spoken else None)
     add_words(assembly.timings, segments, audios, text)
     audio = assembly.audio()
-    audio = output.request_dsp(
-        audio, pitch=params.pitch, loudness_lufs=params.loudness_lufs, volume_db=params.volume_db
-    )
-    audio = post.apply(audio, params)
     with metrics.STAGE.labels("encode").time(), tracing.span("tts.encode"):
-        audio = dsp.resample(audio, output_rate(params.format, params.sample_rate or audio.sample_rate))
-        data = provenance.tag(encode(audio, params.format, bitrate=params.bitrate), params.format)
+        data, audio = render_whole(audio, params, output)
     return EncodedAudio(
         data,
         media_type(params.format, audio.sample_rate),
@@ -353,6 +358,8 @@ class ServiceContext:
     """Configured API keys: the cache is partitioned per key (unless TTS_CACHE_SHARED)."""
     admission: AdmissionController | None = None
     """Where voice samples are decoded and cloned in preprocess (None: in line, e.g. unit tests)."""
+    output: OutputConfig = DEFAULT_OUTPUT
+    """What this process adds to every output (beds, tags, watermark, credentials)."""
 
 
 @dataclass
@@ -412,7 +419,7 @@ async def _job(text: str, params: SynthesisParameters, ctx: ServiceContext, scop
     hit = await asyncio.to_thread(ctx.cache.get, key) if ctx.cache else None
     job = Job(text, params, language, key, hit)
     if hit is None:
-        job.segments = plan(text, params, language)
+        job.segments = plan(text, params, language, ctx.output)
         check_audio_s(pauses_s(job.segments), max_audio_s(ctx.synth))
     else:
         budget.current().charge_audio(hit.duration_s)
@@ -441,7 +448,7 @@ async def finish(batch: Batch) -> InferResponse:
     for job in batch.jobs:
         if job.result is None:
             job.result = await assemble_and_encode(
-                job.segments, job.audios, job.labels, job.params, batch.request_id, job.text
+                job.segments, job.audios, job.labels, job.params, batch.request_id, job.text, ctx.output
             )
             if ctx.cache:
                 await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result, stored_voice_tags(ctx, job))

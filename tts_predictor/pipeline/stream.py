@@ -21,11 +21,12 @@ from typing import Any
 from kserve.errors import InvalidInput
 
 from tts_predictor import budget
-from tts_predictor.audio import dsp, output
+from tts_predictor.audio import dsp
 from tts_predictor.audio.assemble import Assembly, SegmentPieces
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.codecs.stream import RAW_FORMATS, StreamEncoder, bitrate_adaptable
 from tts_predictor.audio.encode import check_format, output_rate
+from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, stream_dsp
 from tts_predictor.pipeline.bitrate import BitrateAdapter, BitrateChange
 from tts_predictor.pipeline.limits import check_audio_s, max_audio_s, pauses_s
 from tts_predictor.pipeline.stages import PAUSE_ONLY_RATE, SegmentSynthesizer
@@ -80,14 +81,6 @@ def plan_segments(text: str, params: SynthesisParameters, synth: SegmentSynthesi
     return segments
 
 
-def _request_dsp(buf: AudioBuffer, params: SynthesisParameters) -> AudioBuffer:
-    """Request-wide pitch, loudness, gain and output rate, applied per chunk."""
-    buf = output.request_dsp(buf, pitch=params.pitch, loudness_lufs=params.loudness_lufs, volume_db=params.volume_db)
-    if params.sample_rate and params.sample_rate != buf.sample_rate:
-        buf = dsp.resample(buf, params.sample_rate)
-    return buf
-
-
 async def stream_plan(
     segments: list[Segment],
     params: SynthesisParameters,
@@ -97,6 +90,7 @@ async def stream_plan(
     offset_s: float = 0.0,
     source_text: str | None = None,
     source_offset: int = 0,
+    output: OutputConfig = DEFAULT_OUTPUT,
 ) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any] | None]]:
     """Synthesize `segments` one at a time; yield each one's audio (pauses included) and its event.
 
@@ -137,7 +131,7 @@ async def stream_plan(
             "words": words,
         }
         offset += audio.duration_s
-        return _request_dsp(audio, params), event
+        return stream_dsp(audio, params, output), event
 
     for index, segment in enumerate(segments):
         if not segment.text.strip():
@@ -156,11 +150,11 @@ async def stream_plan(
                     pending.clear()
                 pieces = pieces or SegmentPieces(segment, rate, offset)
                 spend.charge_audio(chunk.duration_s)
-                yield _request_dsp(pieces.add(chunk), params), None
+                yield stream_dsp(pieces.add(chunk), params, output), None
             if pieces is not None:
                 audio, event = pieces.end()
                 offset = event["end_s"]
-                yield _request_dsp(audio, params), event
+                yield stream_dsp(audio, params, output), event
             continue
         speech = (await synth.synthesize([segment], params, request_id))[0]
         if rate is None:
@@ -184,11 +178,17 @@ def _streams(synth: SegmentSynthesizer, segment: Segment, params: SynthesisParam
 
 
 async def stream_segments(
-    text: str, params: SynthesisParameters, synth: SegmentSynthesizer, *, language: str, request_id: str = "-"
+    text: str,
+    params: SynthesisParameters,
+    synth: SegmentSynthesizer,
+    *,
+    language: str,
+    request_id: str = "-",
+    output: OutputConfig = DEFAULT_OUTPUT,
 ) -> AsyncIterator[tuple[AudioBuffer, dict[str, Any] | None]]:
     """Plan `text` and synthesize it sentence by sentence, yielding ``(audio, event)`` per segment."""
     segments = plan_segments(text, params, synth, language=language)
-    async for item in stream_plan(segments, params, synth, request_id=request_id, source_text=text):
+    async for item in stream_plan(segments, params, synth, request_id=request_id, source_text=text, output=output):
         yield item
 
 
@@ -200,11 +200,21 @@ class ChunkEncoder:
     Compressed formats encode in a worker thread, so the event loop keeps serving other requests.
     """
 
-    def __init__(self, fmt: str, *, bitrate: str | None = None):
+    def __init__(self, fmt: str, *, bitrate: str | None = None, output: OutputConfig | None = DEFAULT_OUTPUT):
         self.fmt = check_format(fmt)
         self.bitrate = bitrate
         self.rate: int | None = None
         self._encoder: StreamEncoder | None = None
+        self._output = output
+        """Tags the stream's first bytes (`OutputConfig.tag_head`); None: untagged."""
+        self._started = False
+
+    def _head(self, data: bytes) -> bytes:
+        """The first non-empty bytes of the stream carry the declaration; later bytes pass unchanged."""
+        if self._started or not data:
+            return data
+        self._started = True
+        return data if self._output is None else self._output.tag_head(data, self.fmt)
 
     def _open(self, rate: int) -> StreamEncoder:
         if self._encoder is None:
@@ -216,8 +226,8 @@ class ChunkEncoder:
         """Add one chunk; the encoded bytes available now."""
         encoder = self._open(buf.sample_rate)
         if self.fmt in INLINE_FORMATS:
-            return encoder.feed(buf)
-        return await asyncio.to_thread(encoder.feed, buf)
+            return self._head(encoder.feed(buf))
+        return self._head(await asyncio.to_thread(encoder.feed, buf))
 
     async def feed_slices(self, buf: AudioBuffer) -> AsyncIterator[tuple[bytes, float]]:
         """Like `feed`, but a compressed chunk is encoded in `SLICE_S` slices, each slice's bytes yielded at once
@@ -249,14 +259,14 @@ class ChunkEncoder:
         self.bitrate = bitrate
         if self._encoder is None:
             return b""
-        return await asyncio.to_thread(self._encoder.set_bitrate, bitrate)
+        return self._head(await asyncio.to_thread(self._encoder.set_bitrate, bitrate))
 
     async def finish(self) -> bytes:
         """End the stream; the remaining bytes (a 0-length stream gets a valid empty file where one exists)."""
         encoder = self._open(PAUSE_ONLY_RATE)
         if self.fmt in INLINE_FORMATS:
-            return encoder.finish()
-        return await asyncio.to_thread(encoder.finish)
+            return self._head(encoder.finish())
+        return self._head(await asyncio.to_thread(encoder.finish))
 
     def abort(self) -> None:
         """Release the encoder (the consumer is gone); waits for a chunk being encoded in a worker thread."""
@@ -271,13 +281,14 @@ async def encode_chunks(
     bitrate: str | None = None,
     adapter: BitrateAdapter | None = None,
     on_change: Callable[[BitrateChange, float], None] | None = None,
+    output: OutputConfig | None = DEFAULT_OUTPUT,
 ) -> AsyncIterator[bytes]:
     """Encode an async stream of buffers into one stream of `fmt`; the encoder is released if the consumer leaves.
 
     With an `adapter`, the time each yielded piece takes the consumer (the send waiting on a slow client) is
     timed and the bitrate follows the adapter's decisions; `on_change(change, at_s)` hears of each.
     """
-    encoder = ChunkEncoder(fmt, bitrate=bitrate)
+    encoder = ChunkEncoder(fmt, bitrate=bitrate, output=output)
     adapter = adapter if adapter is not None and encoder.adaptable else None
     finished, at_s = False, 0.0
     try:

@@ -18,15 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 from typing import Any
 
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.output import OutputConfig
 from tts_predictor.errors import PredictorUnavailable
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.stages import check_capabilities
 from tts_predictor.protocol.v2 import SynthesisParameters
-from tts_predictor.ray.replica import RayOptions, ray_options_from_env, replica_class
+from tts_predictor.ray.replica import RayOptions, ray_options, replica_class
 from tts_predictor.settings import Settings
 from tts_predictor.text.segments import Segment
 
@@ -83,6 +83,9 @@ class RayFront:
         catalog = handle.voice_catalog.remote().result()
         self.synth = RaySynthesizer(handle, catalog)
         self.cloner = None  # cloned voices live in one replica's engine: not offered in Ray mode
+        self.cache = None  # replicas keep no shared cache; the driver's routes run without one
+        self.api_keys = settings.api_key_set()
+        self.output = OutputConfig.from_settings(settings)  # the driver encodes what the replicas synthesize
         self._listing = handle.voices_listing.remote().result()
         capacity = settings.max_concurrency * (options.max_replicas or options.num_replicas)
         self.admission = AdmissionController(capacity, settings.max_queue, settings.request_timeout_s)
@@ -140,12 +143,12 @@ def retrying_ray_model(name: str, handle: Any) -> Any:
     return RetryingRayModel(name=name, handle=handle)
 
 
-def connect(options: RayOptions) -> bool:
+def connect(settings: Settings, options: RayOptions) -> bool:
     """Join the cluster at RAY_ADDRESS, or start a private local one; True when this process owns the cluster."""
     import ray
 
     quiet = {"log_to_driver": True, "logging_level": logging.WARNING}
-    address = os.environ.get("RAY_ADDRESS", "").strip()
+    address = (settings.ray_address or "").strip()
     if address:
         ray.init(address=address, **quiet)
         log.info("ray: joined the cluster at %s (%s)", address, ray.cluster_resources())
@@ -155,7 +158,7 @@ def connect(options: RayOptions) -> bool:
         num_cpus=max(1, math.ceil(replicas * options.num_cpus)),
         num_gpus=math.ceil(replicas * options.num_gpus) if options.num_gpus > 0 else None,
         include_dashboard=False,
-        object_store_memory=int(os.environ.get("TTS_RAY_OBJECT_STORE_BYTES", 100 * 1024 * 1024)),
+        object_store_memory=settings.ray_object_store_bytes,
         **quiet,
     )
     return True
@@ -175,28 +178,28 @@ def deploy(settings: Settings, options: RayOptions) -> Any:
     return serve.run(deployment.bind(replica_settings), name=settings.model_name, route_prefix=None)
 
 
-def serve_with_ray(
-    settings: Settings, options: RayOptions, http_port: int, grpc_port: int, **server_options: Any
-) -> None:
-    """Deploy the replicas, serve the whole API from this process until SIGTERM, then clean up."""
-    import kserve
+def serve_with_ray(settings: Settings, options: RayOptions, args: Any) -> None:
+    """Deploy the replicas, serve the whole API from this process until SIGTERM, then clean up.
+
+    The app is assembled as in serve mode (`server.app.assemble`: routes, jobs, tracing, the gateway) and served by
+    the same kserve server (`server.app.model_server`: the authenticated gRPC server, the slow-client guard, --host).
+    """
     import ray
     from kserve.model_server import app
     from ray import serve
 
     from tts_predictor.server import app as assembly
 
-    owns_cluster = connect(options)
+    owns_cluster = connect(settings, options)
     try:
         handle = deploy(settings, options)
         model = retrying_ray_model(settings.model_name, handle)
         model.load()
         front = RayFront(settings, handle, options)
         log.info("ray serve: %s ready (%s)", settings.model_name, options)
-        assembly.add_routes(app, front)
-        assembly.add_error_handlers(app)
-        assembly.add_middleware(app, settings)
-        kserve.ModelServer(http_port=http_port, grpc_port=grpc_port, **server_options).start([model])
+        assembly.assemble(app, front, settings)
+        args.workers = 1  # replicas are Ray's job; kserve's multi-process REST would re-import the app without them
+        assembly.model_server(args, is_ready=lambda: bool(front.ready), settings=settings).start([model])
     finally:
         if not owns_cluster:  # a shared cluster outlives us; our replicas should not
             try:
@@ -216,12 +219,4 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser("tts-predictor serve (ray)").parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
-    serve_with_ray(
-        settings,
-        ray_options_from_env(),
-        args.http_port,
-        args.grpc_port,
-        workers=1,  # replicas are Ray's job; kserve's multi-process REST would re-import the app without them
-        enable_grpc=args.enable_grpc,
-        enable_docs_url=args.enable_docs_url,
-    )
+    serve_with_ray(settings, ray_options(settings), args)

@@ -1,4 +1,4 @@
-"""Ray Serve replicas: options from TTS_RAY_* env vars and the TTSPredictor subclass each replica runs.
+"""Ray Serve replicas: options from the TTS_RAY_* settings and the TTSPredictor subclass each replica runs.
 
 The chart's ``ray.*`` values set the env vars; presence of ``TTS_RAY_NUM_REPLICAS`` or ``TTS_RAY_MAX_REPLICAS``
 means Ray mode. A fixed replica count, or Ray Serve autoscaling when ``TTS_RAY_MAX_REPLICAS`` exceeds
@@ -8,22 +8,13 @@ means Ray mode. A fixed replica count, or Ray Serve autoscaling when ``TTS_RAY_M
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tts_predictor.settings import Settings
+from tts_predictor.settings import Settings, SettingsError
 
 REPLICA_HEADER = "x-tts-replica"
 """Response header naming the replica (``host:pid@node``) that synthesized the request."""
-ENV_REPLICAS = "TTS_RAY_NUM_REPLICAS"
-ENV_CPUS = "TTS_RAY_NUM_CPUS"
-ENV_GPUS = "TTS_RAY_NUM_GPUS"
-ENV_MIN = "TTS_RAY_MIN_REPLICAS"
-ENV_MAX = "TTS_RAY_MAX_REPLICAS"
-ENV_TARGET = "TTS_RAY_TARGET_ONGOING_REQUESTS"
-ENV_UPSCALE = "TTS_RAY_UPSCALE_DELAY_S"
-ENV_DOWNSCALE = "TTS_RAY_DOWNSCALE_DELAY_S"
 
 
 @dataclass(frozen=True)
@@ -73,47 +64,25 @@ class RayOptions:
         }
 
 
-def ray_mode_requested(environ: Mapping[str, str] | None = None) -> bool:
-    """True when TTS_RAY_NUM_REPLICAS or TTS_RAY_MAX_REPLICAS is set (the chart sets them only with ray.enabled)."""
-    env = os.environ if environ is None else environ
-    return any(env.get(name, "").strip() for name in (ENV_REPLICAS, ENV_MAX))
-
-
-def ray_options_from_env(environ: Mapping[str, str] | None = None) -> RayOptions:
-    """RayOptions from TTS_RAY_*; a clear SystemExit naming the variables on bad values."""
-    env = os.environ if environ is None else environ
-
-    def number(name: str, kind: type, default: Any) -> Any:
-        raw = env.get(name, "").strip()
-        try:
-            return kind(raw) if raw else default
-        except ValueError:
-            raise SystemExit(
-                f"tts-predictor: {name}={raw!r} is not a{'n integer' if kind is int else ' number'}"
-            ) from None
-
-    minimum = number(ENV_MIN, int, None)
-    fixed = number(ENV_REPLICAS, int, None)
+def ray_options(settings: Settings) -> RayOptions:
+    """RayOptions from the settings' Ray section; SettingsError naming the variables on a bad combination."""
+    minimum, fixed = settings.ray_min_replicas, settings.ray_num_replicas
     options = RayOptions(
         num_replicas=fixed if fixed is not None else max(minimum or 1, 1),
-        num_cpus=number(ENV_CPUS, float, 1.0),
-        num_gpus=number(ENV_GPUS, float, 0.0),
+        num_cpus=settings.ray_num_cpus,
+        num_gpus=settings.ray_num_gpus,
         min_replicas=minimum,
-        max_replicas=number(ENV_MAX, int, None),
-        target_ongoing_requests=number(ENV_TARGET, float, None),
-        upscale_delay_s=number(ENV_UPSCALE, float, 3.0),
-        downscale_delay_s=number(ENV_DOWNSCALE, float, 60.0),
+        max_replicas=settings.ray_max_replicas,
+        target_ongoing_requests=settings.ray_target_ongoing_requests,
+        upscale_delay_s=settings.ray_upscale_delay_s,
+        downscale_delay_s=settings.ray_downscale_delay_s,
     )
     floor = options.min_replicas if options.min_replicas is not None else options.num_replicas
-    if (
-        options.num_replicas < 1
-        or floor < 0
-        or options.num_cpus < 0
-        or options.num_gpus < 0
-        or (options.max_replicas is not None and options.max_replicas < max(floor, 1))
-        or (options.target_ongoing_requests is not None and options.target_ongoing_requests <= 0)
-    ):
-        raise SystemExit(f"tts-predictor: TTS_RAY_* out of range: {options}")
+    if options.max_replicas is not None and options.max_replicas < max(floor, 1):
+        raise SettingsError(
+            f"tts-predictor: TTS_RAY_MAX_REPLICAS={options.max_replicas} is below the floor {floor} "
+            "(TTS_RAY_MIN_REPLICAS, else TTS_RAY_NUM_REPLICAS)"
+        )
     return options
 
 

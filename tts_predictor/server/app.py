@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from tts_predictor.pipeline.front import Front
 from tts_predictor.server.sockets import bind_servers, tune_rest_sockets
 from tts_predictor.server.timeouts import guard_slow_clients
 from tts_predictor.settings import Settings, add_settings_arguments, load_settings
@@ -118,7 +119,7 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(GatewayMiddleware, settings=settings)
 
 
-def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
+def add_routes(app: FastAPI, predictor: Front, repository: Any = None) -> None:
     """Routes beside kserve's: the voices listing, the repository index, our APIs."""
     from kserve.errors import InvalidInput
 
@@ -156,6 +157,43 @@ def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
     install_graph_adapter(app, predictor.name)
 
 
+def assemble(
+    app: FastAPI,
+    front: Any,
+    settings: Settings,
+    *,
+    repository: Any = None,
+    transformer_of: tuple[str | None, str | None] | None = None,
+) -> None:
+    """The one app assembly of every mode (serve, transformer, Ray): routes, jobs, error handlers, the gateway
+    middleware (request ids, body limit, keys, rate limits) and tracing.
+
+    Args:
+        app: kserve's FastAPI app.
+        front: The served model (`TTSPredictor`, `RayFront`) or the `TTSTransformer`.
+        settings: This process's settings.
+        repository: The model repository extension (serve mode), for the voices and index routes.
+        transformer_of: In transformer mode, the predictor's REST base URL (None over gRPC) and the service key
+            the voice listings are relayed with; the API routes and jobs run on the predictor, not here.
+    """
+    from tts_predictor.api.graph import install_graph_adapter
+
+    if transformer_of is not None:
+        from tts_predictor.api.proxy import install_voice_routes
+
+        install_voice_routes(app, front.name, *transformer_of)
+        install_graph_adapter(app, front.name)  # a graph's TTS step lands here when there is a transformer
+    else:
+        from tts_predictor.api.jobs import install_jobs
+
+        add_routes(app, front, repository)
+        if settings.jobs_enabled:
+            install_jobs(app, front)
+    add_error_handlers(app)
+    add_middleware(app, settings)
+    setup_tracing(app, settings)
+
+
 def _use_encoder_backend(settings: Settings) -> None:
     """Select the audio encoders (TTS_ENCODER_BACKEND); a backend that cannot load stops the start-up."""
     from tts_predictor.audio.codecs.stream import use_backend
@@ -182,19 +220,8 @@ def serve(argv: list[str] | None = None) -> None:
     _use_encoder_backend(settings)
     predictor = TTSPredictor(settings)
     repository = TTSModelRepository(predictor)
-    add_routes(app, predictor, repository)
-    from tts_predictor.api.jobs import install_jobs
-    from tts_predictor.jobs.runtime import configure_post
-
-    configure_post(settings)
-    if settings.jobs_enabled:
-        install_jobs(app, predictor)
-    add_error_handlers(app)
-    add_middleware(app, settings)
-    setup_tracing(app, settings)
-    server = _model_server(
-        args, registered_models=repository, is_ready=lambda: bool(predictor.ready), settings=settings
-    )
+    assemble(app, predictor, settings, repository=repository)
+    server = model_server(args, registered_models=repository, is_ready=lambda: bool(predictor.ready), settings=settings)
     # Register before loading, so probes answer during the load: live, not ready until warm-up is done.
     # (kserve's start([model]) would refuse a model that is not ready yet; it also hands the model the
     # latency-logging switch, which we do here.)
@@ -204,7 +231,7 @@ def serve(argv: list[str] | None = None) -> None:
     server.start([])
 
 
-def _model_server(
+def model_server(
     args: argparse.Namespace,
     predictor_config: Any = None,
     registered_models: Any = None,
@@ -272,8 +299,6 @@ def run_transformer(argv: list[str] | None = None) -> None:
     from kserve.model_server import app
     from kserve.predictor_config import PredictorConfig
 
-    from tts_predictor.api.graph import install_graph_adapter
-    from tts_predictor.api.proxy import install_voice_routes
     from tts_predictor.logs import configure_logging
     from tts_predictor.transformer import TTSTransformer
 
@@ -292,14 +317,7 @@ def run_transformer(argv: list[str] | None = None) -> None:
         predictor_request_retries=args.predictor_request_retries,
         predictor_health_check=args.enable_predictor_health_check,
     )
-    from tts_predictor.jobs.runtime import configure_post
-
-    configure_post(settings)  # beds and provenance tags: the transformer encodes the audio
     transformer = TTSTransformer(settings)
     rest_url = config.predictor_base_url if config.predictor_protocol == "v2" else None
-    install_voice_routes(app, transformer.name, rest_url, transformer.service_key)
-    install_graph_adapter(app, transformer.name)  # a graph's TTS step lands here when there is a transformer
-    add_error_handlers(app)
-    add_middleware(app, settings)
-    setup_tracing(app, settings)
-    _model_server(args, config, settings=settings).start([transformer])
+    assemble(app, transformer, settings, transformer_of=(rest_url, transformer.service_key))
+    model_server(args, config, settings=settings).start([transformer])

@@ -35,9 +35,9 @@ from tts_predictor.engines.coqui.engine import CoquiEngine
 from tts_predictor.engines.coqui.timings import token_word_frames
 from tts_predictor.engines.onnx.graphs import (
     CALIBRATION_SENTENCES,
+    DEFAULT_GRAPH_DIR,
     EXPORT_VERSION,
     _atomic_target,
-    cache_dir,
     check_compute_type,
     durations_copy,
     file_fingerprint,
@@ -85,8 +85,11 @@ class CoquiOnnxEngine(CoquiEngine):
         threads: int = 1,
         compute_type: str = "float32",
         busy_threads: int | None = None,
+        cache: Path = DEFAULT_GRAPH_DIR,
     ):
-        """`busy_threads`: intra-op threads of a call that overlaps another (see `sessions.AdaptiveSessions`)."""
+        """`busy_threads`: intra-op threads of a call that overlaps another (see `sessions.AdaptiveSessions`);
+        `cache`: where the exported graphs are kept."""
+        self.cache = cache
         from tts_predictor.engines.onnx.sessions import execution_providers
 
         ort_device = execution_providers(device)[1]
@@ -115,7 +118,7 @@ class CoquiOnnxEngine(CoquiEngine):
         self.noise_scale_dp = float(model.inference_noise_scale_dp)
         self.length_scale = float(model.length_scale)
         self.onnx_path = self._prepare(self.compute_type)
-        graph = durations_copy(self.onnx_path) or self.onnx_path  # + frames per token id (word timings)
+        graph = durations_copy(self.onnx_path, self.cache) or self.onnx_path  # + frames per token id (word timings)
         self.session, self.device = ort_session(graph, device=ort_device, threads=threads)
         busy = busy_threads if self.device == "cpu" and busy_threads and busy_threads != threads else None
         self.sessions = AdaptiveSessions(
@@ -145,7 +148,7 @@ class CoquiOnnxEngine(CoquiEngine):
             EXPORT_VERSION,
         ):
             digest.update(part if isinstance(part, bytes) else part.encode())
-        return cache_dir() / f"{self.name}-{digest.hexdigest()[:20]}-{compute_type}.onnx"
+        return self.cache / f"{self.name}-{digest.hexdigest()[:20]}-{compute_type}.onnx"
 
     def _prepare(self, compute_type: str) -> Path:
         target = self._cache_path(compute_type)

@@ -22,10 +22,8 @@ HASH_CHUNK = 1 << 20
 COMPUTE_TYPES = ("float32", "float16", "int8")
 
 
-def cache_dir() -> Path:
-    """Where exported / quantized graphs are kept: ``$TTS_CACHE_DIR`` or ``~/.cache/tts-predictor/onnx``."""
-    env = os.environ.get("TTS_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "tts-predictor" / "onnx"
+DEFAULT_GRAPH_DIR = Path.home() / ".cache" / "tts-predictor" / "onnx"
+"""Where exported / quantized graphs are kept unless TTS_CACHE_DIR names a directory (`Settings.graph_dir`)."""
 
 
 def file_fingerprint(path: Path) -> str:
@@ -153,7 +151,9 @@ def quantize_int8(source: Path, target: Path, calibration: Sequence[dict[str, np
             tmp.unlink(missing_ok=True)
 
 
-def quantized_copy(source: Path, calibration: Callable[[], Sequence[dict[str, np.ndarray]]]) -> Path:
+def quantized_copy(
+    source: Path, calibration: Callable[[], Sequence[dict[str, np.ndarray]]], cache: Path = DEFAULT_GRAPH_DIR
+) -> Path:
     """Cached int8 copy of an ONNX voice (e.g. a Piper voice); the file keeps its name, so voice ids stay.
 
     `calibration` gives the feeds to calibrate on; it is only called when the copy is not cached yet.
@@ -161,7 +161,7 @@ def quantized_copy(source: Path, calibration: Callable[[], Sequence[dict[str, np
     if not source.is_file():
         return source  # the engine reports the missing file
     key = hashlib.sha256(f"{file_fingerprint(source)}|int8-static|{EXPORT_VERSION}".encode())
-    target = cache_dir() / f"int8-{key.hexdigest()[:20]}" / source.name
+    target = cache / f"int8-{key.hexdigest()[:20]}" / source.name
     if target.is_file():
         return target
     try:
@@ -214,7 +214,7 @@ DURATIONS_OUTPUT = "durations"
 """Extra output of a Piper graph edited by `durations_copy`: predicted frames per input id, shape [1, 1, ids]."""
 
 
-def durations_copy(source: Path) -> Path | None:
+def durations_copy(source: Path, cache: Path = DEFAULT_GRAPH_DIR) -> Path | None:
     """Cached copy of a Piper VITS graph that also outputs its duration predictor's frames per phoneme id.
 
     VITS rounds the predicted durations up (``w_ceil = ceil(exp(logw) * length_scale)``): the graph's one
@@ -225,7 +225,7 @@ def durations_copy(source: Path) -> Path | None:
     except ImportError:
         return None
     key = hashlib.sha256(f"{file_fingerprint(source)}|durations|{EXPORT_VERSION}".encode())
-    target = cache_dir() / f"durations-{key.hexdigest()[:20]}" / source.name
+    target = cache / f"durations-{key.hexdigest()[:20]}" / source.name
     if target.is_file():
         return target
     try:

@@ -14,7 +14,7 @@ from tts_predictor.audio.alignment import TimedAudio, WordTiming, ipa_word_frame
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.engines.base import SynthesisRequest, Voice
 from tts_predictor.engines.onnx.espeak import EspeakPhonemizer
-from tts_predictor.engines.onnx.graphs import durations_copy
+from tts_predictor.engines.onnx.graphs import DEFAULT_GRAPH_DIR, durations_copy
 from tts_predictor.engines.onnx.sessions import AdaptiveSessions, execution_providers
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.text.split import split_sentences
@@ -129,8 +129,9 @@ class OnnxVitsEngine:
         device: str = "auto",
         threads: int = 1,
         busy_threads: int | None = None,
+        cache: Path = DEFAULT_GRAPH_DIR,
     ):
-        """`busy_threads`: intra-op threads of a call that starts while another one runs (a second session;
+        """`cache`: where derived graphs are kept. `busy_threads`: intra-op threads of a call that starts while another one runs (a second session;
         None: every call uses the `threads` session). Alone, a sentence gets every core (lowest latency); under
         concurrent load, one thread per call keeps busy threads = cores (most audio per second)."""
         model_path = Path(model_path)
@@ -142,7 +143,7 @@ class OnnxVitsEngine:
         self.phonemizer = EspeakPhonemizer(self.config.espeak_voice)
         providers, self.device = execution_providers(device)
         busy = busy_threads if self.device == "cpu" else None
-        timed = durations_copy(model_path)  # the same graph, also returning phoneme durations (word timings)
+        timed = durations_copy(model_path, cache)  # the same graph, also returning phoneme durations (word timings)
         self.sessions = AdaptiveSessions(
             lambda n: _session(timed or model_path, n, providers),
             threads,
