@@ -70,6 +70,13 @@ class OutputSection(BaseSettings):
     beds_dir: str | None = Field(
         None, description="Directory of stored background beds (audio files; request option 'bed' names one)."
     )
+    bed_max_seconds: float = Field(
+        120.0, gt=0, le=3600, description="Longest background bed accepted by POST /v1/beds (beds loop; 400 beyond)."
+    )
+    max_beds: int = Field(100, ge=0, le=100_000, description="Most stored beds in all; 0 turns bed uploads off (409).")
+    max_beds_per_key: int = Field(
+        10, ge=0, le=100_000, description="Most stored beds per (non-admin) API key when keys are set (409)."
+    )
     watermark_model: str | None = Field(
         None,
         description="TorchScript watermark generator (AudioSeal-style: audio in, watermark signal out) added to "

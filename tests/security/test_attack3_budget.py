@@ -24,8 +24,9 @@ from v2_helpers import infer_body
 
 pytestmark = pytest.mark.slow
 
-KEY_A, KEY_B = "budget-key-a", "budget-key-b"
+KEY_A, KEY_B, ADMIN = "budget-key-a", "budget-key-b", "budget-admin"
 REQUEST_AUDIO_S = 30
+BED_MAX_S, BEDS_PER_KEY = 20, 2
 RSS_BOUND = 100e6
 """Growth allowed while an attack runs (the bombs below would unpack 150 MB-1 GB each)."""
 
@@ -43,6 +44,9 @@ def server(tmp_path_factory) -> Iterator[ServerProcess]:
             "TTS_DEVICE": "cpu",
             "TTS_CLONED_VOICES_DIR": str(root / "store"),
             "TTS_API_KEYS": f"{KEY_A},{KEY_B}",
+            "TTS_ADMIN_API_KEYS": ADMIN,
+            "TTS_BED_MAX_SECONDS": str(BED_MAX_S),
+            "TTS_MAX_BEDS_PER_KEY": str(BEDS_PER_KEY),
             "TTS_MAX_REQUEST_AUDIO_SECONDS": str(REQUEST_AUDIO_S),
             "TTS_BEDS_DIR": str(root / "beds"),
             "TTS_CACHE_MAX_BYTES": "0",
@@ -176,3 +180,59 @@ def test_total_audio_of_a_websocket_session_is_capped(server):
     spoken = max((m["end_s"] for m in messages if m["type"] == "segment"), default=0)
     assert spoken <= REQUEST_AUDIO_S + 5
     assert messages[-1] == {"type": "closed", "code": 1008}
+
+
+# -- finding 6: beds without limits or owners -------------------------------------------------------------------------
+def _bed(server: ServerProcess, name: str, data: bytes, key: str = KEY_A, **fields: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/v1/beds",
+        data={"name": name, **fields},
+        files={"file": (f"{name}.flac", data)},
+        headers=_key(key),
+        timeout=120,
+    )
+
+
+def _beds(server: ServerProcess, key: str) -> list[str]:
+    return httpx.get(f"{server.url}/v1/beds", headers=_key(key), timeout=30).json()["beds"]
+
+
+def test_a_long_bed_is_refused_from_its_header(server):
+    """An hour of 48 kHz audio is a 37 KB-class FLAC: refused before decoding (it took +1.7 GB)."""
+    hour = silence("FLAC", 3600, 48000)
+    assert len(hour) < 1_000_000
+    growth, res = _peak_rss_growth(server, lambda: _bed(server, "hour", hour))
+    assert res.status_code == 400 and "3600.0 s" in res.text and f"{BED_MAX_S:g} s" in res.text, res.text
+    assert growth < RSS_BOUND, f"RSS grew {growth / 1e6:.0f} MB"
+    for name, (bomb, setting) in HEADER_BOMBS.items():
+        res = _bed(server, "bomb", bomb)
+        assert res.status_code == 400 and setting in res.text, (name, res.text)
+
+
+def test_beds_have_owners(server):
+    tone = speech_like("FLAC", 3, 22050)
+    assert _bed(server, "a-bed", tone, KEY_A).status_code == 201
+    assert "a-bed" in _beds(server, KEY_A) and "a-bed" not in _beds(server, KEY_B)
+    taken = _bed(server, "a-bed", tone, KEY_B)  # it replaced key A's bed before
+    assert taken.status_code == 409 and "exists" in taken.text, taken.text
+    body = infer_body(["Hello there."], bed="a-bed")
+    used = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, headers=_key(KEY_B), timeout=120)
+    assert used.status_code == 400 and "unknown bed" in used.text, used.text
+    mine = httpx.post(f"{server.url}/v2/models/tts/infer", json=body, headers=_key(KEY_A), timeout=120)
+    assert mine.status_code == 200, mine.text
+    assert httpx.delete(f"{server.url}/v1/beds/a-bed", headers=_key(KEY_B)).status_code == 404
+    assert _bed(server, "a-bed", tone, KEY_A).status_code == 201, "the owner may replace it"
+    assert "a-bed" in _beds(server, ADMIN)
+    assert _bed(server, "b-shared", tone, KEY_B, shared="true").status_code == 403
+    assert _bed(server, "shared-bed", tone, ADMIN, shared="true").status_code == 201
+    assert "shared-bed" in _beds(server, KEY_B)
+
+
+def test_beds_per_key_are_capped(server):
+    tone = speech_like("FLAC", 2, 16000)
+    codes = [_bed(server, f"q{i}", tone, KEY_B).status_code for i in range(BEDS_PER_KEY + 1)]
+    assert codes[:BEDS_PER_KEY] == [201] * BEDS_PER_KEY
+    res = _bed(server, "q-over", tone, KEY_B)
+    assert res.status_code == 409 and "TTS_MAX_BEDS_PER_KEY" in res.text, res.text
+    for i in range(BEDS_PER_KEY):
+        assert httpx.delete(f"{server.url}/v1/beds/q{i}", headers=_key(KEY_B)).status_code == 204

@@ -17,7 +17,9 @@ SILENCE_RMS = 10 ** (-50 / 20)
 """A reference quieter than -50 dBFS RMS holds no voice to clone."""
 
 
-def decode_audio(data: bytes, field: str, max_s: float | None = None) -> AudioBuffer:
+def decode_audio(
+    data: bytes, field: str, max_s: float | None = None, setting: str = "TTS_CLONE_MAX_SECONDS"
+) -> AudioBuffer:
     """Mono float32 audio from WAV/FLAC/OGG (Vorbis, Opus)/MP3 bytes; 400 naming `field` if not decodable.
 
     The header is read first: an absurd sample rate or channel count is refused, and the samples x channels that
@@ -43,7 +45,7 @@ def decode_audio(data: bytes, field: str, max_s: float | None = None) -> AudioBu
         ) from None
     limit = int(max_s * rate) + 1 if max_s is not None else -1
     if samples is None or (limit > 0 and len(samples) >= limit):
-        raise _too_long(field, frames / rate if samples is None else None, max_s or 0.0)
+        raise _too_long(field, frames / rate if samples is None else None, max_s or 0.0, setting)
     return AudioBuffer(np.ascontiguousarray(samples.mean(axis=1), dtype=np.float32), rate)
 
 
@@ -63,9 +65,9 @@ def _frames_to_read(field: str, rate: int, channels: int, frames: int, max_s: fl
     return want
 
 
-def _too_long(field: str, seconds: float | None, max_s: float) -> UnsupportedOption:
+def _too_long(field: str, seconds: float | None, max_s: float, setting: str) -> UnsupportedOption:
     length = f"{seconds:.1f} s of audio" if seconds is not None else f"more than {max_s:g} s of audio"
-    return UnsupportedOption(f"{field}: {length}; a voice sample may be at most {max_s:g} s long")
+    return UnsupportedOption(f"{field}: {length}; it may be at most {max_s:g} s long ({setting})")
 
 
 def check_reference(audio: AudioBuffer, field: str, *, min_s: float, max_s: float) -> AudioBuffer:
