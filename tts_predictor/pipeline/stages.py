@@ -287,6 +287,7 @@ async def render(
     language: str,
     request_id: str = "-",
     output: OutputConfig = DEFAULT_OUTPUT,
+    segments: list[Segment] | None = None,
 ) -> EncodedAudio:
     """Plan, synthesize and encode one request text.
 
@@ -297,19 +298,31 @@ async def render(
         language: Language for normalization and splitting when neither params nor SSML name one.
         request_id: For logs and error messages.
         output: What this process adds to every output (beds, tags, watermark, credentials).
+        segments: The text as `plan_charged` planned it (a batch plans every item before synthesizing any).
     """
-    segments = plan(text, params, language, output)
+    segments = segments if segments is not None else plan_charged(text, params, synth, language, output)
     spoken = spoken_segments(segments)
     limit, pauses = max_audio_s(synth), pauses_s(segments)
-    check_audio_s(pauses, limit)
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
     check_audio_s(pauses + sum(a.duration_s for a in audios), limit, "speech and pauses")
     spend = budget.current()
-    spend.charge_audio(pauses + sum(a.duration_s for a in audios))
+    spend.charge_audio(sum(a.duration_s for a in audios))  # its pauses were charged when it was planned
     labels = synth.voice_labels(spoken, params) if spoken else []
     encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text, output)
     spend.charge_output(len(encoded.data))
     return encoded
+
+
+def plan_charged(
+    text: str, params: SynthesisParameters, synth: SegmentSynthesizer, language: str, output: OutputConfig
+) -> list[Segment]:
+    """`plan`, then its pauses checked against the per-text cap and charged to the request budget, before any
+    synthesis."""
+    segments = plan(text, params, language, output)
+    pauses = pauses_s(segments)
+    check_audio_s(pauses, max_audio_s(synth))
+    budget.current().charge_audio(pauses)
+    return segments
 
 
 def _finish(
@@ -419,8 +432,7 @@ async def _job(text: str, params: SynthesisParameters, ctx: ServiceContext, scop
     hit = await asyncio.to_thread(ctx.cache.get, key) if ctx.cache else None
     job = Job(text, params, language, key, hit)
     if hit is None:
-        job.segments = plan(text, params, language, ctx.output)
-        check_audio_s(pauses_s(job.segments), max_audio_s(ctx.synth))
+        job.segments = plan_charged(text, params, ctx.synth, language, ctx.output)
     else:
         budget.current().charge_audio(hit.duration_s)
     return job
@@ -433,12 +445,10 @@ async def speak(batch: Batch) -> Batch:
         spoken = spoken_segments(job.segments) if job.result is None else []
         if spoken:
             job.audios = await synth.synthesize(spoken, job.params, batch.request_id)
-            seconds = pauses_s(job.segments) + sum(a.duration_s for a in job.audios)
-            check_audio_s(seconds, max_audio_s(synth), "speech and pauses")
-            budget.current().charge_audio(seconds)  # the request's total across its items
+            speech = sum(a.duration_s for a in job.audios)
+            check_audio_s(pauses_s(job.segments) + speech, max_audio_s(synth), "speech and pauses")
+            budget.current().charge_audio(speech)  # the request's total across its items (pauses: at prepare)
             job.labels = synth.voice_labels(spoken, job.params)
-        elif job.result is None:
-            budget.current().charge_audio(pauses_s(job.segments))
     return batch
 
 
