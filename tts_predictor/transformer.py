@@ -18,6 +18,7 @@ import numpy as np
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, RequestedOutput
 
+from tts_predictor import budget
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.output import OutputConfig
 from tts_predictor.auth import check_grpc_key
@@ -202,6 +203,8 @@ class TTSTransformer(kserve.Model):
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
         check_grpc_key(payload.from_grpc, headers, self.api_keys)
+        if payload.from_grpc:  # REST requests got their budget from the gateway
+            budget.start(self.settings)
         return await prepare(payload, headers, self.ctx)
 
     def validate(self, payload: Any) -> Any:

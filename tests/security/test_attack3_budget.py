@@ -149,6 +149,37 @@ def test_total_audio_across_v2_items_is_capped(server):
     assert res.status_code == 200, res.text
 
 
+def test_total_audio_across_grpc_items_is_capped(server):
+    """gRPC has no gateway: preprocess opens the request's budget."""
+    import grpc
+    from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
+    from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc as pb_grpc
+
+    def infer(texts: list[str]) -> grpc.RpcError | None:
+        tensor = pb.ModelInferRequest.InferInputTensor(
+            name="text",
+            datatype="BYTES",
+            shape=[len(texts)],
+            contents=pb.InferTensorContents(bytes_contents=[t.encode() for t in texts]),
+        )
+        with grpc.insecure_channel(server.grpc_url) as channel:
+            stub = pb_grpc.GRPCInferenceServiceStub(channel)
+            try:
+                stub.ModelInfer(
+                    pb.ModelInferRequest(model_name="tts", inputs=[tensor]),
+                    metadata=[("x-api-key", KEY_A)],
+                    timeout=120,
+                )
+            except grpc.RpcError as exc:
+                return exc
+        return None
+
+    refused = infer([PAUSED, PAUSED])
+    assert refused is not None and refused.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "TTS_MAX_REQUEST_AUDIO_SECONDS" in refused.details()
+    assert infer([PAUSED]) is None, "one item is within the budget: a fresh budget per call"
+
+
 def test_total_audio_across_batch_items_is_capped(server):
     body = {"items": [{"text": PAUSED}, {"text": PAUSED}], "format": "wav"}
     res = httpx.post(f"{server.url}/batch_synthesize", json=body, headers=_key(), timeout=120)
