@@ -13,7 +13,10 @@ PLATFORMS ?= linux/amd64,linux/arm64
 # Extra flags for `make bench`, e.g. BENCH_ARGS="--experiments batching,threads,batching-coqui".
 BENCH_ARGS ?=
 
-.PHONY: install run test bench bench-normalization clean image image-cuda image-multiarch image-test push
+.PHONY: help install run test test-fast lint fmt typecheck docs bench bench-normalization clean image image-cuda image-multiarch image-test push
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
 
 install: $(STAMP) ## Create .venv with everything (system packages ffmpeg + espeak-ng too)
 
@@ -27,9 +30,28 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 run: install ## Serve the embedded English voice on :$(HTTP_PORT) (REST) and :$(GRPC_PORT) (gRPC)
 	$(BIN)/python -m tts_predictor serve --http_port $(HTTP_PORT) --grpc_port $(GRPC_PORT)
 
-test: install ## Run the test suite (installs redis-server and chromium for their tests when root)
+test: install ## Run the whole test suite (installs redis-server and chromium for their tests when root)
 	bash scripts/install-system-deps.sh --test
 	$(BIN)/python -m pytest
+
+test-fast: install ## The fast tier: tests/unit (no server, no model building, no containers; under a minute)
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: install ## ruff format --check, ruff check, mypy (what CI runs before the tests)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
+
+fmt: install ## Format and fix what ruff can (imports, pyupgrade)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install ## mypy on tts_predictor/ (the level is in pyproject.toml)
+	$(BIN)/python -m mypy
+
+docs: install ## Regenerate docs/settings.md and the chart's values table
+	$(BIN)/python scripts/settings-docs.py
+	$(BIN)/python scripts/chart-docs.py
 
 bench: install ## Benchmarks (models + batching/threads experiments): JSON + PNG under bench-results/
 	$(BIN)/python -m bench $(BENCH_ARGS)

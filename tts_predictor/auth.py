@@ -10,11 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-
-from grpc_interceptor import exceptions as grpc_errors
 
 ANONYMOUS = "anonymous"
 
@@ -38,21 +36,6 @@ def key_valid(key: str | None, keys: frozenset[str]) -> bool:
         return False
     given = key.encode("utf-8", "surrogatepass")  # compare_digest refuses non-ASCII str: compare bytes
     return any(hmac.compare_digest(given, k.encode("utf-8")) for k in keys)
-
-
-def check_grpc_key(from_grpc: bool, headers: Mapping[str, str] | None, keys: frozenset[str]) -> None:
-    """gRPC inference needs an API key when keys are configured (REST is checked by the middleware).
-
-    Raises UNAUTHENTICATED; metadata, health and repository RPCs stay open like the REST probes.
-    """
-    if not keys or not from_grpc:
-        return
-    meta = {k.lower(): v for k, v in (headers or {}).items()}
-    key = key_from(meta.get("authorization"), meta.get("x-api-key"))
-    if not key_valid(key, keys):
-        raise grpc_errors.Unauthenticated(
-            "missing or invalid API key: send gRPC metadata 'authorization: Bearer <key>' or 'x-api-key: <key>'"
-        )
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from tts_predictor.engines.registry import load_all
+from tts_predictor.schemas import SPEED_RANGE
 from tts_predictor.server.app import build_parser, settings_from_args
 from tts_predictor.voices.catalog import VoiceCatalog
 
@@ -43,7 +44,7 @@ def say_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--voice", help="Voice id (see `tts-predictor voices`).")
     parser.add_argument("--language", help="Language code such as en-US.")
-    parser.add_argument("--speed", type=float, default=1.0, help="Speaking rate, 0.25-4.0.")
+    parser.add_argument("--speed", type=float, default=1.0, help=f"Speaking rate, {SPEED_RANGE[0]}-{SPEED_RANGE[1]}.")
     parser.add_argument("--format", choices=FORMATS, help="Audio format (default: from the output extension).")
     parser.add_argument("--sample-rate", dest="sample_rate", type=int, help="Output sample rate in Hz, 8000-48000.")
     parser.add_argument("--no-progress", action="store_true", help="Never show the progress bar.")
@@ -146,7 +147,7 @@ def read_text(text: str | None, path: str | None) -> str:
             raise SystemExit(f"tts-predictor say: cannot read --file {path}: {exc}") from None
     elif text == "-":
         text = sys.stdin.read()
-    elif os.path.isfile(text):
+    elif text is not None and os.path.isfile(text):
         print(
             f"warning: '{text}' is the name of an existing file; speaking the name itself "
             f"(use --file {text} to speak its contents)",

@@ -80,7 +80,8 @@ def configure_logging(log_format: str, level: str) -> None:
     )
     for name in ("", "kserve", "kserve.trace", "uvicorn", "uvicorn.error", "uvicorn.access", "tts_predictor"):
         logger = logging.getLogger(name)
-        for handler in logger.handlers or ([] if name else [logging.StreamHandler()]):
-            handler.setFormatter(formatter)
-            if handler not in logger.handlers:
-                logger.addHandler(handler)
+        handlers: list[logging.Handler] = logger.handlers or ([] if name else [logging.StreamHandler()])
+        for each in handlers:
+            each.setFormatter(formatter)
+            if each not in logger.handlers:
+                logger.addHandler(each)

@@ -15,13 +15,14 @@ from kserve.protocol.infer_type import InferRequest, InferResponse
 from tts_predictor import budget, metrics
 from tts_predictor.audio.codecs.stream import use_backend
 from tts_predictor.audio.output import OutputConfig
-from tts_predictor.auth import check_grpc_key, key_from, set_caller
+from tts_predictor.auth import key_from, set_caller
 from tts_predictor.engines.base import Engine
 from tts_predictor.engines.registry import load_all
+from tts_predictor.engines.retry import model_init_async, retry_load
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import EngineNotReady
 from tts_predictor.pipeline.admission import AdmissionController
-from tts_predictor.pipeline.audio_cache import make_cache, voice_identity
+from tts_predictor.pipeline.audio_cache import AudioCache, make_cache, voice_identity
 from tts_predictor.pipeline.stages import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
 from tts_predictor.protocol import v2
 from tts_predictor.schemas import EMOTIONS, STYLES
@@ -38,6 +39,12 @@ log = logging.getLogger(__name__)
 
 class TTSPredictor(kserve.Model):
     """Text in, audio out, over the Open Inference Protocol (REST and gRPC)."""
+
+    output: OutputConfig
+    admission: AdmissionController
+    slots: FairScheduler
+    cache: AudioCache | None
+    blocklist: Blocklist | None
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None, shared_with: TTSPredictor | None = None):
         """A repository model passes its loaded `engine` and the main model it shares limits and cache with."""
@@ -96,6 +103,7 @@ class TTSPredictor(kserve.Model):
             time.sleep(self.settings.test_slow_load_s)
         engine = self._engine or load_all(self.settings)
         self.use_engine(engine)
+        assert self.synth is not None
         if self.settings.warmup:
             self.synth.warm_up()
         self.load_seconds = time.perf_counter() - started
@@ -157,7 +165,6 @@ class TTSPredictor(kserve.Model):
             raise EngineNotReady(self.name, self.load_error or "the model is still loading")
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
-        check_grpc_key(payload.from_grpc, headers, self.api_keys)
         if payload.from_grpc:  # REST requests got their caller and budget from the gateway
             meta = {k.lower(): v for k, v in (headers or {}).items()}
             set_caller(key_from(meta.get("authorization"), meta.get("x-api-key")) if self.api_keys else None)
@@ -188,7 +195,10 @@ class TTSPredictor(kserve.Model):
 
         def run() -> None:
             try:
-                self._load()
+                # Until the last try fails the model counts as loading (503 "still loading"), not failed.
+                async_init = model_init_async(self.settings.model_init_mode)
+                budget = None if async_init else self.settings.load_retry_seconds
+                retry_load(self._load, name=self.name, give_up_after=budget)
                 if then is not None:
                     then()
             except Exception as exc:  # any load failure: stay live, not ready, say why

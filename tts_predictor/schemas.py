@@ -1,4 +1,5 @@
-"""Emotion and style as prosody presets: rate, pitch and loudness changes that work with every voice.
+"""The request vocabulary shared by every front: the bounds of speed, pitch and gain (defined once, here), and
+emotion and style as prosody presets: rate, pitch and loudness changes that work with every voice.
 
 None of the engines served here (Piper VITS, Coqui VITS/YourTTS) has an emotion or style input, so a
 requested emotion/style is mapped to a preset of speaking rate (the engine's length scale), pitch shift
@@ -34,7 +35,8 @@ STYLES: dict[str, Prosody] = {
     "newscast": Prosody(rate=1.05, volume_db=1.0),
 }
 SPEED_RANGE, PITCH_RANGE, VOLUME_RANGE = (0.25, 4.0), (-12.0, 12.0), (-40.0, 20.0)
-"""The bounds of the request parameters; combined values are kept inside them."""
+"""The bounds of the request parameters (speed multiplier, semitones, dB): the V2/REST/OpenAI schemas, the SSML
+rate clamp, the per-segment speed and the CLI use these; combined values are kept inside them."""
 
 
 def preset(kind: str, name: str) -> Prosody:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_MODEL = "embedded"
@@ -219,12 +219,37 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         description='Requests for slow voices ("realtime": false) running at once; more get 429 '
         "with Retry-After at once instead of queueing behind minutes of work.",
     )
-    threads: int = Field(0, ge=0, le=256, description="Intra-op threads per engine; 0 = number of CPU cores.")
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Intra-op threads per engine; 0 = auto: the server takes the whole CPUs it may use (cgroup CPU "
+        "quota, affinity mask, TTS_CPU_LIMIT_MILLICORES; rounded down, at least 1), other commands the core count.",
+    )
+    load_retry_seconds: float = Field(
+        120,
+        ge=0,
+        description="How long a failed model load is retried (backoff from 1 s doubling to 30 s, each try logged) "
+        "before the server stays unready; 0 = one try. With MODEL_INIT_MODE=async (KServe's modelcar for oci:// "
+        "models, whose /mnt/models appears only after start) it is retried until it succeeds.",
+    )
+    model_init_mode: str = Field(
+        "",
+        validation_alias=AliasChoices("MODEL_INIT_MODE", "model_init_mode"),
+        description="MODEL_INIT_MODE (KServe's own variable, no TTS_ prefix): KServe sets `async` when the model "
+        "directory may appear only after start (an oci:// modelcar); the load is then retried until it succeeds.",
+    )
+    cpu_limit_millicores: int | None = Field(
+        None,
+        ge=1,
+        description="The pod's CPU limit in millicores (the chart passes limits.cpu); bounds the auto TTS_THREADS "
+        "and TTS_MAX_CONCURRENCY where the cgroup quota cannot be read.",
+    )
     max_concurrency: int = Field(
         0,
         ge=0,
         le=64,
-        description="Engine calls (sentences) run at once per process, 0 = number of CPU cores; "
+        description="Engine calls (sentences) run at once per process, 0 = auto (sized like TTS_THREADS); "
         "admitted requests take turns on these slots sentence by sentence. With more than one, an ONNX call that "
         "overlaps another runs on one thread (alone it gets TTS_THREADS).",
     )
@@ -409,13 +434,22 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         parse_networks(value)  # ValueError naming the bad entry
         return value
 
+    _auto_cpu_fields: frozenset[str] = PrivateAttr(default=frozenset())
+
     @model_validator(mode="after")
     def _resolve_threads(self) -> Settings:
+        # The server re-sizes the fields left at 0 (auto) to its CPU quota (server/cpus.py); remember which.
+        self._auto_cpu_fields = frozenset(f for f in ("threads", "max_concurrency") if getattr(self, f) == 0)
         if self.threads == 0:
             self.threads = os.cpu_count() or 1
         if self.max_concurrency == 0:
             self.max_concurrency = os.cpu_count() or 1
         return self
+
+    @property
+    def auto_cpu_fields(self) -> frozenset[str]:
+        """TTS_THREADS / TTS_MAX_CONCURRENCY fields that were left at 0 (auto) and resolved from the core count."""
+        return self._auto_cpu_fields
 
     def admin_key_set(self) -> frozenset[str]:
         """Admin API keys (TTS_ADMIN_API_KEYS)."""

@@ -21,7 +21,6 @@ from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, 
 from tts_predictor import budget
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.output import OutputConfig
-from tts_predictor.auth import check_grpc_key
 from tts_predictor.errors import PredictorRefused, PredictorUnavailable
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.audio_cache import make_cache
@@ -158,7 +157,7 @@ class RemoteSynthesizer:
         except Exception as exc:  # grpc.aio.AioRpcError and friends
             code = getattr(exc, "code", lambda: None)()
             if code is not None and code.name == "INVALID_ARGUMENT":
-                raise InvalidInput(exc.details()) from None
+                raise InvalidInput(str(getattr(exc, "details", str)())) from None
             raise PredictorUnavailable(f"predictor call failed: {getattr(code, 'name', type(exc).__name__)}") from None
 
 
@@ -202,7 +201,6 @@ class TTSTransformer(kserve.Model):
         """V2 request -> validated jobs: parameters, content filter, cache lookup, SSML plan, normalization."""
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
-        check_grpc_key(payload.from_grpc, headers, self.api_keys)
         if payload.from_grpc:  # REST requests got their budget from the gateway
             budget.start(self.settings)
         return await prepare(payload, headers, self.ctx)

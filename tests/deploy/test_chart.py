@@ -6,13 +6,13 @@ import copy
 import functools
 import importlib.util
 import json
-import re
 from typing import Any
 
 import pytest
 import yaml
 
 helm = pytest.importorskip("helm_python")
+import admission  # noqa: E402
 from kube_schemas import ROOT, validate  # noqa: E402
 
 CHART = ROOT / "charts" / "tts-predictor"
@@ -137,9 +137,15 @@ def test_lint_clean(case: str) -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_security_context_everywhere(case: str) -> None:
-    for where, spec in pod_specs(rendered_case(case)):
-        assert spec["securityContext"]["runAsNonRoot"] is True, where
-        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", where
+    objs = rendered_case(case)
+    mode = one(objs, "InferenceService")["metadata"]["annotations"]["serving.kserve.io/deploymentMode"]
+    for where, spec in pod_specs(objs):
+        # Stock Knative refuses a pod-level securityContext (knative.podSpecSecurityContext renders it).
+        if mode == "Knative" and where.startswith("isvc."):
+            assert "securityContext" not in spec, where
+        else:
+            assert spec["securityContext"]["runAsNonRoot"] is True, where
+            assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", where
         for c in spec["containers"]:
             sc = c["securityContext"]
             assert sc["runAsNonRoot"] and sc["runAsUser"] == 1000, where
@@ -193,14 +199,24 @@ def test_default_predictor() -> None:
     assert c["args"] == ["serve", "--model_name", "tts", "--http_port", "8080", "--grpc_port", "8081"]
     assert env(c) == {
         "PROTOCOL": "v2",
-        "TTS_MAX_CONCURRENCY": "1",
+        # admission.maxConcurrency=0 (auto): the whole CPUs of limits.cpu ("2"), as the server would pick.
+        "TTS_MAX_CONCURRENCY": "2",
         "TTS_MAX_QUEUE": "16",
         "TTS_MODEL": "embedded",
         "TTS_MAX_CLONED_VOICES": "100",
+        # Knative mode without kubernetes.podspec-fieldref: the limit from values, in millicores.
+        "TTS_CPU_LIMIT_MILLICORES": "2000",
     }
+    assert "terminationGracePeriodSeconds" not in isvc["spec"]["predictor"]
     # containerConcurrency=auto: what one pod holds (running + queued), so Knative queues the rest.
-    assert isvc["spec"]["predictor"]["containerConcurrency"] == 17
-    assert isvc["spec"]["predictor"]["annotations"] == {"serving.knative.dev/progress-deadline": "30m"}
+    assert isvc["spec"]["predictor"]["containerConcurrency"] == 18
+    assert isvc["spec"]["predictor"]["annotations"] == {
+        "autoscaling.knative.dev/class": "kpa.autoscaling.knative.dev",
+        "autoscaling.knative.dev/metric": "concurrency",
+        "autoscaling.knative.dev/target": "2",
+        "serving.knative.dev/progress-deadline": "30m",
+    }
+    assert not any(k.startswith("autoscaling.knative.dev/") for k in isvc["metadata"]["annotations"])
     assert "cloned-voices" not in json.dumps(isvc)
     assert c["ports"] == [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}]
     assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 300
@@ -241,7 +257,7 @@ def test_hpa() -> None:
     assert ann["serving.kserve.io/autoscalerClass"] == "hpa"
     # Never KServe keys / ignored since KServe 0.15: the metric travels in spec.
     assert "serving.kserve.io/metric" not in ann and "serving.kserve.io/targetUtilizationPercentage" not in ann
-    assert ann["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    assert ann["serving.kserve.io/deploymentMode"] == "Standard"
     assert not any(k.startswith("autoscaling.knative.dev/") for k in ann)
     pred = isvc["spec"]["predictor"]
     assert (pred["scaleMetric"], pred["scaleTarget"]) == ("cpu", 70)
@@ -261,12 +277,15 @@ def test_keda_scales_on_queue_depth() -> None:
     assert ext["metric"]["serverAddress"] == "http://prometheus.monitoring:9090"
     assert "tts_queued_requests" in ext["metric"]["query"] and "tts_in_flight_requests" in ext["metric"]["query"]
     assert 'namespace="models"' in ext["metric"]["query"]
-    assert ext["target"] == {"type": "AverageValue", "averageValue": "4"}
+    # KServe's webhook requires target.value; its KEDA reconciler reads only Target.Value.
+    assert ext["target"] == {"type": "Value", "value": "4"}
 
 
 def test_kpa_scale_to_zero() -> None:
     isvc = one(rendered_case("kpa-scale-to-zero"), "InferenceService")
-    ann, pred = isvc["metadata"]["annotations"], isvc["spec"]["predictor"]
+    # On the predictor only: InferenceService-level annotations would also scale the transformer.
+    pred = isvc["spec"]["predictor"]
+    ann = pred["annotations"]
     assert ann["autoscaling.knative.dev/class"] == "kpa.autoscaling.knative.dev"
     assert ann["autoscaling.knative.dev/metric"] == "rps" and ann["autoscaling.knative.dev/target"] == "10"
     assert "autoscaling.knative.dev/scale-to-zero-pod-retention-period" in ann
@@ -314,8 +333,9 @@ def test_inference_graph(translation: bool) -> None:
     assert tts == {"name": "tts", "serviceName": "tts-tts-predictor", "data": "$response", "dependency": "Hard"}
     assert external[0]["serviceUrl"] == "http://whisper-predictor.models.svc.cluster.local/v2/models/whisper/infer"
     assert all("serviceName" not in s for s in external)
-    assert graph["metadata"]["annotations"] == {"serving.kserve.io/deploymentMode": "Serverless"}
-    assert "routerTimeouts" not in graph["spec"]
+    assert graph["metadata"]["annotations"] == {"serving.kserve.io/deploymentMode": "Knative"}
+    # KServe's 60 s router default would cut a 120 s TTS request: the chart defaults it to timeout + 30.
+    assert graph["spec"]["routerTimeouts"] == {"serverWrite": 150}
 
 
 def test_inference_graph_timeouts_and_urls_from_values() -> None:
@@ -337,33 +357,9 @@ def test_inference_graph_timeouts_and_urls_from_values() -> None:
     assert graph["spec"]["nodes"]["root"]["steps"][0]["serviceUrl"] == "https://asr.example.com/v2/models/whisper/infer"
 
 
-# KServe's admission webhook for InferenceGraphs (failurePolicy Fail), mirrored from
-# kserve/kserve pkg/apis/serving/v1alpha1/inference_graph_validation.go (commit aaac4e29):
-# name regex lines 51-61 and 180-186, root node 188-197, unique step names 135-151,
-# exactly one of nodeName/serviceName/serviceUrl per step 153-178, splitter weights 199-216.
-GRAPH_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-
-
 def webhook_errors(graph: dict[str, Any]) -> list[str]:
-    """What KServe's InferenceGraph webhook (plus the router's node lookup) would refuse in `graph`."""
-    name, nodes = graph["metadata"]["name"], graph["spec"]["nodes"]
-    errors = [] if GRAPH_NAME.match(name) else [f"graph name {name!r}"]
-    if "root" not in nodes:
-        errors.append("no root node")
-    for node_name, node in nodes.items():
-        step_names = [s["name"] for s in node.get("steps", []) if s.get("name")]
-        errors += [f"{node_name}: duplicate step {n!r}" for n in {n for n in step_names if step_names.count(n) > 1}]
-        for i, step in enumerate(node.get("steps", [])):
-            targets = [k for k in ("nodeName", "serviceName", "serviceUrl") if step.get(k)]
-            if len(targets) != 1:
-                errors.append(f"{node_name} step {i}: targets {targets}")
-            # The router looks nodeName up in spec.nodes (cmd/router/main.go lines 244 and 386-389); the
-            # webhook does not, so a dangling reference fails at request time with 500.
-            if step.get("nodeName") and step["nodeName"] not in nodes:
-                errors.append(f"{node_name} step {i}: unknown node {step['nodeName']!r}")
-        if node.get("routerType") == "Splitter" and sum(s.get("weight", 0) for s in node["steps"]) != 100:
-            errors.append(f"{node_name}: splitter weights")
-    return errors
+    """What KServe's InferenceGraph webhook (ported in tests/support/admission.py) refuses in `graph`."""
+    return admission.graph_webhook_errors(graph, admission.KSERVE_VERSIONS[-1])
 
 
 def service_step_path(isvc: dict[str, Any]) -> str:
@@ -423,15 +419,13 @@ def test_every_mode_renders_what_kserve_admits(mode: str, feature: str) -> None:
         validate(obj)
     isvc = one(objs, "InferenceService")
     isvc_mode = isvc["metadata"].get("annotations", {}).get("serving.kserve.io/deploymentMode")
-    assert isvc_mode == (
-        MODES[mode].get("inferenceService", {}).get("deploymentMode")
-        or ("RawDeployment" if "autoscaling" in MODES[mode] else "Serverless")
-    )
+    # Written in the spelling of kserve.version (default: current, Knative/Standard) whatever the values say.
+    assert isvc_mode == ("Standard" if "autoscaling" in MODES[mode] else "Knative")
     for component in ("predictor", "transformer"):
         if component in isvc["spec"]:
             assert env(main_container(isvc, component))["PROTOCOL"] == "v2", component
     assert "containerConcurrency" not in isvc["spec"].get("transformer", {})
-    knative = isvc_mode in ("Knative", "Serverless")
+    knative = isvc_mode == "Knative"
     annotations = isvc["spec"]["predictor"].get("annotations", {})
     assert ("serving.knative.dev/progress-deadline" in annotations) == knative
     pinned = feature != "graph" and "transformer" != feature
@@ -512,7 +506,8 @@ def test_everything_extras() -> None:
     assert one(objs, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"] == selector
     sm = one(objs, "ServiceMonitor")
     assert sm["apiVersion"] == "monitoring.coreos.com/v1" and sm["spec"]["selector"]["matchLabels"] == selector
-    assert sm["spec"]["endpoints"] == [{"targetPort": 8080, "path": "/metrics", "interval": "30s"}]
+    # The named port of KServe's Service (its targetPort field is deprecated in the Prometheus Operator).
+    assert sm["spec"]["endpoints"] == [{"port": "http1", "path": "/metrics", "interval": "30s"}]
 
 
 @pytest.mark.parametrize(
@@ -599,9 +594,10 @@ def test_existing_api_key_secret() -> None:
         ({"env": [{"name": "TTS_MAX_CONCURRENCY", "value": "3"}]}, "admission.maxConcurrency"),
         ({"graph": {"enabled": True, "name": "TTS_Graph"}}, "must match"),
         ({"fullnameOverride": "9tts"}, "must match"),
-        ({"graph": {"enabled": True, "routerTimeouts": {"serviceClient": 90}}}, "exceeds serverWrite"),
+        ({"graph": {"enabled": True, "routerTimeouts": {"serviceClient": 200}}}, "exceeds serverWrite"),
         ({"predictor": {"containerConcurrency": "many"}}, "containerConcurrency"),
         ({"model": {"source": "storageUri"}}, "needs model.storageUri"),
+        ({"predictor": {"resources": {"limits": {"cpu": None}}}}, "needs predictor.resources.limits.cpu"),
         ({"autoscaling": {"minReplicas": 5, "maxReplicas": 2}}, "must not exceed"),
         ({"ray": {"enabled": True, "gpusPerReplica": 1}}, "needs gpu.enabled"),
         ({"graph": {"enabled": True}, "grpc": {"enabled": True}}, "cannot target"),

@@ -107,7 +107,8 @@ def test_grpc_during_a_slow_load(slow_loading: ServerProcess) -> None:
 
 
 def test_failed_load_answers_503_and_unavailable() -> None:
-    server = ServerProcess(env={"TTS_MODEL": "/nonexistent/model"}).start(wait=False)
+    # One try: the default retries a failed load for TTS_LOAD_RETRY_SECONDS before reporting it failed.
+    server = ServerProcess(env={"TTS_MODEL": "/nonexistent/model", "TTS_LOAD_RETRY_SECONDS": "0"}).start(wait=False)
     try:
         _wait_live(server)
         deadline = time.monotonic() + 60

@@ -16,10 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "tts_predictor"
 
 LAYERS: list[set[str]] = [
-    {"errors", "logs", "metrics", "tracing", "settings", "auth", "budget"},
+    {"errors", "logs", "metrics", "tracing", "settings", "auth", "schemas", "budget"},
     {"text"},
     {"audio"},
-    {"schemas", "engines"},
+    {"engines"},
     {"voices", "protocol"},
     {"synthesis"},
     {"pipeline"},

@@ -95,7 +95,8 @@ def test_bad_model_keeps_the_server_live_but_not_ready(tmp_path):
     corrupt.mkdir()
     (corrupt / "config.json").write_text("{not json")
     for model in (str(tmp_path / "missing"), str(corrupt)):
-        server = ServerProcess(env={"TTS_MODEL": model}).start(wait=False)
+        # One try (TTS_LOAD_RETRY_SECONDS=0): by default a failed load is retried for 120 s before it counts as failed.
+        server = ServerProcess(env={"TTS_MODEL": model, "TTS_LOAD_RETRY_SECONDS": "0"}).start(wait=False)
         try:
             deadline = time.monotonic() + 60
             # the load fails before uvicorn binds its port: wait for both lines

@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput
+from starlette.datastructures import UploadFile
 
 from tts_predictor.api.common import MappedErrorRoute
 from tts_predictor.audio import mix
@@ -140,7 +141,7 @@ def build_router(predictor: Front) -> APIRouter:
         name, upload = str(form.get("name") or ""), form.get("file")
         if not mix.BED_NAME.match(name):
             raise FieldError("name", "name: 1-64 of A-Z, a-z, 0-9, '_', '.', '-' (starting with a letter or digit)")
-        if not hasattr(upload, "read"):
+        if not isinstance(upload, UploadFile):
             raise FieldError("file", "file: missing; attach the bed as form field 'file'")
         shared = _shared(form.get("shared"))
         if shared and not (beds.access.enabled and beds.access.is_admin()):

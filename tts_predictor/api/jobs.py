@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
 
 from tts_predictor.api.common import MappedErrorRoute, synth_of
 from tts_predictor.api.rest import SynthesisOptions, to_params
@@ -90,7 +91,7 @@ class JobRequest(BaseModel):
     ssml: str | None = Field(None, description="An SSML document (<speak>...</speak>).")
     markdown: str | None = Field(None, description="Markdown; each # or ## heading starts a chapter.")
     title: str | None = Field(None, max_length=300, description="Title tag of the result.")
-    options: JobOptions = Field(default_factory=JobOptions)
+    options: JobOptions = Field(default_factory=JobOptions)  # type: ignore[arg-type]  # pydantic
     webhook: WebhookSpec | None = None
 
 
@@ -130,7 +131,7 @@ async def _read_request(request: Request) -> tuple[JobRequest, str, str | bytes]
             if form.get(name) is not None:
                 fields[name] = str(form.get(name))
         body = _model(fields)
-        if hasattr(upload, "read"):
+        if isinstance(upload, UploadFile):
             suffix = "." + (getattr(upload, "filename", "") or "").rsplit(".", 1)[-1].lower()
             if suffix not in UPLOAD_KINDS:
                 raise FieldError("file", f"file: unsupported type '{suffix}'; upload {', '.join(UPLOAD_KINDS)}")

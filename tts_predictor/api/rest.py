@@ -96,7 +96,7 @@ class SynthesizeRequest(BaseModel):
     )
 
     text: str = Field(..., description="Plain text or SSML (<speak>...</speak>).")
-    options: SynthesisOptions = Field(default_factory=SynthesisOptions)
+    options: SynthesisOptions = Field(default_factory=SynthesisOptions)  # type: ignore[arg-type]  # pydantic
 
 
 class BatchItem(BaseModel):
@@ -105,7 +105,7 @@ class BatchItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str
-    options: SynthesisOptions = Field(default_factory=SynthesisOptions)
+    options: SynthesisOptions = Field(default_factory=SynthesisOptions)  # type: ignore[arg-type]  # pydantic
 
 
 class BatchRequest(BaseModel):
@@ -143,7 +143,7 @@ class RestRoute(MappedErrorRoute):
         return None
 
 
-_MODELS = {"options": SynthesisOptions, "items": BatchItem}
+_MODELS: dict[str, type[BaseModel]] = {"options": SynthesisOptions, "items": BatchItem}
 
 
 def _validation_message(exc: RequestValidationError) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput, ModelNotReady
+from starlette.datastructures import UploadFile
 
 from tts_predictor.api.common import MappedErrorRoute
 from tts_predictor.auth import key_from
@@ -55,7 +56,7 @@ async def _upload(request: Request) -> tuple[str, bytes, str | None, Any, Any]:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
         upload = form.get("file")
-        data = await upload.read() if hasattr(upload, "read") else None
+        data = await upload.read() if isinstance(upload, UploadFile) else None
         if data is None:
             raise FieldError("file", "file: missing; attach the voice sample as form field 'file'")
         name, model, consent, shared = form.get("name"), form.get("model"), form.get("consent"), form.get("shared")

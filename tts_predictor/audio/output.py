@@ -30,12 +30,23 @@ log = logging.getLogger(__name__)
 class VoiceOptions(Protocol):
     """The request fields the chain reads (`SynthesisParameters` has them all)."""
 
-    pitch: float | None
-    loudness_lufs: float | None
-    volume_db: float | None
-    format: str
-    sample_rate: int | None
-    bitrate: str | None
+    @property
+    def pitch(self) -> float | None: ...
+
+    @property
+    def loudness_lufs(self) -> float | None: ...
+
+    @property
+    def volume_db(self) -> float | None: ...
+
+    @property
+    def format(self) -> str: ...
+
+    @property
+    def sample_rate(self) -> int | None: ...
+
+    @property
+    def bitrate(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

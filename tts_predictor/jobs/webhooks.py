@@ -65,9 +65,9 @@ def check_url(url: str, allow_private: bool) -> None:
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError):
-        raise WebhookRefused(f"webhook.url: cannot resolve host '{parts.hostname[:100]}'") from None
+        raise WebhookRefused(f"webhook.url: cannot resolve host '{(parts.hostname or '')[:100]}'") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not address.is_global or address.is_multicast:
             raise WebhookRefused(
                 f"webhook.url: '{parts.hostname[:100]}' resolves to a non-public address ({address}); "
@@ -85,7 +85,7 @@ class WebhookSender:
 
     def __init__(self, settings: Any):
         self.settings = settings
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[bool]] = set()
 
     def schedule(self, store: Any, job: JobRecord) -> None:
         """Send the job's final event (in the background)."""

@@ -168,7 +168,7 @@ class RedisCache:
             log.warning("redis cache unavailable, synthesizing instead: %s", type(exc).__name__)
             return None
         metrics.CACHE.labels(self.backend, "hit" if blob else "miss").inc()
-        return _unpack(blob) if blob else None
+        return _unpack(bytes(blob)) if blob else None  # type: ignore[arg-type]  # redis-py: bytes | str
 
     def put(self, key: str, value: EncodedAudio, tags: tuple[str, ...] = ()) -> None:
         try:

@@ -21,7 +21,6 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from tts_predictor import budget, metrics, tracing
-from tts_predictor.audio import post
 from tts_predictor.audio.alignment import TimedAudio, WordTiming
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
@@ -34,13 +33,14 @@ from tts_predictor.errors import SynthesisFailed, UnsupportedOption
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.audio_cache import AudioCache, cache_key, cache_scope, voice_tag
 from tts_predictor.pipeline.limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
+from tts_predictor.pipeline.request_plan import plan_request
 from tts_predictor.pipeline.word_events import add_words
 from tts_predictor.protocol import v2
 from tts_predictor.protocol.v2 import EncodedAudio, SynthesisParameters
+from tts_predictor.schemas import SPEED_RANGE
 from tts_predictor.settings import Settings
 from tts_predictor.synthesis.scheduler import FairScheduler
 from tts_predictor.text.blocklist import Blocklist
-from tts_predictor.text.plan import lexicon_names, plan_text
 from tts_predictor.text.segments import Segment
 from tts_predictor.text.split import split_sentences
 from tts_predictor.voices.catalog import VoiceCatalog
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WARMUP_TEXT = "Hello."
-MIN_SPEED, MAX_SPEED = 0.25, 4.0
+MIN_SPEED, MAX_SPEED = SPEED_RANGE
 PAUSE_ONLY_RATE = 22050
 SAMPLING_KNOBS = ("temperature", "top_p", "top_k", "repetition_penalty")
 """Sample rate of a document that is only pauses (no engine output to take the rate from)."""
@@ -237,21 +237,8 @@ def _record(model: str, requests: list[SynthesisRequest], audios: list[AudioBuff
 
 
 def plan(text: str, params: SynthesisParameters, language: str, output: OutputConfig = DEFAULT_OUTPUT) -> list[Segment]:
-    """SSML and normalization: the segments of one text (400 if nothing is left to speak or pause)."""
-    with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
-        segments = list(
-            plan_text(
-                text,
-                language=params.language or language,
-                ssml=params.ssml,
-                normalize=params.normalize,
-                lexicons=lexicon_names(params.lexicons),
-            )
-        )
-    if not any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments):
-        raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
-    post.check_bed(params, output.beds_dir)  # an unknown bed is a 400 before any synthesis
-    return segments
+    """SSML and normalization: the segments of one whole-file text (400 if nothing is left to speak or pause)."""
+    return plan_request(text, params, language, beds_dir=output.beds_dir)
 
 
 def spoken_segments(segments: list[Segment]) -> list[Segment]:

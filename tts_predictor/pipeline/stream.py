@@ -14,11 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable
 from typing import Any
-
-from kserve.errors import InvalidInput
 
 from tts_predictor import budget
 from tts_predictor.audio import dsp
@@ -29,12 +26,11 @@ from tts_predictor.audio.encode import check_format, output_rate
 from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, stream_dsp
 from tts_predictor.pipeline.bitrate import BitrateAdapter, BitrateChange
 from tts_predictor.pipeline.limits import check_audio_s, max_audio_s, pauses_s
+from tts_predictor.pipeline.request_plan import plan_request
 from tts_predictor.pipeline.stages import PAUSE_ONLY_RATE, SegmentSynthesizer
 from tts_predictor.pipeline.word_events import WordEvents
 from tts_predictor.protocol.v2 import SynthesisParameters
-from tts_predictor.text.plan import lexicon_names, plan_text
 from tts_predictor.text.segments import Segment
-from tts_predictor.text.split import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -44,36 +40,10 @@ SLICE_S = 0.5
 """Compressed formats are fed to their encoder in slices this long, so bytes leave before a sentence is encoded."""
 
 
-def _sentences(segment: Segment, language: str) -> Iterator[Segment]:
-    """Split one planned segment into sentence segments (mark and pause-before on the first, pause-after on the last)."""
-    if not segment.text.strip():
-        yield segment
-        return
-    parts = split_sentences(segment.text, segment.language or language) or [segment.text]
-    for i, part in enumerate(parts):
-        first, last = i == 0, i == len(parts) - 1
-        yield replace(
-            segment,
-            text=part,
-            mark=segment.mark if first else None,
-            pause_before_s=segment.pause_before_s if first else 0.0,
-            pause_after_s=segment.pause_after_s if last else 0.0,
-        )
-
-
 def plan_segments(text: str, params: SynthesisParameters, synth: SegmentSynthesizer, *, language: str) -> list[Segment]:
     """Sentence-level plan of `text`; raises InvalidInput subclasses (bad SSML, voice, language, empty text)."""
-    lang = params.language or language
-    segments = [
-        s
-        for planned in plan_text(
-            text, language=lang, ssml=params.ssml, normalize=params.normalize, lexicons=lexicon_names(params.lexicons)
-        )
-        for s in _sentences(planned, lang)
-    ]
+    segments = plan_request(text, params, language, sentences=True)
     spoken = [s for s in segments if s.text.strip()]
-    if not spoken and not any(s.pause_before_s or s.pause_after_s for s in segments):
-        raise InvalidInput("text: nothing to speak after SSML parsing and normalization")
     check_audio_s(pauses_s(segments), max_audio_s(synth))
     resolve = getattr(synth, "requests", None)
     if resolve is not None and spoken:
@@ -116,7 +86,7 @@ async def stream_plan(
         part.add(segment, speech)
         audio = part.audio()
         spend.charge_audio(audio.duration_s)  # the request's (or WebSocket session's) total; ends the stream
-        marks = [{"name": m["name"], "time_s": round(offset + float(m["time_s"]), 4)} for m in part.marks]
+        marks = [{"name": m["name"], "time_s": round(offset + float(str(m["time_s"])), 4)} for m in part.marks]
         words = word_events.words(index, speech, offset + segment.pause_before_s)
         for word in words:
             if word["char_start"] is not None:

@@ -21,7 +21,7 @@ from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_v
 from tts_predictor.audio.encode import FORMATS, check_bitrate
 from tts_predictor.audio.post import POST_FIELDS, PostOptions
 from tts_predictor.errors import TextTooLong, UnsupportedOption
-from tts_predictor.schemas import EMOTIONS, STYLES, combine, preset
+from tts_predictor.schemas import EMOTIONS, PITCH_RANGE, SPEED_RANGE, STYLES, VOLUME_RANGE, combine, preset
 
 TEXT_INPUT = "text"
 ITEM_INPUTS = {"voice": "BYTES", "language": "BYTES", "speed": "FP32"}
@@ -35,7 +35,14 @@ PROTOCOL_PARAMETERS = frozenset(
     {"binary_data_output", "sequence_id", "sequence_start", "sequence_end", "priority", "timeout", "headers"}
 )
 
-Speed = Annotated[float, Field(ge=0.25, le=4.0, description="Speaking rate multiplier, 0.25-4.0.")]
+Speed = Annotated[
+    float,
+    Field(
+        ge=SPEED_RANGE[0],
+        le=SPEED_RANGE[1],
+        description=f"Speaking rate multiplier, {SPEED_RANGE[0]}-{SPEED_RANGE[1]}.",
+    ),
+]
 SampleRate = Annotated[int, Field(ge=8000, le=48000, description="Output sample rate in Hz, 8000-48000.")]
 
 
@@ -59,8 +66,18 @@ class SynthesisParameters(PostOptions):
     lexicons: str | None = Field(
         None, max_length=400, description="Comma-separated names of loaded PLS lexicons to apply (TTS_LEXICONS)."
     )
-    volume_db: float = Field(0.0, ge=-40.0, le=20.0, description="Gain in dB, -40 to 20.")
-    pitch: float = Field(0.0, ge=-12.0, le=12.0, description="Pitch shift in semitones, -12 to 12.")
+    volume_db: float = Field(
+        0.0,
+        ge=VOLUME_RANGE[0],
+        le=VOLUME_RANGE[1],
+        description=f"Gain in dB, {VOLUME_RANGE[0]:g} to {VOLUME_RANGE[1]:g}.",
+    )
+    pitch: float = Field(
+        0.0,
+        ge=PITCH_RANGE[0],
+        le=PITCH_RANGE[1],
+        description=f"Pitch shift in semitones, {PITCH_RANGE[0]:g} to {PITCH_RANGE[1]:g}.",
+    )
     loudness_lufs: float | None = Field(None, ge=-60.0, le=-5.0, description="Loudness target in LUFS, -60 to -5.")
     timings: bool = Field(False, description="Add the outputs 'timings' and 'marks' (JSON per text).")
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Noise seed (Coqui models): same seed, same audio.")

@@ -117,10 +117,12 @@ def replica_class() -> Any:
 
         async def synthesize_segments(self, segments: list[Any], params: Any, request_id: str) -> tuple[str, list[Any]]:
             """Segments planned by the driver (OpenAI, REST, streaming APIs) -> (replica id, AudioBuffers)."""
+            assert self.synth is not None  # loaded in __init__
             return self.replica_id, await self.synth.synthesize(segments, params, request_id)
 
         def voice_catalog(self) -> Any:
             """The replica's VoiceCatalog, so the driver resolves voices and plans like a local server."""
+            assert self.synth is not None
             return self.synth.catalog
 
     return TTSReplica

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tts_predictor.pipeline.front import Front
+from tts_predictor.server.cpus import size_settings
 from tts_predictor.server.sockets import bind_servers, tune_rest_sockets
 from tts_predictor.server.timeouts import guard_slow_clients
 from tts_predictor.settings import Settings, add_settings_arguments, load_settings
@@ -217,6 +218,7 @@ def serve(argv: list[str] | None = None) -> None:
     refuse_workers(args, "serve")
     settings = settings_from_args(args)
     configure_logging(settings.log_format, settings.log_level)
+    settings = size_settings(settings)  # auto threads/concurrency from the pod's CPUs, not the node's
     _use_encoder_backend(settings)
     predictor = TTSPredictor(settings)
     repository = TTSModelRepository(predictor)

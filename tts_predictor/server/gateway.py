@@ -249,7 +249,7 @@ async def _run_cancellable(
                 disconnect.set_result(message)
         return message
 
-    task = asyncio.create_task(app(scope, app_receive, send))
+    task = asyncio.ensure_future(app(scope, app_receive, send))
 
     async def watch() -> None:
         await body_read.wait()

@@ -69,7 +69,7 @@ def bind_servers(model_server: Any, host: str | None) -> None:
 
         class _BoundGRPCServer(base):  # type: ignore[misc, valid-type]
             def __setattr__(self, name: str, value: Any) -> None:
-                if name == "_server" and value is not None:
+                if name == "_server" and value is not None and host is not None:
                     value = _bind_grpc(value, host)
                 super().__setattr__(name, value)
 

@@ -33,9 +33,9 @@ def source_spans(original: str, spoken: list[str]) -> list[Span | None]:
             for k in range(j2 - j1):
                 out[j1 + k] = tokens[i1 + k][1]
         elif op == "replace":
-            span = (tokens[i1][1][0], tokens[i2 - 1][1][1])
+            replaced = (tokens[i1][1][0], tokens[i2 - 1][1][1])
             for j in range(j1, j2):
-                out[j] = span
+                out[j] = replaced
     for j, span in enumerate(out):  # inserted words (no original token): the previous word's span
         if span is None and j > 0:
             out[j] = out[j - 1]

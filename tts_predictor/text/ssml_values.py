@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+from tts_predictor.schemas import SPEED_RANGE
+
 BREAK_STRENGTH_S: dict[str, float] = {
     "none": 0.0,
     "x-weak": 0.1,
@@ -32,7 +34,7 @@ EMPHASIS_LEVELS = {"strong": (0.9, 3.0), "moderate": (0.95, 1.5), "none": (1.0, 
 """``<emphasis level>`` → (rate multiplier, volume dB added)."""
 PITCH_BASE_HZ = 150.0
 """Nominal voice pitch used to turn ``+10Hz`` / ``200Hz`` into semitones (an approximation)."""
-RATE_RANGE, PITCH_RANGE_ST, VOLUME_RANGE_DB = (0.25, 4.0), (-24.0, 24.0), (-96.0, 24.0)
+RATE_RANGE, PITCH_RANGE_ST, VOLUME_RANGE_DB = SPEED_RANGE, (-24.0, 24.0), (-96.0, 24.0)
 
 
 def _number(text: str) -> float:

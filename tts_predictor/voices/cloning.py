@@ -54,7 +54,8 @@ class VoiceCloner:
             folder = self.root / name
             for meta in sorted(folder.glob("*.json")) if folder.is_dir() else []:
                 if (folder / f"{meta.stem}.pth").is_file() and meta.stem not in self.catalog.by_id:
-                    self.catalog.add(engine.cloned_voice(meta.stem, folder), _ownership(meta))
+                    stored = getattr(engine, "cloned_voice")(meta.stem, folder)  # cloning engines only
+                    self.catalog.add(stored, _ownership(meta))
                     count += 1
         if count:
             log.info("restored %d stored voice(s) from %s", count, self.root)

@@ -66,19 +66,59 @@ component: predictor
 {{- end }}
 {{- end }}
 
-{{/* The `serving.kserve.io/deploymentMode` annotation of the InferenceService (and the graph): the value
-     asked for, else what the autoscaler class needs, in the legacy spelling every KServe version accepts:
-     Serverless for kpa, RawDeployment for hpa/keda. Never the cluster default: KServe >= 0.15 defaults to
-     Standard (constants.DefaultDeployment), where KPA annotations would be silently ignored. */}}
+{{/* True when kserve.version predates the Knative/Standard names (KServe < 0.16). */}}
+{{- define "tts-predictor.legacyModeNames" -}}
+{{- if semverCompare "<0.16.0-0" (toString .Values.kserve.version) }}true{{ end }}
+{{- end }}
+
+{{/* The `serving.kserve.io/deploymentMode` annotation of the InferenceService (and the graph): the mode family
+     (values, else what the autoscaler needs), always spelled the way kserve.version understands it, never the
+     cluster default (KServe >= 0.15 defaults to Standard, where KPA annotations would be silently ignored).
+     KServe < 0.16 knows only Serverless/RawDeployment (constants.go at v0.15.2). KServe 0.16.0 still accepts the
+     legacy names but validates them as Knative (inference_service_validation.go validateAutoScalingCompExtension
+     switches on "Standard" only: HPA is refused with "[cpu] is not a supported metric") and refuses every later
+     update because status.deploymentMode is the normalized name (validateDeploymentMode); v0.17 normalizes
+     them in its defaulter (inference_service_defaults.go, PR 5025). So >= 0.16 gets Knative/Standard. */}}
 {{- define "tts-predictor.modeAnnotation" -}}
-{{- .Values.inferenceService.deploymentMode | default (ternary "Serverless" "RawDeployment" (eq .Values.autoscaling.class "kpa")) }}
+{{- $family := include "tts-predictor.modeFamily" . }}
+{{- if include "tts-predictor.legacyModeNames" . }}
+{{- ternary "Serverless" "RawDeployment" (eq $family "Knative") }}
+{{- else }}
+{{- $family }}
+{{- end }}
+{{- end }}
+
+{{/* Entry-point host of the InferenceService inside the cluster: the transformer's Service when there is one,
+     else the predictor's. `<isvc>-predictor` / `<isvc>-transformer` exist in both modes (Knative: the Knative
+     Service's cluster-local address; Standard: KServe's Service on port 80, service_reconciler.go
+     createDefaultSvc); the bare `<isvc>.<ns>.svc` exists only in Knative mode with Istio. */}}
+{{- define "tts-predictor.entryHost" -}}
+{{- printf "%s-%s.%s.svc.cluster.local" (include "tts-predictor.fullname" .) (ternary "transformer" "predictor" .Values.transformer.enabled) .Release.Namespace }}
 {{- end }}
 
 {{/* Knative containerConcurrency of the predictor: `auto` = what one pod holds (running + queued), so
      Knative's queue-proxy queues the excess instead of the app answering 429. */}}
 {{- define "tts-predictor.containerConcurrency" -}}
 {{- $cc := .Values.predictor.containerConcurrency }}
-{{- if eq (toString $cc) "auto" }}{{ add .Values.admission.maxConcurrency .Values.admission.maxQueue }}{{ else }}{{ int $cc }}{{ end }}
+{{- if eq (toString $cc) "auto" }}{{ add (include "tts-predictor.maxConcurrency" .) .Values.admission.maxQueue }}{{ else }}{{ int $cc }}{{ end }}
+{{- end }}
+
+{{/* predictor.resources.limits.cpu in millicores ("2" -> 2000, "1500m" -> 1500, 1.5 -> 1500), empty without a limit. */}}
+{{- define "tts-predictor.cpuLimitMillicores" -}}
+{{- $cpu := dig "limits" "cpu" "" (.Values.predictor.resources | default dict) | toString }}
+{{- if hasSuffix "m" $cpu }}{{ trimSuffix "m" $cpu | int }}{{ else if $cpu }}{{ mulf (float64 $cpu) 1000 | int }}{{ end }}
+{{- end }}
+
+{{/* TTS_MAX_CONCURRENCY: admission.maxConcurrency, or with 0 (auto) what the server picks under the pod's CPU quota:
+     the limit's whole CPUs, rounded down, at least 1 (tts_predictor/server/cpus.py CpuBudget.whole). */}}
+{{- define "tts-predictor.maxConcurrency" -}}
+{{- $n := int .Values.admission.maxConcurrency }}
+{{- if $n }}{{ $n }}
+{{- else }}
+{{- $milli := include "tts-predictor.cpuLimitMillicores" . }}
+{{- if not $milli }}{{ fail "admission.maxConcurrency=0 (auto) needs predictor.resources.limits.cpu (the server would size itself to the node)" }}{{ end }}
+{{- max 1 (min 64 (div (int $milli) 1000)) }}
+{{- end }}
 {{- end }}
 
 {{/* Name of the InferenceGraph. */}}
@@ -120,6 +160,13 @@ component: predictor
 {{- if eq $family "Knative" }}
 {{- fail (printf "autoscaling.class=%s needs deploymentMode Standard or RawDeployment (KServe's HPA/KEDA autoscalers exist only there)" $v.autoscaling.class) }}
 {{- end }}
+{{- /* HPA utilization (and KEDA's cpu trigger, an HPA Resource metric) is computed against container requests. */}}
+{{- if and (eq $v.autoscaling.class "hpa") (not (dig "requests" $v.autoscaling.metric "" ($v.predictor.resources | default dict))) }}
+{{- fail (printf "autoscaling.class=hpa on %s needs predictor.resources.requests.%s: HPA utilization is relative to the request (a CPU request for cpu, a memory request for memory)" $v.autoscaling.metric $v.autoscaling.metric) }}
+{{- end }}
+{{- if and $v.transformer.enabled (not (dig "requests" "cpu" "" ($v.transformer.resources | default dict))) }}
+{{- fail (printf "autoscaling.class=%s scales the transformer on CPU utilization: transformer.resources.requests.cpu needs a CPU request" $v.autoscaling.class) }}
+{{- end }}
 {{- if and (eq $v.autoscaling.class "keda") (not $v.autoscaling.prometheus.serverAddress) }}
 {{- fail "autoscaling.class=keda needs autoscaling.prometheus.serverAddress (the Prometheus that scrapes tts_queued_requests)" }}
 {{- end }}
@@ -129,6 +176,10 @@ component: predictor
 {{- /* admission.* feed both the app's limits and containerConcurrency=auto: one source only. */}}
 {{- $envNames := keys $v.extraEnv }}
 {{- range $v.env }}{{ $envNames = append $envNames .name }}{{ end }}
+{{- /* KServe >= 0.18 refuses PYTHONPATH on any container (pkg/validation/env_policy.go DefaultBlockedEnvVars). */}}
+{{- if has "PYTHONPATH" $envNames }}
+{{- fail "PYTHONPATH may not be set: KServe >= 0.18 refuses it on every container (validateBlockedEnvVars)" }}
+{{- end }}
 {{- range $name := list "TTS_MAX_CONCURRENCY" "TTS_MAX_QUEUE" }}
 {{- if has $name $envNames }}
 {{- fail (printf "set %s with admission.maxConcurrency / admission.maxQueue, not env or extraEnv (containerConcurrency is derived from them)" $name) }}
@@ -145,9 +196,38 @@ component: predictor
 {{- fail (printf "graph.name %q must match %s (KServe's InferenceGraph webhook refuses it)" (include "tts-predictor.graphName" .) $nameRe) }}
 {{- end }}
 {{- $rt := $v.graph.routerTimeouts }}
-{{- if and (int $rt.serviceClient) (gt (int $rt.serviceClient) (int ($rt.serverWrite | default 60))) }}
-{{- fail (printf "graph.routerTimeouts.serviceClient (%d s) exceeds serverWrite (%d s): the router would drop the answer before a step times out" (int $rt.serviceClient) (int ($rt.serverWrite | default 60))) }}
+{{- $write := int ($rt.serverWrite | default (add (int $v.predictor.timeout) 30)) }}
+{{- if and (int $rt.serviceClient) (gt (int $rt.serviceClient) $write) }}
+{{- fail (printf "graph.routerTimeouts.serviceClient (%d s) exceeds serverWrite (%d s): the router would drop the answer before a step times out" (int $rt.serviceClient) $write) }}
 {{- end }}
+{{- if lt $write (int $v.predictor.timeout) }}
+{{- fail (printf "graph.routerTimeouts.serverWrite (%d s) is below predictor.timeout (%d s): the router would cut a TTS answer the predictor may still send" $write (int $v.predictor.timeout)) }}
+{{- end }}
+{{- if include "tts-predictor.legacyModeNames" . }}
+{{- range $k, $val := $rt }}{{ if int $val }}
+{{- fail (printf "graph.routerTimeouts.%s needs KServe >= 0.16 (kserve.version is %v): 0.15 has no spec.routerTimeouts" $k $v.kserve.version) }}
+{{- end }}{{ end }}
+{{- end }}
+{{- end }}
+{{- if not (has (toString $v.inferenceService.deploymentMode) (list "" "Knative" "Standard" "Serverless" "RawDeployment")) }}
+{{- fail (printf "inferenceService.deploymentMode must be Knative, Standard, Serverless or RawDeployment, got %q" $v.inferenceService.deploymentMode) }}
+{{- end }}
+{{- if not (regexMatch "^v?0\\.[0-9]+(\\.[0-9]+)?$" (toString $v.kserve.version)) }}
+{{- fail (printf "kserve.version must look like 0.15, 0.16.0 or 0.17, got %q" (toString $v.kserve.version)) }}
+{{- end }}
+{{- if semverCompare "<0.15.0-0" (toString $v.kserve.version) }}
+{{- fail (printf "kserve.version %s: the chart needs KServe >= 0.15" (toString $v.kserve.version)) }}
+{{- end }}
+{{- if and (ne $v.autoscaling.class "keda") (ne (toString (int $v.autoscaling.target)) (toString $v.autoscaling.target)) }}
+{{- if or (eq $v.autoscaling.class "hpa") (not (has $v.autoscaling.metric (list "concurrency" "rps"))) }}
+{{- fail (printf "autoscaling.target %v: class %s needs an integer (KServe's scaleTarget is an int32)" $v.autoscaling.target $v.autoscaling.class) }}
+{{- end }}
+{{- end }}
+{{- if and (eq $family "Standard") $v.predictor.terminationGracePeriodSeconds (lt (int $v.predictor.terminationGracePeriodSeconds) (int $v.predictor.timeout)) }}
+{{- fail (printf "predictor.terminationGracePeriodSeconds (%d) is below predictor.timeout (%d): a rollout would cut running syntheses" (int $v.predictor.terminationGracePeriodSeconds) (int $v.predictor.timeout)) }}
+{{- end }}
+{{- if and $v.metrics.serviceMonitor.enabled $v.grpc.enabled }}
+{{- fail "metrics.serviceMonitor scrapes the http1 Service port; with grpc.enabled the Service exposes h2c only" }}
 {{- end }}
 {{- if gt (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}

@@ -1,12 +1,18 @@
-{{/* Pod-level fields of a component: (list ctx "predictor"|"transformer"). */}}
+{{/* Pod-level fields of a component: (list ctx "predictor"|"transformer" knativeMode).
+     Stock Knative refuses a pod-level securityContext (fieldmask.go PodSecurityContextMask keeps nothing but
+     seccompProfile under secure-pod-defaults unless kubernetes.podspec-securitycontext is enabled), so in Knative
+     mode it is rendered only when knative.podSpecSecurityContext says the cluster enabled that flag; the container
+     securityContext carries runAsNonRoot, runAsUser/Group and seccompProfile in every mode. */}}
 {{- define "tts-predictor.podCommon" -}}
-{{- $ctx := index . 0 }}{{ $component := index . 1 }}
+{{- $ctx := index . 0 }}{{ $component := index . 1 }}{{ $knative := index . 2 }}
 {{- with $ctx.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- if or (not $knative) $ctx.Values.knative.podSpecSecurityContext }}
 securityContext:
   {{- toYaml $ctx.Values.podSecurityContext | nindent 2 }}
+{{- end }}
 volumes:
   - name: cache
     emptyDir:
@@ -52,4 +58,32 @@ httpGet:
   port: 8080
 {{- end }}
 timeoutSeconds: 5
+{{- end }}
+
+{{/* TTS_CPU_LIMIT_MILLICORES of the predictor: (list ctx knativeMode). The server sizes its threads from the
+     cgroup CPU quota; this is the fallback where the quota cannot be read. Through the downward API where the
+     cluster admits it (Knative refuses resourceFieldRef unless kubernetes.podspec-fieldref is enabled:
+     fieldmask.go EnvVarSourceMask, k8s_validation.go validateEnvValueFrom), else the literal from values.
+     Without a CPU limit nothing is passed: the downward API would report the node's allocatable CPUs. */}}
+{{- define "tts-predictor.cpuLimitEnv" -}}
+{{- $ctx := index . 0 }}{{ $knative := index . 1 }}
+{{- $milli := include "tts-predictor.cpuLimitMillicores" $ctx }}
+{{- if $milli }}
+- name: TTS_CPU_LIMIT_MILLICORES
+{{- if or (not $knative) $ctx.Values.knative.podSpecFieldRef }}
+  valueFrom:
+    resourceFieldRef:
+      containerName: kserve-container
+      resource: limits.cpu
+      divisor: 1m
+{{- else }}
+  value: {{ $milli | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Grace period of Standard-mode pods: at least the request timeout, so a rollout lets running syntheses
+     finish (Knative mode derives it from the revision timeout and refuses the field). */}}
+{{- define "tts-predictor.gracePeriod" -}}
+{{- .Values.predictor.terminationGracePeriodSeconds | default (add (int .Values.predictor.timeout) 30) }}
 {{- end }}

@@ -35,7 +35,8 @@ class _AdtsDrain:
     """Reads ffmpeg's stdout on a thread, counting whole ADTS frames, so the writer never blocks on a full pipe."""
 
     def __init__(self, pipe: IO[bytes]) -> None:
-        self._pipe, self._parts, self._scan = pipe, [], bytearray()
+        self._pipe, self._scan = pipe, bytearray()
+        self._parts: list[bytes] = []
         self.frames = 0
         self._ready = threading.Condition()
         self.thread = threading.Thread(target=self._run, name="ffmpeg-aac-reader", daemon=True)

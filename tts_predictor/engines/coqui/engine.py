@@ -47,7 +47,7 @@ def _FixedEmbedding(vector: Any) -> Any:  # noqa: N802 - builds a torch module l
             self.register_buffer("vector", vector.detach())
 
         def forward(self, sid: torch.Tensor) -> torch.Tensor:
-            return self.vector.unsqueeze(0).expand(sid.shape[0], -1)
+            return self.vector.unsqueeze(0).expand(sid.shape[0], -1)  # type: ignore[operator]  # a buffer
 
     return FixedEmbedding()
 

@@ -66,7 +66,7 @@ def fold_weight_norm(model) -> int:
                 parametrize.remove_parametrizations(module, name, leave_parametrized=True)
                 folded += 1
         for hook in list(module._forward_pre_hooks.values()):
-            if isinstance(hook, torch.nn.utils.weight_norm.WeightNorm):
+            if isinstance(hook, torch.nn.utils.weight_norm.WeightNorm):  # type: ignore[attr-defined]
                 torch.nn.utils.remove_weight_norm(module, hook.name)
                 folded += 1
     return folded
@@ -216,7 +216,7 @@ class CoquiOnnxEngine(CoquiEngine):
         return int(next(iter(manager.name_to_id.values())))
 
     def _feeds(self, ids: list[int], lang_id: int | None, speaker: str | None, speed: float) -> dict[str, np.ndarray]:
-        feeds = {
+        feeds: dict[str, np.ndarray] = {
             "input": np.array([ids], dtype=np.int64),
             "input_lengths": np.array([len(ids)], dtype=np.int64),
             "scales": np.array([self.noise_scale, self.length_scale / speed, self.noise_scale_dp], dtype=np.float32),
@@ -233,8 +233,8 @@ class CoquiOnnxEngine(CoquiEngine):
 
         graph = onnx.load(str(self._cache_path("float32")), load_external_data=False).graph
         self._inputs = {i.name for i in graph.input}
-        speakers = self.speakers() or [None]
-        languages = self.languages() or [None]
+        speakers: list[str | None] = [*self.speakers()] or [None]
+        languages: list[str | None] = [*self.languages()] or [None]
         feeds = []
         for i, sentence in enumerate(CALIBRATION_SENTENCES):
             ids, lang_id = self._ids(sentence, languages[i % len(languages)])

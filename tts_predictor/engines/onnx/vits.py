@@ -75,7 +75,7 @@ def piper_feeds(
     ids = phoneme_ids(phonemes, config.phoneme_id_map)
     if len(ids) <= 3:  # nothing pronounceable
         return None
-    feeds = {
+    feeds: dict[str, np.ndarray] = {
         "input": np.array([ids], dtype=np.int64),
         "input_lengths": np.array([len(ids)], dtype=np.int64),
         "scales": np.array([config.noise_scale, config.length_scale / speed, config.noise_w], dtype=np.float32),
@@ -91,7 +91,7 @@ def calibration_feeds(config_path: Path) -> list[dict[str, np.ndarray]]:
 
     config = PiperConfig.load(config_path)
     phonemizer = EspeakPhonemizer(config.espeak_voice)
-    speakers = list(config.speaker_id_map) or [None]
+    speakers: list[str | None] = [*config.speaker_id_map] or [None]
     try:
         feeds = [
             piper_feeds(config, phonemizer.phonemize(s), 1.0, speakers[i % len(speakers)])

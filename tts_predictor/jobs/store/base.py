@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -64,7 +65,7 @@ class JobStore(Protocol):
     def delete(self, job_id: str) -> None:
         """Remove the job, its plan and its chunks."""
 
-    def expired(self, now: float) -> list[str]:
+    def expired(self, now: float) -> builtins.list[str]:  # `list` is a method here
         """Ids of finished jobs whose results expired."""
 
     def unfinished_count(self, owner: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import struct
 from typing import Any
@@ -150,7 +151,7 @@ class RedisJobStore:
         pipe.decrby(P + "bytes", size)
         pipe.execute()
 
-    def expired(self, now: float) -> list[str]:
+    def expired(self, now: float) -> builtins.list[str]:  # `list` is a method here
         return [i.decode() for i in self.r.zrangebyscore(P + "finished", "-inf", now)]
 
     def unfinished_count(self, owner: str) -> int:

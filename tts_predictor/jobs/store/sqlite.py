@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -144,7 +145,7 @@ class SqliteJobStore:
             for table, column in (("chunks", "job_id"), ("plans", "job_id"), ("sources", "job_id"), ("jobs", "id")):
                 self._db.execute(f"DELETE FROM {table} WHERE {column}=?", (job_id,))
 
-    def expired(self, now: float) -> list[str]:
+    def expired(self, now: float) -> builtins.list[str]:  # `list` is a method here
         marks = ",".join("?" * len(FINISHED))
         rows = self._run(f"SELECT id FROM jobs WHERE state IN ({marks}) AND expires_at<?", (*FINISHED, now))
         return [r[0] for r in rows]
