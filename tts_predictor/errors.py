@@ -69,3 +69,7 @@ class PredictorRefused(RuntimeError):
 
 class EncoderUnavailable(RuntimeError):
     """The library or program needed for this format is missing or failed."""
+
+
+class BudgetExceeded(InvalidInput):
+    """The request passed a limit of its budget (TTS_MAX_REQUEST_*, upload rate/channels): 400 naming the limit."""

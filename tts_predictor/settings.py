@@ -97,6 +97,13 @@ class OutputSection(BaseSettings):
     beds_dir: str | None = Field(
         None, description="Directory of stored background beds (audio files; request option 'bed' names one)."
     )
+    bed_max_seconds: float = Field(
+        120.0, gt=0, le=3600, description="Longest background bed accepted by POST /v1/beds (beds loop; 400 beyond)."
+    )
+    max_beds: int = Field(100, ge=0, le=100_000, description="Most stored beds in all; 0 turns bed uploads off (409).")
+    max_beds_per_key: int = Field(
+        10, ge=0, le=100_000, description="Most stored beds per (non-admin) API key when keys are set (409)."
+    )
     watermark_model: str | None = Field(
         None,
         description="TorchScript watermark generator (AudioSeal-style: audio in, watermark signal out) added to "
@@ -285,6 +292,33 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         600.0, gt=0, le=86_400, description="Most audio one request text may produce, pauses included (400 beyond)."
     )
     max_batch_size: int = Field(32, ge=1, le=1024, description="Most texts accepted in one V2 request.")
+    max_request_text_chars: int = Field(
+        100_000,
+        ge=1,
+        le=10_000_000,
+        description="Text one request may carry in all its items (V2 batch, /batch_synthesize, a WebSocket session).",
+    )
+    max_request_audio_seconds: float = Field(
+        1200.0,
+        gt=0,
+        le=86_400,
+        description="Audio one request may produce across all its items, pauses included (400 beyond).",
+    )
+    max_request_decoded_bytes: int = Field(
+        64 * 2**20,
+        ge=2**20,
+        description="Bytes of decoded audio (float32 samples x channels) one request may unpack from uploaded "
+        "audio (voice samples, beds); checked from the file's header before decoding (400 beyond).",
+    )
+    max_request_output_bytes: int = Field(
+        256 * 2**20, ge=2**20, description="Bytes of encoded audio one request may return in all (400 beyond)."
+    )
+    max_upload_sample_rate: int = Field(
+        192_000, ge=8000, le=768_000, description="Highest sample rate accepted in uploaded audio (400 beyond)."
+    )
+    max_upload_channels: int = Field(
+        8, ge=1, le=64, description="Most channels accepted in uploaded audio (400 beyond)."
+    )
     default_voice: str | None = Field(None, description="Voice used when a request names none.")
     default_language: str = Field(
         "en-US", description="Language for text normalization when a request names none (transformer only)."

@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput
 from pydantic import ValidationError
 
+from tts_predictor import budget
 from tts_predictor.audio import post
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig
@@ -82,6 +83,7 @@ def check_text(text: str, max_chars: int, field: str = "text") -> str:
         raise FieldError(field, f"{field}: is empty; give the text to speak")
     if len(text) > max_chars:
         raise TextTooLong(f"{field}: {len(text)} characters; the limit is {max_chars} (TTS_MAX_TEXT_CHARS)")
+    budget.current().charge_text(len(text), field)
     return text
 
 

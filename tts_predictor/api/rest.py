@@ -33,7 +33,7 @@ from tts_predictor.audio.post import PostOptions
 from tts_predictor.auth import key_from, key_valid
 from tts_predictor.errors import FieldError
 from tts_predictor.pipeline.front import Front
-from tts_predictor.pipeline.stages import render
+from tts_predictor.pipeline.stages import plan_charged, render
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.schemas import EMOTIONS, STYLES
 from tts_predictor.settings import DEFAULT_CACHE_DIR
@@ -181,9 +181,11 @@ def to_params(
 async def _render_all(
     jobs: list[tuple[str, SynthesisParameters, Any, str]], synth: Any, rid: str, output: OutputConfig
 ) -> list[Any]:
+    # every item planned (and its pauses charged to the request budget) before any is synthesized
+    plans = [plan_charged(text, params, synth, language, output) for text, params, _voice, language in jobs]
     return [
-        await render(text, params, synth, language=language, request_id=f"{rid}/{i}", output=output)
-        for i, (text, params, _voice, language) in enumerate(jobs)
+        await render(text, params, synth, language=language, request_id=f"{rid}/{i}", output=output, segments=segments)
+        for i, ((text, params, _voice, language), segments) in enumerate(zip(jobs, plans))
     ]
 
 

@@ -16,9 +16,11 @@ from typing import Any
 import soundfile as sf
 from kserve.errors import InvalidInput
 
+from tts_predictor import budget
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.auth import acting_for
+from tts_predictor.budget import RequestBudget
 from tts_predictor.errors import SynthesisFailed
 from tts_predictor.jobs.gate import PriorityGate, job_scheduling, make_gate
 from tts_predictor.jobs.planning import chunk_chars, load_chunk, plan_job, stored_plan
@@ -101,7 +103,8 @@ class JobWorker:
                 return
             if not await asyncio.to_thread(self.store.save, job, self.id):
                 raise LeaseLost(job.id)
-            with acting_for(job.owner):  # the job's stored voices are its owner's (voice_access)
+            # the job's stored voices are its owner's (voice_access); its own budget (jobs have their own audio caps)
+            with acting_for(job.owner), budget.scoped(RequestBudget.from_settings(self.settings)):
                 await self._run(job, lost)
         except LeaseLost:
             log.info("job %s: lease lost or cancelled; %s stops", job.id, self.id)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tts_predictor import metrics
+from tts_predictor import budget, metrics
 from tts_predictor.auth import client_address, key_from, key_valid, parse_networks, set_caller
 from tts_predictor.server import memory as heap
 from tts_predictor.server.rate_limits import Buckets
@@ -45,6 +45,7 @@ class GatewayMiddleware:
                 await send({"type": "websocket.close", "code": 1008})
                 return
             set_caller(_api_key(scope) if self.keys else None)
+            budget.start(self.settings)  # one budget for the whole WebSocket session
             await self._websocket(scope, receive, send)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
@@ -53,6 +54,7 @@ class GatewayMiddleware:
         ]
         refusal = self._refusal(scope)
         set_caller(_api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
+        budget.start(self.settings)  # what this request may consume in all (tts_predictor/budget.py)
         if refusal is not None:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
