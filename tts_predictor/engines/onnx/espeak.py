@@ -15,7 +15,9 @@ import subprocess
 from tts_predictor.engines.onnx.espeak_worker import MAX_LINE_BYTES, WorkerPool
 from tts_predictor.errors import ModelLoadError, SynthesisFailed
 
-_CLAUSE = re.compile(r"(.*?)([,;:.!?]+)(?=\s|$)|(.+?)$", re.S)
+_CLAUSE_END = re.compile(r"(?<![,;:.!?])[,;:.!?]++(?=\s|$)")
+r"""A run of clause punctuation before a space or the end. Tried only from a run's start and never backtracked
+(the former `(.*?)([,;:.!?]+)(?=\s|$)` was quadratic on `;` repeated: issue 23's ReDoS property test)."""
 _TIMEOUT_S = 30
 
 
@@ -29,15 +31,17 @@ def find_espeak() -> str:
 
 def split_clauses(sentence: str) -> list[tuple[str, str]]:
     """Split a sentence into (clause text, trailing punctuation) pairs."""
-    pairs = []
-    for match in _CLAUSE.finditer(sentence.strip()):
-        text, punct, tail = match.group(1), match.group(2), match.group(3)
-        if tail is not None:
-            text, punct = tail, ""
-        if text and text.strip():
+    sentence = sentence.strip()
+    pairs: list[tuple[str, str]] = []
+    pos = 0
+    for end in (*_CLAUSE_END.finditer(sentence), None):
+        text = sentence[pos : end.start()] if end else sentence[pos:]
+        punct = end.group(0) if end else ""
+        if text.strip():
             pairs.append((text.strip(), punct[-1] if punct else ""))
         elif punct and pairs:
             pairs[-1] = (pairs[-1][0], punct[-1])
+        pos = end.end() if end else len(sentence)
     return pairs
 
 
