@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from num2words import CONVERTER_CLASSES, num2words
 
@@ -218,7 +218,9 @@ def money_words(amount: Decimal, code: str, lang: str, scale: str | None = None)
         if scale_word is None:
             raise ValueError(f"{scale!r} is not a number scale")
         return f"{words_for(amount, lang)} {scale_word} {tb.currency_name(lang, code, plural=True)}"
-    amount = amount.quantize(Decimal("0.01"))
+    with localcontext() as context:  # Decimal's default 28 digits: quantize raised on '$' + 30 digits (a 500)
+        context.prec = 2 * MAX_DIGITS + 4
+        amount = amount.quantize(Decimal("0.01"))
     whole, cents = int(abs(amount)), int(abs(amount) * 100) % 100
     sign = lx.word(base(lang), "minus") + " " if amount < 0 else ""
     unit = tb.currency_name(lang, code, plural=whole != 1)
