@@ -7,12 +7,17 @@ super-linear on inputs such as `<a` repeated), EPUB text counted as the spine is
 
 from __future__ import annotations
 
+import asyncio
 import html.entities
 import io
+import multiprocessing
 import posixpath
 import re
+import threading
 import zipfile
 import zlib
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from defusedxml import DefusedXmlException, ElementTree
@@ -28,6 +33,8 @@ EPUB_MAX_UNPACKED = 200 * 2**20
 """Zip-bomb guard: the summed uncompressed size of an EPUB's entries."""
 EPUB_MARKUP_RATIO = 8
 """The chapters an EPUB's spine names may hold at most this many bytes of XHTML per character of the job limit."""
+PARSE_TIMEOUT_S = 120.0
+"""Longest a document may take to parse (linear parsers: a 1M-character job takes seconds); then a 400."""
 
 
 class BadSource(InvalidInput):
@@ -63,6 +70,43 @@ def chapters_of(kind: str, data: str | bytes, max_chars: int | None = None) -> l
     if kind == "markdown":
         return [SourceChapter(c.title, c.text) for c in markdown_chapters(text)]
     return [SourceChapter("", text)]
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+async def parse_source(kind: str, data: str | bytes, max_chars: int | None) -> list[SourceChapter]:
+    """`chapters_of` in a worker process. Even linear pure-Python parsing of a large document holds the GIL for
+    most of each 5 ms switch interval, which made /live answer in half a second on a worker thread; a process of
+    its own keeps the server's event loop free (issue 23, finding 2)."""
+    pool = _parser_pool()
+    try:
+        future = asyncio.get_running_loop().run_in_executor(pool, chapters_of, kind, data, max_chars)
+        return await asyncio.wait_for(future, PARSE_TIMEOUT_S)
+    except (TimeoutError, BrokenProcessPool):
+        _reset_pool(pool)
+        field = "file" if kind == "epub" else kind
+        raise BadSource(f"{field}: the document could not be parsed within {PARSE_TIMEOUT_S:g} s") from None
+
+
+def _parser_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:  # spawn: forking a threaded server is unsafe
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def _reset_pool(pool: ProcessPoolExecutor) -> None:
+    """Drop a broken or stuck pool (its process is killed); the next parse starts a new one."""
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    for process in list(getattr(pool, "_processes", {}).values()):  # no public API kills a busy worker
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _XhtmlText:
