@@ -12,14 +12,16 @@ CONTAINER = (
 )
 
 
-def epub(chapters: dict[str, str], spine: list[str], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+def epub(
+    chapters: dict[str, str], spine: list[str], compression: int = zipfile.ZIP_DEFLATED, opf_padding: int = 0
+) -> bytes:
     """An EPUB holding `chapters` (file name -> XHTML) read in `spine` order (file names, repeats allowed)."""
     ids = {name: f"c{i}" for i, name in enumerate(chapters)}
     manifest = "".join(f'<item id="{ids[n]}" href="{n}" media-type="application/xhtml+xml"/>' for n in chapters)
     refs = "".join(f'<itemref idref="{ids[n]}"/>' for n in spine)
     opf = (
         '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
-        f"<manifest>{manifest}</manifest><spine>{refs}</spine></package>"
+        f"<manifest>{manifest}</manifest><spine>{refs}</spine>{' ' * opf_padding}</package>"
     )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression) as book:

@@ -26,11 +26,16 @@ from kserve.errors import InvalidInput
 
 from tts_predictor.errors import TextTooLong
 from tts_predictor.jobs.markdown import markdown_chapters
+from tts_predictor.text.guard import check_speakable
 
 SOURCE_KINDS = ("text", "ssml", "markdown", "epub")
 EPUB_MAX_FILES = 5000
 EPUB_MAX_UNPACKED = 200 * 2**20
 """Zip-bomb guard: the summed uncompressed size of an EPUB's entries."""
+EPUB_MAX_PACKAGE_BYTES = 4 * 2**20
+"""Largest META-INF/container.xml and OPF package document (parsed into a tree: bounded before reading)."""
+EPUB_MAX_SPINE = 2 * EPUB_MAX_FILES
+"""Most spine entries: 400,000 itemrefs naming one 1-byte chapter cost 8 s from a 21 KB upload."""
 EPUB_MARKUP_RATIO = 8
 """The chapters an EPUB's spine names may hold at most this many bytes of XHTML per character of the job limit."""
 PARSE_TIMEOUT_S = 120.0
@@ -67,6 +72,7 @@ def chapters_of(kind: str, data: str | bytes, max_chars: int | None = None) -> l
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     if max_chars is not None and len(text) > max_chars:
         raise TextTooLong(f"{kind}: {len(text)} characters; the limit is {max_chars} (TTS_JOB_MAX_CHARS)")
+    check_speakable(text, kind)  # a 400 now, not a job that fails later (lone surrogates, 257+ digit runs)
     if kind == "markdown":
         return [SourceChapter(c.title, c.text) for c in markdown_chapters(text)]
     return [SourceChapter("", text)]
@@ -210,11 +216,13 @@ def _epub_chapters(data: bytes, max_chars: int | None) -> list[SourceChapter]:
         raise BadSource(
             f"file: EPUB too large when unpacked (over {EPUB_MAX_UNPACKED} bytes or {EPUB_MAX_FILES} files)"
         )
-    container = ElementTree.fromstring(book.read("META-INF/container.xml"))
+    container = ElementTree.fromstring(_read_package(book, "META-INF/container.xml"))
     opf_path = next(e.get("full-path") for e in container.iter() if e.tag.endswith("rootfile"))
-    opf = ElementTree.fromstring(book.read(opf_path))
+    opf = ElementTree.fromstring(_read_package(book, opf_path))
     manifest = {e.get("id"): e.get("href") for e in opf.iter() if e.tag.endswith("}item") or e.tag == "item"}
     spine = [e.get("idref") for e in opf.iter() if e.tag.endswith("itemref") or e.tag == "itemref"]
+    if len(spine) > EPUB_MAX_SPINE:
+        raise BadSource(f"file: the EPUB's spine has {len(spine)} entries; at most {EPUB_MAX_SPINE} are read")
     base = posixpath.dirname(opf_path)
     sizes = {i.filename: i.file_size for i in infos}
     # Issue 23 (finding 4): a spine naming one 1 MiB chapter 3,000 times cost 3 GB and a minute of CPU before
@@ -236,3 +244,10 @@ def _epub_chapters(data: bytes, max_chars: int | None) -> list[SourceChapter]:
     if not chapters:
         raise BadSource("file: the EPUB has no readable text in its spine")
     return chapters
+
+
+def _read_package(book: zipfile.ZipFile, name: str) -> bytes:
+    """An EPUB's container or package document, refused from its declared size before it is inflated."""
+    if book.getinfo(name).file_size > EPUB_MAX_PACKAGE_BYTES:
+        raise BadSource(f"file: the EPUB's package documents exceed {EPUB_MAX_PACKAGE_BYTES} bytes")
+    return book.read(name)

@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 from epub_builders import GOOD, SECRET, corrupt, epub, with_method, xhtml
+from kserve.errors import InvalidInput
 
 from tts_predictor.errors import TextTooLong
 from tts_predictor.jobs.sources import BadSource, chapters_of
@@ -52,6 +53,12 @@ def test_markdown_over_the_limit_is_refused_before_parsing(monkeypatch):
         chapters_of("markdown", "*a " * 1000, 1000)
 
 
+def test_unspeakable_sources_are_refused_at_submission():
+    """Own attack after issue 23: a Markdown job with a lone surrogate was accepted (202) and failed later."""
+    with pytest.raises(InvalidInput, match="surrogate"):
+        chapters_of("markdown", "# T\n\na\ud800b", 1000)
+
+
 def test_markdown_chapters_keep_reading_text():
     chapters = chapters_of(
         "markdown", "Intro [link](http://x) ![alt](i.png)\n\n```\ncode()\n```\n# One\n### Sub\n- a\n"
@@ -68,6 +75,16 @@ def test_epub_spine_repeating_one_chapter_is_refused_quickly():
     result, seconds = _timed(chapters_of, "epub", data, 1_000_000)
     assert not isinstance(result, Exception) and len(result) == 1, result  # read once, not 3,000 times
     assert seconds < 5.0, seconds
+
+
+def test_epub_spine_and_package_sizes_are_bounded():
+    """Own attack after issue 23: a 21 KB EPUB whose spine names a chapter 400,000 times cost 8 s (a 200 MiB
+    package document would have cost gigabytes as a tree); both are now refused from counts and declared sizes."""
+    with pytest.raises(BadSource, match="spine has 100000 entries"):
+        chapters_of("epub", epub({"c.xhtml": xhtml("<p>x</p>")}, ["c.xhtml"] * 100_000), 1_000_000)
+    big_opf = epub({"c.xhtml": xhtml("<p>x</p>")}, ["c.xhtml"], opf_padding=5 * 2**20)
+    with pytest.raises(BadSource, match="package documents exceed"):
+        chapters_of("epub", big_opf, 1_000_000)
 
 
 def test_epub_text_over_the_limit_stops_at_the_limit():
