@@ -249,7 +249,8 @@ async def admitted_stream(
     return generator
 
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+_URL = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://\S+")
+"""A URL in a setting's value; starts only where a scheme can start (a lookbehind), so a scan stays linear."""
 
 
 def redact_url(url: str) -> str:

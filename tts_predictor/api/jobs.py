@@ -193,7 +193,7 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
         params = params.model_copy(update={"ssml": kind == "ssml" or (params.ssml if kind == "text" else False)})
         language = synth.catalog.resolve(params.voice, params.language)[1]  # 400 for unknown voices/languages now
         post.check_bed(params, predictor.output.beds_dir)
-        chapters = await asyncio.to_thread(sources.chapters_of, kind, data)
+        chapters = await sources.parse_source(kind, data, settings.job_max_chars)
         chars = sum(len(c.text) for c in chapters)
         if chars == 0 or not any(c.text.strip() for c in chapters):
             raise FieldError(kind if kind != "epub" else "file", f"{kind}: is empty; give the text to speak")

@@ -132,6 +132,8 @@ class StreamSession:
         self.request_id = request_id(None)
         self.received = 0
         self.pending = 0  # utterances queued or being synthesized (the connection is not idle meanwhile)
+        self.said = ""
+        """Folded tail of the utterances already checked by the blocklist: a phrase split over two is still found."""
 
     async def send_json(self, message: dict[str, Any]) -> None:
         async with self.lock:
@@ -319,6 +321,8 @@ class StreamSession:
         try:
             while (job := await self.jobs.get()) is not _END:
                 try:
+                    if synth.blocklist is not None:
+                        self.said = synth.blocklist.check_continuation(self.said, job, "text")
                     try:
                         segments = plan_segments(job, self.params, synth, language=self.language)
                     except InvalidInput as exc:
