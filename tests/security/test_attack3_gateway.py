@@ -6,6 +6,7 @@ and the default voice after unload/reload, open-mode job owners, 500s and 4xx lo
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 import socket
@@ -225,6 +226,7 @@ def _serve_failing_app() -> tuple[str, object]:
     import uvicorn
     from fastapi import FastAPI
     from kserve.errors import InferenceError
+    from kserve.protocol.rest.server import RESTServer
 
     from tts_predictor.server.app import add_error_handlers, add_middleware
     from tts_predictor.settings import Settings
@@ -243,6 +245,7 @@ def _serve_failing_app() -> tuple[str, object]:
     app.add_api_route("/boom", boom)
     app.add_api_route("/failed", failed)
     app.add_api_route("/fine", fine)
+    RESTServer._add_exception_handlers(None, app)  # kserve's handlers first, as its server adds them at start
     add_error_handlers(app)
     add_middleware(app, Settings())
     port = free_port()
@@ -312,3 +315,41 @@ def test_config_redacts_by_type_not_by_name(secured_server):
     assert config["admin_api_keys"] == "***" and config["api_keys"] == "***"
     assert isinstance(config["job_max_queued_per_key"], int)
     assert re.fullmatch(r"\d+", str(config["max_cloned_voices_per_key"]))
+
+
+# -- low finding: a shared voice's owner -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Two keys, an admin key and a tiny cloning model (as tests/security/test_security_voices.py)."""
+    pytest.importorskip("TTS", reason="coqui-tts is not installed (pip install '.[coqui]')")
+    from devtools.coqui_models import build_vits
+
+    model = build_vits(tmp_path_factory.mktemp("owners") / "yourtts", speakers=["ann", "bob"], cloning=True)
+    server = ServerProcess(
+        env={
+            "TTS_MODEL": f"embedded,{model}",
+            "TTS_DEVICE": "cpu",
+            "TTS_CLONED_VOICES_DIR": str(tmp_path_factory.mktemp("owner-store")),
+            "TTS_API_KEYS": "alice-key",
+            "TTS_ADMIN_API_KEYS": "admin-key",
+        }
+    ).start()
+    yield server
+    server.stop()
+
+
+def test_a_shared_voice_does_not_show_the_admin_key_hash(tenants):
+    """Low finding: the admin key's hash reached every tenant through a shared voice's `owner`."""
+    admin, alice = {"X-API-Key": "admin-key"}, {"X-API-Key": "alice-key"}
+    text = "The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs."
+    sample = httpx.post(f"{tenants.url}/synthesize", json={"text": text}, headers=admin, timeout=60)
+    assert sample.status_code == 200, sample.text
+    body = {"name": "house", "audio": base64.b64encode(sample.content).decode(), "shared": True}
+    assert httpx.post(f"{tenants.url}/v1/voices", json=body, headers=admin, timeout=120).status_code == 201
+    try:
+        seen = httpx.get(f"{tenants.url}/v1/voices/house", headers=alice, timeout=30)
+        assert seen.status_code == 200 and seen.json()["shared"] is True
+        assert "owner" not in seen.json(), seen.text
+        assert "owner" in httpx.get(f"{tenants.url}/v1/voices/house", headers=admin, timeout=30).json()
+    finally:
+        httpx.delete(f"{tenants.url}/v1/voices/house", headers=admin, timeout=30)
