@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 import re
 import socket
@@ -33,6 +34,7 @@ from security_servers import (  # noqa: F401  (fixtures)
     secured_server,
 )
 from server_process import ServerProcess, free_port
+from v2_helpers import infer_body
 
 pytestmark = pytest.mark.slow
 
@@ -51,6 +53,21 @@ def open_jobs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProces
     ).start()
     yield server
     server.stop()
+
+
+def _first_response(url: str, data: bytes, timeout_s: float = 10) -> bytes:
+    """Send `data` on a fresh TCP connection; the first response (head and content-length body) only."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout_s) as sock:
+        sock.sendall(data)
+        received = b""
+        while b"\r\n\r\n" not in received and (chunk := sock.recv(65536)):
+            received += chunk
+        head = received.split(b"\r\n\r\n", 1)[0]
+        length = re.search(rb"(?im)^content-length: *(\d+)", head)
+        while length and len(received) < len(head) + 4 + int(length[1]) and (chunk := sock.recv(65536)):
+            received += chunk
+    return received
 
 
 def _raw(url: str, data: bytes, timeout_s: float = 15) -> bytes:
@@ -201,6 +218,55 @@ def test_open_mode_job_owner_is_the_client_address(open_jobs):
     assert len(mine) == JOBS_PER_OWNER, "the address sees its own jobs, whatever key it made up"
     for job in mine + [other.json()]:
         httpx.delete(f"{open_jobs.url}/v1/jobs/{job['id']}", headers={"X-Forwarded-For": address}, timeout=30)
+
+
+# -- finding 14: overload refusals -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def one_slot() -> Iterator[ServerProcess]:
+    """One request running, one queued; beyond, 429."""
+    env = {"TTS_MAX_ACTIVE_REQUESTS": "1", "TTS_MAX_CONCURRENCY": "1", "TTS_MAX_QUEUE": "1", "TTS_CACHE_MAX_BYTES": "0"}
+    server = ServerProcess(env=env).start()
+    yield server
+    server.stop()
+
+
+def _long_v2(url: str) -> None:
+    texts = [f"Part {i}. " + "The rain in Spain stays mainly in the plain. " * 30 for i in range(4)]
+    httpx.post(f"{url}/v2/models/tts/infer", json=infer_body(texts), timeout=300)
+
+
+def test_overload_is_refused_at_the_door_before_the_body(one_slot):
+    """Finding 14: with the slots and queue full, the median 429 took ~250 ms (it waited behind parsing and
+    normalization of the requests in front); admission is now decided before the body is read."""
+    busy = [threading.Thread(target=_long_v2, args=(one_slot.url,), daemon=True) for _ in range(2)]
+    for thread in busy:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        health = httpx.get(f"{one_slot.url}/health", timeout=10).json()
+        if health["in_flight"] + health["queued"] >= 2:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the two long requests never filled the slot and the queue: {health}")
+
+    # A head that announces a body and never sends it: only a decision made before the body can answer it.
+    for path in ("/v2/models/tts/infer", "/synthesize", "/v1/audio/speech"):
+        head = f"POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n"
+        answer = _first_response(one_slot.url, head.encode())  # (the old code waited for the body: timeout)
+        assert answer.startswith(b"HTTP/1.1 429 ") and b"retry-after" in answer.lower(), (path, answer[:300])
+        assert b"server busy" in answer and b"TTS_MAX_QUEUE" in answer
+
+    def refused_after() -> float:
+        started = time.perf_counter()
+        res = httpx.post(f"{one_slot.url}/v2/models/tts/infer", json=infer_body(["Hello there."] * 32), timeout=60)
+        assert res.status_code == 429, res.text
+        return time.perf_counter() - started
+
+    with concurrent.futures.ThreadPoolExecutor(40) as pool:  # full requests: all refused (timings vary by machine)
+        latencies = sorted(pool.map(lambda _: refused_after(), range(40)))
+    print(f"40 concurrent refusals: median {latencies[20] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+    # (the long requests end when the module's server stops)
 
 
 # -- low findings: error shape -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tts_predictor.auth import (
     set_caller,
     set_client_address,
 )
+from tts_predictor.pipeline.admission import AdmissionController, Overloaded
 from tts_predictor.server import memory as heap
 from tts_predictor.server.rate_limits import Buckets, FailureLimiter, key_id
 from tts_predictor.settings import Settings
@@ -34,9 +35,10 @@ log = logging.getLogger(__name__)
 class GatewayMiddleware:
     """Runs before kserve's routes; refusals never reach the model."""
 
-    def __init__(self, app: ASGIApp, settings: Settings):
+    def __init__(self, app: ASGIApp, settings: Settings, admission: AdmissionController | None = None):
         self.app = app
         self.settings = settings
+        self.admission = admission  # inference routes are admitted (or refused) here, before their body is read
         self.keys = settings.api_key_set()
         self.admin_keys = settings.admin_key_set()
         self.exempt = {p.strip() for p in settings.auth_exempt_paths.split(",") if p.strip()}
@@ -65,10 +67,13 @@ class GatewayMiddleware:
         refusal = self._refusal(scope)
         set_caller(_api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
         set_client_address(self._client(scope))  # owner of jobs without keys
+        if refusal is None:
+            refusal = self._admit(scope)
         if refusal is not None:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
             return
+        admitted = self.admission is not None and inference_route(scope)
         started = time.perf_counter()
         status = {"code": 500, "bytes": 0, "started": False}
         responded = {"done": False}
@@ -109,6 +114,8 @@ class GatewayMiddleware:
                 await _reply(send, 500, internal_error(request_id), {}, request_id)
             # Handled here, not re-raised: uvicorn would close the keep-alive connection of an answered request.
         finally:
+            if admitted:
+                self.admission.leave()  # type: ignore[union-attr]
             route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
             metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
@@ -158,6 +165,16 @@ class GatewayMiddleware:
                 "rate limit exceeded (TTS_RATE_LIMIT_RPS); retry later",
                 {"retry-after": str(max(1, round(wait)))},
             )
+        return None
+
+    def _admit(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
+        """429 at once for an inference request the admission controller has no room for (see admission.py)."""
+        if self.admission is None or not inference_route(scope):
+            return None
+        try:
+            self.admission.enter()
+        except Overloaded as busy:
+            return 429, str(busy), {"retry-after": str(busy.retry_after_s)}
         return None
 
     def _auth_failure(self, client: str, key: str | None) -> tuple[int, str, dict[str, str]]:
@@ -301,6 +318,17 @@ async def _run_cancellable(
         return True
     task.result()  # re-raise what the app raised (BodyTooLarge, ...)
     return False
+
+
+_INFERENCE = re.compile(
+    r"/v2/models/[^/]+(/versions/[^/]+)?/infer|/v1/models/[^/]+:predict|/synthesize|/batch_synthesize|/v1/audio/speech"
+)
+
+
+def inference_route(scope: Scope) -> bool:
+    """A POST that synthesizes under admission control (V2/V1 inference, /synthesize, /batch_synthesize, OpenAI
+    speech); WebSocket utterances and jobs are admitted one by one further in."""
+    return scope.get("method") == "POST" and _INFERENCE.fullmatch(scope["path"].rstrip("/")) is not None
 
 
 _REPOSITORY_ACTION = re.compile(r"/+v2/+repository/+models/+[^/]+/+(load|unload)/*")

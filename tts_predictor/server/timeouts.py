@@ -180,7 +180,8 @@ def guarded_protocol(settings: Settings) -> type | None:
                 head_s if phase == "head" else body_s,
                 setting,
             )
-            if self._began and not (busy and self.cycle.response_started):  # (nothing sent at all: just close)
+            answered = phase == "body" and self.cycle is not None and self.cycle.response_started
+            if self._began and not answered:  # (nothing sent at all, or answered before its body came: just close)
                 message = f'{{"error": "request {phase} not received within the time limit ({setting})"}}'.encode()
                 self.transport.write(_408 % (len(message), message))
             self.transport.close()
