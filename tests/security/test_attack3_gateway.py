@@ -104,6 +104,20 @@ def test_header_flood_is_refused_with_431_before_the_app(open_server):
     assert fine.startswith(b"HTTP/1.1 200 "), fine[:200]
 
 
+def test_deep_http_pipelining_is_cut_off(open_server):
+    """Attack found in issue 23's review: uvicorn parses every pipelined request of a received chunk before it
+    pauses reading (thousands of queued request objects per connection); beyond MAX_PIPELINED waiting, the
+    connection is closed. Modest pipelining still works."""
+    from tts_predictor.server.timeouts import MAX_PIPELINED
+
+    live = b"GET /v2/health/live HTTP/1.1\r\nhost: x\r\n\r\n"
+    flood = _raw(open_server.url, live * 5000)
+    assert flood.count(b"HTTP/1.1 200") <= MAX_PIPELINED + 2, flood.count(b"HTTP/1.1 200")
+    modest = _raw(open_server.url, live * 9 + live.replace(b"\r\n\r\n", b"\r\nconnection: close\r\n\r\n"))
+    assert modest.count(b"HTTP/1.1 200") == 10
+    assert httpx.get(f"{open_server.url}/v2/health/live", timeout=10).status_code == 200
+
+
 # -- finding 10: failed keys -------------------------------------------------------------------------------------
 def test_wrong_keys_never_lock_out_a_valid_key_at_the_same_address(secured_server):
     """Finding 10: 10 wrong keys from an address (an ingress: everyone's) made valid key A get 429."""

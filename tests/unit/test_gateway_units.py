@@ -78,3 +78,16 @@ def test_grpc_peer_address():
     assert peer_address("ipv4:10.1.2.3:5000") == "10.1.2.3"
     assert peer_address("ipv6:[::1]:5000") == "::1"
     assert peer_address(None) is None
+
+
+def test_the_client_address_reads_every_x_forwarded_for_line():
+    """Attack found in issue 23's review: a proxy that adds its own X-Forwarded-For line (HAProxy's
+    `option forwardfor`) after the client's was skipped: the client's made-up first line named the address."""
+    from tts_predictor.server.gateway import GatewayMiddleware
+
+    gateway = GatewayMiddleware(app=None, settings=Settings(trusted_proxies="10.0.0.0/8"))  # type: ignore[arg-type]
+    scope = {
+        "client": ("10.0.0.5", 4000),
+        "headers": [(b"x-forwarded-for", b"1.2.3.4"), (b"x-forwarded-for", b"203.0.113.9")],
+    }
+    assert gateway._client(scope) == "203.0.113.9"

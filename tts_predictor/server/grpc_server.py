@@ -79,8 +79,8 @@ class ApiKeyInterceptor(AsyncServerInterceptor):
 
     async def _refuse(self, context: aio.ServicerContext, metadata: Any, key: str | None) -> None:
         if self.failures is not None:
-            meta = {str(k).lower(): v for k, v in (metadata or ())}
-            address = client_address(peer_address(context.peer()), meta.get("x-forwarded-for"), self.proxies)
+            hops = ", ".join(str(v) for k, v in (metadata or ()) if str(k).lower() == "x-forwarded-for") or None
+            address = client_address(peer_address(context.peer()), hops, self.proxies)
             blocked = self.failures.blocked(address, key)
             if blocked:
                 await context.abort(
