@@ -144,8 +144,9 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _internal_error)
 
 
-def add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Gateway (request id, body limit, auth, rate limit) and CORS, closed unless origins are configured."""
+def add_middleware(app: FastAPI, settings: Settings, admission: Any = None) -> None:
+    """Gateway (request id, body limit, auth, rate limit, admission of inference before its body is read) and CORS,
+    closed unless origins are configured."""
     from tts_predictor.server.gateway import GatewayMiddleware
 
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
@@ -153,7 +154,7 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
         from starlette.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["*"])
-    app.add_middleware(GatewayMiddleware, settings=settings)
+    app.add_middleware(GatewayMiddleware, settings=settings, admission=admission)
 
 
 def add_routes(app: FastAPI, predictor: Any, repository: Any = None) -> None:
@@ -228,7 +229,7 @@ def serve(argv: list[str] | None = None) -> None:
     if settings.jobs_enabled:
         install_jobs(app, predictor)
     add_error_handlers(app)
-    add_middleware(app, settings)
+    add_middleware(app, settings, predictor.admission)
     setup_tracing(app, settings)
     server = _model_server(
         args, registered_models=repository, is_ready=lambda: bool(predictor.ready), settings=settings
@@ -356,6 +357,6 @@ def run_transformer(argv: list[str] | None = None) -> None:
     install_voice_routes(app, transformer.name, rest_url, transformer.service_key)
     install_graph_adapter(app, transformer.name)  # a graph's TTS step lands here when there is a transformer
     add_error_handlers(app)
-    add_middleware(app, settings)
+    add_middleware(app, settings, transformer.admission)
     setup_tracing(app, settings)
     _model_server(args, config, settings=settings).start([transformer])

@@ -206,7 +206,7 @@ class GatewayMiddleware:
 
     def _client(self, scope: Scope) -> str:
         peer = (scope.get("client") or (None,))[0]
-        return client_address(peer, _header(scope, b"x-forwarded-for"), self.proxies)
+        return client_address(peer, _joined(scope, b"x-forwarded-for"), self.proxies)
 
     def _needs_key(self, scope: Scope) -> bool:
         """Keys are configured, the path is not exempt, and this is not a CORS preflight (browsers send those
@@ -350,6 +350,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def _joined(scope: Scope, name: bytes) -> str | None:
+    """Every line of a list-valued header, joined in order (RFC 9110 5.3): a proxy that adds its own
+    X-Forwarded-For line after the client's must be read as the last hop, not skipped for the client's first line."""
+    values = [value.decode("latin-1") for key, value in scope.get("headers", []) if key == name]
+    return ", ".join(values) if values else None
 
 
 def _api_key(scope: Scope) -> str | None:
