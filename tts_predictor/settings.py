@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EMBEDDED_MODEL = "embedded"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "tts-predictor"
 """Derived files (exported and quantized graphs under onnx/) unless TTS_CACHE_DIR is set."""
+
+SECRET: dict[str, Any] = {"secret": True}
+"""`json_schema_extra` of a plain-string field holding a secret (shown as *** by `Settings.redacted`, like SecretStr)."""
 
 
 class JobsSection(BaseSettings):
@@ -76,7 +80,9 @@ class JobsSection(BaseSettings):
         description="Most chapters per job (400 beyond; MP3 results take at most 255, its ID3 table-of-contents limit).",
     )
     webhook_secret: str | None = Field(
-        None, description="Default HMAC-SHA256 key of job webhooks (a job may bring its own)."
+        None,
+        description="Default HMAC-SHA256 key of job webhooks (a job may bring its own).",
+        json_schema_extra=SECRET,
     )
     webhook_max_attempts: int = Field(5, ge=1, le=20, description="Deliveries tried per webhook event.")
     webhook_backoff_s: float = Field(1.0, gt=0, le=600, description="First retry delay; doubles per attempt.")
@@ -336,7 +342,12 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     ws_max_connections_per_client: int = Field(
         4, ge=1, description="Open WebSocket streams per API key, else per client address (beyond: refused)."
     )
-    ws_idle_timeout_s: float = Field(60.0, gt=0, description="A WebSocket with no message and no synthesis is closed.")
+    ws_idle_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="A WebSocket that queues no speech (a sentence end or a flush of text) and synthesizes nothing "
+        "for this long is closed; whitespace and empty flushes do not count.",
+    )
     ws_max_text_chars: int = Field(
         100_000, ge=1, description="Text one WebSocket connection may send in all (then: close, reconnect)."
     )
@@ -349,8 +360,8 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
     admin_api_keys: SecretStr | None = Field(
         None,
-        description="Comma-separated admin API keys (valid keys too): see and manage every stored voice, and "
-        "may create shared ones.",
+        description="Comma-separated admin API keys (valid keys too): see and manage every stored voice, "
+        "may create shared ones, and alone may load / unload models (/v2/repository, gRPC RepositoryModel*).",
     )
     predictor_api_key: SecretStr | None = Field(
         None, description="Transformer only: key sent to the predictor instead of the caller's Authorization."
@@ -369,9 +380,21 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         "", description="Comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client; empty = none."
     )
     auth_failures_per_minute: int = Field(
-        10, ge=0, description="Failed API-key attempts allowed per client address and minute (429 beyond); 0 = off."
+        10,
+        ge=0,
+        description="Failed API-key attempts allowed per minute per client address, and per presented (wrong) key "
+        "(429 beyond; a valid key is never refused for others' failures); REST and gRPC; 0 = off.",
     )
     max_body_bytes: int = Field(2 * 2**20, ge=1024, description="Largest request body accepted (413 beyond).")
+    max_header_count: int = Field(
+        100, ge=10, le=10_000, description="Most header fields in one HTTP request head (431 and close beyond)."
+    )
+    max_header_bytes: int = Field(
+        64 * 2**10,
+        ge=4096,
+        le=2**24,
+        description="Largest HTTP request head (request line and headers, in bytes; 431 and close beyond).",
+    )
     cloned_voices_dir: str = Field(
         str(Path.home() / ".cache" / "tts-predictor" / "cloned-voices"),
         description="Where voices made by POST /v1/voices are kept (mount a volume to keep them across restarts).",
@@ -478,6 +501,22 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         """TTS_THREADS / TTS_MAX_CONCURRENCY fields that were left at 0 (auto) and resolved from the core count."""
         return self._auto_cpu_fields
 
+    def redacted(self) -> dict[str, Any]:
+        """The settings as JSON values for GET /config: secret fields (SecretStr, or marked SECRET) as ***, and in
+        every other string the credentials of URLs (`redact_text`). Decided by field type, never by field name."""
+        dumped = self.model_dump(mode="json")
+        out: dict[str, Any] = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            if isinstance(value, SecretStr) or extra.get("secret"):
+                out[name] = "***" if value not in (None, "") else value
+            elif isinstance(value, str):
+                out[name] = redact_text(value)
+            else:
+                out[name] = dumped[name]
+        return out
+
     def admin_key_set(self) -> frozenset[str]:
         """Admin API keys (TTS_ADMIN_API_KEYS)."""
         raw = self.admin_api_keys.get_secret_value() if self.admin_api_keys else ""
@@ -500,6 +539,25 @@ def _where(loc: tuple[Any, ...]) -> str:
     if field in Settings.model_fields:
         return env_name(field)
     return "TTS_" + "_".join(str(p) for p in loc).upper()
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_QUERY = re.compile(r"([?&;#])([^&;#=]*)(=?)[^&;#]*")
+
+
+def redact_text(value: str) -> str:
+    """`value` with URL credentials replaced by ***, scheme or not: the user info (everything up to the last '@',
+    so a password holding spaces or '/' goes too) and every query and fragment value (`?api_key=***`)."""
+    scheme = _SCHEME.match(value)
+    start = scheme.end() if scheme else 0
+    at = value.rfind("@")
+    if at >= start:
+        value = value[:start] + "***" + value[at:]
+    mark = min((i for i in (value.find("?", start), value.find("#", start)) if i >= 0), default=-1)
+    if mark < 0:
+        return value
+    tail = _QUERY.sub(lambda m: f"{m[1]}{m[2]}{m[3]}***" if m[3] else f"{m[1]}***", value[mark:])
+    return value[:mark] + tail
 
 
 class SettingsError(SystemExit):

@@ -6,13 +6,11 @@ import asyncio
 import base64
 import json
 import logging
-import re
 import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -247,40 +245,6 @@ async def admitted_stream(
     generator = stream()
     weakref.finalize(generator, release)
     return generator
-
-
-_URL = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://\S+")
-"""A URL in a setting's value; starts only where a scheme can start (a lookbehind), so a scan stays linear."""
-
-
-def redact_url(url: str) -> str:
-    """`url` with its user info and every query and fragment value replaced by `***` (a password, a token)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    query = (
-        "&".join(f"{p.split('=', 1)[0]}=***" if "=" in p else p for p in parts.query.split("&")) if parts.query else ""
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, "***" if parts.fragment else ""))
-
-
-def redact(
-    values: dict[str, Any], secret_words: tuple[str, ...] = ("key", "token", "secret", "password")
-) -> dict[str, Any]:
-    """Copy of `values` with fields whose name contains a secret word replaced, and credentials in every URL
-    inside a string value (user info, query and fragment values) replaced; nested dicts too."""
-    out: dict[str, Any] = {}
-    for name, value in values.items():
-        if any(word in name.lower() for word in secret_words):
-            out[name] = "***" if value not in (None, "") else value
-        elif isinstance(value, str) and "://" in value:
-            out[name] = _URL.sub(lambda m: redact_url(m.group(0)), value)
-        elif isinstance(value, dict):
-            out[name] = redact(value, secret_words)
-        else:
-            out[name] = value
-    return out
 
 
 class MappedErrorRoute(APIRoute):

@@ -25,7 +25,7 @@ from tts_predictor.api.common import MappedErrorRoute, synth_of
 from tts_predictor.api.rest import SynthesisOptions, to_params
 from tts_predictor.audio import post
 from tts_predictor.audio.encode import media_type
-from tts_predictor.auth import key_from, owner_of
+from tts_predictor.auth import key_from, request_owner
 from tts_predictor.errors import FieldError, TextTooLong
 from tts_predictor.jobs import sources
 from tts_predictor.jobs.planning import check_plan, plan_job, stored_plan
@@ -175,7 +175,8 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
     planner = low_priority_executor(1)
 
     def owner(request: Request) -> str:
-        return owner_of(key_from(request.headers.get("authorization"), request.headers.get("x-api-key")))
+        key = key_from(request.headers.get("authorization"), request.headers.get("x-api-key"))
+        return request_owner(key, bool(predictor.api_keys), request.client.host if request.client else None)
 
     async def own_job(job_id: str, request: Request) -> JobRecord:
         job = await asyncio.to_thread(runtime.store.get, job_id)

@@ -21,7 +21,6 @@ from tts_predictor.api.common import (
     check_text,
     make_params,
     prepare_stream,
-    redact,
     request_id,
     synth_of,
 )
@@ -311,7 +310,7 @@ def build_router(predictor: Front) -> APIRouter:
 
     @router.get("/config", summary="Effective settings (secrets redacted)")
     async def config() -> dict[str, Any]:
-        return redact(predictor.settings.model_dump(mode="json"))
+        return predictor.settings.redacted()
 
     @router.get("/health", summary="Model state (details with an API key when keys are set; 503 until loaded)")
     async def health(request: Request) -> JSONResponse:
