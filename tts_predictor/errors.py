@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grpc_interceptor import exceptions as grpc_errors
 from kserve.errors import InferenceError, InvalidInput, ModelNotReady
 
 
@@ -77,3 +78,71 @@ class EncoderUnavailable(RuntimeError):
 
 class BudgetExceeded(InvalidInput):
     """The request passed a limit of its budget (TTS_MAX_REQUEST_*, upload rate/channels): 400 naming the limit."""
+
+
+class HeadTooLarge(Exception):
+    """The request head passed TTS_MAX_HEADER_COUNT or TTS_MAX_HEADER_BYTES (raised inside httptools' callbacks)."""
+
+
+class StreamStalled(Exception):
+    """The client read nothing for TTS_STREAM_STALL_TIMEOUT_S: its response (and what it holds) is given up."""
+
+
+class BodyTooLarge(Exception):
+    """The streamed body passed TTS_MAX_BODY_BYTES (no Content-Length to check up front)."""
+
+
+class BadSource(InvalidInput):
+    """The uploaded document cannot be read (400, naming the field)."""
+
+
+class InvalidSSML(InvalidInput):
+    """The SSML document is malformed, unsafe, too large, or uses an unsupported element or attribute."""
+
+
+class UnspeakableText(InvalidInput):
+    """The text holds characters that are not text (400)."""
+
+
+class ContentRejected(InvalidInput):
+    """The text contains a blocked term (400)."""
+
+
+class InvalidLexicon(InvalidInput):
+    """A PLS file is malformed, unsafe or uses an unsupported alphabet; or a request names an unknown lexicon."""
+
+
+class UnknownBed(InvalidInput):
+    """The request names a bed that is not stored (400, listing the stored ones)."""
+
+
+class UnsupportedFormat(InvalidInput):
+    """The requested audio format is not one this server encodes."""
+
+
+class Overloaded(grpc_errors.ResourceExhausted):
+    """Too many requests are running and waiting (REST 429 with Retry-After, gRPC RESOURCE_EXHAUSTED)."""
+
+    retry_after_s = 1
+
+
+class SlowOverloaded(Overloaded):
+    """Too many requests for voices far slower than real time (Bark, Tortoise, TTS_SLOW_MODELS) are running."""
+
+    retry_after_s = 10
+
+
+class DeadlineExceeded(grpc_errors.DeadlineExceeded):
+    """The request took longer than TTS_REQUEST_TIMEOUT_S (REST 504, gRPC DEADLINE_EXCEEDED)."""
+
+
+class JobNotFound(InvalidInput):
+    """No such job for this API key (404)."""
+
+
+class JobLimit(InvalidInput):
+    """Too many unfinished jobs for the key (429) or storage full (507)."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.status = status

@@ -19,7 +19,8 @@ LONG_TEXT = " ".join(f"This is sentence number {i} of a long text for a slow voi
 
 
 def test_admission_refuses_slow_requests_beyond_the_limit_at_once():
-    from tts_predictor.pipeline.admission import AdmissionController, SlowOverloaded
+    from tts_predictor.errors import SlowOverloaded
+    from tts_predictor.pipeline.admission import AdmissionController
 
     async def scenario():
         admission = AdmissionController(max_running=4, max_queued=4, timeout_s=30, max_slow=1)

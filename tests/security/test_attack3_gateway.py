@@ -308,7 +308,8 @@ def _serve_failing_app() -> tuple[str, object]:
     from kserve.errors import InferenceError
     from kserve.protocol.rest.server import RESTServer
 
-    from tts_predictor.server.app import add_error_handlers, add_middleware
+    from tts_predictor.server.app import add_middleware
+    from tts_predictor.server.error_handlers import add_error_handlers
     from tts_predictor.settings import Settings
 
     app = FastAPI()

@@ -12,6 +12,7 @@ import soundfile as sf
 
 from tts_predictor.audio import effects, mix, post
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.errors import UnknownBed
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def test_bed_is_looped_and_ducked_under_speech(speech, tmp_path):
     quarter = rate // 4  # the bed (0.5 s) repeats in the leading silence: looped
     assert np.allclose(bed_only[:quarter], bed_only[rate // 2 : rate // 2 + quarter], atol=1e-6)
     assert rms(bed_only[:quarter]) == pytest.approx(0.3 / np.sqrt(2) * 10 ** (-10 / 20), rel=0.05)
-    with pytest.raises(mix.UnknownBed, match="stored beds: hum"):
+    with pytest.raises(UnknownBed, match="stored beds: hum"):
         mix.bed_path(str(tmp_path), "rain")
 
 

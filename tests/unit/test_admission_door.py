@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from tts_predictor.pipeline.admission import AdmissionController, Overloaded
+from tts_predictor.errors import Overloaded
+from tts_predictor.pipeline.admission import AdmissionController
 
 
 def test_the_door_counts_requests_inside_against_slots_and_queue():

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from tts_predictor.engines.onnx import espeak
-from tts_predictor.text.guard import UnspeakableText
+from tts_predictor.errors import UnspeakableText
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 TRIGGERS = ["a." * 100, "U.S.A." * 30, "\u00e9." * 60, " ".join(["a." * 16] * 7), "a._" * 100, "\u0430." * 100]

@@ -26,7 +26,7 @@ from tts_predictor.api.rest import SynthesisOptions, to_params
 from tts_predictor.audio import post
 from tts_predictor.audio.encode import media_type
 from tts_predictor.auth import key_from, request_owner
-from tts_predictor.errors import FieldError, TextTooLong
+from tts_predictor.errors import FieldError, JobLimit, JobNotFound, TextTooLong
 from tts_predictor.jobs import sources
 from tts_predictor.jobs.planning import check_plan, plan_job, stored_plan
 from tts_predictor.jobs.records import CANCELLED, FINISHED, JobRecord, new_job_id
@@ -45,18 +45,6 @@ UPLOAD_KINDS = {
     ".ssml": "ssml",
     ".xml": "ssml",
 }
-
-
-class JobNotFound(InvalidInput):
-    """No such job for this API key (404)."""
-
-
-class JobLimit(InvalidInput):
-    """Too many unfinished jobs for the key (429) or storage full (507)."""
-
-    def __init__(self, reason: str, status: int):
-        super().__init__(reason)
-        self.status = status
 
 
 class WebhookSpec(BaseModel):

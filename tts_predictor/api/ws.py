@@ -37,7 +37,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from tts_predictor.api.common import make_params, request_id, synth_of
 from tts_predictor.audio.encode import EncoderUnavailable, output_rate
 from tts_predictor.engines.slow import slow_request
-from tts_predictor.pipeline.admission import DeadlineExceeded, Overloaded
+from tts_predictor.errors import DeadlineExceeded, Overloaded
 from tts_predictor.pipeline.bitrate import BitrateAdapter, adapter_for
 from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stream import ChunkEncoder, plan_segments, stream_plan

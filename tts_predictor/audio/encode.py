@@ -13,7 +13,7 @@ from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.codecs.base import DEFAULT_BITRATES
 from tts_predictor.audio.codecs.stream import StreamEncoder, wav_stream_header
 from tts_predictor.audio.dsp import resample
-from tts_predictor.errors import EncoderUnavailable
+from tts_predictor.errors import EncoderUnavailable, UnsupportedFormat
 
 __all__ = [
     "DEFAULT_BITRATES",
@@ -27,10 +27,6 @@ __all__ = [
     "output_rate",
     "wav_stream_header",
 ]
-
-
-class UnsupportedFormat(InvalidInput):
-    """The requested audio format is not one this server encodes."""
 
 
 MEDIA_TYPES: dict[str, str] = {

@@ -9,19 +9,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from kserve.errors import InvalidInput
 
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.decode import decode_audio
 from tts_predictor.audio.dsp import resample
 from tts_predictor.auth import current_caller
+from tts_predictor.errors import UnknownBed
 
 BED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 BED_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
-
-
-class UnknownBed(InvalidInput):
-    """The request names a bed that is not stored (400, listing the stored ones)."""
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 
 from defusedxml import DefusedXmlException, ElementTree
 from defusedxml.ElementTree import DefusedXMLParser
-from kserve.errors import InvalidInput
 
-from tts_predictor.errors import TextTooLong
+from tts_predictor.errors import BadSource, TextTooLong
 from tts_predictor.jobs.markdown import markdown_chapters
 from tts_predictor.text.guard import check_speakable
 
@@ -40,10 +39,6 @@ EPUB_MARKUP_RATIO = 8
 """The chapters an EPUB's spine names may hold at most this many bytes of XHTML per character of the job limit."""
 PARSE_TIMEOUT_S = 120.0
 """Longest a document may take to parse (linear parsers: a 1M-character job takes seconds); then a 400."""
-
-
-class BadSource(InvalidInput):
-    """The uploaded document cannot be read (400, naming the field)."""
 
 
 @dataclass(frozen=True)

@@ -13,30 +13,13 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from grpc_interceptor import exceptions as grpc_errors
-
 from tts_predictor import metrics
+from tts_predictor.errors import DeadlineExceeded, Overloaded, SlowOverloaded
 
 T = TypeVar("T")
 
 
 # gRPC status exceptions (kserve's interceptor passes them through); REST has its own handlers in server.py.
-class Overloaded(grpc_errors.ResourceExhausted):
-    """Too many requests are running and waiting (REST 429 with Retry-After, gRPC RESOURCE_EXHAUSTED)."""
-
-    retry_after_s = 1
-
-
-class SlowOverloaded(Overloaded):
-    """Too many requests for voices far slower than real time (Bark, Tortoise, TTS_SLOW_MODELS) are running."""
-
-    retry_after_s = 10
-
-
-class DeadlineExceeded(grpc_errors.DeadlineExceeded):
-    """The request took longer than TTS_REQUEST_TIMEOUT_S (REST 504, gRPC DEADLINE_EXCEEDED)."""
-
-
 class AdmissionController:
     """At most `max_running` requests synthesize at once and `max_queued` wait; the rest are refused at once."""
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import struct
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tts_predictor.pipeline.front import Front
 from tts_predictor.server.cpus import size_settings
+from tts_predictor.server.error_handlers import add_error_handlers, errors_after_kserve
 from tts_predictor.server.sockets import bind_servers, tune_rest_sockets
 from tts_predictor.server.timeouts import guard_slow_clients
 from tts_predictor.settings import Settings, add_settings_arguments, load_settings
@@ -53,97 +52,6 @@ def refuse_workers(args: argparse.Namespace, role: str) -> None:
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from env vars, overridden by the flags given on the command line."""
     return load_settings(**{name: getattr(args, name, None) for name in Settings.model_fields})
-
-
-async def _bad_request_body(_request: Any, exc: RequestValidationError) -> JSONResponse:
-    # FastAPI answers malformed bodies with 422; V2 clients expect 400 with {"error": ...}.
-    first = exc.errors()[0] if exc.errors() else {}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body" and not isinstance(p, int))
-    message = f"invalid request body{' at ' + where if where else ''}: {first.get('msg', 'malformed')}"
-    return JSONResponse(status_code=400, content={"error": message})
-
-
-async def _bad_binary_tensor(_request: Any, _exc: Exception) -> JSONResponse:
-    # kserve unpacks binary-extension tensors before any model code runs; a bad length prefix raises struct.error.
-    return JSONResponse(
-        status_code=400,
-        content={"error": "malformed binary tensor data: element lengths do not match binary_data_size"},
-    )
-
-
-async def _too_deep(_request: Any, _exc: Exception) -> JSONResponse:
-    # json.loads raises RecursionError on deeply nested arrays/objects (a few kB of "[[[[..."): a bad body, not a 500.
-    return JSONResponse(status_code=400, content={"error": "request body is nested too deeply"})
-
-
-async def _predictor_unavailable(_request: Any, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=503, content={"error": str(exc)}, headers={"Retry-After": "5"})
-
-
-async def _predictor_refused(_request: Any, exc: Any) -> JSONResponse:
-    return JSONResponse(status_code=exc.status, content={"error": str(exc)})
-
-
-async def _overloaded(_request: Any, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        status_code=429, content={"error": str(exc)}, headers={"Retry-After": str(getattr(exc, "retry_after_s", 1))}
-    )
-
-
-async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=504, content={"error": str(exc)})
-
-
-def _client_error(status: int) -> Callable[[Request, Exception], Any]:
-    """A 4xx answered with the error's message and logged as one line (kserve's handlers log a traceback each)."""
-
-    async def handler(request: Request, exc: Exception) -> JSONResponse:
-        log.info(
-            "%s %s: %d %s (request id %s)",
-            request.method,
-            request.url.path,
-            status,
-            type(exc).__name__,
-            request.headers.get("x-request-id"),
-        )
-        return JSONResponse(status_code=status, content={"error": str(exc)})
-
-    return handler
-
-
-async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
-    # The client learns only that it failed and the request id; the class, message and traceback go to the log.
-    from tts_predictor.server.gateway import internal_error
-
-    request_id = request.headers.get("x-request-id") or "-"
-    log.error("internal error on %s %s (request id %s)", request.method, request.url.path, request_id, exc_info=exc)
-    return JSONResponse(status_code=500, content={"error": internal_error(request_id)})
-
-
-def add_error_handlers(app: FastAPI) -> None:
-    """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 429/503/504 for overload and outages;
-    one log line per 4xx; 500s say only "internal error" and the request id.
-
-    kserve registers its own handlers when its REST server starts (protocol/rest/server.py, `create_application`,
-    `_add_exception_handlers`), replacing these for the same classes: `model_server` calls this again after it.
-    """
-    from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
-
-    from tts_predictor.errors import PredictorRefused, PredictorUnavailable
-    from tts_predictor.pipeline.admission import DeadlineExceeded, Overloaded
-
-    app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
-    app.add_exception_handler(struct.error, _bad_binary_tensor)
-    app.add_exception_handler(RecursionError, _too_deep)
-    app.add_exception_handler(PredictorUnavailable, _predictor_unavailable)
-    app.add_exception_handler(PredictorRefused, _predictor_refused)
-    app.add_exception_handler(Overloaded, _overloaded)
-    app.add_exception_handler(DeadlineExceeded, _deadline)
-    app.add_exception_handler(InvalidInput, _client_error(400))
-    app.add_exception_handler(ModelNotFound, _client_error(404))
-    app.add_exception_handler(ModelNotReady, _client_error(503))
-    app.add_exception_handler(InferenceError, _internal_error)
-    app.add_exception_handler(Exception, _internal_error)
 
 
 def add_middleware(app: FastAPI, settings: Settings, admission: Any = None) -> None:
@@ -314,7 +222,7 @@ def model_server(
             if settings is not None:
                 guard_slow_clients(self, settings)  # request head/body read timeouts (slowloris)
             tune_rest_sockets(self)  # TCP_NOTSENT_LOWAT: slow readers noticed early (adaptive bitrate); after the guard
-            _errors_after_kserve(self)
+            errors_after_kserve(self)
             super().setup_event_loop()
 
         def __init__(self, **kwargs: Any) -> None:
@@ -335,22 +243,6 @@ def model_server(
         predictor_config=predictor_config,
         registered_models=registered_models,
     )
-
-
-def _errors_after_kserve(model_server: Any) -> None:
-    """Our error handlers again once kserve's REST server has added its own (it does so when it starts)."""
-    rest = getattr(model_server, "_rest_server", None)
-    if rest is None:
-        return
-    create = rest.create_application
-
-    def create_application() -> None:
-        from kserve.model_server import app
-
-        create()
-        add_error_handlers(app)
-
-    rest.create_application = create_application
 
 
 def run_transformer(argv: list[str] | None = None) -> None:

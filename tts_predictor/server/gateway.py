@@ -24,7 +24,8 @@ from tts_predictor.auth import (
     set_caller,
     set_client_address,
 )
-from tts_predictor.pipeline.admission import AdmissionController, Overloaded
+from tts_predictor.errors import BodyTooLarge, Overloaded, StreamStalled
+from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.server import memory as heap
 from tts_predictor.server.rate_limits import Buckets, FailureLimiter, key_id
 from tts_predictor.settings import Settings
@@ -226,10 +227,6 @@ class GatewayMiddleware:
         return self.buckets.get(identity).take()
 
 
-class StreamStalled(Exception):
-    """The client read nothing for TTS_STREAM_STALL_TIMEOUT_S: its response (and what it holds) is given up."""
-
-
 def _stall_limited(send: Send, limit_s: float) -> Send:
     """`send` that gives up after `limit_s`: uvicorn's send waits while its write buffer (64 KiB) is full, i.e.
     while the client does not read; a stream's admission slot must not wait with it."""
@@ -244,10 +241,6 @@ def _stall_limited(send: Send, limit_s: float) -> Send:
             raise StreamStalled() from None
 
     return wrapped
-
-
-class BodyTooLarge(Exception):
-    """The streamed body passed TTS_MAX_BODY_BYTES (no Content-Length to check up front)."""
 
 
 def _limited(receive: Receive, limit: int) -> Receive:

@@ -26,6 +26,7 @@ import asyncio
 import logging
 from typing import Any
 
+from tts_predictor.errors import HeadTooLarge
 from tts_predictor.settings import Settings
 
 _431 = (
@@ -38,10 +39,6 @@ MAX_PIPELINED = 32
 """Requests one connection may have parsed and waiting behind the one being answered (HTTP/1.1 pipelining).
 uvicorn parses every request of a received chunk before it pauses reading: one 246 KB packet of tiny pipelined
 requests queued 5998 request objects on one connection."""
-
-
-class HeadTooLarge(Exception):
-    """The request head passed TTS_MAX_HEADER_COUNT or TTS_MAX_HEADER_BYTES (raised inside httptools' callbacks)."""
 
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ import unicodedata
 from pathlib import Path
 
 from anyascii import anyascii
-from kserve.errors import InvalidInput
+
+from tts_predictor.errors import ContentRejected
 
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
@@ -21,10 +22,6 @@ _LOOKALIKES = str.maketrans({"\u0138": "k"})
 """Letters anyascii transliterates by sound, not by look: Latin kra `ĸ` (anyascii: q) is spoken k."""
 _TAGS = re.compile(r"<[^<>]*>")
 _NOT_WORD = re.compile(r"[\W_]+")
-
-
-class ContentRejected(InvalidInput):
-    """The text contains a blocked term (400)."""
 
 
 def fold(text: str) -> str:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kserve.errors import InvalidInput
-
-from tts_predictor.errors import TextTooLong
+from tts_predictor.errors import TextTooLong, UnspeakableText
 
 MAX_NUMBER_DIGITS = 24
 """Longer digit strings are read digit by digit: number-to-words (and Decimal's 28-digit precision, Python's
@@ -24,10 +22,6 @@ _LONG_TOKEN = re.compile(r"\S{%d,}" % (MAX_TOKEN_CHARS + 1))
 _PHONEME_BRACKETS = re.compile(r"\[\[+|\]\]+")
 """espeak-ng reads `[[k'Is]]` in plain text as phonemes: an undocumented input channel that spells any word past
 the blocklist (issue 23, finding 8)."""
-
-
-class UnspeakableText(InvalidInput):
-    """The text holds characters that are not text (400)."""
 
 
 def check_speakable(text: str, field: str = "text") -> str:

@@ -14,15 +14,12 @@ from pathlib import Path
 
 import defusedxml
 from defusedxml.ElementTree import fromstring
-from kserve.errors import InvalidInput
+
+from tts_predictor.errors import InvalidLexicon
 
 PLS_NAMESPACE = "http://www.w3.org/2005/01/pronunciation-lexicon"
 _NS = "{" + PLS_NAMESPACE + "}"
 MAX_LEXICON_BYTES = 2 * 1024 * 1024
-
-
-class InvalidLexicon(InvalidInput):
-    """A PLS file is malformed, unsafe or uses an unsupported alphabet; or a request names an unknown lexicon."""
 
 
 @dataclass(frozen=True)

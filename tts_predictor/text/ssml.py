@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import defusedxml
 from defusedxml.ElementTree import DefusedXMLParser
-from kserve.errors import InvalidInput
 
+from tts_predictor.errors import InvalidSSML
 from tts_predictor.text import normalize as nz
 from tts_predictor.text.segments import Segment
 from tts_predictor.text.ssml_plan import Prosody, SegmentPlan
@@ -31,11 +31,6 @@ from tts_predictor.text.ssml_values import (
     parse_time,
     parse_volume,
 )
-
-
-class InvalidSSML(InvalidInput):
-    """The SSML document is malformed, unsafe, too large, or uses an unsupported element or attribute."""
-
 
 __all__ = [
     "BREAK_STRENGTH_S",

@@ -17,16 +17,8 @@ import soundfile as sf
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.codecs import stream as stream_encoder
 from tts_predictor.audio.codecs.stream import StreamEncoder
-from tts_predictor.audio.encode import (
-    FORMATS,
-    MEDIA_TYPES,
-    UnsupportedFormat,
-    encode,
-    encode_stream,
-    media_type,
-    output_rate,
-)
-from tts_predictor.errors import EncoderUnavailable
+from tts_predictor.audio.encode import FORMATS, MEDIA_TYPES, encode, encode_stream, media_type, output_rate
+from tts_predictor.errors import EncoderUnavailable, UnsupportedFormat
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg binary not installed")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tts_predictor.text.blocklist import Blocklist, ContentRejected
+from tts_predictor.errors import ContentRejected
+from tts_predictor.text.blocklist import Blocklist
 from tts_predictor.text.guard import defuse, escape_phoneme_input
 from tts_predictor.text.preview import preview
 

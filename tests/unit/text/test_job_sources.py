@@ -10,8 +10,8 @@ import pytest
 from epub_builders import GOOD, SECRET, corrupt, epub, with_method, xhtml
 from kserve.errors import InvalidInput
 
-from tts_predictor.errors import TextTooLong
-from tts_predictor.jobs.sources import BadSource, chapters_of
+from tts_predictor.errors import BadSource, TextTooLong
+from tts_predictor.jobs.sources import chapters_of
 
 
 def _timed(fn, *args):

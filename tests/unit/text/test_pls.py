@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tts_predictor.errors import InvalidLexicon
 from tts_predictor.text import pls
 from tts_predictor.text.plan import plan_text, speakable
 
@@ -42,7 +43,7 @@ def test_language_and_voice_selection(lexicons: pls.LexiconSet) -> None:
     assert voice_only.apply("W3C", "en", voice="bob")[0] == "W3C"
     assert voice_only.apply("W3C", "en", voice="alice")[0] == "World Wide Web Consortium"
     assert voice_only.apply("W3C", "en", names=["lexicon_en"])[0] == "World Wide Web Consortium"
-    with pytest.raises(pls.InvalidLexicon, match="unknown lexicon 'nope'; loaded: lexicon_en"):
+    with pytest.raises(InvalidLexicon, match="unknown lexicon 'nope'; loaded: lexicon_en"):
         voice_only.select("en", names=["nope"])
 
 
@@ -76,5 +77,5 @@ def test_ipa_to_espeak_round_trip() -> None:
     ],
 )
 def test_invalid_lexicons_name_the_problem(document: bytes, needle: str) -> None:
-    with pytest.raises(pls.InvalidLexicon, match=needle):
+    with pytest.raises(InvalidLexicon, match=needle):
         pls.parse_pls(document, "bad")

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tts_predictor.errors import InvalidSSML
 from tts_predictor.text.segments import Segment
-from tts_predictor.text.ssml import SUPPORTED_ELEMENTS, InvalidSSML, is_ssml, parse_ssml
+from tts_predictor.text.ssml import SUPPORTED_ELEMENTS, is_ssml, parse_ssml
 
 
 def test_is_ssml() -> None:

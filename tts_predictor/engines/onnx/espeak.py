@@ -14,8 +14,7 @@ import shutil
 import subprocess
 
 from tts_predictor.engines.onnx.espeak_worker import MAX_LINE_BYTES, WorkerPool
-from tts_predictor.errors import ModelLoadError, SynthesisFailed
-from tts_predictor.text.guard import UnspeakableText
+from tts_predictor.errors import ModelLoadError, SynthesisFailed, UnspeakableText
 
 _CLAUSE_END = re.compile(r"(?<![,;:.!?])[,;:.!?]++(?=\s|$)")
 r"""A run of clause punctuation before a space or the end. Tried only from a run's start and never backtracked

@@ -1,0 +1,125 @@
+"""Every exception's HTTP answer in one place: status, body `{"error": ...}`, Retry-After, one log line per 4xx.
+
+Domain errors live in `errors.py` and subclass kserve's (so kserve's gRPC interceptor maps them too); these handlers
+give them their REST status on every route kserve's app serves. The per-API route classes (`api/*Route`) shape the
+same errors in their API's own body (OpenAI's `{"error": {...}}`).
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger(__name__)
+
+
+async def _bad_request_body(_request: Any, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI answers malformed bodies with 422; V2 clients expect 400 with {"error": ...}.
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body" and not isinstance(p, int))
+    message = f"invalid request body{' at ' + where if where else ''}: {first.get('msg', 'malformed')}"
+    return JSONResponse(status_code=400, content={"error": message})
+
+
+async def _bad_binary_tensor(_request: Any, _exc: Exception) -> JSONResponse:
+    # kserve unpacks binary-extension tensors before any model code runs; a bad length prefix raises struct.error.
+    return JSONResponse(
+        status_code=400,
+        content={"error": "malformed binary tensor data: element lengths do not match binary_data_size"},
+    )
+
+
+async def _too_deep(_request: Any, _exc: Exception) -> JSONResponse:
+    # json.loads raises RecursionError on deeply nested arrays/objects (a few kB of "[[[[..."): a bad body, not a 500.
+    return JSONResponse(status_code=400, content={"error": "request body is nested too deeply"})
+
+
+async def _predictor_unavailable(_request: Any, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=503, content={"error": str(exc)}, headers={"Retry-After": "5"})
+
+
+async def _predictor_refused(_request: Any, exc: Any) -> JSONResponse:
+    return JSONResponse(status_code=exc.status, content={"error": str(exc)})
+
+
+async def _overloaded(_request: Any, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=429, content={"error": str(exc)}, headers={"Retry-After": str(getattr(exc, "retry_after_s", 1))}
+    )
+
+
+async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=504, content={"error": str(exc)})
+
+
+def _client_error(status: int) -> Callable[[Request, Exception], Any]:
+    """A 4xx answered with the error's message and logged as one line (kserve's handlers log a traceback each)."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        log.info(
+            "%s %s: %d %s (request id %s)",
+            request.method,
+            request.url.path,
+            status,
+            type(exc).__name__,
+            request.headers.get("x-request-id"),
+        )
+        return JSONResponse(status_code=status, content={"error": str(exc)})
+
+    return handler
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # The client learns only that it failed and the request id; the class, message and traceback go to the log.
+    from tts_predictor.server.gateway import internal_error
+
+    request_id = request.headers.get("x-request-id") or "-"
+    log.error("internal error on %s %s (request id %s)", request.method, request.url.path, request_id, exc_info=exc)
+    return JSONResponse(status_code=500, content={"error": internal_error(request_id)})
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 429/503/504 for overload and outages;
+    one log line per 4xx; 500s say only "internal error" and the request id.
+
+    kserve registers its own handlers when its REST server starts (protocol/rest/server.py, `create_application`,
+    `_add_exception_handlers`), replacing these for the same classes: `model_server` calls this again after it.
+    """
+    from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
+
+    from tts_predictor.errors import DeadlineExceeded, Overloaded, PredictorRefused, PredictorUnavailable
+
+    app.add_exception_handler(RequestValidationError, _bad_request_body)  # type: ignore[arg-type]
+    app.add_exception_handler(struct.error, _bad_binary_tensor)
+    app.add_exception_handler(RecursionError, _too_deep)
+    app.add_exception_handler(PredictorUnavailable, _predictor_unavailable)
+    app.add_exception_handler(PredictorRefused, _predictor_refused)
+    app.add_exception_handler(Overloaded, _overloaded)
+    app.add_exception_handler(DeadlineExceeded, _deadline)
+    app.add_exception_handler(InvalidInput, _client_error(400))
+    app.add_exception_handler(ModelNotFound, _client_error(404))
+    app.add_exception_handler(ModelNotReady, _client_error(503))
+    app.add_exception_handler(InferenceError, _internal_error)
+    app.add_exception_handler(Exception, _internal_error)
+
+
+def errors_after_kserve(model_server: Any) -> None:
+    """Our error handlers again once kserve's REST server has added its own (it does so when it starts)."""
+    rest = getattr(model_server, "_rest_server", None)
+    if rest is None:
+        return
+    create = rest.create_application
+
+    def create_application() -> None:
+        from kserve.model_server import app
+
+        create()
+        add_error_handlers(app)
+
+    rest.create_application = create_application
