@@ -46,7 +46,7 @@ def test_torch_onnx_parity(coqui_models, cache, kind):
     from tts_predictor.engines.coqui.onnx_export import CoquiOnnxEngine
 
     ref = CoquiEngine(coqui_models[kind], device="cpu", threads=2)
-    onnx = CoquiOnnxEngine(coqui_models[kind], device="cpu", threads=2)
+    onnx = CoquiOnnxEngine(coqui_models[kind], device="cpu", threads=2, cache=cache)
     assert onnx.kind == "coqui-onnx" and onnx.device == "cpu"
     assert [(v.id, v.languages, v.speaker) for v in onnx.voices()] == [
         (v.id, v.languages, v.speaker) for v in ref.voices()
@@ -71,9 +71,9 @@ def test_torch_onnx_parity(coqui_models, cache, kind):
 def test_export_is_cached(coqui_models, cache):
     from tts_predictor.engines.coqui.onnx_export import CoquiOnnxEngine
 
-    first = CoquiOnnxEngine(coqui_models["multi"], device="cpu", threads=1)
+    first = CoquiOnnxEngine(coqui_models["multi"], device="cpu", threads=1, cache=cache)
     mtime = first.onnx_path.stat().st_mtime_ns
-    second = CoquiOnnxEngine(coqui_models["multi"], device="cpu", threads=1)
+    second = CoquiOnnxEngine(coqui_models["multi"], device="cpu", threads=1, cache=cache)
     assert not second.exported and second.onnx_path == first.onnx_path
     assert second.onnx_path.stat().st_mtime_ns == mtime
     assert second.onnx_path.parent == cache
@@ -83,8 +83,8 @@ def test_int8_export_speaks(coqui_models, cache):
     from tts_predictor.engines.base import SynthesisRequest
     from tts_predictor.engines.coqui.onnx_export import CoquiOnnxEngine
 
-    fp32 = CoquiOnnxEngine(coqui_models["single"], device="cpu", threads=1)
-    int8 = CoquiOnnxEngine(coqui_models["single"], device="cpu", threads=1, compute_type="int8")
+    fp32 = CoquiOnnxEngine(coqui_models["single"], device="cpu", threads=1, cache=cache)
+    int8 = CoquiOnnxEngine(coqui_models["single"], device="cpu", threads=1, compute_type="int8", cache=cache)
     assert int8.onnx_path != fp32.onnx_path and int8.onnx_path.name.endswith("-int8.onnx")
     assert int8.onnx_path.stat().st_size < fp32.onnx_path.stat().st_size
     fp32.noise_scale = fp32.noise_scale_dp = int8.noise_scale = int8.noise_scale_dp = 0.0
@@ -102,7 +102,7 @@ def test_invalid_precision_combinations(coqui_models, cache):
     from tts_predictor.settings import Settings
 
     with pytest.raises(ModelLoadError, match="float16 needs a CUDA"):
-        CoquiOnnxEngine(coqui_models["single"], device="cpu", compute_type="float16")
+        CoquiOnnxEngine(coqui_models["single"], device="cpu", compute_type="float16", cache=cache)
     model = str(coqui_models["single"])
     for settings, message in [
         (Settings(model=model, compute_type="int8"), "int8 needs TTS_COQUI_BACKEND=onnx"),

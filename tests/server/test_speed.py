@@ -82,7 +82,7 @@ def test_coqui_vits_onnx_speed_curve_is_measured_seeded(coqui_models: dict[str, 
     from tts_predictor.engines.coqui.engine import CoquiEngine
     from tts_predictor.engines.coqui.onnx_export import CoquiOnnxEngine
 
-    onnx_engine = CoquiOnnxEngine(coqui_models["single"], device="cpu", threads=1)
+    onnx_engine = CoquiOnnxEngine(coqui_models["single"], device="cpu", threads=1, cache=onnx_cache)
     torch_engine = CoquiEngine(coqui_models["single"], device="cpu", threads=1)
     try:
         request = SynthesisRequest(TEXTS[0], onnx_engine.voices()[0], None, 1.5, None)
