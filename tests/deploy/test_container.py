@@ -157,8 +157,12 @@ def test_sigterm_drains_in_flight_request(image: BuiltImage) -> None:
 
 
 def _chart_grace_period() -> float:
-    values = (REPO / "charts" / "tts-predictor" / "values.yaml").read_text()
-    return float(re.search(r"^\s+terminationGracePeriodSeconds: (\d+)", values, re.M).group(1))
+    """The grace period the chart gives a Standard-mode predictor: its value, or 0 = the request timeout + 30 s
+    (templates/_pod.tpl `tts-predictor.gracePeriod`)."""
+    import yaml
+
+    predictor = yaml.safe_load((REPO / "charts" / "tts-predictor" / "values.yaml").read_text())["predictor"]
+    return float(predictor["terminationGracePeriodSeconds"] or int(predictor["timeout"]) + 30)
 
 
 def _chart_containers(values: dict) -> tuple[dict, dict, dict[str, str]]:
