@@ -142,8 +142,14 @@ def run(example: Example, workdir: Path, http_port: int, grpc_port: int, timeout
         command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL
     )
     output = f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
-    assert done.returncode == 0, f"{example.id} exited with {done.returncode}:\n{code}\n{output}"
+    assert done.returncode == 0, f"{example.id} exited with {done.returncode}:\n{code}\n{output}{_small_files(workdir)}"
     return output
+
+
+def _small_files(workdir: Path) -> str:
+    """The short files an example wrote (curl -o puts an error body there), for the failure message."""
+    small = [p for p in sorted(workdir.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    return "".join(f"\n--- {p.name}\n{p.read_text(errors='replace')}" for p in small if p.stat().st_size < 1000)
 
 
 def decode_audio(path: Path) -> float:
