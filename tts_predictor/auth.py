@@ -30,6 +30,11 @@ def key_from(authorization: str | None, x_api_key: str | None) -> str | None:
     return x_api_key
 
 
+def is_admin(key: str | None, admin_keys: frozenset[str]) -> bool:
+    """True when `key` is an admin key (TTS_ADMIN_API_KEYS): model repository load / unload."""
+    return key_valid(key, admin_keys)
+
+
 def key_valid(key: str | None, keys: frozenset[str]) -> bool:
     """True when `key` is one of `keys` (constant-time comparisons)."""
     if key is None:
@@ -73,7 +78,31 @@ def client_address(peer: str | None, forwarded_for: str | None, proxies: tuple[N
     return address
 
 
+def address_owner(address: str) -> str:
+    """Owner id of an unauthenticated caller (no keys configured): a hash of its client address.
+
+    Without configured keys a presented key proves nothing, so it must not pick the owner (a made-up key per
+    job would escape the per-owner limits); the address does not change with what the client writes (X-Forwarded-For
+    counts only from trusted proxies, see `client_address`).
+    """
+    return "addr-" + hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
 _CALLER: ContextVar[str | None] = ContextVar("tts_voice_caller", default=None)
+_ADDRESS: ContextVar[str | None] = ContextVar("tts_client_address", default=None)
+
+
+def set_client_address(address: str | None) -> None:
+    """The current request comes from `address` (the gateway's `client_address`)."""
+    _ADDRESS.set(address)
+
+
+def request_owner(api_key: str | None, keyed: bool, peer: str | None = None) -> str:
+    """Owner id of the current request: its key's hash when keys are configured (the gateway checked the key),
+    else its client address (set by the gateway; `peer` where no gateway ran)."""
+    if keyed:
+        return owner_of(api_key)
+    return address_owner(_ADDRESS.get() or peer or "unknown")
 
 
 def current_caller() -> str | None:

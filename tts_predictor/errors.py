@@ -47,6 +47,10 @@ class ModelLoadError(RuntimeError):
     """The configured model could not be loaded; the message says what to fix."""
 
 
+class UnknownModel(ModelLoadError):
+    """The repository has no model of this name to load (gRPC NOT_FOUND; REST 503 like every kserve load failure)."""
+
+
 class PredictorUnavailable(RuntimeError):
     """The transformer could not get an answer from the predictor (503 with Retry-After)."""
 
@@ -69,3 +73,7 @@ class PredictorRefused(RuntimeError):
 
 class EncoderUnavailable(RuntimeError):
     """The library or program needed for this format is missing or failed."""
+
+
+class BudgetExceeded(InvalidInput):
+    """The request passed a limit of its budget (TTS_MAX_REQUEST_*, upload rate/channels): 400 naming the limit."""

@@ -12,7 +12,7 @@ import kserve
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
-from tts_predictor import metrics
+from tts_predictor import budget, metrics
 from tts_predictor.audio.codecs.stream import use_backend
 from tts_predictor.audio.output import OutputConfig
 from tts_predictor.auth import key_from, set_caller
@@ -153,6 +153,7 @@ class TTSPredictor(kserve.Model):
                 cloner,
                 voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language)[0]),
                 api_keys=self.api_keys,
+                admission=self.admission,
                 output=self.output,
             )
 
@@ -164,9 +165,10 @@ class TTSPredictor(kserve.Model):
             raise EngineNotReady(self.name, self.load_error or "the model is still loading")
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
-        if payload.from_grpc:  # REST requests got their caller from the gateway
+        if payload.from_grpc:  # REST requests got their caller and budget from the gateway
             meta = {k.lower(): v for k, v in (headers or {}).items()}
             set_caller(key_from(meta.get("authorization"), meta.get("x-api-key")) if self.api_keys else None)
+            budget.start(self.settings)
         return await prepare(payload, headers, self.ctx)
 
     def validate(self, payload: Any) -> Any:

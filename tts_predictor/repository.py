@@ -20,7 +20,7 @@ from tts_predictor import metrics
 from tts_predictor.engines.base import Engine
 from tts_predictor.engines.composite import CompositeEngine
 from tts_predictor.engines.registry import available_specs, load_engine
-from tts_predictor.errors import ModelLoadError
+from tts_predictor.errors import ModelLoadError, UnknownModel
 from tts_predictor.predictor import TTSPredictor
 from tts_predictor.voices.cloning import engines_by_name
 
@@ -36,6 +36,9 @@ class TTSModelRepository(ModelRepository):
         self.settings = main.settings
         self._lock = threading.Lock()  # one load / unload at a time
         self._stopping = False
+        self._home: list[str] = []
+        """The models loaded at start, in their order: the first one's voice is the default (unless
+        TTS_DEFAULT_VOICE names one), so they keep their places whatever is unloaded and loaded again."""
 
     def begin_shutdown(self) -> None:
         """The server is stopping: kserve unloads every model, the main one and the last one included."""
@@ -52,6 +55,7 @@ class TTSModelRepository(ModelRepository):
 
     def adopt(self) -> None:
         """After the main model loaded: serve each of its speech models under its own name too."""
+        self._home = list(self.loaded())
         for name, engine in self.loaded().items():
             if name != self.main.name:
                 self.update(self._submodel(name, engine))
@@ -88,14 +92,14 @@ class TTSModelRepository(ModelRepository):
                 return True
             specs = self.available()
             if name not in specs:
-                raise ModelLoadError(f"no model '{name}' here; available: {', '.join(specs) or 'none'}")
+                raise UnknownModel(f"no model '{name}' here; available: {', '.join(specs) or 'none'}")
             if len(loaded) >= self.settings.max_models:
                 raise ModelLoadError(
                     f"{len(loaded)} models are loaded, the limit (TTS_MAX_MODELS); unload one first: {', '.join(loaded)}"
                 )
             engine = load_engine(self.settings.model_copy(update={"model": specs[name]}))
             self.update(self._submodel(name, engine, warmup=self.settings.warmup))
-            self.main.use_engine(CompositeEngine([*loaded.values(), engine]))
+            self.main.use_engine(self._combined({**loaded, name: engine}))
             log.info("model %s loaded from %s", name, specs[name])
             return True
 
@@ -111,15 +115,22 @@ class TTSModelRepository(ModelRepository):
             loaded = self.loaded()
             if name not in loaded:
                 raise KeyError(name)  # kserve answers 404
-            rest = [e for n, e in loaded.items() if n != name]
+            rest = {n: e for n, e in loaded.items() if n != name}
             if not rest:
                 raise InvalidInput(f"'{name}' is the last loaded model; load another one before unloading it")
-            self.main.use_engine(rest[0] if len(rest) == 1 else CompositeEngine(rest))
+            self.main.use_engine(self._combined(rest))
             if name in self.models:
                 super().unload(name)
             metrics.MODEL_READY.labels(name).set(0)
         gc.collect()  # engines hold large buffers; free them now rather than at the next collection
         log.info("model %s unloaded", name)
+
+    def _combined(self, engines: dict[str, Engine]) -> Engine:
+        """One engine serving `engines`, the start-up models first in their order (the default voice comes back
+        with its model), then the others in load order."""
+        rank = {name: i for i, name in enumerate(self._home)}
+        ordered = sorted(engines, key=lambda n: rank.get(n, len(rank)))
+        return engines[ordered[0]] if len(ordered) == 1 else CompositeEngine([engines[n] for n in ordered])
 
     def _submodel(self, name: str, engine: Engine, warmup: bool = False) -> TTSPredictor:
         settings = self.settings.model_copy(update={"model_name": name, "default_voice": None, "warmup": warmup})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EMBEDDED_MODEL = "embedded"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "tts-predictor"
 """Derived files (exported and quantized graphs under onnx/) unless TTS_CACHE_DIR is set."""
+
+SECRET: dict[str, Any] = {"secret": True}
+"""`json_schema_extra` of a plain-string field holding a secret (shown as *** by `Settings.redacted`, like SecretStr)."""
 
 
 class JobsSection(BaseSettings):
@@ -48,8 +52,37 @@ class JobsSection(BaseSettings):
         30.0, ge=1, le=3600, description="Worker lease; another replica takes a job over after it."
     )
     job_poll_s: float = Field(1.0, gt=0, le=60, description="How often an idle worker looks for queued jobs.")
+    job_max_attempts: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Runs of a job in a row that fail unexpectedly (not bad input) or lose their worker (killed, "
+        "crashed) without storing a chunk, before the job is marked failed with the reason.",
+    )
+    job_retry_backoff_s: float = Field(
+        30.0,
+        ge=0,
+        le=86_400,
+        description="Delay before a failed job's next run; doubles per attempt. The job waits behind every job "
+        "that is ready, so a failing job never blocks the queue.",
+    )
+    job_max_audio_s: float = Field(
+        86_400.0,
+        ge=1,
+        le=7 * 86_400,
+        description="Longest audio of one job in seconds: 400 at submission when its planned pauses alone exceed "
+        "it, failed when its speech does.",
+    )
+    job_max_chapters: int = Field(
+        999,
+        ge=1,
+        le=999,
+        description="Most chapters per job (400 beyond; MP3 results take at most 255, its ID3 table-of-contents limit).",
+    )
     webhook_secret: str | None = Field(
-        None, description="Default HMAC-SHA256 key of job webhooks (a job may bring its own)."
+        None,
+        description="Default HMAC-SHA256 key of job webhooks (a job may bring its own).",
+        json_schema_extra=SECRET,
     )
     webhook_max_attempts: int = Field(5, ge=1, le=20, description="Deliveries tried per webhook event.")
     webhook_backoff_s: float = Field(1.0, gt=0, le=600, description="First retry delay; doubles per attempt.")
@@ -69,6 +102,13 @@ class OutputSection(BaseSettings):
     )
     beds_dir: str | None = Field(
         None, description="Directory of stored background beds (audio files; request option 'bed' names one)."
+    )
+    bed_max_seconds: float = Field(
+        120.0, gt=0, le=3600, description="Longest background bed accepted by POST /v1/beds (beds loop; 400 beyond)."
+    )
+    max_beds: int = Field(100, ge=0, le=100_000, description="Most stored beds in all; 0 turns bed uploads off (409).")
+    max_beds_per_key: int = Field(
+        10, ge=0, le=100_000, description="Most stored beds per (non-admin) API key when keys are set (409)."
     )
     watermark_model: str | None = Field(
         None,
@@ -258,6 +298,33 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         600.0, gt=0, le=86_400, description="Most audio one request text may produce, pauses included (400 beyond)."
     )
     max_batch_size: int = Field(32, ge=1, le=1024, description="Most texts accepted in one V2 request.")
+    max_request_text_chars: int = Field(
+        100_000,
+        ge=1,
+        le=10_000_000,
+        description="Text one request may carry in all its items (V2 batch, /batch_synthesize, a WebSocket session).",
+    )
+    max_request_audio_seconds: float = Field(
+        1200.0,
+        gt=0,
+        le=86_400,
+        description="Audio one request may produce across all its items, pauses included (400 beyond).",
+    )
+    max_request_decoded_bytes: int = Field(
+        64 * 2**20,
+        ge=2**20,
+        description="Bytes of decoded audio (float32 samples x channels) one request may unpack from uploaded "
+        "audio (voice samples, beds); checked from the file's header before decoding (400 beyond).",
+    )
+    max_request_output_bytes: int = Field(
+        256 * 2**20, ge=2**20, description="Bytes of encoded audio one request may return in all (400 beyond)."
+    )
+    max_upload_sample_rate: int = Field(
+        192_000, ge=8000, le=768_000, description="Highest sample rate accepted in uploaded audio (400 beyond)."
+    )
+    max_upload_channels: int = Field(
+        8, ge=1, le=64, description="Most channels accepted in uploaded audio (400 beyond)."
+    )
     default_voice: str | None = Field(None, description="Voice used when a request names none.")
     default_language: str = Field(
         "en-US", description="Language for text normalization when a request names none (transformer only)."
@@ -275,7 +342,12 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     ws_max_connections_per_client: int = Field(
         4, ge=1, description="Open WebSocket streams per API key, else per client address (beyond: refused)."
     )
-    ws_idle_timeout_s: float = Field(60.0, gt=0, description="A WebSocket with no message and no synthesis is closed.")
+    ws_idle_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="A WebSocket that queues no speech (a sentence end or a flush of text) and synthesizes nothing "
+        "for this long is closed; whitespace and empty flushes do not count.",
+    )
     ws_max_text_chars: int = Field(
         100_000, ge=1, description="Text one WebSocket connection may send in all (then: close, reconnect)."
     )
@@ -288,8 +360,8 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     api_keys_file: str | None = Field(None, description="File with one API key per line (a mounted Secret).")
     admin_api_keys: SecretStr | None = Field(
         None,
-        description="Comma-separated admin API keys (valid keys too): see and manage every stored voice, and "
-        "may create shared ones.",
+        description="Comma-separated admin API keys (valid keys too): see and manage every stored voice, "
+        "may create shared ones, and alone may load / unload models (/v2/repository, gRPC RepositoryModel*).",
     )
     predictor_api_key: SecretStr | None = Field(
         None, description="Transformer only: key sent to the predictor instead of the caller's Authorization."
@@ -308,9 +380,21 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         "", description="Comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client; empty = none."
     )
     auth_failures_per_minute: int = Field(
-        10, ge=0, description="Failed API-key attempts allowed per client address and minute (429 beyond); 0 = off."
+        10,
+        ge=0,
+        description="Failed API-key attempts allowed per minute per client address, and per presented (wrong) key "
+        "(429 beyond; a valid key is never refused for others' failures); REST and gRPC; 0 = off.",
     )
     max_body_bytes: int = Field(2 * 2**20, ge=1024, description="Largest request body accepted (413 beyond).")
+    max_header_count: int = Field(
+        100, ge=10, le=10_000, description="Most header fields in one HTTP request head (431 and close beyond)."
+    )
+    max_header_bytes: int = Field(
+        64 * 2**10,
+        ge=4096,
+        le=2**24,
+        description="Largest HTTP request head (request line and headers, in bytes; 431 and close beyond).",
+    )
     cloned_voices_dir: str = Field(
         str(Path.home() / ".cache" / "tts-predictor" / "cloned-voices"),
         description="Where voices made by POST /v1/voices are kept (mount a volume to keep them across restarts).",
@@ -417,6 +501,22 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         """TTS_THREADS / TTS_MAX_CONCURRENCY fields that were left at 0 (auto) and resolved from the core count."""
         return self._auto_cpu_fields
 
+    def redacted(self) -> dict[str, Any]:
+        """The settings as JSON values for GET /config: secret fields (SecretStr, or marked SECRET) as ***, and in
+        every other string the credentials of URLs (`redact_text`). Decided by field type, never by field name."""
+        dumped = self.model_dump(mode="json")
+        out: dict[str, Any] = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            if isinstance(value, SecretStr) or extra.get("secret"):
+                out[name] = "***" if value not in (None, "") else value
+            elif isinstance(value, str):
+                out[name] = redact_text(value)
+            else:
+                out[name] = dumped[name]
+        return out
+
     def admin_key_set(self) -> frozenset[str]:
         """Admin API keys (TTS_ADMIN_API_KEYS)."""
         raw = self.admin_api_keys.get_secret_value() if self.admin_api_keys else ""
@@ -439,6 +539,25 @@ def _where(loc: tuple[Any, ...]) -> str:
     if field in Settings.model_fields:
         return env_name(field)
     return "TTS_" + "_".join(str(p) for p in loc).upper()
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_QUERY = re.compile(r"([?&;#])([^&;#=]*)(=?)[^&;#]*")
+
+
+def redact_text(value: str) -> str:
+    """`value` with URL credentials replaced by ***, scheme or not: the user info (everything up to the last '@',
+    so a password holding spaces or '/' goes too) and every query and fragment value (`?api_key=***`)."""
+    scheme = _SCHEME.match(value)
+    start = scheme.end() if scheme else 0
+    at = value.rfind("@")
+    if at >= start:
+        value = value[:start] + "***" + value[at:]
+    mark = min((i for i in (value.find("?", start), value.find("#", start)) if i >= 0), default=-1)
+    if mark < 0:
+        return value
+    tail = _QUERY.sub(lambda m: f"{m[1]}{m[2]}{m[3]}***" if m[3] else f"{m[1]}***", value[mark:])
+    return value[:mark] + tail
 
 
 class SettingsError(SystemExit):

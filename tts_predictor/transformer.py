@@ -18,6 +18,7 @@ import numpy as np
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput, InferRequest, InferResponse, RequestedOutput
 
+from tts_predictor import budget
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.output import OutputConfig
 from tts_predictor.errors import PredictorRefused, PredictorUnavailable
@@ -200,6 +201,8 @@ class TTSTransformer(kserve.Model):
         """V2 request -> validated jobs: parameters, content filter, cache lookup, SSML plan, normalization."""
         if not isinstance(payload, InferRequest):
             raise InvalidInput("this model speaks the V2 protocol: POST /v2/models/<name>/infer")
+        if payload.from_grpc:  # REST requests got their budget from the gateway
+            budget.start(self.settings)
         return await prepare(payload, headers, self.ctx)
 
     def validate(self, payload: Any) -> Any:

@@ -11,12 +11,14 @@ import pytest
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc as pb_grpc
 from security_servers import (  # noqa: F401  (fixtures)
+    ADMIN_KEY,
     AUTH,
     AUTH_FAILURES_PER_MINUTE,
     KEYS,
     OTEL_SECRET,
     REDIS_PASSWORD,
     as_client,
+    client_ip,
     secured_server,
 )
 from v2_helpers import infer_body
@@ -47,6 +49,11 @@ def _code(call, *args, **kwargs) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
+def _from_new_client(*metadata: tuple[str, str]) -> list[tuple[str, str]]:
+    """gRPC metadata from a fresh client address (the peer 127.0.0.1 is a trusted proxy)."""
+    return [*metadata, ("x-forwarded-for", client_ip())]
+
+
 def _index(server) -> dict[str, str]:
     res = httpx.post(f"{server.url}/v2/repository/index", headers=as_client(AUTH), timeout=30)
     return {m["name"]: m["state"] for m in res.json()}
@@ -54,7 +61,7 @@ def _index(server) -> dict[str, str]:
 
 def test_grpc_needs_the_key_on_every_rpc_but_health(secured_server):
     channel, stub = _stub(secured_server)
-    key = [("x-api-key", KEYS[1])]
+    key = [("x-api-key", ADMIN_KEY)]  # repository load / unload: admin keys only (issue 23, test_attack3_gateway)
     with channel:
         assert _code(stub.ServerLive, pb.ServerLiveRequest()) == grpc.StatusCode.OK
         assert _code(stub.ServerReady, pb.ServerReadyRequest()) == grpc.StatusCode.OK
@@ -65,9 +72,10 @@ def test_grpc_needs_the_key_on_every_rpc_but_health(secured_server):
             (stub.RepositoryModelUnload, pb.RepositoryModelUnloadRequest(model_name="second")),
             (stub.ModelInfer, pb.ModelInferRequest(model_name="tts")),
         ]
-        for call, request in unauthenticated:
-            assert _code(call, request) == grpc.StatusCode.UNAUTHENTICATED, call
-            assert _code(call, request, metadata=[("x-api-key", "wrong")]) == grpc.StatusCode.UNAUTHENTICATED, call
+        for n, (call, request) in enumerate(unauthenticated):  # new addresses and keys: failures are limited per each
+            assert _code(call, request, metadata=_from_new_client()) == grpc.StatusCode.UNAUTHENTICATED, call
+            wrong = _from_new_client(("x-api-key", f"wrong-{n}"))
+            assert _code(call, request, metadata=wrong) == grpc.StatusCode.UNAUTHENTICATED, call
         assert _index(secured_server)["second"] == "UNAVAILABLE", "an unauthenticated load must not load"
 
         assert (
@@ -76,7 +84,11 @@ def test_grpc_needs_the_key_on_every_rpc_but_health(secured_server):
         )
         assert _index(secured_server)["second"] == "READY"
         assert (
-            _code(stub.RepositoryModelUnload, pb.RepositoryModelUnloadRequest(model_name="second"))
+            _code(
+                stub.RepositoryModelUnload,
+                pb.RepositoryModelUnloadRequest(model_name="second"),
+                metadata=_from_new_client(),
+            )
             == grpc.StatusCode.UNAUTHENTICATED
         )
         assert _index(secured_server)["second"] == "READY", "an unauthenticated unload must not unload"
@@ -84,7 +96,7 @@ def test_grpc_needs_the_key_on_every_rpc_but_health(secured_server):
             _code(
                 stub.RepositoryModelUnload,
                 pb.RepositoryModelUnloadRequest(model_name="second"),
-                metadata=[("authorization", f"Bearer {KEYS[0]}")],
+                metadata=[("authorization", f"Bearer {ADMIN_KEY}")],
             )
             == grpc.StatusCode.OK
         )
@@ -110,8 +122,10 @@ def test_failed_authentications_are_limited_per_address(secured_server):
     ]
     assert codes[:AUTH_FAILURES_PER_MINUTE] == [401] * AUTH_FAILURES_PER_MINUTE
     assert codes[AUTH_FAILURES_PER_MINUTE:] == [429, 429], codes
-    blocked = httpx.post(url, json=infer_body(["Hi."]), headers={**guesser, **AUTH})
-    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1, "blocked before the key is compared"
+    blocked = httpx.post(url, json=infer_body(["Hi."]), headers={**guesser, "X-API-Key": "guess-again"})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
+    # A valid key is never refused for the failures of others at its address (issue 23, finding 10).
+    assert httpx.post(url, json=infer_body(["Hi."]), headers={**guesser, **AUTH}, timeout=120).status_code == 200
     assert httpx.post(url, json=infer_body(["Hi."]), headers={**neighbour, **AUTH}, timeout=120).status_code == 200
 
 

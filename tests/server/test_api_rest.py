@@ -118,10 +118,11 @@ def test_openapi_has_examples(http: httpx.Client) -> None:
 
 
 def test_redaction_of_secrets() -> None:
-    from tts_predictor.api.common import redact
+    from tts_predictor.settings import Settings
 
-    out = redact({"api_keys": "a,b", "redis_url": "redis://:pw@host:6379", "nested": {"token": "t"}, "plain": 1})
-    assert out == {"api_keys": "***", "redis_url": "redis://***@host:6379", "nested": {"token": "***"}, "plain": 1}
+    out = Settings(api_keys="a,b", redis_url="redis://:pw@host:6379", webhook_secret="w").redacted()
+    assert (out["api_keys"], out["redis_url"], out["webhook_secret"]) == ("***", "redis://***@host:6379", "***")
+    assert out["job_max_queued_per_key"] == 10, "redaction goes by field type, not by 'key' in the name"
 
 
 def test_health_details_and_v1_voices(http):

@@ -1,7 +1,7 @@
 """Server processes shared by the security test files (session scope: each starts once per test run).
 
-`secured_server`: API keys, a blocklist, CORS, a trusted proxy (127.0.0.1, so tests pick their client address
-with X-Forwarded-For), a low failed-auth limit, credentials in a URL setting, a second model to load over gRPC,
+`secured_server`: API keys and an admin key, a blocklist, CORS, a trusted proxy (127.0.0.1, so tests pick their client address
+with X-Forwarded-For), a low failed-auth limit, credentials in URL settings (one without a scheme), a second model to load over gRPC,
 the in-memory audio cache.
 `open_server`: no keys, a rate limit, a short audio cap, a short stall limit, small WebSocket caps, one synthesis at a time, trusted
 proxy 127.0.0.1 only (a client connecting from 127.0.0.2 is untrusted).
@@ -18,10 +18,12 @@ import pytest
 from server_process import ServerProcess
 
 KEYS = ("sec-key-one", "sec-key-two")
+ADMIN_KEY = "sec-admin-key"
 AUTH = {"X-API-Key": KEYS[0]}
 BLOCKED = ("kiss", "forbidden phrase")
 REDIS_PASSWORD = "hunter2-redis-secret"
 OTEL_SECRET = "otel-token-secret"
+TSA_SECRET = "tsa-query-secret"
 AUTH_FAILURES_PER_MINUTE = 3
 OPEN_RATE_BURST = 4
 OPEN_MAX_AUDIO_S = 60
@@ -62,12 +64,14 @@ def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
     server = ServerProcess(
         env={
             "TTS_API_KEYS": ",".join(KEYS),
+            "TTS_ADMIN_API_KEYS": ADMIN_KEY,
             "TTS_BLOCKLIST_FILE": str(blocklist),
             "TTS_CORS_ORIGINS": "https://app.example",
             "TTS_TRUSTED_PROXIES": "127.0.0.1",
             "TTS_AUTH_FAILURES_PER_MINUTE": str(AUTH_FAILURES_PER_MINUTE),
             # the in-memory cache stays on (a redis_url would switch it to Redis): credentials go in the OTLP URL
             "TTS_OTEL_ENDPOINT": f"http://otel:{REDIS_PASSWORD}@collector:4318/v1/traces?api_key={OTEL_SECRET}",
+            "TTS_C2PA_TSA_URL": f"tsa.example:318/stamp?api_key={TSA_SECRET}",  # no scheme; unused without a cert
             "TTS_VOICES_DIR": str(_piper_voice_dir(root)),
             "TTS_LOAD_VOICES_DIR": "false",
         }

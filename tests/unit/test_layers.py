@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "tts_predictor"
 
 LAYERS: list[set[str]] = [
-    {"errors", "logs", "metrics", "tracing", "settings", "auth", "schemas"},
+    {"errors", "logs", "metrics", "tracing", "settings", "auth", "schemas", "budget"},
     {"text"},
     {"audio"},
     {"engines"},

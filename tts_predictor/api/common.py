@@ -6,13 +6,11 @@ import asyncio
 import base64
 import json
 import logging
-import re
 import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -20,6 +18,7 @@ from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput
 from pydantic import ValidationError
 
+from tts_predictor import budget
 from tts_predictor.audio import post
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig
@@ -82,6 +81,7 @@ def check_text(text: str, max_chars: int, field: str = "text") -> str:
         raise FieldError(field, f"{field}: is empty; give the text to speak")
     if len(text) > max_chars:
         raise TextTooLong(f"{field}: {len(text)} characters; the limit is {max_chars} (TTS_MAX_TEXT_CHARS)")
+    budget.current().charge_text(len(text), field)
     return text
 
 
@@ -245,39 +245,6 @@ async def admitted_stream(
     generator = stream()
     weakref.finalize(generator, release)
     return generator
-
-
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
-
-
-def redact_url(url: str) -> str:
-    """`url` with its user info and every query and fragment value replaced by `***` (a password, a token)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    query = (
-        "&".join(f"{p.split('=', 1)[0]}=***" if "=" in p else p for p in parts.query.split("&")) if parts.query else ""
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, "***" if parts.fragment else ""))
-
-
-def redact(
-    values: dict[str, Any], secret_words: tuple[str, ...] = ("key", "token", "secret", "password")
-) -> dict[str, Any]:
-    """Copy of `values` with fields whose name contains a secret word replaced, and credentials in every URL
-    inside a string value (user info, query and fragment values) replaced; nested dicts too."""
-    out: dict[str, Any] = {}
-    for name, value in values.items():
-        if any(word in name.lower() for word in secret_words):
-            out[name] = "***" if value not in (None, "") else value
-        elif isinstance(value, str) and "://" in value:
-            out[name] = _URL.sub(lambda m: redact_url(m.group(0)), value)
-        elif isinstance(value, dict):
-            out[name] = redact(value, secret_words)
-        else:
-            out[name] = value
-    return out
 
 
 class MappedErrorRoute(APIRoute):

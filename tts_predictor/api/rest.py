@@ -21,7 +21,6 @@ from tts_predictor.api.common import (
     check_text,
     make_params,
     prepare_stream,
-    redact,
     request_id,
     synth_of,
 )
@@ -33,7 +32,7 @@ from tts_predictor.audio.post import PostOptions
 from tts_predictor.auth import key_from, key_valid
 from tts_predictor.errors import FieldError
 from tts_predictor.pipeline.front import Front
-from tts_predictor.pipeline.stages import render
+from tts_predictor.pipeline.stages import plan_charged, render
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.schemas import EMOTIONS, STYLES
 from tts_predictor.settings import DEFAULT_CACHE_DIR
@@ -181,9 +180,11 @@ def to_params(
 async def _render_all(
     jobs: list[tuple[str, SynthesisParameters, Any, str]], synth: Any, rid: str, output: OutputConfig
 ) -> list[Any]:
+    # every item planned (and its pauses charged to the request budget) before any is synthesized
+    plans = [plan_charged(text, params, synth, language, output) for text, params, _voice, language in jobs]
     return [
-        await render(text, params, synth, language=language, request_id=f"{rid}/{i}", output=output)
-        for i, (text, params, _voice, language) in enumerate(jobs)
+        await render(text, params, synth, language=language, request_id=f"{rid}/{i}", output=output, segments=segments)
+        for i, ((text, params, _voice, language), segments) in enumerate(zip(jobs, plans))
     ]
 
 
@@ -309,7 +310,7 @@ def build_router(predictor: Front) -> APIRouter:
 
     @router.get("/config", summary="Effective settings (secrets redacted)")
     async def config() -> dict[str, Any]:
-        return redact(predictor.settings.model_dump(mode="json"))
+        return predictor.settings.redacted()
 
     @router.get("/health", summary="Model state (details with an API key when keys are set; 503 until loaded)")
     async def health(request: Request) -> JSONResponse:

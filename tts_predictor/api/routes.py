@@ -25,7 +25,7 @@ def install_api(app: FastAPI, predictor: Front) -> None:
     app.include_router(rest.build_router(predictor))
     app.include_router(normalize_api.build_router(predictor))
     app.include_router(voice_store.build_router(predictor))
-    app.include_router(beds.build_router(predictor.settings))
+    app.include_router(beds.build_router(predictor))
 
     async def stream(websocket: WebSocket) -> None:
         await stream_socket(websocket, predictor)

@@ -132,6 +132,9 @@ class StreamSession:
         self.request_id = request_id(None)
         self.received = 0
         self.pending = 0  # utterances queued or being synthesized (the connection is not idle meanwhile)
+        self.said = ""
+        """Folded tail of the utterances already checked by the blocklist: a phrase split over two is still found."""
+        self.active_at = time.monotonic()  # last speech queued or synthesized (the idle timeout counts from it)
 
     async def send_json(self, message: dict[str, Any]) -> None:
         async with self.lock:
@@ -175,12 +178,7 @@ class StreamSession:
     async def _receive_loop(self) -> None:
         idle = self.predictor.settings.ws_idle_timeout_s
         while True:
-            try:  # idle: no message while nothing is being synthesized
-                message = await (self.ws.receive() if self.pending else asyncio.wait_for(self.ws.receive(), idle))
-            except TimeoutError:
-                raise ProtocolError(
-                    f"idle for {idle:g} s (TTS_WS_IDLE_TIMEOUT_S); reconnect", CLOSE_GOING_AWAY
-                ) from None
+            message = await self._next_message(idle)
             if message["type"] == "websocket.disconnect":
                 if self.worker is not None and not self.worker.done():
                     STATS.cancelled += 1
@@ -210,16 +208,42 @@ class StreamSession:
                 continue
             if self.params is None:
                 await self._start({})
+            queued = self.pending
             if kind == "text":
                 self._add_text(data)
             elif kind == "flush":
                 self._queue_buffer()
-            else:  # close
+            if self.pending > queued:  # speech queued: activity (a lone space or an empty flush is not)
+                self.active_at = time.monotonic()
+            if kind == "close":
                 self._queue_buffer()
                 self.jobs.put_nowait(_END)
                 if self.worker is not None:
                     await asyncio.shield(self.worker)
                 return
+
+    async def _next_message(self, idle: float) -> Any:
+        """The client's next message; ProtocolError once no speech was queued or synthesized for `idle` seconds.
+
+        Only speech counts as activity: messages that queue nothing (whitespace, empty flushes, a fragment never
+        ending its sentence) do not keep a connection, and what it holds, open.
+        """
+        receive = asyncio.ensure_future(self.ws.receive())
+        try:
+            while True:
+                if self.pending:
+                    self.active_at = time.monotonic()  # synthesizing: not idle
+                left = idle - (time.monotonic() - self.active_at)
+                if left <= 0:
+                    raise ProtocolError(
+                        f"idle for {idle:g} s (TTS_WS_IDLE_TIMEOUT_S): no speech queued; reconnect", CLOSE_GOING_AWAY
+                    )
+                done, _ = await asyncio.wait({receive}, timeout=left)
+                if done:
+                    return receive.result()
+        finally:
+            if not receive.done():
+                receive.cancel()
 
     async def _start(self, config: dict[str, Any]) -> None:
         unknown = sorted(set(config) - {"type", *CONFIG_FIELDS})
@@ -319,6 +343,8 @@ class StreamSession:
         try:
             while (job := await self.jobs.get()) is not _END:
                 try:
+                    if synth.blocklist is not None:
+                        self.said = synth.blocklist.check_continuation(self.said, job, "text")
                     try:
                         segments = plan_segments(job, self.params, synth, language=self.language)
                     except InvalidInput as exc:
@@ -355,6 +381,7 @@ class StreamSession:
                         admission.release(slow)
                 finally:
                     self.pending -= 1
+                    self.active_at = time.monotonic()
             if data := await self.encoder.finish():
                 await self.send_bytes(data)
             await self.send_json({"type": "end", "duration_s": round(self.offset_s, 4), "segments": self.segments})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from kserve.errors import InvalidInput
 
+from tts_predictor import budget
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.errors import UnsupportedOption
 
@@ -15,11 +17,16 @@ SILENCE_RMS = 10 ** (-50 / 20)
 """A reference quieter than -50 dBFS RMS holds no voice to clone."""
 
 
-def decode_audio(data: bytes, field: str, max_s: float | None = None) -> AudioBuffer:
+def decode_audio(
+    data: bytes, field: str, max_s: float | None = None, setting: str = "TTS_CLONE_MAX_SECONDS"
+) -> AudioBuffer:
     """Mono float32 audio from WAV/FLAC/OGG (Vorbis, Opus)/MP3 bytes; 400 naming `field` if not decodable.
 
+    The header is read first: an absurd sample rate or channel count is refused, and the samples x channels that
+    decoding would unpack are charged to the request's budget (TTS_MAX_REQUEST_DECODED_BYTES) before any are.
     With `max_s`, a file whose header says it is longer is refused before decoding, and decoding stops one
-    frame past `max_s` whatever the header says: a small file of hours of silence never reaches memory.
+    frame past `max_s` whatever the header says: a small file of hours of silence never reaches memory. Without
+    `max_s` the header's length must be known.
     """
     import soundfile
 
@@ -27,22 +34,40 @@ def decode_audio(data: bytes, field: str, max_s: float | None = None) -> AudioBu
         raise UnsupportedOption(f"{field}: is empty; send 3-30 s of speech as WAV, FLAC, OGG or MP3")
     try:
         with soundfile.SoundFile(io.BytesIO(data)) as sound:
-            rate, frames = int(sound.samplerate), int(sound.frames)  # frames: from the header (huge when unknown)
-            limit = int(max_s * rate) + 1 if max_s is not None else -1
-            too_long = 0 < limit < frames < 2**62
-            samples = sound.read(frames=limit, dtype="float32", always_2d=True) if not too_long else None
-    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
+            rate, channels, frames = int(sound.samplerate), int(sound.channels), int(sound.frames)
+            want = _frames_to_read(field, rate, channels, frames, max_s)
+            samples = sound.read(frames=want, dtype="float32", always_2d=True) if want is not None else None
+    except InvalidInput:  # the header's refusals (kserve's InvalidInput is a ValueError)
+        raise
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError, OverflowError, MemoryError):
         raise UnsupportedOption(
             f"{field}: not a decodable audio file; send WAV, FLAC, OGG (Vorbis/Opus) or MP3"
         ) from None
+    limit = int(max_s * rate) + 1 if max_s is not None else -1
     if samples is None or (limit > 0 and len(samples) >= limit):
-        raise _too_long(field, frames / rate if samples is None else None, max_s or 0.0)
+        raise _too_long(field, frames / rate if samples is None else None, max_s or 0.0, setting)
     return AudioBuffer(np.ascontiguousarray(samples.mean(axis=1), dtype=np.float32), rate)
 
 
-def _too_long(field: str, seconds: float | None, max_s: float) -> UnsupportedOption:
+def _frames_to_read(field: str, rate: int, channels: int, frames: int, max_s: float | None) -> int | None:
+    """Frames to decode (None: too long by the header), after the header's rate and channels are checked and the
+    decoded size is charged to the request budget (400 before any decoding)."""
+    spend = budget.current()
+    spend.check_format(field, rate, channels)
+    known = 0 <= frames < 2**62  # libsndfile reports a huge count when the length is unknown (streams, MP3)
+    limit = int(max_s * rate) + 1 if max_s is not None else -1
+    if limit > 0 and known and frames >= limit:
+        return None
+    if limit < 0 and not known:
+        raise UnsupportedOption(f"{field}: the file does not say how long it is; send WAV or FLAC")
+    want = min(frames, limit) if known and limit > 0 else (frames if known else limit)
+    spend.charge_decoded(field, want, channels)
+    return want
+
+
+def _too_long(field: str, seconds: float | None, max_s: float, setting: str) -> UnsupportedOption:
     length = f"{seconds:.1f} s of audio" if seconds is not None else f"more than {max_s:g} s of audio"
-    return UnsupportedOption(f"{field}: {length}; a voice sample may be at most {max_s:g} s long")
+    return UnsupportedOption(f"{field}: {length}; it may be at most {max_s:g} s long ({setting})")
 
 
 def check_reference(audio: AudioBuffer, field: str, *, min_s: float, max_s: float) -> AudioBuffer:

@@ -52,6 +52,8 @@ STREAMABLE_FORMATS: tuple[str, ...] = FORMATS
 """Every format streams; wav streams with a header whose sizes say "unknown" (0xFFFFFFFF)."""
 G711_RATE = 8000
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+"""The sample rates MPEG-1/2/2.5 layer III can carry; LAME refuses others."""
 BITRATE_KBPS = {"mp3": (8, 320), "ogg": (8, 240), "opus": (6, 256), "aac": (8, 320)}
 """Accepted ``bitrate`` per lossy format, in kbit/s (mono; libopus takes at most 256k per channel)."""
 
@@ -72,9 +74,12 @@ def check_format(fmt: str) -> str:
 
 
 def output_rate(fmt: str, rate: int) -> int:
-    """Sample rate the encoded stream will have: 8 kHz for G.711, the next Opus rate up for opus, else `rate`."""
+    """Sample rate the encoded stream will have: 8 kHz for G.711, the next Opus or MPEG rate up for opus and mp3,
+    else `rate`."""
     if fmt in ("mulaw", "alaw"):
         return G711_RATE
+    if fmt == "mp3":
+        return next((r for r in MP3_RATES if r >= rate), MP3_RATES[-1])
     if fmt == "opus":
         return next((r for r in OPUS_RATES if r >= rate), OPUS_RATES[-1])
     return rate

@@ -63,6 +63,9 @@ class JobRecord:
     """Id (host-pid-random) of the worker that last ran the job."""
     takeovers: int = 0
     """How often another worker resumed this job after a lease expired."""
+    attempts: int = 0
+    """Runs in a row that ended in an unexpected error or a dead worker without storing a chunk (bounded by
+    TTS_JOB_MAX_ATTEMPTS)."""
 
     def to_json(self) -> dict[str, Any]:
         """Everything, for the store."""
@@ -108,6 +111,7 @@ class JobRecord:
             "result_bytes": self.result_bytes,
             "worker": self.worker,
             "takeovers": self.takeovers,
+            "attempts": self.attempts,
             "webhook": {"url": self.webhook_url, "attempts": self.webhook_attempts} if self.webhook_url else None,
         }
         out["chapters"] = [

@@ -57,13 +57,17 @@ def verify_signature(
 
 def check_url(url: str, allow_private: bool) -> None:
     """Only http(s); hosts resolving to loopback/private/link-local/reserved addresses only when allowed."""
-    parts = urlsplit(url)
+    try:  # urlsplit raises on a bad IPv6 literal ('http://[::1'), .port on a port outside 0-65535 or not a number
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise WebhookRefused(f"webhook.url: not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookRefused("webhook.url: must be an http:// or https:// URL with a host")
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError):
         raise WebhookRefused(f"webhook.url: cannot resolve host '{(parts.hostname or '')[:100]}'") from None
     for info in infos:

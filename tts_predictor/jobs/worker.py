@@ -11,27 +11,28 @@ import os
 import socket
 import time
 import uuid
-from dataclasses import asdict
 from typing import Any
 
 import soundfile as sf
 from kserve.errors import InvalidInput
 
+from tts_predictor import budget
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.auth import acting_for
+from tts_predictor.budget import RequestBudget
 from tts_predictor.errors import SynthesisFailed
 from tts_predictor.jobs.gate import PriorityGate, job_scheduling, make_gate
-from tts_predictor.jobs.planning import chunk_chars, dump_chunk, load_chunk, plan_chunks
-from tts_predictor.jobs.records import CANCELLED, COMPLETED, FAILED, RUNNING, Chapter, JobRecord
+from tts_predictor.jobs.planning import chunk_chars, load_chunk, plan_job, stored_plan
+from tts_predictor.jobs.records import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, Chapter, JobRecord
 from tts_predictor.jobs.results import ResultFiles
 from tts_predictor.jobs.sources import SourceChapter
 from tts_predictor.jobs.store.base import JobStore, StoredChunk
 from tts_predictor.jobs.webhooks import WebhookSender
 from tts_predictor.pipeline.front import Front
+from tts_predictor.pipeline.request_plan import NOTHING_TO_SPEAK
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.synthesis.low_priority import run_low
-from tts_predictor.text.plan import lexicon_names
 from tts_predictor.text.segments import Segment
 
 log = logging.getLogger(__name__)
@@ -92,22 +93,57 @@ class JobWorker:
     async def process(self, job: JobRecord) -> None:
         """Run one claimed job to its end (or until the lease is lost)."""
         log.info("job %s claimed by %s (takeovers %d)", job.id, self.id, job.takeovers)
+        died = job.state == RUNNING  # the stored record says a run was under way: that worker was killed or crashed
         job.state, job.started_at, job.worker = RUNNING, job.started_at or time.time(), self.id
         lost = asyncio.Event()
         beat = asyncio.create_task(self._heartbeat(job.id, lost))
         try:
+            if died and self._count_death(job):  # a job that kills its worker must not crash-loop every restart
+                await self._finish(job, FAILED, error=job.error)
+                return
             if not await asyncio.to_thread(self.store.save, job, self.id):
                 raise LeaseLost(job.id)
-            with acting_for(job.owner):  # the job's stored voices are its owner's (voice_access)
+            # the job's stored voices are its owner's (voice_access); its own budget (jobs have their own audio caps)
+            with acting_for(job.owner), budget.scoped(RequestBudget.from_settings(self.settings)):
                 await self._run(job, lost)
         except LeaseLost:
             log.info("job %s: lease lost or cancelled; %s stops", job.id, self.id)
             return
-        except (InvalidInput, SynthesisFailed, ValueError) as exc:
+        except (InvalidInput, SynthesisFailed, ValueError) as exc:  # the job itself is bad: no retry
             await self._finish(job, FAILED, error=str(getattr(exc, "reason", exc)))
+        except Exception as exc:  # anything else may be transient (store, disk, a codec): bounded retries
+            log.warning("job %s: run %d failed", job.id, job.attempts + 1, exc_info=True)
+            await self._retry_or_fail(job, f"{type(exc).__name__}: {exc}"[:500])
         finally:
             beat.cancel()
             await asyncio.to_thread(self.store.release, job.id, self.id)
+
+    def _count_death(self, job: JobRecord) -> bool:
+        """Count a run whose worker died as a failed attempt; True when that was the last one allowed."""
+        job.attempts += 1
+        reason = "the worker running it stopped without finishing (killed or crashed)"
+        job.error = f"attempt {job.attempts} failed ({reason}); retrying"
+        if job.attempts < self.settings.job_max_attempts:
+            return False
+        job.error = f"failed {job.attempts} times; last error: {reason}"
+        return True
+
+    async def _retry_or_fail(self, job: JobRecord, reason: str) -> None:
+        """Count a failed run; queue the job again behind every ready job after a doubling backoff, or mark it
+        failed with the reason once TTS_JOB_MAX_ATTEMPTS runs failed (a poison job never blocks the queue)."""
+        job.attempts += 1
+        if job.attempts >= self.settings.job_max_attempts:
+            await self._finish(job, FAILED, error=f"failed {job.attempts} times; last error: {reason}")
+            return
+        delay = self.settings.job_retry_backoff_s * 2 ** (job.attempts - 1)
+        job.state, job.error, job.updated_at = (
+            QUEUED,
+            f"attempt {job.attempts} failed ({reason}); retrying",
+            time.time(),
+        )
+        if not await asyncio.to_thread(self.store.defer, job, self.id, time.time() + delay):
+            raise LeaseLost(job.id)
+        log.info("job %s: retry %d in %.1f s", job.id, job.attempts, delay)
 
     async def _heartbeat(self, job_id: str, lost: asyncio.Event) -> None:
         lease = self.settings.job_lease_s
@@ -135,11 +171,17 @@ class JobWorker:
             chunk = StoredChunk(index, flac, chunk_chars(segments), audio.duration_s)
             if lost.is_set():
                 raise LeaseLost(job.id)
-            await asyncio.to_thread(self.store.put_chunk, job.id, chunk)  # a no-op if that index exists already
+            if await asyncio.to_thread(self.store.put_chunk, job.id, chunk):  # a no-op if that index exists already
+                job.attempts = 0  # progress: attempts count failed runs in a row without a stored chunk
             done = await asyncio.to_thread(self.store.done_chunks, job.id)
             chars_here += chunk.chars
             job.chars_per_s = chars_here / max(1e-6, time.perf_counter() - started)
             self._progress(job, done)
+            if job.audio_s_done > self.settings.job_max_audio_s:
+                raise ValueError(
+                    f"the audio exceeds the job limit of {self.settings.job_max_audio_s:.0f} s (TTS_JOB_MAX_AUDIO_S) "
+                    f"after {job.chars_done} of {job.chars_total} characters"
+                )
             if not await asyncio.to_thread(self.store.save, job, self.id):
                 raise LeaseLost(job.id)
         if len(done) < len(plan):
@@ -152,22 +194,14 @@ class JobWorker:
     def _ensure_plan(self, job: JobRecord, params: SynthesisParameters) -> list[Any]:
         """The stored plan, or a new one (the first plan stored wins, so every worker follows the same one)."""
         stored = self.store.plan(job.id)
-        if stored is None:
+        if stored is None:  # jobs submitted before plans were stored at submission
             chapters = [SourceChapter(**c) for c in json.loads(self.store.source(job.id) or "[]")]
             language = self.predictor.synth.catalog.resolve(params.voice, params.language)[1]
-            chunks, marks = plan_chunks(
-                chapters,
-                language=params.language or language,
-                ssml=params.ssml,
-                normalize=params.normalize,
-                chunk_chars=self.settings.job_chunk_chars,
-                segment_chars=self.settings.job_segment_chars,
-                lexicons=lexicon_names(params.lexicons),
-            )
-            self.store.set_plan(
-                job.id, {"chunks": [dump_chunk(c) for c in chunks], "chapters": [asdict(m) for m in marks]}
-            )
+            chunks, marks = plan_job(chapters, params, language, self.settings)
+            self.store.set_plan(job.id, stored_plan(chunks, marks))
             stored = self.store.plan(job.id) or {"chunks": [], "chapters": []}
+        if not stored["chunks"]:  # a job queued before submission refused texts that speak nothing
+            raise ValueError(NOTHING_TO_SPEAK)
         job.chapters = [Chapter(**c) for c in stored["chapters"]]
         job.chunks_total = len(stored["chunks"])
         job.chars_total = sum(chunk_chars(load_chunk(c)) for c in stored["chunks"])

@@ -1,5 +1,10 @@
 """Admission control: bounded running requests, a bounded queue, fast 429s beyond it, a per-request deadline,
-and few requests at once for voices far slower than real time."""
+and few requests at once for voices far slower than real time.
+
+The gateway decides first (`enter` / `leave`, before the body is read): a request that would find the slots and
+the queue full is refused at the door, so a refusal waits behind no parsing, normalization or cache lookup of the
+requests already inside (those count as queued from the moment they enter).
+"""
 
 from __future__ import annotations
 
@@ -44,7 +49,33 @@ class AdmissionController:
         self.running = 0
         self.queued = 0
         self.slow = 0
+        self.entered = 0
+        """HTTP inference requests past the gateway's door and not yet answered (parsing, queued or running)."""
         self._slots = asyncio.Semaphore(max_running)
+
+    def enter(self) -> None:
+        """Let one HTTP inference request in before anything of it is parsed, or raise Overloaded at once.
+
+        Inside, a request holds no slot yet; it counts against slots plus queue places until `leave`, so a burst is
+        refused here in O(1) rather than after every request's parsing and normalization."""
+        if self.entered >= self.max_running + self.max_queued or self._full():
+            metrics.REJECTED.inc()
+            raise Overloaded(self._busy())
+        self.entered += 1
+
+    def leave(self) -> None:
+        """The request let in by `enter` is answered (or gone)."""
+        self.entered -= 1
+
+    def _full(self) -> bool:
+        return self.running >= self.max_running and self.queued >= self.max_queued
+
+    def _busy(self) -> str:
+        return (
+            f"server busy: {self.running} requests running, {self.queued} queued, {self.entered} admitted "
+            f"(at most {self.max_running} running: TTS_MAX_ACTIVE_REQUESTS / TTS_MAX_CONCURRENCY; "
+            f"TTS_MAX_QUEUE={self.max_queued}); retry shortly"
+        )
 
     async def acquire(self, slow: bool = False) -> None:
         """Wait for a slot (bounded queue) or raise Overloaded immediately; pair with `release` (same `slow`).
@@ -67,12 +98,9 @@ class AdmissionController:
             raise
 
     async def _acquire(self) -> None:
-        if self.running >= self.max_running and self.queued >= self.max_queued:
+        if self._full():
             metrics.REJECTED.inc()
-            raise Overloaded(
-                f"server busy: {self.running} requests running and {self.queued} queued "
-                f"(TTS_MAX_CONCURRENCY={self.max_running}, TTS_MAX_QUEUE={self.max_queued}); retry shortly"
-            )
+            raise Overloaded(self._busy())
         self.queued += 1
         metrics.QUEUED.inc()
         try:

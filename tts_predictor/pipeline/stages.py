@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
-from tts_predictor import metrics, tracing
+from tts_predictor import budget, metrics, tracing
 from tts_predictor.audio.alignment import TimedAudio, WordTiming
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
@@ -30,6 +30,7 @@ from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
 from tts_predictor.engines.scheduling import current_scheduling, new_flow
 from tts_predictor.engines.speed import SpeedControl
 from tts_predictor.errors import SynthesisFailed, UnsupportedOption
+from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.audio_cache import AudioCache, cache_key, cache_scope, voice_tag
 from tts_predictor.pipeline.limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
 from tts_predictor.pipeline.request_plan import plan_request
@@ -273,6 +274,7 @@ async def render(
     language: str,
     request_id: str = "-",
     output: OutputConfig = DEFAULT_OUTPUT,
+    segments: list[Segment] | None = None,
 ) -> EncodedAudio:
     """Plan, synthesize and encode one request text.
 
@@ -283,15 +285,31 @@ async def render(
         language: Language for normalization and splitting when neither params nor SSML name one.
         request_id: For logs and error messages.
         output: What this process adds to every output (beds, tags, watermark, credentials).
+        segments: The text as `plan_charged` planned it (a batch plans every item before synthesizing any).
     """
-    segments = plan(text, params, language, output)
+    segments = segments if segments is not None else plan_charged(text, params, synth, language, output)
     spoken = spoken_segments(segments)
     limit, pauses = max_audio_s(synth), pauses_s(segments)
-    check_audio_s(pauses, limit)
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
     check_audio_s(pauses + sum(a.duration_s for a in audios), limit, "speech and pauses")
+    spend = budget.current()
+    spend.charge_audio(sum(a.duration_s for a in audios))  # its pauses were charged when it was planned
     labels = synth.voice_labels(spoken, params) if spoken else []
-    return await assemble_and_encode(segments, audios, labels, params, request_id, text, output)
+    encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text, output)
+    spend.charge_output(len(encoded.data))
+    return encoded
+
+
+def plan_charged(
+    text: str, params: SynthesisParameters, synth: SegmentSynthesizer, language: str, output: OutputConfig
+) -> list[Segment]:
+    """`plan`, then its pauses checked against the per-text cap and charged to the request budget, before any
+    synthesis."""
+    segments = plan(text, params, language, output)
+    pauses = pauses_s(segments)
+    check_audio_s(pauses, max_audio_s(synth))
+    budget.current().charge_audio(pauses)
+    return segments
 
 
 def _finish(
@@ -338,6 +356,8 @@ class ServiceContext:
     """Identity of the voice a request resolves to (cache keys); None: the voice parameter as given."""
     api_keys: frozenset[str] = frozenset()
     """Configured API keys: the cache is partitioned per key (unless TTS_CACHE_SHARED)."""
+    admission: AdmissionController | None = None
+    """Where voice samples are decoded and cloned in preprocess (None: in line, e.g. unit tests)."""
     output: OutputConfig = DEFAULT_OUTPUT
     """What this process adds to every output (beds, tags, watermark, credentials)."""
 
@@ -378,7 +398,9 @@ async def prepare(payload: InferRequest, headers: dict[str, str] | None, ctx: Se
     items = v2.parse_items(
         payload, params, max_chars=ctx.settings.max_text_chars, max_batch=ctx.settings.max_batch_size
     )
+    spend = budget.current()
     for i, (text, _) in enumerate(items):
+        spend.charge_text(len(text), f"text[{i}]")
         if ctx.blocklist is not None:
             ctx.blocklist.check(text, f"text[{i}]")
     request_id = (headers or {}).get("x-request-id") or payload.id or "-"
@@ -397,8 +419,9 @@ async def _job(text: str, params: SynthesisParameters, ctx: ServiceContext, scop
     hit = await asyncio.to_thread(ctx.cache.get, key) if ctx.cache else None
     job = Job(text, params, language, key, hit)
     if hit is None:
-        job.segments = plan(text, params, language, ctx.output)
-        check_audio_s(pauses_s(job.segments), max_audio_s(ctx.synth))
+        job.segments = plan_charged(text, params, ctx.synth, language, ctx.output)
+    else:
+        budget.current().charge_audio(hit.duration_s)
     return job
 
 
@@ -409,9 +432,9 @@ async def speak(batch: Batch) -> Batch:
         spoken = spoken_segments(job.segments) if job.result is None else []
         if spoken:
             job.audios = await synth.synthesize(spoken, job.params, batch.request_id)
-            check_audio_s(
-                pauses_s(job.segments) + sum(a.duration_s for a in job.audios), max_audio_s(synth), "speech and pauses"
-            )
+            speech = sum(a.duration_s for a in job.audios)
+            check_audio_s(pauses_s(job.segments) + speech, max_audio_s(synth), "speech and pauses")
+            budget.current().charge_audio(speech)  # the request's total across its items (pauses: at prepare)
             job.labels = synth.voice_labels(spoken, job.params)
     return batch
 
@@ -426,6 +449,7 @@ async def finish(batch: Batch) -> InferResponse:
             )
             if ctx.cache:
                 await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result, stored_voice_tags(ctx, job))
+        budget.current().charge_output(len(job.result.data))
     for job in batch.jobs:
         voice = "sample" if batch.per_request_sample else (job.params.voice or "default")  # one series for samples
         metrics.REQUESTS.labels("v2", ctx.model_name, voice, job.params.format, "200").inc()
@@ -452,5 +476,7 @@ async def _in_sample_voice(
             "speaker_wav: per-request voice samples are taken by the predictor only; through the transformer, store "
             "the voice once with POST /v1/voices on the predictor and name it in 'voice'"
         )
-    voice = await asyncio.to_thread(ctx.cloner.from_sample, sample, params.voice)
+    work = asyncio.to_thread(ctx.cloner.from_sample, sample, params.voice)
+    # decoding and cloning a sample is engine work: inside admission (bounded running and queued), not beside it
+    voice = await ctx.admission.run(work) if ctx.admission is not None else await work
     return [(text, p.model_copy(update={"voice": voice})) for text, p in items]

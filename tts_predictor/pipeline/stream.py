@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from tts_predictor import budget
 from tts_predictor.audio import dsp
 from tts_predictor.audio.assemble import Assembly, SegmentPieces
 from tts_predictor.audio.buffer import AudioBuffer
@@ -76,6 +77,7 @@ async def stream_plan(
     pending: list[tuple[int, Segment]] = []
     offset = offset_s
     word_events = WordEvents(source_text, segments)
+    spend = budget.current()
 
     def emit(index: int, segment: Segment, speech: AudioBuffer | None) -> tuple[AudioBuffer, dict[str, Any]]:
         nonlocal offset
@@ -83,6 +85,7 @@ async def stream_plan(
         part = Assembly(rate)
         part.add(segment, speech)
         audio = part.audio()
+        spend.charge_audio(audio.duration_s)  # the request's (or WebSocket session's) total; ends the stream
         marks = [{"name": m["name"], "time_s": round(offset + float(str(m["time_s"])), 4)} for m in part.marks]
         words = word_events.words(index, speech, offset + segment.pause_before_s)
         for word in words:
@@ -116,6 +119,7 @@ async def stream_plan(
                         yield emit(*waiting, None)
                     pending.clear()
                 pieces = pieces or SegmentPieces(segment, rate, offset)
+                spend.charge_audio(chunk.duration_s)
                 yield stream_dsp(pieces.add(chunk), params, output), None
             if pieces is not None:
                 audio, event = pieces.end()

@@ -94,8 +94,41 @@ async def _deadline(_request: Any, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=504, content={"error": str(exc)})
 
 
+def _client_error(status: int) -> Callable[[Request, Exception], Any]:
+    """A 4xx answered with the error's message and logged as one line (kserve's handlers log a traceback each)."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        log.info(
+            "%s %s: %d %s (request id %s)",
+            request.method,
+            request.url.path,
+            status,
+            type(exc).__name__,
+            request.headers.get("x-request-id"),
+        )
+        return JSONResponse(status_code=status, content={"error": str(exc)})
+
+    return handler
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # The client learns only that it failed and the request id; the class, message and traceback go to the log.
+    from tts_predictor.server.gateway import internal_error
+
+    request_id = request.headers.get("x-request-id") or "-"
+    log.error("internal error on %s %s (request id %s)", request.method, request.url.path, request_id, exc_info=exc)
+    return JSONResponse(status_code=500, content={"error": internal_error(request_id)})
+
+
 def add_error_handlers(app: FastAPI) -> None:
-    """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 429/503/504 for overload and outages."""
+    """400 instead of FastAPI's 422 or kserve's 500 for malformed bodies; 429/503/504 for overload and outages;
+    one log line per 4xx; 500s say only "internal error" and the request id.
+
+    kserve registers its own handlers when its REST server starts (protocol/rest/server.py, `create_application`,
+    `_add_exception_handlers`), replacing these for the same classes: `model_server` calls this again after it.
+    """
+    from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
+
     from tts_predictor.errors import PredictorRefused, PredictorUnavailable
     from tts_predictor.pipeline.admission import DeadlineExceeded, Overloaded
 
@@ -106,10 +139,16 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PredictorRefused, _predictor_refused)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(DeadlineExceeded, _deadline)
+    app.add_exception_handler(InvalidInput, _client_error(400))
+    app.add_exception_handler(ModelNotFound, _client_error(404))
+    app.add_exception_handler(ModelNotReady, _client_error(503))
+    app.add_exception_handler(InferenceError, _internal_error)
+    app.add_exception_handler(Exception, _internal_error)
 
 
-def add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Gateway (request id, body limit, auth, rate limit) and CORS, closed unless origins are configured."""
+def add_middleware(app: FastAPI, settings: Settings, admission: Any = None) -> None:
+    """Gateway (request id, body limit, auth, rate limit, admission of inference before its body is read) and CORS,
+    closed unless origins are configured."""
     from tts_predictor.server.gateway import GatewayMiddleware
 
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
@@ -117,7 +156,7 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
         from starlette.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["*"])
-    app.add_middleware(GatewayMiddleware, settings=settings)
+    app.add_middleware(GatewayMiddleware, settings=settings, admission=admission)
 
 
 def add_routes(app: FastAPI, predictor: Front, repository: Any = None) -> None:
@@ -191,7 +230,7 @@ def assemble(
         if settings.jobs_enabled:
             install_jobs(app, front)
     add_error_handlers(app)
-    add_middleware(app, settings)
+    add_middleware(app, settings, front.admission)
     setup_tracing(app, settings)
 
 
@@ -268,12 +307,14 @@ def model_server(
                     kwargs=vars(args),
                     grace_period=self.grace_period,
                     keys=keys,
+                    settings=settings,
                 )
                 self.servers.append(self._grpc_server.start(self.max_threads))  # a coroutine: runs later
             bind_servers(self, getattr(args, "host", None))  # `serve --host`: servers are built, not yet started
             if settings is not None:
                 guard_slow_clients(self, settings)  # request head/body read timeouts (slowloris)
             tune_rest_sockets(self)  # TCP_NOTSENT_LOWAT: slow readers noticed early (adaptive bitrate); after the guard
+            _errors_after_kserve(self)
             super().setup_event_loop()
 
         def __init__(self, **kwargs: Any) -> None:
@@ -294,6 +335,22 @@ def model_server(
         predictor_config=predictor_config,
         registered_models=registered_models,
     )
+
+
+def _errors_after_kserve(model_server: Any) -> None:
+    """Our error handlers again once kserve's REST server has added its own (it does so when it starts)."""
+    rest = getattr(model_server, "_rest_server", None)
+    if rest is None:
+        return
+    create = rest.create_application
+
+    def create_application() -> None:
+        from kserve.model_server import app
+
+        create()
+        add_error_handlers(app)
+
+    rest.create_application = create_application
 
 
 def run_transformer(argv: list[str] | None = None) -> None:

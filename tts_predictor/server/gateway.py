@@ -1,22 +1,32 @@
-"""HTTP gateway middleware: request ids, body-size limit, API-key auth, per-key/per-IP rate limits, route metrics,
-and cancellation of V2 inference when its client disconnects."""
+"""HTTP gateway middleware: request ids, body-size limit, API-key auth (admin keys for the model repository),
+failed-auth and per-key/per-IP rate limits, route metrics, one-line 500s, and cancellation of V2 inference when its
+client disconnects."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tts_predictor import metrics
-from tts_predictor.auth import client_address, key_from, key_valid, parse_networks, set_caller
+from tts_predictor import budget, metrics
+from tts_predictor.auth import (
+    client_address,
+    is_admin,
+    key_from,
+    key_valid,
+    parse_networks,
+    set_caller,
+    set_client_address,
+)
+from tts_predictor.pipeline.admission import AdmissionController, Overloaded
 from tts_predictor.server import memory as heap
-from tts_predictor.server.rate_limits import Buckets
+from tts_predictor.server.rate_limits import Buckets, FailureLimiter, key_id
 from tts_predictor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,15 +35,17 @@ log = logging.getLogger(__name__)
 class GatewayMiddleware:
     """Runs before kserve's routes; refusals never reach the model."""
 
-    def __init__(self, app: ASGIApp, settings: Settings):
+    def __init__(self, app: ASGIApp, settings: Settings, admission: AdmissionController | None = None):
         self.app = app
         self.settings = settings
+        self.admission = admission  # inference routes are admitted (or refused) here, before their body is read
         self.keys = settings.api_key_set()
+        self.admin_keys = settings.admin_key_set()
         self.exempt = {p.strip() for p in settings.auth_exempt_paths.split(",") if p.strip()}
         self.proxies = parse_networks(settings.trusted_proxies)
         self.buckets = Buckets(settings.rate_limit_rps, settings.rate_limit_burst)
         per_minute = settings.auth_failures_per_minute
-        self.failures = Buckets(per_minute / 60.0, per_minute) if per_minute else None
+        self.failures = FailureLimiter(per_minute) if per_minute else None
         self.sockets: dict[str, int] = {}  # open WebSockets per client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -45,6 +57,8 @@ class GatewayMiddleware:
                 await send({"type": "websocket.close", "code": 1008})
                 return
             set_caller(_api_key(scope) if self.keys else None)
+            budget.start(self.settings)  # one budget for the whole WebSocket session
+            set_client_address(self._client(scope))
             await self._websocket(scope, receive, send)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
@@ -53,17 +67,22 @@ class GatewayMiddleware:
         ]
         refusal = self._refusal(scope)
         set_caller(_api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
+        budget.start(self.settings)  # what this request may consume in all (tts_predictor/budget.py)
+        set_client_address(self._client(scope))  # owner of jobs without keys
+        if refusal is None:
+            refusal = self._admit(scope)
         if refusal is not None:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
             return
+        admitted = self.admission is not None and inference_route(scope)
         started = time.perf_counter()
-        status = {"code": 500, "bytes": 0}
+        status = {"code": 500, "bytes": 0, "started": False}
         responded = {"done": False}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                status["code"], status["started"] = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             elif message["type"] == "http.response.body":
                 status["bytes"] += len(message.get("body", b""))
@@ -89,7 +108,16 @@ class GatewayMiddleware:
                 self.settings.stream_stall_timeout_s,
                 request_id,
             )
+        except Exception:
+            if status["started"] and not responded["done"]:
+                raise  # a response cut off midway: uvicorn must close the connection
+            if not status["started"]:  # (answered already: the error handler logged it)
+                log.exception("internal error on %s (request id %s)", route_label(scope), request_id)
+                await _reply(send, 500, internal_error(request_id), {}, request_id)
+            # Handled here, not re-raised: uvicorn would close the keep-alive connection of an answered request.
         finally:
+            if admitted:
+                self.admission.leave()  # type: ignore[union-attr]
             route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
             metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
@@ -99,9 +127,7 @@ class GatewayMiddleware:
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket within the connection caps (global, per key or address); sends limited by the stall limit."""
         key = _api_key(scope) if self.keys else None
-        client = (
-            "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else self._client(scope)
-        )
+        client = "key:" + key_id(key) if key else self._client(scope)
         if (
             sum(self.sockets.values()) >= self.settings.ws_max_connections
             or self.sockets.get(client, 0) >= self.settings.ws_max_connections_per_client
@@ -124,20 +150,15 @@ class GatewayMiddleware:
         if length and length.isdigit() and int(length) > limit:
             return 413, f"request body over {limit} bytes ({setting})", {}
         client = self._client(scope)
-        blocked = self.failures.get(client).wait() if self.failures is not None and self._needs_key(scope) else 0.0
-        if blocked:  # refused before the key is even compared: guessing is slowed to the configured rate
+        key = _api_key(scope) if self.keys else None
+        if self._needs_key(scope) and not key_valid(key, self.keys):
+            return self._auth_failure(client, key)
+        if self.keys and admin_only(scope) and not is_admin(key, self.admin_keys):
             return (
-                429,
-                "too many failed authentications from this address (TTS_AUTH_FAILURES_PER_MINUTE); retry later",
-                {"retry-after": str(max(1, round(blocked)))},
-            )
-        if not self._authorized(scope):
-            if self.failures is not None:
-                self.failures.get(client).take()
-            return (
-                401,
-                "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'",
-                {"www-authenticate": "Bearer"},
+                403,
+                "loading and unloading models needs an admin API key (TTS_ADMIN_API_KEYS)"
+                + ("" if self.admin_keys else "; none is configured"),
+                {},
             )
         wait = self._rate_wait(scope, client)
         if wait:
@@ -147,6 +168,35 @@ class GatewayMiddleware:
                 {"retry-after": str(max(1, round(wait)))},
             )
         return None
+
+    def _admit(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
+        """429 at once for an inference request the admission controller has no room for (see admission.py)."""
+        if self.admission is None or not inference_route(scope):
+            return None
+        try:
+            self.admission.enter()
+        except Overloaded as busy:
+            return 429, str(busy), {"retry-after": str(busy.retry_after_s)}
+        return None
+
+    def _auth_failure(self, client: str, key: str | None) -> tuple[int, str, dict[str, str]]:
+        """401 for a missing or wrong key; 429 once this address or this wrong key failed too often (a valid key
+        never comes here: others' failures from a shared address cannot lock it out)."""
+        blocked = self.failures.blocked(client, key) if self.failures is not None else 0.0
+        if blocked:
+            return (
+                429,
+                "too many failed authentications from this address or with this key "
+                "(TTS_AUTH_FAILURES_PER_MINUTE); retry later",
+                {"retry-after": str(max(1, round(blocked)))},
+            )
+        if self.failures is not None:
+            self.failures.failed(client, key)
+        return (
+            401,
+            "missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'",
+            {"www-authenticate": "Bearer"},
+        )
 
     def _body_limit(self, scope: Scope) -> tuple[int, str]:
         """Voice uploads (POST /v1/voices) carry audio and get their own, larger limit."""
@@ -158,7 +208,7 @@ class GatewayMiddleware:
 
     def _client(self, scope: Scope) -> str:
         peer = (scope.get("client") or (None,))[0]
-        return client_address(peer, _header(scope, b"x-forwarded-for"), self.proxies)
+        return client_address(peer, _joined(scope, b"x-forwarded-for"), self.proxies)
 
     def _needs_key(self, scope: Scope) -> bool:
         """Keys are configured, the path is not exempt, and this is not a CORS preflight (browsers send those
@@ -166,16 +216,13 @@ class GatewayMiddleware:
         preflight = scope.get("method") == "OPTIONS" and _header(scope, b"access-control-request-method") is not None
         return bool(self.keys) and scope["path"] not in self.exempt and not preflight
 
-    def _authorized(self, scope: Scope) -> bool:
-        return not self._needs_key(scope) or key_valid(_api_key(scope), self.keys)
-
     def _rate_wait(self, scope: Scope, client: str) -> float:
         """Rate limit per authenticated key, else per client address (a made-up key or X-Forwarded-For header
         from an untrusted peer cannot buy a fresh bucket)."""
         if not self.settings.rate_limit_rps or scope["path"] in self.exempt:
             return 0.0
         key = _api_key(scope) if self.keys else None
-        identity = "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if key else "ip:" + client
+        identity = "key:" + key_id(key) if key else "ip:" + client
         return self.buckets.get(identity).take()
 
 
@@ -275,11 +322,43 @@ async def _run_cancellable(
     return False
 
 
+_INFERENCE = re.compile(
+    r"/v2/models/[^/]+(/versions/[^/]+)?/infer|/v1/models/[^/]+:predict|/synthesize|/batch_synthesize|/v1/audio/speech"
+)
+
+
+def inference_route(scope: Scope) -> bool:
+    """A POST that synthesizes under admission control (V2/V1 inference, /synthesize, /batch_synthesize, OpenAI
+    speech); WebSocket utterances and jobs are admitted one by one further in."""
+    return scope.get("method") == "POST" and _INFERENCE.fullmatch(scope["path"].rstrip("/")) is not None
+
+
+_REPOSITORY_ACTION = re.compile(r"/+v2/+repository/+models/+[^/]+/+(load|unload)/*")
+
+
+def admin_only(scope: Scope) -> bool:
+    """Model repository load / unload (kserve's /v2/repository/models/<name>/load|unload): they change the models
+    every tenant is served, so only admin keys may call them."""
+    return _REPOSITORY_ACTION.fullmatch(scope["path"]) is not None
+
+
+def internal_error(request_id: str) -> str:
+    """The body of every 500: no exception class or message (those go to the log, under the same request id)."""
+    return f"internal error; request id {request_id}"
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def _joined(scope: Scope, name: bytes) -> str | None:
+    """Every line of a list-valued header, joined in order (RFC 9110 5.3): a proxy that adds its own
+    X-Forwarded-For line after the client's must be read as the last hop, not skipped for the client's first line."""
+    values = [value.decode("latin-1") for key, value in scope.get("headers", []) if key == name]
+    return ", ".join(values) if values else None
 
 
 def _api_key(scope: Scope) -> str | None:

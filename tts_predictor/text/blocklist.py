@@ -15,6 +15,10 @@ _INVISIBLE = re.compile(
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
 )
 """Soft hyphen, zero-width and joiner characters, direction marks, variation selectors, Hangul fillers."""
+_APOSTROPHES = re.compile("['`\u00b4\u02b9\u02bb\u02bc\u02bd\u2018\u2019\u201b\u2032\u2035\uff07]")
+"""Apostrophe look-alikes: espeak-ng reads `ki'ss` and `ki’ss` as `kiss`, so they join, not split, words."""
+_LOOKALIKES = str.maketrans({"\u0138": "k"})
+"""Letters anyascii transliterates by sound, not by look: Latin kra `ĸ` (anyascii: q) is spoken k."""
 _TAGS = re.compile(r"<[^<>]*>")
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -24,10 +28,11 @@ class ContentRejected(InvalidInput):
 
 
 def fold(text: str) -> str:
-    """The matching form of `text`: entities decoded, tags and invisible characters dropped, NFKC, case-folded,
-    every run of non-word characters (spaces, punctuation) one space."""
+    """The matching form of `text`: entities decoded, tags, invisible characters and apostrophes dropped, NFKC,
+    case-folded, look-alike letters replaced, every run of non-word characters (spaces, punctuation) one space."""
     text = _TAGS.sub("", html.unescape(text))
-    text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold()
+    text = _APOSTROPHES.sub("", _INVISIBLE.sub("", text))  # before NFKC, which makes `´` a space and an accent
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_LOOKALIKES)
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return " " + _NOT_WORD.sub(" ", text).strip() + " "
 
@@ -42,13 +47,15 @@ class Blocklist:
 
     Both the phrases and the text are folded (`fold`), and matched once more with confusable letters
     transliterated, so `&#107;iss`, `k<mark/>iss`, fullwidth letters, homoglyphs, soft hyphens, zero-width
-    characters, accents and runs of spaces or punctuation between the words do not hide a blocked phrase.
+    characters, accents, apostrophes inside a word (`ki’ss`, which espeak-ng reads as `kiss`) and runs of spaces
+    or punctuation between the words do not hide a blocked phrase.
     """
 
     def __init__(self, phrases: list[str]):
         self.phrases = [p for p in phrases if p.strip()]
         self._folded = [(i, fold(p), fold_confusables(fold(p))) for i, p in enumerate(self.phrases, 1)]
         self._folded = [(i, f, c) for i, f, c in self._folded if f.strip()]
+        self._tail_chars = 2 * max((max(len(f), len(c)) for _, f, c in self._folded), default=0) + 16
 
     @classmethod
     def from_file(cls, path: str | Path) -> Blocklist:
@@ -65,3 +72,16 @@ class Blocklist:
         for rule, phrase, phrase_ascii in self._folded:
             if phrase in folded or (phrase_ascii.strip() and phrase_ascii in confusable):
                 raise ContentRejected(f"{field}: rejected by the content filter (blocklist entry {rule})")
+
+    def check_continuation(self, previous: str, text: str, field: str) -> str:
+        """`check` of `text` said right after `previous` (a stream's earlier utterances), so a phrase split across
+        messages or sentences (`forbidden\\nphrase` on the WebSocket) is found.
+
+        Returns:
+            The folded tail to pass as `previous` with the next text (long enough to hold any blocked phrase).
+        """
+        if not self._folded:
+            return ""
+        joined = fold(previous + " " + text)
+        self.check(joined, field)
+        return joined[-self._tail_chars :]

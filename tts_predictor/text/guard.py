@@ -21,6 +21,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _LONG_NUMBER = re.compile(r"\d(?:[ .,'\u00a0\u202f]?\d){%d,}" % MAX_NUMBER_DIGITS)
 _DIGIT_RUN = re.compile(r"\d(?:[ .,'\u00a0\u202f]?\d){%d,}" % MAX_DIGIT_RUN)
 _LONG_TOKEN = re.compile(r"\S{%d,}" % (MAX_TOKEN_CHARS + 1))
+_PHONEME_BRACKETS = re.compile(r"\[\[+|\]\]+")
+"""espeak-ng reads `[[k'Is]]` in plain text as phonemes: an undocumented input channel that spells any word past
+the blocklist (issue 23, finding 8)."""
 
 
 class UnspeakableText(InvalidInput):
@@ -52,9 +55,22 @@ def check_digit_runs(text: str, field: str = "text") -> str:
 
 
 def defuse(text: str) -> str:
-    """`text` with over-long digit strings spelled digit by digit and over-long tokens cut into pieces."""
+    """`text` with over-long digit strings spelled digit by digit, over-long tokens cut into pieces and espeak-ng's
+    `[[phoneme]]` brackets made single."""
+    text = escape_phoneme_input(text)
     text = _LONG_NUMBER.sub(lambda m: " ".join(c for c in m.group(0) if c.isdigit()), text)
     return _LONG_TOKEN.sub(_cut, text)
+
+
+def escape_phoneme_input(text: str) -> str:
+    """`text` with espeak-ng's `[[phoneme]]` brackets spaced apart (`[ k'Is ]`, read as text); same length."""
+    return _PHONEME_BRACKETS.sub(_space_brackets, text)
+
+
+def _space_brackets(match: re.Match[str]) -> str:
+    run = match.group(0)
+    gap = " " * (len(run) - 1)
+    return run[0] + gap if run[0] == "[" else gap + run[0]
 
 
 def _cut(match: re.Match[str]) -> str:

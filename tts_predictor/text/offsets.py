@@ -12,7 +12,7 @@ import difflib
 import re
 
 _TOKEN = re.compile(r"\w+(?:['’.,]\w+)*|[$€£¥%&@#+]")
-_TAG = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"<[^<>]*>")
 
 Span = tuple[int, int]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from tts_predictor.text.guard import check_speakable, escape_phoneme_input
 from tts_predictor.text.plan import CHUNK_CHARS, speakable
 from tts_predictor.text.segments import Segment
 from tts_predictor.text.split import chunk_text
@@ -28,6 +29,7 @@ def preview(
     `say_as` (True when an SSML ``<say-as>`` already fixed the reading), `rewrites` (normalizer spans with
     `start`/`end` offsets into `source`) and `lexicon` (PLS entries applied).
     """
+    check_speakable(text)  # as planning does: lone surrogates are a 400 here too (they made the JSON answer a 500)
     use_ssml = is_ssml(text) if ssml is None else ssml
     segments = parse_ssml(text, default_language=language) if use_ssml else [Segment(text=text)]
     out = []
@@ -36,7 +38,7 @@ def preview(
             continue
         lang = segment.language or language
         spoken = speakable(
-            segment.text,
+            escape_phoneme_input(segment.text),  # length-preserving: the rewrites' offsets still hold
             lang,
             normalize=normalize and segment.normalize,
             voice=segment.voice or voice,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from num2words import CONVERTER_CLASSES, num2words
 
@@ -163,7 +163,7 @@ def date_words(parts: dict[str, int], lang: str) -> str:
 def say_time(value: str, language: str = "en") -> str:
     """'10:30' / '7pm' / '9 AM' / '7:15 a.m.' / '14:05' → spoken time."""
     lang = require(language)
-    m = re.fullmatch(r"\s*(\d{1,2})(?:[:h.](\d{2}))?(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?\s*", value, re.I)
+    m = re.fullmatch(r"(\d{1,2})(?:[:h.](\d{2}))?(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", value.strip(), re.I)
     if not m or (m.group(2) is None and m.group(4) is None):
         raise ValueError(f"{value!r} is not a time (expected H:MM, H:MM:SS, H am, H:MM pm)")
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
@@ -175,20 +175,40 @@ def say_time(value: str, language: str = "en") -> str:
     return lx.join_time(base(lang), n2w(hour, lang), minute, lambda n: n2w(n, lang), suffix)
 
 
-_CURRENCY = re.compile(
-    r"^\s*(?P<pre>[$€£¥₹]|[A-Z]{3})?\s*(?P<num>[-+]?\d[\d,.\s\u00a0\u202f']*?)\s*"
-    r"(?P<scale>[A-Za-z]+)?\s*(?P<post>[$€£¥₹]|[A-Z]{3})?\s*$"
-)
+_CURRENCY_SYMBOL = re.compile(r"[$€£¥₹]|[A-Z]{3}")
+_AMOUNT = re.compile(r"[-+]?\d[\d,.\s\u00a0\u202f']*")
+_AMOUNT_TAIL = re.compile(r"([A-Za-z]+)?\s*([$€£¥₹]|[A-Z]{3})?")
+# Issue 23 (finding 3): one regex with four adjacent `\s*` around a lazy `[\d\s...]*?` cost ~n^3.8 (360 bytes of
+# `<say-as interpret-as="currency">` froze the process for 4 s). The value is now cut in three steps, each a single
+# unbounded quantifier that cannot backtrack into its neighbour.
+
+
+def _currency_parts(value: str) -> tuple[str | None, str, str | None, str | None] | None:
+    """(prefix symbol, amount, scale word, suffix symbol) of '$3.2 million' / 'EUR 12' / '3,50 €', or None."""
+    rest = value.strip()
+    pre = _CURRENCY_SYMBOL.match(rest)
+    if pre:
+        rest = rest[pre.end() :].lstrip()
+    amount = _AMOUNT.match(rest)
+    if not amount:
+        return None
+    tail = _AMOUNT_TAIL.fullmatch(rest[amount.end() :].strip())
+    if not tail:
+        return None
+    scale, post = tail.group(1), tail.group(2)
+    if post is None and scale and _CURRENCY_SYMBOL.fullmatch(scale):  # '12 EUR': a code, not a scale word
+        scale, post = None, scale
+    return (pre.group(0) if pre else None), amount.group(0).strip(), scale, post
 
 
 def say_currency(value: str, language: str = "en") -> str:
     """'$3.50' / '3,50 €' / 'EUR 12' / '$3.2 million' → the amount with its currency in words."""
     lang = require(language)
-    m = _CURRENCY.match(value)
-    sym = m and (m.group("pre") or m.group("post"))
-    if not m or not sym:
+    parts = _currency_parts(value)
+    sym = parts and (parts[0] or parts[3])
+    if not parts or not sym:
         raise ValueError(f"{value!r} is not an amount with a currency symbol or ISO code")
-    return money_words(number(m.group("num").strip(), lang), tb.CURRENCY_SYMBOLS.get(sym, sym), lang, m.group("scale"))
+    return money_words(number(parts[1], lang), tb.CURRENCY_SYMBOLS.get(sym, sym), lang, parts[2])
 
 
 def money_words(amount: Decimal, code: str, lang: str, scale: str | None = None) -> str:
@@ -198,7 +218,9 @@ def money_words(amount: Decimal, code: str, lang: str, scale: str | None = None)
         if scale_word is None:
             raise ValueError(f"{scale!r} is not a number scale")
         return f"{words_for(amount, lang)} {scale_word} {tb.currency_name(lang, code, plural=True)}"
-    amount = amount.quantize(Decimal("0.01"))
+    with localcontext() as context:  # Decimal's default 28 digits: quantize raised on '$' + 30 digits (a 500)
+        context.prec = 2 * MAX_DIGITS + 4
+        amount = amount.quantize(Decimal("0.01"))
     whole, cents = int(abs(amount)), int(abs(amount) * 100) % 100
     sign = lx.word(base(lang), "minus") + " " if amount < 0 else ""
     unit = tb.currency_name(lang, code, plural=whole != 1)
@@ -225,16 +247,21 @@ def say_fraction(value: str, language: str = "en") -> str:
     return spoken
 
 
+_UNIT_AMOUNT = re.compile(r"[-+−]?\d[\d,.\s]*")
+
+
 def say_unit(value: str, language: str = "en") -> str:
     """'27 m' / '65 mph' / '3.5kg' → the number and the unit's name (singular after exactly one)."""
     lang = require(language)
-    m = re.fullmatch(r"\s*([-+−]?\d[\d,.\s]*?)\s*([^\d\s.,].*?)\s*", value)
-    if not m or tb.unit_name(base(lang), m.group(2), True) is None:
+    value = value.strip()
+    amount_m = _UNIT_AMOUNT.match(value)  # one greedy run, then the rest: no backtracking between the two
+    unit = value[amount_m.end() :].strip() if amount_m else ""
+    if not amount_m or "\n" in unit or tb.unit_name(base(lang), unit, True) is None:
         raise ValueError(
             f"{value!r} is not a number followed by a known unit ({', '.join(tb.unit_symbols(base(lang)))})"
         )
-    amount = number(m.group(1), lang)
-    return f"{words_for(amount, lang)} {tb.unit_name(base(lang), m.group(2), amount == 1)}"
+    amount = number(amount_m.group(0), lang)
+    return f"{words_for(amount, lang)} {tb.unit_name(base(lang), unit, amount == 1)}"
 
 
 def roman_value(numeral: str) -> int:

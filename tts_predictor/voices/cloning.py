@@ -118,12 +118,16 @@ class VoiceCloner:
             )
 
     def describe(self, name: str) -> dict[str, Any]:
-        """The stored metadata of a cloned voice the caller may use (404 if there is none, or it is another key's)."""
+        """The stored metadata of a cloned voice the caller may use (404 if there is none, or it is another key's);
+        the owner id only to its owner and admins."""
         voice = self.catalog.usable(name)
         if voice is None or voice.store is None:
             raise VoiceNotFound(f"no stored voice '{name}'; GET /v1/voices lists them")
         meta = Path(voice.store) / f"{name}.json"
-        return json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else voice.to_dict()
+        data = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else voice.to_dict()
+        if not self.catalog.access.may_manage(self.catalog.owners.get(name)):
+            data.pop("owner", None)  # a shared voice seen by another key: its owner id is the owner's business
+        return data
 
     def delete(self, name: str) -> None:
         """Remove a stored voice: unlisted at once, its files deleted."""

@@ -26,10 +26,18 @@ _TYPES = {
 }
 
 
+MP3_MAX_LEVEL = 0.999
+"""libsndfile refuses compression level 1.0 for mp3 ("Error set compression level 1.0"); just below it LAME gets the
+version's lowest bitrate."""
+
+
 def _mp3_level(rate: int, target: int) -> float:
-    """libsndfile maps a CBR compression level linearly onto the MPEG version's bitrate range (kbit/s)."""
+    """libsndfile maps a CBR compression level linearly onto the MPEG version's bitrate range (kbit/s).
+
+    A bitrate below the range (16k-24k at 32 kHz or more: MPEG-1 starts at 32k) gets the range's lowest, the
+    nearest valid pair (docs/api.md)."""
     low, high = (32, 320) if rate >= 32000 else ((8, 160) if rate >= 16000 else (8, 64))
-    return (high - min(max(target, low), high)) / (high - low)
+    return min(MP3_MAX_LEVEL, (high - min(max(target, low), high)) / (high - low))
 
 
 def _options(fmt: str, rate: int, bitrate: str | None) -> dict[str, Any]:

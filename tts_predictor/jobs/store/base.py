@@ -39,7 +39,12 @@ class JobStore(Protocol):
         (so a cancel or a takeover is never overwritten). True if written."""
 
     def claim(self, worker: str, now: float, lease_s: float) -> JobRecord | None:
-        """Atomically take a queued job, or a running one whose lease expired; None if there is none."""
+        """Atomically take the queued job ready first (submitted or deferred to the earliest time up to `now`), or a
+        running one whose lease expired; None if there is none."""
+
+    def defer(self, job: JobRecord, worker: str, ready_at: float) -> bool:
+        """Queue `worker`'s running job again (written back, lease dropped), claimable from `ready_at` on and
+        only after every job ready before it. False when the job is no longer leased to `worker`."""
 
     def heartbeat(self, job_id: str, worker: str, now: float, lease_s: float) -> bool:
         """Extend `worker`'s lease; False when the job is no longer leased to it (taken over, cancelled)."""
@@ -54,7 +59,8 @@ class JobStore(Protocol):
         """The chunk plan (JSON per chunk), or None before planning."""
 
     def put_chunk(self, job_id: str, chunk: StoredChunk) -> bool:
-        """Store a finished chunk unless that index exists already (True if stored): no chunk is ever doubled."""
+        """Store a finished chunk unless that index exists already or the job is no longer running (True if
+        stored): no chunk is ever doubled, none outlives a cancelled and deleted job."""
 
     def done_chunks(self, job_id: str) -> dict[int, tuple[int, float]]:
         """Index -> (chars, audio seconds) of the finished chunks."""

@@ -16,9 +16,10 @@ P = "tts:jobs:"
 _HEAD = struct.Struct("<Id")
 """Chunk value: chars (uint32), audio seconds (float64), then the FLAC bytes."""
 
-# KEYS: active zset; ARGV: worker, now, lease_s. Oldest queued job, or a running one whose lease expired.
+# KEYS: active zset (score: when the job is ready); ARGV: worker, now, lease_s, prefix. The queued job ready first,
+# or a running one whose lease expired (a running job's score is in the past).
 _CLAIM = """
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])) do
   local meta = ARGV[4] .. id .. ':meta'
   local state = redis.call('HGET', meta, 'state')
   local until_ = tonumber(redis.call('HGET', meta, 'lease_until') or '0')
@@ -48,8 +49,21 @@ if ARGV[2] == 'completed' or ARGV[2] == 'failed' or ARGV[2] == 'cancelled' then
   redis.call('ZREM', KEYS[3], ARGV[4]) redis.call('ZADD', KEYS[4], tonumber(ARGV[5]), ARGV[4]) end
 return 1
 """
-# KEYS: chunks, chunkinfo, bytes; ARGV: index, value, info. Never overwrite a finished chunk.
+# KEYS: meta, doc, active; ARGV: worker, doc, id, ready_at. Queue worker's running job again, ready at ready_at.
+_DEFER = """
+if redis.call('HGET', KEYS[1], 'lease_owner') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'state') ~= 'running' then
+  return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('HSET', KEYS[1], 'state', 'queued')
+redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_until')
+redis.call('ZADD', KEYS[3], tonumber(ARGV[4]), ARGV[3])
+return 1
+"""
+# KEYS: chunks, chunkinfo, bytes, meta; ARGV: index, value, info. Never overwrite a finished chunk; nothing for a job
+# that is no longer running (a chunk landing after a cancel + delete would be orphaned, its bytes counted forever).
 _PUT_CHUNK = """
+if redis.call('HGET', KEYS[4], 'state') ~= 'running' then return 0 end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) redis.call('INCRBY', KEYS[3], string.len(ARGV[2])) return 1 end
 return 0
@@ -63,6 +77,7 @@ class RedisJobStore:
         self.r = redis.Redis.from_url(url, socket_timeout=10)
         self._claim, self._heartbeat = self.r.register_script(_CLAIM), self.r.register_script(_HEARTBEAT)
         self._save, self._put = self.r.register_script(_SAVE), self.r.register_script(_PUT_CHUNK)
+        self._defer = self.r.register_script(_DEFER)
 
     @staticmethod
     def _k(job_id: str, part: str) -> str:
@@ -100,6 +115,10 @@ class RedisJobStore:
             job.takeovers += 1
         return job
 
+    def defer(self, job: JobRecord, worker: str, ready_at: float) -> bool:
+        keys = [self._k(job.id, "meta"), self._k(job.id, "doc"), P + "active"]
+        return bool(self._defer(keys=keys, args=[worker, json.dumps(job.to_json()), job.id, ready_at]))
+
     def heartbeat(self, job_id: str, worker: str, now: float, lease_s: float) -> bool:
         return bool(self._heartbeat(keys=[self._k(job_id, "meta")], args=[worker, now + lease_s]))
 
@@ -120,7 +139,7 @@ class RedisJobStore:
         return json.loads(data) if data else None
 
     def put_chunk(self, job_id: str, chunk: StoredChunk) -> bool:
-        keys = [self._k(job_id, "chunks"), self._k(job_id, "chunkinfo"), P + "bytes"]
+        keys = [self._k(job_id, "chunks"), self._k(job_id, "chunkinfo"), P + "bytes", self._k(job_id, "meta")]
         value = _HEAD.pack(chunk.chars, chunk.audio_s) + chunk.audio
         return bool(self._put(keys=keys, args=[chunk.index, value, f"{chunk.chars},{chunk.audio_s}"]))
 

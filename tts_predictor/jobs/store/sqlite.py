@@ -15,7 +15,7 @@ from tts_predictor.jobs.store.base import StoredChunk
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY, owner TEXT NOT NULL, state TEXT NOT NULL, created_at REAL NOT NULL,
-  expires_at REAL, lease_owner TEXT, lease_until REAL, doc TEXT NOT NULL);
+  expires_at REAL, lease_owner TEXT, lease_until REAL, doc TEXT NOT NULL, ready_at REAL);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
 CREATE TABLE IF NOT EXISTS sources (job_id TEXT PRIMARY KEY, source TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS plans (job_id TEXT PRIMARY KEY, plan TEXT NOT NULL);
@@ -35,6 +35,9 @@ class SqliteJobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = [row[1] for row in self._db.execute("PRAGMA table_info(jobs)")]
+        if "ready_at" not in columns:  # a database from before retries: NULL reads as created_at
+            self._db.execute("ALTER TABLE jobs ADD COLUMN ready_at REAL")
         self._lock = threading.Lock()
 
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -46,8 +49,16 @@ class SqliteJobStore:
             self._db.execute("BEGIN")
             self._db.execute("INSERT INTO sources VALUES (?,?)", (job.id, source))
             self._db.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?,NULL,NULL,?)",
-                (job.id, job.owner, job.state, job.created_at, job.expires_at, json.dumps(job.to_json())),
+                "INSERT INTO jobs VALUES (?,?,?,?,?,NULL,NULL,?,?)",
+                (
+                    job.id,
+                    job.owner,
+                    job.state,
+                    job.created_at,
+                    job.expires_at,
+                    json.dumps(job.to_json()),
+                    job.created_at,
+                ),
             )
             self._db.execute("COMMIT")
 
@@ -79,9 +90,10 @@ class SqliteJobStore:
             self._db.execute("BEGIN IMMEDIATE")  # one claimer at a time, across processes sharing the file
             try:
                 row = self._db.execute(
-                    "SELECT id, lease_owner FROM jobs WHERE state=? OR (state=? AND (lease_until IS NULL OR lease_until<?)) "
-                    "ORDER BY created_at LIMIT 1",
-                    (QUEUED, RUNNING, now),
+                    "SELECT id, lease_owner FROM jobs WHERE (state=? AND COALESCE(ready_at, created_at)<=?) "
+                    "OR (state=? AND (lease_until IS NULL OR lease_until<?)) "
+                    "ORDER BY COALESCE(ready_at, created_at) LIMIT 1",
+                    (QUEUED, now, RUNNING, now),
                 ).fetchone()
                 if row is None:
                     self._db.execute("COMMIT")
@@ -99,6 +111,15 @@ class SqliteJobStore:
         if row[1] is not None and row[1] != worker:
             job.takeovers += 1
         return job
+
+    def defer(self, job: JobRecord, worker: str, ready_at: float) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE jobs SET state=?, doc=?, ready_at=?, lease_owner=NULL, lease_until=NULL "
+                "WHERE id=? AND lease_owner=? AND state=?",
+                (QUEUED, json.dumps(job.to_json()), ready_at, job.id, worker, RUNNING),
+            )
+            return cursor.rowcount == 1
 
     def heartbeat(self, job_id: str, worker: str, now: float, lease_s: float) -> bool:
         with self._lock:
@@ -126,9 +147,9 @@ class SqliteJobStore:
 
     def put_chunk(self, job_id: str, chunk: StoredChunk) -> bool:
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO chunks VALUES (?,?,?,?,?)",
-                (job_id, chunk.index, chunk.chars, chunk.audio_s, chunk.audio),
+            cursor = self._db.execute(  # only for a running job: a chunk landing after a cancel + delete is orphaned
+                "INSERT OR IGNORE INTO chunks SELECT ?,?,?,?,? WHERE EXISTS (SELECT 1 FROM jobs WHERE id=? AND state=?)",
+                (job_id, chunk.index, chunk.chars, chunk.audio_s, chunk.audio, job_id, RUNNING),
             )
             return cursor.rowcount == 1
 
