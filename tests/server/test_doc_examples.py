@@ -81,8 +81,8 @@ def _reset(server: ServerProcess) -> None:
     for voice in voices:
         if "cloned" in voice.get("capabilities", []):
             httpx.delete(f"{server.url}/v1/voices/{voice['id']}", timeout=30)
-    for bed in server.beds_dir.iterdir():  # type: ignore[attr-defined]
-        bed.unlink()
+    for stored in server.beds_dir.iterdir():  # type: ignore[attr-defined]  # audio, owner records, folders
+        shutil.rmtree(stored) if stored.is_dir() else stored.unlink()
 
 
 def test_every_command_example_is_marked():
