@@ -26,6 +26,7 @@ FIXTURES = {
     "me.wav": lambda url: _synthesize(url, SAMPLE_TEXT, "wav"),  # a 3-30 s voice sample
     "piano.mp3": lambda url: _synthesize(url, "A calm bed of music under the voice. " * 2, "mp3"),
     "text.txt": lambda url: b"This text came from a file.\n",
+    "speech.wav": lambda url: _synthesize(url, "Signed speech.", "wav"),  # with content credentials
 }
 
 
@@ -37,8 +38,8 @@ def _synthesize(url: str, text: str, fmt: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def doc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """The embedded voice, with what the documented examples use: stored beds, and cloning through a tiny
-    OpenVoice converter (TTS_VC_MODEL, docs/voices.md) when coqui-tts is installed."""
+    """The embedded voice, with what the documented examples use: stored beds, content credentials signed with a
+    test CA's certificate, and cloning through a tiny OpenVoice converter (TTS_VC_MODEL, docs/voices.md)."""
     root = tmp_path_factory.mktemp("doc-server")
     env = {
         "TTS_BEDS_DIR": str(root / "beds"),
@@ -46,6 +47,13 @@ def doc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
         "TTS_DEVICE": "cpu",
     }
     (root / "beds").mkdir()
+    try:  # content credentials on every output, as with a real certificate (docs/api.md, "Provenance")
+        import c2pa  # noqa: F401
+        from c2pa_certs import write_signing_files
+
+        env["TTS_C2PA_CERT_FILE"], env["TTS_C2PA_KEY_FILE"] = write_signing_files(root)
+    except ImportError:  # no c2pa-python: the example reading them skips
+        pass
     try:
         from devtools.coqui_vc_models import build_openvoice
 
@@ -55,6 +63,7 @@ def doc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
     server = ServerProcess(env=env).start()
     server.beds_dir = root / "beds"  # type: ignore[attr-defined]
     server.clones = "TTS_VC_MODEL" in env  # type: ignore[attr-defined]
+    server.signs = "TTS_C2PA_CERT_FILE" in env  # type: ignore[attr-defined]
     yield server
     server.stop()
 
@@ -69,6 +78,8 @@ def _prepare(example: Example, server: ServerProcess, workdir: Path) -> None:
     for name in example.needs:
         if name == "me.wav" and not server.clones:  # type: ignore[attr-defined]
             pytest.skip("cloning needs coqui-tts (pip install '.[coqui]') for the tiny OpenVoice converter")
+        if name == "speech.wav" and not server.signs:  # type: ignore[attr-defined]
+            pytest.skip("content credentials need c2pa-python (pip install '.[c2pa]')")
         if name in offered:
             (workdir / name).write_text(offered[name])
         else:
