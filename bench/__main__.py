@@ -30,7 +30,11 @@ def _ints(value: str | None) -> list[int] | None:
 def parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     p = argparse.ArgumentParser(prog="python -m bench", description=(package_doc or "").split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="few repeats, concurrency 1,2 (smoke run, < 2 min)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="few repeats, concurrency 1,2, every model and experiment still run (docs/performance.md)",
+    )
     p.add_argument("--out", default="bench-results", help="output directory (default: bench-results)")
     p.add_argument(
         "--models", default=",".join(DEFAULT_MODELS), help=f"comma-separated subset of {','.join(MODELS)}, or none"

@@ -51,3 +51,22 @@ def test_whole_wav_has_real_sizes(embedded_server: ServerProcess) -> None:
     data_at = data.index(b"data")
     (data_size,) = struct.unpack("<I", data[data_at + 4 : data_at + 8])
     assert riff_size == len(data) - 8 and data_size == len(data) - data_at - 8
+
+
+@pytest.mark.parametrize("fmt", ["wav", "pcm", "mp3", "opus"])
+def test_ndjson_segment_event_follows_the_sentences_first_chunk(embedded_server: ServerProcess, fmt: str) -> None:
+    """docs/api.md (NDJSON): wav and pcm send a sentence as one chunk, so its event follows all its audio; the
+    compressed formats send several chunks per sentence and the event follows the first, the rest comes after."""
+    text = "First sentence here. Second one follows. Third and last."
+    body = {"text": text, "options": {"format": fmt, "stream": True}}
+    with httpx.stream(
+        "POST", f"{embedded_server.url}/synthesize", json=body, timeout=120, headers={"Accept": "application/x-ndjson"}
+    ) as r:
+        kinds = [json.loads(line)["type"] for line in r.iter_lines() if line]
+    segments = [i for i, kind in enumerate(kinds) if kind == "segment"]
+    assert len(segments) == 3 and all(kinds[i - 1] == "audio" for i in segments)
+    after_last = kinds[segments[-1] + 1 : -1]
+    if fmt in ("wav", "pcm"):
+        assert kinds == ["start", *["audio", "segment"] * 3, "end"]
+    else:
+        assert after_last and set(after_last) == {"audio"}, kinds  # the last sentence's audio goes on after its event

@@ -110,22 +110,34 @@ def test_tritonclient(embedded_server, kind):
     assert "parameters.speed" in bad["error"]
 
 
-def test_grpc_double_param_is_refused_naming_the_cause(embedded_server):
-    """Triton's clients send floats as InferParameter.double_param (field 4), which kserve's proto lacks."""
+def test_grpc_double_param_is_read_as_triton_sends_it(embedded_server):
+    """Triton's clients send floats as InferParameter.double_param (field 4), which kserve's proto lacks: the
+    server reads it from the unknown fields, so `speed=1.5` and `speed="1.5"` give the same audio."""
     import struct
 
     import grpc
     from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
     from kserve.protocol.grpc.grpc_predict_v2_pb2_grpc import GRPCInferenceServiceStub
 
-    tensor = pb.ModelInferRequest.InferInputTensor(name="text", datatype="BYTES", shape=[1])
-    tensor.contents.bytes_contents.append(b"Hello.")
-    request = pb.ModelInferRequest(model_name="tts", inputs=[tensor])
+    def request(speed: pb.InferParameter) -> pb.ModelInferRequest:
+        tensor = pb.ModelInferRequest.InferInputTensor(name="text", datatype="BYTES", shape=[1])
+        tensor.contents.bytes_contents.append(b"Hello there.")
+        req = pb.ModelInferRequest(model_name="tts", inputs=[tensor])
+        req.parameters["speed"].CopyFrom(speed)
+        return req
+
     double = pb.InferParameter()
     double.MergeFromString(b"\x21" + struct.pack("<d", 1.5))  # field 4, 64-bit: an unknown field here
-    request.parameters["speed"].CopyFrom(double)
+    assert double.WhichOneof("parameter_choice") is None
     with grpc.insecure_channel(embedded_server.grpc_url) as channel:
-        with pytest.raises(grpc.RpcError) as refused:
-            GRPCInferenceServiceStub(channel).ModelInfer(request, timeout=60)
-    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "parameters.speed" in refused.value.details() and "double_param" in refused.value.details()
+        stub = GRPCInferenceServiceStub(channel)
+        as_double = stub.ModelInfer(request(double), timeout=60)
+        as_string = stub.ModelInfer(request(pb.InferParameter(string_param="1.5")), timeout=60)
+        normal = stub.ModelInfer(request(pb.InferParameter(string_param="1.0")), timeout=60)
+    from kserve.protocol.infer_type import InferResponse
+
+    durations = [
+        {o.name: o for o in InferResponse.from_grpc(r).outputs}["duration_s"].as_numpy()[0]
+        for r in (as_double, as_string, normal)
+    ]
+    assert durations[0] == pytest.approx(durations[1], rel=1e-3) and durations[0] < 0.9 * durations[2]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
+from google.protobuf.unknown_fields import UnknownFieldSet
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -180,15 +182,26 @@ def parameters_dict(parameters: Any) -> dict[str, Any]:
     for key, value in parameters.items():
         if hasattr(value, "WhichOneof"):
             field = value.WhichOneof("parameter_choice")
-            if field is None:
-                # Protobuf keeps fields it does not know as unknown: in practice Triton's double_param (field 4).
-                raise UnsupportedOption(
-                    f"parameters.{key}: no bool, int64 or string value; kserve's V2 gRPC proto has no double_param "
-                    f'(a Triton client sends floats so): send non-integer numbers as strings, e.g. {key}="1.5"'
-                )
-            value = getattr(value, field)
+            value = getattr(value, field) if field else _triton_only_parameter(key, value)
         out[key] = value
     return out
+
+
+# Triton's grpc_service.proto InferParameter has double_param = 4 (fixed64) and uint64_param = 5 (varint); kserve's
+# grpc_predict_v2.proto stops at string_param = 3, so protobuf keeps those two as unknown fields. tritonclient.grpc
+# sends every Python float as double_param (tritonclient/grpc/_utils.py, _get_inference_request).
+_TRITON_DOUBLE, _TRITON_UINT64 = 4, 5
+_FIXED64, _VARINT = 1, 0
+
+
+def _triton_only_parameter(key: str, value: Any) -> float | int:
+    """The value of a Triton-only InferParameter field (double_param, uint64_param) kept as an unknown field."""
+    for unknown in UnknownFieldSet(value):
+        if unknown.field_number == _TRITON_DOUBLE and unknown.wire_type == _FIXED64:
+            return struct.unpack("<d", struct.pack("<Q", unknown.data))[0]
+        if unknown.field_number == _TRITON_UINT64 and unknown.wire_type == _VARINT:
+            return unknown.data
+    raise UnsupportedOption(f"parameters.{key}: no bool, int64, string, double or uint64 value")
 
 
 def parse_parameters(request: InferRequest) -> SynthesisParameters:
