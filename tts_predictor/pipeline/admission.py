@@ -36,14 +36,17 @@ class AdmissionController:
         """HTTP inference requests past the gateway's door and not yet answered (parsing, queued or running)."""
         self._slots = asyncio.Semaphore(max_running)
 
-    def enter(self) -> None:
-        """Let one HTTP inference request in before anything of it is parsed, or raise Overloaded at once.
-
-        Inside, a request holds no slot yet; it counts against slots plus queue places until `leave`, so a burst is
-        refused here in O(1) rather than after every request's parsing and normalization."""
+    def check_door(self) -> None:
+        """Raise Overloaded at once when an HTTP inference request arriving now would find no room: its head is
+        in, nothing of its body has been read or parsed, so a burst is refused in O(1)."""
         if self.entered >= self.max_running + self.max_queued or self._full():
             metrics.REJECTED.inc()
             raise Overloaded(self._busy())
+
+    def enter(self) -> None:
+        """A request that passed the door has its whole body: it counts against slots plus queue places until
+        `leave` (it holds no slot yet). Counted only once the body is in, so a client that sends its body slowly
+        holds a socket, never a place (slowloris bodies cannot fill the door)."""
         self.entered += 1
 
     def leave(self) -> None:

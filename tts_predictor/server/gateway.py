@@ -76,7 +76,7 @@ class GatewayMiddleware:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
             await _reply(send, *refusal, request_id)
             return
-        admitted = self.admission is not None and inference_route(scope)
+        counted = {"in": False}
         started = time.perf_counter()
         status = {"code": 500, "bytes": 0, "started": False}
         responded = {"done": False}
@@ -94,6 +94,8 @@ class GatewayMiddleware:
         sender = _stall_limited(send_with_id, self.settings.stream_stall_timeout_s)
         try:
             limited = _limited(receive, limit)
+            if self.admission is not None and inference_route(scope):
+                limited = _counted_in(limited, self.admission, counted)
             if _cancellable(scope):
                 if await _run_cancellable(self.app, scope, limited, sender, lambda: responded["done"]):
                     status["code"] = 499  # client closed the request (nginx's code); nothing was sent
@@ -117,7 +119,7 @@ class GatewayMiddleware:
                 await _reply(send, 500, internal_error(request_id), {}, request_id)
             # Handled here, not re-raised: uvicorn would close the keep-alive connection of an answered request.
         finally:
-            if admitted:
+            if counted["in"]:
                 self.admission.leave()  # type: ignore[union-attr]
             route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
@@ -175,7 +177,7 @@ class GatewayMiddleware:
         if self.admission is None or not inference_route(scope):
             return None
         try:
-            self.admission.enter()
+            self.admission.check_door()
         except Overloaded as busy:
             return 429, str(busy), {"retry-after": str(busy.retry_after_s)}
         return None
@@ -239,6 +241,19 @@ def _stall_limited(send: Send, limit_s: float) -> Send:
             await asyncio.wait_for(send(message), limit_s)
         except TimeoutError:
             raise StreamStalled() from None
+
+    return wrapped
+
+
+def _counted_in(receive: Receive, admission: AdmissionController, counted: dict[str, bool]) -> Receive:
+    """Count the request in at the door's controller once its body has fully arrived (see `AdmissionController.enter`)."""
+
+    async def wrapped() -> Message:
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False) and not counted["in"]:
+            counted["in"] = True
+            admission.enter()
+        return message
 
     return wrapped
 
