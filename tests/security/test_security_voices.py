@@ -204,7 +204,7 @@ def test_per_key_quota_and_ownership_survive_a_restart(tenants, samples, cloning
 
 
 # -- cache purge on delete -------------------------------------------------------------------------------------
-def _recreated_narrator_is_not_cached(server, samples, key: str | None = None) -> None:
+def _check_recreated_narrator_is_not_cached(server, samples, key: str | None = None) -> None:
     """narrator from sample A, spoken (and cached) plainly and through an SSML voice switch (whose cache key holds
     only the request's own voice); deleted; re-created from sample B: the same requests give B's audio."""
     ssml = '<speak>Hi. <voice name="narrator">The same words again.</voice></speak>'
@@ -224,7 +224,7 @@ def _recreated_narrator_is_not_cached(server, samples, key: str | None = None) -
 
 
 def test_delete_purges_the_local_cache(tenants, samples):
-    _recreated_narrator_is_not_cached(tenants, samples, ALICE)
+    _check_recreated_narrator_is_not_cached(tenants, samples, ALICE)
 
 
 def test_delete_purges_the_shared_redis_cache(cloning_model, samples, tmp_path, redis_server):
@@ -241,7 +241,7 @@ def test_delete_purges_the_shared_redis_cache(cloning_model, samples, tmp_path, 
         }
     ).start()
     try:
-        _recreated_narrator_is_not_cached(server, samples)
+        _check_recreated_narrator_is_not_cached(server, samples)
         client = redis_client.Redis(port=redis_server.port)
         assert not [k for k in client.scan_iter("tts:tag:*")], "purged tags are gone"
     finally:

@@ -140,10 +140,25 @@ def test_stream_concatenates_to_a_valid_stream(fmt: str) -> None:
     assert len(samples) / sr == pytest.approx(2.0, abs=0.02 + slack)
 
 
-def test_stream_can_be_abandoned() -> None:
-    gen = encode_stream((_tone(22050, 0.5) for _ in range(100)), "mp3")
-    next(gen)
-    gen.close()  # releases the encoder without hanging
+def test_stream_can_be_abandoned(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened, aborted = [], []
+    open_codec = stream_encoder._open_codec
+
+    def spy(*args, **kwargs):
+        codec = open_codec(*args, **kwargs)
+        abort = codec.abort
+        codec.abort = lambda: (aborted.append(codec), abort())[1]
+        opened.append(codec)
+        return codec
+
+    monkeypatch.setattr(stream_encoder, "_open_codec", spy)
+    pulled = []
+    gen = encode_stream((pulled.append(i) or _tone(22050, 0.5) for i in range(100)), "mp3")
+    assert next(gen)
+    gen.close()  # the consumer is gone: the encoder is released, not finished, and the source is not drained
+    assert len(opened) == 1 and aborted == opened
+    assert len(pulled) < 100
+    assert next(gen, None) is None
 
 
 @pytest.mark.parametrize("fmt", ["mp3", "ogg", "opus", "aac", "flac"])
