@@ -122,7 +122,9 @@ def test_silence_and_empty_buffers_encode() -> None:
     empty = AudioBuffer(np.zeros(0, dtype=np.float32), 22050)
     assert encode(empty, "wav")[:4] == b"RIFF"
     assert encode(empty, "pcm") == b""
-    assert encode(AudioBuffer.silence(0.5, 22050), "mp3")
+    samples, sr = _decode(encode(AudioBuffer.silence(0.5, 22050), "mp3"), "mp3", 22050)
+    assert len(samples) / sr == pytest.approx(0.5, abs=0.01 + MP3_MAX_EXTRA_SAMPLES / sr)
+    assert np.abs(samples).max() < 1e-3  # silence stays silence
 
 
 @pytest.mark.parametrize("fmt", ["pcm", "wav", "mp3", "ogg", "opus", "aac", "flac", "mulaw"])
