@@ -152,4 +152,6 @@ def test_instructions_naming_a_preset_apply_it(client) -> None:
     length = lambda renders: float(np.median([len(x) for x in renders]))  # noqa: E731
     rms = lambda renders: float(np.median([np.sqrt(np.mean(np.square(x))) for x in renders]))  # noqa: E731
     assert length(sad) > 1.04 * length(plain)
-    assert 0.55 < rms(sad) / rms(plain) < 0.85  # -3 dB is 0.71
+    # -3 dB is 0.71; the -1.5 semitone pitch shift loses loudness of its own (measured: pitch -1.5 alone gives
+    # 0.66, sad 0.43-0.47 on main at 93557ac): the upper bound is what fails when the presets are not applied (0.92)
+    assert 0.35 < rms(sad) / rms(plain) < 0.85
