@@ -144,8 +144,20 @@ def test_numbers_exact_reads_digits_in_order() -> None:
     assert not numbers_exact("Add one half cup.", "Add 1 slash 2 cup.", normalizer)
 
 
-def test_only_flag_runs_experiments_without_models() -> None:
-    from bench.__main__ import parser
+@pytest.mark.parametrize(
+    ("argv", "models", "experiments"),
+    [
+        (["--only", "normalization"], [], ["normalization"]),
+        (["--models", "embedded", "--experiments", "none"], ["embedded"], []),
+    ],
+)
+def test_only_flag_runs_experiments_without_models(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str], models: list[str], experiments: list[str]
+) -> None:
+    from bench import __main__ as cli
 
-    args = parser().parse_args(["--only", "normalization"])
-    assert args.only == "normalization"
+    calls = []
+    monkeypatch.setattr(cli, "run_benchmark", lambda m, **kw: calls.append((m, kw["experiments"])) or {"models": []})
+    monkeypatch.setattr(cli, "table", lambda results: "")
+    cli.main([*argv, "--out", str(tmp_path)])
+    assert calls == [(models, experiments)]

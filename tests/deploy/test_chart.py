@@ -442,27 +442,6 @@ def test_every_mode_renders_what_kserve_admits(mode: str, feature: str) -> None:
     assert service_step_path(isvc) == "/v2/models/tts/infer"
 
 
-def test_webhook_mirror_refuses_what_kserve_refuses() -> None:
-    step = {"name": "tts", "serviceName": "tts", "serviceUrl": "http://tts/v2/models/tts/infer"}
-    graph = {"metadata": {"name": "g"}, "spec": {"nodes": {"root": {"routerType": "Sequence", "steps": [step]}}}}
-    assert webhook_errors(graph) == ["root step 0: targets ['serviceName', 'serviceUrl']"]
-    graph["metadata"]["name"] = "G_1"
-    graph["spec"]["nodes"] = {"main": {"steps": [{"name": "a", "nodeName": "x"}, {"name": "a", "serviceName": "s"}]}}
-    assert webhook_errors(graph) == [
-        "graph name 'G_1'",
-        "no root node",
-        "main: duplicate step 'a'",
-        "main step 0: unknown node 'x'",
-    ]
-    # Without PROTOCOL=v2 KServe would route a serviceName step to the V1 :predict path.
-    isvc = one(rendered_case("cpu-default"), "InferenceService")
-    container = copy.deepcopy(isvc)["spec"]["predictor"]["containers"][0]
-    container["env"] = [e for e in container["env"] if e["name"] != "PROTOCOL"]
-    assert service_step_path({"metadata": isvc["metadata"], "spec": {"predictor": {"containers": [container]}}}) == (
-        "/v1/models/tts:predict"
-    )
-
-
 def test_serving_runtime_metrics_annotations() -> None:
     rt = one(rendered_case("servingruntime"), "ServingRuntime")
     assert rt["spec"]["annotations"] == {"prometheus.kserve.io/port": "8080", "prometheus.kserve.io/path": "/metrics"}

@@ -13,6 +13,7 @@ import base64
 import httpx
 import numpy as np
 import pytest
+from asr import heard
 from server_process import ServerProcess
 from v2_helpers import decode_wav, infer_body
 
@@ -65,7 +66,7 @@ def _infer(server, sample: bytes | None = None, **params) -> tuple[np.ndarray, i
     return decode_wav(res.json()["outputs"][0]["data"][0])
 
 
-def test_xtts_and_openvoice_by_their_catalogue_names_offline(server):
+def test_xtts_and_openvoice_by_their_catalogue_names_offline(server, whisper):
     voices = {v["id"]: v for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
     ana = voices["Ana Florence"]
     assert len(ana["languages"]) == 17 and "cloning" in ana["capabilities"] and "cloning" not in ana
@@ -82,7 +83,12 @@ def test_xtts_and_openvoice_by_their_catalogue_names_offline(server):
     )
     converted, rate = _infer(server, sample.content, voice=PIPER)
     plain, _ = _infer(server, voice=PIPER)
-    assert rate == 22050 and (converted.shape != plain.shape or not np.allclose(converted, plain))
+    assert rate == 22050
+    # the Piper voice is not deterministic: the catalogue's (random-weight) OpenVoice must have replaced the
+    # speech Whisper understands in the plain render
+    keywords = {"hello", "from", "catalogue", "catalog"}
+    assert len(heard(whisper, plain, rate, keywords)) >= 2
+    assert heard(whisper, converted, rate, keywords) == set()
 
 
 def test_xtts_through_a_local_catalogue(xtts_model, tmp_path, monkeypatch):

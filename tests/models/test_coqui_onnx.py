@@ -92,7 +92,14 @@ def test_int8_export_speaks(coqui_models, cache):
     request = SynthesisRequest("A quantized model still speaks.", voice, voice.languages[0])
     a, b = fp32.synthesize(request).samples, int8.synthesize(request).samples
     assert np.isfinite(b).all() and np.abs(b).max() > 0
-    assert abs(a.size - b.size) <= 0.2 * a.size
+    # Noise off, both are deterministic: the int8 graph is the float32 one within quantization error. Measured:
+    # same length, 35.6 dB signal-to-error; 20 dB leaves room for other CPUs' int8 kernels, and is far above
+    # what a wrong graph, mis-calibrated ranges or another speaker gives. Not equal: it really is quantized.
+    assert abs(a.size - b.size) <= HOP
+    n = min(a.size, b.size)
+    error = a[:n] - b[:n]
+    assert 10 * np.log10(np.sum(np.square(a[:n])) / np.sum(np.square(error))) > 20
+    assert np.abs(error).max() > 0
 
 
 def test_invalid_precision_combinations(coqui_models, cache):

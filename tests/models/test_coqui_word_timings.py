@@ -51,7 +51,7 @@ def _server(request: pytest.FixtureRequest, backend: str) -> ServerProcess:
     return request.getfixturevalue("coqui_server" if backend == "torch" else "coqui_onnx_server")
 
 
-def _check(words: list[dict], duration_s: float) -> None:
+def _check_words(words: list[dict], duration_s: float) -> None:
     assert [w["text"] for w in words] == WORDS
     for w in words:
         assert TEXT[w["char_start"] : w["char_end"]] == w["text"]
@@ -70,7 +70,9 @@ def test_v2_timings_have_words(request: pytest.FixtureRequest, backend: str) -> 
     assert r.status_code == 200, r.text
     outputs = {o["name"]: o for o in r.json()["outputs"]}
     samples, rate = decode_wav(outputs["audio"]["data"][0])
-    _check([w for entry in json.loads(outputs["timings"]["data"][0]) for w in entry["words"]], len(samples) / rate)
+    _check_words(
+        [w for entry in json.loads(outputs["timings"]["data"][0]) for w in entry["words"]], len(samples) / rate
+    )
 
 
 @pytest.mark.slow
@@ -83,7 +85,7 @@ def test_openai_sse_sends_words(request: pytest.FixtureRequest, backend: str) ->
     events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
     segments = [e for e in events if e["type"] == "speech.audio.segment"]
     assert segments and events[-1]["type"] == "speech.audio.done"
-    _check([w for s in segments for w in s["words"]], segments[-1]["end_s"])
+    _check_words([w for s in segments for w in s["words"]], segments[-1]["end_s"])
 
 
 @pytest.mark.slow
@@ -91,4 +93,4 @@ def test_websocket_words(coqui_onnx_server: ServerProcess) -> None:
     # split mid-word: offsets still count every character sent
     messages = stream_messages(coqui_onnx_server.url, (TEXT[:20], TEXT[20:]))
     end = next(m for m in messages if m["type"] == "end")
-    _check([w for m in messages if m["type"] == "segment" for w in m["words"]], end["duration_s"])
+    _check_words([w for m in messages if m["type"] == "segment" for w in m["words"]], end["duration_s"])

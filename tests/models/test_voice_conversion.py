@@ -15,6 +15,7 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
+from asr import heard
 from server_process import ServerProcess
 from v2_helpers import decode_wav, grpc_audio, infer_body
 
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.slow
 SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs."
 TEXT = "Hello from a converted voice."
 PIPER = "en_US-joe-medium"
+KEYWORDS = {"hello", "converted", "voice"}
+"""TEXT's words Whisper hears in the Piper voice's speech; the random-weight converter's output is noise to it."""
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +119,14 @@ def test_stored_voice_on_plain_vits(server, sample):
         assert httpx.delete(f"{server.url}/v1/voices/narrator", timeout=10).status_code == 204
 
 
-def test_per_request_sample_on_the_piper_voice_rest_and_grpc(server, sample):
+def test_per_request_sample_on_the_piper_voice_rest_and_grpc(server, sample, whisper):
     converted, rate = _audio(_infer(server, sample, voice=PIPER))
     plain, plain_rate = _audio(_infer(server, voice=PIPER))
-    assert rate == plain_rate == 22050 and _differs(converted, plain)
+    assert rate == plain_rate == 22050
+    # The Piper voice is not deterministic, so "differs from plain" would prove nothing: the converter (random
+    # weights) must have replaced the speech Whisper understands in the plain render.
+    assert len(heard(whisper, plain, rate, KEYWORDS)) >= 2
+    assert heard(whisper, converted, rate, KEYWORDS) == set()
     seeded = _infer(server, sample, voice=PIPER, seed=1)
     assert seeded.status_code == 400 and "seed:" in seeded.json()["error"], "the Piper voice cannot be seeded"
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import signal
 import time
 
 import httpx
 import numpy as np
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from server_process import ServerProcess, TransformerProcess
-from v2_helpers import infer_body
+from v2_helpers import decode_wav, infer_body
 
 pytestmark = pytest.mark.slow
 
@@ -93,18 +95,36 @@ def test_memory_cache_hits_and_metrics(embedded_server):
     second = _post(embedded_server, text).json()
     assert _metric(embedded_server, 'tts_cache_total{backend="memory",result="hit"}') == hits + 1
     assert first["outputs"][0]["data"] == second["outputs"][0]["data"]
-    for name in (
-        "tts_requests_total",
-        "tts_stage_seconds_count",
-        "tts_audio_seconds_total",
-        "tts_characters_total",
-        "tts_real_time_factor_count",
-        "tts_in_flight_requests",
-        "tts_queued_requests",
-        "tts_model_load_seconds",
-    ):
-        assert _metric(embedded_server, name) >= 0, name
-    assert _metric(embedded_server, "tts_audio_seconds_total") > 0
+
+
+def _samples(server) -> dict[str, float]:
+    """Every sample of /metrics summed over its labels, read by prometheus_client's own parser."""
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(httpx.get(f"{server.url}/metrics", timeout=30).text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
+
+
+def test_metrics_move_with_the_request_just_sent(embedded_server):
+    """The series the dashboard and the KEDA query read exist and move by what one uncached request did."""
+    words = "apple river stone cloud maple tiger lemon violet harbor candle".split()
+    random.Random(time.monotonic_ns()).shuffle(words)
+    text = " ".join(words).capitalize() + "."  # never cached (the engine runs), nothing to normalize
+    before = _samples(embedded_server)
+    res = _post(embedded_server, infer_body([text]))
+    assert res.status_code == 200, res.text
+    samples, rate = decode_wav(res.json()["outputs"][0]["data"][0])
+    after = _samples(embedded_server)
+    moved = {name: after[name] - before.get(name, 0.0) for name in after}
+    assert moved["tts_requests_total"] == 1
+    assert moved["tts_real_time_factor_count"] == 1 and moved["tts_real_time_factor_sum"] > 0
+    assert moved["tts_stage_seconds_count"] >= 3  # queue, text, engine (encode too)
+    assert moved["tts_characters_total"] == len(text)
+    assert moved["tts_audio_seconds_total"] == pytest.approx(len(samples) / rate, abs=0.25)
+    assert after["tts_model_load_seconds"] > 0
+    # KEDA scales on these gauges: present, and back to zero once the request is done
+    assert after["tts_queued_requests"] == 0 and after["tts_in_flight_requests"] == 0
 
 
 def test_redis_cache_shared_and_failure_degrades(redis_server):

@@ -123,7 +123,7 @@ def test_doc_example(example: Example, doc_server: ServerProcess, tmp_path: Path
     run(example, tmp_path, doc_server.http_port, doc_server.grpc_port)
     for written in audio_files(tmp_path):
         if written.name not in before:
-            decode_audio(written)
+            assert decode_audio(written) > 0, written.name
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -7,17 +7,13 @@ behind the real transformer, with and without API keys. Status codes are the one
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-import gjson
 import httpx
 import pytest
-from fastapi import FastAPI
-from graph_runner import GraphRouter, RouterServer, canonical_header, resolve_service_urls
-from server_process import REPO, ServerProcess, TransformerProcess, free_port
+from graph_runner import GraphRouter, RouterServer, resolve_service_urls
+from server_process import REPO, ServerProcess, TransformerProcess
 from standins import ThreadedServer, asr_app, translate_app
 from v2_helpers import decode_wav, infer_body
 
@@ -137,21 +133,11 @@ def test_keyed_predictor_without_transformer(keyed, standins, spoken) -> None:
     assert post(spec, spoken, {"Authorization": f"Bearer {KEY}"}, ["X-Request-Id"]).status_code == 401
 
 
-# ---- Hard, Soft, transport errors, conditions --------------------------------------------------------------
+# ---- what the predictor does with other steps' answers (the router's own rules are KServe's, not tested here) ----
 
 
 def _steps(*steps: dict[str, Any], **spec: Any) -> dict[str, Any]:
     return {"nodes": {"root": {"routerType": "Sequence", "steps": list(steps)}}, **spec}
-
-
-def test_hard_failure_answers_the_steps_status(standins, spoken) -> None:
-    bad = {"inputs": [{"name": "audio", "datatype": "BYTES", "shape": [1], "data": ["bm90IGEgd2F2"]}]}
-    spec = _steps(
-        {"serviceUrl": standins["asr"].infer_url("whisper"), "dependency": "Hard"},
-        {"serviceUrl": standins["mt"].infer_url("translator"), "data": "$response"},
-    )
-    answer = post(spec, bad)
-    assert answer.status_code == 400 and "cannot decode audio" in answer.json()["error"]
 
 
 def test_soft_failure_goes_on_with_the_error_body(embedded_server, standins, spoken) -> None:
@@ -170,78 +156,11 @@ def test_soft_failure_goes_on_with_the_error_body(embedded_server, standins, spo
     assert "inputs" in answer.json()["error"]  # TTS's complaint about the translator's error body
 
 
-def test_transport_failure_is_500_even_when_soft(standins, spoken) -> None:
-    spec = _steps(
-        {"serviceUrl": standins["asr"].infer_url("whisper"), "dependency": "Hard"},
-        {
-            "serviceUrl": f"http://127.0.0.1:{free_port()}/v2/models/translator/infer",
-            "data": "$response",
-            "dependency": "Soft",
-        },
-    )
-    answer = post(spec, spoken)
-    assert answer.status_code == 500
-    assert answer.json()["error"] == "Failed to process request" and "ConnectError" in answer.json()["cause"]
-
-
-def test_condition_stops_with_200_or_runs_the_step(embedded_server, standins, spoken) -> None:
+def test_tts_step_speaks_the_asr_response_it_is_given(embedded_server, standins, spoken) -> None:
+    """TTS right after ASR (a graph without translation, run when the ASR answer has text): the predictor reads
+    the ASR step's V2 *response* (an output named "text") as its request and speaks what was heard."""
     tts = {"serviceUrl": f"{embedded_server.url}/v2/models/tts/infer", "data": "$response", "dependency": "Hard"}
     asr = {"serviceUrl": standins["asr"].infer_url("whisper"), "dependency": "Hard"}
-    stopped = post(_steps(asr, {**tts, "condition": 'outputs.#(name=="translation")'}), spoken)
-    assert stopped.status_code == 200 and stopped.json()["outputs"][0]["name"] == "text"  # the ASR answer
     ran = post(_steps(asr, {**tts, "condition": 'outputs.#(name=="text").data.0'}), spoken)
-    assert {o["name"] for o in ran.json()["outputs"]} >= {"audio", "sample_rate"}
-    # A condition on the first step has no previous response to test: 500 "invalid response".
-    first = post(_steps({**asr, "condition": "outputs"}), spoken)
-    assert first.status_code == 500 and first.json()["cause"] == "invalid response"
-
-
-def test_whole_graph_write_timeout_and_no_cancellation() -> None:
-    """routerTimeouts.serverWrite bounds the whole graph: past it the client gets no answer at all, and
-    the steps are not cancelled (they run to the end)."""
-    finished = threading.Event()
-    app = FastAPI()
-
-    @app.post("/slow")
-    async def slow() -> dict[str, Any]:
-        await asyncio.sleep(2.5)
-        finished.set()
-        return {"outputs": []}
-
-    server = ThreadedServer(app).start()
-    try:
-        spec = _steps({"serviceUrl": f"{server.url}/slow"}, routerTimeouts={"serverWrite": 1})
-        with pytest.raises(httpx.RemoteProtocolError):
-            post(spec, {"inputs": []})
-        assert finished.is_set()
-    finally:
-        server.stop()
-
-
-# ---- pieces of the router --------------------------------------------------------------------------------
-
-
-def test_header_names_are_matched_in_go_canonical_form() -> None:
-    assert canonical_header("x-request-id") == "X-Request-Id" and canonical_header("TRACEPARENT") == "Traceparent"
-
-
-@pytest.mark.parametrize(
-    ("path", "found"),
-    [
-        ("outputs.0.name", True),
-        ("outputs.1", False),
-        ("outputs.#", True),
-        ('outputs.#(name=="text")', True),
-        ('outputs.#(name=="audio")', False),
-        ("outputs.#(shape.0>=2).data", True),
-        ("outputs.#(shape.0>2)", False),
-        ("model_*", True),
-        ("id", True),
-        ("missing", False),
-        ('outputs.#(name%"te*")', True),
-    ],
-)
-def test_gjson_subset(path: str, found: bool) -> None:
-    body = b'{"model_name": "asr", "id": null, "outputs": [{"name": "text", "shape": [2], "data": ["a", "b"]}]}'
-    assert gjson.valid(body) and gjson.exists(body, path) is found
-    assert not gjson.valid(b"") and not gjson.valid(b"{")
+    samples, rate = _audio(ran)
+    assert len(samples) / rate > 0.5  # "Hello world." spoken again, not an empty answer

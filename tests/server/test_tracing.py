@@ -33,7 +33,9 @@ def test_console_spans_carry_the_request_trace():
     pytest.importorskip("opentelemetry.instrumentation.fastapi", reason="pip install '.[otel]'")
     server = ServerProcess(env={"TTS_OTEL_ENABLED": "true", "TTS_OTEL_SERVICE_NAME": "tts-test"}).start()
     try:
-        _infer(server)
+        for probe in ("/metrics", "/v2/health/ready", "/v2/health/live"):  # what the chart scrapes and probes
+            assert httpx.get(f"{server.url}{probe}", timeout=30).status_code == 200, probe
+        _infer(server)  # traced after the probes: once its span is logged, theirs would be too
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and '"name": "POST /v2/models/{model_name}/infer"' not in _full_log(server):
             time.sleep(0.2)
@@ -46,6 +48,7 @@ def test_console_spans_carry_the_request_trace():
     for stage in ("tts.text", "tts.engine", "tts.encode"):
         assert f'"name": "{stage}"' in log, stage
     assert '"name": "GET /metrics' not in log  # probes and scrapes are not traced
+    assert '"name": "GET /v2/health' not in log
 
 
 def test_no_spans_by_default(embedded_server):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import httpx
+import numpy as np
 import pytest
+import soundfile as sf
+from decode_helpers import decode_audio
 from fastapi import FastAPI, Request
 from server_process import TransformerProcess, free_port
 from standins import ThreadedServer
@@ -68,11 +72,20 @@ def test_prosody_rate_half_doubles_duration(embedded_server, transformers, targe
 
 @pytest.mark.parametrize("fmt", ["wav", "flac", "mp3", "ogg", "opus", "aac", "pcm", "mulaw", "alaw"])
 def test_every_format_through_the_transformer(transformers, fmt):
+    """Each format decodes (ffmpeg; libsndfile for the headerless ones) to speech of the reported rate and length."""
     out = _infer(transformers["rest"], ["Testing every format."], format=fmt)
     data = base64.b64decode(out["audio"]["data"][0])
-    assert len(data) > 500
-    if fmt in ("mulaw", "alaw"):
-        assert out["sample_rate"]["data"][0] == 8000
+    rate, duration = out["sample_rate"]["data"][0], out["duration_s"]["data"][0]
+    raw = {"pcm": "PCM_16", "mulaw": "ULAW", "alaw": "ALAW"}
+    if fmt in raw:
+        samples, decoded_rate = sf.read(io.BytesIO(data), samplerate=rate, channels=1, format="RAW", subtype=raw[fmt])
+    else:
+        samples, decoded_rate = decode_audio(data)
+    # Opus always decodes at 48 kHz (RFC 7845 section 5.1: the header's rate is informational)
+    assert decoded_rate == (48000 if fmt == "opus" else rate) and (rate == 8000 or fmt not in ("mulaw", "alaw"))
+    # codec priming and frame padding add at most ~0.1 s (AAC: 2048 samples); "Testing every format." is > 1 s
+    assert len(samples) / decoded_rate == pytest.approx(duration, abs=0.15) and duration > 1.0
+    assert np.sqrt(np.mean(np.square(samples))) > 0.01  # speech, not silence
 
 
 def test_normalization_can_be_turned_off(embedded_server):

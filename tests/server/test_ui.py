@@ -89,7 +89,9 @@ def test_sound_starts_within_a_second_on_thirty_sentences(page) -> None:
     assert len(words) >= 30 * 10 and words[:3] == ["This", "is", "sentence"]  # every word, from the typed text
     page.wait_for_selector("#transcript .w.now", timeout=15000)  # the word being spoken is highlighted
     page.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert first_byte_ms <= first_audible_ms  # sound comes from the stream, not from the whole body
+    # sound comes from the stream, not from the whole body: the first sample is scheduled before the last byte
+    # arrives (30 sentences take seconds to synthesize; playback is scheduled ~30 ms after a chunk arrives)
+    assert metrics["firstAudibleAt"] < metrics["lastByteAt"], metrics
     if first_audible_ms >= FIRST_AUDIO_BOUND_MS and os.getloadavg()[0] > 1.5 * (os.cpu_count() or 1):
         pytest.xfail(
             f"first audible sample after {first_audible_ms:.0f} ms on an overloaded machine "

@@ -54,3 +54,8 @@ def transcribe_sentences(engine, whisper_model, sentences: list[str] = SENTENCES
         reference += _words(sentence)
         hypothesis += _words(transcribe(whisper_model, audio.samples, audio.sample_rate))
     return reference, hypothesis
+
+
+def heard(whisper_model, samples: np.ndarray, rate: int, keywords: set[str]) -> set[str]:
+    """Which of `keywords` (lower-case words) Whisper hears in the audio."""
+    return keywords & set(_words(transcribe(whisper_model, samples, rate)))

@@ -104,6 +104,26 @@ _SCALES: dict[str, dict[str, str]] = {
 }
 
 
+_NOUN_SCALES = {
+    "es": {"millones": "millón", "mil millones": "mil millones"},
+    "fr": {"millions": "million", "milliards": "milliard"},
+}
+"""Scales that are nouns (plural -> singular): the thing counted follows with "de" (RAE, Diccionario panhispánico
+de dudas, "millón": "un millón de euros"; French: "un million d'euros", "deux milliards de dollars")."""
+
+
+def scaled_amount(lang: str, amount: str, one: bool, scale: str, unit: str) -> str:
+    """`amount` `scale` `unit` as spoken: "tres coma dos millones de euros", "un million d'euros"."""
+    nouns = _NOUN_SCALES.get(lang)
+    if nouns is None or scale not in nouns:
+        return f"{amount} {scale} {unit}"
+    if one:  # "un millón" (apocope of "uno" before a noun), "un million"; "mil millones" takes no article
+        scale = nouns[scale]
+        amount = "" if scale == "mil millones" else "un"
+    of = "d'" if lang == "fr" and unit[:1].lower() in "aeiouyh" else "de "
+    return f"{amount} {scale} {of}{unit}".strip()
+
+
 def scale_word(lang: str, token: str) -> str | None:
     """'million' / 'bn' / 'k' → the scale in words, or None when `token` is not a scale."""
     return _SCALES.get(lang, _SCALES["en"]).get(token.lower().rstrip("."))

@@ -217,7 +217,8 @@ def money_words(amount: Decimal, code: str, lang: str, scale: str | None = None)
         scale_word = tb.scale_word(base(lang), scale)
         if scale_word is None:
             raise ValueError(f"{scale!r} is not a number scale")
-        return f"{words_for(amount, lang)} {scale_word} {tb.currency_name(lang, code, plural=True)}"
+        unit = tb.currency_name(lang, code, plural=True)
+        return tb.scaled_amount(base(lang), words_for(amount, lang), amount == 1, scale_word, unit)
     with localcontext() as context:  # Decimal's default 28 digits: quantize raised on '$' + 30 digits (a 500)
         context.prec = 2 * MAX_DIGITS + 4
         amount = amount.quantize(Decimal("0.01"))

@@ -122,7 +122,9 @@ def test_silence_and_empty_buffers_encode() -> None:
     empty = AudioBuffer(np.zeros(0, dtype=np.float32), 22050)
     assert encode(empty, "wav")[:4] == b"RIFF"
     assert encode(empty, "pcm") == b""
-    assert encode(AudioBuffer.silence(0.5, 22050), "mp3")
+    samples, sr = _decode(encode(AudioBuffer.silence(0.5, 22050), "mp3"), "mp3", 22050)
+    assert len(samples) / sr == pytest.approx(0.5, abs=0.01 + MP3_MAX_EXTRA_SAMPLES / sr)
+    assert np.abs(samples).max() < 1e-3  # silence stays silence
 
 
 @pytest.mark.parametrize("fmt", ["pcm", "wav", "mp3", "ogg", "opus", "aac", "flac", "mulaw"])
@@ -140,10 +142,25 @@ def test_stream_concatenates_to_a_valid_stream(fmt: str) -> None:
     assert len(samples) / sr == pytest.approx(2.0, abs=0.02 + slack)
 
 
-def test_stream_can_be_abandoned() -> None:
-    gen = encode_stream((_tone(22050, 0.5) for _ in range(100)), "mp3")
-    next(gen)
-    gen.close()  # releases the encoder without hanging
+def test_stream_can_be_abandoned(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened, aborted = [], []
+    open_codec = stream_encoder._open_codec
+
+    def spy(*args, **kwargs):
+        codec = open_codec(*args, **kwargs)
+        abort = codec.abort
+        codec.abort = lambda: (aborted.append(codec), abort())[1]
+        opened.append(codec)
+        return codec
+
+    monkeypatch.setattr(stream_encoder, "_open_codec", spy)
+    pulled = []
+    gen = encode_stream((pulled.append(i) or _tone(22050, 0.5) for i in range(100)), "mp3")
+    assert next(gen)
+    gen.close()  # the consumer is gone: the encoder is released, not finished, and the source is not drained
+    assert len(opened) == 1 and aborted == opened
+    assert len(pulled) < 100
+    assert next(gen, None) is None
 
 
 @pytest.mark.parametrize("fmt", ["mp3", "ogg", "opus", "aac", "flac"])

@@ -44,5 +44,7 @@ def test_say_as_examples(kind: str, fmt: str, content: str, spoken: str) -> None
 def test_json_examples_are_valid() -> None:
     import json
 
-    for block in re.findall(r"```json\n(.*?)```", DOC, re.S):
-        json.loads(block)
+    blocks = re.findall(r"```json\n(.*?)```", DOC, re.S)
+    assert blocks
+    for block in blocks:
+        assert isinstance(json.loads(block), dict | list)

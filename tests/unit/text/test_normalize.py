@@ -233,11 +233,20 @@ def test_every_class(kind: str, text: str, expected: str) -> None:
             "Appelez le zéro six, un deux, trois quatre, cinq six, sept huit pour trois quarts de mille deux cent "
             "trente-quatre euros.",
         ),
+        # "millón" is a noun: what it counts follows with "de", and one is "un millón" (RAE, Diccionario
+        # panhispánico de dudas, "millón"); likewise French "un million d'euros", "deux milliards de dollars".
         (
             "es",
             "Felipe II pagó 3,2 millones € de 4-7 días.",
-            "Felipe segundo pagó tres coma dos millones euros de cuatro a siete días.",
+            "Felipe segundo pagó tres coma dos millones de euros de cuatro a siete días.",
         ),
+        ("es", "Costó 1 millón €.", "Costó un millón de euros."),
+        (
+            "fr",
+            "Il a payé 3,2 millions € et 2 milliards $.",
+            "Il a payé trois virgule deux millions d'euros et deux milliards de dollars.",
+        ),
+        ("fr", "Il a gagné 1 million €.", "Il a gagné un million d'euros."),
     ],
 )
 def test_other_languages(lang: str, text: str, expected: str) -> None:

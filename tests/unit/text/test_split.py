@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import types
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tts_predictor.text.split import chunk_text, split_sentences
+from tts_predictor.text import split
+from tts_predictor.text.split import PYSBD_WINDOW, chunk_text, split_sentences
 
 
 def test_split_english_keeps_abbreviations() -> None:
@@ -56,10 +58,17 @@ def test_chunk_text_streams_100k_characters() -> None:
     assert " ".join([first, *rest]).split() == text.split()
 
 
-def test_one_huge_paragraph_is_linear() -> None:
+def test_one_huge_paragraph_is_linear(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pysbd is super-linear in its input, so linearity means: it only ever sees windows of bounded size, and
+    each character of the paragraph reaches it a bounded number of times (work counted, not timed)."""
+    fed: list[int] = []
+    split_window = split._split_window
+    monkeypatch.setattr(split, "_split_window", lambda text, code: fed.append(len(text)) or split_window(text, code))
     text = "Short sentence number one. " * 4000  # ~108k chars, no blank lines
     chunks = list(chunk_text(text, "en", max_chars=400))
     assert " ".join(chunks).split() == text.split()
+    assert max(fed) <= 2 * PYSBD_WINDOW
+    assert sum(fed) <= 2 * len(text)
 
 
 @settings(max_examples=100, deadline=None)

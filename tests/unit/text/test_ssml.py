@@ -236,18 +236,20 @@ def test_well_formed_documents_parse_or_raise_invalid_ssml(body: list[str]) -> N
 def test_random_text_only_raises_invalid_ssml(text: str) -> None:
     for doc in (text, "<speak>" + text + "</speak>"):
         try:
-            parse_ssml(doc)
+            segments = parse_ssml(doc)
         except InvalidSSML:
-            pass
+            continue
+        assert isinstance(segments, list)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=200))
 def test_random_bytes_only_raise_invalid_ssml(data: bytes) -> None:
     try:
-        parse_ssml(data)  # type: ignore[arg-type]
+        segments = parse_ssml(data)  # type: ignore[arg-type]
     except InvalidSSML:
-        pass
+        return
+    assert isinstance(segments, list)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 // tts-predictor web UI: POST /synthesize as NDJSON (base64 audio + segment events), played while it streams.
 // pcm/wav: Web Audio (each chunk scheduled right after the previous one); mp3/aac: MediaSource on <audio>;
 // opus/ogg/flac: the browser cannot append those containers to a MediaSource, so they play once complete.
-// window.ttsMetrics records performance.now() at the click and at the first audible sample, for tests.
+// window.ttsMetrics records performance.now() at the click, the first and last audio bytes and the first audible
+// sample, for tests.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const KEY_STORE = "tts-api-key";
@@ -13,7 +14,7 @@ const MSE_TYPES = { mp3: "audio/mpeg", aac: "audio/aac" };
 let voices = [];
 let session = null; // the playback in progress
 
-window.ttsMetrics = { clickAt: null, firstByteAt: null, firstAudibleAt: null, done: false };
+window.ttsMetrics = { clickAt: null, firstByteAt: null, lastByteAt: null, firstAudibleAt: null, done: false };
 
 function setStatus(text, isError = false) {
   $("status").textContent = text;
@@ -272,7 +273,9 @@ async function* ndjson(resp) {
 }
 
 async function speak() {
-  window.ttsMetrics = { clickAt: performance.now(), firstByteAt: null, firstAudibleAt: null, done: false };
+  window.ttsMetrics = {
+    clickAt: performance.now(), firstByteAt: null, lastByteAt: null, firstAudibleAt: null, done: false,
+  };
   if (session) session.abort();
   clearResults();
   const format = $("format").value;
@@ -298,6 +301,7 @@ async function speak() {
       } else if (msg.type === "audio") {
         const bytes = b64bytes(msg.audio);
         if (window.ttsMetrics.firstByteAt === null) window.ttsMetrics.firstByteAt = performance.now();
+        window.ttsMetrics.lastByteAt = performance.now();
         received += bytes.length;
         $("status").dataset.bytes = String(received);
         mine.player.push(bytes);
