@@ -15,6 +15,7 @@ import pytest
 from epub_builders import GOOD, SECRET, epub, with_method, xhtml
 from server_process import ServerProcess
 from v2_helpers import infer_body
+from ws_helpers import events_until_closed
 
 pytestmark = pytest.mark.slow
 KEY = {"X-API-Key": "attack3-key"}
@@ -167,7 +168,7 @@ def test_espeak_phoneme_input_is_not_a_channel(text_server):
 
 def test_a_blocked_phrase_split_by_a_newline_on_the_websocket_is_rejected(text_server):
     """Finding 8: on /v1/stream `forbidden\\nphrase` became two utterances, each passing the blocklist alone."""
-    websockets = pytest.importorskip("websockets")
+    pytest.importorskip("websockets")
     from websockets.sync.client import connect
 
     url = f"ws://127.0.0.1:{text_server.http_port}/v1/stream"
@@ -176,14 +177,7 @@ def test_a_blocked_phrase_split_by_a_newline_on_the_websocket_is_rejected(text_s
         ws.send(json.dumps({"type": "text", "text": "It is forbidden\n"}))
         ws.send(json.dumps({"type": "text", "text": "phrase and more.\n"}))
         ws.send(json.dumps({"type": "close"}))
-        events = []
-        try:
-            while True:
-                message = ws.recv(timeout=60)
-                if isinstance(message, str):
-                    events.append(json.loads(message))
-        except websockets.ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else None
+        events, code = events_until_closed(ws)
     errors = [e for e in events if e.get("type") == "error"]
     assert code == 1008 and errors and "content filter" in errors[0]["message"], (code, events)
 

@@ -22,6 +22,7 @@ from security_servers import (  # noqa: F401  (fixtures)
     secured_server,
 )
 from v2_helpers import infer_body
+from ws_helpers import events_until_closed
 
 pytestmark = pytest.mark.slow
 
@@ -200,14 +201,7 @@ def _ws_blocked(server) -> None:
         ws.send(json.dumps({"type": "config", "format": "pcm"}))
         ws.send(json.dumps({"type": "text", "text": "a ki\u00adss"}))
         ws.send(json.dumps({"type": "close"}))
-        events = []
-        try:
-            while True:
-                message = ws.recv(timeout=60)
-                if isinstance(message, str):
-                    events.append(json.loads(message))
-        except Exception:  # closed by the server
-            pass
+        events, _ = events_until_closed(ws)
     errors = [e for e in events if e.get("type") == "error"]
     assert errors and "content filter" in errors[0]["message"], events
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -22,3 +23,16 @@ def stream_messages(server_url: str, pieces: Sequence[str]) -> list[dict]:
             return [json.loads(m) async for m in ws if isinstance(m, str)]
 
     return asyncio.run(run())
+
+
+def events_until_closed(ws: Any) -> tuple[list[dict], int | None]:
+    """The JSON (text) messages of a sync WebSocket until the server closes it, and the close code it sent."""
+    websockets = pytest.importorskip("websockets")
+    events: list[dict] = []
+    try:
+        while True:
+            message = ws.recv(timeout=60)
+            if isinstance(message, str):
+                events.append(json.loads(message))
+    except websockets.ConnectionClosed as closed:
+        return events, closed.rcvd.code if closed.rcvd else None
