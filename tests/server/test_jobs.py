@@ -75,12 +75,13 @@ def test_markdown_job_chapters_range_and_isolation(jobs_server):
 
 
 def test_mp3_job_has_id3_chapters(jobs_server):
-    job = submit(jobs_server, {"markdown": MARKDOWN, "options": {"format": "mp3"}})
+    job = submit(jobs_server, {"markdown": MARKDOWN, "author": "Ann Writer", "options": {"format": "mp3"}})
     assert wait_job(jobs_server.url, job["id"], headers=A)["state"] == "completed"
-    data = httpx.get(f"{jobs_server.url}/v1/jobs/{job['id']}/audio", headers=A).content
-    probe = _ffprobe(data)
+    response = httpx.get(f"{jobs_server.url}/v1/jobs/{job['id']}/audio", headers=A)
+    probe = _ffprobe(response.content)
     assert [c["tags"]["title"] for c in probe["chapters"]] == ["Harbour", "Market"]
-    assert probe["format"]["tags"]["AI_GENERATED"] == "true"
+    assert probe["format"]["tags"]["AI_GENERATED"] == "true" and probe["format"]["tags"]["artist"] == "Ann Writer"
+    assert response.headers["content-disposition"] == f'attachment; filename="{job["id"]}.mp3"'  # no title
 
 
 @pytest.mark.parametrize("fmt", ["opus", "ogg"])
@@ -105,7 +106,10 @@ def test_ogg_job_has_chapter_comments(jobs_server, fmt, tmp_path):
 
 
 def test_epub_upload(jobs_server):
-    epub = _epub({"One": "<h1>One</h1><p>The first page of the book.</p>", "Two": "<h1>Two</h1><p>The last page.</p>"})
+    epub = _epub(
+        {"One": "<h1>One</h1><p>The first page of the book.</p>", "Two": "<h1>Two</h1><p>The last page.</p>"},
+        metadata="<dc:title>Les Misérables</dc:title><dc:creator>Victor Hugo</dc:creator>",
+    )
     response = httpx.post(
         f"{jobs_server.url}/v1/jobs",
         headers=A,
@@ -114,8 +118,18 @@ def test_epub_upload(jobs_server):
         timeout=60,
     )
     assert response.status_code == 202, response.text
+    assert (response.json()["title"], response.json()["author"]) == ("Les Misérables", "Victor Hugo")
     done = wait_job(jobs_server.url, response.json()["id"], headers=A)
     assert done["state"] == "completed" and [c["title"] for c in done["chapters"]] == ["One", "Two"]
+    assert (done["title"], done["author"]) == ("Les Misérables", "Victor Hugo")
+    audio = httpx.get(f"{jobs_server.url}/v1/jobs/{done['id']}/audio", headers=A)
+    tags = _ffprobe(audio.content)["format"]["tags"]
+    assert (tags["TITLE"], tags["ARTIST"]) == ("Les Misérables", "Victor Hugo")
+    assert audio.headers["content-disposition"] == (
+        "attachment; filename=\"Les-Miserables.flac\"; filename*=UTF-8''Les%20Mis%C3%A9rables.flac"
+    )
+    chapter = httpx.get(f"{jobs_server.url}/v1/jobs/{done['id']}/audio?chapter=2", headers=A)
+    assert 'filename="Les-Miserables-chapter-2.flac"' in chapter.headers["content-disposition"]
     bad = httpx.post(f"{jobs_server.url}/v1/jobs", headers=A, files={"file": ("book.epub", b"not a zip")})
     assert bad.status_code == 400 and bad.json()["error"].startswith("file:")
 
@@ -317,7 +331,7 @@ def _ffprobe(data: bytes) -> dict:
     return json.loads(result.stdout)
 
 
-def _epub(chapters: dict[str, str]) -> bytes:
+def _epub(chapters: dict[str, str], metadata: str = "") -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as book:
         book.writestr("mimetype", "application/epub+zip")
@@ -332,7 +346,8 @@ def _epub(chapters: dict[str, str]) -> bytes:
         book.writestr(
             "OEBPS/content.opf",
             f'<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
-            f'version="3.0"><manifest>{items}</manifest><spine>{spine}</spine></package>',
+            f'version="3.0"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">{metadata}</metadata>'
+            f"<manifest>{items}</manifest><spine>{spine}</spine></package>",
         )
         for name, body in chapters.items():
             book.writestr(

@@ -13,14 +13,20 @@ CONTAINER = (
 
 
 def epub(
-    chapters: dict[str, str], spine: list[str], compression: int = zipfile.ZIP_DEFLATED, opf_padding: int = 0
+    chapters: dict[str, str],
+    spine: list[str],
+    compression: int = zipfile.ZIP_DEFLATED,
+    opf_padding: int = 0,
+    metadata: str = "",
 ) -> bytes:
-    """An EPUB holding `chapters` (file name -> XHTML) read in `spine` order (file names, repeats allowed)."""
+    """An EPUB holding `chapters` (file name -> XHTML) read in `spine` order (file names, repeats allowed);
+    `metadata` is the inside of the OPF's <metadata> element (dc: is declared)."""
     ids = {name: f"c{i}" for i, name in enumerate(chapters)}
     manifest = "".join(f'<item id="{ids[n]}" href="{n}" media-type="application/xhtml+xml"/>' for n in chapters)
     refs = "".join(f'<itemref idref="{ids[n]}"/>' for n in spine)
     opf = (
         '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+        f'<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">{metadata}</metadata>'
         f"<manifest>{manifest}</manifest><spine>{refs}</spine>{' ' * opf_padding}</package>"
     )
     out = io.BytesIO()

@@ -28,7 +28,8 @@ from tts_predictor.audio.encode import media_type
 from tts_predictor.auth import key_from, request_owner
 from tts_predictor.errors import FieldError, JobLimit, JobNotFound, TextTooLong
 from tts_predictor.jobs import sources
-from tts_predictor.jobs.planning import check_plan, plan_job, stored_plan
+from tts_predictor.jobs.metadata import clean_meta, content_disposition
+from tts_predictor.jobs.planning import check_plan, plan_job, spoken_segments, stored_plan
 from tts_predictor.jobs.records import CANCELLED, FINISHED, JobRecord, new_job_id
 from tts_predictor.jobs.results import EXTENSIONS
 from tts_predictor.jobs.runtime import JobRuntime
@@ -81,7 +82,10 @@ class JobRequest(BaseModel):
     text: str | None = Field(None, description="Plain text.")
     ssml: str | None = Field(None, description="An SSML document (<speak>...</speak>).")
     markdown: str | None = Field(None, description="Markdown; each # or ## heading starts a chapter.")
-    title: str | None = Field(None, max_length=300, description="Title tag of the result.")
+    title: str | None = Field(
+        None, max_length=300, description="Title tag and download file name of the result (default: an EPUB's)."
+    )
+    author: str | None = Field(None, max_length=300, description="Artist tag of the result (default: an EPUB's).")
     options: JobOptions = Field(default_factory=JobOptions)  # type: ignore[arg-type]  # pydantic
     webhook: WebhookSpec | None = None
 
@@ -118,7 +122,7 @@ async def _read_request(request: Request) -> tuple[JobRequest, str, str | bytes]
                     fields[name] = json.loads(str(form.get(name)))
                 except ValueError:
                     raise FieldError(name, f"{name}: must be a JSON object") from None
-        for name in ("text", "ssml", "markdown", "title"):
+        for name in ("text", "ssml", "markdown", "title", "author"):
             if form.get(name) is not None:
                 fields[name] = str(form.get(name))
         body = _model(fields)
@@ -182,7 +186,8 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
         params = params.model_copy(update={"ssml": kind == "ssml" or (params.ssml if kind == "text" else False)})
         language = synth.catalog.resolve(params.voice, params.language)[1]  # 400 for unknown voices/languages now
         post.check_bed(params, predictor.output.beds_dir)
-        chapters = await sources.parse_source(kind, data, settings.job_max_chars)
+        document = await sources.parse_source(kind, data, settings.job_max_chars)
+        chapters = document.chapters
         chars = sum(len(c.text) for c in chapters)
         if chars == 0 or not any(c.text.strip() for c in chapters):
             raise FieldError(kind if kind != "epub" else "file", f"{kind}: is empty; give the text to speak")
@@ -213,10 +218,12 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
             params=params.model_dump(mode="json"),
             source_kind=kind,
             chars_total=chars,
-            title=body.title,
+            title=clean_meta(body.title) or document.title,
+            author=clean_meta(body.author) or document.author,
             webhook_url=webhook_url,
             webhook_secret=secret,
             chunks_total=len(chunks),
+            sentences_total=spoken_segments(chunks),
         )
         source = json.dumps([{"title": c.title, "text": c.text} for c in chapters])
         async with admission:  # check and create as one step: concurrent submissions cannot pass the limit together
@@ -254,8 +261,11 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
             runtime.results.ensure, runtime.store, job, None if chapter is None else chapter - 1
         )
         fmt = job.params.get("format", "wav")
-        name = f"{job.id}{'' if chapter is None else f'-chapter-{chapter}'}.{EXTENSIONS.get(fmt, fmt)}"
-        return FileResponse(path, media_type=media_type(fmt, job.sample_rate), filename=name)
+        suffix = f"{'' if chapter is None else f'-chapter-{chapter}'}.{EXTENSIONS.get(fmt, fmt)}"
+        disposition = content_disposition(job.title, job.id, suffix)
+        return FileResponse(
+            path, media_type=media_type(fmt, job.sample_rate), headers={"content-disposition": disposition}
+        )
 
     @router.delete("/v1/jobs/{job_id}", summary="Cancel a job (or delete a finished one)")
     async def delete(job_id: str, request: Request) -> dict[str, Any]:

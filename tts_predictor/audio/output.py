@@ -79,11 +79,10 @@ class OutputConfig:
             log.info("C2PA content credentials on (%s, certificate %s)", settings.c2pa_alg, settings.c2pa_cert_file)
         return cls(settings.beds_dir, settings.provenance_tags, marker, signer)
 
-    def tag_values(self, title: str | None = None) -> dict[str, str]:
-        """The key/value tags of an output: the declaration (when on) and the title."""
-        if self.provenance_tags:
-            return provenance.tags(title)
-        return {"TITLE": title} if title else {}
+    def tag_values(self, title: str | None = None, author: str | None = None) -> dict[str, str]:
+        """The key/value tags of an output: the declaration (when on), the title and the author (ARTIST)."""
+        values = provenance.tags() if self.provenance_tags else {}
+        return values | provenance.work_tags(title, author)
 
     def tag(self, data: bytes, fmt: str, *, title: str | None = None, chapters: Sequence[Any] = ()) -> bytes:
         """A complete file with the declaration and chapter marks (where the format allows), then signed."""

@@ -34,12 +34,14 @@ class ChapterMark:
     end_s: float
 
 
-def tags(title: str | None = None) -> dict[str, str]:
-    """The declaration as key/value tags."""
-    out = {"COMMENT": DECLARATION, "AI_GENERATED": "true", "ENCODER": SOFTWARE}
-    if title:
-        out["TITLE"] = title
-    return out
+def tags(title: str | None = None, author: str | None = None) -> dict[str, str]:
+    """The declaration as key/value tags (and the work's title and author, when given)."""
+    return {"COMMENT": DECLARATION, "AI_GENERATED": "true", "ENCODER": SOFTWARE} | work_tags(title, author)
+
+
+def work_tags(title: str | None, author: str | None) -> dict[str, str]:
+    """TITLE and ARTIST tags (WAV INAM/IART, ID3 TIT2/TPE1, Vorbis TITLE/ARTIST) of the given values."""
+    return {k: v for k, v in (("TITLE", title), ("ARTIST", author)) if v}
 
 
 def declare(data: bytes, fmt: str, values: dict[str, str], chapters: Sequence[ChapterMark] = ()) -> bytes:
@@ -86,8 +88,8 @@ def _zstr(text: str) -> bytes:
 
 
 def wav_info_chunk(values: dict[str, str]) -> bytes:
-    """LIST/INFO (INAM title, ICMT declaration, ISFT software, IKEY keywords), placed before the data chunk."""
-    info_ids = {"COMMENT": b"ICMT", "ENCODER": b"ISFT", "TITLE": b"INAM"}
+    """LIST/INFO (INAM title, IART artist, ICMT declaration, ISFT software, IKEY keywords), before the data chunk."""
+    info_ids = {"COMMENT": b"ICMT", "ENCODER": b"ISFT", "TITLE": b"INAM", "ARTIST": b"IART"}
     info = b"".join(_riff_chunk(info_ids[k], _zstr(v)) for k, v in values.items() if k in info_ids)
     if "AI_GENERATED" in values:
         info += _riff_chunk(b"IKEY", _zstr("AI-generated speech; synthetic voice"))
@@ -176,10 +178,12 @@ def _text_frame(fid: bytes, text: str) -> bytes:
 
 
 def id3_tag(values: dict[str, str], chapters: Sequence[ChapterMark]) -> bytes:
-    """An ID3v2.4 tag: TIT2, TSSE, COMM, TXXX:AI_GENERATED, and CTOC + CHAP frames for chapters."""
+    """An ID3v2.4 tag: TIT2, TPE1, TSSE, COMM, TXXX:AI_GENERATED, and CTOC + CHAP frames for chapters."""
     frames = b""
     if "TITLE" in values:
         frames += _text_frame(b"TIT2", values["TITLE"])
+    if "ARTIST" in values:
+        frames += _text_frame(b"TPE1", values["ARTIST"])
     if "ENCODER" in values:
         frames += _text_frame(b"TSSE", values["ENCODER"])
     if "COMMENT" in values:

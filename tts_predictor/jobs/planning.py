@@ -90,6 +90,11 @@ def audible(segments: list[Segment]) -> bool:
     return any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments)
 
 
+def spoken_segments(chunks: list[list[Segment]]) -> int:
+    """Segments that speak (the job's sentences, the progress unit beside characters)."""
+    return sum(1 for chunk in chunks for s in chunk if s.text.strip())
+
+
 def planned_pause_s(chunks: list[list[Segment]]) -> float:
     """Seconds of planned silence (breaks, paragraph pauses) in a job's chunks."""
     return sum(s.pause_before_s + s.pause_after_s for chunk in chunks for s in chunk)

@@ -45,16 +45,24 @@ class JobRecord:
     finished_at: float | None = None
     expires_at: float | None = None
     title: str | None = None
+    """The request's `title`, else the EPUB's dc:title: the result's TITLE tag and download file name."""
+    author: str | None = None
+    """The request's `author`, else the EPUB's dc:creator entries: the result's ARTIST tag."""
     chars_done: int = 0
     audio_s_done: float = 0.0
     chunks_total: int | None = None
     chunks_done: int = 0
+    sentences_total: int | None = None
+    """Spoken segments of the plan (a sentence, or a piece of at most TTS_JOB_SEGMENT_CHARS of a longer one)."""
+    sentences_done: int = 0
     chars_per_s: float | None = None
-    """Synthesis speed measured by the current worker (for the ETA)."""
+    """Synthesis speed measured by the current worker since its first sentence (for the ETA)."""
     error: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_attempts: list[dict[str, Any]] = field(default_factory=list)
+    webhook_delivered: bool | None = None
+    """True once an attempt got a 2xx answer, False once every attempt failed, None while pending."""
     chapters: list[Chapter] = field(default_factory=list)
     result_bytes: int = 0
     duration_s: float | None = None
@@ -78,10 +86,21 @@ class JobRecord:
         return cls(**{**data, "chapters": chapters})
 
     def eta_s(self) -> float | None:
-        """Seconds until done at the measured speed (None before the first chunk or when finished)."""
+        """Seconds until done at the measured speed (None before the first sentence or when finished)."""
         if self.state != RUNNING or not self.chars_per_s:
             return None
         return round(max(0, self.chars_total - self.chars_done) / self.chars_per_s, 1)
+
+    def _webhook(self) -> dict[str, Any]:
+        """The webhook's delivery state: every attempt, whether it was delivered and the last failure."""
+        last = self.webhook_attempts[-1] if self.webhook_attempts else {}
+        failure = last.get("error") or (f"HTTP {last['status']}" if last.get("status", 200) >= 300 else None)
+        return {
+            "url": self.webhook_url,
+            "delivered": self.webhook_delivered,
+            "attempts": self.webhook_attempts,
+            "last_error": failure if last and not self.webhook_delivered else None,
+        }
 
     def public(self, base_url: str = "") -> dict[str, Any]:
         """The API view (no owner, no secret)."""
@@ -89,6 +108,7 @@ class JobRecord:
             "id": self.id,
             "state": self.state,
             "title": self.title,
+            "author": self.author,
             "source": self.source_kind,
             "created_at": self.created_at,
             "started_at": self.started_at,
@@ -102,6 +122,9 @@ class JobRecord:
                 "audio_s": round(self.audio_s_done, 3),
                 "chunks_done": self.chunks_done,
                 "chunks_total": self.chunks_total,
+                "sentences_done": self.sentences_done,
+                "sentences_total": self.sentences_total,
+                "chars_per_s": round(self.chars_per_s, 1) if self.chars_per_s and self.state == RUNNING else None,
                 "eta_s": self.eta_s(),
             },
             "format": self.params.get("format", "wav"),
@@ -112,7 +135,7 @@ class JobRecord:
             "worker": self.worker,
             "takeovers": self.takeovers,
             "attempts": self.attempts,
-            "webhook": {"url": self.webhook_url, "attempts": self.webhook_attempts} if self.webhook_url else None,
+            "webhook": self._webhook() if self.webhook_url else None,
         }
         out["chapters"] = [
             {

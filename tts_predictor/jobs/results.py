@@ -101,12 +101,10 @@ class ResultFiles:
                 spans.append((start, state["samples"]))
 
         tmp = path.with_suffix(path.suffix + ".part")
-        _write(buffers(), params, tmp, provenance.wav_info_chunk(self.output.tag_values(job.title)))
+        _write(buffers(), params, tmp, provenance.wav_info_chunk(self.output.tag_values(job.title, job.author)))
         rate = state["rate"] or 22050
         marks = [provenance.ChapterMark(c.title, s / rate, e / rate) for c, (s, e) in zip(chapters, spans)]
-        _finalize(
-            tmp, path, params.format, job.title, marks if chapter is None and len(marks) > 1 else [], rate, self.output
-        )
+        _finalize(tmp, path, params.format, job, marks if chapter is None and len(marks) > 1 else [], rate, self.output)
         tmp.unlink(missing_ok=True)
         out = [
             replace(c, start_s=round(s / rate, 3), duration_s=round((e - s) / rate, 3))
@@ -158,13 +156,14 @@ def _finalize(
     tmp: Path,
     path: Path,
     fmt: str,
-    title: str | None,
+    job: JobRecord,
     marks: list[provenance.ChapterMark],
     rate: int,
     output: OutputConfig,
 ) -> None:
-    """Add the declaration and chapter marks in the container's own way, then move into place."""
-    values = output.tag_values(title)
+    """Add the declaration, the job's title and author and the chapter marks in the container's own way, then move
+    into place."""
+    values = output.tag_values(job.title, job.author)
     if fmt == "wav":
         _finish_wav(tmp, marks, rate)
     elif fmt in ("ogg", "opus") and (values or marks):
@@ -178,7 +177,7 @@ def _finalize(
             Path(str(path) + ".tagged").replace(tmp)
     elif fmt in ("mp3", "flac") and (values or marks):
         _retag_head(tmp, fmt, values, marks)
-    output.sign_file(tmp, fmt, title)  # last: the manifest's hash covers the tags and chapter marks
+    output.sign_file(tmp, fmt, job.title)  # last: the manifest's hash covers the tags and chapter marks
     tmp.replace(path)
 
 

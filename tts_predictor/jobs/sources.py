@@ -25,6 +25,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from tts_predictor.errors import BadSource, TextTooLong
 from tts_predictor.jobs.markdown import markdown_chapters
+from tts_predictor.jobs.metadata import opf_metadata
 from tts_predictor.text.guard import check_speakable
 
 SOURCE_KINDS = ("text", "ssml", "markdown", "epub")
@@ -49,8 +50,22 @@ class SourceChapter:
     text: str
 
 
+@dataclass(frozen=True)
+class Document:
+    """A parsed job input: its chapters, and the title and author its metadata names (EPUB only)."""
+
+    chapters: list[SourceChapter]
+    title: str | None = None
+    author: str | None = None
+
+
 def chapters_of(kind: str, data: str | bytes, max_chars: int | None = None) -> list[SourceChapter]:
-    """Split a job's input into chapters.
+    """The chapters of `read_document`."""
+    return read_document(kind, data, max_chars).chapters
+
+
+def read_document(kind: str, data: str | bytes, max_chars: int | None = None) -> Document:
+    """Split a job's input into chapters (and an EPUB's title and author).
 
     Args:
         kind: one of SOURCE_KINDS.
@@ -69,21 +84,21 @@ def chapters_of(kind: str, data: str | bytes, max_chars: int | None = None) -> l
         raise TextTooLong(f"{kind}: {len(text)} characters; the limit is {max_chars} (TTS_JOB_MAX_CHARS)")
     check_speakable(text, kind)  # a 400 now, not a job that fails later (lone surrogates, 257+ digit runs)
     if kind == "markdown":
-        return [SourceChapter(c.title, c.text) for c in markdown_chapters(text)]
-    return [SourceChapter("", text)]
+        return Document([SourceChapter(c.title, c.text) for c in markdown_chapters(text)])
+    return Document([SourceChapter("", text)])
 
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-async def parse_source(kind: str, data: str | bytes, max_chars: int | None) -> list[SourceChapter]:
-    """`chapters_of` in a worker process. Even linear pure-Python parsing of a large document holds the GIL for
+async def parse_source(kind: str, data: str | bytes, max_chars: int | None) -> Document:
+    """`read_document` in a worker process. Even linear pure-Python parsing of a large document holds the GIL for
     most of each 5 ms switch interval, which made /live answer in half a second on a worker thread; a process of
     its own keeps the server's event loop free (issue 23, finding 2)."""
     pool = _parser_pool()
     try:
-        future = asyncio.get_running_loop().run_in_executor(pool, chapters_of, kind, data, max_chars)
+        future = asyncio.get_running_loop().run_in_executor(pool, read_document, kind, data, max_chars)
         return await asyncio.wait_for(future, PARSE_TIMEOUT_S)
     except (TimeoutError, BrokenProcessPool):
         _reset_pool(pool)
@@ -190,7 +205,7 @@ _ZIP_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
-def _epub(data: bytes, max_chars: int | None) -> list[SourceChapter]:
+def _epub(data: bytes, max_chars: int | None) -> Document:
     try:
         return _epub_chapters(data, max_chars)
     except (BadSource, TextTooLong):
@@ -204,7 +219,7 @@ def _epub(data: bytes, max_chars: int | None) -> list[SourceChapter]:
         ) from None
 
 
-def _epub_chapters(data: bytes, max_chars: int | None) -> list[SourceChapter]:
+def _epub_chapters(data: bytes, max_chars: int | None) -> Document:
     book = zipfile.ZipFile(io.BytesIO(data))
     infos = book.infolist()
     if len(infos) > EPUB_MAX_FILES or sum(i.file_size for i in infos) > EPUB_MAX_UNPACKED:
@@ -238,7 +253,7 @@ def _epub_chapters(data: bytes, max_chars: int | None) -> list[SourceChapter]:
             chapters.append(SourceChapter(title, text))
     if not chapters:
         raise BadSource("file: the EPUB has no readable text in its spine")
-    return chapters
+    return Document(chapters, *opf_metadata(opf))
 
 
 def _read_package(book: zipfile.ZipFile, name: str) -> bytes:
