@@ -4,6 +4,7 @@ keeps its lease alive with heartbeats, renders the result and sends the webhook.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import logging
@@ -11,6 +12,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import soundfile as sf
@@ -23,7 +25,7 @@ from tts_predictor.auth import acting_for
 from tts_predictor.budget import RequestBudget
 from tts_predictor.errors import SynthesisFailed
 from tts_predictor.jobs.gate import PriorityGate, job_scheduling, make_gate
-from tts_predictor.jobs.planning import chunk_chars, load_chunk, plan_job, stored_plan
+from tts_predictor.jobs.planning import chunk_chars, load_chunk, plan_job, spoken_segments, stored_plan
 from tts_predictor.jobs.records import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, Chapter, JobRecord
 from tts_predictor.jobs.results import ResultFiles
 from tts_predictor.jobs.sources import SourceChapter
@@ -40,6 +42,18 @@ log = logging.getLogger(__name__)
 
 class LeaseLost(Exception):
     """Another worker took the job over, or it was cancelled: stop without writing anything more."""
+
+
+class _RateMeter:
+    """Characters synthesized per second by this run, measured from its start (the ETA's speed)."""
+
+    def __init__(self) -> None:
+        self.started, self.chars = time.perf_counter(), 0
+
+    def add(self, chars: int) -> float:
+        """Count `chars` more; the speed so far."""
+        self.chars += chars
+        return self.chars / max(1e-6, time.perf_counter() - self.started)
 
 
 def encode_chunk(audio: AudioBuffer) -> bytes:
@@ -158,15 +172,18 @@ class JobWorker:
     async def _run(self, job: JobRecord, lost: asyncio.Event) -> None:
         params = SynthesisParameters(**job.params)
         plan = await asyncio.to_thread(self._ensure_plan, job, params)
+        sentences = [spoken_segments([load_chunk(c)]) for c in plan]
         done = await asyncio.to_thread(self.store.done_chunks, job.id)
-        self._progress(job, done)
-        started, chars_here = time.perf_counter(), 0
+        self._progress(job, done, sentences)
+        meter = _RateMeter()
         for index, data in enumerate(plan):
             if index in done:
                 continue
             segments = load_chunk(data)
             with job_scheduling(job.id):
-                audio = await self._chunk_audio(segments, params, f"{job.id}/{index}", lost)
+                audio = await self._chunk_audio(
+                    segments, params, f"{job.id}/{index}", lost, functools.partial(self._sentence_done, job, meter)
+                )
             flac = await run_low(encode_chunk, audio)  # nice 19: beside interactive work
             chunk = StoredChunk(index, flac, chunk_chars(segments), audio.duration_s)
             if lost.is_set():
@@ -174,9 +191,7 @@ class JobWorker:
             if await asyncio.to_thread(self.store.put_chunk, job.id, chunk):  # a no-op if that index exists already
                 job.attempts = 0  # progress: attempts count failed runs in a row without a stored chunk
             done = await asyncio.to_thread(self.store.done_chunks, job.id)
-            chars_here += chunk.chars
-            job.chars_per_s = chars_here / max(1e-6, time.perf_counter() - started)
-            self._progress(job, done)
+            self._progress(job, done, sentences)
             if job.audio_s_done > self.settings.job_max_audio_s:
                 raise ValueError(
                     f"the audio exceeds the job limit of {self.settings.job_max_audio_s:.0f} s (TTS_JOB_MAX_AUDIO_S) "
@@ -191,6 +206,16 @@ class JobWorker:
         job.chapters = rendered.chapters
         await self._finish(job, COMPLETED)
 
+    async def _sentence_done(self, job: JobRecord, meter: _RateMeter, segment: Segment) -> None:
+        """Count one synthesized sentence of the chunk in progress, measure the speed (for the ETA) and store the
+        record, so the status moves sentence by sentence (the chunk's own count replaces this once it is stored)."""
+        job.sentences_done += 1
+        job.chars_done = min(job.chars_done + len(segment.text), job.chars_total)
+        job.chars_per_s = meter.add(len(segment.text))
+        job.updated_at = time.time()
+        if not await asyncio.to_thread(self.store.save, job, self.id):
+            raise LeaseLost(job.id)
+
     def _ensure_plan(self, job: JobRecord, params: SynthesisParameters) -> list[Any]:
         """The stored plan, or a new one (the first plan stored wins, so every worker follows the same one)."""
         stored = self.store.plan(job.id)
@@ -204,20 +229,29 @@ class JobWorker:
             raise ValueError(NOTHING_TO_SPEAK)
         job.chapters = [Chapter(**c) for c in stored["chapters"]]
         job.chunks_total = len(stored["chunks"])
+        job.sentences_total = spoken_segments([load_chunk(c) for c in stored["chunks"]])
         job.chars_total = sum(chunk_chars(load_chunk(c)) for c in stored["chunks"])
         return stored["chunks"]
 
     @staticmethod
-    def _progress(job: JobRecord, done: dict[int, tuple[int, float]]) -> None:
+    def _progress(job: JobRecord, done: dict[int, tuple[int, float]], sentences: list[int]) -> None:
+        """Progress from the stored chunks (`sentences`: the spoken segments of each chunk of the plan)."""
         job.chunks_done = len(done)
+        job.sentences_done = sum(sentences[i] for i in done if i < len(sentences))
         job.chars_done = sum(c for c, _ in done.values())
         job.audio_s_done = sum(s for _, s in done.values())
         job.updated_at = time.time()
 
     async def _chunk_audio(
-        self, segments: list[Segment], params: SynthesisParameters, rid: str, lost: asyncio.Event
+        self,
+        segments: list[Segment],
+        params: SynthesisParameters,
+        rid: str,
+        lost: asyncio.Event,
+        on_sentence: Callable[[Segment], Awaitable[None]] | None = None,
     ) -> AudioBuffer:
-        """Synthesize a chunk segment by segment, each behind the gate, and assemble it like `render`.
+        """Synthesize a chunk segment by segment, each behind the gate, and assemble it like `render`;
+        `on_sentence` is awaited after each spoken segment.
 
         Called inside `job_scheduling`: the engine calls wait in the shared scheduler at the lowest priority."""
         synth = self.predictor.synth
@@ -228,6 +262,8 @@ class JobWorker:
             if lost.is_set():
                 raise LeaseLost(rid)
             audios += await synth.synthesize([segment], params, rid)
+            if on_sentence is not None:
+                await on_sentence(segment)
         labels = synth.voice_labels(spoken, params) if spoken else []
         rate = audios[0].sample_rate if audios else synth.catalog.resolve(params.voice, params.language)[0].sample_rate
         assembly = Assembly(rate)
