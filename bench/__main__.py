@@ -6,8 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import __doc__ as package_doc
-
+from bench import __doc__ as package_doc
 from bench.experiments import DEFAULT_EXPERIMENTS, EXPERIMENTS, QUICK_EXPERIMENTS, ExperimentSettings
 from bench.models import DEFAULT_MODELS, MODELS
 from bench.report import table

@@ -13,6 +13,7 @@ from bench.batching import run_batching
 from bench.fairness import run_fairness
 from bench.formats import run_formats
 from bench.jobs import DEFAULT_TIMEOUT_S, run_jobs
+from bench.nemo_cases import run_nemo
 from bench.normalization import run_normalization
 from bench.peer import run_peer
 from bench.phonemes import run_rtf
@@ -96,6 +97,10 @@ def _normalization(settings: ExperimentSettings, workdir: Path, log: Log) -> dic
     return run_normalization(log, limit=settings.normalization_sentences)
 
 
+def _nemo(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_nemo(log)
+
+
 def _peer(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
     return run_peer(settings.peer_profiles, settings.peer_rounds, settings.peer_singles, log)
 
@@ -124,6 +129,7 @@ RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = 
     "batching": _batching,
     "threads": _threads,
     "normalization": _normalization,
+    "nemo": _nemo,
     "formats": _formats,
     "batching-coqui": _batching_coqui,
     "xtts-stream": _xtts_stream,
@@ -138,6 +144,7 @@ DEFAULT_EXPERIMENTS = (
     "batching",
     "threads",
     "normalization",
+    "nemo",
     "xtts-stream",
     "peer",
     "fairness",
@@ -146,7 +153,8 @@ DEFAULT_EXPERIMENTS = (
     "formats",
 )
 """Run by ``make bench``. On a quiet 2-core machine: batching + threads about 1.5 minutes; ``normalization``
-synthesizes and transcribes 40 sentences twice, about a minute; ``xtts-stream`` builds a tiny XTTS v2 and times its
+synthesizes and transcribes 40 sentences twice, about a minute; ``nemo`` scores the normalizer on NeMo's
+text-normalization test cases (en/de/fr/es, no audio: a second); ``xtts-stream`` builds a tiny XTTS v2 and times its
 first streamed audio against the whole sentence, about 30 s; ``peer`` (Piper's own server vs ours, needs the bench
 extra's piper-tts) about 2 minutes; ``fairness``, ``rtf`` and ``speed`` under a minute each; ``formats`` (time to
 first audio per format vs pcm, encode cost vs wav) about a minute. ``batching-coqui`` builds and exports a full-size

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tts_predictor.text import lexicon as lx
 from tts_predictor.text import tables as tb
+from tts_predictor.text.locale import date_order
 from tts_predictor.text.rules import rules_for
 from tts_predictor.text.verbalize import (  # noqa: F401  (re-exported: the say-as readings)
     MAX_DIGITS,
@@ -85,7 +86,7 @@ def warm(languages: list[str]) -> None:
     """Compile the rules of `languages` now (a few ms each), so the first request with numbers does not pay it."""
     for language in languages:
         if (lang := num2words_lang(language)) is not None:
-            rules_for(lang.split("_")[0])
+            rules_for(lang.split("_")[0], date_order(language))
 
 
 def needs_normalization(text: str) -> bool:
@@ -114,19 +115,19 @@ def rewrites(text: str, language: str = "en") -> list[Rewrite]:
     if lang is None or not needs_normalization(text):
         return []
     out: list[Rewrite] = []
-    pos = 0
+    pos, order = 0, date_order(language)
     for run in _LONG_RUN.finditer(text):
         if sum(ch.isdigit() for ch in run.group(0)) > MAX_DIGITS:
-            out += _scan(text[pos : run.start()], lang, pos)
+            out += _scan(text[pos : run.start()], lang, pos, order)
             out.append(Rewrite(run.start(), run.end(), run.group(0), say_digits(run.group(0), lang), "digits"))
             pos = run.end()
-    return out + _scan(text[pos:], lang, pos)
+    return out + _scan(text[pos:], lang, pos, order)
 
 
-def _scan(text: str, lang: str, offset: int) -> list[Rewrite]:
+def _scan(text: str, lang: str, offset: int, order: str) -> list[Rewrite]:
     """One left-to-right pass of the language's rules over `text` (which starts at `offset` of the input)."""
     source, text = text, _prepare(text, lang)
-    rules = rules_for(lang.split("_")[0])
+    rules = rules_for(lang.split("_")[0], order)
     upcoming: list[re.Match[str] | None] = [rule.pattern.search(text) for rule in rules]
     out: list[Rewrite] = []
     pos = 0
@@ -139,7 +140,7 @@ def _scan(text: str, lang: str, offset: int) -> list[Rewrite]:
             if m is not None and (best < 0 or m.start() < upcoming[best].start()):  # type: ignore[union-attr]
                 best = i
         if best < 0:
-            return out
+            return _ranges_read_to(out, text, offset, lang)
         m = upcoming[best]
         assert m is not None
         spoken = rules[best].read(m, lang) if m.end() > m.start() else None
@@ -149,6 +150,24 @@ def _scan(text: str, lang: str, offset: int) -> list[Rewrite]:
         spoken = _keep_full_stop(m, spoken, rules[best].name)
         out.append(Rewrite(m.start() + offset, m.end() + offset, source[m.start() : m.end()], spoken, rules[best].name))
         pos = m.end()
+
+
+_DASH = re.compile(r"\s?[-–—]\s?")
+_RANGE_WORD = {"en": "to", "de": "bis", "fr": "à", "es": "a"}
+
+
+def _ranges_read_to(spans: list[Rewrite], text: str, offset: int, lang: str) -> list[Rewrite]:
+    """A dash between two amounts, times or decades of the same kind reads as a range: '$250-$300', '2pm-5pm'."""
+    word = _RANGE_WORD.get(lang.split("_")[0])
+    out: list[Rewrite] = []
+    for i, span in enumerate(spans):
+        out.append(span)
+        nxt = spans[i + 1] if i + 1 < len(spans) else None
+        if word and nxt and span.kind == nxt.kind and span.kind in ("money", "time", "decade"):
+            gap = (span.end - offset, nxt.start - offset)
+            if _DASH.fullmatch(text, *gap):
+                out.append(Rewrite(span.end, nxt.start, text[gap[0] : gap[1]], f" {word} ", "range"))
+    return out
 
 
 def _keep_full_stop(m: re.Match[str], spoken: str, kind: str) -> str:

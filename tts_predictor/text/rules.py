@@ -34,6 +34,10 @@ _END = r"(?!\w|[.,-]\d)"
 """A telephone number ends at a word boundary, or at a full stop or comma that no digit follows."""
 _MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
 _MONTH_ABBR = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
+_MONTHS_ANY_CASE = (
+    r"(?i:January|February|April|June|July|August|September|October|November|December)|March|MARCH|May|MAY"
+)
+"""Month names in any case, but 'may' and 'march' only capitalized: 'I may 5 times' is no date."""
 _YEAR_BEFORE = {
     "in",
     "since",
@@ -100,37 +104,114 @@ def _safe(fn: Callable[[], T]) -> T | None:
 
 
 def _address(m: re.Match[str], lang: str) -> str:
-    """URLs and e-mail addresses: words kept, separators named, digits one by one."""
+    """URLs and e-mail addresses as people say them: no 'https://', words kept, separators named, digits one by
+    one, two-letter labels after a dot spelled ('dot D E', 'dot I O'); a trailing slash is not said."""
     seps = {**_SEPARATORS["en"], **_SEPARATORS.get(sy.base(lang), {})}
-    text = re.sub(r"^https?://", lambda s: " ".join(s.group(0)[:-3].upper()) + " colon slash slash ", m.group(0))
+    text = re.sub(r"^https?://", "", m.group(0)).rstrip("/")
     text = re.sub(r"\bwww\.", "W W W.", text)
     parts = re.findall(r"[A-Za-z\u00c0-\u024f]+|\d|[^\w\s]|_", text)
-    spoken = [seps.get(p, p) if not p.isdigit() else sy.say_digits(p, lang) for p in parts]
+    spoken = []
+    for i, p in enumerate(parts):
+        if p.isdigit():
+            spoken.append(sy.say_digits(p, lang))
+        elif (
+            len(p) == 2
+            and p.isalpha()
+            and sy.base(lang) == "en"
+            and parts[i - 1 : i] == ["."]
+            and _ends_label(parts, i)
+        ):
+            spoken.append(" ".join(p.upper()))
+        else:
+            spoken.append(seps.get(p, p))
     return " ".join(p for p in spoken if p.strip())
+
+
+def _ends_label(parts: list[str], i: int) -> bool:
+    """Part `i` ends a host name (a top-level domain such as 'de'): last, or before '/', ':' or '.'."""
+    return i + 1 == len(parts) or parts[i + 1] in ("/", ":", ".")
 
 
 def _telephone(m: re.Match[str], lang: str) -> str | None:
     return sy.say_telephone(m.group(0), lang) if sum(c.isdigit() for c in m.group(0)) >= 7 else None
 
 
-def _numeric_date(fmt_en: str, fmt_other: str) -> Reader:
-    return lambda m, lang: _safe(lambda: sy.say_date(m.group(0), fmt_en if sy.base(lang) == "en" else fmt_other, lang))
+_STREET_TYPES = (
+    "St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Ct|Court|Way|Pl|Place|Ter|Terrace|Hwy|Highway"
+    "|Expy|Expressway|Pkwy|Parkway|Sq|Square|Cir|Circle"
+)
+_HOUSE_NUMBER = (
+    r"(?<![\w.,#-])([1-9]\d{2,4})(?=\s(?:[NSEW]\.?\s)?(?:(?:[A-Z][a-z]{1,20}|\d{1,3}(?:st|nd|rd|th))\s){1,3}(?:"
+    + _STREET_TYPES
+    + r")\b)"
+)
+"""A house number before a street ('1428 Elm St.'), read in pairs: 'fourteen twenty-eight'."""
+
+
+def _house_number(m: re.Match[str], lang: str) -> str:
+    digits = m.group(1)
+    head, pair = digits[:-2], digits[-2:]
+    tail = "hundred" if pair == "00" else f"oh {sy.n2w(int(pair), lang)}" if pair[0] == "0" else sy.n2w(int(pair), lang)
+    return f"{sy.n2w(int(head), lang)} {tail}"
+
+
+def _digit_groups(m: re.Match[str], lang: str) -> str:
+    """'111-11-1111' (a social security number), '123-123-5678-1111' (a number with an extension): digit by
+    digit, a pause between groups."""
+    return ", ".join(sy.say_digits(group, lang) for group in m.group(0).split("-"))
+
+
+def _numeric_date(orders: tuple[str, ...]) -> Reader:
+    """A numeric date read in the first of `orders` it is valid in ('15/03/2024' is day-first even in en-US);
+    None (other rules read it) when it is a date in none. A two-digit year reads 'oh five' / 'ninety-nine'."""
+
+    def read(m: re.Match[str], lang: str) -> str | None:
+        for order in orders:
+            parts = _safe(lambda order=order: lx.date_parts(m.group(0), order))  # type: ignore[misc]
+            if parts is not None:
+                year_digits = len(re.split(r"[-/.]", m.group(0))[order.index("y")])
+                return _date_in_words(parts, year_digits, lang, day_first=order == "dmy")
+        return None
+
+    return read
+
+
+def _date_in_words(parts: dict[str, int], year_digits: int, lang: str, day_first: bool) -> str:
+    if year_digits == 2 and sy.base(lang) == "en":
+        short = parts.pop("y")
+        year = ("oh " if short < 10 else "") + sy.n2w(short, lang)
+        return f"{sy.date_words(parts, lang)}, {year}" if not day_first else _day_first(parts, lang, year)
+    if day_first and sy.base(lang) == "en":
+        return _day_first(parts, lang, sy.say_year(parts["y"], lang) if "y" in parts else None)
+    return sy.date_words(parts, lang)
+
+
+def _day_first(parts: dict[str, int], lang: str, year: str | None) -> str:
+    """British-style reading: 'the fifteenth of March, twenty twenty-four'."""
+    head = f"the {sy.n2w(parts['d'], lang, 'ordinal')} of {lx.month('en', parts['m'])}"
+    return f"{head}, {year}" if year else head
+
+
+def _month_number(word: str) -> int:
+    return next(i for i, name in enumerate(_MONTHS_EN.split("|"), 1) if name.startswith(word[:3].capitalize()))
 
 
 def _month_date(m: re.Match[str], lang: str) -> str | None:
-    """'Oct. 3, 1990' / 'March 15th' → 'October third, nineteen ninety' (English)."""
-    month = next(i for i, name in enumerate(_MONTHS_EN.split("|"), 1) if name.startswith(m.group(1)[:3]))
+    """'Oct. 3, 1990' / 'march 15th' / 'JAN-15-2020' → 'October third, nineteen ninety' (English)."""
+    month = _month_number(m.group(1))
     if not 1 <= int(m.group(2)) <= 31:
         return None
     return sy.date_words({"m": month, "d": int(m.group(2))} | ({"y": int(m.group(3))} if m.group(3) else {}), lang)
 
 
 def _day_month(m: re.Match[str], lang: str) -> str | None:
-    """'15 March 2024' / '3rd of May' → 'the fifteenth of March, twenty twenty four'."""
+    """'15 March 2024' / '3rd of may' / '25 Sept.' → 'the fifteenth of March, twenty twenty four'."""
     if not 1 <= int(m.group(1)) <= 31:
         return None
     year = f", {sy.say_year(int(m.group(3)), lang)}" if m.group(3) else ""
-    return f"the {sy.n2w(int(m.group(1)), lang, 'ordinal')} of {m.group(2)}{year}"
+    article = "" if re.search(r"\bthe\s*$", m.string[max(0, m.start() - 5) : m.start()], re.I) else "the "
+    month = lx.month("en", _month_number(m.group(2)))
+    return f"{article}{sy.n2w(int(m.group(1)), lang, 'ordinal')} of {month}{year}"
 
 
 def _ampm(m: re.Match[str], lang: str) -> str | None:
@@ -144,11 +225,34 @@ def _clock(m: re.Match[str], lang: str) -> str | None:
     return spoken + m.group(3)
 
 
+_PER_PERIOD = {"mo": "month", "yr": "year", "hr": "hour", "h": "hour", "wk": "week", "d": "day", "min": "minute"}
+_PERIODS = "|".join(sorted({*_PER_PERIOD, *_PER_PERIOD.values(), "night", "person", "user", "seat"}, key=len)[::-1])
+
+
+def _clock_seconds(m: re.Match[str], lang: str) -> str | None:
+    """'14:10:30' → 'fourteen hours ten minutes and thirty seconds' (English; other languages decline)."""
+    if sy.base(lang) != "en":
+        return None
+    units = zip((int(g) for g in m.groups()), ("hour", "minute", "second"), strict=True)
+    said = [f"{sy.n2w(n, lang)} {unit}{'' if n == 1 else 's'}" for n, unit in units]
+    return f"{said[0]} {said[1]} and {said[2]}"
+
+
+def _point_digits(m: re.Match[str], lang: str) -> str | None:
+    """'.1665' → 'point one six six five' (English)."""
+    return f"point {sy.say_digits(m.group(1), lang)}" if sy.base(lang) == "en" else None
+
+
 def _money_scaled(m: re.Match[str], lang: str) -> str | None:
-    # two alternatives: (symbol)(number)(scale) or (number)(scale)(symbol)
+    # two alternatives: (symbol)(number)(scale) or (number)(scale)(symbol); then an English '/mo' (group 7)
     sym, num, scale = m.group(1) or m.group(6), m.group(2) or m.group(4), m.group(3) or m.group(5) or ""
     code = tb.CURRENCY_SYMBOLS.get(sym) or tb.CURRENCY_WORDS.get(sym, sym)
-    return _safe(lambda: sy.money_words(sy.number(num, lang), code, lang, scale.strip() or None))
+    sign = "-" if m.group(0)[0] in "-−" else ""  # '-$3.50': the sign stands before the symbol
+    spoken = _safe(lambda: sy.money_words(sy.number(sign + num, lang), code, lang, scale.strip() or None))
+    period = m.group(7) if m.re.groups >= 7 else None
+    if spoken is None or not period:
+        return spoken
+    return f"{spoken} per {_PER_PERIOD.get(period.lower(), period.lower())}"
 
 
 def _percent(m: re.Match[str], lang: str) -> str | None:
@@ -198,7 +302,7 @@ def _version(m: re.Match[str], lang: str) -> str | None:
 def _ordinal(m: re.Match[str], lang: str) -> str | None:
     if m.group(2) not in lx.ORDINAL_SUFFIXES.get(sy.base(lang), ()):
         return None
-    return _safe(lambda: sy.say_ordinal(m.group(0), lang))
+    return _safe(lambda: sy.say_ordinal(m.group(1).replace(",", "") + m.group(2), lang))
 
 
 def _german_ordinal(m: re.Match[str], lang: str) -> str | None:
@@ -274,7 +378,18 @@ def _abbreviation(replacement: str) -> Reader:
     return lambda m, lang: replacement
 
 
-def _core_rules(lang: str) -> list[tuple[str, str, Reader]]:
+def _date_rules(order: str) -> list[tuple[str, str, Reader]]:
+    """Numeric dates, before the telephone rules ('03/15/2024' is no phone number); `order`: mdy or dmy."""
+    other = "dmy" if order == "mdy" else "mdy"
+    return [
+        ("date", r"\b\d{4}([-/])\d{1,2}\1\d{1,2}\b", _numeric_date(("ymd",))),
+        ("date", r"\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b", _numeric_date((order, other))),
+        ("date", r"\b\d{1,2}-\d{1,2}-\d{4}\b", _numeric_date((order, other))),
+        ("date", r"\b\d{1,2}\.\d{1,2}\.\d{4}\b", _numeric_date(("dmy",))),
+    ]
+
+
+def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     """(class, regex, reader) shared by every language, in priority order."""
     units = "|".join(re.escape(u) for u in tb.unit_symbols(lang))
     scales = tb.scale_pattern()
@@ -288,19 +403,21 @@ def _core_rules(lang: str) -> list[tuple[str, str, Reader]]:
             _address,
         ),
         ("email", r"(?<![\w.+-])\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _address),
+        *_date_rules(order),
         ("telephone", r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}" + _END, _telephone),
         ("telephone", r"(?<![\w-])(?:1[-. ])?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}" + _END, _telephone),
+        ("telephone", r"(?<![\w.,-])\d{3}-\d{2}-\d{4}" + _END, _digit_groups),
+        ("telephone", r"(?<![\w.,-])\d{3}-\d{3}-\d{4}-\d{1,5}" + _END, _digit_groups),
         ("telephone", r"(?<![\w.,-])\d{3}-\d{4}" + _END, _telephone),
         ("telephone", r"(?<![\w.,])0\d{1,4}(?:[ /-]\d{2,8}){1,4}" + _END, _telephone),
-        ("date", r"\b\d{4}-\d{1,2}-\d{1,2}\b", _numeric_date("ymd", "ymd")),
-        ("date", r"\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b", _numeric_date("mdy", "dmy")),
-        ("date", r"\b\d{1,2}\.\d{1,2}\.\d{4}\b", _numeric_date("dmy", "dmy")),
         ("time", r"\b\d{1,2}(?::[0-5]\d)?\s?[AaPp]\.?[Mm]\b\.?", _ampm),
+        ("time", r"\b([01]?\d|2[0-3]):([0-5]\d):([0-5]\d)\b(?![:.]\d)", _clock_seconds),
         ("time", r"\b([01]?\d|2[0-3]):([0-5]\d)\b(?!:\d)(\s?Uhr\b)?", _clock),
         (
             "money",
-            rf"({sym})\s?({_NUM})(\s?(?i:{scales})\b\.?)?|({_NUM})(\s?(?i:{scales})\b\.?)?\s?({sym}|USD|EUR|GBP|CHF)"
-            r"(?![\w\d])",
+            rf"(?:(?<![\w.,])[-−](?={sym}|\d))?(?:({sym})\s?({_NUM}|\.\d{{1,9}}(?!\d))(\s?(?i:{scales})\b\.?)?"
+            rf"|({_NUM})(\s?(?i:{scales})\b\.?)?\s?({sym}|USD|EUR|GBP|CHF)(?![\w\d]))"
+            + (rf"(?:\s?/\s?((?i:{_PERIODS}))\b)?" if lang == "en" else ""),
             _money_scaled,
         ),
         ("percent", r"(?<![\w.,])([-−]?)(" + _NUM + r")\s?%", _percent),
@@ -320,7 +437,8 @@ def _core_rules(lang: str) -> list[tuple[str, str, Reader]]:
         ),
         ("version", r"()(?<![\w.])(\d+\.\d+\.\d+(?:\.\d+)*)(?![\d.]\d)", _version),
         ("decade", r"\b(1[1-9]\d0|20[0-9]0)'?s\b", _decade),
-        ("ordinal", r"\b(\d+)(st|nd|rd|th|er|re|e|ème|eme)\b", _ordinal),
+        ("decade", r"(?<![\w'’])['’]?([1-9]0)'?s\b", _decade),
+        ("ordinal", r"\b(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th|er|re|e|ème|eme)\b", _ordinal),
         ("unit", _SIGNED + rf"\s?({units})(?![\w/²³])", _unit),
         (
             "number",
@@ -330,20 +448,29 @@ def _core_rules(lang: str) -> list[tuple[str, str, Reader]]:
             ),
         ),
         ("number", _SIGNED + r"(?!\w)", _number),
+        ("number", r"(?<![\w.,=-])\.(\d{1,20})(?![\d.,])", _point_digits),
     ]
 
 
-def _rules(lang: str) -> list[tuple[str, str, Reader]]:
+def _rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     """The shared rules plus the language's own: month-name dates (en), "3." ordinals (de), abbreviations."""
-    rules = _core_rules(lang)
+    rules = _core_rules(lang, order)
     if lang == "en":
-        rules[9:9] = [
+        first_time = next(i for i, rule in enumerate(rules) if rule[0] == "time")
+        rules[first_time:first_time] = [
+            ("address", _HOUSE_NUMBER, _house_number),
             (
                 "date",
-                rf"\b({_MONTHS_EN}|(?:{_MONTH_ABBR})\.?)\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?",
+                rf"\b({_MONTHS_ANY_CASE}|(?i:{_MONTH_ABBR})\.?)(?:\s+|-)(\d{{1,2}})(?:st|nd|rd|th)?\b"
+                rf"(?:(?:,?\s+|-)(\d{{4}})\b)?",
                 _month_date,
             ),
-            ("date", rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTHS_EN})\b(?:,?\s+(\d{{4}})\b)?", _day_month),
+            (
+                "date",
+                rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?((?:{_MONTHS_ANY_CASE})\b|(?i:{_MONTH_ABBR})\b\.?)"
+                rf"(?:,?\s+(\d{{4}})\b)?",
+                _day_month,
+            ),
         ]
     if lang == "de":
         rules.insert(-3, ("ordinal", r"(?<![\d.,])(\d{1,3})\.(?=\s+(\w+))", _german_ordinal))
@@ -355,6 +482,6 @@ def _rules(lang: str) -> list[tuple[str, str, Reader]]:
 
 
 @functools.lru_cache(maxsize=16)
-def rules_for(lang: str) -> tuple[Rule, ...]:
-    """The compiled rules of a base language ('en', 'de', ...), in priority order."""
-    return tuple(Rule(name, re.compile(pattern), read) for name, pattern, read in _rules(lang))
+def rules_for(lang: str, order: str = "mdy") -> tuple[Rule, ...]:
+    """The compiled rules of a base language ('en', 'de', ...) and date order (mdy, dmy), in priority order."""
+    return tuple(Rule(name, re.compile(pattern), read) for name, pattern, read in _rules(lang, order))

@@ -221,7 +221,9 @@ def money_words(amount: Decimal, code: str, lang: str, scale: str | None = None)
         return tb.scaled_amount(base(lang), words_for(amount, lang), amount == 1, scale_word, unit)
     with localcontext() as context:  # Decimal's default 28 digits: quantize raised on '$' + 30 digits (a 500)
         context.prec = 2 * MAX_DIGITS + 4
-        amount = amount.quantize(Decimal("0.01"))
+        exact, amount = amount, amount.quantize(Decimal("0.01"))
+    if exact != amount:  # '$20.506', a unit price: said with its decimals, never rounded to cents
+        return f"{words_for(exact, lang)} {tb.currency_name(lang, code, plural=True)}"
     whole, cents = int(abs(amount)), int(abs(amount) * 100) % 100
     sign = lx.word(base(lang), "minus") + " " if amount < 0 else ""
     unit = tb.currency_name(lang, code, plural=whole != 1)
@@ -229,6 +231,8 @@ def money_words(amount: Decimal, code: str, lang: str, scale: str | None = None)
     if cents == 0:
         return head
     minor = tb.currency_minor(lang, code, plural=cents != 1)
+    if whole == 0 and minor is not None:  # '$0.99': 'ninety-nine cents', not 'zero dollars and ...'
+        return f"{sign}{n2w(cents, lang)} {minor}"
     if minor is None:
         return f"{sign}{words_for(abs(amount), lang)} {tb.currency_name(lang, code, plural=True)}"
     return f"{head} {tb.MONEY_AND.get(base(lang), 'and')} {n2w(cents, lang)} {minor}"

@@ -190,7 +190,7 @@ CLASSES = [
     (
         "url",
         "Visit https://example.com/help today.",
-        "Visit H T T P S colon slash slash example dot com slash help today.",
+        "Visit example dot com slash help today.",
     ),
     ("email", "Write to support@example.com now.", "Write to support at example dot com now."),
     (
@@ -280,3 +280,50 @@ def test_long_digit_runs_are_read_digit_by_digit() -> None:
     assert normalize_text("1," * 2000 + " ok", "en") == " ".join(["one"] * 2000) + " ok"
     with pytest.raises(ValueError, match="longer than 50 digits"):
         say_cardinal("1" * 51)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # slash dates follow the locale; a date valid in one order only is read in that order
+        ("03/15/2024", "en-US", "March fifteenth, twenty twenty-four"),
+        ("15/03/2024", "en-GB", "the fifteenth of March, twenty twenty-four"),
+        ("03/04/2024", "en-GB", "the third of April, twenty twenty-four"),
+        ("03/04/2024", "en-US", "March fourth, twenty twenty-four"),
+        ("15/03/2024", "en-US", "the fifteenth of March, twenty twenty-four"),
+        ("11/17/05", "en-US", "November seventeenth, oh five"),
+        ("2016/07/03", "en", "July third, twenty sixteen"),
+        ("july 25 2012", "en", "July twenty-fifth, twenty twelve"),
+        ("on the 26th May", "en", "on the twenty-sixth of May"),
+        ("I may 5 times", "en", "I may five times"),
+        # money: no 'zero dollars', decimals beyond cents kept, signs, per-period
+        ("$0.99", "en", "ninety-nine cents"),
+        ("$.01", "en", "one cent"),
+        ("-$3.50", "en", "minus three dollars and fifty cents"),
+        ("$20.506", "en", "twenty point five zero six dollars"),
+        ("$20/mo", "en", "twenty dollars per month"),
+        ("$250-$300", "en", "two hundred and fifty dollars to three hundred dollars"),
+        ("0,99 €", "de", "neunundneunzig Cent"),
+        # URLs without their scheme; e-mail addresses; top-level domains spelled
+        ("Visit https://example.com/docs now.", "en", "Visit example dot com slash docs now."),
+        ("mail a.b@hotmail.de", "en", "mail a dot b at hotmail dot D E"),
+        # citation abbreviations and addresses
+        (
+            "See Ch. 4, p. 27, No. 5, vol. 2, pp. 10–12, fig. 3.",
+            "en",
+            "See chapter four, page twenty-seven, number five, volume two, pages ten to twelve, figure three.",
+        ),
+        ("Acme Inc. met on Mon., Jan. 5.", "en", "Acme Incorporated met on Monday, January fifth."),
+        ("She lived at 1428 Elm St. It was old.", "en", "She lived at fourteen twenty-eight Elm Street. It was old."),
+        ("He visited St. Louis.", "en", "He visited Saint Louis."),
+        # decades, ordinals with thousands separators, seconds, leading-dot decimals, SSN-style groups
+        ("the '80s", "en", "the eighties"),
+        ("the 1,000th visitor", "en", "the one thousandth visitor"),
+        ("14:10:30", "en", "fourteen hours ten minutes and thirty seconds"),
+        ("about .25 of it", "en", "about point two five of it"),
+        ("111-11-1111", "en", "one one one, one one, one one one one"),
+    ],
+)
+def test_readings_a_person_uses(text: str, language: str, expected: str) -> None:
+    """Issue #25's failure classes, each written out as a person reads it (not taken from the code's output)."""
+    assert normalize_text(text, language) == expected

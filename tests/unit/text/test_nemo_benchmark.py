@@ -1,0 +1,95 @@
+"""The NeMo text-normalization benchmark (bench/nemo_cases.py): its comparator, its loader, and per-class floors.
+
+The cases and their readings are NVIDIA's (bench/data/nemo_tn, Apache-2.0); the comparator's expectations below
+are written by hand. The floors are the scores this normalizer reached when the benchmark was added: a rule change
+that loses a NeMo case fails here and has to be looked at (raise a floor when a class improves).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.nemo_cases import DATA, SPOKEN_FIRST, load_cases, run_nemo
+from bench.spoken_compare import same_meaning
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("twenty thirty", "two thousand thirty"),
+        ("nineteen oh five", "one thousand nine hundred five"),
+        ("one hundred and twenty-three", "one hundred twenty three"),
+        ("two and a half", "two and one half"),
+        ("D N A is", "DNA is"),
+        ("July twenty-fifth, twenty twelve", "july twenty fifth twenty twelve"),
+        ("nine millionth", "nine millionth"),
+        ("two dollars and five cents", "two dollars five cents"),
+    ],
+)
+def test_same_meaning(ours: str, theirs: str) -> None:
+    assert same_meaning(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("one two three", "one hundred twenty three"),
+        ("twenty five", "twenty fifth"),
+        ("nineteen ninety", "nineteen nineteen"),
+        ("fifteen", "fifty"),
+        ("zero dollars and ninety-nine cents", "ninety nine cents"),
+        ("H T T P S colon slash slash example dot com", "example dot com"),
+    ],
+)
+def test_different_meaning(ours: str, theirs: str) -> None:
+    assert not same_meaning(ours, theirs)
+
+
+def _expected_cases(text: str, with_audio: bool) -> int:
+    lines = text.split("\n")
+    if not with_audio:  # one case per line
+        return len(lines) - (lines[-1] == "")
+    # '~written' lines that have at least one reading under them
+    return sum(
+        1
+        for i, line in enumerate(lines)
+        if line.startswith("~") and lines[i + 1 : i + 2] not in ([], [""]) and not lines[i + 1].startswith("~")
+    )
+
+
+def test_every_line_of_every_file_is_a_case() -> None:
+    cases = load_cases()
+    for lang_dir in sorted(p for p in DATA.iterdir() if p.is_dir()):
+        for path in sorted(lang_dir.glob("*.txt")):
+            expected = _expected_cases(path.read_text("utf-8"), path.stem == "normalize_with_audio")
+            got = sum(1 for c in cases if c.language == lang_dir.name and c.kind == path.stem)
+            assert got == expected, (path, got, expected)
+    assert {c.language for c in cases} == {"en", "de", "fr", "es"} and "de" in SPOKEN_FIRST
+
+
+def test_german_files_read_spoken_first() -> None:
+    german = {c.written: c.accepted for c in load_cases(("de",)) if c.kind == "cardinal"}
+    assert german["1"] == ("eins",)
+
+
+FLOORS = {
+    "en/date": 49,
+    "en/money": 68,
+    "en/ordinal": 27,
+    "en/decimal": 12,
+    "en/range": 15,
+    "en/time": 18,
+    "en/electronic": 29,
+    "en/telephone": 14,
+    "en/cardinal": 15,
+    "en/address": 3,
+    "en/whitelist": 5,
+    "de/money": 11,
+    "fr/date": 7,
+}
+
+
+def test_scores_hold_their_floors() -> None:
+    classes = run_nemo(lambda line: None)["classes"]
+    below = {name: classes[name]["right"] for name, floor in FLOORS.items() if classes[name]["right"] < floor}
+    assert not below, f"classes below their floor {FLOORS}: {below}"
