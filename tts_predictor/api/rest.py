@@ -213,7 +213,7 @@ def build_router(predictor: Front) -> APIRouter:
         headers = {"X-Language": language, "X-Voice": voice.id}
         if body.options.stream:
             prepared = prepare_stream(
-                body.text, params, synth, rid, body.options.adaptive_bitrate, output=predictor.output
+                body.text, params, synth, rid, body.options.adaptive_bitrate, output=predictor.output, route="stream"
             )
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"

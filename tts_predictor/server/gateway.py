@@ -60,7 +60,11 @@ class GatewayMiddleware:
             set_caller(_api_key(scope) if self.keys else None)
             budget.start(self.settings)  # one budget for the whole WebSocket session
             set_client_address(self._client(scope))
-            await self._websocket(scope, receive, send)
+            session = metrics.open_tally("ws")  # the session's synthesis, counted when it ends
+            try:
+                await self._websocket(scope, receive, send)
+            finally:
+                session.close(200)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [
@@ -72,8 +76,12 @@ class GatewayMiddleware:
         set_client_address(self._client(scope))  # owner of jobs without keys
         if refusal is None:
             refusal = self._admit(scope)
+        synthesis = synthesis_route(scope)
+        tally = metrics.open_tally(synthesis) if synthesis else None  # tts_requests_total, counted at the end
         if refusal is not None:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
+            if tally is not None:
+                tally.close(refusal[0])
             await _reply(send, *refusal, request_id)
             return
         counted = {"in": False}
@@ -102,6 +110,7 @@ class GatewayMiddleware:
             else:
                 await self.app(scope, limited, sender)
         except BodyTooLarge:
+            status["code"] = 413
             await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id)
         except StreamStalled:  # the response is cut off; uvicorn closes the connection
             status["code"] = 408
@@ -124,6 +133,8 @@ class GatewayMiddleware:
             route = route_label(scope)
             metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
             metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
+            if tally is not None:
+                tally.close(status["code"])
             if status["bytes"] >= self.settings.memory_trim_bytes > 0:  # a large response: give its memory back
                 heap.trim_soon()
 
@@ -339,6 +350,21 @@ def inference_route(scope: Scope) -> bool:
     """A POST that synthesizes under admission control (V2/V1 inference, /synthesize, /batch_synthesize, OpenAI
     speech); WebSocket utterances and jobs are admitted one by one further in."""
     return scope.get("method") == "POST" and _INFERENCE.fullmatch(scope["path"].rstrip("/")) is not None
+
+
+_SYNTHESIS_ROUTES = {"synthesize": "synthesize", "batch_synthesize": "batch", "v1/audio/speech": "openai"}
+
+
+def synthesis_route(scope: Scope) -> str | None:
+    """The `route` label of tts_requests_total for an HTTP request that synthesizes (`metrics.ROUTES`), else None."""
+    if not inference_route(scope):
+        return None
+    path = scope["path"].strip("/")
+    if path.startswith("v2/"):
+        return "v2"
+    if path.startswith("v1/models/"):
+        return "v1"
+    return _SYNTHESIS_ROUTES.get(path, "other")
 
 
 _REPOSITORY_ACTION = re.compile(r"/+v2/+repository/+models/+[^/]+/+(load|unload)/*")
