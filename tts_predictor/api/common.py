@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput
 from pydantic import ValidationError
@@ -23,7 +23,7 @@ from tts_predictor.audio import post
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig
 from tts_predictor.audio.post import PostOptions
-from tts_predictor.errors import EngineNotReady, FieldError, TextTooLong
+from tts_predictor.errors import EngineNotReady, FieldError, TextTooLong, error_body
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.bitrate import BitrateChange, adapter_for
 from tts_predictor.pipeline.front import Front
@@ -251,8 +251,17 @@ async def admitted_stream(
     return generator
 
 
+def error_json(path: str, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """An error answer for a route at `path`: OpenAI's shape on /v1, KServe's elsewhere (`errors.error_body`)."""
+    return JSONResponse(status_code=status, content=error_body(path, status, message), headers=headers)
+
+
 class MappedErrorRoute(APIRoute):
     """An APIRoute whose endpoint errors become responses in the API's own error shape (`error_response`)."""
+
+    def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        """An error answer in this route's shape (`error_json`)."""
+        return error_json(self.path, status, message, headers)
 
     def error_response(self, exc: Exception) -> Response | None:
         """The response for `exc`, or None to let kserve's handlers deal with it."""

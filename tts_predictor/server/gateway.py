@@ -24,9 +24,10 @@ from tts_predictor.auth import (
     set_caller,
     set_client_address,
 )
-from tts_predictor.errors import BodyTooLarge, Overloaded, StreamStalled
+from tts_predictor.errors import BodyTooLarge, Overloaded, StreamStalled, error_body
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.server import memory as heap
+from tts_predictor.server.error_handlers import internal_error
 from tts_predictor.server.rate_limits import Buckets, FailureLimiter, key_id
 from tts_predictor.settings import Settings
 
@@ -82,7 +83,7 @@ class GatewayMiddleware:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
             if tally is not None:
                 tally.close(refusal[0])
-            await _reply(send, *refusal, request_id)
+            await _reply(send, *refusal, request_id, scope)
             return
         counted = {"in": False}
         started = time.perf_counter()
@@ -111,7 +112,7 @@ class GatewayMiddleware:
                 await self.app(scope, limited, sender)
         except BodyTooLarge:
             status["code"] = 413
-            await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id)
+            await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id, scope)
         except StreamStalled:  # the response is cut off; uvicorn closes the connection
             status["code"] = 408
             log.info(
@@ -125,7 +126,7 @@ class GatewayMiddleware:
                 raise  # a response cut off midway: uvicorn must close the connection
             if not status["started"]:  # (answered already: the error handler logged it)
                 log.exception("internal error on %s (request id %s)", route_label(scope), request_id)
-                await _reply(send, 500, internal_error(request_id), {}, request_id)
+                await _reply(send, 500, internal_error(request_id), {}, request_id, scope)
             # Handled here, not re-raised: uvicorn would close the keep-alive connection of an answered request.
         finally:
             if counted["in"]:
@@ -376,11 +377,6 @@ def admin_only(scope: Scope) -> bool:
     return _REPOSITORY_ACTION.fullmatch(scope["path"]) is not None
 
 
-def internal_error(request_id: str) -> str:
-    """The body of every 500: no exception class or message (those go to the log, under the same request id)."""
-    return f"internal error; request id {request_id}"
-
-
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -409,8 +405,9 @@ def route_label(scope: Scope) -> str:
     return path.replace("{model_name}", "{model}").replace("{model_version}", "{version}")
 
 
-async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str) -> None:
-    body = json.dumps({"error": message}).encode()
+async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str, scope: Scope) -> None:
+    """A refusal before the app: the same body shape as the error handlers' (`errors.error_body`)."""
+    body = json.dumps(error_body(scope["path"], status, message)).encode()
     raw = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
