@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from grpc_interceptor import exceptions as grpc_errors
-from kserve.errors import InferenceError, InvalidInput, ModelNotReady
+from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
 
 
 class UnknownVoice(InvalidInput):
@@ -52,6 +52,15 @@ class ModelLoadError(RuntimeError):
 
 class UnknownModel(ModelLoadError):
     """The repository has no model of this name to load (gRPC NOT_FOUND; REST 503 like every kserve load failure)."""
+
+
+class ModelMissing(ModelNotFound):
+    """A request names a model this server neither serves nor can load (404); the message lists what it has
+    (kserve's own says only "Model with name X does not exist.")."""
+
+    def __init__(self, message: str):
+        super().__init__()
+        self.reason = message
 
 
 class PredictorUnavailable(RuntimeError):

@@ -188,12 +188,33 @@ def model_server(
     settings: Settings | None = None,
 ) -> Any:
     import kserve
+    from kserve.errors import ModelNotFound
     from kserve.protocol.dataplane import DataPlane
+
+    from tts_predictor.repository import RepositoryActions, missing_model
 
     class ReadyDataPlane(DataPlane):
         async def ready(self) -> bool:
             # kserve's DataPlane.ready() is always True (protocol/dataplane.py ready); gRPC ServerReady asks it.
             return (is_ready is None or is_ready()) and await super().ready()
+
+        def get_model_from_registry(self, name: str) -> Any:
+            try:
+                return super().get_model_from_registry(name)
+            except ModelNotFound:  # kserve's says only "does not exist": name what is served
+                raise missing_model(self._model_registry, name) from None
+
+        async def get_model(self, name: str) -> Any:
+            try:
+                return await super().get_model(name)
+            except ModelNotFound:
+                raise missing_model(self._model_registry, name) from None
+
+        async def model_ready(self, model_name: str, disable_predictor_health_check: bool = False) -> bool:
+            try:
+                return await super().model_ready(model_name, disable_predictor_health_check)
+            except ModelNotFound:
+                raise missing_model(self._model_registry, model_name) from None
 
     keys = settings.api_key_set() if settings is not None else frozenset()
 
@@ -228,6 +249,7 @@ def model_server(
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.dataplane = ReadyDataPlane(model_registry=self.registered_models)
+            self.model_repository_extension = RepositoryActions(model_registry=self.registered_models)
 
         def stop(self, sig: int) -> None:
             if registered_models is not None:
