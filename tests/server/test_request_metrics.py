@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 
 import httpx
@@ -129,3 +130,41 @@ def test_refused_requests_count_with_their_status(tmp_path):
         assert counts == {("synthesize", "-", "401"): 1, ("synthesize", "-", "413"): 1, ("openai", "mp3", "200"): 1}
     finally:
         refusing.stop()
+
+
+def test_one_log_line_per_request(server):
+    """By default each request logs one access line (kserve's timings and uvicorn's access line are DEBUG-only), and
+    no deprecation warning (kserve's ORJSONResponse) is printed on the first one."""
+    offset = server.log_path.stat().st_size
+    requests = [
+        ("POST", "/v2/models/tts/infer", infer_body([TEXT], format="mp3"), 200),
+        ("POST", "/synthesize", {"text": TEXT, "options": {"format": "wav"}}, 200),
+        (
+            "POST",
+            "/v1/audio/speech",
+            {"model": "tts-1", "input": TEXT, "voice": "alloy", "response_format": "opus"},
+            200,
+        ),
+        ("POST", "/synthesize", {"text": TEXT, "options": {"voice": "nobody"}}, 400),
+        ("GET", "/v2/models/tts", None, 200),
+        ("GET", "/no/such/path", None, 404),
+    ]
+    ids = []
+    for method, path, body, status in requests:
+        response = httpx.request(method, f"{server.url}{path}", json=body, timeout=120)
+        assert response.status_code == status, response.text
+        ids.append(response.headers["x-request-id"])
+    lines: list[str] = []
+    for _ in range(100):  # the line is written as the request ends, maybe just after the client has its answer
+        with server.log_path.open(errors="replace") as log:
+            log.seek(offset)
+            lines = log.read().splitlines()
+        if len(lines) >= len(requests):
+            break
+        time.sleep(0.1)
+    assert len(lines) == len(requests), "\n".join(lines)
+    for line, rid, (method, path, _body, status) in zip(lines, ids, requests):
+        assert "tts_predictor.access INFO" in line and f"{method} {path} {status} " in line and f"rid={rid}" in line
+    assert "format=mp3 audio_s=" in lines[0] and "route=/v2/models/{model}/infer" in lines[0], lines[0]
+    assert "format=opus" in lines[2] and "route=unmatched" in lines[5], lines
+    assert "Deprecat" not in server.log_path.read_text(errors="replace")

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from tts_predictor.logs import quiet_per_request_logs
 from tts_predictor.pipeline.front import Front
 from tts_predictor.server.cpus import size_settings
 from tts_predictor.server.error_handlers import add_error_handlers, errors_after_kserve
@@ -140,6 +141,19 @@ def assemble(
     add_error_handlers(app)
     add_middleware(app, settings, front.admission)
     setup_tracing(app, settings)
+    # kserve's app answers with FastAPI's ORJSONResponse, deprecated in current FastAPI (a warning on the first
+    # request); the same orjson rendering without the deprecated class, for kserve's routes added at start.
+    app.router.default_response_class = OrjsonResponse
+
+
+class OrjsonResponse(JSONResponse):
+    """JSON rendered by orjson with numpy values, as kserve's ORJSONResponse (kserve/model_server.py `app`)."""
+
+    def render(self, content: Any) -> bytes:
+        """`content` as JSON bytes."""
+        import orjson
+
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
 
 
 def _use_encoder_backend(settings: Settings) -> None:
@@ -248,6 +262,7 @@ def model_server(
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
+            quiet_per_request_logs(settings.log_level if settings is not None else "INFO")  # after kserve's config
             self.dataplane = ReadyDataPlane(model_registry=self.registered_models)
             self.model_repository_extension = RepositoryActions(model_registry=self.registered_models)
 

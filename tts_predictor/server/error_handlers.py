@@ -74,10 +74,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def _client_error(status: int) -> Callable[[Request, Exception], Any]:
-    """A 4xx answered with the error's message and logged as one line (kserve's handlers log a traceback each)."""
+    """A 4xx answered with the error's message; its class at DEBUG (kserve's handlers log a traceback each; the
+    gateway's access line has the status)."""
 
     async def handler(request: Request, exc: Exception) -> JSONResponse:
-        log.info(
+        log.debug(
             "%s %s: %d %s (request id %s)",
             request.method,
             request.url.path,

@@ -27,6 +27,7 @@ from tts_predictor.auth import (
 from tts_predictor.errors import BodyTooLarge, Overloaded, StreamStalled, error_body
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.server import memory as heap
+from tts_predictor.server.access_log import access_line
 from tts_predictor.server.error_handlers import internal_error
 from tts_predictor.server.rate_limits import Buckets, FailureLimiter, key_id
 from tts_predictor.settings import Settings
@@ -62,10 +63,13 @@ class GatewayMiddleware:
             budget.start(self.settings)  # one budget for the whole WebSocket session
             set_client_address(self._client(scope))
             session = metrics.open_tally("ws")  # the session's synthesis, counted when it ends
+            started = time.perf_counter()
             try:
                 await self._websocket(scope, receive, send)
             finally:
-                session.close(200)
+                outcome = session.status or "200"
+                access_line(scope, outcome, time.perf_counter() - started, "-", route_label(scope))
+                session.close(outcome)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [
@@ -81,9 +85,10 @@ class GatewayMiddleware:
         tally = metrics.open_tally(synthesis) if synthesis else None  # tts_requests_total, counted at the end
         if refusal is not None:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
+            await _reply(send, *refusal, request_id, scope)
+            access_line(scope, refusal[0], 0.0, request_id, "refused")
             if tally is not None:
                 tally.close(refusal[0])
-            await _reply(send, *refusal, request_id, scope)
             return
         counted = {"in": False}
         started = time.perf_counter()
@@ -131,9 +136,10 @@ class GatewayMiddleware:
         finally:
             if counted["in"]:
                 self.admission.leave()  # type: ignore[union-attr]
-            route = route_label(scope)
-            metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+            route, seconds = route_label(scope), time.perf_counter() - started
+            metrics.REQUEST_SECONDS.labels(route).observe(seconds)
             metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
+            access_line(scope, status["code"], seconds, request_id, route)
             if tally is not None:
                 tally.close(status["code"])
             if status["bytes"] >= self.settings.memory_trim_bytes > 0:  # a large response: give its memory back
