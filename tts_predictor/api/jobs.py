@@ -1,7 +1,8 @@
 """Jobs routes: POST /v1/jobs, GET /v1/jobs, GET /v1/jobs/{id}, GET /v1/jobs/{id}/audio, DELETE /v1/jobs/{id}.
 
-Errors are ``{"error": message}``: 400 bad input (naming the field), 404 unknown job (or another key's), 409 audio
-asked before the job completed, 429 too many unfinished jobs for the key, 503 model loading, 507 storage full.
+Errors are in OpenAI's shape, as on every /v1 route (``errors.error_body``): 400 bad input (naming the field), 404
+unknown job (or another key's), 409 audio asked before the job completed, 429 too many unfinished jobs for the key,
+503 model loading, 507 storage full.
 """
 
 from __future__ import annotations
