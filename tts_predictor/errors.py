@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from grpc_interceptor import exceptions as grpc_errors
-from kserve.errors import InferenceError, InvalidInput, ModelNotReady
+from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
 
 
 class UnknownVoice(InvalidInput):
@@ -50,6 +52,15 @@ class ModelLoadError(RuntimeError):
 
 class UnknownModel(ModelLoadError):
     """The repository has no model of this name to load (gRPC NOT_FOUND; REST 503 like every kserve load failure)."""
+
+
+class ModelMissing(ModelNotFound):
+    """A request names a model this server neither serves nor can load (404); the message lists what it has
+    (kserve's own says only "Model with name X does not exist.")."""
+
+    def __init__(self, message: str):
+        super().__init__()
+        self.reason = message
 
 
 class PredictorUnavailable(RuntimeError):
@@ -146,3 +157,35 @@ class JobLimit(InvalidInput):
     def __init__(self, reason: str, status: int):
         super().__init__(reason)
         self.status = status
+
+
+# OpenAI's error body, read by its SDKs (openai-python `_make_status_error`: body["error"]["message"] becomes the
+# exception's message); `type` and `code` by status, as OpenAI's API answers them.
+_OPENAI_KINDS = {
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "permission_denied"),
+    404: ("invalid_request_error", "not_found"),
+    413: ("invalid_request_error", "request_too_large"),
+    429: ("rate_limit_error", "rate_limit_exceeded"),
+    503: ("server_error", "model_not_ready"),
+    504: ("server_error", "timeout"),
+}
+
+
+def openai_body(
+    status: int, message: str, param: str | None = None, code: str | None = None
+) -> dict[str, dict[str, str | None]]:
+    """``{"error": {"message", "type", "param", "code"}}``: OpenAI's error shape for `status`."""
+    kind, default_code = _OPENAI_KINDS.get(status, ("server_error" if status >= 500 else "invalid_request_error", None))
+    return {"error": {"message": message, "type": kind, "param": param, "code": code or default_code}}
+
+
+def openai_shaped(path: str) -> bool:
+    """Whether errors on `path` take OpenAI's shape: every /v1 route but KServe's V1 model protocol
+    (/v1/models/<name>, /v1/models/<name>:predict), whose clients read KServe's ``{"error": "..."}``."""
+    return path.startswith("/v1/") and not path.startswith("/v1/models/")
+
+
+def error_body(path: str, status: int, message: str, param: str | None = None) -> dict[str, Any]:
+    """The one shape of an error answer: OpenAI's on /v1 routes (`openai_shaped`), else KServe's ``{"error": ...}``."""
+    return openai_body(status, message, param) if openai_shaped(path) else {"error": message}

@@ -50,6 +50,20 @@ def install_log_escaping() -> None:
     logging.setLogRecordFactory(factory)
 
 
+PER_REQUEST_LOGGERS = ("uvicorn.access", "kserve.trace")
+"""uvicorn's access line and kserve's timings (two per request, plus the stage latencies): below our one access line
+(`tts_predictor.access`, written by the gateway), shown only at TTS_LOG_LEVEL=DEBUG."""
+
+
+def quiet_per_request_logs(level: str) -> None:
+    """One log line per request by default: kserve's and uvicorn's own per-request lines only at DEBUG.
+
+    Call it after kserve configured its loggers (kserve.ModelServer.__init__ runs its dictConfig, which sets them
+    to INFO)."""
+    for name in PER_REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+
+
 def configure_logging(log_format: str, level: str) -> None:
     """Set our level; with `json`, render every record (ours, kserve's, uvicorn's) as one JSON object per line."""
     install_log_escaping()

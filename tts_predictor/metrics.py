@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
 from prometheus_client import Counter, Gauge, Histogram
 
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 REQUESTS = Counter(
     "tts_requests_total",
-    "Synthesis requests by route, model, voice, format and status.",
+    "Syntheses (one per text: a V2 or batch item, a stream, a WebSocket session, a job) by route, model, voice, "
+    "format and status.",
     ["route", "model", "voice", "format", "status"],
 )
+ROUTES = ("v2", "v2_grpc", "v1", "openai", "synthesize", "stream", "batch", "ws", "jobs", "other")
+"""The `route` label of tts_requests_total: a fixed set, whatever path a client sends."""
 STAGE = Histogram(
     "tts_stage_seconds", "Time per pipeline stage: queue, text, engine, encode.", ["stage"], buckets=_LATENCY_BUCKETS
 )
@@ -37,3 +43,61 @@ MODEL_LOAD_SECONDS = Gauge("tts_model_load_seconds", "Time the model took to loa
 MODEL_READY = Gauge("tts_model_ready", "1 when the model is loaded and warmed up.", ["model"])
 CACHE = Counter("tts_cache_total", "Audio cache lookups by result (hit, miss, error).", ["backend", "result"])
 GPU_MEMORY = Gauge("tts_gpu_memory_bytes", "CUDA memory allocated by torch (when on GPU).")
+
+
+@dataclass
+class Tally:
+    """The syntheses of one request, counted in tts_requests_total once, with the request's outcome, when it ends.
+
+    Opened by the request's entry (the gateway per HTTP request and per WebSocket session, the job worker per job);
+    the pipeline notes each synthesis it produces (`note_synthesis`); `close` counts them with the final status.
+    """
+
+    route: str
+    """One of `ROUTES`."""
+    noted: list[tuple[str, str, str]] = field(default_factory=list)
+    """(model, voice, format) of each synthesis, in order."""
+    status: str | None = None
+    """An outcome set from inside (a WebSocket session's close reason as an HTTP-like status)."""
+    closed: bool = False
+
+    def close(self, status: int | str) -> None:
+        """Count every noted synthesis with `status` (the tally's own status wins); a failed request that noted
+        nothing (refused, invalid before its format was known) counts once with voice and format "-"."""
+        if self.closed:
+            return
+        self.closed = True
+        status = self.status or str(status)
+        if not self.noted and status.startswith(("4", "5")):
+            self.noted.append(("-", "-", "-"))
+        for model, voice, fmt in self.noted:
+            REQUESTS.labels(self.route, model, voice, fmt, status).inc()
+
+
+_TALLY: ContextVar[Tally | None] = ContextVar("tts_synthesis_tally", default=None)
+
+
+def open_tally(route: str) -> Tally:
+    """Start counting the syntheses of the request now starting under `route` (one of `ROUTES`)."""
+    tally = Tally(route if route in ROUTES else "other")
+    _TALLY.set(tally)
+    return tally
+
+
+def current_tally() -> Tally | None:
+    """The running request's tally (None outside one: gRPC, library use)."""
+    return _TALLY.get()
+
+
+def note_synthesis(model: str, voice: str, fmt: str, route: str | None = None) -> None:
+    """One synthesis of the running request (`route` refines the entry's, e.g. a /synthesize stream).
+
+    Outside a tally (gRPC inference: no gateway) it is counted at once as a success: callers note a synthesis once
+    its output is made."""
+    tally = _TALLY.get()
+    if tally is None or tally.closed:
+        REQUESTS.labels(route if route in ROUTES else "other", model, voice, fmt, "200").inc()
+        return
+    if route is not None and route in ROUTES:
+        tally.route = route
+    tally.noted.append((model, voice, fmt))

@@ -15,12 +15,13 @@ import threading
 
 from kserve.errors import InvalidInput
 from kserve.model_repository import ModelRepository
+from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 
 from tts_predictor import metrics
 from tts_predictor.engines.base import Engine
 from tts_predictor.engines.composite import CompositeEngine
 from tts_predictor.engines.registry import available_specs, load_engine
-from tts_predictor.errors import ModelLoadError, UnknownModel
+from tts_predictor.errors import EngineNotReady, ModelLoadError, ModelMissing, UnknownModel
 from tts_predictor.predictor import TTSPredictor
 from tts_predictor.voices.cloning import engines_by_name
 
@@ -138,3 +139,33 @@ class TTSModelRepository(ModelRepository):
         model.enable_latency_logging = self.main.enable_latency_logging
         model.load()
         return model
+
+
+class RepositoryActions(ModelRepositoryExtension):
+    """kserve's REST load/unload with our messages: kserve wraps every load failure as "Error type: <class ...> error
+    msg: ..." (protocol/model_repository_extension.py `load`); here an unknown name is a 404 listing what can be
+    loaded and a failed load a 503 saying why, without a Python class name."""
+
+    async def load(self, model_name: str) -> None:
+        """Load `model_name` through the repository."""
+        try:
+            await self._model_registry.load(model_name)
+        except UnknownModel as exc:
+            raise ModelMissing(str(exc)) from None
+        except ModelLoadError as exc:
+            raise EngineNotReady(model_name, str(exc)) from None
+        if not await self._model_registry.is_model_ready(model_name):
+            raise EngineNotReady(model_name, "it loaded but is not ready")
+
+
+def missing_model(registry: ModelRepository, name: str) -> ModelMissing:
+    """The 404 for a request naming model `name`: which models are served, and which could be loaded."""
+    served = sorted(registry.get_models())
+    message = f"model '{name[:80]}' is not served here; served: {', '.join(served) or 'none'}"
+    try:
+        loadable = sorted(set(getattr(registry, "available", dict)()) - set(served))
+    except ModelLoadError:  # the configured model itself is broken: nothing to offer
+        loadable = []
+    if loadable:
+        message += f"; loadable with POST /v2/repository/models/<name>/load: {', '.join(loadable[:20])}"
+    return ModelMissing(message)

@@ -153,9 +153,9 @@ def test_bad_uploads_are_400_naming_the_problem(server, sample):
         "model": (_upload(server, "x8", sample, model="en_US-joe-medium"), "model: 'en_US-joe-medium' cannot clone"),
     }
     for case, (res, message) in cases.items():
-        assert res.status_code == 400 and message in res.json()["error"], (case, res.text)
+        assert res.status_code == 400 and message in res.json()["error"]["message"], (case, res.text)
     big = httpx.post(f"{server.url}/v1/voices", content=b"x" * (5 * 2**20), timeout=30)
-    assert big.status_code == 413 and "TTS_VOICE_UPLOAD_MAX_BYTES" in big.json()["error"]
+    assert big.status_code == 413 and "TTS_VOICE_UPLOAD_MAX_BYTES" in big.json()["error"]["message"]
     listed = {v["id"] for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
     assert not {f"x{i}" for i in range(1, 9)} & listed, "nothing half-made is left behind"
 
@@ -238,4 +238,4 @@ def test_consent_record_stored_and_returned(server, sample):
     finally:
         httpx.delete(f"{server.url}/v1/voices/consented", timeout=10)
     refused = _upload(server, "unconsented", sample, consent=False)
-    assert refused.status_code == 400 and refused.json()["error"].startswith("consent:")
+    assert refused.status_code == 400 and refused.json()["error"]["message"].startswith("consent:")

@@ -159,7 +159,7 @@ def test_bad_samples_are_400_naming_the_field(server, sample):
     upload = httpx.post(
         f"{server.url}/v1/voices", json={"name": "x1", "audio": base64.b64encode(b"no" * 99).decode()}, timeout=30
     )
-    assert upload.status_code == 400 and upload.json()["error"].startswith("audio:")
+    assert upload.status_code == 400 and upload.json()["error"]["message"].startswith("audio:")
 
 
 def test_without_a_vc_model_the_piper_voice_refuses_samples(embedded_server, sample):

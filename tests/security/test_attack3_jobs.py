@@ -132,8 +132,10 @@ def test_text_that_speaks_nothing_is_refused_at_submission(poisoned, body):
     """Finding 1: what the synchronous routes refuse as 'nothing to speak' is a 400 at submission, not a job."""
     response = _post(poisoned[0], body)
     assert response.status_code == 400, response.text
-    assert response.json()["error"].startswith(next(iter(body))), response.text  # names the field
-    assert "nothing to speak" in response.json()["error"] or "is empty" in response.json()["error"]
+    assert response.json()["error"]["message"].startswith(next(iter(body))), response.text  # names the field
+    assert (
+        "nothing to speak" in response.json()["error"]["message"] or "is empty" in response.json()["error"]["message"]
+    )
 
 
 def test_speech_longer_than_the_job_limit_fails_with_the_reason(poisoned):
@@ -149,7 +151,7 @@ def test_planned_pauses_beyond_the_limit_are_a_400(roomy):
     """Finding 9: the pauses alone (311 x 10 s > 3100 s) are refused before any synthesis."""
     ssml = "<speak>Hi." + "<break time='10s'/>" * 311 + "</speak>"
     response = _post(roomy, {"ssml": ssml})
-    assert response.status_code == 400 and "TTS_JOB_MAX_AUDIO_S" in response.json()["error"], response.text
+    assert response.status_code == 400 and "TTS_JOB_MAX_AUDIO_S" in response.json()["error"]["message"], response.text
 
 
 def _peak_rss(pid: int, stop: threading.Event, out: list[int]) -> None:
@@ -188,15 +190,17 @@ def test_long_breaks_render_in_bounded_memory(roomy):
 def test_malformed_webhook_url_is_a_400_naming_the_field(roomy, url):
     """Low: malformed webhook URLs were a 500 at submission."""
     response = _post(roomy, {"text": "Hi.", "webhook": {"url": url, "secret": "s" * 20}})
-    assert response.status_code == 400 and response.json()["error"].startswith("webhook.url"), response.text
+    assert response.status_code == 400 and response.json()["error"]["message"].startswith("webhook.url"), response.text
 
 
 def test_mp3_job_of_more_than_255_chapters_is_refused_at_submission(roomy):
     """Low: an MP3 job of 256 chapters failed after synthesizing everything (ID3 CTOC counts in one byte)."""
     markdown = "\n\n".join(f"# Part {i}\n\nWord {i}." for i in range(256))
     response = _post(roomy, {"markdown": markdown, "options": {"format": "mp3"}})
-    assert response.status_code == 400 and response.json()["error"].startswith("options.format"), response.text
-    assert "255" in response.json()["error"]
+    assert response.status_code == 400 and response.json()["error"]["message"].startswith("options.format"), (
+        response.text
+    )
+    assert "255" in response.json()["error"]["message"]
 
 
 def test_huge_chapter_counts_are_refused_before_planning(roomy):
@@ -204,10 +208,10 @@ def test_huge_chapter_counts_are_refused_before_planning(roomy):
     47 s of CPU per submission)."""
     too_many = "\n\n".join(f"# Part {i}\n\nWord {i}." for i in range(301))
     response = _post(roomy, {"markdown": too_many, "options": {"format": "wav"}})
-    assert response.status_code == 400 and "TTS_JOB_MAX_CHAPTERS" in response.json()["error"], response.text
+    assert response.status_code == 400 and "TTS_JOB_MAX_CHAPTERS" in response.json()["error"]["message"], response.text
     started = time.monotonic()
     response = _post(roomy, {"markdown": "# a\n\nb.\n\n" * 20_000})
-    assert response.status_code == 400 and "TTS_JOB_MAX_CHAPTERS" in response.json()["error"], response.text
+    assert response.status_code == 400 and "TTS_JOB_MAX_CHAPTERS" in response.json()["error"]["message"], response.text
     assert time.monotonic() - started < 5
 
 

@@ -170,7 +170,7 @@ def test_a_stored_voice_is_its_keys_alone(tenants, samples):
 def test_admins_see_all_and_share(tenants, samples):
     assert _upload(tenants, "bobs", samples[0], BOB).status_code == 201
     res = _upload(tenants, "for-all", samples[1], BOB, shared=True)
-    assert res.status_code == 403 and "TTS_ADMIN_API_KEYS" in res.json()["error"]
+    assert res.status_code == 403 and "TTS_ADMIN_API_KEYS" in res.json()["error"]["message"]
     assert _upload(tenants, "house", samples[1], ADMIN, shared=True).status_code == 201
     try:
         assert {"bobs", "house"} <= _listed(tenants, ADMIN)
@@ -190,8 +190,8 @@ def test_per_key_quota_and_ownership_survive_a_restart(tenants, samples, cloning
         full = _upload(tenants, "alice-more", samples[0], ALICE)
         assert (
             full.status_code == 409
-            and f"{PER_KEY} stored voices" in full.json()["error"]
-            and "TTS_MAX_CLONED_VOICES_PER_KEY" in full.json()["error"]
+            and f"{PER_KEY} stored voices" in full.json()["error"]["message"]
+            and "TTS_MAX_CLONED_VOICES_PER_KEY" in full.json()["error"]["message"]
         )
         assert _upload(tenants, "bob-0", samples[1], BOB).status_code == 201, "the quota is per key"
         second = ServerProcess(env=_tenant_env(cloning_model, store)).start()

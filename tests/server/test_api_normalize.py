@@ -87,7 +87,7 @@ def test_ssml_say_as_and_lexicon(http: httpx.Client) -> None:
 def test_bad_requests_name_the_field(http: httpx.Client, body: dict, needle: str) -> None:
     r = http.post("/v1/normalize", json=body)
     assert r.status_code == 400, r.text
-    assert needle in r.json()["error"]
+    assert needle in r.json()["error"]["message"]
 
 
 def test_v2_infer_with_lexicons_parameter(http: httpx.Client) -> None:

@@ -131,7 +131,7 @@ def test_epub_upload(jobs_server):
     chapter = httpx.get(f"{jobs_server.url}/v1/jobs/{done['id']}/audio?chapter=2", headers=A)
     assert 'filename="Les-Miserables-chapter-2.flac"' in chapter.headers["content-disposition"]
     bad = httpx.post(f"{jobs_server.url}/v1/jobs", headers=A, files={"file": ("book.epub", b"not a zip")})
-    assert bad.status_code == 400 and bad.json()["error"].startswith("file:")
+    assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("file:")
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_epub_upload(jobs_server):
 def test_bad_submissions_are_400_naming_the_field(jobs_server, body, field):
     response = httpx.post(f"{jobs_server.url}/v1/jobs", json=body, headers=A)
     assert response.status_code == 400, response.text
-    assert field in response.json()["error"]
+    assert field in response.json()["error"]["message"]
 
 
 def test_queue_limit_per_key_and_cancel(jobs_server):
@@ -195,7 +195,10 @@ def test_webhook_to_loopback_refused_by_default(embedded_server):
         json={"text": "Hi.", "webhook": {"url": "http://127.0.0.1:9/hook", "secret": SECRET}},
     )
     assert response.status_code == 400
-    assert "webhook.url" in response.json()["error"] and "TTS_WEBHOOK_ALLOW_PRIVATE" in response.json()["error"]
+    assert (
+        "webhook.url" in response.json()["error"]["message"]
+        and "TTS_WEBHOOK_ALLOW_PRIVATE" in response.json()["error"]["message"]
+    )
     metadata = httpx.post(
         f"{embedded_server.url}/v1/jobs",
         json={"text": "Hi.", "webhook": {"url": "http://169.254.169.254/latest", "secret": SECRET}},

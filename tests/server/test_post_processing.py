@@ -197,7 +197,7 @@ def test_uploaded_bed_mixed_under_speech(tmp_path):
         assert stored.status_code == 201, stored.text
         assert httpx.get(f"{server.url}/v1/beds").json() == {"beds": ["hum"]}
         bad = httpx.post(f"{server.url}/v1/beds", data={"name": "../x"}, files={"file": ("x.wav", bed.getvalue())})
-        assert bad.status_code == 400 and bad.json()["error"].startswith("name:")
+        assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("name:")
         options = {"bed": "hum", "bed_gain_db": -12, "bed_duck_db": 18}
         mixed = _synth(server, "Music under the words.", options)
         plain = _synth(server, "Music under the words.", {})

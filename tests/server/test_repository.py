@@ -79,7 +79,7 @@ def test_load_use_unload(server):
 def test_bad_repository_requests(server):
     bad = httpx.post(f"{server.url}/v2/repository/index", content=b"[1]", timeout=10)
     assert bad.status_code == 400 and '{"ready": true}' in bad.json()["error"]
-    assert _repo(server, "nobody", "load").status_code == 503  # kserve reports every load failure as not ready
+    assert _repo(server, "nobody", "load").status_code == 404  # kserve's 503 for every load failure, made precise
     assert "available: " in _repo(server, "nobody", "load").text
     assert _repo(server, "nobody", "unload").status_code == 404
     assert _repo(server, "tts", "unload").status_code == 400

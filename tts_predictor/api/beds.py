@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput
 from starlette.datastructures import UploadFile
 
-from tts_predictor.api.common import MappedErrorRoute
+from tts_predictor.api.common import MappedErrorRoute, error_json
 from tts_predictor.audio import mix
 from tts_predictor.audio.decode import decode_audio
 from tts_predictor.errors import FieldError, VoiceConflict
@@ -37,9 +37,9 @@ class BedsRoute(MappedErrorRoute):
 
     def error_response(self, exc: Exception) -> Response | None:
         if isinstance(exc, VoiceConflict):
-            return JSONResponse(status_code=409, content={"error": str(exc.reason)})
+            return self.error(409, str(exc.reason))
         if isinstance(exc, InvalidInput):
-            return JSONResponse(status_code=400, content={"error": str(exc.reason)})
+            return self.error(400, str(exc.reason))
         return None
 
 
@@ -136,7 +136,7 @@ def build_router(predictor: Front) -> APIRouter:
     @router.post("/v1/beds", status_code=201, summary="Store a background bed (multipart: name, file, shared)")
     async def upload(request: Request) -> JSONResponse:
         if not settings.beds_dir:
-            return JSONResponse(status_code=409, content={"error": "no bed store: set TTS_BEDS_DIR to upload beds"})
+            return error_json("/v1/beds", 409, "no bed store: set TTS_BEDS_DIR to upload beds")
         form = await request.form()
         name, upload = str(form.get("name") or ""), form.get("file")
         if not mix.BED_NAME.match(name):
@@ -145,9 +145,8 @@ def build_router(predictor: Front) -> APIRouter:
             raise FieldError("file", "file: missing; attach the bed as form field 'file'")
         shared = _shared(form.get("shared"))
         if shared and not (beds.access.enabled and beds.access.is_admin()):
-            return JSONResponse(
-                status_code=403,
-                content={"error": "shared: only admin API keys (TTS_ADMIN_API_KEYS) may store a bed every key can use"},
+            return error_json(
+                "/v1/beds", 403, "shared: only admin API keys (TTS_ADMIN_API_KEYS) may store a bed every key can use"
             )
         data = await upload.read()
         meta = await predictor.admission.run(asyncio.to_thread(beds.store, name, data, shared))  # decoding: admitted
@@ -156,9 +155,7 @@ def build_router(predictor: Front) -> APIRouter:
     @router.delete("/v1/beds/{name}", status_code=204, summary="Delete a stored bed (its owner, or an admin key)")
     async def delete(name: str) -> Response:
         if not mix.BED_NAME.match(name) or not await asyncio.to_thread(beds.delete, name):
-            return JSONResponse(
-                status_code=404, content={"error": f"no stored bed '{name[:64]}'; GET /v1/beds lists them"}
-            )
+            return error_json("/v1/beds", 404, f"no stored bed '{name[:64]}'; GET /v1/beds lists them")
         return Response(status_code=204)
 
     return router

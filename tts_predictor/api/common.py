@@ -13,21 +13,21 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from kserve.errors import InvalidInput
 from pydantic import ValidationError
 
-from tts_predictor import budget
+from tts_predictor import budget, metrics
 from tts_predictor.audio import post
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig
 from tts_predictor.audio.post import PostOptions
-from tts_predictor.errors import EngineNotReady, FieldError, TextTooLong
+from tts_predictor.errors import EngineNotReady, FieldError, TextTooLong, error_body
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.bitrate import BitrateChange, adapter_for
 from tts_predictor.pipeline.front import Front
-from tts_predictor.pipeline.stages import LocalSynthesizer
+from tts_predictor.pipeline.stages import LocalSynthesizer, voice_label
 from tts_predictor.pipeline.stream import encode_chunks, plan_segments, stream_plan
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.text.segments import Segment
@@ -196,10 +196,14 @@ def prepare_stream(
     rid: str,
     adaptive: bool = True,
     output: OutputConfig = DEFAULT_OUTPUT,
+    route: str | None = None,
 ) -> PreparedStream:
-    """Plan and validate now (so errors are 400s before the response starts)."""
+    """Plan and validate now (so errors are 400s before the response starts); the synthesis is noted for
+    tts_requests_total under `route` (None: the entry's route), counted with the request's status when it ends."""
     refuse_post_in_stream(params)
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
+    model = getattr(synth, "model_label", "tts")
+    metrics.note_synthesis(model, voice_label(synth, params.voice), params.format, route)
     return PreparedStream(segments, params, synth, rid, text, adaptive, output)
 
 
@@ -247,8 +251,17 @@ async def admitted_stream(
     return generator
 
 
+def error_json(path: str, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """An error answer for a route at `path`: OpenAI's shape on /v1, KServe's elsewhere (`errors.error_body`)."""
+    return JSONResponse(status_code=status, content=error_body(path, status, message), headers=headers)
+
+
 class MappedErrorRoute(APIRoute):
     """An APIRoute whose endpoint errors become responses in the API's own error shape (`error_response`)."""
+
+    def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        """An error answer in this route's shape (`error_json`)."""
+        return error_json(self.path, status, message, headers)
 
     def error_response(self, exc: Exception) -> Response | None:
         """The response for `exc`, or None to let kserve's handlers deal with it."""

@@ -1,7 +1,8 @@
 """Jobs routes: POST /v1/jobs, GET /v1/jobs, GET /v1/jobs/{id}, GET /v1/jobs/{id}/audio, DELETE /v1/jobs/{id}.
 
-Errors are ``{"error": message}``: 400 bad input (naming the field), 404 unknown job (or another key's), 409 audio
-asked before the job completed, 429 too many unfinished jobs for the key, 503 model loading, 507 storage full.
+Errors are in OpenAI's shape, as on every /v1 route (``errors.error_body``): 400 bad input (naming the field), 404
+unknown job (or another key's), 409 audio asked before the job completed, 429 too many unfinished jobs for the key,
+503 model loading, 507 storage full.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from tts_predictor.api.common import MappedErrorRoute, synth_of
+from tts_predictor.api.common import MappedErrorRoute, error_json, synth_of
 from tts_predictor.api.rest import SynthesisOptions, to_params
 from tts_predictor.audio import post
 from tts_predictor.audio.encode import media_type
@@ -91,22 +92,21 @@ class JobRequest(BaseModel):
 
 
 class JobsRoute(MappedErrorRoute):
-    """Maps errors of the jobs routes to their statuses with {"error": message}."""
+    """Maps errors of the jobs routes to their statuses (OpenAI's error shape, as on every /v1 route)."""
 
     def error_response(self, exc: Exception) -> Response | None:
         if isinstance(exc, RequestValidationError):
             err = exc.errors()[0] if exc.errors() else {}
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-            return JSONResponse(status_code=400, content={"error": f"{where}: {err.get('msg', 'invalid')}"})
+            return self.error(400, f"{where}: {err.get('msg', 'invalid')}")
         if isinstance(exc, JobNotFound):
-            return JSONResponse(status_code=404, content={"error": str(exc.reason)})
+            return self.error(404, str(exc.reason))
         if isinstance(exc, JobLimit):
-            headers = {"Retry-After": "60"} if exc.status == 429 else {}
-            return JSONResponse(status_code=exc.status, content={"error": str(exc.reason)}, headers=headers)
+            return self.error(exc.status, str(exc.reason), {"Retry-After": "60"} if exc.status == 429 else {})
         if isinstance(exc, InvalidInput):
-            return JSONResponse(status_code=400, content={"error": str(exc.reason)})
+            return self.error(400, str(exc.reason))
         if isinstance(exc, ModelNotReady):
-            return JSONResponse(status_code=503, content={"error": str(exc.reason)}, headers={"Retry-After": "5"})
+            return self.error(503, str(exc.reason), {"Retry-After": "5"})
         return None
 
 
@@ -250,9 +250,7 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
     ) -> Response:
         job = await own_job(job_id, request)
         if job.state != "completed":
-            return JSONResponse(
-                status_code=409, content={"error": f"job is {job.state}; audio exists once it is completed"}
-            )
+            return error_json(request.url.path, 409, f"job is {job.state}; audio exists once it is completed")
         if chapter is not None and chapter > len(job.chapters):
             raise FieldError(
                 "chapter", f"chapter: {chapter} is out of range; this job has {len(job.chapters)} chapters"

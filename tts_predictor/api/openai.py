@@ -33,7 +33,7 @@ from tts_predictor.api.common import (
 from tts_predictor.api.instructions import instruction_presets
 from tts_predictor.audio.encode import media_type
 from tts_predictor.engines.slow import slow_request
-from tts_predictor.errors import FieldError
+from tts_predictor.errors import FieldError, openai_body
 from tts_predictor.pipeline.front import Front
 from tts_predictor.protocol.v2 import Speed
 from tts_predictor.voices.catalog import VoiceCatalog
@@ -105,10 +105,10 @@ class SpeechRequest(BaseModel):
 def openai_error(
     status: int, message: str, param: str | None = None, code: str | None = None, kind: str = "invalid_request_error"
 ) -> JSONResponse:
-    """An error in OpenAI's shape."""
-    return JSONResponse(
-        status_code=status, content={"error": {"message": message, "type": kind, "param": param, "code": code}}
-    )
+    """An error in OpenAI's shape (`errors.openai_body`), with this route's `param`, `code` and `type`."""
+    body = openai_body(status, message, param, code)
+    body["error"]["type"] = kind
+    return JSONResponse(status_code=status, content=body)
 
 
 class OpenAIRoute(MappedErrorRoute):

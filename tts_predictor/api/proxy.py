@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from tts_predictor.errors import error_body
 from tts_predictor.transformer import forward_headers
 
 
@@ -19,12 +20,8 @@ def install_voice_routes(app: FastAPI, model_name: str, predictor_url: str | Non
 
     async def relay(request: Request) -> Response:
         if predictor_url is None:
-            return JSONResponse(
-                status_code=501,
-                content={
-                    "error": "voice listings through the transformer need a REST predictor (--predictor_protocol v2)"
-                },
-            )
+            message = "voice listings through the transformer need a REST predictor (--predictor_protocol v2)"
+            return JSONResponse(status_code=501, content=error_body(request.url.path, 501, message))
         headers = forward_headers(request.headers, service_key)
         try:
             async with httpx.AsyncClient(timeout=30) as client:
@@ -32,10 +29,9 @@ def install_voice_routes(app: FastAPI, model_name: str, predictor_url: str | Non
                     f"{predictor_url}{request.url.path}", params=request.query_params, headers=headers
                 )
         except httpx.HTTPError as exc:
+            message = f"predictor unreachable: {type(exc).__name__}"
             return JSONResponse(
-                status_code=503,
-                content={"error": f"predictor unreachable: {type(exc).__name__}"},
-                headers={"Retry-After": "5"},
+                status_code=503, content=error_body(request.url.path, 503, message), headers={"Retry-After": "5"}
             )
         return Response(
             answer.content,

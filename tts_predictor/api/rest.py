@@ -128,17 +128,15 @@ def _allowed(model: type[BaseModel]) -> str:
 
 
 class RestRoute(MappedErrorRoute):
-    """Answers body validation and input errors of its endpoint as 400 {"error": message}."""
+    """Answers body validation and input errors of its endpoint as 400 (`error_json`'s shape for its path)."""
 
     def error_response(self, exc: Exception) -> Response | None:
         if isinstance(exc, RequestValidationError):
-            return JSONResponse(status_code=400, content={"error": _validation_message(exc)})
+            return self.error(400, _validation_message(exc))
         if isinstance(exc, InvalidInput):
-            return JSONResponse(status_code=400, content={"error": str(exc.reason)})
+            return self.error(400, str(exc.reason))
         if isinstance(exc, ModelNotReady):
-            return JSONResponse(
-                status_code=503, content={"error": str(getattr(exc, "reason", exc))}, headers={"Retry-After": "5"}
-            )
+            return self.error(503, str(getattr(exc, "reason", exc)), {"Retry-After": "5"})
         return None
 
 
@@ -213,7 +211,7 @@ def build_router(predictor: Front) -> APIRouter:
         headers = {"X-Language": language, "X-Voice": voice.id}
         if body.options.stream:
             prepared = prepare_stream(
-                body.text, params, synth, rid, body.options.adaptive_bitrate, output=predictor.output
+                body.text, params, synth, rid, body.options.adaptive_bitrate, output=predictor.output, route="stream"
             )
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"

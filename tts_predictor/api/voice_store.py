@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from kserve.errors import InvalidInput, ModelNotReady
 from starlette.datastructures import UploadFile
 
-from tts_predictor.api.common import MappedErrorRoute
+from tts_predictor.api.common import MappedErrorRoute, error_json
 from tts_predictor.auth import key_from
 from tts_predictor.engines.coqui.engine import CLONE_ID
 from tts_predictor.errors import EngineNotReady, FieldError, VoiceConflict, VoiceNotFound
@@ -32,14 +32,14 @@ UPLOAD_FIELDS = ("name", "audio", "model", "consent", "shared")
 
 
 class VoiceStoreRoute(MappedErrorRoute):
-    """Maps the store's errors to 404 / 409 / 400 / 503 with {"error": message}."""
+    """Maps the store's errors to 404 / 409 / 400 / 503 (OpenAI's error shape, as on every /v1 route)."""
 
     def error_response(self, exc: Exception) -> Response | None:
         for kind, status in ((VoiceNotFound, 404), (VoiceConflict, 409), (InvalidInput, 400)):
             if isinstance(exc, kind):
-                return JSONResponse(status_code=status, content={"error": str(exc.reason)})
+                return self.error(status, str(exc.reason))
         if isinstance(exc, ModelNotReady):
-            return JSONResponse(status_code=503, content={"error": str(exc.reason)}, headers={"Retry-After": "5"})
+            return self.error(503, str(exc.reason), {"Retry-After": "5"})
         return None
 
 
@@ -107,11 +107,10 @@ def build_router(predictor: Front) -> APIRouter:
         name, data, model, raw_consent, raw_shared = await _upload(request)
         shared = _shared(raw_shared)
         if shared and not cloner.catalog.access.is_admin():
-            return JSONResponse(
-                status_code=403,
-                content={
-                    "error": "shared: only admin API keys (TTS_ADMIN_API_KEYS) may store a voice every key can use"
-                },
+            return error_json(
+                "/v1/voices",
+                403,
+                "shared: only admin API keys (TTS_ADMIN_API_KEYS) may store a voice every key can use",
             )
         consent = consent_record(
             raw_consent,

@@ -34,12 +34,14 @@ from fastapi import WebSocket
 from kserve.errors import InvalidInput, ModelNotReady
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from tts_predictor import metrics
 from tts_predictor.api.common import make_params, request_id, synth_of
 from tts_predictor.audio.encode import EncoderUnavailable, output_rate
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import DeadlineExceeded, Overloaded
 from tts_predictor.pipeline.bitrate import BitrateAdapter, adapter_for
 from tts_predictor.pipeline.front import Front
+from tts_predictor.pipeline.stages import voice_label
 from tts_predictor.pipeline.stream import ChunkEncoder, plan_segments, stream_plan
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.text.plan import CHUNK_CHARS
@@ -158,6 +160,7 @@ class StreamSession:
         try:
             await self._receive_loop()
         except ProtocolError as exc:
+            _outcome("400")
             await self._stop_worker()
             await self.close(exc.code, exc.message)
         except (WebSocketDisconnect, RuntimeError):
@@ -267,6 +270,7 @@ class StreamSession:
         rate = params.sample_rate or voice.sample_rate
         self.params = params.model_copy(update={"voice": voice.id, "language": language, "sample_rate": rate})
         self.language = language
+        metrics.note_synthesis(synth.model_label, voice_label(synth, voice.id), fmt)  # counted when the socket ends
         self.encoder = ChunkEncoder(fmt, bitrate=params.bitrate, output=self.predictor.output)
         self.adapter = adapter_for(fmt, params.bitrate, adaptive and self.encoder.adaptable)
         start = {
@@ -390,19 +394,31 @@ class StreamSession:
         except asyncio.CancelledError:
             raise
         except InvalidInput as exc:
+            _outcome("400")
             await self.close(CLOSE_POLICY_VIOLATION, str(exc.reason))
         except (Overloaded, DeadlineExceeded) as exc:
+            _outcome("429" if isinstance(exc, Overloaded) else "504")
             await self.close(CLOSE_TRY_AGAIN_LATER, str(exc))
         except EncoderUnavailable as exc:
+            _outcome("500")
             log.error("stream %s: %s", self.request_id, exc)
             await self.close(
                 CLOSE_INTERNAL_ERROR, f"audio encoding to {self.params.format} failed; request id {self.request_id}"
             )
         except (WebSocketDisconnect, RuntimeError) as exc:
+            _outcome("499")
             log.info("stream %s: client went away (%s)", self.request_id, type(exc).__name__)
         except Exception:
+            _outcome("500")
             log.exception("stream %s: synthesis failed", self.request_id)
             await self.close(CLOSE_INTERNAL_ERROR, f"synthesis failed; request id {self.request_id}")
+
+
+def _outcome(status: str) -> None:
+    """How the session ended, as an HTTP-like status for tts_requests_total (the gateway counts it at the end)."""
+    tally = metrics.current_tally()
+    if tally is not None and tally.status is None:
+        tally.status = status
 
 
 async def stream_socket(ws: WebSocket, predictor: Front) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import soundfile as sf
 from kserve.errors import InvalidInput
 
-from tts_predictor import budget
+from tts_predictor import budget, metrics
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.auth import acting_for
@@ -33,6 +33,7 @@ from tts_predictor.jobs.store.base import JobStore, StoredChunk
 from tts_predictor.jobs.webhooks import WebhookSender
 from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.request_plan import NOTHING_TO_SPEAK
+from tts_predictor.pipeline.stages import voice_label
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.synthesis.low_priority import run_low
 from tts_predictor.text.segments import Segment
@@ -273,6 +274,14 @@ class JobWorker:
             assembly.add(segment, next(speech) if has_text else None, next(voices) if has_text else None)
         return assembly.audio()
 
+    def _count(self, job: JobRecord, status: str) -> None:
+        """The job in tts_requests_total, once, when it ends (the worker is its entry, as the gateway is a request's)."""
+        tally = metrics.open_tally("jobs")
+        synth = getattr(self.predictor, "synth", None)
+        fmt = str(job.params.get("format") or SynthesisParameters.model_fields["format"].default)
+        metrics.note_synthesis(self.predictor.name, voice_label(synth, job.params.get("voice")), fmt)
+        tally.close(status)
+
     async def _finish(self, job: JobRecord, state: str, error: str | None = None) -> None:
         job.state, job.error = state, error
         job.finished_at = job.updated_at = time.time()
@@ -280,5 +289,7 @@ class JobWorker:
         if not await asyncio.to_thread(self.store.save, job, self.id):
             raise LeaseLost(job.id)
         log.info("job %s %s (%s)", job.id, state, error or f"{job.duration_s or 0:.1f} s of audio")
+        if state != CANCELLED:  # a cancelled job was not a synthesis
+            self._count(job, "200" if state == COMPLETED else "500")
         if job.webhook_url and state != CANCELLED:
             self.webhooks.schedule(self.store, job)

@@ -288,6 +288,7 @@ async def render(
         segments: The text as `plan_charged` planned it (a batch plans every item before synthesizing any).
     """
     segments = segments if segments is not None else plan_charged(text, params, synth, language, output)
+    metrics.note_synthesis(getattr(synth, "model_label", "tts"), voice_label(synth, params.voice), params.format)
     spoken = spoken_segments(segments)
     limit, pauses = max_audio_s(synth), pauses_s(segments)
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
@@ -298,6 +299,21 @@ async def render(
     encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text, output)
     spend.charge_output(len(encoded.data))
     return encoded
+
+
+def voice_label(synth: object, voice: str | None, *, sample: bool = False) -> str:
+    """The `voice` label of tts_requests_total, bounded: a built-in voice's id, "default", "sample" (a per-request
+    sample), "stored" (a voice a caller stored: callers create them) or "other" (blends, transient voices)."""
+    if sample:
+        return "sample"
+    if not voice:
+        return "default"
+    catalog = getattr(synth, "catalog", None)
+    if catalog is None:  # the transformer: the predictor validated the name
+        return voice[:64]
+    if voice in catalog.owners:
+        return "stored"
+    return voice if voice in catalog.by_id else "other"
 
 
 def plan_charged(
@@ -409,6 +425,8 @@ async def prepare(payload: InferRequest, headers: dict[str, str] | None, ctx: Se
         items = await _in_sample_voice(items, sample, params, ctx)
     scope = cache_scope(headers, ctx.api_keys, ctx.settings.cache_shared) if ctx.cache else ""
     jobs = [await _job(text, p, ctx, scope) for text, p in items]
+    if not payload.from_grpc:  # counted when the request ends, with its status (tts_requests_total)
+        _note(jobs, ctx, sample is not None)
     return Batch(payload, params, request_id, ctx, jobs, per_request_sample=sample is not None)
 
 
@@ -450,11 +468,16 @@ async def finish(batch: Batch) -> InferResponse:
             if ctx.cache:
                 await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result, stored_voice_tags(ctx, job))
         budget.current().charge_output(len(job.result.data))
-    for job in batch.jobs:
-        voice = "sample" if batch.per_request_sample else (job.params.voice or "default")  # one series for samples
-        metrics.REQUESTS.labels("v2", ctx.model_name, voice, job.params.format, "200").inc()
+    if batch.payload.from_grpc:  # no gateway to count it at its end: counted once its outputs are made
+        _note(batch.jobs, ctx, batch.per_request_sample, "v2_grpc")
     results = [job.result for job in batch.jobs if job.result is not None]
     return v2.build_response(batch.payload, ctx.model_name, results, with_timings=batch.params.timings)
+
+
+def _note(jobs: list[Job], ctx: ServiceContext, sample: bool, route: str | None = None) -> None:
+    for job in jobs:
+        label = voice_label(ctx.synth, job.params.voice, sample=sample)
+        metrics.note_synthesis(ctx.model_name, label, job.params.format, route)
 
 
 def stored_voice_tags(ctx: ServiceContext, job: Job) -> tuple[str, ...]:

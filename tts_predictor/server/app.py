@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from tts_predictor.logs import quiet_per_request_logs
 from tts_predictor.pipeline.front import Front
 from tts_predictor.server.cpus import size_settings
 from tts_predictor.server.error_handlers import add_error_handlers, errors_after_kserve
@@ -140,6 +141,19 @@ def assemble(
     add_error_handlers(app)
     add_middleware(app, settings, front.admission)
     setup_tracing(app, settings)
+    # kserve's app answers with FastAPI's ORJSONResponse, deprecated in current FastAPI (a warning on the first
+    # request); the same orjson rendering without the deprecated class, for kserve's routes added at start.
+    app.router.default_response_class = OrjsonResponse
+
+
+class OrjsonResponse(JSONResponse):
+    """JSON rendered by orjson with numpy values, as kserve's ORJSONResponse (kserve/model_server.py `app`)."""
+
+    def render(self, content: Any) -> bytes:
+        """`content` as JSON bytes."""
+        import orjson
+
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
 
 
 def _use_encoder_backend(settings: Settings) -> None:
@@ -188,12 +202,33 @@ def model_server(
     settings: Settings | None = None,
 ) -> Any:
     import kserve
+    from kserve.errors import ModelNotFound
     from kserve.protocol.dataplane import DataPlane
+
+    from tts_predictor.repository import RepositoryActions, missing_model
 
     class ReadyDataPlane(DataPlane):
         async def ready(self) -> bool:
             # kserve's DataPlane.ready() is always True (protocol/dataplane.py ready); gRPC ServerReady asks it.
             return (is_ready is None or is_ready()) and await super().ready()
+
+        def get_model_from_registry(self, name: str) -> Any:
+            try:
+                return super().get_model_from_registry(name)
+            except ModelNotFound:  # kserve's says only "does not exist": name what is served
+                raise missing_model(self._model_registry, name) from None
+
+        async def get_model(self, name: str) -> Any:
+            try:
+                return await super().get_model(name)
+            except ModelNotFound:
+                raise missing_model(self._model_registry, name) from None
+
+        async def model_ready(self, model_name: str, disable_predictor_health_check: bool = False) -> bool:
+            try:
+                return await super().model_ready(model_name, disable_predictor_health_check)
+            except ModelNotFound:
+                raise missing_model(self._model_registry, model_name) from None
 
     keys = settings.api_key_set() if settings is not None else frozenset()
 
@@ -227,7 +262,9 @@ def model_server(
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
+            quiet_per_request_logs(settings.log_level if settings is not None else "INFO")  # after kserve's config
             self.dataplane = ReadyDataPlane(model_registry=self.registered_models)
+            self.model_repository_extension = RepositoryActions(model_registry=self.registered_models)
 
         def stop(self, sig: int) -> None:
             if registered_models is not None:

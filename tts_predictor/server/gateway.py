@@ -24,9 +24,11 @@ from tts_predictor.auth import (
     set_caller,
     set_client_address,
 )
-from tts_predictor.errors import BodyTooLarge, Overloaded, StreamStalled
+from tts_predictor.errors import BodyTooLarge, Overloaded, StreamStalled, error_body
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.server import memory as heap
+from tts_predictor.server.access_log import access_line
+from tts_predictor.server.error_handlers import internal_error
 from tts_predictor.server.rate_limits import Buckets, FailureLimiter, key_id
 from tts_predictor.settings import Settings
 
@@ -60,7 +62,14 @@ class GatewayMiddleware:
             set_caller(_api_key(scope) if self.keys else None)
             budget.start(self.settings)  # one budget for the whole WebSocket session
             set_client_address(self._client(scope))
-            await self._websocket(scope, receive, send)
+            session = metrics.open_tally("ws")  # the session's synthesis, counted when it ends
+            started = time.perf_counter()
+            try:
+                await self._websocket(scope, receive, send)
+            finally:
+                outcome = session.status or "200"
+                access_line(scope, outcome, time.perf_counter() - started, "-", route_label(scope))
+                session.close(outcome)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [
@@ -72,9 +81,14 @@ class GatewayMiddleware:
         set_client_address(self._client(scope))  # owner of jobs without keys
         if refusal is None:
             refusal = self._admit(scope)
+        synthesis = synthesis_route(scope)
+        tally = metrics.open_tally(synthesis) if synthesis else None  # tts_requests_total, counted at the end
         if refusal is not None:
             metrics.HTTP_REQUESTS.labels("refused", str(refusal[0])).inc()
-            await _reply(send, *refusal, request_id)
+            await _reply(send, *refusal, request_id, scope)
+            access_line(scope, refusal[0], 0.0, request_id, "refused")
+            if tally is not None:
+                tally.close(refusal[0])
             return
         counted = {"in": False}
         started = time.perf_counter()
@@ -102,7 +116,8 @@ class GatewayMiddleware:
             else:
                 await self.app(scope, limited, sender)
         except BodyTooLarge:
-            await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id)
+            status["code"] = 413
+            await _reply(send, 413, f"request body over {limit} bytes ({setting})", {}, request_id, scope)
         except StreamStalled:  # the response is cut off; uvicorn closes the connection
             status["code"] = 408
             log.info(
@@ -116,14 +131,17 @@ class GatewayMiddleware:
                 raise  # a response cut off midway: uvicorn must close the connection
             if not status["started"]:  # (answered already: the error handler logged it)
                 log.exception("internal error on %s (request id %s)", route_label(scope), request_id)
-                await _reply(send, 500, internal_error(request_id), {}, request_id)
+                await _reply(send, 500, internal_error(request_id), {}, request_id, scope)
             # Handled here, not re-raised: uvicorn would close the keep-alive connection of an answered request.
         finally:
             if counted["in"]:
                 self.admission.leave()  # type: ignore[union-attr]
-            route = route_label(scope)
-            metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+            route, seconds = route_label(scope), time.perf_counter() - started
+            metrics.REQUEST_SECONDS.labels(route).observe(seconds)
             metrics.HTTP_REQUESTS.labels(route, str(status["code"])).inc()
+            access_line(scope, status["code"], seconds, request_id, route)
+            if tally is not None:
+                tally.close(status["code"])
             if status["bytes"] >= self.settings.memory_trim_bytes > 0:  # a large response: give its memory back
                 heap.trim_soon()
 
@@ -341,6 +359,21 @@ def inference_route(scope: Scope) -> bool:
     return scope.get("method") == "POST" and _INFERENCE.fullmatch(scope["path"].rstrip("/")) is not None
 
 
+_SYNTHESIS_ROUTES = {"synthesize": "synthesize", "batch_synthesize": "batch", "v1/audio/speech": "openai"}
+
+
+def synthesis_route(scope: Scope) -> str | None:
+    """The `route` label of tts_requests_total for an HTTP request that synthesizes (`metrics.ROUTES`), else None."""
+    if not inference_route(scope):
+        return None
+    path = scope["path"].strip("/")
+    if path.startswith("v2/"):
+        return "v2"
+    if path.startswith("v1/models/"):
+        return "v1"
+    return _SYNTHESIS_ROUTES.get(path, "other")
+
+
 _REPOSITORY_ACTION = re.compile(r"/+v2/+repository/+models/+[^/]+/+(load|unload)/*")
 
 
@@ -348,11 +381,6 @@ def admin_only(scope: Scope) -> bool:
     """Model repository load / unload (kserve's /v2/repository/models/<name>/load|unload): they change the models
     every tenant is served, so only admin keys may call them."""
     return _REPOSITORY_ACTION.fullmatch(scope["path"]) is not None
-
-
-def internal_error(request_id: str) -> str:
-    """The body of every 500: no exception class or message (those go to the log, under the same request id)."""
-    return f"internal error; request id {request_id}"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -383,8 +411,9 @@ def route_label(scope: Scope) -> str:
     return path.replace("{model_name}", "{model}").replace("{model_version}", "{version}")
 
 
-async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str) -> None:
-    body = json.dumps({"error": message}).encode()
+async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str, scope: Scope) -> None:
+    """A refusal before the app: the same body shape as the error handlers' (`errors.error_body`)."""
+    body = json.dumps(error_body(scope["path"], status, message)).encode()
     raw = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
