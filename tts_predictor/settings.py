@@ -132,6 +132,21 @@ class OutputSection(BaseSettings):
     provenance_tags: bool = Field(
         True, description="Write the 'AI-generated speech' declaration into WAV/FLAC/MP3/Ogg metadata of every output."
     )
+    loudness_target_lufs: float | None = Field(
+        -19.0,
+        ge=-60.0,
+        le=-5.0,
+        description="Loudness every sentence is brought to (ITU-R BS.1770 integrated LUFS; -19 is the podcast norm for "
+        "mono), before volume_db; a request's loudness_lufs replaces it; 'off': the voice's own level.",
+    )
+    loudness_peak_dbfs: float = Field(
+        -1.0, ge=-20.0, le=0.0, description="Sample-peak ceiling of the loudness step (a limiter keeps peaks under it)."
+    )
+
+    @field_validator("loudness_target_lufs", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() in {"", "off", "none"} else value
 
 
 class RaySection(BaseSettings):
