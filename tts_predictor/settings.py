@@ -596,10 +596,14 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError("Invalid tts-predictor settings:\n" + "\n".join(lines)) from None
 
 
-def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one ``--flag`` per Settings field (default None = take the env var or the field default)."""
-    group = parser.add_argument_group("tts-predictor settings (also TTS_<NAME> env vars)")
+def add_settings_arguments(parser: argparse.ArgumentParser, *, hidden: bool = False) -> None:
+    """Add one ``--flag`` per Settings field (default None = take the env var or the field default).
+
+    `hidden`: accepted but left out of ``--help`` (a command whose own options would drown in ~100 server flags)."""
+    group = parser if hidden else parser.add_argument_group("tts-predictor settings (also TTS_<NAME> env vars)")
     for name, field in Settings.model_fields.items():
         if name == "model_name":
             continue  # kserve's parser already owns --model_name
-        group.add_argument(f"--{name}", dest=name, default=None, help=field.description)
+        group.add_argument(
+            f"--{name}", dest=name, default=None, help=argparse.SUPPRESS if hidden else field.description
+        )
