@@ -60,3 +60,13 @@ def test_target_setting_off_and_request_override() -> None:
     assert leveler(SynthesisParameters(), OutputConfig(loudness_lufs=None)) is None
     assert leveler(SynthesisParameters(loudness_lufs=-23), OutputConfig(loudness_lufs=None)) == Leveler(-23.0, -1.0)
     assert leveler(SynthesisParameters(), OutputConfig.from_settings(Settings())) == Leveler(-19.0, -1.0)
+    defaults = OutputConfig.from_settings(Settings())
+    assert (OutputConfig().loudness_lufs, OutputConfig().peak_dbfs) == (defaults.loudness_lufs, defaults.peak_dbfs)
+
+
+@pytest.mark.parametrize("value", ["0", "-100", "loud", "nan"])
+def test_bad_target_setting_is_refused_naming_it(value: str) -> None:
+    from tts_predictor.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="TTS_LOUDNESS_TARGET_LUFS"):
+        load_settings(loudness_target_lufs=value)
