@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from tts_predictor.engines.registry import load_all
-from tts_predictor.schemas import SPEED_RANGE
+from tts_predictor.schemas import PITCH_RANGE, SPEED_RANGE, VOLUME_RANGE
 from tts_predictor.server.app import build_parser, settings_from_args
 from tts_predictor.voices.catalog import VoiceCatalog
 
@@ -28,28 +28,95 @@ PROGRESS_MIN_SEGMENTS = 3
 """Show a progress bar (stderr) when a text has at least this many sentences."""
 
 
+SAY_EPILOG = """\
+Input: the TEXT argument, '-' (standard input) or --file; SSML is detected by '<speak' (or forced with --ssml),
+Markdown is read with --markdown or from a --file ending in .md/.markdown (headings become sentences; markup is not read).
+Every sentence comes out at the server's loudness (TTS_LOUDNESS_TARGET_LUFS, -19 LUFS); --volume is on top.
+Model and engine settings (--model, --device, --voices_dir, ... every TTS_* setting) are accepted as well:
+see `tts-predictor serve --help` or docs/settings.md.
+"""
+
+
 def say_parser() -> argparse.ArgumentParser:
-    """Flags of `tts-predictor say`, plus the settings flags (--model, --device, ...)."""
+    """Flags of `tts-predictor say`; the settings flags (--model, --device, ...) are accepted but not listed."""
     from tts_predictor.audio.encode import FORMATS
+    from tts_predictor.schemas import EMOTIONS, STYLES
     from tts_predictor.settings import add_settings_arguments
 
     parser = argparse.ArgumentParser(
         prog="tts-predictor say",
         description="Synthesize text to an audio file with the local engine (no server).",
+        epilog=SAY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("text", nargs="?", help="Text or SSML to speak; '-' reads standard input.")
-    parser.add_argument("-f", "--file", help="Speak the contents of this UTF-8 text (or SSML) file instead.")
-    parser.add_argument(
-        "-o", "--output", required=True, help="Output file (format from its extension) or '-' for stdout."
-    )
-    parser.add_argument("--voice", help="Voice id (see `tts-predictor voices`).")
-    parser.add_argument("--language", help="Language code such as en-US.")
-    parser.add_argument("--speed", type=float, default=1.0, help=f"Speaking rate, {SPEED_RANGE[0]}-{SPEED_RANGE[1]}.")
-    parser.add_argument("--format", choices=FORMATS, help="Audio format (default: from the output extension).")
-    parser.add_argument("--sample-rate", dest="sample_rate", type=int, help="Output sample rate in Hz, 8000-48000.")
-    parser.add_argument("--no-progress", action="store_true", help="Never show the progress bar.")
-    add_settings_arguments(parser)
+    add = parser.add_argument
+    add("text", nargs="?", help="Text, SSML or Markdown to speak; '-' reads standard input.")
+    add("-f", "--file", help="Speak the contents of this UTF-8 file instead (.md/.markdown: read as Markdown).")
+    add("-o", "--output", help="Output file (format from its extension) or '-' for stdout.")
+    add("--format", choices=FORMATS, help="Audio format (default: from the output extension).")
+    add("--voice", help="Voice id (see `tts-predictor voices`).")
+    add("--language", help="Language code such as en-US.")
+    add("--speed", type=float, default=1.0, help=f"Speaking rate, {_range(SPEED_RANGE)} (default 1.0).")
+    add("--pitch", type=float, help=f"Pitch shift in semitones, {_range(PITCH_RANGE)}.")
+    add("--volume", type=float, help=f"Gain in dB on top of the output loudness, {_range(VOLUME_RANGE)}.")
+    add("--emotion", choices=list(EMOTIONS), help="Emotion preset (speed, pitch and gain).")
+    add("--style", choices=list(STYLES), help="Speaking style preset.")
+    add("--ssml", action=argparse.BooleanOptionalAction, help="Force SSML (--ssml) or plain text (--no-ssml).")
+    add("--markdown", action=argparse.BooleanOptionalAction, help="Read the input as Markdown (default: by .md).")
+    add("--sample-rate", dest="sample_rate", type=int, help="Output sample rate in Hz, 8000-48000.")
+    add("--print-text", action="store_true", help="Print the text as it would be spoken and exit (no audio).")
+    add("--no-progress", action="store_true", help="Never show the progress bar.")
+    add_settings_arguments(parser, hidden=True)
     return parser
+
+
+def _range(bounds: tuple[float, float]) -> str:
+    return f"{bounds[0]:g} to {bounds[1]:g}"
+
+
+def parse_say_args(argv: list[str]) -> argparse.Namespace:
+    """Parse and check `say`'s options; out-of-range values exit 2 naming the option and its range."""
+    parser = say_parser()
+    args = parser.parse_args(argv)
+    for option, value, bounds in (
+        ("--speed", args.speed, SPEED_RANGE),
+        ("--pitch", args.pitch, PITCH_RANGE),
+        ("--volume", args.volume, VOLUME_RANGE),
+    ):
+        if value is not None and not bounds[0] <= value <= bounds[1]:  # also refuses nan
+            parser.error(f"argument {option}: {value:g} is out of range; allowed: {_range(bounds)}")
+    if args.output is None and not args.print_text:
+        parser.error("the following arguments are required: -o/--output (or --print-text)")
+    if args.markdown is None:
+        args.markdown = bool(args.file) and args.file.lower().endswith((".md", ".markdown"))
+    if args.markdown and args.ssml:
+        parser.error("argument --markdown: not allowed with --ssml (Markdown is read as plain text)")
+    return args
+
+
+def spoken_input(args: argparse.Namespace) -> str:
+    """The text to synthesize: read, and with --markdown turned into sentences by the jobs' Markdown reader."""
+    from tts_predictor.jobs.markdown import markdown_chapters
+
+    text = read_text(args.text, args.file)
+    if not args.markdown:
+        return text
+    text = "\n\n".join(chapter.text for chapter in markdown_chapters(text))
+    if not text.strip():
+        raise SystemExit("tts-predictor say: nothing to speak (the Markdown has no readable text)")
+    return text
+
+
+def print_spoken_text(text: str, args: argparse.Namespace) -> None:
+    """--print-text: the text of each segment after SSML, normalization and lexicons, one per line."""
+    from tts_predictor.text.preview import preview
+
+    ssml = False if args.markdown else args.ssml
+    try:
+        segments = preview(text, language=args.language or "en-US", ssml=ssml, voice=args.voice)
+    except Exception as exc:  # InvalidSSML and the like: a message, not a traceback
+        raise SystemExit(f"tts-predictor say: {getattr(exc, 'reason', exc)}") from None
+    print("\n".join(s["text"] for s in segments))
 
 
 def infer_format(output: str, explicit: str | None) -> str:
@@ -72,6 +139,24 @@ def say(argv: list[str]) -> None:
     """`tts-predictor say "text" -o out.mp3`: synthesize locally, sentence by sentence, and write one file."""
     import asyncio
 
+    args = parse_say_args(argv)
+    text = spoken_input(args)
+    if args.print_text:
+        print_spoken_text(text, args)
+        return
+    fmt = infer_format(args.output, args.format)
+    data, duration_s = asyncio.run(_synthesize(args, text, fmt))
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        with open(args.output, "wb") as handle:
+            handle.write(data)
+        print(f"wrote {args.output} ({fmt}, {duration_s:.2f} s, {len(data)} bytes)", file=sys.stderr)
+
+
+async def _synthesize(args: argparse.Namespace, text: str, fmt: str) -> tuple[bytes, float]:
+    """Plan (errors as one line, exit 1), synthesize with a progress bar, and encode one file: (bytes, seconds)."""
     from kserve.errors import InvalidInput
 
     from tts_predictor.api.common import make_params
@@ -82,57 +167,35 @@ def say(argv: list[str]) -> None:
     from tts_predictor.pipeline.stream import plan_segments, stream_plan
     from tts_predictor.server.app import settings_from_args
 
-    args = say_parser().parse_args(argv)
-    fmt = infer_format(args.output, args.format)
-    text = read_text(args.text, args.file)
     settings = settings_from_args(argparse.Namespace(**{**vars(args), "warmup": "false"}))
+    options = {"voice": args.voice, "language": args.language, "speed": args.speed, "pitch": args.pitch}
+    options |= {"volume_db": args.volume, "emotion": args.emotion, "style": args.style, "format": fmt}
+    options |= {"ssml": False if args.markdown else args.ssml, "sample_rate": args.sample_rate}
     try:
-        params = make_params(
-            {
-                "voice": args.voice,
-                "language": args.language,
-                "speed": args.speed,
-                "format": fmt,
-                "sample_rate": args.sample_rate,
-            }
-        )
+        params = make_params(options)
         output = OutputConfig.from_settings(settings)
         engine = load_all(settings)
         catalog = VoiceCatalog(engine.voices(), settings.default_voice)
         synth = LocalSynthesizer(engine, catalog)
         language = catalog.resolve(params.voice, params.language)[1]
-        segments = [
-            s
-            for piece in within_limit(text, settings.max_text_chars, language)
-            for s in plan_segments(piece, params, synth, language=language)
-        ]
+        pieces = within_limit(text, settings.max_text_chars, language, ssml=params.ssml)
+        segments = [s for piece in pieces for s in plan_segments(piece, params, synth, language=language)]
     except InvalidInput as exc:
         raise SystemExit(f"tts-predictor say: {exc.reason}") from None
     spoken = sum(1 for s in segments if s.text.strip())
-
-    async def run() -> list[AudioBuffer]:
-        bar = _progress(spoken, disabled=args.no_progress or spoken < PROGRESS_MIN_SEGMENTS)
-        out = []
-        try:
-            async for buf, event in stream_plan(segments, params, synth, output=output):
-                out.append(buf)
-                if event is not None and event["text"] and bar is not None:
-                    bar.update(1)
-        finally:
-            if bar is not None:
-                bar.close()
-        return out
-
-    parts = asyncio.run(run())
+    bar = _progress(spoken, disabled=args.no_progress or spoken < PROGRESS_MIN_SEGMENTS)
+    parts = []
+    try:
+        async for buf, event in stream_plan(segments, params, synth, output=output):
+            parts.append(buf)
+            if event is not None and event["text"] and bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     rate = parts[0].sample_rate
     data, audio = encode_whole(AudioBuffer.concat([dsp.resample(p, rate) for p in parts]), params, output)
-    if args.output == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        with open(args.output, "wb") as handle:
-            handle.write(data)
-        print(f"wrote {args.output} ({fmt}, {audio.duration_s:.2f} s, {len(data)} bytes)", file=sys.stderr)
+    return data, audio.duration_s
 
 
 def read_text(text: str | None, path: str | None) -> str:
@@ -159,7 +222,7 @@ def read_text(text: str | None, path: str | None) -> str:
     return text
 
 
-def within_limit(text: str, max_chars: int, language: str) -> list[str]:
+def within_limit(text: str, max_chars: int, language: str, *, ssml: bool | None = None) -> list[str]:
     """`text` in pieces of at most `max_chars` (the server's TTS_MAX_TEXT_CHARS), cut between sentences.
 
     SSML is one document and cannot be cut: longer than the limit is an error naming it.
@@ -168,7 +231,7 @@ def within_limit(text: str, max_chars: int, language: str) -> list[str]:
 
     if len(text) <= max_chars:
         return [text]
-    if text.lstrip().startswith("<speak"):
+    if ssml or (ssml is None and text.lstrip().startswith("<speak")):
         raise SystemExit(
             f"tts-predictor say: the SSML document has {len(text)} characters; the limit is "
             f"{max_chars} (TTS_MAX_TEXT_CHARS); split it into several documents"

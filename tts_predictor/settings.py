@@ -132,6 +132,21 @@ class OutputSection(BaseSettings):
     provenance_tags: bool = Field(
         True, description="Write the 'AI-generated speech' declaration into WAV/FLAC/MP3/Ogg metadata of every output."
     )
+    loudness_target_lufs: float | None = Field(
+        -19.0,
+        ge=-60.0,
+        le=-5.0,
+        description="Loudness every sentence is brought to (ITU-R BS.1770 integrated LUFS; -19 is the podcast norm for "
+        "mono), before volume_db; a request's loudness_lufs replaces it; 'off': the voice's own level.",
+    )
+    loudness_peak_dbfs: float = Field(
+        -1.0, ge=-20.0, le=0.0, description="Sample-peak ceiling of the loudness step (a limiter keeps peaks under it)."
+    )
+
+    @field_validator("loudness_target_lufs", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() in {"", "off", "none"} else value
 
 
 class RaySection(BaseSettings):
@@ -581,10 +596,14 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError("Invalid tts-predictor settings:\n" + "\n".join(lines)) from None
 
 
-def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one ``--flag`` per Settings field (default None = take the env var or the field default)."""
-    group = parser.add_argument_group("tts-predictor settings (also TTS_<NAME> env vars)")
+def add_settings_arguments(parser: argparse.ArgumentParser, *, hidden: bool = False) -> None:
+    """Add one ``--flag`` per Settings field (default None = take the env var or the field default).
+
+    `hidden`: accepted but left out of ``--help`` (a command whose own options would drown in ~100 server flags)."""
+    group = parser if hidden else parser.add_argument_group("tts-predictor settings (also TTS_<NAME> env vars)")
     for name, field in Settings.model_fields.items():
         if name == "model_name":
             continue  # kserve's parser already owns --model_name
-        group.add_argument(f"--{name}", dest=name, default=None, help=field.description)
+        group.add_argument(
+            f"--{name}", dest=name, default=None, help=argparse.SUPPRESS if hidden else field.description
+        )

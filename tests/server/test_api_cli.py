@@ -83,6 +83,88 @@ def test_say_warns_when_the_text_is_a_file_name(tmp_path: Path) -> None:
     assert neither.returncode != 0 and b"--file" in neither.stderr
 
 
+def test_say_help_is_short_and_lists_its_own_options() -> None:
+    result = say("--help")
+    assert result.returncode == 0, result.stderr.decode()
+    text = result.stdout.decode()
+    assert len(text.splitlines()) < 60, "the ~100 server settings flags are accepted but not listed"
+    for option in ("--ssml", "--emotion", "--style", "--pitch", "--volume", "--speed", "--format", "--markdown"):
+        assert option in text, option
+    assert "serve --help" in text and "--loudness_target_lufs" not in text
+    serve = subprocess.run(
+        [sys.executable, "-m", "tts_predictor", "serve", "--help"], cwd=REPO, capture_output=True, timeout=120
+    )
+    assert b"--loudness_target_lufs" in serve.stdout and b"--model_name" in serve.stdout  # serve keeps them all
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--pitch", "99"], [b"--pitch", b"99", b"-12 to 12"]),
+        (["--volume", "-50"], [b"--volume", b"-40 to 20"]),
+        (["--speed", "nan"], [b"--speed", b"0.25 to 4"]),
+        (["--emotion", "joyful"], [b"--emotion", b"happy"]),
+        (["--markdown", "--ssml"], [b"--markdown", b"--ssml"]),
+    ],
+)
+def test_say_bad_options_exit_2_naming_option_and_range(tmp_path: Path, args: list[str], needles: list[bytes]) -> None:
+    result = say("Hi.", "-o", str(tmp_path / "x.wav"), *args)
+    assert result.returncode == 2, result.stderr.decode()
+    assert all(n in result.stderr for n in needles), result.stderr.decode()
+    assert not (tmp_path / "x.wav").exists()
+
+
+MARKDOWN_NOTE = "# Weather Report\n\nThe boats came home at *noon*.\n\n```\nrm -rf /\n```\n"
+
+
+def test_say_reads_markdown_files_through_the_markdown_reader(tmp_path: Path) -> None:
+    note = tmp_path / "note.md"
+    note.write_text(MARKDOWN_NOTE, encoding="utf-8")
+    printed = say("--file", str(note), "--print-text")  # .md: Markdown by its extension
+    assert printed.returncode == 0, printed.stderr.decode()
+    assert printed.stdout.decode().split() == ["Weather", "Report.", "The", "boats", "came", "home", "at", "noon."]
+    plain = say(MARKDOWN_NOTE, "--no-markdown", "--print-text")  # the same text read as plain: the marks stay
+    assert b"#" in plain.stdout and b"*noon*" in plain.stdout
+    piped = say("-", "--markdown", "--print-text", stdin=MARKDOWN_NOTE.encode())
+    assert piped.stdout == printed.stdout
+
+
+def test_say_markdown_heading_is_spoken_as_words_not_hash(tmp_path: Path, whisper) -> None:
+    from jobs_helpers import transcript
+
+    note, out = tmp_path / "note.md", tmp_path / "note.wav"
+    note.write_text(MARKDOWN_NOTE, encoding="utf-8")
+    result = say("--file", str(note), "-o", str(out), "--style", "narration")
+    assert result.returncode == 0, result.stderr.decode()
+    samples, rate = sf.read(out, dtype="float32")
+    heard = transcript(whisper, samples, rate)
+    assert heard[:2] == ["weather", "report"] and "hash" not in heard, heard
+
+
+def test_say_volume_applies_on_top_of_the_default_loudness(tmp_path: Path) -> None:
+    pyloudnorm = pytest.importorskip("pyloudnorm")
+    text = "Our train leaves at seven, so pack the blue suitcase tonight."
+    levels = []
+    for extra in ([], ["--volume", "-6"]):
+        out = tmp_path / f"v{len(extra)}.wav"
+        assert say(text, "-o", str(out), *extra).returncode == 0
+        samples, rate = sf.read(out, dtype="float64")
+        levels.append(pyloudnorm.Meter(rate).integrated_loudness(samples))
+    assert levels[0] == pytest.approx(-19.0, abs=1.0)  # docs/api.md#output-loudness
+    assert levels[0] - levels[1] == pytest.approx(6.0, abs=0.5)
+
+
+def test_say_ssml_option_forces_the_reading(tmp_path: Path) -> None:
+    ssml = '<speak>Hello <break time="1s"/> there.</speak>'
+    forced = say(ssml, "--ssml", "--print-text")
+    assert forced.returncode == 0 and forced.stdout.decode().split() == ["Hello", "there."]
+    assert b"<speak>" in say(ssml, "--no-ssml", "--print-text").stdout
+    out = tmp_path / "s.wav"
+    assert say(ssml, "--ssml", "-o", str(out)).returncode == 0
+    samples, rate = sf.read(out)
+    assert len(samples) / rate > 1.5  # the one-second break is in the audio
+
+
 def _other_address() -> str | None:
     """A non-loopback IPv4 address of this machine, if it has one."""
     psutil = pytest.importorskip("psutil")

@@ -1,4 +1,4 @@
-"""Assemble per-segment audio into one buffer: prosody DSP, pauses, marks and timings."""
+"""Assemble per-segment audio into one buffer: loudness, prosody DSP, pauses, marks and timings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from tts_predictor.audio import dsp
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.loudness import Leveler
 from tts_predictor.text.segments import Segment
 
 FADE_S = 0.005
@@ -20,6 +21,8 @@ class Assembly:
     """The joined audio plus where marks and segments landed (seconds from the start)."""
 
     sample_rate: int
+    level: Leveler | None = None
+    """Brings each segment's speech to the output loudness before its SSML volume (`output.leveler`); None: as is."""
     parts: list[np.ndarray] = field(default_factory=list)
     marks: list[dict[str, object]] = field(default_factory=list)
     timings: list[dict[str, object]] = field(default_factory=list)
@@ -35,7 +38,7 @@ class Assembly:
         self.samples += len(samples)
 
     def add(self, segment: Segment, speech: AudioBuffer | None, voice: str | None = None) -> None:
-        """Append one segment: pause before, mark, speech (pitch/volume applied), pause after."""
+        """Append one segment: pause before, mark, speech (pitch, loudness and volume applied), pause after."""
         if segment.pause_before_s:
             self._append(np.zeros(int(segment.pause_before_s * self.sample_rate), np.float32))
         if segment.mark:
@@ -45,6 +48,8 @@ class Assembly:
                 speech = dsp.resample(speech, self.sample_rate)
             if segment.pitch_semitones:
                 speech = dsp.pitch_shift(speech, segment.pitch_semitones)
+            if self.level is not None:
+                speech = self.level(speech)
             if segment.volume_db:
                 speech = dsp.apply_gain_db(speech, segment.volume_db)
             start = self.offset_s
@@ -81,11 +86,13 @@ class SegmentPieces:
     """One segment's speech as the model hands it over, as `Assembly` would lay it out in one piece.
 
     The pause and mark before go with the first piece, the pause after with `end()`; the segment's edges are
-    faded, the joins between pieces are not (the last few ms of every piece wait for the next one).
+    faded, the joins between pieces are not (the last few ms of every piece wait for the next one). The loudness
+    gain is measured on the first piece and kept for the whole segment (each piece peak-limited), so it never pumps.
     """
 
-    def __init__(self, segment: Segment, rate: int, offset_s: float):
-        self.segment, self.rate, self.start_s = segment, rate, offset_s
+    def __init__(self, segment: Segment, rate: int, offset_s: float, level: Leveler | None = None):
+        self.segment, self.rate, self.start_s, self.level = segment, rate, offset_s, level
+        self.gain_db: float | None = None
         self.fade = int(FADE_S * rate)
         self.tail = np.zeros(0, np.float32)
         self.samples = 0
@@ -97,6 +104,9 @@ class SegmentPieces:
         chunk = dsp.resample(chunk, self.rate)
         if self.segment.pitch_semitones:
             chunk = dsp.pitch_shift(chunk, self.segment.pitch_semitones)
+        if self.level is not None:
+            self.gain_db = self.level.gain_db(chunk) if self.gain_db is None else self.gain_db
+            chunk = self.level(chunk, self.gain_db)
         if self.segment.volume_db:
             chunk = dsp.apply_gain_db(chunk, self.segment.volume_db)
         speech = np.concatenate([self.tail, chunk.samples.astype(np.float32)])

@@ -10,6 +10,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.loudness import Leveler, integrated_loudness
 
 
 def _buffer(samples: np.ndarray, rate: int) -> AudioBuffer:
@@ -37,47 +38,15 @@ def apply_gain_db(buf: AudioBuffer, db: float) -> AudioBuffer:
     return _buffer(buf.samples * np.float32(10.0 ** (db / 20.0)), buf.sample_rate)
 
 
-def _rms_lufs(samples: np.ndarray, rate: int) -> float:
-    """Approximate integrated loudness: 400 ms blocks, absolute gate at -70, no K-weighting (within ~1 dB for speech)."""
-    block = max(1, int(0.4 * rate))
-    hop = max(1, block // 4)
-    if len(samples) <= block:
-        powers = np.array([np.mean(samples.astype(np.float64) ** 2)])
-    else:
-        starts = range(0, len(samples) - block + 1, hop)
-        powers = np.array([np.mean(samples[s : s + block].astype(np.float64) ** 2) for s in starts])
-    loud = powers[10 * np.log10(np.maximum(powers, 1e-20)) - 0.691 > -70.0]
-    if len(loud) == 0:
-        return -math.inf
-    return float(10 * np.log10(np.mean(loud)) - 0.691)
-
-
 def measure_loudness(buf: AudioBuffer) -> float:
-    """Integrated loudness in LUFS: pyloudnorm (ITU-R BS.1770) when installed, else the RMS approximation."""
-    try:
-        import pyloudnorm  # type: ignore[import-not-found]
-    except ImportError:
-        return _rms_lufs(buf.samples, buf.sample_rate)
-    if buf.duration_s < 0.4:
-        return _rms_lufs(buf.samples, buf.sample_rate)
-    return float(pyloudnorm.Meter(buf.sample_rate).integrated_loudness(buf.samples.astype(np.float64)))
+    """Integrated loudness in LUFS (ITU-R BS.1770: K-weighting and gating; `audio.loudness`); -inf for silence."""
+    return integrated_loudness(buf.samples, buf.sample_rate)
 
 
 def loudness_normalize(buf: AudioBuffer, target_lufs: float = -23.0, peak_dbfs: float = -1.0) -> AudioBuffer:
-    """Gain `buf` to `target_lufs`, then pull it down if needed so the peak stays at or under `peak_dbfs`.
-
-    Loudness comes from pyloudnorm (BS.1770 with K-weighting) when it is installed; otherwise from a gated RMS
-    approximation without K-weighting. Silence is returned unchanged.
-    """
-    current = measure_loudness(buf)
-    if not math.isfinite(current):
-        return buf
-    out = apply_gain_db(buf, target_lufs - current)
-    peak = float(np.max(np.abs(out.samples))) if len(out.samples) else 0.0
-    ceiling = 10.0 ** (peak_dbfs / 20.0)
-    if peak > ceiling:
-        out = _buffer(out.samples * (ceiling / peak), out.sample_rate)
-    return out
+    """`buf` at `target_lufs` with its sample peaks limited to `peak_dbfs` (`audio.loudness.Leveler`); silence
+    is returned unchanged."""
+    return Leveler(target_lufs, peak_dbfs)(buf)
 
 
 def _librosa_effects() -> Any | None:

@@ -1,4 +1,5 @@
-"""The one output chain: voice DSP (pitch, loudness, gain) -> watermark -> post-processing -> resample -> encode -> tags.
+"""The one output chain: loudness per sentence (`leveler`, applied as segments are assembled) -> voice DSP (pitch,
+gain) -> watermark -> post-processing -> resample -> encode -> tags.
 
 Every path that produces audio for a caller goes through here: whole responses (`render_whole`), streams over HTTP
 and WebSocket (`stream_dsp` per chunk, `OutputConfig.tag_head` on the first bytes), jobs (`voice_dsp` and
@@ -15,16 +16,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
 from tts_predictor.audio import post, provenance
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.credentials import ContentCredentials
-from tts_predictor.audio.dsp import apply_gain_db, loudness_normalize, pitch_shift, resample
+from tts_predictor.audio.dsp import apply_gain_db, pitch_shift, resample
 from tts_predictor.audio.encode import encode, output_rate
+from tts_predictor.audio.loudness import Leveler
 from tts_predictor.audio.watermark import Watermarker
 
 log = logging.getLogger(__name__)
+
+DEFAULT_LOUDNESS_LUFS = -19.0
+"""The output loudness (BS.1770 integrated) of every sentence when neither the settings nor the request name one:
+the podcast norm for mono files (AES TD1004: -16 LUFS stereo, which a mono file played on two speakers matches at
+-19). The embedded voice measures -23.7 to -27.8 LUFS raw with peaks 17-22 dB above its loudness (docs/audio.md)."""
+DEFAULT_PEAK_DBFS = -1.0
+"""Sample-peak ceiling of the loudness step; the limiter takes peaks above it down smoothly."""
 
 
 class VoiceOptions(Protocol):
@@ -61,6 +68,10 @@ class OutputConfig:
     """The mounted watermark model (TTS_WATERMARK_MODEL), or None."""
     signer: ContentCredentials | None = None
     """C2PA content credentials (TTS_C2PA_CERT_FILE + TTS_C2PA_KEY_FILE), or None."""
+    loudness_lufs: float | None = DEFAULT_LOUDNESS_LUFS
+    """TTS_LOUDNESS_TARGET_LUFS: every sentence's loudness unless the request names one (None: the voice's own)."""
+    peak_dbfs: float = DEFAULT_PEAK_DBFS
+    """TTS_LOUDNESS_PEAK_DBFS: the sample-peak ceiling of the loudness step."""
 
     @classmethod
     def from_settings(cls, settings: Any) -> OutputConfig:
@@ -77,7 +88,14 @@ class OutputConfig:
                 settings.c2pa_cert_file, settings.c2pa_key_file, settings.c2pa_alg, settings.c2pa_tsa_url
             )
             log.info("C2PA content credentials on (%s, certificate %s)", settings.c2pa_alg, settings.c2pa_cert_file)
-        return cls(settings.beds_dir, settings.provenance_tags, marker, signer)
+        return cls(
+            settings.beds_dir,
+            settings.provenance_tags,
+            marker,
+            signer,
+            settings.loudness_target_lufs,
+            settings.loudness_peak_dbfs,
+        )
 
     def tag_values(self, title: str | None = None, author: str | None = None) -> dict[str, str]:
         """The key/value tags of an output: the declaration (when on), the title and the author (ARTIST)."""
@@ -113,13 +131,21 @@ DEFAULT_OUTPUT = OutputConfig()
 """No beds, declaration tags on, no watermark, no signature: the output of a process with default settings."""
 
 
+def leveler(params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT) -> Leveler | None:
+    """The loudness step for a request: the request's `loudness_lufs`, else the process's target (None: off).
+
+    It runs per sentence as segments are assembled (`Assembly(rate, level)`), before SSML volume and before the
+    request's pitch and `volume_db`, so whole files, streams and jobs reach the same level and volume stays relative
+    to it. BS.1770 gating leaves pauses out, so a text of sentences at the target measures at the target too."""
+    target = params.loudness_lufs if params.loudness_lufs is not None else config.loudness_lufs
+    return None if target is None else Leveler(target, config.peak_dbfs)
+
+
 def voice_dsp(buf: AudioBuffer, params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT) -> AudioBuffer:
-    """A request's voice DSP in its fixed order: pitch shift, loudness normalization, gain (each only when asked),
-    then the watermark when a model is mounted. Streams and jobs apply it per chunk."""
+    """A request's voice DSP in its fixed order: pitch shift, gain (each only when asked), then the watermark when
+    a model is mounted. Streams and jobs apply it per chunk (the loudness step came before, see `leveler`)."""
     if params.pitch:
         buf = pitch_shift(buf, params.pitch)
-    if params.loudness_lufs is not None and len(buf.samples) and np.any(buf.samples):
-        buf = loudness_normalize(buf, params.loudness_lufs)
     if params.volume_db:
         buf = apply_gain_db(buf, params.volume_db)
     return buf if config.watermarker is None else config.watermarker.apply(buf)

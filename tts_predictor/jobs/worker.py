@@ -21,6 +21,7 @@ from kserve.errors import InvalidInput
 from tts_predictor import budget, metrics
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.audio.output import leveler
 from tts_predictor.auth import acting_for
 from tts_predictor.budget import RequestBudget
 from tts_predictor.errors import SynthesisFailed
@@ -267,7 +268,7 @@ class JobWorker:
                 await on_sentence(segment)
         labels = synth.voice_labels(spoken, params) if spoken else []
         rate = audios[0].sample_rate if audios else synth.catalog.resolve(params.voice, params.language)[0].sample_rate
-        assembly = Assembly(rate)
+        assembly = Assembly(rate, leveler(params, self.results.output))  # per sentence, as `render` does
         speech, voices = iter(audios), iter(labels)
         for segment in segments:
             has_text = bool(segment.text.strip())

@@ -25,7 +25,7 @@ from tts_predictor.audio.alignment import TimedAudio, WordTiming
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.encode import EncoderUnavailable, media_type
-from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, render_whole
+from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, leveler, render_whole
 from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
 from tts_predictor.engines.scheduling import current_scheduling, new_flow
 from tts_predictor.engines.speed import SpeedControl
@@ -338,7 +338,7 @@ def _finish(
     output: OutputConfig = DEFAULT_OUTPUT,
 ) -> EncodedAudio:
     """Assemble, then the output chain (CPU work: runs in a worker thread)."""
-    assembly = Assembly(rate)
+    assembly = Assembly(rate, leveler(params, output))
     speech, voices = iter(audios), iter(labels)
     for segment in segments:
         spoken = bool(segment.text.strip())

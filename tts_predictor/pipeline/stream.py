@@ -23,7 +23,7 @@ from tts_predictor.audio.assemble import Assembly, SegmentPieces
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.codecs.stream import RAW_FORMATS, StreamEncoder, bitrate_adaptable
 from tts_predictor.audio.encode import check_format, output_rate
-from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, stream_dsp
+from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, leveler, stream_dsp
 from tts_predictor.pipeline.bitrate import BitrateAdapter, BitrateChange
 from tts_predictor.pipeline.limits import check_audio_s, max_audio_s, pauses_s
 from tts_predictor.pipeline.request_plan import plan_request
@@ -78,11 +78,12 @@ async def stream_plan(
     offset = offset_s
     word_events = WordEvents(source_text, segments)
     spend = budget.current()
+    level = leveler(params, output)
 
     def emit(index: int, segment: Segment, speech: AudioBuffer | None) -> tuple[AudioBuffer, dict[str, Any]]:
         nonlocal offset
         assert rate is not None
-        part = Assembly(rate)
+        part = Assembly(rate, level)
         part.add(segment, speech)
         audio = part.audio()
         spend.charge_audio(audio.duration_s)  # the request's (or WebSocket session's) total; ends the stream
@@ -118,7 +119,7 @@ async def stream_plan(
                     for waiting in pending:
                         yield emit(*waiting, None)
                     pending.clear()
-                pieces = pieces or SegmentPieces(segment, rate, offset)
+                pieces = pieces or SegmentPieces(segment, rate, offset, level)
                 spend.charge_audio(chunk.duration_s)
                 yield stream_dsp(pieces.add(chunk), params, output), None
             if pieces is not None:
