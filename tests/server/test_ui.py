@@ -186,9 +186,22 @@ def test_ndjson_stream_interleaves_audio_and_events(embedded_server: ServerProce
     assert kinds.index("audio") < kinds.index("segment") and kinds.count("segment") == 2
 
 
-def test_page_loads_with_api_keys_on_and_sends_the_key() -> None:
-    server = ServerProcess(env={"TTS_API_KEYS": "page-secret"}).start()
+def test_page_loads_with_api_keys_on_and_sends_the_key(browser) -> None:
+    server = ServerProcess(env={"TTS_API_KEYS": "page-secret", "TTS_MAX_TEXT_CHARS": "300"}).start()
     try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/ui", wait_until="load")
+        page.wait_for_function("document.getElementById('status').textContent.includes('API key')", timeout=30000)
+        assert page.is_visible("#status.error")
+        page.fill("#apikey", "page-secret")
+        page.dispatch_event("#apikey", "change")  # what leaving the field does
+        page.wait_for_function("document.querySelectorAll('#voice option').length > 0", timeout=30000)
+        page.wait_for_function("document.getElementById('count').textContent.includes('/ 300 ')", timeout=30000)
+        page.fill("#text", "Keyed in the browser.")
+        page.click("#speak")
+        page.wait_for_function("window.ttsMetrics.done", timeout=60000)
+        assert "error" not in page.text_content("#status") and page.is_visible("#history")
+        page.close()
         for path in ("/ui/", "/ui/static/app.js", "/ui/static/player.js", "/ui/static/app.css"):
             assert httpx.get(f"{server.url}{path}", timeout=30).status_code == 200, path
         assert httpx.get(f"{server.url}/voices", timeout=30).status_code == 401
@@ -375,11 +388,14 @@ def test_history_keeps_the_last_five_clips_with_replay_and_download(tab: Tab) ->
 
 
 def test_favicon_and_no_failed_requests_on_load(tab: Tab) -> None:
+    """The icon is inline (a data: URI), so a browser never asks for /favicon.ico (headless Chromium does not
+    ask at all, which is why the link itself is checked)."""
     page = tab.page
     page.wait_for_timeout(500)
     assert tab.bad_responses == [] and tab.aborted == []
-    icon = page.get_attribute("link[rel=icon]", "href")
-    assert icon and icon.startswith("data:image/svg+xml,")
+    link = page.query_selector("link[rel=icon]")
+    icon = link.get_attribute("href") if link else None
+    assert icon and icon.startswith("data:image/svg+xml,"), icon
     width = page.evaluate(
         "(src) => new Promise((ok) => { const i = new Image(); i.onload = () => ok(i.naturalWidth); "
         "i.onerror = () => ok(0); i.src = src; })",

@@ -157,6 +157,7 @@ class ElementPlayer {
     this.quiet();
     if (!this.el.ended) { this.el.removeAttribute("src"); this.el.load(); }
     for (const u of this.urls) URL.revokeObjectURL(u);
+    for (const n of this.graph) n.disconnect(); // even if something played it now, nothing would be heard
   }
   quiet() { clearInterval(this.timer); }
   sounding() { return this.el.paused || this.el.ended ? 0 : 1; }
@@ -167,6 +168,7 @@ class ElementPlayer {
     const analyser = ctx.createAnalyser();
     node.connect(analyser);
     analyser.connect(ctx.destination);
+    this.graph = [node, analyser];
     const data = new Float32Array(analyser.fftSize);
     this.timer = setInterval(() => {
       if (this.el.paused) return;
