@@ -339,6 +339,21 @@ def test_a_second_speak_stops_the_first(tab: Tab, fmt: str) -> None:
     assert page.evaluate(SOUNDING) == 0
 
 
+def test_speak_after_pausing_a_web_audio_clip_is_heard(tab: Tab) -> None:
+    """Pausing pcm suspends the page's one AudioContext, which every <audio> element also plays through: the next
+    clip must resume it, or it would 'play' in silence."""
+    page = tab.page
+    _start(page, FOURTEEN_SENTENCES, "pcm")
+    _wait_playing(page, "pcm")
+    page.click("#pause")
+    page.wait_for_function("window.ttsAudio.contextState() === 'suspended'")
+    _start(page, OTHER_TEXT, "mp3")
+    _wait_playing(page, "mp3")
+    assert page.evaluate("window.ttsAudio.contextState()") == "running"
+    assert page.evaluate(PLAYERS_SOUNDING) == 1 and page.text_content("#status").startswith("playing")
+    page.click("#stop")
+
+
 def test_first_audible_sample_is_the_current_clips(tab: Tab) -> None:
     page = tab.page
     _start(page, FOURTEEN_SENTENCES, "mp3")
