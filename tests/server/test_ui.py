@@ -4,6 +4,11 @@ The page records performance.now() at the click and when the first audible sampl
 scheduled time of the first non-silent sample; <audio>: an AnalyserNode in the element's graph), so the test
 reads the page's own measurement. The 1 s bound is the issue's target on a 30-sentence text; the first
 sentence alone takes ~0.2 s on a quiet 2-core machine.
+
+The playback tests act like a person: Speak a long text, Pause, Resume, Stop mid-stream (the download slowed by
+Chromium's own network emulation so it is still running), Speak twice, replay from the history, type past the
+limit, load at 390 px. What is audible is read from the page's audio objects (window.ttsAudio); a failing test
+leaves a screenshot under pytest's base temp folder, ui-artifacts/.
 """
 
 from __future__ import annotations
