@@ -383,7 +383,7 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     )
     auth_exempt_paths: str = Field(
         "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready,/ui,/ui/,/ui/static/app.js,"
-        "/ui/static/app.css",
+        "/ui/static/app.css,/ui/static/player.js",
         description="Comma-separated paths served without an API key (probes, metrics, the web page's own files; "
         "the page sends the key it is given with its API calls).",
     )

@@ -1,20 +1,25 @@
-// tts-predictor web UI: POST /synthesize as NDJSON (base64 audio + segment events), played while it streams.
-// pcm/wav: Web Audio (each chunk scheduled right after the previous one); mp3/aac: MediaSource on <audio>;
-// opus/ogg/flac: the browser cannot append those containers to a MediaSource, so they play once complete.
-// window.ttsMetrics records performance.now() at the click, the first and last audio bytes and the first audible
-// sample, for tests.
+// tts-predictor web UI: POST /synthesize as NDJSON (base64 audio + segment events), played while it streams
+// (the players are in player.js). One playback at a time: Speak, a replay or Stop ends the one in progress (its
+// fetch aborted, its queued buffers and element stopped) before anything new starts. Stop and Pause stay usable
+// until the audio has really ended, not only the download. window.ttsMetrics records performance.now() at the
+// click, the first and last audio bytes and the current clip's first audible sample, for tests.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const KEY_STORE = "tts-api-key";
-const SILENT = 0.003; // |sample| below this counts as silence
+const HISTORY_SIZE = 5;
 const SSML_EXAMPLE = '<speak>Hello! <break time="400ms"/> This is <emphasis>SSML</emphasis>.\n' +
   '<prosody rate="slow">It can slow down,</prosody> <prosody pitch="+3st">or go higher.</prosody>\n' +
   'The date is <say-as interpret-as="date" format="mdy">12/25/2026</say-as>.</speak>';
-const MSE_TYPES = { mp3: "audio/mpeg", aac: "audio/aac" };
 let voices = [];
-let session = null; // the playback in progress
+let maxChars = null; // the server's TTS_MAX_TEXT_CHARS, from GET /config
+let current = null; // the Playback in progress
+const history = []; // {text, format, url, name}, newest first
 
-window.ttsMetrics = { clickAt: null, firstByteAt: null, lastByteAt: null, firstAudibleAt: null, done: false };
+function freshMetrics() {
+  return { clickAt: performance.now(), firstByteAt: null, lastByteAt: null, firstAudibleAt: null, done: false,
+           ended: false, state: "loading" };
+}
+window.ttsMetrics = { ...freshMetrics(), clickAt: null, done: true, ended: true, state: "idle" };
 
 function setStatus(text, isError = false) {
   $("status").textContent = text;
@@ -61,14 +66,37 @@ async function loadVoices() {
     fillSelect($("style"), body.styles || []);
     showVoices(body.default_voice);
     setStatus(`${voices.length} voice${voices.length === 1 ? "" : "s"} ready`);
+    loadLimit();
   } catch (err) {
     setStatus(`could not load voices: ${err.message}${$("apikey").value ? "" : " (does the server need an API key?)"}`, true);
   }
 }
 
+async function loadLimit() {
+  const resp = await fetch("/config", { headers: headers(false) }).catch(() => null);
+  const body = resp && resp.ok ? await resp.json().catch(() => ({})) : {};
+  maxChars = Number.isInteger(body.max_text_chars) ? body.max_text_chars : null;
+  countChars();
+}
+
+// The server counts code points (Python's len), so the page does too.
+function countChars() {
+  const n = [...$("text").value].length;
+  const over = maxChars !== null && n > maxChars;
+  $("count").textContent = maxChars === null ? `${n} characters` :
+    `${n.toLocaleString("en")} / ${maxChars.toLocaleString("en")} characters` +
+    (over ? ` · ${(n - maxChars).toLocaleString("en")} over the limit` : "");
+  $("count").classList.toggle("over", over);
+  $("count").classList.toggle("near", !over && maxChars !== null && n > 0.9 * maxChars);
+  $("speak").disabled = over;
+  $("speak").title = over ? "The text is longer than the server accepts" : "";
+}
+
+function speedValue() { return Math.round(2 ** Number($("speed").value) * 100) / 100; } // slider: log2 of the speed
+
 function options() {
   const o = {
-    voice: $("voice").value || null, speed: Number($("speed").value), pitch: Number($("pitch").value),
+    voice: $("voice").value || null, speed: speedValue(), pitch: Number($("pitch").value),
     energy: Number($("volume").value), format: $("format").value, ssml: $("ssml").checked, stream: true,
   };
   if ($("language").value) o.language = $("language").value;
@@ -78,22 +106,10 @@ function options() {
 }
 
 function clearResults() {
-  const player = $("player");
-  player.pause();
-  player.removeAttribute("src");
-  player.load();
-  player.hidden = true;
-  const link = $("download");
-  if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
-  link.hidden = true;
-  link.removeAttribute("href");
+  $("download").hidden = true;
+  $("download").removeAttribute("href");
   $("transcript").hidden = true;
   $("transcript").innerHTML = "";
-}
-
-function firstLoud(samples) {
-  for (let i = 0; i < samples.length; i++) if (Math.abs(samples[i]) > SILENT) return i;
-  return -1;
 }
 
 function b64bytes(text) {
@@ -101,17 +117,6 @@ function b64bytes(text) {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
-}
-
-function wavFile(pcmParts, rate) {
-  const size = pcmParts.reduce((n, p) => n + p.length, 0);
-  const head = new DataView(new ArrayBuffer(44));
-  const text = (o, s) => [...s].forEach((c, i) => head.setUint8(o + i, c.charCodeAt(0)));
-  text(0, "RIFF"); head.setUint32(4, 36 + size, true); text(8, "WAVEfmt "); head.setUint32(16, 16, true);
-  head.setUint16(20, 1, true); head.setUint16(22, 1, true); head.setUint32(24, rate, true);
-  head.setUint32(28, rate * 2, true); head.setUint16(32, 2, true); head.setUint16(34, 16, true);
-  text(36, "data"); head.setUint32(40, size, true);
-  return new Blob([head, ...pcmParts], { type: "audio/wav" });
 }
 
 // Word highlighting: segment events carry words with offsets into the text as typed (char_start/char_end);
@@ -150,112 +155,127 @@ class Transcript {
   }
 }
 
-let audioCtx = null;
-let mediaNode = null;
-function context() {
-  audioCtx = audioCtx || new AudioContext();
-  audioCtx.resume();
-  return audioCtx;
+// One clip from Speak (or a replay) to its end: the fetch, the player, the buttons and the status line.
+class Playback {
+  constructor(metrics) {
+    this.metrics = metrics; this.fetcher = new AbortController(); this.player = null; this.received = 0;
+    this.downloading = true; this.paused = false; this.over = false; this.frame = 0; this.transcript = null;
+    this.hooks = {
+      audible: (t) => { if (this.metrics.firstAudibleAt === null) this.metrics.firstAudibleAt = t; this.show(); },
+      ended: () => this.end("done"),
+      paused: (p) => { this.paused = p; this.show(); },
+    };
+  }
+  attach(player) {
+    this.player = player;
+    if (player.el) { player.el.id = "player"; $("player").replaceWith(player.el); }
+    const follow = () => {
+      if (this.over) return;
+      if (this.transcript && this.player) this.transcript.update(this.player.position());
+      this.frame = requestAnimationFrame(follow);
+    };
+    this.frame = requestAnimationFrame(follow);
+  }
+  show(note = "") {
+    if (this.over) return;
+    const heard = this.metrics.firstAudibleAt !== null;
+    this.metrics.state = this.paused ? "paused" : (heard ? "playing" : "loading");
+    const kib = `${(this.received / 1024).toFixed(0)} KiB`;
+    const words = { loading: this.downloading ? "synthesizing…" : "starting…", paused: "paused", playing: "playing" };
+    this.note = note || this.note || "";
+    note = this.note;
+    setStatus(`${words[this.metrics.state]} · ${this.downloading ? `received ${kib}` : `all ${kib} received`}${note}`);
+    $("pause").disabled = !this.player || this.metrics.state === "loading";
+    $("pause").textContent = this.paused ? "Resume" : "Pause";
+    $("stop").disabled = false;
+  }
+  togglePause() {
+    if (!this.player || this.over) return;
+    this.paused = !this.paused;
+    if (this.paused) this.player.pause(); else this.player.resume();
+    this.show();
+  }
+  // Everything this clip started ends here: the request, every queued buffer, the element, the highlighting.
+  end(state, message = "") {
+    if (this.over) return;
+    this.over = true;
+    this.fetcher.abort();
+    if (this.player) this.player.stop();
+    cancelAnimationFrame(this.frame);
+    this.metrics.state = state;
+    this.metrics.ended = true;
+    if (current === this) {
+      current = null;
+      $("stop").disabled = true; $("pause").disabled = true; $("pause").textContent = "Pause";
+      const secs = ((performance.now() - this.metrics.clickAt) / 1000).toFixed(1);
+      const text = { done: `done · ${(this.received / 1024).toFixed(0)} KiB, ${secs} s`, stopped: "stopped" }[state];
+      setStatus(text || `error: ${message}`, state === "error");
+    }
+  }
 }
 
-// Raw s16le mono chunks -> AudioBufferSourceNodes scheduled back to back.
-class PcmPlayer {
-  constructor(rate) {
-    this.ctx = context(); this.rate = rate; this.next = 0; this.t0 = null; this.odd = null;
-    this.parts = []; this.sources = [];
-  }
-  push(bytes) {
-    if (this.odd) { const b = new Uint8Array(this.odd.length + bytes.length); b.set(this.odd); b.set(bytes, 1); bytes = b; }
-    const even = bytes.length - (bytes.length % 2);
-    this.odd = even < bytes.length ? bytes.slice(even) : null;
-    if (!even) return;
-    const pcm = bytes.slice(0, even);
-    this.parts.push(pcm);
-    const ints = new Int16Array(pcm.buffer, pcm.byteOffset, even / 2);
-    const buf = this.ctx.createBuffer(1, ints.length, this.rate);
-    const data = buf.getChannelData(0);
-    for (let i = 0; i < ints.length; i++) data[i] = ints[i] / 32768;
-    const now = this.ctx.currentTime;
-    const at = Math.max(now + 0.03, this.next);
-    if (this.t0 === null) this.t0 = at;
-    else if (at > this.next) this.t0 += at - this.next; // an underrun: the stream resumes later
-    this.next = at + buf.duration;
-    const src = this.ctx.createBufferSource();
-    src.buffer = buf;
-    src.connect(this.ctx.destination);
-    src.start(at);
-    this.sources.push(src);
-    const loud = firstLoud(data);
-    if (loud >= 0 && window.ttsMetrics.firstAudibleAt === null) {
-      window.ttsMetrics.firstAudibleAt = performance.now() + (at + loud / this.rate - now) * 1000;
-    }
-  }
-  position() { return this.t0 === null ? -1 : this.ctx.currentTime - this.t0; }
-  finish() { return wavFile(this.parts, this.rate); }
-  stop() { for (const s of this.sources) { try { s.stop(); } catch (e) { /* not started */ } } }
+function begin() {
+  if (current) current.end("stopped");
+  const placeholder = document.createElement("audio");
+  placeholder.id = "player"; placeholder.hidden = true;
+  $("player").replaceWith(placeholder);
+  window.ttsMetrics = freshMetrics();
+  current = new Playback(window.ttsMetrics);
+  $("stop").disabled = false; $("pause").disabled = true; $("pause").textContent = "Pause";
+  return current;
 }
 
-// Encoded chunks -> <audio>: appended to a MediaSource as they come (mp3, aac) or played when complete.
-class ElementPlayer {
-  constructor(format, contentType) {
-    this.format = format; this.type = contentType; this.parts = []; this.queue = []; this.player = $("player");
-    this.player.hidden = false;
-    watchLoudness(this.player);
-    if (MSE_TYPES[format] && window.MediaSource && MediaSource.isTypeSupported(MSE_TYPES[format])) {
-      this.source = new MediaSource();
-      this.player.src = URL.createObjectURL(this.source);
-      this.source.addEventListener("sourceopen", () => {
-        this.buffer = this.source.addSourceBuffer(MSE_TYPES[format]);
-        this.buffer.mode = "sequence";
-        this.buffer.addEventListener("updateend", () => this.drain());
-        this.drain();
-      }, { once: true });
-    }
+async function speak() {
+  const format = $("format").value;
+  const body = { text: $("text").value, options: options() };
+  if (format === "wav") body.options.format = "pcm"; // played as it streams; downloaded as a WAV with sizes
+  const mine = begin();
+  clearResults();
+  $("status").dataset.bytes = "0";
+  setStatus("synthesizing…");
+  try {
+    if (format === "pcm" || format === "wav") audioContext(); // inside the click: audio may start without a gesture later
+    const resp = await fetch("/synthesize", { method: "POST", headers: { ...headers(), Accept: "application/x-ndjson" },
+                                               body: JSON.stringify(body), signal: mine.fetcher.signal });
+    if (!resp.ok) throw new Error(await errorText(resp));
+    if (mine.over) return;
+    mine.transcript = new Transcript($("transcript"), body.text);
+    await receive(mine, resp);
+    if (mine.over) return;
+    mine.downloading = false;
+    const blob = mine.player.finish();
+    keep(blob, body.text, format === "pcm" ? "wav" : format);
+    mine.show(` · voice ${resp.headers.get("X-Voice")}`);
+  } catch (err) {
+    if (err.name === "AbortError" || mine.over) return;
+    if (current === mine) clearResults();
+    mine.end("error", err.message);
+  } finally {
+    mine.downloading = false;
+    mine.metrics.done = true;
   }
-  push(bytes) {
-    this.parts.push(bytes);
-    if (!this.source) return;
-    this.queue.push(bytes);
-    this.drain();
-  }
-  drain() {
-    if (!this.buffer || this.buffer.updating) return;
-    if (this.queue.length) {
-      this.buffer.appendBuffer(this.queue.shift());
-      if (this.player.paused) this.player.play().catch(() => {});
-    } else if (this.ended && this.source.readyState === "open") {
-      this.source.endOfStream();
-    }
-  }
-  position() { return this.player.currentTime; }
-  finish() {
-    const blob = new Blob(this.parts, { type: this.type.split(";")[0] });
-    this.ended = true;
-    if (this.source) this.drain();
-    else { this.player.src = URL.createObjectURL(blob); this.player.play().catch(() => {}); }
-    return blob;
-  }
-  stop() { this.player.pause(); }
 }
 
-// For <audio> playback: an analyser in the element's audio graph notes the first audible sample.
-function watchLoudness(player) {
-  const ctx = context();
-  if (!mediaNode) {
-    mediaNode = ctx.createMediaElementSource(player);
-    mediaNode.analyser = ctx.createAnalyser();
-    mediaNode.connect(mediaNode.analyser);
-    mediaNode.analyser.connect(ctx.destination);
-  }
-  const data = new Float32Array(mediaNode.analyser.fftSize);
-  const timer = setInterval(() => {
-    mediaNode.analyser.getFloatTimeDomainData(data);
-    if (firstLoud(data) >= 0) {
-      if (window.ttsMetrics.firstAudibleAt === null) window.ttsMetrics.firstAudibleAt = performance.now();
-      clearInterval(timer);
+async function receive(mine, resp) {
+  for await (const msg of ndjson(resp)) {
+    if (mine.over) return;
+    if (msg.type === "start") {
+      mine.attach(msg.format === "pcm" ? new PcmPlayer(msg.sample_rate, mine.hooks)
+        : new ElementPlayer(msg.format, msg.content_type, mine.hooks));
+    } else if (msg.type === "audio") {
+      const bytes = b64bytes(msg.audio);
+      if (mine.metrics.firstByteAt === null) mine.metrics.firstByteAt = performance.now();
+      mine.metrics.lastByteAt = performance.now();
+      mine.received += bytes.length;
+      $("status").dataset.bytes = String(mine.received);
+      mine.player.push(bytes);
+      mine.show();
+    } else if (msg.type === "segment") {
+      mine.transcript.add(msg);
+    } else if (msg.type === "error") {
+      throw new Error(msg.message);
     }
-  }, 10);
-  setTimeout(() => clearInterval(timer), 120000);
+  }
 }
 
 async function* ndjson(resp) {
@@ -272,68 +292,49 @@ async function* ndjson(resp) {
   if (rest.trim()) yield JSON.parse(rest);
 }
 
-async function speak() {
-  window.ttsMetrics = {
-    clickAt: performance.now(), firstByteAt: null, lastByteAt: null, firstAudibleAt: null, done: false,
-  };
-  if (session) session.abort();
-  clearResults();
-  const format = $("format").value;
-  const body = { text: $("text").value, options: options() };
-  if (format === "wav") body.options.format = "pcm"; // played as it streams; downloaded as a WAV with sizes
-  const abort = new AbortController();
-  session = { abort: () => abort.abort(), player: null };
-  const mine = session;
-  const transcript = new Transcript($("transcript"), body.text);
-  $("speak").disabled = true; $("stop").disabled = false; $("status").dataset.bytes = "0";
-  setStatus("synthesizing…");
-  let received = 0, frame = 0;
-  try {
-    if (format === "pcm" || format === "wav") context(); // inside the click: audio may start without a gesture later
-    const resp = await fetch("/synthesize", { method: "POST", headers: { ...headers(), Accept: "application/x-ndjson" },
-                                               body: JSON.stringify(body), signal: abort.signal });
-    if (!resp.ok) throw new Error(await errorText(resp));
-    const follow = () => { if (mine.player) transcript.update(mine.player.position()); frame = requestAnimationFrame(follow); };
-    frame = requestAnimationFrame(follow);
-    for await (const msg of ndjson(resp)) {
-      if (msg.type === "start") {
-        mine.player = msg.format === "pcm" ? new PcmPlayer(msg.sample_rate) : new ElementPlayer(msg.format, msg.content_type);
-      } else if (msg.type === "audio") {
-        const bytes = b64bytes(msg.audio);
-        if (window.ttsMetrics.firstByteAt === null) window.ttsMetrics.firstByteAt = performance.now();
-        window.ttsMetrics.lastByteAt = performance.now();
-        received += bytes.length;
-        $("status").dataset.bytes = String(received);
-        mine.player.push(bytes);
-        setStatus(`playing · received ${(received / 1024).toFixed(0)} KiB`);
-      } else if (msg.type === "segment") {
-        transcript.add(msg);
-      } else if (msg.type === "error") {
-        throw new Error(msg.message);
-      }
-    }
-    const blob = mine.player.finish();
-    const link = $("download");
-    link.href = URL.createObjectURL(blob);
-    link.download = `speech.${format === "pcm" ? "wav" : format}`;
-    link.hidden = false;
-    const secs = ((performance.now() - window.ttsMetrics.clickAt) / 1000).toFixed(2);
-    setStatus(`done · ${(received / 1024).toFixed(0)} KiB in ${secs} s · voice ${resp.headers.get("X-Voice")}`);
-  } catch (err) {
-    if (mine.player) mine.player.stop();
-    cancelAnimationFrame(frame);
-    clearResults();
-    setStatus(err.name === "AbortError" ? "stopped" : `error: ${err.message}`, err.name !== "AbortError");
-  } finally {
-    window.ttsMetrics.done = true;
-    if (session === mine) { $("speak").disabled = false; $("stop").disabled = true; }
-  }
+// The last clips, newest first, each with its own object URL (revoked when the clip leaves the list).
+function keep(blob, text, ext) {
+  const url = URL.createObjectURL(blob);
+  const words = text.replace(/\s+/g, " ").trim();
+  history.unshift({ url, ext, size: blob.size, text: words, name: `speech-${new Date().toISOString().slice(11, 19).replace(/:/g, "")}.${ext}` });
+  for (const old of history.splice(HISTORY_SIZE)) URL.revokeObjectURL(old.url);
+  $("download").href = url;
+  $("download").download = history[0].name;
+  $("download").hidden = false;
+  showHistory();
 }
 
-function bindSlider(id, unit, digits) {
-  const show = () => { $(`${id}-value`).textContent = `${Number($(id).value).toFixed(digits)}${unit}`; };
-  $(id).addEventListener("input", show);
-  show();
+function showHistory() {
+  const list = $("history-list");
+  list.innerHTML = "";
+  for (const clip of history) {
+    const li = document.createElement("li");
+    const label = document.createElement("span");
+    label.className = "clip";
+    label.textContent = clip.text.length > 60 ? `${clip.text.slice(0, 60)}…` : clip.text;
+    label.title = clip.text;
+    const replay = document.createElement("button");
+    replay.type = "button"; replay.className = "replay"; replay.textContent = "Replay";
+    replay.addEventListener("click", () => playClip(clip));
+    const save = document.createElement("a");
+    save.className = "button save"; save.href = clip.url; save.download = clip.name; save.textContent = `Save .${clip.ext}`;
+    li.append(label, replay, save);
+    list.append(li);
+  }
+  $("history").hidden = history.length === 0;
+}
+
+function playClip(clip) {
+  const mine = begin();
+  mine.downloading = false; mine.metrics.done = true; mine.received = clip.size;
+  mine.attach(new ElementPlayer(clip.ext, "", mine.hooks, clip.url));
+  mine.show(" · replay");
+}
+
+function bindSlider(id, show) {
+  const update = () => { $(`${id}-value`).textContent = show(); };
+  $(id).addEventListener("input", update);
+  update();
 }
 
 $("apikey").value = sessionStorage.getItem(KEY_STORE) || "";
@@ -343,8 +344,15 @@ $("apikey").addEventListener("change", () => {
   loadVoices();
 });
 $("language").addEventListener("change", () => showVoices());
-$("ssml-example").addEventListener("click", () => { $("text").value = SSML_EXAMPLE; $("ssml").checked = true; });
-$("stop").addEventListener("click", () => { if (session) { session.abort(); if (session.player) session.player.stop(); } });
+$("ssml-example").addEventListener("click", () => {
+  $("text").value = SSML_EXAMPLE; $("ssml").checked = true; countChars();
+});
+$("text").addEventListener("input", countChars);
+$("stop").addEventListener("click", () => { if (current) current.end("stopped"); });
+$("pause").addEventListener("click", () => { if (current) current.togglePause(); });
 $("speak").addEventListener("click", speak);
-bindSlider("speed", "×", 2); bindSlider("pitch", " st", 1); bindSlider("volume", " dB", 0);
+bindSlider("speed", () => `${speedValue().toFixed(2)}×`);
+bindSlider("pitch", () => `${Number($("pitch").value).toFixed(1)} st`);
+bindSlider("volume", () => `${Number($("volume").value).toFixed(0)} dB`);
+countChars();
 loadVoices();
