@@ -83,7 +83,11 @@ def score(cases: list[Case], normalize: Callable[[str, str], str]) -> dict[str, 
     start = time.perf_counter()
     for case in cases:
         ours = normalize(case.written, case.language)
-        right = same_meaning(ours, *case.accepted) if case.accepted else ours.strip() == case.written.strip()
+        right = (
+            same_meaning(ours, *case.accepted, language=case.language)
+            if case.accepted
+            else ours.strip() == case.written.strip()
+        )
         row = classes.setdefault(f"{case.language}/{case.kind}", {"cases": 0, "right": 0})
         row["cases"] += 1
         row["right"] += right

@@ -10,6 +10,7 @@ that reads as a year in two halves ("twenty thirty", "nineteen oh five") also co
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 
 _ONES = "zero one two three four five six seven eight nine".split()
@@ -154,7 +155,31 @@ def canonical_forms(text: str) -> set[tuple[str, ...]]:
     return {tuple(plain), tuple(years)}
 
 
-def same_meaning(ours: str, *accepted: str) -> bool:
-    """True when `ours` reads the same as one of the `accepted` readings (see the module docstring); 'and' is ignored."""
+_OTHER_FILLERS = {"es": frozenset({"con"}), "de": frozenset({"und"}), "fr": frozenset({"et"})}
+"""Between an amount's units and its cents only ('cinco euros con cincuenta céntimos'): dropped on both sides.
+German 'und' inside a number is no filler, but numbers are compared without spaces, so it stays in the word."""
+
+
+def _other_language_form(text: str, language: str) -> str:
+    """Lower case, punctuation dropped; German without spaces ('vier und zwanzig' = 'vierundzwanzig')."""
+    words = re.findall(r"\w+", text.lower().replace("-", " "))
+    fillers = _OTHER_FILLERS.get(language, frozenset())
+    if language == "de":  # compounds: 'drei Euro und fünfzig Cent' keeps its 'und' glued, like the written form
+        return "".join(words)
+    if language == "es":  # the RAE accepts 'décimo tercero' and 'decimotercero': compared without spaces and accents
+        plain = unicodedata.normalize("NFD", "".join(w for w in words if w not in fillers))
+        return "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return " ".join(w for w in words if w not in fillers)
+
+
+def same_meaning(ours: str, *accepted: str, language: str = "en") -> bool:
+    """True when `ours` reads the same as one of the `accepted` readings (see the module docstring); 'and' is ignored.
+
+    Languages other than English are compared on their words (lower case, no punctuation; German without spaces,
+    Spanish without the 'con' before cents, spaces and accents), not on parsed numbers.
+    """
+    if language != "en":
+        mine_text = _other_language_form(ours, language)
+        return any(mine_text == _other_language_form(reading, language) for reading in accepted)
     mine = canonical_forms(ours)
     return any(mine & canonical_forms(reading) for reading in accepted)

@@ -36,12 +36,17 @@ def build_router(predictor: Front) -> APIRouter:
         voice, language = synth_of(predictor).catalog.resolve(body.voice, body.language)
         segments = preview(
             body.text,
-            language=language,
+            language=body.language or language,
             ssml=body.ssml,
             normalize=body.normalize,
             voice=body.voice,
             lexicons=body.lexicons,
         )
-        return {"language": language, "voice": voice.id, "segments": segments}
+        return {
+            "language": language,
+            "text_language": body.language or language,
+            "voice": voice.id,
+            "segments": segments,
+        }
 
     return router

@@ -208,7 +208,7 @@ def build_router(predictor: Front) -> APIRouter:
         params = to_params(body.options)
         voice, language = synth.catalog.resolve(params.voice, params.language)
         rid = request_id(request)
-        headers = {"X-Language": language, "X-Voice": voice.id}
+        headers = {"X-Language": language, "X-Text-Language": params.language or language, "X-Voice": voice.id}
         if body.options.stream:
             prepared = prepare_stream(
                 body.text, params, synth, rid, body.options.adaptive_bitrate, output=predictor.output, route="stream"

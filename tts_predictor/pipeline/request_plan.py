@@ -49,6 +49,8 @@ def plan_request(
         segments = [s for p in planned for s in split_segment(p, lang)] if sentences else list(planned)
     if not any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput(NOTHING_TO_SPEAK)
+    if params.language:  # the asked tag (en-GB) stays on each segment: timings say which conventions were read
+        segments = [s if s.language else replace(s, language=params.language) for s in segments]
     post.check_bed(params, beds_dir)
     return segments
 

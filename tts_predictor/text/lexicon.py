@@ -252,6 +252,12 @@ def _table(pairs: list[tuple[str, str]]) -> tuple[tuple[re.Pattern[str], str], .
     return tuple((re.compile(p), r) for p, r in pairs)
 
 
+_SENTENCE_STARTS = (
+    "It|The|He|She|They|We|I|A|An|This|That|These|Those|There|Then|But|And|So|Now|In|On|At|Its|Our|My|His|Her"
+    "|Their|You|Your|After|Before|When|While|If|As|Later|Next"
+)
+"""Words that begin a new sentence: 'Elm St. It was' is a street at a sentence end, 'Visit St. Louis' a saint."""
+
 ABBREVIATIONS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "en": _table(
         [
@@ -263,7 +269,7 @@ ABBREVIATIONS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
             (r"\bProf\.(?=\s)", "Professor"),
             (r"\bJr\.", "Junior"),
             (r"\bSr\.", "Senior"),
-            *[(rf"(?<=[A-Z][a-z]{{{k}}} )St\.(?=\s+[A-Z])", "Street.") for k in range(1, 12)],  # 'Elm St. It ...'
+            *[(rf"(?<=[A-Z][a-z]{{{k}}} )St\.(?=\s+(?:{_SENTENCE_STARTS})\b)", "Street.") for k in range(1, 12)],
             (r"\bSt\.(?=\s+[A-Z])", "Saint"),
             (r"(?<=[a-z] )St\.", "Street"),
             (r"\bSt\.", "Street"),

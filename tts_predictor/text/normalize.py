@@ -72,6 +72,8 @@ class Rewrite:
 
 _SYMBOLS = re.compile(r"[0-9$€£¥₹%&@#°½⅓⅔¼¾⅕⅛⅜⅝⅞\u2212]|www\.|\.(?:com|org|net|io|dev|edu|gov|info|de|fr|es|uk|eu)\b")
 _DOTTED = re.compile(r"\b([A-Za-z]{1,6})\.|\b(Mme|Mlle)\b")
+_STATE_CODE = re.compile(r", [A-Z]{2}\b")
+"""A US state code after a comma ('Austin, TX'): the address rules read it."""
 _ROMAN = re.compile(r"\b[IVX]{2,}\b|\b([A-Z][a-z]+\.?)\s+[IVXLC]+\b")
 _ABBREVIATIONS = frozenset(
     h.group(0)
@@ -94,7 +96,7 @@ def needs_normalization(text: str) -> bool:
 
     Three cheap searches with set look-ups instead of one long alternation, so plain text costs microseconds.
     """
-    if _SYMBOLS.search(text):
+    if _SYMBOLS.search(text) or _STATE_CODE.search(text):
         return True
     if any(m.group(1) in _ABBREVIATIONS or m.group(2) for m in _DOTTED.finditer(text)):
         return True

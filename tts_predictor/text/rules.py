@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from tts_predictor.text import lexicon as lx
+from tts_predictor.text import spanish
 from tts_predictor.text import tables as tb
 from tts_predictor.text import verbalize as sy
 
@@ -148,8 +149,53 @@ _HOUSE_NUMBER = (
 """A house number before a street ('1428 Elm St.'), read in pairs: 'fourteen twenty-eight'."""
 
 
+_AFTER_STREET_NAME = "|".join(
+    [*(rf"(?<=[A-Z][a-z]{{{k}}} )" for k in range(1, 13)), *(rf"(?<=\d{s} )" for s in ("st", "nd", "rd", "th"))]
+)
+"""Fixed-width lookbehinds (Python's re needs them): a capitalized word or an ordinal street ('1st') before."""
+_STREET_TYPE = rf"(?:{_AFTER_STREET_NAME})((?i:{'|'.join(tb.STREET_TYPES)}))\b(?!\.)(?=\s*(?:,|$|\s[A-Z]))"
+_DIRECTION = r"(?<=\d )([NSEW])(?= (?:[A-Z][a-z]{1,20}|\d{1,3}(?:st|nd|rd|th)) )"
+_STATE = rf"(?<=, )({'|'.join(tb.US_STATES)})\b(?:(,?\s)(\d{{5}})(?:-(\d{{4}}))?\b)?(?![\w'-])"
+
+
+def _street_type(m: re.Match[str], lang: str) -> str:
+    return tb.STREET_TYPES[m.group(1).capitalize()]
+
+
+def _direction(m: re.Match[str], lang: str) -> str:
+    return {"N": "North", "S": "South", "E": "East", "W": "West"}[m.group(1)]
+
+
+def _state(m: re.Match[str], lang: str) -> str | None:
+    """'CA 95051' → 'California nine five zero five one'; a code that is also a word ('OR') needs its ZIP."""
+    code, zip_code = m.group(1), m.group(3)
+    if zip_code is None and (code in tb.AMBIGUOUS_STATES or m.string[m.end() : m.end() + 1] not in ("", ",", ".")):
+        return None
+    spoken = tb.US_STATES[code]
+    if zip_code:
+        spoken += f"{',' if ',' in m.group(2) else ''} {sy.say_digits(zip_code, lang)}"
+        spoken += f" {sy.say_digits(m.group(4), lang)}" if m.group(4) else ""
+    return spoken
+
+
+_NAMED_NUMBER = (
+    r"\b(Room|Rm\.|Flight|Gate|Suite|Apt\.?|Apartment|Platform|Bus|Route|Interstate|Boeing|Airbus|Track|Channel"
+    r"|Terminal|Studio|Ward|Pier|Dock|Exit)\s([1-9]\d{2,3})(?![\w.,]?\d|\w)"
+)
+"""A number that names something (a room, a flight, an aircraft) is said in pairs: 'Flight 1549' → fifteen
+forty-nine, 'Room 101' → one oh one, 'Boeing 747' → seven forty-seven; after other words it is a quantity."""
+
+
+def _named_number(m: re.Match[str], lang: str) -> str:
+    return f"{m.group(1)} {_in_pairs(m.group(2), lang)}"
+
+
 def _house_number(m: re.Match[str], lang: str) -> str:
-    digits = m.group(1)
+    return _in_pairs(m.group(1), lang)
+
+
+def _in_pairs(digits: str, lang: str) -> str:
+    """'1428' → fourteen twenty-eight, '708' → seven oh eight, '1200' → twelve hundred."""
     head, pair = digits[:-2], digits[-2:]
     tail = "hundred" if pair == "00" else f"oh {sy.n2w(int(pair), lang)}" if pair[0] == "0" else sy.n2w(int(pair), lang)
     return f"{sy.n2w(int(head), lang)} {tail}"
@@ -305,6 +351,19 @@ def _ordinal(m: re.Match[str], lang: str) -> str | None:
     return _safe(lambda: sy.say_ordinal(m.group(1).replace(",", "") + m.group(2), lang))
 
 
+def _spanish_ordinal(m: re.Match[str], lang: str) -> str | None:
+    """'1.º', '1.ª', '1.ᵉʳ', '1.000.º', and the informal '1er', '1ro', '2da'."""
+    informal = m.group(3) or ""
+    marker = m.group(2) or ("ᵉʳ" if informal == "er" else "ª" if informal.endswith("a") else "º")
+    return spanish.ordinal(int(re.sub(r"\D", "", m.group(1))), marker)
+
+
+def _spanish_clock(m: re.Match[str], lang: str) -> str | None:
+    """'13.30' / '1.05 h': a dotted time (Spanish writes decimals with a comma)."""
+    period = f" {m.group(4)}m" if m.group(4) else ""
+    return _safe(lambda: sy.say_time(f"{m.group(1)}:{m.group(2)}{period}", lang))
+
+
 def _german_ordinal(m: re.Match[str], lang: str) -> str | None:
     following = m.group(2)
     if not (following[0].islower() or following in lx.GERMAN_MONTHS):
@@ -312,12 +371,52 @@ def _german_ordinal(m: re.Match[str], lang: str) -> str | None:
     return sy.n2w(int(m.group(1)), lang, "ordinal")
 
 
+def _english_measures(units: str, scales: str) -> list[tuple[str, str, Reader]]:
+    """Measures with a per-unit ('12kg/kg', '12/kg') or a scale word ('100 million kg'), English only (a mixed
+    fraction before a unit, '4 1/2 lbs', is its own rule ahead of the fractions)."""
+    return [
+        ("unit", _SIGNED + rf"\s?(?:({units})\s?)?/\s?({units})(?![\w/²³])", _per_unit),
+        ("unit", _SIGNED + rf"\s((?i:{scales}))\s({units})(?![\w/²³])", _scaled_unit),
+    ]
+
+
+def _per_unit(m: re.Match[str], lang: str) -> str | None:
+    value = _safe(lambda: sy.number(m.group(1) + m.group(2), lang))
+    per = tb.unit_name("en", m.group(4), True)
+    if value is None or per is None:
+        return None
+    head = sy.words_for(value, lang)
+    if m.group(3):
+        name = tb.unit_name("en", m.group(3), value == 1)
+        if name is None:
+            return None
+        head = f"{head} {name}"
+    return f"{head} per {per}"
+
+
+def _scaled_unit(m: re.Match[str], lang: str) -> str | None:
+    value = _safe(lambda: sy.number(m.group(1) + m.group(2), lang))
+    name = tb.unit_name("en", m.group(4), False)
+    scale = tb.scale_word("en", m.group(3))
+    if value is None or name is None or scale is None:
+        return None
+    return f"{sy.words_for(value, lang)} {scale} {name}"
+
+
+def _fraction_unit(m: re.Match[str], lang: str) -> str | None:
+    spoken = _safe(lambda: sy.say_fraction(m.group(1), lang))
+    name = tb.unit_name("en", m.group(2), False)
+    if spoken is None or name is None:
+        return None
+    return f"{spoken.replace(' and one half', ' and a half')} {name}"
+
+
 def _unit(m: re.Match[str], lang: str) -> str | None:
     value = _safe(lambda: sy.number(m.group(1) + m.group(2), lang))
     if value is None:
         return None
     name = tb.unit_name(sy.base(lang), m.group(3), value == 1)
-    return None if name is None else f"{sy.words_for(value, lang)} {name}"
+    return None if name is None else f"{sy.before_noun(sy.words_for(value, lang), name, lang)} {name}"
 
 
 def _roman(m: re.Match[str], lang: str) -> str | None:
@@ -427,6 +526,11 @@ def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
             rf"(%|\s?(?:{units})(?![\w/]))?",
             _range,
         ),
+        *(
+            [("unit", rf"(?<![\w/.,])(\d{{1,9}}\s\d{{1,3}}/\d{{1,3}})\s?({units})(?![\w/²³])", _fraction_unit)]
+            if lang == "en"
+            else []
+        ),
         ("fraction", r"(?<![\w/.,])(?:(\d{1,9})\s)?(\d{1,3})/(\d{1,3})(?![\w/])", _fraction),
         ("fraction", r"(?:\b\d{1,9}\s?)?[½⅓⅔¼¾⅕⅛⅜⅝⅞]", _vulgar),
         (
@@ -439,6 +543,7 @@ def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
         ("decade", r"\b(1[1-9]\d0|20[0-9]0)'?s\b", _decade),
         ("decade", r"(?<![\w'’])['’]?([1-9]0)'?s\b", _decade),
         ("ordinal", r"\b(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th|er|re|e|ème|eme)\b", _ordinal),
+        *(_english_measures(units, scales) if lang == "en" else []),
         ("unit", _SIGNED + rf"\s?({units})(?![\w/²³])", _unit),
         (
             "number",
@@ -459,6 +564,10 @@ def _rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
         first_time = next(i for i, rule in enumerate(rules) if rule[0] == "time")
         rules[first_time:first_time] = [
             ("address", _HOUSE_NUMBER, _house_number),
+            ("number", _NAMED_NUMBER, _named_number),
+            ("address", _DIRECTION, _direction),
+            ("address", _STREET_TYPE, _street_type),
+            ("address", _STATE, _state),
             (
                 "date",
                 rf"\b({_MONTHS_ANY_CASE}|(?i:{_MONTH_ABBR})\.?)(?:\s+|-)(\d{{1,2}})(?:st|nd|rd|th)?\b"
@@ -472,8 +581,13 @@ def _rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
                 _day_month,
             ),
         ]
+    before_units = next(i for i, rule in enumerate(rules) if rule[0] == "unit")
+    if lang == "es":
+        ordinal = r"(?<![\w.,])(\d{1,3}(?:[.\u00a0 ]\d{3})+|\d{1,4})(?:\.?(º|ª|ᵉʳ)|(er|ro|ra|do|da|to|ta)\b)"
+        clock = r"(?<![\w.,])([01]?\d|2[0-3])\.([0-5]\d)(?![\d.,])(\s?h\b)?(?:\s?([ap])\.?\s?m\b\.?)?"
+        rules[before_units:before_units] = [("ordinal", ordinal, _spanish_ordinal), ("time", clock, _spanish_clock)]
     if lang == "de":
-        rules.insert(-3, ("ordinal", r"(?<![\d.,])(\d{1,3})\.(?=\s+(\w+))", _german_ordinal))
+        rules.insert(before_units, ("ordinal", r"(?<![\d.,])(\d{1,3})\.(?=\s+(\w+))", _german_ordinal))
     names = "|".join(re.escape(w) for w in (*tb.REGNAL_NAMES, *tb.ROMAN_CARDINAL_AFTER))
     ordinal_dot = r"(?:\.(?=\s+[a-zäöüß]))?" if lang == "de" else ""  # German "Karl V. regierte"
     rules.insert(0, ("roman", rf"(?<![\w.])({names}|[A-Z][a-z]+)\s+([IVXLC]+)\b{ordinal_dot}(?![.'-]?\w)", _roman))

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 from num2words import CONVERTER_CLASSES, num2words
 
 from tts_predictor.text import lexicon as lx
+from tts_predictor.text import spanish
 from tts_predictor.text import tables as tb
 
 _LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?")
@@ -170,6 +171,8 @@ def say_time(value: str, language: str = "en") -> str:
     if hour > 24 or minute > 59 or (m.group(4) and not 1 <= hour <= 12):
         raise ValueError(f"time {value!r} is out of range")
     suffix = f"{m.group(4).upper()}M" if m.group(4) else None
+    if base(lang) == "es":
+        return spanish.time_words(hour, minute, suffix)
     if base(lang) == "en" and suffix is None and minute == 0 and hour > 12:
         return f"{n2w(hour, lang)} hundred"
     return lx.join_time(base(lang), n2w(hour, lang), minute, lambda n: n2w(n, lang), suffix)
@@ -227,15 +230,21 @@ def money_words(amount: Decimal, code: str, lang: str, scale: str | None = None)
     whole, cents = int(abs(amount)), int(abs(amount) * 100) % 100
     sign = lx.word(base(lang), "minus") + " " if amount < 0 else ""
     unit = tb.currency_name(lang, code, plural=whole != 1)
-    head = f"{sign}{n2w(whole, lang)} {unit}"
+    head = f"{sign}{before_noun(n2w(whole, lang), unit, lang)} {unit}"
     if cents == 0:
         return head
     minor = tb.currency_minor(lang, code, plural=cents != 1)
-    if whole == 0 and minor is not None:  # '$0.99': 'ninety-nine cents', not 'zero dollars and ...'
-        return f"{sign}{n2w(cents, lang)} {minor}"
     if minor is None:
         return f"{sign}{words_for(abs(amount), lang)} {tb.currency_name(lang, code, plural=True)}"
-    return f"{head} {tb.MONEY_AND.get(base(lang), 'and')} {n2w(cents, lang)} {minor}"
+    cents_words = f"{before_noun(n2w(cents, lang), minor, lang)} {minor}"
+    if whole == 0:  # '$0.99': 'ninety-nine cents', not 'zero dollars and ...'
+        return f"{sign}{cents_words}"
+    return f"{head} {tb.MONEY_AND.get(base(lang), 'and')} {cents_words}"
+
+
+def before_noun(words: str, noun: str, lang: str) -> str:
+    """A cardinal as said before `noun`: Spanish 'un dólar', 'una libra'; other languages unchanged."""
+    return spanish.agree(words, noun) if base(lang) == "es" else words
 
 
 def say_fraction(value: str, language: str = "en") -> str:

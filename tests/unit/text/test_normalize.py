@@ -68,7 +68,7 @@ GOLDEN = [
         "El Sr. García pagó 3,50 € el 2024-03-05.",
         "El señor García pagó tres euros con cincuenta céntimos el cinco de marzo de dos mil veinticuatro.",
     ),
-    ("es_ES", "Son 50 % y 21 km.", "Son cincuenta por ciento y veintiuno kilómetros."),
+    ("es_ES", "Son 50 % y 21 km.", "Son cincuenta por ciento y veintiún kilómetros."),
     ("pt_BR", "Tenho 2 gatos.", "Tenho dois gatos."),
 ]
 
@@ -327,3 +327,41 @@ def test_long_digit_runs_are_read_digit_by_digit() -> None:
 def test_readings_a_person_uses(text: str, language: str, expected: str) -> None:
     """Issue #25's failure classes, each written out as a person reads it (not taken from the code's output)."""
     assert normalize_text(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("decision", "text", "expected"),
+    [
+        ("year", "Born in 1998.", "Born in nineteen ninety-eight."),
+        (
+            "quantity, not a year",
+            "They shipped 1998 boxes.",
+            "They shipped one thousand nine hundred and ninety-eight boxes.",
+        ),
+        ("house number", "She lived at 1428 Elm St.", "She lived at fourteen twenty-eight Elm Street."),
+        (
+            "quantity, not an address",
+            "We planted 1428 elm trees.",
+            "We planted one thousand four hundred and twenty-eight elm trees.",
+        ),
+        ("name of a thing", "Boeing 747 landed in Room 101.", "Boeing seven forty-seven landed in Room one oh one."),
+        ("quantity after other words", "Read chapter 101.", "Read chapter one hundred and one."),
+        ("fraction", "Add 3/4 cup.", "Add three quarters cup."),
+        ("date, not a fraction", "Due 3/4/2024.", "Due March fourth, twenty twenty-four."),
+        ("telephone", "Call 555-0134.", "Call five five five, zero one three four."),
+        ("range, not a telephone", "Read pages 5-10.", "Read pages five to ten."),
+        ("clock time", "Meet at 10:30 today.", "Meet at ten thirty today."),
+        ("version", "Python 3.11 is out.", "Python three point eleven is out."),
+        ("decimal, not a version", "It weighs 3.11 kg.", "It weighs three point one one kilograms."),
+        ("month", "May 5 is free.", "May fifth is free."),
+        ("verb, not a month", "You may 5 times.", "You may five times."),
+        ("saint", "Visit St. Louis.", "Visit Saint Louis."),
+        ("street at a sentence end", "Walk down Elm St. It is long.", "Walk down Elm Street. It is long."),
+        ("doctor and drive", "Dr. Smith lives on Oak Dr. now.", "Doctor Smith lives on Oak Drive now."),
+        ("state before a ZIP code", "Portland, OR 97201.", "Portland, Oregon nine seven two zero one."),
+        ("word, not a state", "Sure, OK.", "Sure, OK."),
+    ],
+)
+def test_context_decides_the_class(decision: str, text: str, expected: str) -> None:
+    """Each decision next to its counter-example: the neighbours of a number pick its class (issue #25, item 4)."""
+    assert normalize_text(text, "en-US") == expected, decision
