@@ -129,3 +129,21 @@ def test_volume_db_applies_on_top_of_the_target(server: ServerProcess) -> None:
 def test_request_loudness_replaces_the_target(server: ServerProcess) -> None:
     for text in HELD_OUT[:2]:
         assert lufs(*synthesize(server.url, text, loudness_lufs=-23.0)) == pytest.approx(-23.0, abs=TOLERANCE_DB)
+
+
+def test_replicas_with_different_targets_never_share_cached_audio(redis_server) -> None:
+    """Two replicas on one shared Redis cache, one at the default target and one at -30 LUFS: the second must
+    synthesize at its own level, not serve the first one's cached audio (the cache key holds the loudness)."""
+    text = HELD_OUT[0]
+    env = {"TTS_REDIS_URL": redis_server.url, "TTS_CACHE_SHARED": "true"}
+    loud = ServerProcess(env=env).start()
+    try:
+        first = lufs(*v2(loud.url, text))
+    finally:
+        loud.stop()
+    quiet = ServerProcess(env={**env, "TTS_LOUDNESS_TARGET_LUFS": "-30"}).start()
+    try:
+        second = lufs(*v2(quiet.url, text))
+    finally:
+        quiet.stop()
+    assert abs(first - TARGET) <= TOLERANCE_DB and abs(second + 30) <= TOLERANCE_DB, (first, second)

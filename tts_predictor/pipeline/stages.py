@@ -433,7 +433,8 @@ async def prepare(payload: InferRequest, headers: dict[str, str] | None, ctx: Se
 async def _job(text: str, params: SynthesisParameters, ctx: ServiceContext, scope: str) -> Job:
     language = ctx.default_language(params)
     voice = ctx.voice_identity(params) if ctx.cache and ctx.voice_identity else ""
-    key = cache_key(f"{ctx.model_name}|{ctx.settings.model}", text, params, language, voice, scope) if ctx.cache else ""
+    model = f"{ctx.model_name}|{ctx.settings.model}|{ctx.output.loudness_lufs}|{ctx.output.peak_dbfs}"
+    key = cache_key(model, text, params, language, voice, scope) if ctx.cache else ""  # loudness: replicas may differ
     hit = await asyncio.to_thread(ctx.cache.get, key) if ctx.cache else None
     job = Job(text, params, language, key, hit)
     if hit is None:
