@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
+from tts_predictor.text import german, spanish
 from tts_predictor.text import lexicon as lx
-from tts_predictor.text import spanish
 from tts_predictor.text import tables as tb
 from tts_predictor.text import verbalize as sy
 
@@ -216,7 +216,11 @@ def _numeric_date(orders: tuple[str, ...]) -> Reader:
             parts = _safe(lambda order=order: lx.date_parts(m.group(0), order))  # type: ignore[misc]
             if parts is not None:
                 year_digits = len(re.split(r"[-/.]", m.group(0))[order.index("y")])
-                return _date_in_words(parts, year_digits, lang, day_first=order == "dmy")
+                spoken = _date_in_words(parts, year_digits, lang, day_first=order == "dmy")
+                if sy.base(lang) == "de":  # 'am zweiten März', 'der zweite März', 'zweiter März'
+                    day, _, rest = spoken.partition(" ")
+                    spoken = f"{german.inflect(day, m.string[: m.start()])} {rest}"
+                return spoken
         return None
 
     return read
@@ -368,7 +372,7 @@ def _german_ordinal(m: re.Match[str], lang: str) -> str | None:
     following = m.group(2)
     if not (following[0].islower() or following in lx.GERMAN_MONTHS):
         return None
-    return sy.n2w(int(m.group(1)), lang, "ordinal")
+    return german.inflect(sy.n2w(int(m.group(1)), lang, "ordinal"), m.string[: m.start()])
 
 
 def _english_measures(units: str, scales: str) -> list[tuple[str, str, Reader]]:
@@ -584,7 +588,7 @@ def _rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     before_units = next(i for i, rule in enumerate(rules) if rule[0] == "unit")
     if lang == "es":
         ordinal = r"(?<![\w.,])(\d{1,3}(?:[.\u00a0 ]\d{3})+|\d{1,4})(?:\.?(º|ª|ᵉʳ)|(er|ro|ra|do|da|to|ta)\b)"
-        clock = r"(?<![\w.,])([01]?\d|2[0-3])\.([0-5]\d)(?![\d.,])(\s?h\b)?(?:\s?([ap])\.?\s?m\b\.?)?"
+        clock = r"(?<![\w.,])([01]?\d|2[0-3])\.([0-5]\d)(?![\d,]|\.\d)(\s?h\b)?(?:\s?([ap])\.?\s?m\b\.?)?"
         rules[before_units:before_units] = [("ordinal", ordinal, _spanish_ordinal), ("time", clock, _spanish_clock)]
     if lang == "de":
         rules.insert(before_units, ("ordinal", r"(?<![\d.,])(\d{1,3})\.(?=\s+(\w+))", _german_ordinal))

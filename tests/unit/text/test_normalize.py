@@ -51,7 +51,7 @@ GOLDEN = [
     (
         "de",
         "Am 3. Oktober um 10:30 Uhr kostet es 12,50 €.",
-        "Am dritte Oktober um zehn Uhr dreißig kostet es zwölf Euro und fünfzig Cent.",
+        "Am dritten Oktober um zehn Uhr dreißig kostet es zwölf Euro und fünfzig Cent.",
     ),
     (
         "de-DE",
@@ -61,7 +61,7 @@ GOLDEN = [
     (
         "de",
         "Ich habe 3. Dann 5.3.2024 usw.",
-        "Ich habe drei. Dann fünfte März zweitausendvierundzwanzig und so weiter.",
+        "Ich habe drei. Dann fünfter März zweitausendvierundzwanzig und so weiter.",
     ),
     (
         "es",
@@ -322,6 +322,14 @@ def test_long_digit_runs_are_read_digit_by_digit() -> None:
         ("14:10:30", "en", "fourteen hours ten minutes and thirty seconds"),
         ("about .25 of it", "en", "about point two five of it"),
         ("111-11-1111", "en", "one one one, one one, one one one one"),
+        # German ordinals take their ending from the words before them
+        ("Am 3. Oktober ist Feiertag.", "de", "Am dritten Oktober ist Feiertag."),
+        ("Der 3. Oktober ist Feiertag.", "de", "Der dritte Oktober ist Feiertag."),
+        ("vom 1. bis 3. Mai", "de", "vom ersten bis dritten Mai"),
+        ("Berlin, 02.03.2003", "de", "Berlin, zweiter März zweitausenddrei"),
+        # Spanish agreement and ordinals
+        ("Cuesta 1 $ y 21 km.", "es", "Cuesta un dólar y veintiún kilómetros."),
+        ("Llegó en 1.ª posición a las 13.30.", "es", "Llegó en primera posición a las trece y media."),
     ],
 )
 def test_readings_a_person_uses(text: str, language: str, expected: str) -> None:
