@@ -133,7 +133,7 @@ def test_literal_private_addresses_and_bad_hosts_are_refused_at_submission(stric
         f"{strict_server.url}/v1/jobs", json={"text": "Hi.", "webhook": {"url": url, "secret": SECRET}}
     )
     assert response.status_code == 400, response.text
-    assert response.json()["error"].startswith("webhook.url:")
+    assert response.json()["error"]["message"].startswith("webhook.url:")
 
 
 def test_delivery_connects_to_the_checked_address_with_the_name_as_host(monkeypatch, tmp_path):
