@@ -220,8 +220,14 @@ def test_a_request_completes_while_an_xtts_stream_is_paused_mid_utterance(xtts, 
     voice = xtts.voices()[0]
     stream = xtts.stream(SynthesisRequest(TEXTS[1], voice, "en", seed=7 if seeded else None), chunk_tokens=3)
     first = next(stream)
-    with ThreadPoolExecutor(1) as pool:
+    pool = ThreadPoolExecutor(1)
+    try:
         other = pool.submit(xtts.synthesize, SynthesisRequest(TEXTS[0], voice, "en")).result(timeout=BARRIER_S)
+    except BaseException:
+        stream.close()  # a stream that held the model across its yields lets the waiting call go now
+        raise
+    finally:
+        pool.shutdown(wait=False)
     rest = list(stream)
     assert len(other.samples) > 0 and len(first.samples) > 0
     assert len(rest) >= 2  # 12 tokens in chunks of 3: the stream was far from its end
