@@ -85,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         peer_profiles=base.peer_profiles,
         fairness_shorts=base.fairness_shorts,
         job_chars=base.job_chars,
+        coqui_models=base.coqui_models,
+        coqui_levels=base.coqui_levels,
     )
     results = run_benchmark(
         models,

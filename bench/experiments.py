@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.batching import run_batching
+from bench.coqui_concurrency import run_coqui_concurrency
 from bench.fairness import run_fairness
 from bench.formats import run_formats
 from bench.jobs import DEFAULT_TIMEOUT_S, run_jobs
@@ -54,6 +55,10 @@ class ExperimentSettings:
     """Characters of the long-form job (jobs)."""
     job_timeout_s: float = DEFAULT_TIMEOUT_S
     """The jobs experiment stops following the job after this long."""
+    coqui_models: tuple[str, ...] = ("vits-tiny", "vits-full", "xtts-tiny")
+    """Models of coqui-concurrency (`bench.coqui_concurrency.MODELS`; xtts-full: builds a ~2 GB XTTS v2 GPT)."""
+    coqui_levels: tuple[int, ...] = (1, 2, 4, 8)
+    """Calls at once on one Coqui model (coqui-concurrency)."""
 
 
 QUICK_EXPERIMENTS = ExperimentSettings(
@@ -65,6 +70,8 @@ QUICK_EXPERIMENTS = ExperimentSettings(
     peer_singles=3,
     fairness_shorts=1,
     job_chars=3000,
+    coqui_models=("vits-tiny",),
+    coqui_levels=(1, 4),
 )
 
 
@@ -91,6 +98,10 @@ def _threads(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str,
 
 def _xtts_stream(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
     return run_xtts_stream(min(settings.repeats, 3), workdir, log)
+
+
+def _coqui_concurrency(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_coqui_concurrency(settings.coqui_models, settings.coqui_levels, os.cpu_count() or 1, workdir, log)
 
 
 def _normalization(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
@@ -138,6 +149,7 @@ RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = 
     "rtf": _rtf,
     "speed": _speed,
     "jobs": _jobs,
+    "coqui-concurrency": _coqui_concurrency,
 }
 EXPERIMENTS = tuple(RUNNERS)
 DEFAULT_EXPERIMENTS = (
@@ -151,13 +163,15 @@ DEFAULT_EXPERIMENTS = (
     "rtf",
     "speed",
     "formats",
+    "coqui-concurrency",
 )
 """Run by ``make bench``. On a quiet 2-core machine: batching + threads about 1.5 minutes; ``normalization``
 synthesizes and transcribes 40 sentences twice, about a minute; ``nemo`` scores the normalizer on NeMo's
 text-normalization test cases (en/de/fr/es, no audio: a second); ``xtts-stream`` builds a tiny XTTS v2 and times its
 first streamed audio against the whole sentence, about 30 s; ``peer`` (Piper's own server vs ours, needs the bench
 extra's piper-tts) about 2 minutes; ``fairness``, ``rtf`` and ``speed`` under a minute each; ``formats`` (time to
-first audio per format vs pcm, encode cost vs wav) about a minute. ``batching-coqui`` builds and exports a full-size
+first audio per format vs pcm, encode cost vs wav) about a minute; ``coqui-concurrency`` (tiny and full-size VITS,
+tiny XTTS, 8 requests at concurrency 1/2/4/8 each) about 6 minutes. ``batching-coqui`` builds and exports a full-size
 Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked for, as does ``jobs`` (a
 200,000-character job, about 3 h of audio, while one-sentence latency is probed: 20-25 minutes on 2 cores, limited
 to an hour; ``--quick`` makes it 3,000 characters). Each can run alone:

@@ -231,6 +231,15 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     coqui_backend: Literal["torch", "onnx"] = Field(
         "torch", description="Run Coqui VITS models in PyTorch, or export them to ONNX at load and run ONNX Runtime."
     )
+    coqui_concurrency: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Calls run at once on one PyTorch Coqui model (each request on its own view of the model; a "
+        "seeded call still runs alone: torch's random generator is process-wide); 0 = TTS_MAX_CONCURRENCY, "
+        "1 = one at a time. Bark and Tortoise always run one at a time. On CPU a call beside others gets "
+        "TTS_THREADS divided among them.",
+    )
     vocoder: str = Field(
         "",
         description="Vocoder for Coqui spectrogram models (Tacotron2, Glow-TTS, FastPitch...): a vocoder directory, "

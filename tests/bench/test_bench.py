@@ -161,3 +161,17 @@ def test_only_flag_runs_experiments_without_models(
     monkeypatch.setattr(cli, "table", lambda results: "")
     cli.main([*argv, "--out", str(tmp_path)])
     assert calls == [(models, experiments)]
+
+
+def test_coqui_concurrency_experiment_shape(tmp_path: Path) -> None:
+    """Tiny VITS at concurrency 1 and 2: the same requests at each level, throughput and the c4/c1 slot."""
+    pytest.importorskip("TTS")
+    from bench.coqui_concurrency import REQUESTS, concurrency_table, run_coqui_concurrency
+
+    assert "coqui-concurrency" in bench.DEFAULT_EXPERIMENTS
+    result = run_coqui_concurrency(("vits-tiny",), (1, 2), 2, tmp_path, lambda _: None)
+    rows = result["models"]["vits-tiny"]["levels"]
+    assert [r["concurrency"] for r in rows] == [1, 2] and all(r["requests"] == REQUESTS for r in rows)
+    assert all(r["requests_per_s"] > 0 and r["latency_max_s"] >= r["latency_p50_s"] for r in rows)
+    assert result["models"]["vits-tiny"]["c4_vs_c1"] is None  # no level 4 asked for
+    assert len(concurrency_table(result)) == 2 + len(rows)

@@ -109,6 +109,7 @@ def _load_model(settings: Settings) -> Engine:
         vocoder=settings.vocoder,
         catalogue=settings.coqui_catalogue,
         bark_max_seconds=settings.bark_max_seconds,
+        concurrency=settings.coqui_concurrency or settings.max_concurrency,
     )
 
 

@@ -11,9 +11,7 @@ import inspect
 import logging
 import re
 import tempfile
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from tts_predictor.engines.coqui import bark as coqui_bark
 from tts_predictor.engines.coqui import files
 from tts_predictor.engines.coqui import tortoise as coqui_tortoise
 from tts_predictor.engines.coqui import xtts as coqui_xtts
+from tts_predictor.engines.coqui.concurrency import ModelGate, RequestRng, mixed_speaker_table, module_view
 from tts_predictor.engines.coqui.timings import captured_sentences, torch_word_timings
 from tts_predictor.errors import ModelLoadError, UnsupportedOption
 
@@ -34,22 +33,6 @@ log = logging.getLogger(__name__)
 CLONE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}", re.ASCII)
 """Cloned voice ids: also their file names (Coqui stores `<voice_dir>/<id>.pth`) and header values; always matched
 with fullmatch (a "$" would accept a trailing newline, and the id would then break every response naming it)."""
-
-
-def _FixedEmbedding(vector: Any) -> Any:  # noqa: N802 - builds a torch module lazily (torch is imported late)
-    import torch
-
-    class FixedEmbedding(torch.nn.Module):
-        """Returns one embedding for every speaker id."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.register_buffer("vector", vector.detach())
-
-        def forward(self, sid: torch.Tensor) -> torch.Tensor:
-            return self.vector.unsqueeze(0).expand(sid.shape[0], -1)  # type: ignore[operator]  # a buffer
-
-    return FixedEmbedding()
 
 
 def _resolve_device(device: str) -> str:
@@ -76,7 +59,10 @@ class CoquiEngine:
         vocoder: str = "",
         catalogue: str | None = None,
         bark_max_seconds: float = 0.0,
+        concurrency: int = 1,
     ):
+        """`concurrency`: calls run at once on the model (Bark and Tortoise: always 1); `threads`: torch's
+        intra-op threads for a call that runs alone on CPU (see `ModelGate`)."""
         import torch
 
         torch.set_num_threads(threads)
@@ -111,7 +97,11 @@ class CoquiEngine:
             self.tortoise = coqui_tortoise.TortoiseVoices(
                 self.model, model_dir, Path(self._tmp.name) / "voices", self.device, self.synth.split_into_sentences
             )
-        self._lock = threading.Lock()  # the model object is mutated per request (length_scale)
+        # Requests run on views of the model (concurrency.module_view), so unseeded calls overlap. Bark and
+        # Tortoise stay one at a time: their generation code is not checked for shared state (and they are slow
+        # models, admitted TTS_MAX_SLOW_REQUESTS at a time anyway).
+        heavy = self.bark or self.tortoise is not None
+        self._gate = ModelGate(1 if heavy else concurrency, threads, cpu=self.device == "cpu")
         self._base_length_scale = getattr(self.model, "length_scale", None)
 
     def _load(
@@ -223,7 +213,7 @@ class CoquiEngine:
         with tempfile.TemporaryDirectory(prefix="tts-clone-") as tmp:
             sample = Path(tmp) / "reference.wav"
             soundfile.write(sample, reference.samples, reference.sample_rate, subtype="FLOAT")
-            with self._lock:
+            with self._gate.exclusive():  # rare; the speaker encoder is not checked for shared state
                 if self.xtts is not None:  # from the samples in memory (Coqui's loader needs torchaudio's file I/O)
                     self.xtts.clone(reference, voice_id, directory)
                 else:
@@ -256,11 +246,11 @@ class CoquiEngine:
         return self.fixed_language or str(getattr(self.synth.tts_config, "phoneme_language", None) or "en")
 
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
-        """Run the model on one text."""
+        """Run the model on one text (on a view of it: other calls may run beside it, see `ModelGate`)."""
+        rng = RequestRng(request.seed, self.device == "cuda") if request.seed is not None else None
         if self.xtts is not None:
-            with self._lock:
-                self._seed(request.seed)
-                wav = coqui_xtts.synthesize(self.model, self.xtts, request)
+            with self._gate.turn(rng):
+                wav = coqui_xtts.synthesize(coqui_xtts.request_view(self.model), self.xtts, request)
             return AudioBuffer(wav, self.sample_rate)
         import torch
 
@@ -268,23 +258,29 @@ class CoquiEngine:
         kwargs = {**self._model_kwargs, **self._speed_kwargs(request.speed)}
         if self.tortoise is not None:
             kwargs.update(self.tortoise.settings(request))
+        if request.voice.store:
+            kwargs["voice_dir"] = request.voice.store  # a cloned voice: Coqui loads <store>/<speaker>.pth
+        synth = self._request_synth(request)
         # no_grad: Synthesizer.tts keeps autograd on, and a GAN vocoder's output (MelGAN) then cannot become numpy
-        with self._lock, self._blended(request.voice.mix), torch.no_grad():
-            self._seed(request.seed)
-            if self._base_length_scale is not None:
-                self.model.length_scale = self._base_length_scale / request.speed
-            if request.voice.store:
-                kwargs["voice_dir"] = request.voice.store  # a cloned voice: Coqui loads <store>/<speaker>.pth
-            with captured_sentences(self.model) as sentences:
-                wav = self.synth.tts(
-                    request.text,
-                    speaker_name=request.voice.speaker,
-                    language_name=request.language if self.languages() and not self.bark else None,
-                    split_sentences=True,
-                    **kwargs,
-                )
+        with self._gate.turn(rng), torch.no_grad(), captured_sentences(synth.tts_model) as sentences:
+            wav = synth.tts(
+                request.text,
+                speaker_name=request.voice.speaker,
+                language_name=request.language if self.languages() and not self.bark else None,
+                split_sentences=True,
+                **kwargs,
+            )
         samples = np.asarray(wav, dtype=np.float32).reshape(-1)
         return TimedAudio(samples, self.sample_rate, self._word_timings(sentences))
+
+    def _request_synth(self, request: SynthesisRequest) -> Any:
+        """A view of the Synthesizer whose model has this request's length scale and speaker mix."""
+        changes: dict[str, Any] = {}
+        if self._base_length_scale is not None:
+            changes["length_scale"] = self._base_length_scale / request.speed
+        if request.voice.mix:
+            changes["emb_g"] = mixed_speaker_table(self.model, request.voice.mix)
+        return module_view(self.synth, tts_model=module_view(self.model, **changes))
 
     def _word_timings(self, sentences: list[dict]) -> tuple[WordTiming, ...]:
         """Word times from VITS's duration predictor (other models: none)."""
@@ -304,40 +300,24 @@ class CoquiEngine:
     ) -> Iterator[AudioBuffer]:
         """Audio of one text in chunks as the model produces them (XTTS); other models yield it whole.
 
-        The engine lock is held until the generator ends or is closed, so drive it from one thread to the end.
+        The gate is held while a chunk is computed, never across a yield: other calls run while the consumer
+        handles a chunk, and between this stream's chunks (a seeded stream takes the model alone per chunk, with
+        its own generator state, so it stays reproducible).
         """
         if self.xtts is None:
             yield self.synthesize(request)
             return
-        with self._lock:
-            self._seed(request.seed)
-            for chunk in coqui_xtts.stream(self.model, self.xtts, request, chunk_tokens):
-                yield AudioBuffer(chunk, self.sample_rate)
-
-    @staticmethod
-    def _seed(seed: int | None) -> None:
-        if seed is not None:
-            import torch
-
-            torch.manual_seed(seed)
-
-    @contextmanager
-    def _blended(self, mix: tuple[tuple[str, float], ...]) -> Iterator[None]:
-        """Swap the speaker table for the weighted mean of the mixed speakers' embeddings (held under the lock)."""
-        if not mix:
-            yield
-            return
-        import torch
-
-        table = self.model.emb_g
-        ids = self.model.speaker_manager.name_to_id
-        with torch.no_grad():
-            vector = sum(weight * table.weight[ids[name]] for name, weight in mix)
-        self.model.emb_g = _FixedEmbedding(vector)
+        rng = RequestRng(request.seed, self.device == "cuda") if request.seed is not None else None
+        chunks = coqui_xtts.stream(coqui_xtts.request_view(self.model), self.xtts, request, chunk_tokens)
         try:
-            yield
+            while True:
+                with self._gate.turn(rng):
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    return
+                yield AudioBuffer(chunk, self.sample_rate)
         finally:
-            self.model.emb_g = table
+            chunks.close()
 
     def _speed_kwargs(self, speed: float) -> dict[str, Any]:
         if speed == 1.0 or self._base_length_scale is not None:

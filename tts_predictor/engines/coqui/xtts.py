@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,21 @@ def adapt_cache_argument(inference: Any) -> None:
     inference.forward = forward_with_cache
 
 
+def request_view(model: Any) -> Any:
+    """A view of `model` (`concurrency.module_view`) for one request: its own GPT2InferenceModel view, on which
+    `GPT.compute_embeddings` stores this request's prompt (`store_prefix_emb`), so requests decode side by side.
+
+    The cache-argument adapter (`adapt_generation`) is a wrapper bound to the instance it patched: the view drops
+    the copied one and gets its own, bound to the view (else decoding would read the shared model's prompt).
+    """
+    from tts_predictor.engines.coqui.concurrency import module_view
+
+    inference = module_view(model.gpt.gpt_inference)
+    inference.__dict__.pop("forward", None)
+    adapt_cache_argument(inference)
+    return module_view(model, gpt=module_view(model.gpt, gpt_inference=inference))
+
+
 class XttsVoices:
     """Built-in and cloned XTTS voices of one loaded model, resolved to conditioning tensors."""
 
@@ -73,6 +89,7 @@ class XttsVoices:
         manager = getattr(model, "speaker_manager", None)
         self.builtin: dict[str, Any] = dict(manager.speakers) if manager is not None else {}
         self._loaded: dict[tuple[str, str], tuple[Any, Any]] = {}  # (store, id) -> tensors, loaded once
+        self._loaded_lock = threading.Lock()  # concurrent requests add and evict entries
 
     def speakers(self) -> list[str]:
         """Names in speakers_xtts.pth (empty for a fine-tune shipped without one)."""
@@ -86,10 +103,13 @@ class XttsVoices:
         """(gpt_cond_latent, speaker_embedding) of a built-in speaker or a stored clone."""
         if store is not None and speaker is not None:
             key = (store, speaker)
-            if key not in self._loaded:
+            with self._loaded_lock:
+                found = self._loaded.get(key)
+            if found is None:
                 voice = self.model.load_voice_file(speaker, store)
-                self._remember(key, (voice["gpt_conditioning_latents"], voice["speaker_embedding"]))
-            return self._loaded[key]
+                found = (voice["gpt_conditioning_latents"], voice["speaker_embedding"])
+                self._remember(key, found)
+            return found
         if speaker is None or speaker not in self.builtin:
             from tts_predictor.errors import (
                 UnsupportedOption,
@@ -121,14 +141,16 @@ class XttsVoices:
         self._remember((str(directory), voice_id), (voice["gpt_conditioning_latents"], voice["speaker_embedding"]))
 
     def _remember(self, key: tuple[str, str], tensors: tuple[Any, Any]) -> None:
-        self._loaded.pop(key, None)
-        self._loaded[key] = tensors
-        while len(self._loaded) > LOADED_VOICES:
-            self._loaded.pop(next(iter(self._loaded)))  # the oldest; it is read from its file again if needed
+        with self._loaded_lock:
+            self._loaded.pop(key, None)
+            self._loaded[key] = tensors
+            while len(self._loaded) > LOADED_VOICES:
+                self._loaded.pop(next(iter(self._loaded)))  # the oldest; it is read from its file again if needed
 
     def forget(self, store: str, voice_id: str) -> None:
         """Drop a deleted clone from memory."""
-        self._loaded.pop((store, voice_id), None)
+        with self._loaded_lock:
+            self._loaded.pop((store, voice_id), None)
 
 
 def _settings(model: Any, request: SynthesisRequest) -> dict[str, Any]:
@@ -154,7 +176,9 @@ def synthesize(model: Any, voices: XttsVoices, request: SynthesisRequest) -> np.
     return np.asarray(out["wav"], dtype=np.float32).reshape(-1)
 
 
-def stream(model: Any, voices: XttsVoices, request: SynthesisRequest, chunk_tokens: int) -> Iterator[np.ndarray]:
+def stream(
+    model: Any, voices: XttsVoices, request: SynthesisRequest, chunk_tokens: int
+) -> Generator[np.ndarray, None, None]:
     """Audio chunks while the GPT is still decoding (`Xtts.inference_stream`, cross-faded by Coqui)."""
     latent, embedding = voices.conditioning(request.voice.speaker, request.voice.store)
     chunks = model.inference_stream(
