@@ -155,6 +155,8 @@ def test_plugin_format_encodes_whole_files_only(http: httpx.Client) -> None:
     assert period(samples) == 128 and np.abs(samples).max() > 0.1
     r = http.post("/synthesize", json={"text": "aaaa", "options": {"format": "u8", "stream": True}})
     assert r.status_code == 400 and "whole files" in r.text, r.text
+    r = http.post("/v1/jobs", json={"text": "aaaa", "options": {"format": "u8"}})
+    assert r.status_code == 400 and "whole files" in r.text, r.text
 
 
 def test_strict_refuses_start_naming_the_broken_plugin(plugin_path: str) -> None:
