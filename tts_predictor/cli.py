@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from tts_predictor.engines.registry import load_all
+from tts_predictor.plugins.loader import load_plugins
 from tts_predictor.schemas import PITCH_RANGE, SPEED_RANGE, VOLUME_RANGE
 from tts_predictor.server.app import build_parser, settings_from_args
 from tts_predictor.voices.catalog import VoiceCatalog
@@ -17,6 +18,7 @@ from tts_predictor.voices.catalog import VoiceCatalog
 def print_voices(argv: list[str]) -> None:
     """Load the configured model and print its voices as JSON."""
     settings = settings_from_args(build_parser("tts-predictor voices").parse_args(argv))
+    load_plugins(settings)
     engine = load_all(settings)
     catalog = VoiceCatalog(engine.voices(), settings.default_voice)
     print(json.dumps({"default_voice": catalog.default.id, "voices": [v.to_dict() for v in catalog.voices]}, indent=2))
@@ -168,6 +170,7 @@ async def _synthesize(args: argparse.Namespace, text: str, fmt: str) -> tuple[by
     from tts_predictor.server.app import settings_from_args
 
     settings = settings_from_args(argparse.Namespace(**{**vars(args), "warmup": "false"}))
+    load_plugins(settings)  # a plugin's engine, format or normalizer may be named below
     options = {"voice": args.voice, "language": args.language, "speed": args.speed, "pitch": args.pitch}
     options |= {"volume_db": args.volume, "emotion": args.emotion, "style": args.style, "format": fmt}
     options |= {"ssml": False if args.markdown else args.ssml, "sample_rate": args.sample_rate}

@@ -461,6 +461,17 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         "'voice=path' for one voice; applied after normalization by xml:lang.",
     )
     cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS closed.")
+    plugins: str = Field(
+        "all",
+        max_length=2000,
+        description="Plugins to load from the installed packages' entry points (tts_predictor.engines, .normalizers, "
+        ".effects, .formats; docs/plugins.md): all, none, or comma-separated entry point names.",
+    )
+    plugins_strict: bool = Field(
+        False,
+        description="A plugin that fails to load (import error, wrong API version, missing attributes) stops the "
+        "start with its name and reason; off: it is skipped, logged and listed with its error at GET /v1/plugins.",
+    )
     encoder_backend: Literal["sndfile", "pyav"] = Field(
         "sndfile",
         description="Audio encoders: sndfile (libsndfile + the ffmpeg program for aac; default) or pyav "

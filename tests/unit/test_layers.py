@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"audio"},
     {"engines"},
     {"voices", "protocol"},
-    {"synthesis"},
+    {"synthesis", "plugins"},
     {"pipeline"},
     {"jobs", "predictor", "transformer", "repository"},
     {"api"},

@@ -28,7 +28,7 @@ from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.bitrate import BitrateChange, adapter_for
 from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stages import LocalSynthesizer, voice_label
-from tts_predictor.pipeline.stream import encode_chunks, plan_segments, stream_plan
+from tts_predictor.pipeline.stream import check_stream_format, encode_chunks, plan_segments, stream_plan
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.text.segments import Segment
 
@@ -201,6 +201,7 @@ def prepare_stream(
     """Plan and validate now (so errors are 400s before the response starts); the synthesis is noted for
     tts_requests_total under `route` (None: the entry's route), counted with the request's status when it ends."""
     refuse_post_in_stream(params)
+    check_stream_format(params.format)
     segments = plan_segments(text, params, synth, language=default_language(synth, params))
     model = getattr(synth, "model_label", "tts")
     metrics.note_synthesis(model, voice_label(synth, params.voice), params.format, route)

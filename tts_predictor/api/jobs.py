@@ -36,6 +36,7 @@ from tts_predictor.jobs.results import EXTENSIONS
 from tts_predictor.jobs.runtime import JobRuntime
 from tts_predictor.jobs.webhooks import check_url
 from tts_predictor.pipeline.front import Front
+from tts_predictor.pipeline.stream import check_stream_format
 from tts_predictor.synthesis.low_priority import low_priority_executor
 from tts_predictor.text.ssml import parse_ssml
 
@@ -186,6 +187,7 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
         params = params.model_copy(update={"ssml": kind == "ssml" or (params.ssml if kind == "text" else False)})
         language = synth.catalog.resolve(params.voice, params.language)[1]  # 400 for unknown voices/languages now
         post.check_bed(params, predictor.output.beds_dir)
+        check_stream_format(params.format)  # results are encoded chunk by chunk: a plugin's format is a 400
         document = await sources.parse_source(kind, data, settings.job_max_chars)
         chapters = document.chapters
         chars = sum(len(c.text) for c in chapters)

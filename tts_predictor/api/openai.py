@@ -97,6 +97,9 @@ class SpeechRequest(BaseModel):
         description="Naming an emotion or style preset (e.g. 'sound happy', 'newscast') applies it; otherwise ignored "
         "(header X-TTS-Instructions says which).",
     )
+    effects: str | None = Field(
+        None, max_length=200, description="Extension: comma-separated audio effects added by plugins (GET /v1/plugins)."
+    )
     stream_format: Literal["audio", "sse"] = Field(
         "audio", description="audio: the audio bytes, streamed; sse: server-sent events with base64 audio deltas."
     )
@@ -196,6 +199,7 @@ def build_router(predictor: Front) -> APIRouter:
                 "speed": body.speed,
                 "format": fmt,
                 "sample_rate": OPENAI_PCM_RATE if fmt == "pcm" else None,
+                "effects": body.effects,
                 **delivery,
             },
             names={"format": "response_format"},

@@ -26,13 +26,15 @@ from tts_predictor.api.common import (
 )
 from tts_predictor.api.health import system_health
 from tts_predictor.api.ws import STATS
-from tts_predictor.audio.encode import FORMATS, media_type, output_rate
+from tts_predictor.audio.encode import MEDIA_TYPES, media_type, output_rate
 from tts_predictor.audio.output import OutputConfig
 from tts_predictor.audio.post import PostOptions
 from tts_predictor.auth import key_from, key_valid
 from tts_predictor.errors import FieldError
 from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stages import plan_charged, render
+from tts_predictor.plugins import API_VERSION
+from tts_predictor.plugins.loader import report as plugin_report
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.schemas import EMOTIONS, STYLES
 from tts_predictor.settings import DEFAULT_CACHE_DIR
@@ -69,6 +71,7 @@ class SynthesisOptions(PostOptions):
     ssml: bool | None = Field(None, description=_describe("ssml"))
     normalize: bool | None = Field(None, description=_describe("normalize"))
     lexicons: str | None = Field(None, description=_describe("lexicons"))
+    effects: str | None = Field(None, description=_describe("effects"))
     loudness_lufs: float | None = Field(None, description=_describe("loudness_lufs"))
     stream: bool = Field(False, description="Send audio while it is synthesized, sentence by sentence (chunked).")
     adaptive_bitrate: bool = Field(
@@ -258,9 +261,9 @@ def build_router(predictor: Front) -> APIRouter:
             raise FieldError("items", 'items: is empty; give at least one {"text": ...}')
         if len(body.items) > limit:
             raise FieldError("items", f"items: {len(body.items)} items; the limit is {limit} (TTS_MAX_BATCH_SIZE)")
-        if body.format is not None and body.format not in FORMATS:
+        if body.format is not None and body.format not in MEDIA_TYPES:
             raise FieldError(
-                "format", f"format: unsupported format '{body.format[:40]}'; use one of: {', '.join(FORMATS)}"
+                "format", f"format: unsupported format '{body.format[:40]}'; use one of: {', '.join(MEDIA_TYPES)}"
             )
         jobs = []
         for i, item in enumerate(body.items):
@@ -309,6 +312,10 @@ def build_router(predictor: Front) -> APIRouter:
     @router.get("/config", summary="Effective settings (secrets redacted)")
     async def config() -> dict[str, Any]:
         return predictor.settings.redacted()
+
+    @router.get("/v1/plugins", summary="Plugins found at start: name, kind, package, version, status, error")
+    async def plugins() -> dict[str, Any]:
+        return {"api_version": API_VERSION, "plugins": plugin_report()}
 
     @router.get("/health", summary="Model state (details with an API key when keys are set; 503 until loaded)")
     async def health(request: Request) -> JSONResponse:

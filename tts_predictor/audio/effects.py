@@ -1,4 +1,5 @@
-"""Speech effects with scipy.signal (BSD): EQ presets, telephone/radio band-pass, compressor, reverb, trim, fades.
+"""Speech effects with scipy.signal (BSD): EQ presets, telephone/radio band-pass, compressor, reverb, trim, fades;
+and the table of named effects that plugins add (`PLUGIN_EFFECTS`, asked for with the request field ``effects``).
 
 Spotify's `pedalboard` is GPL-3.0, so it cannot be a default dependency of this MIT project; these few effects
 are standard filters written directly with scipy instead.
@@ -6,10 +7,23 @@ are standard filters written directly with scipy instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 from scipy import signal
 
 from tts_predictor.audio.buffer import AudioBuffer
+from tts_predictor.errors import SynthesisFailed
+
+ChunkProcessor = Callable[[np.ndarray], np.ndarray]
+"""Processes one chunk of float32 mono samples and returns as many; keeps its state (filter memory, phase)
+between calls, so a stream processed chunk by chunk sounds as the whole file processed at once."""
+EffectOpener = Callable[[int], ChunkProcessor]
+"""Opens a fresh processor for one output at the given sample rate."""
+PLUGIN_EFFECTS: dict[str, EffectOpener] = {}
+"""Effects added by plugins (entry point group ``tts_predictor.effects``), by name; registered at start."""
+MAX_EFFECTS = 4
+"""At most this many effects per request."""
 
 EQ_PRESETS: dict[str, list[tuple[str, float, float]]] = {
     "warm": [("low_shelf", 250.0, 4.0), ("high_shelf", 6000.0, -3.0)],
@@ -137,3 +151,50 @@ def fade(audio: AudioBuffer, in_s: float = 0.0, out_s: float = 0.0) -> AudioBuff
     if n_out:
         x[len(x) - n_out :] *= np.linspace(1, 0, n_out, dtype=np.float32)
     return AudioBuffer(x, audio.sample_rate)
+
+
+def register_effect(name: str, opener: EffectOpener) -> None:
+    """Make `name` an effect requests may ask for; raises on a taken name (the built-in presets included)."""
+    if name in PLUGIN_EFFECTS or name in EQ_PRESETS or name in BANDS:
+        raise ValueError(f"effect name '{name}' is already taken")
+    PLUGIN_EFFECTS[name] = opener
+
+
+def parse_effects(value: str | None) -> tuple[str, ...]:
+    """The effect names of a request's comma-separated ``effects`` field; ValueError naming the allowed ones."""
+    names = tuple(n.strip() for n in (value or "").split(",") if n.strip())
+    allowed = ", ".join(sorted(PLUGIN_EFFECTS)) or "none are installed"
+    if len(names) > MAX_EFFECTS:
+        raise ValueError(f"at most {MAX_EFFECTS} effects per request (allowed: {allowed})")
+    for name in names:
+        if name not in PLUGIN_EFFECTS:
+            raise ValueError(f"unknown effect '{name[:40]}' (allowed: {allowed})")
+    return names
+
+
+class EffectChain:
+    """The plugin effects of one output, in the asked order; each opened at the first chunk's rate and kept, so
+    streams and job chunks run through the same processors (their state carries over)."""
+
+    def __init__(self, names: Sequence[str]):
+        self.names = tuple(names)
+        self._open: list[ChunkProcessor] = []
+        self._rate = 0
+
+    def __call__(self, audio: AudioBuffer) -> AudioBuffer:
+        """`audio` through every effect; SynthesisFailed naming the effect when one misbehaves."""
+        if not self.names or len(audio.samples) == 0:
+            return audio
+        samples = audio.samples
+        for index, name in enumerate(self.names):
+            try:
+                if index == 0 and (not self._open or audio.sample_rate != self._rate):
+                    self._rate = audio.sample_rate
+                    self._open = [PLUGIN_EFFECTS[n](audio.sample_rate) for n in self.names]
+                out = np.asarray(self._open[index](samples), dtype=np.float32)
+            except Exception as exc:
+                raise SynthesisFailed(f"effect '{name}' failed: {type(exc).__name__}: {exc}") from exc
+            if out.shape != samples.shape or not np.all(np.isfinite(out)):
+                raise SynthesisFailed(f"effect '{name}' returned {out.shape} samples or non-finite values")
+            samples = out
+        return AudioBuffer(samples, audio.sample_rate)

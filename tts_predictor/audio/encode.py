@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import soundfile as sf
@@ -13,7 +13,7 @@ from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.codecs.base import DEFAULT_BITRATES
 from tts_predictor.audio.codecs.stream import StreamEncoder, wav_stream_header
 from tts_predictor.audio.dsp import resample
-from tts_predictor.errors import EncoderUnavailable, UnsupportedFormat
+from tts_predictor.errors import EncoderUnavailable, SynthesisFailed, UnsupportedFormat
 
 __all__ = [
     "DEFAULT_BITRATES",
@@ -44,8 +44,13 @@ MEDIA_TYPES: dict[str, str] = {
 big-endian by RFC 2586); ``mulaw``/``alaw`` are raw headerless G.711 at 8 kHz mono, as those media types define;
 ``opus`` is Opus in an Ogg container; ``aac`` is ADTS."""
 FORMATS: tuple[str, ...] = tuple(MEDIA_TYPES)
+"""The built-in formats; plugins add theirs to MEDIA_TYPES and PLUGIN_FORMATS (`register_format`)."""
 STREAMABLE_FORMATS: tuple[str, ...] = FORMATS
-"""Every format streams; wav streams with a header whose sizes say "unknown" (0xFFFFFFFF)."""
+"""Every built-in format streams; wav streams with a header whose sizes say "unknown" (0xFFFFFFFF)."""
+PluginEncoder = Callable[[np.ndarray, int], bytes]
+"""A plugin's whole-file encoder: (float32 mono samples in [-1, 1], sample rate) -> the file's bytes."""
+PLUGIN_FORMATS: dict[str, PluginEncoder] = {}
+"""Formats added by plugins (entry point group ``tts_predictor.formats``), by name: whole files only."""
 G711_RATE = 8000
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
@@ -62,10 +67,31 @@ def media_type(fmt: str, sample_rate: int | None = None) -> str:
     return MEDIA_TYPES[fmt]
 
 
+def register_format(name: str, media: str, encoder: PluginEncoder) -> None:
+    """Make `name` an output format (whole files) encoded by `encoder`; raises ValueError on a taken name."""
+    if name in MEDIA_TYPES:
+        raise ValueError(f"format name '{name}' is already taken")
+    if not media.startswith("audio/") or len(media) > 100:
+        raise ValueError(f"media_type '{media[:100]}' is not an audio/* type")
+    MEDIA_TYPES[name] = media
+    PLUGIN_FORMATS[name] = encoder
+
+
+def _plugin_encode(buf: AudioBuffer, fmt: str) -> bytes:
+    """A plugin format's file; SynthesisFailed naming the plugin when its encoder fails or returns no bytes."""
+    try:
+        data = PLUGIN_FORMATS[fmt](np.clip(buf.samples, -1.0, 1.0).astype(np.float32), buf.sample_rate)
+    except Exception as exc:
+        raise SynthesisFailed(f"format plugin '{fmt}' failed: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(data, bytes):
+        raise SynthesisFailed(f"format plugin '{fmt}' returned {type(data).__name__}, not bytes")
+    return data
+
+
 def check_format(fmt: str) -> str:
     """Return `fmt` if supported, else raise UnsupportedFormat listing the supported formats."""
     if fmt not in MEDIA_TYPES:
-        raise UnsupportedFormat(f"format {str(fmt)[:40]!r} is not supported; use one of: {', '.join(FORMATS)}")
+        raise UnsupportedFormat(f"format {str(fmt)[:40]!r} is not supported; use one of: {', '.join(MEDIA_TYPES)}")
     return fmt
 
 
@@ -110,6 +136,8 @@ def encode(buf: AudioBuffer, fmt: str, *, bitrate: str | None = None) -> bytes:
     """Encode `buf` as one complete file/stream of `fmt` (see MEDIA_TYPES); `bitrate` applies to lossy formats."""
     check_format(fmt)
     buf = _prepare(buf, fmt)
+    if fmt in PLUGIN_FORMATS:
+        return _plugin_encode(buf, fmt)
     if fmt == "wav":
         return _soundfile_bytes(buf, "WAV", "PCM_16")
     if fmt == "flac":

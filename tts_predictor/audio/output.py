@@ -1,5 +1,5 @@
 """The one output chain: loudness per sentence (`leveler`, applied as segments are assembled) -> voice DSP (pitch,
-gain) -> watermark -> post-processing -> resample -> encode -> tags.
+gain, plugin effects) -> watermark -> post-processing -> resample -> encode -> tags.
 
 Every path that produces audio for a caller goes through here: whole responses (`render_whole`), streams over HTTP
 and WebSocket (`stream_dsp` per chunk, `OutputConfig.tag_head` on the first bytes), jobs (`voice_dsp` and
@@ -20,6 +20,7 @@ from tts_predictor.audio import post, provenance
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.credentials import ContentCredentials
 from tts_predictor.audio.dsp import apply_gain_db, pitch_shift, resample
+from tts_predictor.audio.effects import EffectChain, parse_effects
 from tts_predictor.audio.encode import encode, output_rate
 from tts_predictor.audio.loudness import Leveler
 from tts_predictor.audio.watermark import Watermarker
@@ -54,6 +55,9 @@ class VoiceOptions(Protocol):
 
     @property
     def bitrate(self) -> str | None: ...
+
+    @property
+    def effects(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -141,13 +145,23 @@ def leveler(params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT) -> Leve
     return None if target is None else Leveler(target, config.peak_dbfs)
 
 
-def voice_dsp(buf: AudioBuffer, params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT) -> AudioBuffer:
-    """A request's voice DSP in its fixed order: pitch shift, gain (each only when asked), then the watermark when
-    a model is mounted. Streams and jobs apply it per chunk (the loudness step came before, see `leveler`)."""
+def effect_chain(params: VoiceOptions) -> EffectChain:
+    """The plugin effects a request asked for (``effects``), opened once per output: streams and jobs pass the same
+    chain with every chunk, so the effects' state carries over."""
+    return EffectChain(parse_effects(getattr(params, "effects", None)))
+
+
+def voice_dsp(
+    buf: AudioBuffer, params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT, chain: EffectChain | None = None
+) -> AudioBuffer:
+    """A request's voice DSP in its fixed order: pitch shift, gain (each only when asked), the plugin effects
+    (`chain`, else a fresh one for a whole buffer), then the watermark when a model is mounted. Streams and jobs
+    apply it per chunk (the loudness step came before, see `leveler`)."""
     if params.pitch:
         buf = pitch_shift(buf, params.pitch)
     if params.volume_db:
         buf = apply_gain_db(buf, params.volume_db)
+    buf = (chain or effect_chain(params))(buf)
     return buf if config.watermarker is None else config.watermarker.apply(buf)
 
 
@@ -164,9 +178,12 @@ def post_process(
     return post.apply(buf, params, config.beds_dir, first=first, last=last, offset=offset)
 
 
-def stream_dsp(buf: AudioBuffer, params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT) -> AudioBuffer:
-    """One streamed chunk: voice DSP, then the asked output rate (streams take no post-processing)."""
-    buf = voice_dsp(buf, params, config)
+def stream_dsp(
+    buf: AudioBuffer, params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT, chain: EffectChain | None = None
+) -> AudioBuffer:
+    """One streamed chunk: voice DSP (with the stream's effect `chain`), then the asked output rate (streams take
+    no post-processing)."""
+    buf = voice_dsp(buf, params, config, chain)
     if params.sample_rate and params.sample_rate != buf.sample_rate:
         buf = resample(buf, params.sample_rate)
     return buf

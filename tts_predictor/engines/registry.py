@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tts_predictor.engines.base import Engine
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.settings import EMBEDDED_MODEL, Settings
 
+EngineFactory = Callable[[str, Settings], Engine]
+"""Makes a plugin's engine from the part of the model spec after ``<name>:`` (maybe empty) and the settings."""
+PLUGIN_ENGINES: dict[str, EngineFactory] = {}
+"""Engines added by plugins (entry point group ``tts_predictor.engines``, registered at start by
+`tts_predictor.plugins`), by name: ``TTS_MODEL=<name>`` or ``<name>:<argument>`` selects one."""
+
+
+def register_engine(name: str, factory: EngineFactory) -> None:
+    """Make `name` (and ``name:<argument>``) a model spec that `factory` loads; raises on a taken name."""
+    if name in PLUGIN_ENGINES or name in ("embedded", "coqui", "onnx", "plugin"):
+        raise ValueError(f"engine name '{name}' is already taken")
+    PLUGIN_ENGINES[name] = factory
+
+
+def _plugin_spec(spec: str) -> tuple[str, str] | None:
+    """(plugin name, argument) when `spec` names a plugin's engine, else None."""
+    name, _, argument = spec.partition(":")
+    return (name, argument) if name in PLUGIN_ENGINES else None
+
 
 def describe_source(spec: str) -> tuple[str, str]:
-    """Classify a model spec as (kind, location): kind is ``onnx`` or ``coqui``."""
+    """Classify a model spec as (kind, location): kind is ``onnx``, ``coqui`` or ``plugin:<name>`` (the location
+    is then the argument after ``<name>:``)."""
+    if (plugin := _plugin_spec(spec)) is not None:
+        return f"plugin:{plugin[0]}", plugin[1]
     if spec == EMBEDDED_MODEL:
         return "onnx", EMBEDDED_MODEL
     if spec.startswith("coqui:"):
@@ -66,6 +89,8 @@ def _load_model(settings: Settings) -> Engine:
         raise ModelLoadError(f"compute_type=float16 is not supported for this engine ({valid})")
     if settings.compute_type == "float16" and settings.device == "cpu":
         raise ModelLoadError(f"compute_type=float16 needs a CUDA device, not device=cpu ({valid})")
+    if kind.startswith("plugin:"):
+        return _load_plugin(kind.removeprefix("plugin:"), location, settings)
     if kind == "onnx":
         from tts_predictor.engines.onnx.vits import OnnxVitsEngine, embedded_voice_paths
 
@@ -113,6 +138,19 @@ def _load_model(settings: Settings) -> Engine:
     )
 
 
+def _load_plugin(name: str, argument: str, settings: Settings) -> Engine:
+    """A plugin's engine; whatever its factory raises becomes a ModelLoadError naming the plugin."""
+    try:
+        engine = PLUGIN_ENGINES[name](argument, settings)
+    except ModelLoadError:
+        raise
+    except Exception as exc:
+        raise ModelLoadError(f"plugin engine '{name}' failed to load: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(engine, Engine):
+        raise ModelLoadError(f"plugin engine '{name}' returned {type(engine).__name__}, not an Engine")
+    return engine
+
+
 def _setting_specs(settings: Settings) -> list[str]:
     """The comma-separated `model` setting as a list."""
     return [s.strip() for s in settings.model.split(",") if s.strip()]
@@ -142,6 +180,8 @@ def model_specs(settings: Settings) -> list[str]:
 def spec_name(spec: str) -> str:
     """The name a model spec is served under: its engine's name (voice file stem, directory or catalogue name)."""
     kind, location = describe_source(spec)
+    if kind.startswith("plugin:"):
+        return kind.removeprefix("plugin:")
     if location == EMBEDDED_MODEL:
         from tts_predictor.engines.onnx.vits import embedded_voice_paths
 

@@ -17,7 +17,7 @@ import soundfile as sf
 from tts_predictor.audio import dsp, provenance
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.encode import encode, encode_stream, output_rate, wav_stream_header
-from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, post_process, voice_dsp
+from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, effect_chain, post_process, voice_dsp
 from tts_predictor.jobs.records import Chapter, JobRecord
 from tts_predictor.jobs.store.base import JobStore
 from tts_predictor.protocol.v2 import SynthesisParameters
@@ -76,6 +76,7 @@ class ResultFiles:
         path.parent.mkdir(parents=True, exist_ok=True)
         spans: list[tuple[int, int]] = []  # (start, end) sample of each chapter
         state = {"rate": 0, "samples": 0}
+        chain = effect_chain(params)  # one for the whole result: the effects' state carries across chunks
 
         def buffers() -> Iterator[AudioBuffer]:
             for ch in chapters:
@@ -84,7 +85,7 @@ class ResultFiles:
                     stored = store.chunk(job.id, index)
                     if stored is None:
                         raise RuntimeError(f"job {job.id}: chunk {index} is missing")
-                    audio = voice_dsp(_decode(stored.audio), params, self.output)
+                    audio = voice_dsp(_decode(stored.audio), params, self.output, chain)
                     audio = post_process(
                         audio,
                         params,

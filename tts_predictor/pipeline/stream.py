@@ -22,8 +22,9 @@ from tts_predictor.audio import dsp
 from tts_predictor.audio.assemble import Assembly, SegmentPieces
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.codecs.stream import RAW_FORMATS, StreamEncoder, bitrate_adaptable
-from tts_predictor.audio.encode import check_format, output_rate
-from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, leveler, stream_dsp
+from tts_predictor.audio.encode import PLUGIN_FORMATS, check_format, output_rate
+from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, effect_chain, leveler, stream_dsp
+from tts_predictor.errors import UnsupportedFormat
 from tts_predictor.pipeline.bitrate import BitrateAdapter, BitrateChange
 from tts_predictor.pipeline.limits import check_audio_s, max_audio_s, pauses_s
 from tts_predictor.pipeline.request_plan import plan_request
@@ -79,6 +80,7 @@ async def stream_plan(
     word_events = WordEvents(source_text, segments)
     spend = budget.current()
     level = leveler(params, output)
+    chain = effect_chain(params)  # one per stream: the effects' state carries across chunks
 
     def emit(index: int, segment: Segment, speech: AudioBuffer | None) -> tuple[AudioBuffer, dict[str, Any]]:
         nonlocal offset
@@ -102,7 +104,7 @@ async def stream_plan(
             "words": words,
         }
         offset += audio.duration_s
-        return stream_dsp(audio, params, output), event
+        return stream_dsp(audio, params, output, chain), event
 
     for index, segment in enumerate(segments):
         if not segment.text.strip():
@@ -121,11 +123,11 @@ async def stream_plan(
                     pending.clear()
                 pieces = pieces or SegmentPieces(segment, rate, offset, level)
                 spend.charge_audio(chunk.duration_s)
-                yield stream_dsp(pieces.add(chunk), params, output), None
+                yield stream_dsp(pieces.add(chunk), params, output, chain), None
             if pieces is not None:
                 audio, event = pieces.end()
                 offset = event["end_s"]
-                yield stream_dsp(audio, params, output), event
+                yield stream_dsp(audio, params, output, chain), event
             continue
         speech = (await synth.synthesize([segment], params, request_id))[0]
         if rate is None:
@@ -163,6 +165,14 @@ async def stream_segments(
         yield item
 
 
+def check_stream_format(fmt: str) -> str:
+    """`fmt` if it streams: every built-in format does; a plugin's format is for whole files (400 otherwise)."""
+    check_format(fmt)
+    if fmt in PLUGIN_FORMATS:
+        raise UnsupportedFormat(f"format: '{fmt}' (added by a plugin) is for whole files only, not streams")
+    return fmt
+
+
 class ChunkEncoder:
     """Async face of a `StreamEncoder`: buffers fed one at a time become one continuous stream of `fmt`.
 
@@ -172,7 +182,7 @@ class ChunkEncoder:
     """
 
     def __init__(self, fmt: str, *, bitrate: str | None = None, output: OutputConfig | None = DEFAULT_OUTPUT):
-        self.fmt = check_format(fmt)
+        self.fmt = check_stream_format(fmt)
         self.bitrate = bitrate
         self.rate: int | None = None
         self._encoder: StreamEncoder | None = None

@@ -20,7 +20,8 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from tts_predictor.audio.encode import FORMATS, check_bitrate
+from tts_predictor.audio.effects import parse_effects
+from tts_predictor.audio.encode import FORMATS, MEDIA_TYPES, check_bitrate
 from tts_predictor.audio.post import POST_FIELDS, PostOptions
 from tts_predictor.errors import TextTooLong, UnsupportedOption
 from tts_predictor.schemas import EMOTIONS, PITCH_RANGE, SPEED_RANGE, STYLES, VOLUME_RANGE, combine, preset
@@ -92,6 +93,12 @@ class SynthesisParameters(PostOptions):
     top_p: float | None = Field(None, gt=0.0, le=1.0, description="Nucleus sampling (XTTS), above 0 up to 1.")
     top_k: int | None = Field(None, ge=1, le=1000, description="Top-k sampling (XTTS), 1-1000.")
     repetition_penalty: float | None = Field(None, ge=1.0, le=20.0, description="Repetition penalty (XTTS), 1-20.")
+    effects: str | None = Field(
+        None,
+        max_length=200,
+        description="Comma-separated audio effects added by plugins (GET /v1/plugins), applied in order after pitch "
+        "and gain; streams too.",
+    )
     emotion: str | None = Field(
         None, max_length=40, description=f"Emotion as a prosody preset, one of: {', '.join(EMOTIONS)}."
     )
@@ -102,9 +109,14 @@ class SynthesisParameters(PostOptions):
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str) -> str:
-        if value not in FORMATS:
-            raise ValueError(f"unsupported format '{value}'")
+        if value not in MEDIA_TYPES:  # the built-in formats and those plugins added
+            raise ValueError(f"unsupported format '{value[:40]}'; use one of: {', '.join(MEDIA_TYPES)}")
         return value
+
+    @field_validator("effects")
+    @classmethod
+    def _known_effects(cls, value: str | None) -> str | None:
+        return ",".join(parse_effects(value)) or None  # ValueError naming the installed effects
 
     @field_validator("emotion", "style")
     @classmethod

@@ -114,8 +114,8 @@ def assemble(
     repository: Any = None,
     transformer_of: tuple[str | None, str | None] | None = None,
 ) -> None:
-    """The one app assembly of every mode (serve, transformer, Ray): routes, jobs, error handlers, the gateway
-    middleware (request ids, body limit, keys, rate limits) and tracing.
+    """The one app assembly of every mode (serve, transformer, Ray): plugins, routes, jobs, error handlers, the
+    gateway middleware (request ids, body limit, keys, rate limits) and tracing.
 
     Args:
         app: kserve's FastAPI app.
@@ -126,7 +126,9 @@ def assemble(
             the voice listings are relayed with; the API routes and jobs run on the predictor, not here.
     """
     from tts_predictor.api.graph import install_graph_adapter
+    from tts_predictor.plugins.loader import load_plugins
 
+    load_plugins(settings)  # before any route validates a request or the model loads; strict: stops here
     if transformer_of is not None:
         from tts_predictor.api.proxy import install_voice_routes
 

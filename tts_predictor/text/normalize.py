@@ -7,8 +7,10 @@ live in `say` (also used by SSML ``<say-as>``), the rules in `rules`, the word t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tts_predictor.errors import SynthesisFailed
 from tts_predictor.text import lexicon as lx
 from tts_predictor.text import tables as tb
 from tts_predictor.text.locale import date_order
@@ -111,8 +113,52 @@ _LONG_RUN = re.compile(r"[\d,.\u00a0\u202f'\-–/:]{%d,}" % (MAX_DIGITS + 1))
 regex can backtrack over thousands of digits (quadratic time; e.g. 5000 digits followed by a letter)."""
 
 
+PluginRewrites = Callable[[str, str], Sequence[tuple[int, int, str]]]
+"""A plugin's normalizer: (text, language) -> (start, end, spoken) spans, left to right, not overlapping."""
+PLUGIN_NORMALIZERS: dict[str, tuple[str, PluginRewrites]] = {}
+"""Normalizers added by plugins (entry point group ``tts_predictor.normalizers``), by lower-case language code
+(``xx`` for every variant, or ``xx-yy``): (plugin name, rewrites). They replace the built-in rules there."""
+
+
+def register_normalizer(name: str, languages: Sequence[str], function: PluginRewrites) -> None:
+    """Make `function` the normalizer of `languages`; raises ValueError when another plugin has one of them."""
+    codes = [code.strip().lower().replace("_", "-") for code in languages]
+    if not codes or any(not code or len(code) > 20 for code in codes):
+        raise ValueError("languages must be a non-empty list of language codes")
+    for code in codes:
+        if code in PLUGIN_NORMALIZERS:
+            raise ValueError(f"language '{code}' already has the normalizer of plugin '{PLUGIN_NORMALIZERS[code][0]}'")
+    for code in codes:
+        PLUGIN_NORMALIZERS[code] = (name, function)
+
+
+def _plugin_for(language: str) -> tuple[str, PluginRewrites] | None:
+    code = language.strip().lower().replace("_", "-")
+    return PLUGIN_NORMALIZERS.get(code) or PLUGIN_NORMALIZERS.get(code.split("-")[0])
+
+
+def _plugin_rewrites(plugin: tuple[str, PluginRewrites], text: str, language: str) -> list[Rewrite]:
+    """A plugin's spans as Rewrites, checked (in range, in order, not overlapping); SynthesisFailed otherwise."""
+    name, function = plugin
+    try:
+        spans = [(int(a), int(b), str(spoken)) for a, b, spoken in function(text, language)]
+    except Exception as exc:
+        raise SynthesisFailed(f"normalizer plugin '{name}' failed: {type(exc).__name__}: {exc}") from exc
+    out: list[Rewrite] = []
+    pos = 0
+    for start, end, spoken in spans:
+        if not pos <= start <= end <= len(text) or len(spoken) > 10 * (end - start) + 100:
+            raise SynthesisFailed(f"normalizer plugin '{name}' returned a bad span ({start}, {end})")
+        out.append(Rewrite(start, end, text[start:end], spoken, "plugin"))
+        pos = end
+    return out
+
+
 def rewrites(text: str, language: str = "en") -> list[Rewrite]:
-    """The spans of `text` to rewrite, left to right, never overlapping; empty for unknown languages."""
+    """The spans of `text` to rewrite, left to right, never overlapping; a plugin's where one handles the
+    language; empty for unknown languages."""
+    if (plugin := _plugin_for(language)) is not None:
+        return _plugin_rewrites(plugin, text, language)
     lang = num2words_lang(language)
     if lang is None or not needs_normalization(text):
         return []

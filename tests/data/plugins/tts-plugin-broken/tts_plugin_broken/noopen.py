@@ -1,0 +1,3 @@
+"""An effect without its `open` function."""
+
+requires_api = 1

@@ -1,0 +1,1 @@
+"""A tiny tts-predictor plugin package (tests/server/test_plugins.py installs it into a temporary folder)."""
