@@ -20,6 +20,7 @@ from tts_predictor_client import (
     AuthenticationError,
     BadRequestError,
     Client,
+    NotFoundError,
     RateLimitError,
     TTSError,
 )
@@ -162,3 +163,12 @@ def test_unreachable_server_raises_connection_error():
     with pytest.raises(APIConnectionError) as refused:
         Client(f"http://127.0.0.1:{free_port()}", max_retries=0).voices()
     assert isinstance(refused.value, TTSError) and refused.value.status is None
+
+
+def test_ids_stay_one_path_segment(client: Client):
+    # An id with '/', '?' or '..' is quoted into one segment: a 404, never another route (unquoted, httpx would
+    # resolve '../../v1/voices' to GET /v1/voices and answer the voice list).
+    for hostile in ("../../v1/voices", "x?chapter=1", "%2e%2e"):
+        with pytest.raises(NotFoundError) as missing:
+            client.get_job(hostile)
+        assert missing.value.status == 404
