@@ -20,11 +20,12 @@ help: ## List the targets
 
 install: $(STAMP) ## Create .venv with everything (system packages ffmpeg + espeak-ng too)
 
-$(STAMP): pyproject.toml scripts/install-system-deps.sh
+$(STAMP): pyproject.toml clients/python/pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[coqui,test,bench,ray]"
+	$(BIN)/pip install --quiet -e "clients/python[ws]"
 	touch $(STAMP)
 
 run: install ## Serve the embedded English voice on :$(HTTP_PORT) (REST) and :$(GRPC_PORT) (gRPC)

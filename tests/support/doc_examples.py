@@ -28,6 +28,10 @@ DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "chart
 COMMAND_LANGUAGES = frozenset({"", "bash", "sh", "shell", "console", "zsh", "python", "py", "js", "javascript", "ts"})
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell"})
 PYTHON_LANGUAGES = frozenset({"python", "py"})
+JS_LANGUAGES = frozenset({"js", "javascript"})
+CLIENTS = REPO / "clients"
+"""The client SDKs (docs/clients.md): Python's package is importable, TypeScript's (compiled dist/) resolves as
+``tts-predictor-client`` from the examples' directory."""
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".opus", ".ogg", ".m4a", ".aac"})
 
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<lang>[\w+-]*)")
@@ -118,7 +122,8 @@ def run(example: Example, workdir: Path, http_port: int, grpc_port: int, timeout
     """Run a shell or Python example in `workdir`; its combined output. Raises AssertionError on a failure.
 
     Shell blocks run with ``bash -euo pipefail``, Python blocks with this interpreter, both with the venv's bin
-    first on PATH and the repository importable. curl runs with ``--fail-with-body --show-error`` (a
+    first on PATH and the repository and the Python client importable; JavaScript blocks run as ES modules with
+    Node, the TypeScript client linked in as ``tts-predictor-client``. curl runs with ``--fail-with-body --show-error`` (a
     ``.curlrc``), so an HTTP error fails the example as a reader would notice it.
     """
     code = with_ports(example.code, http_port, grpc_port)
@@ -128,13 +133,21 @@ def run(example: Example, workdir: Path, http_port: int, grpc_port: int, timeout
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(CLIENTS / "python"), os.environ.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        ),
         "CURL_HOME": str(curl_home),
     }
     if example.language in SHELL_LANGUAGES:
         script, command = workdir / ".example.sh", ["bash", "-euo", "pipefail", ".example.sh"]
     elif example.language in PYTHON_LANGUAGES:
         script, command = workdir / ".example.py", [sys.executable, ".example.py"]
+    elif example.language in JS_LANGUAGES:
+        script, command = workdir / ".example.mjs", ["node", ".example.mjs"]
+        (workdir / "node_modules").mkdir(exist_ok=True)
+        link = workdir / "node_modules" / "tts-predictor-client"
+        if not link.exists():
+            link.symlink_to(CLIENTS / "typescript", target_is_directory=True)
     else:
         raise AssertionError(f"{example.id}: no runner for language {example.language!r}")
     script.write_text(code)
