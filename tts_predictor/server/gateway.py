@@ -202,7 +202,14 @@ class GatewayMiddleware:
                 + ("" if self.admin_keys else "; none is configured, so they are off"),
                 {},
             )
-        wait = self._rate_wait(scope, client) or self._feedback_wait(scope, client, key)
+        wait = self._feedback_wait(scope, client, key)
+        if wait:
+            return (
+                429,
+                "too much feedback (TTS_FEEDBACK_PER_MINUTE); retry later",
+                {"retry-after": str(max(1, round(wait)))},
+            )
+        wait = self._rate_wait(scope, client)
         if wait:
             return (
                 429,
