@@ -37,12 +37,25 @@ ENGINE_CALLS = Counter(
     ["priority"],
 )
 QUEUED = Gauge("tts_queued_requests", "Requests waiting for a synthesis slot.")
+JOBS_RUNNING = Gauge("tts_jobs_running", "Long-form jobs this process is synthesizing now.")
 CANCELLED = Counter("tts_cancelled_total", "V2 inference requests cancelled because the client disconnected.")
 REJECTED = Counter("tts_rejected_total", "Requests refused by admission control (429).")
 MODEL_LOAD_SECONDS = Gauge("tts_model_load_seconds", "Time the model took to load and warm up.", ["model"])
 MODEL_READY = Gauge("tts_model_ready", "1 when the model is loaded and warmed up.", ["model"])
 CACHE = Counter("tts_cache_total", "Audio cache lookups by result (hit, miss, error).", ["backend", "result"])
 GPU_MEMORY = Gauge("tts_gpu_memory_bytes", "CUDA memory allocated by torch (when on GPU).")
+ROUTE_CHARACTERS = Counter(
+    "tts_route_characters_total", "Characters of request text charged, by route (`ROUTES`; no key label).", ["route"]
+)
+ROUTE_AUDIO_SECONDS = Counter(
+    "tts_route_audio_seconds_total", "Seconds of audio produced, by route (`ROUTES`; no key label).", ["route"]
+)
+USAGE_DROPPED = Counter(
+    "tts_usage_dropped_total", "Usage records dropped because the store could not keep up (TTS_USAGE)."
+)
+FEEDBACK = Counter("tts_feedback_total", "Quality feedback received, by rating (1-5).", ["rating"])
+TEXT_NOTE_CHARS = 4000
+"""At most this many characters of a request's planned text are kept on its tally (for quality feedback)."""
 
 
 @dataclass
@@ -59,6 +72,10 @@ class Tally:
     """(model, voice, format) of each synthesis, in order."""
     status: str | None = None
     """An outcome set from inside (a WebSocket session's close reason as an HTTP-like status)."""
+    cache_hits: int = 0
+    """Syntheses answered from the audio cache."""
+    text: str = ""
+    """The request's normalized text as planned (the first `TEXT_NOTE_CHARS`), for quality feedback."""
     closed: bool = False
 
     def close(self, status: int | str) -> None:
@@ -101,3 +118,18 @@ def note_synthesis(model: str, voice: str, fmt: str, route: str | None = None) -
     if route is not None and route in ROUTES:
         tally.route = route
     tally.noted.append((model, voice, fmt))
+
+
+def note_cache_hit() -> None:
+    """One synthesis of the running request came from the audio cache (usage analytics)."""
+    tally = _TALLY.get()
+    if tally is not None and not tally.closed:
+        tally.cache_hits += 1
+
+
+def note_text(text: str) -> None:
+    """The normalized text the running request speaks (kept on its tally, bounded; for quality feedback)."""
+    tally = _TALLY.get()
+    if tally is not None and not tally.closed and len(tally.text) < TEXT_NOTE_CHARS:
+        joined = f"{tally.text}\n{text}" if tally.text else text
+        tally.text = joined[:TEXT_NOTE_CHARS]

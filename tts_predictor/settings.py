@@ -90,6 +90,31 @@ class JobsSection(BaseSettings):
     webhook_allow_private: bool = Field(
         False, description="Allow webhooks to loopback/private/link-local addresses (off: SSRF protection)."
     )
+    usage: Literal["on", "off"] = Field(
+        "on",
+        description="Usage analytics: per hour, API key (hashed), route, voice and format, the requests, characters, "
+        "audio seconds, errors, latency and cache hits of syntheses, kept in the jobs store (docs/admin.md).",
+    )
+    usage_retention_days: int = Field(
+        90, ge=1, le=3650, description="Usage hours and feedback older than this many days are deleted."
+    )
+    usage_flush_s: float = Field(
+        10.0, gt=0, le=3600, description="Usage counts are written to the store this often (and at shutdown)."
+    )
+    feedback_store_text: bool = Field(
+        False,
+        description="Store the normalized request text with quality feedback (default: only its SHA-256 and length).",
+    )
+    feedback_recent_requests: int = Field(
+        10_000,
+        ge=0,
+        le=1_000_000,
+        description="Request ids remembered for POST /v1/feedback (the most recent syntheses of this process; "
+        "feedback on an older id is a 404); 0 turns feedback off.",
+    )
+    feedback_per_minute: int = Field(
+        30, ge=1, le=10_000, description="Feedback posts one API key (else client address) may send per minute (429)."
+    )
 
 
 class OutputSection(BaseSettings):
@@ -392,7 +417,7 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     )
     auth_exempt_paths: str = Field(
         "/,/metrics,/live,/ready,/health,/v2,/v2/health/live,/v2/health/ready,/ui,/ui/,/ui/static/app.js,"
-        "/ui/static/app.css,/ui/static/player.js",
+        "/ui/static/app.css,/ui/static/player.js,/ui/admin,/ui/admin/,/ui/static/admin.js,/ui/static/admin.css",
         description="Comma-separated paths served without an API key (probes, metrics, the web page's own files; "
         "the page sends the key it is given with its API calls).",
     )

@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"voices", "protocol"},
     {"synthesis", "plugins"},
     {"pipeline"},
-    {"jobs", "predictor", "transformer", "repository"},
+    {"jobs", "usage", "predictor", "transformer", "repository"},
     {"api"},
     {"server", "ray", "cli", "__main__"},
 ]

@@ -113,6 +113,7 @@ class JobWorker:
         job.state, job.started_at, job.worker = RUNNING, job.started_at or time.time(), self.id
         lost = asyncio.Event()
         beat = asyncio.create_task(self._heartbeat(job.id, lost))
+        metrics.JOBS_RUNNING.inc()
         try:
             if died and self._count_death(job):  # a job that kills its worker must not crash-loop every restart
                 await self._finish(job, FAILED, error=job.error)
@@ -131,6 +132,7 @@ class JobWorker:
             log.warning("job %s: run %d failed", job.id, job.attempts + 1, exc_info=True)
             await self._retry_or_fail(job, f"{type(exc).__name__}: {exc}"[:500])
         finally:
+            metrics.JOBS_RUNNING.dec()
             beat.cancel()
             await asyncio.to_thread(self.store.release, job.id, self.id)
 

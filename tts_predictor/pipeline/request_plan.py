@@ -52,6 +52,7 @@ def plan_request(
     if params.language:  # the asked tag (en-GB) stays on each segment: timings say which conventions were read
         segments = [s if s.language else replace(s, language=params.language) for s in segments]
     post.check_bed(params, beds_dir)
+    metrics.note_text(" ".join(s.text.strip() for s in segments if s.text.strip()))
     return segments
 
 

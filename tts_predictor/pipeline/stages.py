@@ -441,6 +441,7 @@ async def _job(text: str, params: SynthesisParameters, ctx: ServiceContext, scop
         job.segments = plan_charged(text, params, ctx.synth, language, ctx.output)
     else:
         budget.current().charge_audio(hit.duration_s)
+        metrics.note_cache_hit()
     return job
 
 

@@ -55,7 +55,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return load_settings(**{name: getattr(args, name, None) for name in Settings.model_fields})
 
 
-def add_middleware(app: FastAPI, settings: Settings, admission: Any = None) -> None:
+def add_middleware(app: FastAPI, settings: Settings, admission: Any = None, usage: Any = None) -> None:
     """Gateway (request id, body limit, auth, rate limit, admission of inference before its body is read) and CORS,
     closed unless origins are configured."""
     from tts_predictor.server.gateway import GatewayMiddleware
@@ -65,7 +65,7 @@ def add_middleware(app: FastAPI, settings: Settings, admission: Any = None) -> N
         from starlette.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["*"])
-    app.add_middleware(GatewayMiddleware, settings=settings, admission=admission)
+    app.add_middleware(GatewayMiddleware, settings=settings, admission=admission, usage=usage)
 
 
 def add_routes(app: FastAPI, predictor: Front, repository: Any = None) -> None:
@@ -129,19 +129,25 @@ def assemble(
     from tts_predictor.plugins.loader import load_plugins
 
     load_plugins(settings)  # before any route validates a request or the model loads; strict: stops here
+    usage = None
     if transformer_of is not None:
         from tts_predictor.api.proxy import install_voice_routes
 
         install_voice_routes(app, front.name, *transformer_of)
         install_graph_adapter(app, front.name)  # a graph's TTS step lands here when there is a transformer
     else:
+        from tts_predictor.api.admin import install_admin
         from tts_predictor.api.jobs import install_jobs
+        from tts_predictor.api.routes import UI_DIR
+        from tts_predictor.usage import open_usage
 
         add_routes(app, front, repository)
         if settings.jobs_enabled:
             install_jobs(app, front)
+        usage = open_usage(settings)  # usage analytics and feedback (docs/admin.md)
+        install_admin(app, usage, UI_DIR)
     add_error_handlers(app)
-    add_middleware(app, settings, front.admission)
+    add_middleware(app, settings, front.admission, usage)
     setup_tracing(app, settings)
     # kserve's app answers with FastAPI's ORJSONResponse, deprecated in current FastAPI (a warning on the first
     # request); the same orjson rendering without the deprecated class, for kserve's routes added at start.

@@ -16,10 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tts_predictor import budget, metrics
 from tts_predictor.auth import (
+    ANONYMOUS,
     client_address,
     is_admin,
     key_from,
     key_valid,
+    owner_of,
     parse_networks,
     set_caller,
     set_client_address,
@@ -31,6 +33,7 @@ from tts_predictor.server.access_log import access_line
 from tts_predictor.server.error_handlers import internal_error
 from tts_predictor.server.rate_limits import Buckets, FailureLimiter, key_id
 from tts_predictor.settings import Settings
+from tts_predictor.usage import UsageRecorder
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +41,15 @@ log = logging.getLogger(__name__)
 class GatewayMiddleware:
     """Runs before kserve's routes; refusals never reach the model."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, admission: AdmissionController | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        admission: AdmissionController | None = None,
+        usage: UsageRecorder | None = None,
+    ):
         self.app = app
+        self.usage = usage  # usage analytics: one record per synthesis request (tts_predictor/usage/)
         self.settings = settings
         self.admission = admission  # inference routes are admitted (or refused) here, before their body is read
         self.keys = settings.api_key_set()
@@ -49,6 +59,7 @@ class GatewayMiddleware:
         self.buckets = Buckets(settings.rate_limit_rps, settings.rate_limit_burst)
         per_minute = settings.auth_failures_per_minute
         self.failures = FailureLimiter(per_minute) if per_minute else None
+        self.feedback_buckets = Buckets(settings.feedback_per_minute / 60, settings.feedback_per_minute)
         self.sockets: dict[str, int] = {}  # open WebSockets per client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -63,13 +74,14 @@ class GatewayMiddleware:
             budget.start(self.settings)  # one budget for the whole WebSocket session
             set_client_address(self._client(scope))
             session = metrics.open_tally("ws")  # the session's synthesis, counted when it ends
-            started = time.perf_counter()
+            started, spend = time.perf_counter(), budget.current()
             try:
                 await self._websocket(scope, receive, send)
             finally:
                 outcome = session.status or "200"
                 access_line(scope, outcome, time.perf_counter() - started, "-", route_label(scope))
                 session.close(outcome)
+                self._account(scope, session, outcome, spend, time.perf_counter() - started, None)
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [
@@ -77,7 +89,7 @@ class GatewayMiddleware:
         ]
         refusal = self._refusal(scope)
         set_caller(_api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
-        budget.start(self.settings)  # what this request may consume in all (tts_predictor/budget.py)
+        spend = budget.start(self.settings)  # what this request may consume in all (tts_predictor/budget.py)
         set_client_address(self._client(scope))  # owner of jobs without keys
         if refusal is None:
             refusal = self._admit(scope)
@@ -89,6 +101,7 @@ class GatewayMiddleware:
             access_line(scope, refusal[0], 0.0, request_id, "refused")
             if tally is not None:
                 tally.close(refusal[0])
+                self._account(scope, tally, str(refusal[0]), spend, 0.0, None)
             return
         counted = {"in": False}
         started = time.perf_counter()
@@ -142,6 +155,7 @@ class GatewayMiddleware:
             access_line(scope, status["code"], seconds, request_id, route)
             if tally is not None:
                 tally.close(status["code"])
+                self._account(scope, tally, str(status["code"]), spend, seconds, request_id)
             if status["bytes"] >= self.settings.memory_trim_bytes > 0:  # a large response: give its memory back
                 heap.trim_soon()
 
@@ -180,6 +194,20 @@ class GatewayMiddleware:
                 "loading and unloading models needs an admin API key (TTS_ADMIN_API_KEYS)"
                 + ("" if self.admin_keys else "; none is configured"),
                 {},
+            )
+        if admin_route(scope) and not is_admin(key, self.admin_keys):
+            return (
+                403,
+                "the admin routes need an admin API key (TTS_ADMIN_API_KEYS)"
+                + ("" if self.admin_keys else "; none is configured, so they are off"),
+                {},
+            )
+        wait = self._feedback_wait(scope, client, key)
+        if wait:
+            return (
+                429,
+                "too much feedback (TTS_FEEDBACK_PER_MINUTE); retry later",
+                {"retry-after": str(max(1, round(wait)))},
             )
         wait = self._rate_wait(scope, client)
         if wait:
@@ -236,6 +264,32 @@ class GatewayMiddleware:
         without credentials; the CORS middleware answers them)."""
         preflight = scope.get("method") == "OPTIONS" and _header(scope, b"access-control-request-method") is not None
         return bool(self.keys) and scope["path"] not in self.exempt and not preflight
+
+    def _feedback_wait(self, scope: Scope, client: str, key: str | None) -> float:
+        """POST /v1/feedback: TTS_FEEDBACK_PER_MINUTE per key, else per client address."""
+        if scope.get("method") != "POST" or scope["path"].rstrip("/") != "/v1/feedback":
+            return 0.0
+        return self.feedback_buckets.get("key:" + key_id(key) if key else "ip:" + client).take()
+
+    def _account(
+        self,
+        scope: Scope,
+        tally: metrics.Tally,
+        status: str,
+        spend: budget.RequestBudget,
+        seconds: float,
+        rid: str | None,
+    ) -> None:
+        """Usage of a finished synthesis request: the by-route counters, the usage row, the recent request ids."""
+        metrics.ROUTE_CHARACTERS.labels(tally.route).inc(spend.text_chars)
+        metrics.ROUTE_AUDIO_SECONDS.labels(tally.route).inc(spend.audio_s)
+        if self.usage is None:
+            return
+        key = _api_key(scope) if self.keys else None
+        owner = ANONYMOUS if not self.keys else owner_of(key) if key_valid(key, self.keys) else "invalid-key"
+        self.usage.record(tally, owner, status, spend.text_chars, spend.audio_s, seconds)
+        if rid is not None and status.startswith("2"):
+            self.usage.recent.remember(rid, tally, owner, spend.text_chars)
 
     def _rate_wait(self, scope: Scope, client: str) -> float:
         """Rate limit per authenticated key, else per client address (a made-up key or X-Forwarded-For header
@@ -381,6 +435,12 @@ def admin_only(scope: Scope) -> bool:
     """Model repository load / unload (kserve's /v2/repository/models/<name>/load|unload): they change the models
     every tenant is served, so only admin keys may call them."""
     return _REPOSITORY_ACTION.fullmatch(scope["path"]) is not None
+
+
+def admin_route(scope: Scope) -> bool:
+    """The usage and feedback reports (/v1/admin/...): admin keys only, and off while none is configured."""
+    path = re.sub("/+", "/", scope["path"])  # //v1//admin/usage names the same route to some routers
+    return path == "/v1/admin" or path.startswith("/v1/admin/")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

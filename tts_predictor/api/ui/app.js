@@ -106,6 +106,7 @@ function options() {
 }
 
 function clearResults() {
+  $("rate").hidden = true;
   $("download").hidden = true;
   $("download").removeAttribute("href");
   $("transcript").hidden = true;
@@ -246,6 +247,7 @@ async function speak() {
     const blob = mine.player.finish();
     keep(blob, body.text, format === "pcm" ? "wav" : format);
     mine.show(` · voice ${resp.headers.get("X-Voice")}`);
+    askRating(resp.headers.get("X-Request-Id"));
   } catch (err) {
     if (err.name === "AbortError" || mine.over) return;
     if (current === mine) clearResults();
@@ -254,6 +256,21 @@ async function speak() {
     mine.downloading = false;
     mine.metrics.done = true;
   }
+}
+
+// Thumbs up/down on the last clip: POST /v1/feedback with its request id (rating 5 or 1).
+let ratedId = null;
+function askRating(requestId) {
+  ratedId = requestId;
+  $("rate").hidden = !requestId;
+}
+
+async function rate(rating) {
+  const id = ratedId;
+  $("rate").hidden = true;
+  const resp = await fetch("/v1/feedback", { method: "POST", headers: headers(),
+                                             body: JSON.stringify({ request_id: id, rating }) });
+  setStatus(resp.ok ? "thanks for the feedback" : await errorText(resp), !resp.ok);
 }
 
 async function receive(mine, resp) {
@@ -351,6 +368,8 @@ $("text").addEventListener("input", countChars);
 $("stop").addEventListener("click", () => { if (current) current.end("stopped"); });
 $("pause").addEventListener("click", () => { if (current) current.togglePause(); });
 $("speak").addEventListener("click", speak);
+$("thumbs-up").addEventListener("click", () => rate(5));
+$("thumbs-down").addEventListener("click", () => rate(1));
 bindSlider("speed", () => `${speedValue().toFixed(2)}×`);
 bindSlider("pitch", () => `${Number($("pitch").value).toFixed(1)} st`);
 bindSlider("volume", () => `${Number($("volume").value).toFixed(0)} dB`);
