@@ -4,13 +4,10 @@ client disconnects."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import re
 import time
 import uuid
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,7 +16,6 @@ from tts_predictor.auth import (
     ANONYMOUS,
     client_address,
     is_admin,
-    key_from,
     key_valid,
     owner_of,
     parse_networks,
@@ -30,8 +26,19 @@ from tts_predictor.errors import BodyTooLarge, Overloaded, StreamStalled, error_
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.server import memory as heap
 from tts_predictor.server.access_log import access_line
+from tts_predictor.server.asgi_wrappers import body_limited, cancellable, counted_in, run_cancellable, stall_limited
 from tts_predictor.server.error_handlers import internal_error
 from tts_predictor.server.rate_limits import Buckets, FailureLimiter, key_id
+from tts_predictor.server.request_kinds import (
+    admin_only,
+    admin_route,
+    api_key,
+    header,
+    inference_route,
+    joined_header,
+    route_label,
+    synthesis_route,
+)
 from tts_predictor.settings import Settings
 from tts_predictor.usage import UsageRecorder
 
@@ -70,7 +77,7 @@ class GatewayMiddleware:
             if self._refusal(scope) is not None:
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            set_caller(_api_key(scope) if self.keys else None)
+            set_caller(api_key(scope) if self.keys else None)
             budget.start(self.settings)  # one budget for the whole WebSocket session
             set_client_address(self._client(scope))
             session = metrics.open_tally("ws")  # the session's synthesis, counted when it ends
@@ -83,12 +90,12 @@ class GatewayMiddleware:
                 session.close(outcome)
                 self._account(scope, session, outcome, spend, time.perf_counter() - started, None)
             return
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        request_id = header(scope, b"x-request-id") or uuid.uuid4().hex
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"] + [
             (b"x-request-id", request_id.encode())
         ]
         refusal = self._refusal(scope)
-        set_caller(_api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
+        set_caller(api_key(scope) if self.keys and refusal is None else None)  # owner of stored voices
         spend = budget.start(self.settings)  # what this request may consume in all (tts_predictor/budget.py)
         set_client_address(self._client(scope))  # owner of jobs without keys
         if refusal is None:
@@ -118,13 +125,13 @@ class GatewayMiddleware:
             await send(message)
 
         limit, setting = self._body_limit(scope)
-        sender = _stall_limited(send_with_id, self.settings.stream_stall_timeout_s)
+        sender = stall_limited(send_with_id, self.settings.stream_stall_timeout_s)
         try:
-            limited = _limited(receive, limit)
+            limited = body_limited(receive, limit)
             if self.admission is not None and inference_route(scope):
-                limited = _counted_in(limited, self.admission, counted)
-            if _cancellable(scope):
-                if await _run_cancellable(self.app, scope, limited, sender, lambda: responded["done"]):
+                limited = counted_in(limited, self.admission, counted)
+            if cancellable(scope):
+                if await run_cancellable(self.app, scope, limited, sender, lambda: responded["done"]):
                     status["code"] = 499  # client closed the request (nginx's code); nothing was sent
             else:
                 await self.app(scope, limited, sender)
@@ -161,7 +168,7 @@ class GatewayMiddleware:
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket within the connection caps (global, per key or address); sends limited by the stall limit."""
-        key = _api_key(scope) if self.keys else None
+        key = api_key(scope) if self.keys else None
         client = "key:" + key_id(key) if key else self._client(scope)
         if (
             sum(self.sockets.values()) >= self.settings.ws_max_connections
@@ -171,7 +178,7 @@ class GatewayMiddleware:
             return
         self.sockets[client] = self.sockets.get(client, 0) + 1
         try:
-            await self.app(scope, receive, _stall_limited(send, self.settings.stream_stall_timeout_s))
+            await self.app(scope, receive, stall_limited(send, self.settings.stream_stall_timeout_s))
         except StreamStalled:
             log.info("websocket %s: client stopped reading; closed", route_label(scope))
         finally:
@@ -180,12 +187,12 @@ class GatewayMiddleware:
                 del self.sockets[client]
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
-        length = _header(scope, b"content-length")
+        length = header(scope, b"content-length")
         limit, setting = self._body_limit(scope)
         if length and length.isdigit() and int(length) > limit:
             return 413, f"request body over {limit} bytes ({setting})", {}
         client = self._client(scope)
-        key = _api_key(scope) if self.keys else None
+        key = api_key(scope) if self.keys else None
         if self._needs_key(scope) and not key_valid(key, self.keys):
             return self._auth_failure(client, key)
         if self.keys and admin_only(scope) and not is_admin(key, self.admin_keys):
@@ -257,12 +264,12 @@ class GatewayMiddleware:
 
     def _client(self, scope: Scope) -> str:
         peer = (scope.get("client") or (None,))[0]
-        return client_address(peer, _joined(scope, b"x-forwarded-for"), self.proxies)
+        return client_address(peer, joined_header(scope, b"x-forwarded-for"), self.proxies)
 
     def _needs_key(self, scope: Scope) -> bool:
         """Keys are configured, the path is not exempt, and this is not a CORS preflight (browsers send those
         without credentials; the CORS middleware answers them)."""
-        preflight = scope.get("method") == "OPTIONS" and _header(scope, b"access-control-request-method") is not None
+        preflight = scope.get("method") == "OPTIONS" and header(scope, b"access-control-request-method") is not None
         return bool(self.keys) and scope["path"] not in self.exempt and not preflight
 
     def _feedback_wait(self, scope: Scope, client: str, key: str | None) -> float:
@@ -285,7 +292,7 @@ class GatewayMiddleware:
         metrics.ROUTE_AUDIO_SECONDS.labels(tally.route).inc(spend.audio_s)
         if self.usage is None:
             return
-        key = _api_key(scope) if self.keys else None
+        key = api_key(scope) if self.keys else None
         owner = ANONYMOUS if not self.keys else owner_of(key) if key_valid(key, self.keys) else "invalid-key"
         self.usage.record(tally, owner, status, spend.text_chars, spend.audio_s, seconds)
         if rid is not None and status.startswith("2"):
@@ -296,179 +303,9 @@ class GatewayMiddleware:
         from an untrusted peer cannot buy a fresh bucket)."""
         if not self.settings.rate_limit_rps or scope["path"] in self.exempt:
             return 0.0
-        key = _api_key(scope) if self.keys else None
+        key = api_key(scope) if self.keys else None
         identity = "key:" + key_id(key) if key else "ip:" + client
         return self.buckets.get(identity).take()
-
-
-def _stall_limited(send: Send, limit_s: float) -> Send:
-    """`send` that gives up after `limit_s`: uvicorn's send waits while its write buffer (64 KiB) is full, i.e.
-    while the client does not read; a stream's admission slot must not wait with it."""
-
-    async def wrapped(message: Message) -> None:
-        if message["type"] not in ("http.response.body", "websocket.send"):
-            await send(message)
-            return
-        try:
-            await asyncio.wait_for(send(message), limit_s)
-        except TimeoutError:
-            raise StreamStalled() from None
-
-    return wrapped
-
-
-def _counted_in(receive: Receive, admission: AdmissionController, counted: dict[str, bool]) -> Receive:
-    """Count the request in at the door's controller once its body has fully arrived (see `AdmissionController.enter`)."""
-
-    async def wrapped() -> Message:
-        message = await receive()
-        if message["type"] == "http.request" and not message.get("more_body", False) and not counted["in"]:
-            counted["in"] = True
-            admission.enter()
-        return message
-
-    return wrapped
-
-
-def _limited(receive: Receive, limit: int) -> Receive:
-    seen = 0
-
-    async def wrapped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise BodyTooLarge()
-        return message
-
-    return wrapped
-
-
-def _cancellable(scope: Scope) -> bool:
-    """POST /v2/models/<name>[/versions/<v>]/infer: plain V2 inference, which answers with one complete response."""
-    if scope.get("method") != "POST":
-        return False
-    parts = scope["path"].strip("/").split("/")
-    return parts[:2] == ["v2", "models"] and parts[-1] == "infer" and len(parts) in (4, 6)
-
-
-async def _run_cancellable(
-    app: ASGIApp, scope: Scope, receive: Receive, send: Send, responded: Callable[[], bool]
-) -> bool:
-    """Run `app`; once it has read the whole body, a client disconnect cancels it. True when it was cancelled.
-
-    After the body, this function alone reads `receive` (ASGI allows one reader); should the app ask for another
-    message it waits for the same disconnect. Cancellation reaches the awaiting code (admission slot, synthesis).
-    """
-    body_read = asyncio.Event()
-    disconnect: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-
-    async def app_receive() -> Message:
-        if body_read.is_set():
-            return await asyncio.shield(disconnect)
-        message = await receive()
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            body_read.set()
-            if message["type"] == "http.disconnect" and not disconnect.done():
-                disconnect.set_result(message)
-        return message
-
-    task = asyncio.ensure_future(app(scope, app_receive, send))
-
-    async def watch() -> None:
-        await body_read.wait()
-        message = disconnect.result() if disconnect.done() else None
-        while message is None or message["type"] != "http.disconnect":
-            message = await receive()
-        if not disconnect.done():
-            disconnect.set_result(message)
-        if not task.done() and not responded():  # uvicorn also reports "disconnect" once the response is complete
-            metrics.CANCELLED.inc()
-            task.cancel()
-
-    watcher = asyncio.create_task(watch())
-    try:
-        await asyncio.wait([task])
-    except asyncio.CancelledError:
-        task.cancel()
-        raise
-    finally:
-        watcher.cancel()
-    if task.cancelled():
-        log.info("client disconnected; cancelled %s (request id %s)", scope["path"], _header(scope, b"x-request-id"))
-        return True
-    task.result()  # re-raise what the app raised (BodyTooLarge, ...)
-    return False
-
-
-_INFERENCE = re.compile(
-    r"/v2/models/[^/]+(/versions/[^/]+)?/infer|/v1/models/[^/]+:predict|/synthesize|/batch_synthesize|/v1/audio/speech"
-)
-
-
-def inference_route(scope: Scope) -> bool:
-    """A POST that synthesizes under admission control (V2/V1 inference, /synthesize, /batch_synthesize, OpenAI
-    speech); WebSocket utterances and jobs are admitted one by one further in."""
-    return scope.get("method") == "POST" and _INFERENCE.fullmatch(scope["path"].rstrip("/")) is not None
-
-
-_SYNTHESIS_ROUTES = {"synthesize": "synthesize", "batch_synthesize": "batch", "v1/audio/speech": "openai"}
-
-
-def synthesis_route(scope: Scope) -> str | None:
-    """The `route` label of tts_requests_total for an HTTP request that synthesizes (`metrics.ROUTES`), else None."""
-    if not inference_route(scope):
-        return None
-    path = scope["path"].strip("/")
-    if path.startswith("v2/"):
-        return "v2"
-    if path.startswith("v1/models/"):
-        return "v1"
-    return _SYNTHESIS_ROUTES.get(path, "other")
-
-
-_REPOSITORY_ACTION = re.compile(r"/+v2/+repository/+models/+[^/]+/+(load|unload)/*")
-
-
-def admin_only(scope: Scope) -> bool:
-    """Model repository load / unload (kserve's /v2/repository/models/<name>/load|unload): they change the models
-    every tenant is served, so only admin keys may call them."""
-    return _REPOSITORY_ACTION.fullmatch(scope["path"]) is not None
-
-
-def admin_route(scope: Scope) -> bool:
-    """The usage and feedback reports (/v1/admin/...): admin keys only, and off while none is configured."""
-    path = re.sub("/+", "/", scope["path"])  # //v1//admin/usage names the same route to some routers
-    return path == "/v1/admin" or path.startswith("/v1/admin/")
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _joined(scope: Scope, name: bytes) -> str | None:
-    """Every line of a list-valued header, joined in order (RFC 9110 5.3): a proxy that adds its own
-    X-Forwarded-For line after the client's must be read as the last hop, not skipped for the client's first line."""
-    values = [value.decode("latin-1") for key, value in scope.get("headers", []) if key == name]
-    return ", ".join(values) if values else None
-
-
-def _api_key(scope: Scope) -> str | None:
-    return key_from(_header(scope, b"authorization"), _header(scope, b"x-api-key"))
-
-
-def route_label(scope: Scope) -> str:
-    """Metric label: the template of the route the app matched (`/v2/models/{model}/infer`; Starlette leaves it in
-    scope["route"]), `refused` before routing (the status says why), else `unmatched`: a made-up path adds no series."""
-    route = scope.get("route")
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    if not path:
-        return "unmatched"
-    return path.replace("{model_name}", "{model}").replace("{model_version}", "{version}")
 
 
 async def _reply(send: Send, status: int, message: str, headers: dict[str, str], request_id: str, scope: Scope) -> None:
