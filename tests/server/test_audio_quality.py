@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from jobs_helpers import wait_job
 from prometheus_client.parser import text_string_to_metric_families
 from promtool import expected, run_rule_tests
 from server_process import ServerProcess
@@ -24,8 +25,9 @@ VOICE = "default"
 
 
 @pytest.fixture(scope="module")
-def server():
-    process = ServerProcess(env={"TTS_CACHE_MAX_BYTES": "0"}).start()
+def server(tmp_path_factory):
+    env = {"TTS_CACHE_MAX_BYTES": "0", "TTS_JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))}
+    process = ServerProcess(env=env).start()
     yield process
     process.stop()
 
@@ -89,3 +91,23 @@ def test_clipped_and_silent_outputs_move_the_histograms_and_fire_the_alerts(serv
     ]
     result = run_rule_tests(tmp_path, series, checks)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_clipped_job_result_is_measured_once(server):
+    before = scrape(server.url)
+    loud = f'<speak><prosody volume="+20dB">{TEXT} {TEXT}</prosody></speak>'  # jobs take volume through SSML
+    body = {"text": loud, "options": {"format": "wav"}}
+    response = httpx.post(f"{server.url}/v1/jobs", json=body, timeout=60)
+    assert response.status_code == 202, response.text
+    job = wait_job(server.url, response.json()["id"], timeout_s=120)
+    assert job["state"] == "completed"
+    result = httpx.get(f"{server.url}/v1/jobs/{job['id']}/audio", timeout=60)
+    assert result.status_code == 200
+    after = scrape(server.url)
+    samples = decode_wav(result.content)[0]
+    assert float(np.mean(np.abs(samples) >= 0.999)) > 0.01  # the client's ground: the result clips
+    assert value(after, "tts_output_clipped_ratio_count") - value(before, "tts_output_clipped_ratio_count") == 1
+    moved = value(after, "tts_output_clipped_ratio_bucket", le="0.01") - value(
+        before, "tts_output_clipped_ratio_bucket", le="0.01"
+    )
+    assert moved == 0  # over 1 % of its samples at full scale

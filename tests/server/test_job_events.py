@@ -18,6 +18,7 @@ from nats_broker import NatsBroker
 from server_process import ServerProcess
 
 nats = pytest.importorskip("nats", reason="pip install '.[events]' (nats-py)")
+pytest.importorskip("nats.js.errors")
 pytestmark = pytest.mark.slow
 STREAM, PREFIX = "TTS_JOBS", "tts.jobs"
 
@@ -26,7 +27,11 @@ async def stream_events(url: str, job_id: str) -> list[dict]:
     """Every event of `job_id` in the stream, in stream order (an ordered consumer from the first message)."""
     nc = await nats.connect(url)
     js = nc.jetstream()
-    info = await js.stream_info(STREAM)
+    try:
+        info = await js.stream_info(STREAM)
+    except nats.js.errors.NotFoundError:  # the publisher has not reconnected and created it yet
+        await nc.close()
+        return []
     out: list[dict] = []
     sub = await js.subscribe(f"{PREFIX}.>", ordered_consumer=True)
     for _ in range(info.state.messages):
@@ -96,3 +101,24 @@ def wait_for_events(url: str, job_id: str, timeout_s: float = 60.0) -> list[dict
         if time.monotonic() > deadline:
             raise TimeoutError(f"no completed event in {timeout_s} s; got {[e['type'] for e in events]}")
         time.sleep(0.5)
+
+
+def test_jobs_run_without_a_broker_and_their_events_follow_once_it_starts(tmp_path):
+    broker = NatsBroker(tmp_path / "nats")  # its port is chosen, nothing listens there yet
+    env = {"TTS_JOBS_DIR": str(tmp_path / "jobs"), "TTS_EVENTS_NATS_URL": broker.url, "TTS_EVENTS_NATS_STREAM": STREAM}
+    server = ServerProcess(env=env).start()
+    try:
+        response = httpx.post(f"{server.url}/v1/jobs", json={"text": long_text(300)}, timeout=60)
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        assert wait_job(server.url, job_id, timeout_s=120)["state"] == "completed"
+        health = httpx.post(f"{server.url}/v1/audio/speech", json={"model": "tts-1", "input": "Hi.", "voice": "alloy"})
+        assert health.status_code == 200  # the service serves with the broker down
+        broker.start()
+        events = wait_for_events(broker.url, job_id)
+    finally:
+        server.stop()
+        broker.stop()
+    sequences = sorted({int(e["sequence"]) for e in events})
+    assert sequences == list(range(1, len(sequences) + 1))
+    assert events[0]["type"] == "tts.job.queued" and events[-1]["type"] == "tts.job.completed"

@@ -6,9 +6,14 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+from pydantic import ValidationError
+
 from tts_predictor.jobs.events import transition
 from tts_predictor.jobs.records import CANCELLED, COMPLETED, QUEUED, RUNNING, JobRecord
+from tts_predictor.jobs.store import make_store
 from tts_predictor.jobs.store.sqlite import SqliteJobStore
+from tts_predictor.settings import Settings
 
 
 def record(job_id: str = "j1") -> JobRecord:
@@ -70,3 +75,28 @@ def test_no_outbox_rows_with_events_off(tmp_path):
     store = SqliteJobStore(str(tmp_path))
     store.create(record(), "[]")
     assert store.pending_events(10) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TTS_EVENTS_SUBJECT_PREFIX", "tts.>"),
+        ("TTS_EVENTS_SUBJECT_PREFIX", "tts..jobs"),
+        ("TTS_EVENTS_SUBJECT_PREFIX", "tts jobs"),
+        ("TTS_EVENTS_SUBJECT_PREFIX", "a" * 33),
+        ("TTS_EVENTS_NATS_STREAM", "jobs.stream"),
+        ("TTS_EVENTS_NATS_STREAM", "*"),
+        ("TTS_EVENTS_SOURCE", ""),
+    ],
+)
+def test_bad_event_settings_are_refused_naming_the_variable(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as err:
+        Settings()
+    assert name.removeprefix("TTS_").lower() in str(err.value)
+
+
+def test_events_with_the_redis_store_are_refused_at_start():
+    settings = Settings(redis_url="redis://127.0.0.1:1/0", events_nats_url="nats://127.0.0.1:4222")
+    with pytest.raises(ValueError, match="TTS_EVENTS_NATS_URL"):
+        make_store(settings)
