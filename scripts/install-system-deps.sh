@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages tts-predictor needs: espeak-ng (phonemes) and ffmpeg (audio codecs) to run;
-# with --test also redis-server (shared-cache tests), chromium (web page test in a real browser) and
+# with --test also redis-server (shared-cache tests), chromium (web page test in a real browser), prometheus
+# (promtool evaluates the alert rules), nats-server (job events) and
 # podman + runc + debootstrap (image tests: build and run the images without Docker or a registry).
 set -euo pipefail
 wanted=(espeak-ng:espeak-ng ffmpeg:ffmpeg)
 if [ "${1:-}" = "--test" ]; then
-  wanted+=(redis-server:redis-server chromium:chromium podman:podman runc:runc debootstrap:debootstrap)
+  wanted+=(redis-server:redis-server chromium:chromium promtool:prometheus nats-server:nats-server podman:podman runc:runc debootstrap:debootstrap)
 fi
 missing=()
 for pair in "${wanted[@]}"; do

@@ -57,6 +57,47 @@ FEEDBACK = Counter("tts_feedback_total", "Quality feedback received, by rating (
 TEXT_NOTE_CHARS = 4000
 """At most this many characters of a request's planned text are kept on its tally (for quality feedback)."""
 
+# Audio quality of every output (audio/quality.py), labelled by the bounded voice label (`stages.voice_label`).
+OUTPUT_CLIPPED = Histogram(
+    "tts_output_clipped_ratio",
+    "Share of an output's samples at full scale (|x| >= 0.999), per output.",
+    ["voice"],
+    buckets=(0.0, 0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+OUTPUT_SILENCE_RATIO = Histogram(
+    "tts_output_silence_ratio",
+    "Share of an output's 10 ms frames under -50 dBFS RMS, per output (1: nothing audible).",
+    ["voice"],
+    buckets=(0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0),
+)
+OUTPUT_SILENCE_SECONDS = Histogram(
+    "tts_output_silence_seconds",
+    "Silence of an output by position: leading, trailing, internal (the longest between two audible frames).",
+    ["voice", "position"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+OUTPUT_LOUDNESS = Histogram(
+    "tts_output_loudness_lufs",
+    "BS.1770 integrated loudness of whole outputs (silence counts as -120).",
+    ["voice"],
+    buckets=(-70, -40, -30, -26, -23, -20, -18, -16, -14, -10, -5, 0),
+)
+OUTPUT_SECONDS_PER_CHAR = Histogram(
+    "tts_output_seconds_per_char",
+    "Output seconds per character of spoken text.",
+    ["voice"],
+    buckets=(0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 1),
+)
+OUTPUT_RATE_RATIO = Histogram(
+    "tts_output_rate_ratio",
+    "Seconds per character of an output divided by the voice's running norm (1: its usual pace).",
+    ["voice"],
+    buckets=(0.5, 0.67, 0.8, 0.9, 1.1, 1.25, 1.5, 2),
+)
+OUTPUT_NONFINITE = Counter(
+    "tts_output_nonfinite_samples_total", "NaN or infinite samples an engine produced, replaced by silence."
+)
+
 
 @dataclass
 class Tally:

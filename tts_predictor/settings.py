@@ -115,6 +115,29 @@ class JobsSection(BaseSettings):
     feedback_per_minute: int = Field(
         30, ge=1, le=10_000, description="Feedback posts one API key (else client address) may send per minute (429)."
     )
+    events_nats_url: str | None = Field(
+        None,
+        description="Publish job lifecycle CloudEvents to this NATS server (e.g. nats://nats:4222) through the job "
+        "store's outbox: at-least-once, nothing lost while the broker is down (docs/events.md). SQLite job store only.",
+    )
+    events_subject_prefix: str = Field(
+        "tts.jobs",
+        pattern=r"^[A-Za-z0-9_-]{1,32}(\.[A-Za-z0-9_-]{1,32}){0,7}$",
+        description="NATS subject prefix of job events: `<prefix>.queued`, `.started`, `.progress`, `.completed`, "
+        "`.failed`, `.cancelled`.",
+    )
+    events_nats_stream: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="JetStream stream that stores the events (created on `<prefix>.>` when missing); publishes then "
+        "wait for the stream's ack and subscribers that were away catch up. Unset: core NATS (publish + flush).",
+    )
+    events_source: str = Field(
+        "tts-predictor",
+        min_length=1,
+        max_length=200,
+        description="The CloudEvents `source` attribute of job events (a URI reference naming this deployment).",
+    )
 
 
 class OutputSection(BaseSettings):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from tts_predictor.audio import post, provenance
+from tts_predictor import metrics
+from tts_predictor.audio import post, provenance, quality
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.credentials import ContentCredentials
 from tts_predictor.audio.dsp import apply_gain_db, pitch_shift, resample
@@ -156,13 +157,27 @@ def voice_dsp(
 ) -> AudioBuffer:
     """A request's voice DSP in its fixed order: pitch shift, gain (each only when asked), the plugin effects
     (`chain`, else a fresh one for a whole buffer), then the watermark when a model is mounted. Streams and jobs
-    apply it per chunk (the loudness step came before, see `leveler`)."""
+    apply it per chunk (the loudness step came before, see `leveler`).
+
+    NaN and infinite samples (an engine fault) are counted and replaced by silence first, so no step after it and
+    no encoder sees them."""
+    buf = finite(buf)
     if params.pitch:
         buf = pitch_shift(buf, params.pitch)
     if params.volume_db:
         buf = apply_gain_db(buf, params.volume_db)
     buf = (chain or effect_chain(params))(buf)
     return buf if config.watermarker is None else config.watermarker.apply(buf)
+
+
+def finite(buf: AudioBuffer) -> AudioBuffer:
+    """`buf` with non-finite samples replaced by silence, counted in tts_output_nonfinite_samples_total."""
+    samples, bad = quality.sanitize(buf.samples)
+    if not bad:
+        return buf
+    metrics.OUTPUT_NONFINITE.inc(bad)
+    log.warning("%d non-finite samples in an engine's output replaced by silence", bad)
+    return AudioBuffer(samples, buf.sample_rate)
 
 
 def post_process(
@@ -179,19 +194,35 @@ def post_process(
 
 
 def stream_dsp(
-    buf: AudioBuffer, params: VoiceOptions, config: OutputConfig = DEFAULT_OUTPUT, chain: EffectChain | None = None
+    buf: AudioBuffer,
+    params: VoiceOptions,
+    config: OutputConfig = DEFAULT_OUTPUT,
+    chain: EffectChain | None = None,
+    watch: quality.OutputWatch | None = None,
 ) -> AudioBuffer:
     """One streamed chunk: voice DSP (with the stream's effect `chain`), then the asked output rate (streams take
-    no post-processing)."""
+    no post-processing); `watch` takes the chunk for the output's quality checks (the caller finishes it when the
+    stream ends)."""
     buf = voice_dsp(buf, params, config, chain)
+    if watch is not None:
+        watch.add(buf.samples, buf.sample_rate)
     if params.sample_rate and params.sample_rate != buf.sample_rate:
         buf = resample(buf, params.sample_rate)
     return buf
 
 
-def render_whole(audio: AudioBuffer, params: Any, config: OutputConfig = DEFAULT_OUTPUT) -> tuple[bytes, AudioBuffer]:
-    """A whole response: voice DSP, post-processing, output rate, encoding and tags; (file bytes, final audio)."""
-    return encode_whole(post_process(voice_dsp(audio, params, config), params, config), params, config)
+def render_whole(
+    audio: AudioBuffer,
+    params: Any,
+    config: OutputConfig = DEFAULT_OUTPUT,
+    watch: quality.OutputWatch | None = None,
+) -> tuple[bytes, AudioBuffer]:
+    """A whole response: voice DSP, post-processing, quality checks (with a `watch`), output rate, encoding and
+    tags; (file bytes, final audio)."""
+    audio = post_process(voice_dsp(audio, params, config), params, config)
+    if watch is not None:
+        watch.whole(audio.samples, audio.sample_rate)
+    return encode_whole(audio, params, config)
 
 
 def encode_whole(

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from tts_predictor.audio import dsp, provenance
+from tts_predictor.audio import dsp, provenance, quality
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.encode import encode, encode_stream, output_rate, wav_stream_header
 from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, effect_chain, post_process, voice_dsp
@@ -67,8 +67,11 @@ class ResultFiles:
                 self.render(store, job, chapter)
         return path
 
-    def render(self, store: JobStore, job: JobRecord, chapter: int | None) -> Rendered:
-        """Write the whole result (chapter None) or one chapter, atomically (temp file, then rename)."""
+    def render(
+        self, store: JobStore, job: JobRecord, chapter: int | None, watch: quality.OutputWatch | None = None
+    ) -> Rendered:
+        """Write the whole result (chapter None) or one chapter, atomically (temp file, then rename); `watch` takes
+        the chunks for the output's quality checks (the worker's first render of a job, not a re-render)."""
         params = SynthesisParameters(**job.params)
         chapters = job.chapters if chapter is None else [job.chapters[chapter]]
         first, end = chapters[0].first_chunk, chapters[-1].end_chunk
@@ -94,6 +97,8 @@ class ResultFiles:
                         last=index == end - 1,
                         offset=state["samples"],
                     )
+                    if watch is not None:
+                        watch.add(audio.samples, audio.sample_rate)
                     rate = state["rate"] or output_rate(params.format, params.sample_rate or audio.sample_rate)
                     state["rate"] = rate
                     audio = dsp.resample(audio, rate)
@@ -107,6 +112,8 @@ class ResultFiles:
         marks = [provenance.ChapterMark(c.title, s / rate, e / rate) for c, (s, e) in zip(chapters, spans)]
         _finalize(tmp, path, params.format, job, marks if chapter is None and len(marks) > 1 else [], rate, self.output)
         tmp.unlink(missing_ok=True)
+        if watch is not None:
+            watch.finish()
         out = [
             replace(c, start_s=round(s / rate, 3), duration_s=round((e - s) / rate, 3))
             for c, (s, e) in zip(chapters, spans)

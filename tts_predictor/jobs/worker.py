@@ -19,6 +19,7 @@ import soundfile as sf
 from kserve.errors import InvalidInput
 
 from tts_predictor import budget, metrics
+from tts_predictor.audio import quality
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.output import leveler
@@ -205,7 +206,9 @@ class JobWorker:
                 raise LeaseLost(job.id)
         if len(done) < len(plan):
             raise LeaseLost(job.id)
-        rendered = await run_low(self.results.render, self.store, job, None)
+        label = voice_label(self.predictor.synth, job.params.get("voice"))
+        watch = quality.OutputWatch(label, job.chars_total)  # the result's audio-quality checks
+        rendered = await run_low(self.results.render, self.store, job, None, watch)
         job.duration_s, job.sample_rate, job.result_bytes = rendered.duration_s, rendered.sample_rate, rendered.size
         job.chapters = rendered.chapters
         await self._finish(job, COMPLETED)

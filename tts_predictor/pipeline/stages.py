@@ -21,6 +21,7 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferRequest, InferResponse
 
 from tts_predictor import budget, metrics, tracing
+from tts_predictor.audio import quality
 from tts_predictor.audio.alignment import TimedAudio, WordTiming
 from tts_predictor.audio.assemble import Assembly
 from tts_predictor.audio.buffer import AudioBuffer
@@ -254,13 +255,16 @@ async def assemble_and_encode(
     request_id: str,
     text: str | None = None,
     output: OutputConfig = DEFAULT_OUTPUT,
+    voice: str = "-",
 ) -> EncodedAudio:
     """Assemble the spoken segments with their pauses, apply DSP, encode (in a worker thread).
 
-    `text` is the caller's original text: word timings point into it."""
+    `text` is the caller's original text: word timings point into it; `voice` labels the output's quality
+    metrics (`voice_label`)."""
     rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
+    watch = quality.OutputWatch(voice, sum(len(s.text.strip()) for s in segments))
     try:
-        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate, text, output)
+        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate, text, output, watch)
     except EncoderUnavailable as exc:
         log.error("encoding failed (request id %s): %s", request_id, exc)
         raise SynthesisFailed(f"audio encoding to {params.format} failed; request id {request_id}") from None
@@ -288,7 +292,8 @@ async def render(
         segments: The text as `plan_charged` planned it (a batch plans every item before synthesizing any).
     """
     segments = segments if segments is not None else plan_charged(text, params, synth, language, output)
-    metrics.note_synthesis(getattr(synth, "model_label", "tts"), voice_label(synth, params.voice), params.format)
+    label = voice_label(synth, params.voice)
+    metrics.note_synthesis(getattr(synth, "model_label", "tts"), label, params.format)
     spoken = spoken_segments(segments)
     limit, pauses = max_audio_s(synth), pauses_s(segments)
     audios = await synth.synthesize(spoken, params, request_id) if spoken else []
@@ -296,7 +301,7 @@ async def render(
     spend = budget.current()
     spend.charge_audio(sum(a.duration_s for a in audios))  # its pauses were charged when it was planned
     labels = synth.voice_labels(spoken, params) if spoken else []
-    encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text, output)
+    encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text, output, label)
     spend.charge_output(len(encoded.data))
     return encoded
 
@@ -336,6 +341,7 @@ def _finish(
     rate: int,
     text: str | None = None,
     output: OutputConfig = DEFAULT_OUTPUT,
+    watch: quality.OutputWatch | None = None,
 ) -> EncodedAudio:
     """Assemble, then the output chain (CPU work: runs in a worker thread)."""
     assembly = Assembly(rate, leveler(params, output))
@@ -346,7 +352,7 @@ def _finish(
     add_words(assembly.timings, segments, audios, text)
     audio = assembly.audio()
     with metrics.STAGE.labels("encode").time(), tracing.span("tts.encode"):
-        data, audio = render_whole(audio, params, output)
+        data, audio = render_whole(audio, params, output, watch)
     return EncodedAudio(
         data,
         media_type(params.format, audio.sample_rate),
@@ -464,8 +470,9 @@ async def finish(batch: Batch) -> InferResponse:
     ctx = batch.ctx
     for job in batch.jobs:
         if job.result is None:
+            label = voice_label(ctx.synth, job.params.voice, sample=batch.per_request_sample)
             job.result = await assemble_and_encode(
-                job.segments, job.audios, job.labels, job.params, batch.request_id, job.text, ctx.output
+                job.segments, job.audios, job.labels, job.params, batch.request_id, job.text, ctx.output, label
             )
             if ctx.cache:
                 await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result, stored_voice_tags(ctx, job))

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tts_predictor import budget
-from tts_predictor.audio import dsp
+from tts_predictor.audio import dsp, quality
 from tts_predictor.audio.assemble import Assembly, SegmentPieces
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.codecs.stream import RAW_FORMATS, StreamEncoder, bitrate_adaptable
@@ -28,7 +28,7 @@ from tts_predictor.errors import UnsupportedFormat
 from tts_predictor.pipeline.bitrate import BitrateAdapter, BitrateChange
 from tts_predictor.pipeline.limits import check_audio_s, max_audio_s, pauses_s
 from tts_predictor.pipeline.request_plan import plan_request
-from tts_predictor.pipeline.stages import PAUSE_ONLY_RATE, SegmentSynthesizer
+from tts_predictor.pipeline.stages import PAUSE_ONLY_RATE, SegmentSynthesizer, voice_label
 from tts_predictor.pipeline.word_events import WordEvents
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.text.segments import Segment
@@ -79,6 +79,8 @@ async def stream_plan(
     offset = offset_s
     word_events = WordEvents(source_text, segments)
     spend = budget.current()
+    chars = sum(len(s.text.strip()) for s in segments)
+    watch = quality.OutputWatch(voice_label(synth, params.voice), chars)  # recorded when the stream ends
     level = leveler(params, output)
     chain = effect_chain(params)  # one per stream: the effects' state carries across chunks
 
@@ -104,7 +106,7 @@ async def stream_plan(
             "words": words,
         }
         offset += audio.duration_s
-        return stream_dsp(audio, params, output, chain), event
+        return stream_dsp(audio, params, output, chain, watch), event
 
     for index, segment in enumerate(segments):
         if not segment.text.strip():
@@ -123,11 +125,11 @@ async def stream_plan(
                     pending.clear()
                 pieces = pieces or SegmentPieces(segment, rate, offset, level)
                 spend.charge_audio(chunk.duration_s)
-                yield stream_dsp(pieces.add(chunk), params, output, chain), None
+                yield stream_dsp(pieces.add(chunk), params, output, chain, watch), None
             if pieces is not None:
                 audio, event = pieces.end()
                 offset = event["end_s"]
-                yield stream_dsp(audio, params, output, chain), event
+                yield stream_dsp(audio, params, output, chain, watch), event
             continue
         speech = (await synth.synthesize([segment], params, request_id))[0]
         if rate is None:
@@ -141,6 +143,7 @@ async def stream_plan(
         rate = params.sample_rate or PAUSE_ONLY_RATE
         for waiting in pending:
             yield emit(*waiting, None)
+    watch.finish()
 
 
 def _streams(synth: SegmentSynthesizer, segment: Segment, params: SynthesisParameters) -> bool:

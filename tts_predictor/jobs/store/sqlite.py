@@ -6,9 +6,11 @@ import builtins
 import json
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tts_predictor.jobs import events
 from tts_predictor.jobs.records import FINISHED, QUEUED, RUNNING, JobRecord
 from tts_predictor.jobs.store.base import StoredChunk
 
@@ -22,13 +24,20 @@ CREATE TABLE IF NOT EXISTS plans (job_id TEXT PRIMARY KEY, plan TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
   job_id TEXT NOT NULL, idx INTEGER NOT NULL, chars INTEGER NOT NULL, audio_s REAL NOT NULL, audio BLOB NOT NULL,
   PRIMARY KEY (job_id, idx));
+CREATE TABLE IF NOT EXISTS outbox (
+  pos INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, event TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS event_counts (job_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
 """
 
 
 class SqliteJobStore:
-    """`JobStore` on one SQLite file; a lock serializes this process's connection."""
+    """`JobStore` on one SQLite file; a lock serializes this process's connection.
 
-    def __init__(self, directory: str):
+    With `event_source` (job events on), every state change writes its CloudEvent into the `outbox` table in the
+    same transaction (`jobs.events`)."""
+
+    def __init__(self, directory: str, event_source: str | None = None):
+        self.event_source = event_source
         Path(directory).mkdir(parents=True, exist_ok=True)
         self.path = str(Path(directory) / "jobs.sqlite3")
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -60,6 +69,7 @@ class SqliteJobStore:
                     job.created_at,
                 ),
             )
+            self._emit(job, None)
             self._db.execute("COMMIT")
 
     def get(self, job_id: str) -> JobRecord | None:
@@ -73,17 +83,51 @@ class SqliteJobStore:
     def save(self, job: JobRecord, worker: str | None = None) -> bool:
         doc = json.dumps(job.to_json())
         with self._lock:
-            if worker is None:  # the API (cancel): unconditional, and the lease is dropped
-                cursor = self._db.execute(
-                    "UPDATE jobs SET state=?, expires_at=?, doc=?, lease_owner=NULL WHERE id=?",
-                    (job.state, job.expires_at, doc, job.id),
-                )
-            else:  # a worker: only while it holds the lease of a running job
-                cursor = self._db.execute(
-                    "UPDATE jobs SET state=?, expires_at=?, doc=? WHERE id=? AND lease_owner=? AND state=?",
-                    (job.state, job.expires_at, doc, job.id, worker, RUNNING),
-                )
+            self._db.execute("BEGIN IMMEDIATE")  # the state change and its event commit together
+            try:
+                before = self._doc_state(job.id)
+                if worker is None:  # the API (cancel): unconditional, and the lease is dropped
+                    cursor = self._db.execute(
+                        "UPDATE jobs SET state=?, expires_at=?, doc=?, lease_owner=NULL WHERE id=?",
+                        (job.state, job.expires_at, doc, job.id),
+                    )
+                else:  # a worker: only while it holds the lease of a running job
+                    cursor = self._db.execute(
+                        "UPDATE jobs SET state=?, expires_at=?, doc=? WHERE id=? AND lease_owner=? AND state=?",
+                        (job.state, job.expires_at, doc, job.id, worker, RUNNING),
+                    )
+                if cursor.rowcount == 1:
+                    self._emit(job, before)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             return cursor.rowcount == 1
+
+    def _doc_state(self, job_id: str) -> str | None:
+        """The state in the stored record (a claim changes the column, not the record: the worker's save does)."""
+        if self.event_source is None:
+            return None
+        row = self._db.execute("SELECT doc FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return json.loads(row[0]).get("state") if row else None
+
+    def _emit(self, job: JobRecord, before: str | None) -> None:
+        """Inside a transaction: the event of `job`'s change from `before` into the outbox (events on only)."""
+        event = events.transition(before, job.state)
+        if self.event_source is None or event is None:
+            return
+        self._db.execute("INSERT INTO event_counts VALUES (?,1) ON CONFLICT(job_id) DO UPDATE SET n=n+1", (job.id,))
+        n = self._db.execute("SELECT n FROM event_counts WHERE job_id=?", (job.id,)).fetchone()[0]
+        body = events.cloud_event(job, event, n, self.event_source)
+        self._db.execute("INSERT INTO outbox (job_id, event, body) VALUES (?,?,?)", (job.id, event, body))
+
+    def pending_events(self, limit: int) -> builtins.list[tuple[int, str, str]]:
+        rows = self._run("SELECT pos, event, body FROM outbox ORDER BY pos LIMIT ?", (limit,))
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def mark_delivered(self, positions: Sequence[int]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM outbox WHERE pos=?", [(p,) for p in positions])
 
     def claim(self, worker: str, now: float, lease_s: float) -> JobRecord | None:
         with self._lock:
@@ -114,11 +158,19 @@ class SqliteJobStore:
 
     def defer(self, job: JobRecord, worker: str, ready_at: float) -> bool:
         with self._lock:
-            cursor = self._db.execute(
-                "UPDATE jobs SET state=?, doc=?, ready_at=?, lease_owner=NULL, lease_until=NULL "
-                "WHERE id=? AND lease_owner=? AND state=?",
-                (QUEUED, json.dumps(job.to_json()), ready_at, job.id, worker, RUNNING),
-            )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
+                    "UPDATE jobs SET state=?, doc=?, ready_at=?, lease_owner=NULL, lease_until=NULL "
+                    "WHERE id=? AND lease_owner=? AND state=?",
+                    (QUEUED, json.dumps(job.to_json()), ready_at, job.id, worker, RUNNING),
+                )
+                if cursor.rowcount == 1:
+                    self._emit(job, RUNNING)  # queued again for a retry
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             return cursor.rowcount == 1
 
     def heartbeat(self, job_id: str, worker: str, now: float, lease_s: float) -> bool:
@@ -163,7 +215,8 @@ class SqliteJobStore:
 
     def delete(self, job_id: str) -> None:
         with self._lock:
-            for table, column in (("chunks", "job_id"), ("plans", "job_id"), ("sources", "job_id"), ("jobs", "id")):
+            tables = (("chunks", "job_id"), ("plans", "job_id"), ("sources", "job_id"), ("event_counts", "job_id"))
+            for table, column in (*tables, ("jobs", "id")):
                 self._db.execute(f"DELETE FROM {table} WHERE {column}=?", (job_id,))
 
     def expired(self, now: float) -> builtins.list[str]:  # `list` is a method here
