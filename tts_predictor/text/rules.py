@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from tts_predictor.text import german, spanish
+from tts_predictor.text import addresses, dates, german, spanish
 from tts_predictor.text import lexicon as lx
 from tts_predictor.text import tables as tb
 from tts_predictor.text import verbalize as sy
@@ -33,12 +33,6 @@ start and backtracked over the rest of it (quadratic; issue 23's ReDoS property 
 _SIGNED = r"(?<![\w.,/])([-−]?)(" + _NUM + r")"
 _END = r"(?!\w|[.,-]\d)"
 """A telephone number ends at a word boundary, or at a full stop or comma that no digit follows."""
-_MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
-_MONTH_ABBR = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
-_MONTHS_ANY_CASE = (
-    r"(?i:January|February|April|June|July|August|September|October|November|December)|March|MARCH|May|MAY"
-)
-"""Month names in any case, but 'may' and 'march' only capitalized: 'I may 5 times' is no date."""
 _YEAR_BEFORE = {
     "in",
     "since",
@@ -71,7 +65,7 @@ _YEAR_BEFORE = {
     "año",
     "jahr",
     "année",
-    *_MONTHS_EN.lower().split("|"),
+    *dates.MONTHS_EN.lower().split("|"),
 }
 _SEPARATORS = {
     "en": {
@@ -137,131 +131,10 @@ def _telephone(m: re.Match[str], lang: str) -> str | None:
     return sy.say_telephone(m.group(0), lang) if sum(c.isdigit() for c in m.group(0)) >= 7 else None
 
 
-_STREET_TYPES = (
-    "St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Ct|Court|Way|Pl|Place|Ter|Terrace|Hwy|Highway"
-    "|Expy|Expressway|Pkwy|Parkway|Sq|Square|Cir|Circle"
-)
-_HOUSE_NUMBER = (
-    r"(?<![\w.,#-])([1-9]\d{2,4})(?=\s(?:[NSEW]\.?\s)?(?:(?:[A-Z][a-z]{1,20}|\d{1,3}(?:st|nd|rd|th))\s){1,3}(?:"
-    + _STREET_TYPES
-    + r")\b)"
-)
-"""A house number before a street ('1428 Elm St.'), read in pairs: 'fourteen twenty-eight'."""
-
-
-_AFTER_STREET_NAME = "|".join(
-    [*(rf"(?<=[A-Z][a-z]{{{k}}} )" for k in range(1, 13)), *(rf"(?<=\d{s} )" for s in ("st", "nd", "rd", "th"))]
-)
-"""Fixed-width lookbehinds (Python's re needs them): a capitalized word or an ordinal street ('1st') before."""
-_STREET_TYPE = rf"(?:{_AFTER_STREET_NAME})((?i:{'|'.join(tb.STREET_TYPES)}))\b(?!\.)(?=\s*(?:,|$|\s[A-Z]))"
-_DIRECTION = r"(?<=\d )([NSEW])(?= (?:[A-Z][a-z]{1,20}|\d{1,3}(?:st|nd|rd|th)) )"
-_STATE = rf"(?<=, )({'|'.join(tb.US_STATES)})\b(?:(,?\s)(\d{{5}})(?:-(\d{{4}}))?\b)?(?![\w'-])"
-
-
-def _street_type(m: re.Match[str], lang: str) -> str:
-    return tb.STREET_TYPES[m.group(1).capitalize()]
-
-
-def _direction(m: re.Match[str], lang: str) -> str:
-    return {"N": "North", "S": "South", "E": "East", "W": "West"}[m.group(1)]
-
-
-def _state(m: re.Match[str], lang: str) -> str | None:
-    """'CA 95051' → 'California nine five zero five one'; a code that is also a word ('OR') needs its ZIP."""
-    code, zip_code = m.group(1), m.group(3)
-    if zip_code is None and (code in tb.AMBIGUOUS_STATES or m.string[m.end() : m.end() + 1] not in ("", ",", ".")):
-        return None
-    spoken = tb.US_STATES[code]
-    if zip_code:
-        spoken += f"{',' if ',' in m.group(2) else ''} {sy.say_digits(zip_code, lang)}"
-        spoken += f" {sy.say_digits(m.group(4), lang)}" if m.group(4) else ""
-    return spoken
-
-
-_NAMED_NUMBER = (
-    r"\b(Room|Rm\.|Flight|Gate|Suite|Apt\.?|Apartment|Platform|Bus|Route|Interstate|Boeing|Airbus|Track|Channel"
-    r"|Terminal|Studio|Ward|Pier|Dock|Exit)\s([1-9]\d{2,3})(?![\w.,]?\d|\w)"
-)
-"""A number that names something (a room, a flight, an aircraft) is said in pairs: 'Flight 1549' → fifteen
-forty-nine, 'Room 101' → one oh one, 'Boeing 747' → seven forty-seven; after other words it is a quantity."""
-
-
-def _named_number(m: re.Match[str], lang: str) -> str:
-    return f"{m.group(1)} {_in_pairs(m.group(2), lang)}"
-
-
-def _house_number(m: re.Match[str], lang: str) -> str:
-    return _in_pairs(m.group(1), lang)
-
-
-def _in_pairs(digits: str, lang: str) -> str:
-    """'1428' → fourteen twenty-eight, '708' → seven oh eight, '1200' → twelve hundred."""
-    head, pair = digits[:-2], digits[-2:]
-    tail = "hundred" if pair == "00" else f"oh {sy.n2w(int(pair), lang)}" if pair[0] == "0" else sy.n2w(int(pair), lang)
-    return f"{sy.n2w(int(head), lang)} {tail}"
-
-
 def _digit_groups(m: re.Match[str], lang: str) -> str:
     """'111-11-1111' (a social security number), '123-123-5678-1111' (a number with an extension): digit by
     digit, a pause between groups."""
     return ", ".join(sy.say_digits(group, lang) for group in m.group(0).split("-"))
-
-
-def _numeric_date(orders: tuple[str, ...]) -> Reader:
-    """A numeric date read in the first of `orders` it is valid in ('15/03/2024' is day-first even in en-US);
-    None (other rules read it) when it is a date in none. A two-digit year reads 'oh five' / 'ninety-nine'."""
-
-    def read(m: re.Match[str], lang: str) -> str | None:
-        for order in orders:
-            parts = _safe(lambda order=order: lx.date_parts(m.group(0), order))  # type: ignore[misc]
-            if parts is not None:
-                year_digits = len(re.split(r"[-/.]", m.group(0))[order.index("y")])
-                spoken = _date_in_words(parts, year_digits, lang, day_first=order == "dmy")
-                if sy.base(lang) == "de":  # 'am zweiten März', 'der zweite März', 'zweiter März'
-                    day, _, rest = spoken.partition(" ")
-                    spoken = f"{german.inflect(day, m.string[: m.start()])} {rest}"
-                return spoken
-        return None
-
-    return read
-
-
-def _date_in_words(parts: dict[str, int], year_digits: int, lang: str, day_first: bool) -> str:
-    if year_digits == 2 and sy.base(lang) == "en":
-        short = parts.pop("y")
-        year = ("oh " if short < 10 else "") + sy.n2w(short, lang)
-        return f"{sy.date_words(parts, lang)}, {year}" if not day_first else _day_first(parts, lang, year)
-    if day_first and sy.base(lang) == "en":
-        return _day_first(parts, lang, sy.say_year(parts["y"], lang) if "y" in parts else None)
-    return sy.date_words(parts, lang)
-
-
-def _day_first(parts: dict[str, int], lang: str, year: str | None) -> str:
-    """British-style reading: 'the fifteenth of March, twenty twenty-four'."""
-    head = f"the {sy.n2w(parts['d'], lang, 'ordinal')} of {lx.month('en', parts['m'])}"
-    return f"{head}, {year}" if year else head
-
-
-def _month_number(word: str) -> int:
-    return next(i for i, name in enumerate(_MONTHS_EN.split("|"), 1) if name.startswith(word[:3].capitalize()))
-
-
-def _month_date(m: re.Match[str], lang: str) -> str | None:
-    """'Oct. 3, 1990' / 'march 15th' / 'JAN-15-2020' → 'October third, nineteen ninety' (English)."""
-    month = _month_number(m.group(1))
-    if not 1 <= int(m.group(2)) <= 31:
-        return None
-    return sy.date_words({"m": month, "d": int(m.group(2))} | ({"y": int(m.group(3))} if m.group(3) else {}), lang)
-
-
-def _day_month(m: re.Match[str], lang: str) -> str | None:
-    """'15 March 2024' / '3rd of may' / '25 Sept.' → 'the fifteenth of March, twenty twenty four'."""
-    if not 1 <= int(m.group(1)) <= 31:
-        return None
-    year = f", {sy.say_year(int(m.group(3)), lang)}" if m.group(3) else ""
-    article = "" if re.search(r"\bthe\s*$", m.string[max(0, m.start() - 5) : m.start()], re.I) else "the "
-    month = lx.month("en", _month_number(m.group(2)))
-    return f"{article}{sy.n2w(int(m.group(1)), lang, 'ordinal')} of {month}{year}"
 
 
 def _ampm(m: re.Match[str], lang: str) -> str | None:
@@ -481,17 +354,6 @@ def _abbreviation(replacement: str) -> Reader:
     return lambda m, lang: replacement
 
 
-def _date_rules(order: str) -> list[tuple[str, str, Reader]]:
-    """Numeric dates, before the telephone rules ('03/15/2024' is no phone number); `order`: mdy or dmy."""
-    other = "dmy" if order == "mdy" else "mdy"
-    return [
-        ("date", r"\b\d{4}([-/])\d{1,2}\1\d{1,2}\b", _numeric_date(("ymd",))),
-        ("date", r"\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b", _numeric_date((order, other))),
-        ("date", r"\b\d{1,2}-\d{1,2}-\d{4}\b", _numeric_date((order, other))),
-        ("date", r"\b\d{1,2}\.\d{1,2}\.\d{4}\b", _numeric_date(("dmy",))),
-    ]
-
-
 def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     """(class, regex, reader) shared by every language, in priority order."""
     units = "|".join(re.escape(u) for u in tb.unit_symbols(lang))
@@ -506,7 +368,7 @@ def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
             _address,
         ),
         ("email", r"(?<![\w.+-])\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _address),
-        *_date_rules(order),
+        *dates.numeric_date_rules(order),
         ("telephone", r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}" + _END, _telephone),
         ("telephone", r"(?<![\w-])(?:1[-. ])?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}" + _END, _telephone),
         ("telephone", r"(?<![\w.,-])\d{3}-\d{2}-\d{4}" + _END, _digit_groups),
@@ -566,25 +428,7 @@ def _rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     rules = _core_rules(lang, order)
     if lang == "en":
         first_time = next(i for i, rule in enumerate(rules) if rule[0] == "time")
-        rules[first_time:first_time] = [
-            ("address", _HOUSE_NUMBER, _house_number),
-            ("number", _NAMED_NUMBER, _named_number),
-            ("address", _DIRECTION, _direction),
-            ("address", _STREET_TYPE, _street_type),
-            ("address", _STATE, _state),
-            (
-                "date",
-                rf"\b({_MONTHS_ANY_CASE}|(?i:{_MONTH_ABBR})\.?)(?:\s+|-)(\d{{1,2}})(?:st|nd|rd|th)?\b"
-                rf"(?:(?:,?\s+|-)(\d{{4}})\b)?",
-                _month_date,
-            ),
-            (
-                "date",
-                rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?((?:{_MONTHS_ANY_CASE})\b|(?i:{_MONTH_ABBR})\b\.?)"
-                rf"(?:,?\s+(\d{{4}})\b)?",
-                _day_month,
-            ),
-        ]
+        rules[first_time:first_time] = [*addresses.RULES, *dates.month_name_rules()]
     before_units = next(i for i, rule in enumerate(rules) if rule[0] == "unit")
     if lang == "es":
         ordinal = r"(?<![\w.,])(\d{1,3}(?:[.\u00a0 ]\d{3})+|\d{1,4})(?:\.?(º|ª|ᵉʳ)|(er|ro|ra|do|da|to|ta)\b)"
