@@ -33,6 +33,7 @@ run: install ## Serve the embedded English voice on :$(HTTP_PORT) (REST) and :$(
 
 test: install ## Run the whole test suite (installs redis-server and chromium for their tests when root)
 	bash scripts/install-system-deps.sh --test
+	if command -v npm >/dev/null; then npm ci --prefix clients/typescript --no-audit --no-fund --silent; fi
 	$(BIN)/python -m pytest
 
 test-fast: install ## The fast tier: tests/unit (no server, no model building, no containers; under a minute)

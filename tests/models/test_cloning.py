@@ -166,7 +166,7 @@ def test_name_clash_and_full_store_are_409(server, sample):
     assert _upload(server, "one", sample).status_code == 409
     assert _upload(server, "two", sample).status_code == 201
     full = _upload(server, "three", sample)
-    assert full.status_code == 409 and "TTS_MAX_CLONED_VOICES" in full.json()["error"]
+    assert full.status_code == 409 and "TTS_MAX_CLONED_VOICES" in full.json()["error"]["message"]
     for name in ("one", "two"):
         assert httpx.delete(f"{server.url}/v1/voices/{name}", timeout=10).status_code == 204
 

@@ -58,7 +58,17 @@ def test_a_decision_waiting_for_the_next_sentence_is_replaced_by_one_change_from
     down = BitrateChange("48k", "128k", "slow_client", 60.0)
     up = BitrateChange("96k", "48k", "client_caught_up", 200.0)
     assert combine(None, down) is down and combine(down, None) is down and combine(None, None) is None
-    assert combine(down, up) == BitrateChange("96k", "128k", "client_caught_up", 200.0)  # previous: what was sent
+    # previous: what was sent; the reason follows the net move (128k -> 96k is still down: the client is slow)
+    assert combine(down, up) == BitrateChange("96k", "128k", "slow_client", 200.0)
+    low = BitrateChange("32k", "64k", "slow_client", 30.0)
+    assert (
+        combine(
+            BitrateChange("64k", "32k", "client_caught_up", 90.0),
+            BitrateChange("128k", "64k", "client_caught_up", 900.0),
+        ).reason
+        == "client_caught_up"
+    )
+    assert combine(BitrateChange("64k", "128k", "slow_client", 60.0), low).reason == "slow_client"
     assert combine(down, BitrateChange("128k", "96k", "client_caught_up", 900.0)) is None  # back where it is: no event
     adapter = BitrateAdapter("mp3", "128k")  # the same through the adapter's own pending change
     adapter.sent(1.0, 16000, 0.0, now=0.0)

@@ -158,7 +158,9 @@ def combine(pending: BitrateChange | None, new: BitrateChange | None) -> Bitrate
         return pending if new is None else new
     if new.bitrate == pending.previous:
         return None
-    return BitrateChange(new.bitrate, pending.previous, new.reason, new.client_kbps)
+    down = int(new.bitrate.rstrip("k")) < int(pending.previous.rstrip("k"))  # the net move names the reason
+    reason = "slow_client" if down else "client_caught_up"
+    return BitrateChange(new.bitrate, pending.previous, reason, new.client_kbps)
 
 
 def adapter_for(fmt: str, bitrate: str | None, enabled: bool) -> BitrateAdapter | None:
