@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import REGISTRY
 
 from tts_predictor import auth, metrics
+from tts_predictor.api.app_hooks import add_page, run_with_app
 from tts_predictor.api.common import error_json
 from tts_predictor.errors import FieldError
 from tts_predictor.usage import UsageRecorder
@@ -121,25 +120,6 @@ def install_admin(app: FastAPI, usage: UsageRecorder | None, ui_dir: Any) -> Non
     """Add the routes and the page, and run the usage recorder's flushing for the life of the app."""
     app.include_router(build_router(usage))
 
-    async def page() -> FileResponse:
-        return FileResponse(ui_dir / "admin.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
-
-    async def redirect() -> RedirectResponse:
-        return RedirectResponse("/ui/admin/")
-
-    app.add_api_route("/ui/admin", redirect, methods=["GET"], include_in_schema=False)
-    app.add_api_route("/ui/admin/", page, methods=["GET"], include_in_schema=False)
-    if usage is None:
-        return
-    outer = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[Any]:
-        async with outer(application) as state:
-            usage.start()
-            try:
-                yield state
-            finally:
-                await asyncio.to_thread(usage.stop)
-
-    app.router.lifespan_context = lifespan
+    add_page(app, "/ui/admin", ui_dir / "admin.html")
+    if usage is not None:
+        run_with_app(app, usage.start, usage.stop, stop_blocks=True)

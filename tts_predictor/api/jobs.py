@@ -11,8 +11,6 @@ import asyncio
 import functools
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -22,6 +20,7 @@ from kserve.errors import InvalidInput, ModelNotReady
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
+from tts_predictor.api.app_hooks import run_with_app
 from tts_predictor.api.common import MappedErrorRoute, error_json, synth_of
 from tts_predictor.api.rest import SynthesisOptions, to_params
 from tts_predictor.audio import post
@@ -312,16 +311,5 @@ def install_jobs(app: Any, predictor: Front) -> JobRuntime:
     """Add the jobs routes and run the worker for the life of the app (its lifespan)."""
     runtime = JobRuntime(predictor)
     app.include_router(build_router(predictor, runtime))
-    outer = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[Any]:
-        async with outer(application) as state:
-            runtime.start()
-            try:
-                yield state
-            finally:
-                runtime.stop()
-
-    app.router.lifespan_context = lifespan
+    run_with_app(app, runtime.start, runtime.stop)
     return runtime

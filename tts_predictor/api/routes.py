@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, WebSocket
-from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from tts_predictor.api import beds, rest, voice_store
 from tts_predictor.api import normalize as normalize_api
 from tts_predictor.api import openai as openai_api
+from tts_predictor.api.app_hooks import add_page
 from tts_predictor.api.ws import stream_socket
 from tts_predictor.pipeline.front import Front
 
@@ -32,12 +32,5 @@ def install_api(app: FastAPI, predictor: Front) -> None:
 
     app.add_api_websocket_route("/v1/stream", stream)
 
-    async def ui_index() -> FileResponse:
-        return FileResponse(UI_DIR / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
-
-    async def ui_redirect() -> RedirectResponse:
-        return RedirectResponse("/ui/")
-
-    app.add_api_route("/ui", ui_redirect, methods=["GET"], include_in_schema=False)
-    app.add_api_route("/ui/", ui_index, methods=["GET"], include_in_schema=False)
+    add_page(app, "/ui", UI_DIR / "index.html")
     app.mount("/ui/static", StaticFiles(directory=UI_DIR), name="tts-ui")
