@@ -91,3 +91,17 @@ def test_the_client_address_reads_every_x_forwarded_for_line():
         "headers": [(b"x-forwarded-for", b"1.2.3.4"), (b"x-forwarded-for", b"203.0.113.9")],
     }
     assert gateway._client(scope) == "203.0.113.9"
+
+
+def test_repository_actions_are_admin_only_however_the_slashes_are_written() -> None:
+    from tts_predictor.server.request_kinds import admin_only, admin_route
+
+    for path in (
+        "/v2/repository/models/tts/load",
+        "//v2//repository///models/tts/unload/",
+        "/v2/repository/models/x/load/",
+    ):
+        assert admin_only({"path": path}), path
+    for path in ("/v2/repository/models/tts/infer", "/v2/repository/index", "/v2/repository/models//load", "/" * 5000):
+        assert not admin_only({"path": path}), path[:40]
+    assert admin_route({"path": "//v1//admin/usage"}) and not admin_route({"path": "/v1/administrator"})
