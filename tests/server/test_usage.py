@@ -140,3 +140,23 @@ def test_without_admin_keys_the_admin_routes_are_off(tmp_path: Path) -> None:
         assert r.status_code == 403 and "none is configured" in r.json()["error"]["message"]
     finally:
         server.stop()
+
+
+def test_usage_in_redis_survives_a_restart(redis_server, tmp_path: Path) -> None:
+    """The Redis store (TTS_REDIS_URL): the same traffic counted, flushed at shutdown, read by the next server."""
+    env = server_env(tmp_path, TTS_REDIS_URL=redis_server.url)
+    first = ServerProcess(env=env).start()
+    try:
+        for text in OPENAI_TEXTS:
+            body = {"model": "tts-1", "input": text, "voice": "alloy", "response_format": "wav"}
+            r = httpx.post(f"{first.url}/v1/audio/speech", json=body, headers=auth(KEYS["alice"]), timeout=60)
+            assert r.status_code == 200, r.text
+    finally:
+        first.stop()
+    assert not (tmp_path / "usage.sqlite3").exists()  # the rows went to Redis, not to the jobs directory
+    second = ServerProcess(env=env).start()
+    try:
+        alice = totals(usage_rows(second, group="day"), KEYS["alice"], "openai")
+        assert (alice["requests"], alice["characters"]) == (3, sum(len(t) for t in OPENAI_TEXTS))
+    finally:
+        second.stop()
