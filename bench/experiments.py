@@ -105,7 +105,7 @@ def _coqui_concurrency(settings: ExperimentSettings, workdir: Path, log: Log) ->
 
 
 def _normalization(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
-    return run_normalization(log, limit=settings.normalization_sentences)
+    return run_normalization(log, limit=settings.normalization_sentences, cache=workdir)
 
 
 def _nemo(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:

