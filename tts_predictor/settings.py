@@ -571,6 +571,12 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         """Where Piper catalogue voices (and the cached catalogue index) are downloaded."""
         return (Path(self.cache_dir) if self.cache_dir else DEFAULT_CACHE_DIR) / "piper-voices"
 
+    @field_validator("hf_hub_offline", mode="before")
+    @classmethod
+    def _hf_truthy(cls, value: Any) -> Any:
+        # As huggingface_hub reads it (constants._is_true): 1/ON/YES/TRUE in any case; anything else, "" included, off.
+        return value.strip().upper() in {"1", "ON", "YES", "TRUE"} if isinstance(value, str) else value
+
     @field_validator("model")
     @classmethod
     def _model_not_blank(cls, value: str) -> str:

@@ -7,6 +7,7 @@ serves real ones). Nothing here touches the internet.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 from piper_mirror import PiperMirror
 
 from tts_predictor.engines.piper_hub import available_voices, catalogue_spec, fetch
-from tts_predictor.engines.piper_hub.index import forget_index
+from tts_predictor.engines.piper_hub.index import forget_index, parse_index
 from tts_predictor.errors import VoiceUnavailable
 from tts_predictor.settings import Settings
 
@@ -227,3 +228,12 @@ def test_an_index_listing_a_larger_size_than_served_or_a_traversal_path_is_refus
     with pytest.raises(VoiceUnavailable, match="not a voice of Piper's catalogue"):
         fetch(OTHER, settings)
     assert _leftovers(tmp_path / "cache") == []
+    oversized = {VOICE: {**entry, "files": {p: {**m, "size_bytes": 2 << 30} for p, m in entry["files"].items()}}}
+    assert parse_index(json.dumps(oversized).encode()) == {}  # past the sane cap whatever the index says
+
+
+@pytest.mark.parametrize(("value", "offline"), [("1", True), ("ON", True), ("yes", True), ("0", False), ("", False)])
+def test_hf_hub_offline_is_read_as_hugging_face_reads_it(monkeypatch, value, offline):
+    """HF_HUB_OFFLINE takes Hugging Face's truthy values (1/ON/YES/TRUE); anything else, empty included, is off."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", value)
+    assert Settings().hf_hub_offline is offline
