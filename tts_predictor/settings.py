@@ -261,7 +261,8 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         description=(
             "Which model to serve: 'embedded' (the packaged en_US Piper voice), 'coqui:<catalogue name>' "
             "(e.g. coqui:tts_models/en/vctk/vits), a Coqui model directory (config.json + checkpoint, "
-            "e.g. /mnt/models), or a Piper-format voice ('<voice>.onnx' with '<voice>.onnx.json')."
+            "e.g. /mnt/models), a Piper-format voice ('<voice>.onnx' with '<voice>.onnx.json'), or "
+            "'piper:<name>' (a voice of Piper's catalogue, e.g. piper:en_GB-alan-medium, fetched into the cache)."
         ),
     )
     voices_dir: str | None = Field(
