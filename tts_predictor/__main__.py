@@ -10,7 +10,8 @@ commands:
   serve       serve the model over the V2 protocol (REST :8080, gRPC :8081); `serve --help` for flags
   predictor   same as serve (the name KServe docs use)
   transformer serve the KServe transformer (SSML, normalization, encoding) in front of --predictor_host
-  voices      print the voices of the configured model as JSON
+  voices      print the voices of the configured model as JSON; `voices pull NAME...` downloads Piper
+              catalogue voices into the model cache; `voices list --available` lists the catalogue
   normalize   print the text the engine would speak (numbers, dates... in words): normalize "Call 555-0134" [--json]
   say         synthesize text to a file locally, no server: say "Hello." -o hello.mp3 [--voice V] [--format F]
 """
@@ -34,9 +35,9 @@ def main(argv: list[str] | None = None) -> None:
 
         run_transformer(argv)
     elif command == "voices":
-        from tts_predictor.cli import print_voices
+        from tts_predictor.cli import voices_command
 
-        print_voices(argv)
+        voices_command(argv)
     elif command == "normalize":
         from tts_predictor.cli import normalize
 

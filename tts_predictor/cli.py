@@ -24,6 +24,52 @@ def print_voices(argv: list[str]) -> None:
     print(json.dumps({"default_voice": catalog.default.id, "voices": [v.to_dict() for v in catalog.voices]}, indent=2))
 
 
+def voices_command(argv: list[str]) -> None:
+    """`tts-predictor voices`: the configured model's voices; `voices pull NAME...` downloads Piper catalogue
+    voices into the model cache; `voices list --available` lists the catalogue (installed ones marked)."""
+    if argv[:1] in (["pull"], ["list"]):
+        catalogue_command(argv[0], argv[1:])
+    else:
+        print_voices(argv)
+
+
+def catalogue_command(action: str, argv: list[str]) -> None:
+    """`voices pull NAME...` (exit 1 naming each voice that failed) or `voices list --available`."""
+    import logging
+
+    from tts_predictor.engines.piper_hub import available_voices, fetch
+    from tts_predictor.errors import VoiceUnavailable
+    from tts_predictor.settings import Settings, add_settings_arguments, load_settings
+
+    parser = argparse.ArgumentParser(
+        prog=f"tts-predictor voices {action}",
+        description="Download voices of Piper's catalogue (TTS_PIPER_VOICES_URL) into the model cache "
+        "(TTS_CACHE_DIR), verified by MD5; a server then loads them offline (TTS_MODEL=piper:NAME)."
+        if action == "pull"
+        else "List the voices of Piper's catalogue as JSON (installed ones marked).",
+    )
+    if action == "pull":
+        parser.add_argument("names", nargs="+", metavar="NAME", help="Catalogue voice, e.g. en_GB-alan-medium.")
+    else:
+        parser.add_argument("--available", action="store_true", required=True, help="List the catalogue.")
+    add_settings_arguments(parser, hidden=True)
+    args = parser.parse_args(argv)
+    settings = load_settings(**{name: getattr(args, name, None) for name in Settings.model_fields})
+    if action == "list":
+        print(json.dumps({"voices": available_voices(settings)}, indent=2))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    failed = 0
+    for name in args.names:
+        try:
+            print(fetch(name, settings))
+        except VoiceUnavailable as exc:
+            failed += 1
+            print(f"tts-predictor voices pull: {exc}", file=sys.stderr)
+    if failed:
+        raise SystemExit(1)
+
+
 EXTENSION_FORMATS = {"raw": "pcm", "ulaw": "mulaw", "mulaw": "mulaw", "alaw": "alaw", "oga": "ogg", "m4a": None}
 """File extensions that differ from their format name (None: not supported)."""
 PROGRESS_MIN_SEGMENTS = 3

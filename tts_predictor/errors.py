@@ -75,6 +75,12 @@ class VoiceNotFound(UnsupportedOption):
     """No stored voice has this id (404 on /v1/voices/{id}; 400 where a request names it)."""
 
 
+class VoiceUnavailable(UnsupportedOption):
+    """A Piper catalogue voice cannot be had: not in the catalogue, offline (HF_HUB_OFFLINE) or the catalogue
+    unreachable, or its download failed (size, checksum). 400; the message names the voice and how to pre-fetch
+    it (`tts-predictor voices pull NAME`, TTS_PIPER_VOICES_URL for a mirror)."""
+
+
 class PredictorRefused(RuntimeError):
     """The predictor refused the caller's credentials (401/403): the transformer answers the same status."""
 

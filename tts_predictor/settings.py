@@ -15,6 +15,9 @@ EMBEDDED_MODEL = "embedded"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "tts-predictor"
 """Derived files (exported and quantized graphs under onnx/) unless TTS_CACHE_DIR is set."""
 
+PIPER_VOICES_URL = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0"
+"""Piper's published voice catalogue (voices.json and the voice files, by path)."""
+
 SECRET: dict[str, Any] = {"secret": True}
 """`json_schema_extra` of a plain-string field holding a secret (shown as *** by `Settings.redacted`, like SecretStr)."""
 
@@ -258,13 +261,26 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         description=(
             "Which model to serve: 'embedded' (the packaged en_US Piper voice), 'coqui:<catalogue name>' "
             "(e.g. coqui:tts_models/en/vctk/vits), a Coqui model directory (config.json + checkpoint, "
-            "e.g. /mnt/models), or a Piper-format voice ('<voice>.onnx' with '<voice>.onnx.json')."
+            "e.g. /mnt/models), a Piper-format voice ('<voice>.onnx' with '<voice>.onnx.json'), or "
+            "'piper:<name>' (a voice of Piper's catalogue, e.g. piper:en_GB-alan-medium, fetched into the cache)."
         ),
     )
     voices_dir: str | None = Field(
         None, description="Directory of extra voices: Piper voices (*.onnx + .onnx.json) and Coqui model folders."
     )
     max_models: int = Field(8, ge=1, le=64, description="Most models loaded at once (memory bound).")
+    piper_voices_url: str = Field(
+        PIPER_VOICES_URL,
+        description="Where Piper's voice catalogue is fetched from (`<url>/voices.json` and the files it lists): "
+        "Hugging Face's rhasspy/piper-voices, or a mirror holding the same layout (air-gapped clusters). "
+        "`TTS_MODEL=piper:<name>` and catalogue voice names download from it into TTS_CACHE_DIR.",
+    )
+    hf_hub_offline: bool = Field(
+        False,
+        validation_alias=AliasChoices("HF_HUB_OFFLINE", "hf_hub_offline"),
+        description="HF_HUB_OFFLINE (Hugging Face's own variable, no TTS_ prefix): download nothing; Piper "
+        "catalogue voices must already be in the cache (`tts-predictor voices pull NAME`).",
+    )
     load_voices_dir: bool = Field(
         True,
         description="Load every model of TTS_VOICES_DIR at start; false: load them on demand with "
@@ -551,6 +567,16 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     def graph_dir(self) -> Path:
         """Where exported / quantized graphs are kept."""
         return Path(self.cache_dir) if self.cache_dir else DEFAULT_CACHE_DIR / "onnx"
+
+    def piper_dir(self) -> Path:
+        """Where Piper catalogue voices (and the cached catalogue index) are downloaded."""
+        return (Path(self.cache_dir) if self.cache_dir else DEFAULT_CACHE_DIR) / "piper-voices"
+
+    @field_validator("hf_hub_offline", mode="before")
+    @classmethod
+    def _hf_truthy(cls, value: Any) -> Any:
+        # As huggingface_hub reads it (constants._is_true): 1/ON/YES/TRUE in any case; anything else, "" included, off.
+        return value.strip().upper() in {"1", "ON", "YES", "TRUE"} if isinstance(value, str) else value
 
     @field_validator("model")
     @classmethod

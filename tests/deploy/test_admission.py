@@ -453,3 +453,12 @@ def test_kserve_rules_refuse_what_upstream_refuses() -> None:
         "spec": {"routerTimeouts": {"serverWrite": 9}, "nodes": {"root": {"steps": []}}},
     }
     assert admission.graph_webhook_errors(graph, "0.15") == ["spec.routerTimeouts unknown before KServe 0.16 (pruned)"]
+
+
+def test_piper_voices_init_container_admitted_with_the_flag_notes_print() -> None:
+    """The voices init container passes KServe and Knative admission with the flags the NOTES print, and stock
+    Knative (no kubernetes.podspec-init-containers) refuses it, as the NOTES warn."""
+    values = {"voices": {"pull": ["en_GB-alan-medium"]}}
+    assert admission_errors(values, admission.KSERVE_VERSIONS[-1]) == []
+    refused = admission_errors(values, admission.KSERVE_VERSIONS[-1], features=set())
+    assert any("initContainers" in e for e in refused), refused

@@ -38,6 +38,10 @@ CASES: dict[str, dict[str, Any]] = {
     "graph-no-translation": {"graph": {"enabled": True, "translation": {"enabled": False}}},
     "storageuri": {"model": {"source": "storageUri", "storageUri": "s3://bucket/voices/en"}},
     "coqui": {"model": {"source": "coqui", "coquiName": "tts_models/en/vctk/vits"}},
+    "piper-voices": {
+        "model": {"source": "piper", "piperVoices": ["en_GB-alan-medium"]},
+        "voices": {"pull": ["de_DE-thorsten-medium", "en_GB-alan-medium"], "mirrorUrl": "http://mirror.local/piper"},
+    },
     "grpc": {"grpc": {"enabled": True}},
     "servingruntime": {"servingRuntime": {"enabled": True}},
     "clusterservingruntime": {"servingRuntime": {"enabled": True, "kind": "ClusterServingRuntime"}},
@@ -313,6 +317,24 @@ def test_model_source(case: str, expected: str) -> None:
         assert env(c)["STORAGE_URI"] == "s3://bucket/voices/en"
 
 
+def test_piper_voices_are_pulled_by_an_init_container() -> None:
+    """voices.pull and model.piperVoices: one init container runs `voices pull` with the server's image, security
+    context and cache mounts; the mirror URL reaches both; TTS_MODEL names the catalogue voice. None by default."""
+    isvc = one(rendered_case("piper-voices"), "InferenceService")
+    (init,) = isvc["spec"]["predictor"]["initContainers"]
+    main = main_container(isvc)
+    assert init["args"] == ["voices", "pull", "de_DE-thorsten-medium", "en_GB-alan-medium"]
+    assert init["image"] == main["image"] and init["securityContext"] == main["securityContext"]
+    assert init["volumeMounts"] == main["volumeMounts"]
+    assert env(init) == {"TTS_PIPER_VOICES_URL": "http://mirror.local/piper"}
+    assert env(main)["TTS_PIPER_VOICES_URL"] == "http://mirror.local/piper"
+    assert env(main)["TTS_MODEL"] == "piper:en_GB-alan-medium"
+    assert "kubernetes.podspec-init-containers" in notes(CASES["piper-voices"])
+    default = one(rendered_case("cpu-default"), "InferenceService")
+    assert "initContainers" not in default["spec"]["predictor"]
+    assert "TTS_PIPER_VOICES_URL" not in env(main_container(default))
+
+
 def test_grpc_switches_the_single_port_to_h2c() -> None:
     c = main_container(one(rendered_case("grpc"), "InferenceService"))
     assert c["ports"] == [{"name": "h2c", "containerPort": 8081, "protocol": "TCP"}]
@@ -581,6 +603,10 @@ def test_existing_api_key_secret() -> None:
         ({"ray": {"enabled": True, "gpusPerReplica": 1}}, "needs gpu.enabled"),
         ({"graph": {"enabled": True}, "grpc": {"enabled": True}}, "cannot target"),
         ({"model": {"source": "s3"}}, "source"),
+        ({"model": {"source": "piper"}}, "needs model.piperVoices"),
+        ({"voices": {"pull": ["../../etc/passwd"]}}, "pull"),
+        ({"model": {"piperVoices": ["en_GB-alan-medium; rm -rf /"]}}, "piperVoices"),
+        ({"voices": {"mirrorUrl": "file:///etc"}}, "mirrorUrl"),
         ({"arch": "x86"}, "arch"),
         ({"unknownKey": 1}, "unknownKey"),
         ({"clonedVoices": {"persistence": {"enabled": True, "accessModes": ["ReadWriteOnce"]}}}, "ReadWriteMany"),

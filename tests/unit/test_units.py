@@ -11,7 +11,7 @@ import pytest
 from tts_predictor.engines.base import Voice
 from tts_predictor.engines.onnx.espeak import split_clauses
 from tts_predictor.engines.onnx.vits import phoneme_ids
-from tts_predictor.engines.registry import describe_source
+from tts_predictor.engines.registry import describe_source, spec_name
 from tts_predictor.errors import ModelLoadError, UnknownLanguage, UnknownVoice
 from tts_predictor.settings import SettingsError, load_settings
 from tts_predictor.voices.catalog import VoiceCatalog, match_language
@@ -47,6 +47,8 @@ def test_model_specs(tmp_path):
     assert describe_source("coqui:tts_models/en/vctk/vits") == ("coqui", "tts_models/en/vctk/vits")
     assert describe_source("tts_models/en/ljspeech/vits") == ("coqui", "tts_models/en/ljspeech/vits")
     assert describe_source("/voices/en_US-x.onnx") == ("onnx", "/voices/en_US-x.onnx")
+    assert describe_source("piper:en_GB-alan-medium") == ("piper", "en_GB-alan-medium")
+    assert spec_name("piper:en_GB-alan-medium") == "en_GB-alan-medium"  # the voice file's stem, as loaded
     (tmp_path / "config.json").write_text("{}")
     assert describe_source(str(tmp_path)) == ("coqui", str(tmp_path))
     with pytest.raises(ModelLoadError, match="not found"):

@@ -5,6 +5,7 @@ Errors are 400 ``{"error": "<field>: <problem>; <allowed values>"}`` (503 while 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from typing import Any
@@ -30,7 +31,8 @@ from tts_predictor.audio.encode import MEDIA_TYPES, media_type, output_rate
 from tts_predictor.audio.output import OutputConfig
 from tts_predictor.audio.post import PostOptions
 from tts_predictor.auth import key_from, key_valid
-from tts_predictor.errors import FieldError
+from tts_predictor.engines.piper_hub import available_voices
+from tts_predictor.errors import FieldError, error_body
 from tts_predictor.pipeline.front import Front
 from tts_predictor.pipeline.stages import plan_charged, render
 from tts_predictor.plugins import API_VERSION
@@ -136,6 +138,8 @@ class RestRoute(MappedErrorRoute):
     def error_response(self, exc: Exception) -> Response | None:
         if isinstance(exc, RequestValidationError):
             return self.error(400, _validation_message(exc))
+        if isinstance(exc, FieldError):  # OpenAI's shape names the field (`param`)
+            return JSONResponse(status_code=400, content=error_body(self.path, 400, str(exc.reason), exc.param))
         if isinstance(exc, InvalidInput):
             return self.error(400, str(exc.reason))
         if isinstance(exc, ModelNotReady):
@@ -298,16 +302,25 @@ def build_router(predictor: Front) -> APIRouter:
     @router.get("/voices", summary="Voices of the loaded models (optionally only those speaking ?language=)")
     async def voices(
         language: str | None = Query(None, description="Language code such as en-US or en."),
+        available: str | None = Query(
+            None, description="true: also list Piper's catalogue (`available`: what can be fetched, and installed)."
+        ),
     ) -> dict[str, Any]:
+        if available not in (None, "true", "false", "1", "0"):
+            raise FieldError("available", "available: use true or false")
         catalog = synth_of(predictor).catalog
         chosen = [v for v in catalog.visible() if language is None or match_language(language, list(v.languages))]
-        return {
+        body = {
             "default_voice": catalog.default.id,
             "languages": catalog.languages(),
             "voices": [v.to_dict() for v in chosen],
             "emotions": list(EMOTIONS),
             "styles": list(STYLES),
         }
+        if available in ("true", "1"):
+            listed = await asyncio.to_thread(available_voices, predictor.settings)  # may read the index: blocking
+            body["available"] = [v for v in listed if language is None or match_language(language, [v["language"]])]
+        return body
 
     @router.get("/config", summary="Effective settings (secrets redacted)")
     async def config() -> dict[str, Any]:

@@ -18,7 +18,7 @@ PLUGIN_ENGINES: dict[str, EngineFactory] = {}
 
 def register_engine(name: str, factory: EngineFactory) -> None:
     """Make `name` (and ``name:<argument>``) a model spec that `factory` loads; raises on a taken name."""
-    if name in PLUGIN_ENGINES or name in ("embedded", "coqui", "onnx", "plugin"):
+    if name in PLUGIN_ENGINES or name in ("embedded", "coqui", "onnx", "piper", "plugin"):
         raise ValueError(f"engine name '{name}' is already taken")
     PLUGIN_ENGINES[name] = factory
 
@@ -30,10 +30,13 @@ def _plugin_spec(spec: str) -> tuple[str, str] | None:
 
 
 def describe_source(spec: str) -> tuple[str, str]:
-    """Classify a model spec as (kind, location): kind is ``onnx``, ``coqui`` or ``plugin:<name>`` (the location
-    is then the argument after ``<name>:``)."""
+    """Classify a model spec as (kind, location): kind is ``onnx``, ``coqui``, ``piper`` (a voice of Piper's
+    catalogue, by name: downloaded at load) or ``plugin:<name>`` (the location is then the argument after
+    ``<name>:``)."""
     if (plugin := _plugin_spec(spec)) is not None:
         return f"plugin:{plugin[0]}", plugin[1]
+    if spec.startswith("piper:"):
+        return "piper", spec.removeprefix("piper:")
     if spec == EMBEDDED_MODEL:
         return "onnx", EMBEDDED_MODEL
     if spec.startswith("coqui:"):
@@ -53,7 +56,8 @@ def describe_source(spec: str) -> tuple[str, str]:
     if "/" in spec and not spec.startswith(("/", ".")):
         return "coqui", spec  # a bare catalogue name like tts_models/en/vctk/vits
     raise ModelLoadError(
-        f"model '{spec}' not found: use 'embedded', 'coqui:<catalogue name>', a model directory or a .onnx file"
+        f"model '{spec}' not found: use 'embedded', 'coqui:<catalogue name>', 'piper:<catalogue voice>', "
+        "a model directory or a .onnx file"
     )
 
 
@@ -91,6 +95,10 @@ def _load_model(settings: Settings) -> Engine:
         raise ModelLoadError(f"compute_type=float16 needs a CUDA device, not device=cpu ({valid})")
     if kind.startswith("plugin:"):
         return _load_plugin(kind.removeprefix("plugin:"), location, settings)
+    if kind == "piper":
+        from tts_predictor.engines.piper_hub import fetch
+
+        kind, location = "onnx", str(fetch(location, settings))  # a cached voice needs no network
     if kind == "onnx":
         from tts_predictor.engines.onnx.vits import OnnxVitsEngine, embedded_voice_paths
 
@@ -182,6 +190,8 @@ def spec_name(spec: str) -> str:
     kind, location = describe_source(spec)
     if kind.startswith("plugin:"):
         return kind.removeprefix("plugin:")
+    if kind == "piper":
+        return location  # the catalogue name is the voice file's stem
     if location == EMBEDDED_MODEL:
         from tts_predictor.engines.onnx.vits import embedded_voice_paths
 

@@ -129,8 +129,11 @@ component: predictor
 {{/* Fail early on value combinations that would render but not work. */}}
 {{- define "tts-predictor.validateValues" -}}
 {{- $v := .Values }}
-{{- if not (has $v.model.source (list "embedded" "coqui" "storageUri")) }}
-{{- fail (printf "model.source must be embedded, coqui or storageUri, got %q" $v.model.source) }}
+{{- if not (has $v.model.source (list "embedded" "coqui" "piper" "storageUri")) }}
+{{- fail (printf "model.source must be embedded, coqui, piper or storageUri, got %q" $v.model.source) }}
+{{- end }}
+{{- if and (eq $v.model.source "piper") (not $v.model.piperVoices) }}
+{{- fail "model.source=piper needs model.piperVoices (e.g. [en_GB-alan-medium])" }}
 {{- end }}
 {{- if and (eq $v.model.source "storageUri") (not $v.model.storageUri) }}
 {{- fail "model.source=storageUri needs model.storageUri (e.g. s3://bucket/voices/en)" }}

@@ -87,3 +87,32 @@ timeoutSeconds: 5
 {{- define "tts-predictor.gracePeriod" -}}
 {{- .Values.predictor.terminationGracePeriodSeconds | default (add (int .Values.predictor.timeout) 30) }}
 {{- end }}
+
+{{/* Piper catalogue voices the init container pulls: voices.pull and, with model.source=piper, model.piperVoices. */}}
+{{- define "tts-predictor.pulledVoices" -}}
+{{- $names := .Values.voices.pull }}
+{{- if eq .Values.model.source "piper" }}{{ $names = concat $names .Values.model.piperVoices }}{{ end }}
+{{- $names | uniq | join " " }}
+{{- end }}
+
+{{/* The init container that downloads Piper catalogue voices into the cache volume (`tts-predictor voices pull`),
+     with the server's image, security context and mounts, so the server finds them verified and needs no network. */}}
+{{- define "tts-predictor.voicesInit" -}}
+{{- with include "tts-predictor.pulledVoices" . }}
+initContainers:
+  - name: pull-voices
+    image: {{ include "tts-predictor.image" $ }}
+    imagePullPolicy: {{ $.Values.image.pullPolicy }}
+    args: {{ concat (list "voices" "pull") (splitList " " .) | toJson }}
+    {{- with $.Values.voices.mirrorUrl }}
+    env:
+      - name: TTS_PIPER_VOICES_URL
+        value: {{ . | quote }}
+    {{- end }}
+    resources:
+      {{- toYaml $.Values.predictor.resources | nindent 6 }}
+    securityContext:
+      {{- toYaml $.Values.securityContext | nindent 6 }}
+    {{- include "tts-predictor.volumeMounts" (list $ "predictor") | nindent 4 }}
+{{- end }}
+{{- end }}

@@ -37,6 +37,7 @@ MODULES = [
     *(f"tts_predictor.api.{p.stem}" for p in sorted((Path(rules.__file__).parents[1] / "api").glob("*.py"))),
     "tts_predictor.engines.onnx.espeak",
     "tts_predictor.engines.onnx.espeak_worker",
+    "tts_predictor.engines.piper_hub.index",
 ]
 LANGUAGES = ("en", "de", "fr", "es")
 BREAKERS = ("\x01", "\n", "!", "a", "1", " ")
