@@ -266,7 +266,7 @@ def test_edge_values_for_small_nodes() -> None:
         "embedded",
     )
     assert int(e["TTS_CACHE_MAX_BYTES"]) <= 8 * 2**20
-    assert c["resources"]["limits"] == {"cpu": "1", "memory": "768Mi"}
+    assert c["resources"]["limits"] == {"cpu": "1", "memory": "1280Mi"}
     volumes = {v["name"]: v for v in pred["volumes"]}
     assert volumes["cache"]["emptyDir"]["sizeLimit"] == "512Mi"
 
