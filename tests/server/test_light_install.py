@@ -78,11 +78,12 @@ def test_v2_grpc(light_server: ServerProcess) -> None:
 
 
 def test_openai_speech_and_streamed_synthesize(light_server: ServerProcess) -> None:
-    """/v1/audio/speech (mp3, voice name mapped) and a chunked /synthesize stream."""
+    """/v1/audio/speech (mp3, voice name mapped) and a chunked /synthesize stream, pitch-shifted and slowed
+    (without librosa, an extra's package, the DSP falls back to overlap-add)."""
     body = {"model": "tts-1", "input": TEXT, "voice": "alloy", "response_format": "mp3"}
     r = httpx.post(f"{light_server.url}/v1/audio/speech", json=body, timeout=120)
     assert r.status_code == 200 and r.headers["content-type"] == "audio/mpeg" and len(r.content) > 2000
-    body = {"text": TEXT, "options": {"format": "pcm", "stream": True}}
+    body = {"text": TEXT, "options": {"format": "pcm", "stream": True, "pitch": 2, "speed": 0.8}}
     with httpx.stream("POST", f"{light_server.url}/synthesize", json=body, timeout=120) as r:
         data = b"".join(r.iter_bytes())
     assert r.status_code == 200 and r.headers["x-streamed"] == "true"
