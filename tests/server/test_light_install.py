@@ -122,12 +122,19 @@ def test_say_with_an_int8_voice(shim: dict[str, str], tmp_path: Path) -> None:
     assert list((tmp_path / "cache").glob("int8-*/*.onnx"))  # the quantized copy really was made
 
 
-def test_coqui_model_says_which_extra(shim: dict[str, str], tmp_path: Path) -> None:
-    """A Coqui model directory on the light install: one clear line naming the extra and the pip command."""
+@pytest.mark.parametrize(
+    ("setting", "extra"),
+    [("TTS_MODEL", "coqui"), ("TTS_WATERMARK_MODEL", "coqui"), ("TTS_C2PA_CERT_FILE", "c2pa")],
+)
+def test_a_feature_of_an_extra_says_which(shim: dict[str, str], tmp_path: Path, setting: str, extra: str) -> None:
+    """A Coqui model directory, a watermark model, content credentials on the light install: one line naming
+    the extra and the pip command, no traceback."""
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "model.pth").write_bytes(b"\0")
-    result = run_python(
-        shim, "-m", "tts_predictor", "say", "Hello.", "-o", str(tmp_path / "x.wav"), TTS_MODEL=str(tmp_path)
-    )
-    assert result.returncode != 0
-    assert b"needs the 'coqui' extra" in result.stderr and b"pip install 'tts-predictor[coqui]'" in result.stderr
+    env = {setting: str(tmp_path if setting == "TTS_MODEL" else tmp_path / "model.pth")}
+    if setting == "TTS_C2PA_CERT_FILE":
+        env["TTS_C2PA_KEY_FILE"] = str(tmp_path / "model.pth")
+    result = run_python(shim, "-m", "tts_predictor", "say", "Hello.", "-o", str(tmp_path / "x.wav"), **env)
+    assert result.returncode == 1 and b"Traceback" not in result.stderr, result.stderr.decode()[-2000:]
+    assert f"needs the '{extra}' extra".encode() in result.stderr
+    assert f"pip install 'tts-predictor[{extra}]'".encode() in result.stderr
