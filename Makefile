@@ -13,7 +13,7 @@ PLATFORMS ?= linux/amd64,linux/arm64
 # Extra flags for `make bench`, e.g. BENCH_ARGS="--experiments batching,threads,batching-coqui".
 BENCH_ARGS ?=
 
-.PHONY: help install run test test-fast lint fmt typecheck docs bench bench-normalization clean image image-cuda image-multiarch image-test push
+.PHONY: help install install-light run test test-fast lint fmt typecheck docs bench bench-normalization clean image image-cuda image-multiarch image-test push
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -27,6 +27,12 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml scripts/install-system-de
 	$(BIN)/pip install --quiet -e ".[coqui,test,bench,ray]"
 	$(BIN)/pip install --quiet -e "clients/python[ws]"
 	touch $(STAMP)
+
+install-light: ## .venv-light: the light install (Piper voices, every API, no torch; docs/edge.md)
+	bash scripts/install-system-deps.sh
+	$(PYTHON) -m venv .venv-light
+	.venv-light/bin/pip install --quiet --upgrade pip
+	.venv-light/bin/pip install --quiet .
 
 run: install ## Serve the embedded English voice on :$(HTTP_PORT) (REST) and :$(GRPC_PORT) (gRPC)
 	$(BIN)/python -m tts_predictor serve --http_port $(HTTP_PORT) --grpc_port $(GRPC_PORT)

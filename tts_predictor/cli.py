@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from tts_predictor.engines.registry import load_all
+from tts_predictor.errors import ModelLoadError
 from tts_predictor.plugins.loader import load_plugins
 from tts_predictor.schemas import PITCH_RANGE, SPEED_RANGE, VOLUME_RANGE
 from tts_predictor.server.app import build_parser, settings_from_args
@@ -231,6 +232,8 @@ async def _synthesize(args: argparse.Namespace, text: str, fmt: str) -> tuple[by
         segments = [s for piece in pieces for s in plan_segments(piece, params, synth, language=language)]
     except InvalidInput as exc:
         raise SystemExit(f"tts-predictor say: {exc.reason}") from None
+    except ModelLoadError as exc:  # a missing extra, a bad model path: one line, not a traceback
+        raise SystemExit(f"tts-predictor say: {exc}") from None
     spoken = sum(1 for s in segments if s.text.strip())
     bar = _progress(spoken, disabled=args.no_progress or spoken < PROGRESS_MIN_SEGMENTS)
     parts = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import Any
 
 from grpc_interceptor import exceptions as grpc_errors
@@ -48,6 +50,25 @@ class SynthesisFailed(InferenceError):
 
 class ModelLoadError(RuntimeError):
     """The configured model could not be loaded; the message says what to fix."""
+
+
+class MissingExtra(ModelLoadError):
+    """An optional extra (coqui, c2pa, events...) is not installed: no retry can help, the message says what to do."""
+
+
+def require_extra(module: str, extra: str, feature: str) -> ModuleType:
+    """Import `module`, which only an optional extra installs (the light install has none of them).
+
+    Raises:
+        MissingExtra: naming `feature` and the pip command that brings the extra.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtra(
+            f"{feature} needs the '{extra}' extra, which this install lacks: "
+            f"pip install 'tts-predictor[{extra}]' ({exc})"
+        ) from None
 
 
 class UnknownModel(ModelLoadError):

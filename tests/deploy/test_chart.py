@@ -75,6 +75,9 @@ CASES: dict[str, dict[str, Any]] = {
     },
 }
 
+CASES["edge"] = yaml.safe_load((CHART / "values-edge.yaml").read_text())
+"""The small-node values file shipped beside values.yaml (docs/edge.md): rendered and checked like every case."""
+
 
 @functools.cache
 def _chart() -> Any:
@@ -132,7 +135,7 @@ def test_renders_valid_objects(case: str) -> None:
         validate(obj)
 
 
-@pytest.mark.parametrize("case", ["cpu-default", "gpu", "hpa", "everything"])
+@pytest.mark.parametrize("case", ["cpu-default", "gpu", "hpa", "everything", "edge"])
 def test_lint_clean(case: str) -> None:
     report = helm.lint(CHART, copy.deepcopy(CASES[case]), strict=True, kube_version="v1.30.0")
     problems = [m for m in report["messages"] if m["severity"] >= 2] + report["errors"]
@@ -243,6 +246,33 @@ def test_arm64_selector_on_every_component() -> None:
     for component in ("predictor", "transformer"):
         assert isvc["spec"][component]["nodeSelector"]["kubernetes.io/arch"] == "arm64"
     assert "nvidia.com/gpu" not in json.dumps(isvc)
+
+
+def test_edge_values_for_small_nodes() -> None:
+    """values-edge.yaml: a plain Deployment (Standard mode, one pod), arm64, the ONNX-only image of this chart's
+    appVersion, int8, one thread and one engine slot, small caches and memory."""
+    objs = rendered_case("edge")
+    isvc = one(objs, "InferenceService")
+    pred, c = isvc["spec"]["predictor"], main_container(isvc)
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+    assert not any(
+        k.startswith(("autoscaling.knative.dev/", "serving.knative.dev/")) for k in json.dumps(isvc).split('"')
+    )
+    assert pred["minReplicas"] == pred["maxReplicas"] == 1
+    assert pred["nodeSelector"] == {"kubernetes.io/arch": "arm64"}
+    app_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
+    assert c["image"] == f"ghcr.io/example/tts-predictor:{app_version}-onnx"
+    e = env(c)
+    assert (e["TTS_COMPUTE_TYPE"], e["TTS_THREADS"], e["TTS_MAX_CONCURRENCY"], e["TTS_MODEL"]) == (
+        "int8",
+        "1",
+        "1",
+        "embedded",
+    )
+    assert int(e["TTS_CACHE_MAX_BYTES"]) <= 8 * 2**20
+    assert c["resources"]["limits"] == {"cpu": "1", "memory": "1280Mi"}
+    volumes = {v["name"]: v for v in pred["volumes"]}
+    assert volumes["cache"]["emptyDir"]["sizeLimit"] == "512Mi"
 
 
 def test_transformer() -> None:

@@ -64,3 +64,18 @@ def test_model_init_mode(value: str | None, expected: bool, monkeypatch: pytest.
         monkeypatch.setenv("MODEL_INIT_MODE", value)
     assert model_init_async(Settings().model_init_mode) is expected
     assert env_name("model_init_mode") == "MODEL_INIT_MODE"
+
+
+def test_a_missing_extra_is_not_retried() -> None:
+    """A package that is not installed will not appear by waiting: the first MissingExtra is raised at once."""
+    from tts_predictor.errors import MissingExtra, require_extra
+
+    t, calls = FakeTime(), []
+
+    def load() -> None:
+        calls.append(1)
+        require_extra("tts_predictor_no_such_module", "coqui", "the Coqui model 'x'")
+
+    with pytest.raises(MissingExtra, match=r"pip install 'tts-predictor\[coqui\]'"):
+        retry_load(load, name="tts", give_up_after=None, sleep=t.sleep, clock=lambda: t.now)
+    assert calls == [1] and t.sleeps == []

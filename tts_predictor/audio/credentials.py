@@ -18,6 +18,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from tts_predictor.errors import require_extra
+
 SOFTWARE = "tts-predictor"
 """The generator named in tags and manifests."""
 
@@ -32,9 +34,7 @@ class ContentCredentials:
     """A configured signer: certificate chain, key, algorithm, optional time-stamp authority."""
 
     def __init__(self, cert_file: str, key_file: str, alg: str = "es256", tsa_url: str | None = None):
-        import c2pa  # the optional extra
-
-        self.c2pa = c2pa
+        self.c2pa = require_extra("c2pa", "c2pa", "TTS_C2PA_CERT_FILE (content credentials)")
         self.chain, self.key = Path(cert_file).read_bytes(), Path(key_file).read_bytes()
         self.alg, self.tsa_url = alg, tsa_url
         self._lock = threading.Lock()

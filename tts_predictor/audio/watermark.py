@@ -21,6 +21,7 @@ import numpy as np
 
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.audio.dsp import resample
+from tts_predictor.errors import require_extra
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class Watermarker:
     """A loaded TorchScript watermark generator."""
 
     def __init__(self, path: str, sample_rate: int = 16000, strength: float = 1.0):
-        import torch  # only with a model mounted
+        torch = require_extra("torch", "coqui", "TTS_WATERMARK_MODEL")  # only with a model mounted
 
         if not Path(path).is_file():
             raise FileNotFoundError(f"TTS_WATERMARK_MODEL: no file at {path}")

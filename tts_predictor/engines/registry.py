@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tts_predictor.engines.base import Engine
+from tts_predictor.engines.coqui import require_coqui
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.settings import EMBEDDED_MODEL, Settings
 
@@ -71,6 +72,7 @@ def load_engine(settings: Settings) -> Engine:
     itself clones through voice conversion; a model far slower than real time says so in its voices."""
     engine = _load_model(settings)
     if settings.vc_model and not getattr(engine, "can_clone", False):
+        require_coqui("TTS_VC_MODEL (voice conversion)")
         from tts_predictor.engines.converted import VoiceConvertedEngine
         from tts_predictor.engines.coqui.vc import shared_converter
 
@@ -118,12 +120,9 @@ def _load_model(settings: Settings) -> Engine:
             busy_threads=_busy_threads(settings),
             cache=settings.graph_dir(),
         )
-    try:
-        from tts_predictor.engines.coqui.engine import CoquiEngine
-    except ImportError as exc:
-        raise ModelLoadError(
-            f"Coqui models need the 'coqui' extra (pip install 'tts-predictor[coqui]'): {exc}"
-        ) from exc
+    require_coqui(f"the Coqui model {settings.model!r}")
+    from tts_predictor.engines.coqui.engine import CoquiEngine
+
     if settings.coqui_backend == "onnx":
         from tts_predictor.engines.coqui.onnx_export import CoquiOnnxEngine
 

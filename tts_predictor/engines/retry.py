@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from tts_predictor.errors import MissingExtra
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -36,7 +38,7 @@ def retry_load(
     """Call `load` until it returns, sleeping `first_delay` doubling up to `max_delay` between tries.
 
     Args:
-        load: the load; any exception counts as a failed try.
+        load: the load; any exception but MissingExtra (a package will not appear by waiting) counts as a failed try.
         name: the model, for the log.
         give_up_after: seconds after which the last error is raised; None = keep trying.
         first_delay, max_delay: the backoff.
@@ -52,6 +54,8 @@ def retry_load(
     while True:
         try:
             return load()
+        except MissingExtra:
+            raise
         except Exception as exc:
             elapsed = clock() - started
             if give_up_after is not None and elapsed + delay > give_up_after:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from tts_predictor.errors import require_extra
 from tts_predictor.jobs.records import CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, JobRecord
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class EventPublisher:
     """Drains the outbox to NATS (core NATS with a flush, or JetStream with a publish ack when `stream` is set)."""
 
     def __init__(self, outbox: Outbox, url: str, prefix: str, stream: str | None, backoff_max_s: float = 30.0):
+        require_extra("nats", "events", "TTS_EVENTS_NATS_URL")  # at start, not in the publish loop
         self.outbox, self.url, self.prefix, self.stream = outbox, url, prefix, stream
         self.backoff_max_s = backoff_max_s
         self.wake = asyncio.Event()
