@@ -60,7 +60,7 @@ def _fraction(m: re.Match[str], lang: str) -> str | None:
     num, den = int(m.group(3)), int(m.group(4).replace(".", ""))
     if den == 0 or not (m.group(2) or num < den or den <= 4):
         return None
-    said = fraction(num, den)
+    said = "medio" if (num, den) == (1, 2) else fraction(num, den)  # 'medio', 'uno y medio'
     if m.group(2):
         said = f"{cardinal(int(m.group(2)))} y {said}"
     return f"menos {said}" if m.group(1) else said
@@ -155,6 +155,117 @@ def _scale_noun(m: re.Match[str], lang: str) -> str:
     return f"{spanish.agree(sy.words_for(sy.number(m.group(1), lang), lang), 'millones')} {m.group(2)}"
 
 
+UNITS: dict[str, tuple[str, str]] = {
+    **{u: (str(tb.unit_name("es", u, True)), str(tb.unit_name("es", u, False))) for u in tb.unit_symbols("es")},
+    "mph": ("milla por hora", "millas por hora"),
+    "kph": ("kilómetro por hora", "kilómetros por hora"),
+    "m²": ("metro cuadrado", "metros cuadrados"),
+    "km²": ("kilómetro cuadrado", "kilómetros cuadrados"),
+    "cm²": ("centímetro cuadrado", "centímetros cuadrados"),
+    "m³": ("metro cúbico", "metros cúbicos"),
+    "cm³": ("centímetro cúbico", "centímetros cúbicos"),
+    "° C": ("grado centígrado", "grados centígrados"),
+    "° c": ("grado centígrado", "grados centígrados"),
+    "°c": ("grado centígrado", "grados centígrados"),
+    "° k": ("grado kelvin", "grados kelvin"),
+    "°k": ("grado kelvin", "grados kelvin"),
+    "mi": ("milla", "millas"),
+    "ft": ("pie", "pies"),
+    "lb": ("libra", "libras"),
+    "t": ("tonelada", "toneladas"),
+    "ha": ("hectárea", "hectáreas"),
+}
+"""Spanish unit names: the shared table's and the speeds, areas, volumes and temperatures written in lower case."""
+_UNIT_NAMES = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+
+
+def feminine(words: str) -> str:
+    """'doscientos cuarenta y uno' → 'doscientas cuarenta y una' (hundreds and ones agree; not what counts
+    millions: 'doscientos millones una')."""
+    head, scale, tail = words.rpartition("millones ") if "millones " in words else ("", "", words)
+    tail = " ".join(
+        w.replace("ientos", "ientas") if w.endswith("ientos") else w[:-1] + "a" if w in ("uno", "veintiuno") else w
+        for w in tail.split()
+    )
+    return f"{head}{scale}{tail}".replace(" un ", " una ")
+
+
+def _measure(m: re.Match[str], lang: str) -> str | None:
+    """'245 mph' doscientas cuarenta y cinco millas por hora, '3/5 mph' tres quintos de milla por hora, '1 1/2 m'
+    uno y medio metro, '1/2 mm' medio milímetro, '4,51/s' ... por segundo."""
+    sign, whole, num, den, number, per, unit = m.groups()
+    singular, plural = UNITS[unit]
+    noun = singular.split()[0]
+    fem = noun in spanish.FEMININE_NOUNS or noun.endswith("a")
+    minus = "menos " if sign else ""
+    if per:
+        rate = sy.words_for(sy.number(number, lang), lang) if number else ""
+        return f"{minus}{rate} por {singular}".strip()
+    if den is not None:
+        if int(den) == 0:
+            return None
+        half = int(num) == 1 and int(den) == 2
+        part = ("media" if fem else "medio") if half else fraction(int(num), int(den))
+        if whole:
+            lead = cardinal(int(whole))
+            part = f"{feminine(lead) if fem else lead} y {part}"
+            part = part.replace(" y un medio", " y medio")
+        return f"{minus}{part} {singular}" if half else f"{minus}{part} de {singular}"
+    value = sy.number(number, lang)
+    words = sy.words_for(value, lang)
+    words = feminine(words) if fem else spanish.agree(words, singular)
+    return f"{minus}{words} {singular if value == 1 else plural}"
+
+
+_ZONES = "gmt|utc|pst|pdt|est|edt|cst|cdt|mst|mdt|cet|cest|bst|wet|west|eet|jst|ist|art|clt|cot|pet|vet|pyt|uyt"
+
+
+def _clock(hour: int, minute: int, second: int, period: str | None) -> str | None:
+    """'tres y dos de la tarde'; with seconds 'tres horas dos minutos y treinta y dos segundos'."""
+    if hour > 24 or (period and not 1 <= hour <= 12):
+        return None
+    if second:
+        said = [
+            f"{spanish.agree(cardinal(n), unit)} {unit}{'' if n == 1 else 's'}"
+            for n, unit in ((hour, "hora"), (minute, "minuto"), (second, "segundo"))
+        ]
+        return f"{said[0]} {said[1]} y {said[2]}"
+    return spanish.time_words(hour, minute, f"{period.upper()}M" if period else None)
+
+
+def _zone(m: re.Match[str], at: int) -> str:
+    """' g m t menos cuatro treinta' for 'gmt-4:30' (the zone spelled, the offset said)."""
+    zone, sign, hours, minutes = (m.group(at + i) for i in range(4))
+    if not zone:
+        return ""
+    said = " " + " ".join(zone.lower())
+    if sign:
+        offset = spanish.time_words(int(hours), 0, None) if minutes else cardinal(int(hours))
+        said += f" {'más' if sign == '+' else 'menos'} {offset}" + (f" {cardinal(int(minutes))}" if minutes else "")
+    return said
+
+
+def _time(m: re.Match[str], lang: str) -> str | None:
+    """'24:50' veinticuatro y cincuenta, '3:02:32 pst', '2:00 pm gmt-4:30', '10 h utc+1:30', '12h02m00s'."""
+    minutes, seconds = m.group(2) or m.group(4), m.group(3) or m.group(5)
+    if minutes is None and not m.group(7):  # '10 h' without a zone is a duration: the unit rule reads it
+        return None
+    said = _clock(int(m.group(1)), int(minutes or 0), int(seconds or 0), m.group(6))
+    return None if said is None else said + _zone(m, 7)
+
+
+def _phone(m: re.Match[str], lang: str) -> str:
+    """'+54 911 1234-5678' más cincuenta y cuatro, nueve uno uno ... (a country code of one or two digits as a
+    number, of three digit by digit), 'ext. 12' extensión uno dos; '123-456-789' digit by digit."""
+    if not m.re.groups:
+        return sy.say_digits(m.group(0), lang)
+    code = m.group(1)  # '+54' cincuenta y cuatro, '+593' cinco nueve tres
+    code_said = cardinal(int(code)) if len(code) < 3 else sy.say_digits(code, lang)
+    groups = ", ".join(sy.say_digits(g, lang) for g in re.findall(r"\d+", m.group(2)))  # a pause between groups
+    said = f"más {code_said}, {groups}"
+    return f"{said}, extensión {sy.say_digits(m.group(3), lang)}" if m.group(3) else said
+
+
 _MONTHS = {name: i for i, name in enumerate(lx._MONTHS["es"], 1)}
 _MONTH_ABBR = {name[:3]: i for name, i in _MONTHS.items()} | {"sept": 9, "set": 9}
 _MONTH_NAMES = "|".join(_MONTHS)
@@ -201,6 +312,19 @@ def _era(m: re.Match[str], lang: str) -> str:
 _MONTH = rf"((?i:{_MONTH_NAMES})\b|(?i:{_MONTH_SHORT})\.)"
 
 RULES: list[tuple[str, str, Reader]] = [
+    (
+        "telephone",
+        r"(?<![\w+])\+(\d{1,3})[ ]((?:\(?\d{2,5}\)?[ -]?){1,4}\d{2,5})(?:[ ]ext\.?[ ](\d{1,5}))?(?!\w|[.,-]\d)",
+        _phone,
+    ),
+    ("telephone", r"(?<![\w.,-])\d{3,4}(?:-\d{3,4}){2,3}(?![\w-]|[.,]\d)", _phone),
+    (
+        "time",
+        r"(?<![\w.,:])(\d{1,2})(?::([0-5]\d)(?::([0-5]\d))?|h([0-5]\d)m([0-5]\d)s|[ ]h\b(?=[ ]?[a-z]))"
+        r"(?:[ ]?([ap])\.?[ ]?m\b\.?)?"
+        rf"(?:[ ]?((?i:{_ZONES}))\b(?:[ ]?([+-])(\d{{1,2}})(?::([0-5]\d))?(?!\d))?)?",
+        _time,
+    ),
     ("date", rf"(?<![\w.])((?i:{'|'.join(_WEEKDAYS)}))\.(?=[ ]\d)", _weekday),
     ("date", r"(?<=\d[ ])([aAdD])\.[ ]?[cC]\.", _era),
     (
@@ -214,6 +338,13 @@ RULES: list[tuple[str, str, Reader]] = [
         rf"(?<![\w.,$])(?:((?i:{_SYMBOLS}))[ ]?{_NUMBER}(?:[ ]({'|'.join(_SCALES)})\b)?"
         rf"|{_NUMBER}(?:[ ]({'|'.join(_SCALES)}))?[ ]?((?i:{_SYMBOLS})))(?![\w$])",
         _money,
+    ),
+    (
+        "unit",
+        r"(?<![\w/.,])([-−]?)(?:(?:(\d{1,9}) )?(\d{1,3})/(\d{1,3})"
+        r"|(\d{1,3}(?:\.\d{3})+(?:,\d{1,9})?|\d{1,12}(?:,\d{1,9})?))"
+        rf"[ ]?(/)?({_UNIT_NAMES})(?![\w/²³])",
+        _measure,
     ),
     (
         "fraction",

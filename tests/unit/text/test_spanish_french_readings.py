@@ -47,6 +47,8 @@ def test_spanish_dotted_and_spaced_runs_that_are_no_thousands(text: str, spoken:
         ("1/101", "uno sobre ciento uno"),
         ("-2 1/3", "menos dos y un tercio"),
         ("3/2", "tres medios"),
+        ("1 1/2", "uno y medio"),
+        ("1/2", "medio"),
         ("⅖", "dos quintos"),
     ],
 )
@@ -139,3 +141,72 @@ def test_french_dotted_numbers_that_are_no_dates(text: str, spoken: str) -> None
     """Counter-examples: '3.14' (one-digit day) and '17.13' (no 13th month) are no dates; a range before a
     noun that is no month stays a range."""
     assert normalize_text(text, "fr") == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("245 mph", "doscientas cuarenta y cinco millas por hora"),
+        ("1,01 mph", "una coma cero una millas por hora"),
+        ("3/5 mph", "tres quintos de milla por hora"),
+        ("1 1/2 mph", "una y media milla por hora"),
+        ("1 1/2 m", "uno y medio metro"),
+        ("1/2 mm", "medio milímetro"),
+        ("9 m³", "nueve metros cúbicos"),
+        ("4,51/s", "cuatro coma cincuenta y uno por segundo"),
+        ("-8° c", "menos ocho grados centígrados"),
+        ("1 h", "una hora"),
+    ],
+)
+def test_spanish_measures(text: str, spoken: str) -> None:
+    """Units with gender agreement ('doscientas ... millas', 'una hora'), fractions of a unit ('de milla')."""
+    assert normalize_text(text, "es") == spoken
+
+
+def test_an_upper_case_letter_after_a_number_is_no_unit() -> None:
+    """Counter-example: units are matched in their own case: '5 G' (a network) is no 'cinco gramos'."""
+    assert "gramos" not in normalize_text("la red 5 G", "es")
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("24:50", "veinticuatro y cincuenta"),
+        ("3:02:32 pst", "tres horas dos minutos y treinta y dos segundos p s t"),
+        ("12:00:00 gmt", "doce g m t"),
+        ("2:00 pm gmt-4:30", "dos de la tarde g m t menos cuatro treinta"),
+        ("3:00 utc +1", "tres u t c más uno"),
+        ("10 h utc+1:30", "diez u t c más una treinta"),
+        ("12h02m00s", "doce y dos"),
+    ],
+)
+def test_spanish_clock_times(text: str, spoken: str) -> None:
+    """Clock times with seconds, 24:xx, and a time zone spelled with its offset said."""
+    assert normalize_text(text, "es") == spoken
+
+
+def test_hours_without_a_zone_stay_a_duration() -> None:
+    """Counter-example: '10 h' alone is ten hours, not the clock time ten."""
+    assert normalize_text("10 h", "es") == "diez horas"
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("+54 911 1234-5678", "más cincuenta y cuatro, nueve uno uno, uno dos tres cuatro, cinco seis siete ocho"),
+        ("+593 123-123-5678", "más cinco nueve tres, uno dos tres, uno dos tres, cinco seis siete ocho"),
+        (
+            "+58 (123) 123-5678 ext. 12",
+            "más cincuenta y ocho, uno dos tres, uno dos tres, cinco seis siete ocho, extensión uno dos",
+        ),
+        ("123-456-789", "uno dos tres cuatro cinco seis siete ocho nueve"),
+    ],
+)
+def test_spanish_phone_numbers(text: str, spoken: str) -> None:
+    """Country codes of one or two digits said as a number, the rest digit by digit, 'ext.' as 'extensión'."""
+    assert normalize_text(text, "es") == spoken
+
+
+def test_a_year_range_is_no_phone_number() -> None:
+    """Counter-example: two four-digit groups ('1990-2000') stay a range."""
+    assert normalize_text("1990-2000", "es") == "mil novecientos noventa a dos mil"
