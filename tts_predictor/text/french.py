@@ -11,7 +11,7 @@ from tts_predictor.text import lexicon as lx
 from tts_predictor.text import verbalize as sy
 
 Reader = Callable[[re.Match[str], str], "str | None"]
-_MONTHS = "|".join(lx._MONTHS["fr"])
+_MONTHS = "|".join(lx.month("fr", i) for i in range(1, 13))
 
 
 def cardinal(n: int) -> str:

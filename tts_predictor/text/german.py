@@ -30,7 +30,6 @@ _SENTENCE_STARTS = frozenset(
 )
 """Capitalized words that start a sentence: after 'Es waren 3.' they mean a full stop, not an ordinal."""
 _LAST_WORD = re.compile(r"(\w+)\W*$")
-_ENDINGS = {"": "", "r": "r", "n": "n", "m": "m", "s": "s"}
 
 
 def _last_word(before: str) -> str:

@@ -210,3 +210,17 @@ def test_spanish_phone_numbers(text: str, spoken: str) -> None:
 def test_a_year_range_is_no_phone_number() -> None:
     """Counter-example: two four-digit groups ('1990-2000') stay a range."""
     assert normalize_text("1990-2000", "es") == "mil novecientos noventa a dos mil"
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("€3 mil", "tres mil euros"),
+        ("€3 mil millones", "tres mil millones de euros"),
+        ("€1 millón", "un millón de euros"),
+        ("€21 millones", "veintiún millones de euros"),
+    ],
+)
+def test_spanish_amounts_with_a_scale(text: str, spoken: str) -> None:
+    """'mil' takes no 'de' (tres mil euros); the noun scales do (un millón de euros)."""
+    assert normalize_text(text, "es") == spoken
