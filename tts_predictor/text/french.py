@@ -54,7 +54,19 @@ def _half(m: re.Match[str], lang: str) -> str:
     return f"{cardinal(int(m.group(1)))} et demi"
 
 
+def _heures(m: re.Match[str], lang: str) -> str | None:
+    """'14h30' quatorze heures trente, '9h' neuf heures, '1h05' une heure cinq, '21h' vingt et une heures."""
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if hour > 24:
+        return None
+    words = cardinal(hour)
+    words = words + "e" if words.endswith("un") else words  # 'une heure', 'vingt et une heures'
+    said = lx.join_time("fr", words, minute, cardinal, None)
+    return said.replace(" heures", " heure", 1) if hour < 2 else said  # zéro heure, une heure
+
+
 RULES: list[tuple[str, str, Reader]] = [
+    ("time", r"(?<![\w.,:])([01]?\d|2[0-4])[ ]?h[ ]?([0-5]\d)?\b(?![.,]\d)", _heures),
     ("date", rf"(?<![\w.,/-])(\d{{1,2}}(?:([/-])\d{{1,2}})(?:\2\d{{1,2}})?)[ ]((?i:{_MONTHS}))\b", _day_list),
     ("date", r"(?<![\w.,])(\d{2})\.(\d{2})(?![\w.,]|[.,]\d)", _dotted_date),
     (

@@ -59,17 +59,18 @@ def ordinal_stem(n: int) -> str:
 
 
 def _dot_ordinal(m: re.Match[str], lang: str) -> str | None:
-    """'3.': an ordinal before a lower-case word, a month or a noun ('3. Platz', '100. Geburtstag'), after an
-    article ('zum 3.'), or alone on its line (a list item, a heading); a full stop after a cardinal otherwise
-    ('Es waren 3.', 'Es waren 3. Dann ...')."""
+    """'3.': an ordinal before a lower-case word or a month ('als 3. ins Ziel', '3. Oktober'), before a noun after
+    an article or at the start of a line ('Der 3. Platz', '100. Geburtstag'), after an article at the end ('zum
+    3.'), or alone; a full stop after a cardinal otherwise ('Es waren 3.', 'insgesamt 12. Peter', 'Seite 17.
+    Absatz 2')."""
     before, after = m.string[: m.start()], m.string[m.end() :]
     nxt = re.match(r"[ \t]+([^\W\d_]+)", after)
-    line_start = before.rstrip(" \t")[-1:] in ("", "\n")
+    introduced = before.rstrip(" \t")[-1:] in ("", "\n") or _last_word(before) in _ARTICLES
     if nxt:
         word = nxt.group(1)
-        ordinal = word[0].islower() or word in lx.GERMAN_MONTHS or word not in _SENTENCE_STARTS
+        ordinal = word[0].islower() or word in lx.GERMAN_MONTHS or (introduced and word not in _SENTENCE_STARTS)
     else:
-        ordinal = line_start or _last_word(before) in _ARTICLES
+        ordinal = introduced
     if not ordinal:
         return None
     return inflect(ordinal_stem(int(m.group(1))), before)
@@ -287,7 +288,11 @@ RULES: list[tuple[str, str, Reader]] = [
         _measure,
     ),
     ("fraction", r"(?<![\w/.,])([-−]?)(?:(\d{1,9}) )?(\d{1,9})/(\d{1,9})(?![\w/]|[.,]\d)", _fraction),
-    ("number", r"(?<![\w.,])([-−]?)(\d{1,3}(?:\.\d{3})+|\d{1,15}),(\d{1,15})(?![\w,]|\.\d)", _decimal),
+    (  # not before '%' or a range dash: the shared percent and range rules read those
+        "number",
+        r"(?<![\w.,])([-−]?)(\d{1,3}(?:\.\d{3})+|\d{1,15}),(\d{1,15})(?![\w,%‰]|\.\d|[ ][%‰]|[ ]?[-–][ ]?\d)",
+        _decimal,
+    ),
     ("ordinal", r"(?<![\w.,])(\d{1,9})\.(?![\w.,])", _dot_ordinal),
     ("ordinal", r"(?<![\w.,])(\d{1,9})(?:s?te)([rnms]?)\b", _suffix_ordinal),
     ("number", r"(?<![\w.,])(\d)([A-Z])(?=-\w)", _glued_letters),

@@ -54,6 +54,12 @@ def _time(m: re.Match[str], lang: str) -> str | None:
     return None if said is None else said + _zone(m, 7)
 
 
+def _spanish_phone(m: re.Match[str], lang: str) -> str:
+    """'912 345 678', '91 234 56 78': a Spanish phone number (nine digits from 6, 7, 8 or 9 in groups), said in
+    its groups digit by digit."""
+    return ", ".join(sy.say_digits(g, lang) for g in re.findall(r"\d+", m.group(0)))
+
+
 def _phone(m: re.Match[str], lang: str) -> str:
     """'+54 911 1234-5678' más cincuenta y cuatro, nueve uno uno ... (a country code of one or two digits as a
     number, of three digit by digit), 'ext. 12' extensión uno dos; '123-456-789' digit by digit."""
@@ -113,13 +119,19 @@ _MONTH = rf"((?i:{_MONTH_NAMES})\b|(?i:{_MONTH_SHORT})\.)"
 RULES: list[tuple[str, str, Reader]] = [
     (
         "telephone",
+        r"(?<![\w.,+\u202f])(?:[6789]\d{2}(?:[ \u202f]\d{3}){2}|[89]\d[ \u202f]\d{3}(?:[ \u202f]\d{2}){2})"
+        r"(?![\w\u202f]|[ .,]\d)",
+        _spanish_phone,
+    ),
+    (
+        "telephone",
         r"(?<![\w+])\+(\d{1,3})[ ]((?:\(?\d{2,5}\)?[ -]?){1,4}\d{2,5})(?:[ ]ext\.?[ ](\d{1,5}))?(?!\w|[.,-]\d)",
         _phone,
     ),
     ("telephone", r"(?<![\w.,-])\d{3,4}(?:-\d{3,4}){2,3}(?![\w-]|[.,]\d)", _phone),
     (
         "time",
-        r"(?<![\w.,:])(\d{1,2})(?::([0-5]\d)(?::([0-5]\d))?|h([0-5]\d)m([0-5]\d)s|[ ]h\b(?=[ ]?[a-z]))"
+        r"(?<![\w.,:])(\d{1,2})(?::([0-5]\d)(?::([0-5]\d))?(?:[ ]?h\b)?|h([0-5]\d)m([0-5]\d)s|[ ]h\b(?=[ ]?[a-z]))"
         r"(?:[ ]?([ap])\.?[ ]?m\b\.?)?"
         rf"(?:[ ]?((?i:{_ZONES}))\b(?:[ ]?([+-])(\d{{1,2}})(?::([0-5]\d))?(?!\d))?)?",
         _time,

@@ -69,6 +69,11 @@ def _vulgar(m: re.Match[str], lang: str) -> str:
     return fraction(*_VULGAR[m.group(0)])
 
 
+def _dotted_ordinal(m: re.Match[str], lang: str) -> str:
+    """'1.er premio' primer, '3.er' tercer: the abbreviation with a dot and plain letters."""
+    return spanish.ordinal(int(m.group(1)), "ᵉʳ")
+
+
 def _grouped(m: re.Match[str], lang: str) -> str | None:
     """'1.000.000' / '1 034 068' / '5.002,132': thousands grouped with dots (the shared rules read dotted
     groups as versions)."""
@@ -241,6 +246,7 @@ RULES: list[tuple[str, str, Reader]] = [
         _fraction,
     ),
     ("fraction", "[" + "".join(_VULGAR) + "]", _vulgar),
+    ("ordinal", r"(?<![\w.,])(\d{1,4})\.er\b", _dotted_ordinal),
     (
         "number",
         r"(?<![\w.,])(\d{1,3}(?:\.\d{3})+(?:,\d{1,15})?|\d{1,15}(?:,\d{1,15})?)[ ](millón|millones|billón|billones)\b",

@@ -135,3 +135,18 @@ def test_a_dotted_decimal_without_uhr_is_no_time() -> None:
 def test_phone_numbers_and_glued_letters(text: str, spoken: str) -> None:
     """Phone numbers digit by digit (country code as a number); '3D-' reads its digit."""
     assert de(text) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("Es waren insgesamt 12. Peter war auch da.", "Es waren insgesamt zwölf. Peter war auch da."),
+        ("Seite 17. Absatz 2.", "Seite siebzehn. Absatz zwei."),
+        ("Der Umsatz stieg um 3,5 %.", "Der Umsatz stieg um drei Komma fünf Prozent."),
+        ("3,5-4,5 kg", "drei Komma fünf bis vier Komma fünf Kilogramm"),
+    ],
+)
+def test_sentence_ends_percentages_and_ranges_keep_their_readings(text: str, spoken: str) -> None:
+    """Counter-examples: a capitalized word after 'N.' is a new sentence unless an article or the line start
+    introduces the number; a decimal before '%' or a range dash is left to the percent and range rules."""
+    assert de(text) == spoken

@@ -224,3 +224,21 @@ def test_a_year_range_is_no_phone_number() -> None:
 def test_spanish_amounts_with_a_scale(text: str, spoken: str) -> None:
     """'mil' takes no 'de' (tres mil euros); the noun scales do (un millón de euros)."""
     assert normalize_text(text, "es") == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "spoken"),
+    [
+        ("Llámame al 912 345 678.", "es", "Llámame al nueve uno dos, tres cuatro cinco, seis siete ocho."),
+        ("Tiene 1 034 068 habitantes.", "es", "Tiene un millón treinta y cuatro mil sesenta y ocho habitantes."),
+        ("Ganó el 1.er premio.", "es", "Ganó el primer premio."),
+        ("La reunión es a las 10:30 h.", "es", "La reunión es a las diez y media."),
+        ("Rendez-vous à 14h30.", "fr", "Rendez-vous à quatorze heures trente."),
+        ("à 1h05", "fr", "à une heure cinq"),
+        ("21h", "fr", "vingt et une heures"),
+    ],
+)
+def test_phone_numbers_and_times_in_running_text(text: str, lang: str, spoken: str) -> None:
+    """A Spanish nine-digit phone number in groups is no spaced thousand (but '1 034 068' is); '1.er'; 'h' after
+    a clock time; French '14h30'."""
+    assert normalize_text(text, lang) == spoken
