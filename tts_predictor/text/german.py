@@ -249,9 +249,9 @@ def _uhr(m: re.Match[str], lang: str) -> str | None:
 def _phone(m: re.Match[str], lang: str) -> str:
     """'(0411) 1234-1234' digit by digit; '+49 1234-1234' with the country code as a number (plus
     neunundvierzig)."""
-    if m.re.groups:
-        return f"plus {cardinal(int(m.group(1)))}, {sy.say_digits(m.group(2), 'de')}"
-    return sy.say_digits(m.group(0), "de")
+    rest = m.group(2) if m.re.groups else m.group(0)
+    groups = ", ".join(sy.say_digits(g, "de") for g in re.findall(r"\d+", rest))  # a pause between groups
+    return f"plus {cardinal(int(m.group(1)))}, {groups}" if m.re.groups else groups
 
 
 _MONTH_ABBREVIATIONS = {m[:3].lower(): m for m in lx.GERMAN_MONTHS} | {"sept": "September", "mrz": "März"}
@@ -266,12 +266,24 @@ def _abbreviated_month(m: re.Match[str], lang: str) -> str | None:
     return f"{day} {month} {sy.say_year(int(m.group(3)), 'de')}" if m.group(3) else f"{day} {month}"
 
 
+def _day_month(m: re.Match[str], lang: str) -> str | None:
+    """'am 3.10.' → 'am dritten Oktober' (a day and month with both dots; a final full stop is kept); a one-digit
+    month needs a preposition or article before it ('am 2.3.'), else it is a section number ('Kapitel 2.3.')."""
+    day, month = int(m.group(1)), int(m.group(2))
+    introduced = len(m.group(2)) == 2 or _last_word(m.string[: m.start()]) in _ARTICLES | _DATIVE_OR_ACCUSATIVE
+    if not (1 <= day <= 31 and 1 <= month <= 12 and introduced):
+        return None
+    said = f"{inflect(ordinal_stem(day), m.string[: m.start()])} {lx.month('de', month)}"
+    return said + "." if not m.string[m.end() :].strip() else said
+
+
 def _glued_letters(m: re.Match[str], lang: str) -> str:
     """'3D-Drucker' → 'drei-D-Drucker': a digit glued to a capital before a hyphen."""
     return f"{cardinal(int(m.group(1)))}-{m.group(2)}"
 
 
 RULES: list[tuple[str, str, Reader]] = [
+    ("date", r"(?<![\w.,])(\d{1,2})\.(\d{1,2})\.(?![\w.,])", _day_month),
     ("date", r"(?<![\w.,])(\d{1,2})\. ([A-Za-zä]{3,4})\.(?: (\d{4})\b)?", _abbreviated_month),
     ("telephone", r"(?<![\w+])\+(\d{2})[ ]((?:\d{2,5}[ -]?){1,4}\d{2,5})(?!\w|[.,-]\d)", _phone),
     ("telephone", r"(?<![\w(])\(0\d{2,5}\)[ ]?\d{2,5}(?:[ -]\d{2,5}){0,3}(?!\w|[.,-]\d)", _phone),

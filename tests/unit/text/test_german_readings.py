@@ -126,8 +126,8 @@ def test_a_dotted_decimal_without_uhr_is_no_time() -> None:
 @pytest.mark.parametrize(
     ("text", "spoken"),
     [
-        ("(0411) 0234-1234", "null vier eins eins null zwei drei vier eins zwei drei vier"),
-        ("+49 1234-1234", "plus neunundvierzig, eins zwei drei vier eins zwei drei vier"),
+        ("(0411) 0234-1234", "null vier eins eins, null zwei drei vier, eins zwei drei vier"),
+        ("+49 1234-1234", "plus neunundvierzig, eins zwei drei vier, eins zwei drei vier"),
         ("3D-Drucker", "drei-D-Drucker"),
         ("Mr. Dao", "Mister Dao"),
     ],
@@ -150,3 +150,22 @@ def test_sentence_ends_percentages_and_ranges_keep_their_readings(text: str, spo
     """Counter-examples: a capitalized word after 'N.' is a new sentence unless an article or the line start
     introduces the number; a decimal before '%' or a range dash is left to the percent and range rules."""
     assert de(text) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("Am 3.10. ist Feiertag.", "Am dritten Oktober ist Feiertag."),
+        ("Bis zum 24.12.", "Bis zum vierundzwanzigsten Dezember."),
+        ("am 2.3. um 8 Uhr", "am zweiten März um acht Uhr"),
+        ("Tel.: +49 30 1234567", "Tel.: plus neunundvierzig, drei null, eins zwei drei vier fünf sechs sieben"),
+    ],
+)
+def test_day_and_month_with_dots_and_grouped_phone_numbers(text: str, spoken: str) -> None:
+    """'3.10.' is a date (its final full stop kept at the end); phone groups keep a pause between them."""
+    assert de(text) == spoken
+
+
+def test_a_section_number_is_no_date() -> None:
+    """Counter-example: 'Kapitel 2.3.' (a one-digit month, no preposition) is not 'zweiter März'."""
+    assert "März" not in de("Kapitel 2.3. Dann weiter.")
