@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 _WS = re.compile(r"\s+")
-_FR_GROUPS = re.compile(r"(?<![\d,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d])")
+_FR_GROUPS = re.compile(r"(?<![\d,+])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d]|-\d)")
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,9 @@ class Rewrite:
     """The rule that matched: telephone, time, money, fraction, roman, abbreviation, number, ..."""
 
 
-_SYMBOLS = re.compile(r"[0-9$€£¥₹%&@#°½⅓⅔¼¾⅕⅛⅜⅝⅞\u2212]|www\.|\.(?:com|org|net|io|dev|edu|gov|info|de|fr|es|uk|eu)\b")
+_SYMBOLS = re.compile(
+    r"[0-9$€£¥₹%&@#°½⅓⅔¼¾⅕⅛⅜⅝⅞⅖⅗⅘⅙⅚⅐⅑⅒\u2212ʳᵐˡ]|www\.|\.(?:com|org|net|io|dev|edu|gov|info|de|fr|es|uk|eu)\b"
+)
 _DOTTED = re.compile(r"\b([A-Za-z]{1,6})\.|\b(Mme|Mlle)\b")
 _STATE_CODE = re.compile(r", [A-Z]{2}\b")
 """A US state code after a comma ('Austin, TX'): the address rules read it."""
@@ -239,11 +241,12 @@ def apply_rewrites(text: str, spans: list[Rewrite]) -> str:
 
 
 def _prepare(text: str, lang: str) -> str:
-    """French groups thousands with spaces ('1 234'): make them narrow no-break spaces, which numbers may contain.
+    """French and Spanish group thousands with spaces ('1 234'): make them narrow no-break spaces, which numbers
+    may contain.
 
     Same length as `text`, so offsets found in the result hold for the input.
     """
-    if lang.startswith("fr"):
+    if lang.startswith(("fr", "es")):
         return _FR_GROUPS.sub(lambda m: m.group(0).replace(" ", "\u202f"), text)
     return text
 

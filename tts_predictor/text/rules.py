@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from tts_predictor.text import addresses, dates, german, spanish
+from tts_predictor.text import addresses, dates, french, german, spanish, spanish_rules
 from tts_predictor.text import lexicon as lx
 from tts_predictor.text import tables as tb
 from tts_predictor.text import verbalize as sy
@@ -241,13 +241,6 @@ def _spanish_clock(m: re.Match[str], lang: str) -> str | None:
     return _safe(lambda: sy.say_time(f"{m.group(1)}:{m.group(2)}{period}", lang))
 
 
-def _german_ordinal(m: re.Match[str], lang: str) -> str | None:
-    following = m.group(2)
-    if not (following[0].islower() or following in lx.GERMAN_MONTHS):
-        return None
-    return german.inflect(sy.n2w(int(m.group(1)), lang, "ordinal"), m.string[: m.start()])
-
-
 def _english_measures(units: str, scales: str) -> list[tuple[str, str, Reader]]:
     """Measures with a per-unit ('12kg/kg', '12/kg') or a scale word ('100 million kg'), English only (a mixed
     fraction before a unit, '4 1/2 lbs', is its own rule ahead of the fractions)."""
@@ -423,6 +416,14 @@ def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     ]
 
 
+LANGUAGE_RULES: dict[str, list[tuple[str, str, Reader]]] = {
+    "de": german.RULES,
+    "es": spanish_rules.RULES,
+    "fr": french.RULES,
+}
+"""A language's own rules (its module's RULES), tried before the shared ones at the same place."""
+
+
 def _rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     """The shared rules plus the language's own: month-name dates (en), "3." ordinals (de), abbreviations."""
     rules = _core_rules(lang, order)
@@ -431,11 +432,10 @@ def _rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
         rules[first_time:first_time] = [*addresses.RULES, *dates.month_name_rules()]
     before_units = next(i for i, rule in enumerate(rules) if rule[0] == "unit")
     if lang == "es":
-        ordinal = r"(?<![\w.,])(\d{1,3}(?:[.\u00a0 ]\d{3})+|\d{1,4})(?:\.?(º|ª|ᵉʳ)|(er|ro|ra|do|da|to|ta)\b)"
+        ordinal = r"(?<![\w.,])(\d{1,3}(?:[.\u00a0\u202f ]\d{3})+|\d{1,4})(?:\.?(º|ª|ᵉʳ)|(er|ro|ra|do|da|to|ta)\b)"
         clock = r"(?<![\w.,])([01]?\d|2[0-3])\.([0-5]\d)(?![\d,]|\.\d)(\s?h\b)?(?:\s?([ap])\.?\s?m\b\.?)?"
         rules[before_units:before_units] = [("ordinal", ordinal, _spanish_ordinal), ("time", clock, _spanish_clock)]
-    if lang == "de":
-        rules.insert(before_units, ("ordinal", r"(?<![\d.,])(\d{1,3})\.(?=\s+(\w+))", _german_ordinal))
+    rules[0:0] = LANGUAGE_RULES.get(lang, ())
     names = "|".join(re.escape(w) for w in (*tb.REGNAL_NAMES, *tb.ROMAN_CARDINAL_AFTER))
     ordinal_dot = r"(?:\.(?=\s+[a-zäöüß]))?" if lang == "de" else ""  # German "Karl V. regierte"
     rules.insert(0, ("roman", rf"(?<![\w.])({names}|[A-Z][a-z]+)\s+([IVXLC]+)\b{ordinal_dot}(?![.'-]?\w)", _roman))

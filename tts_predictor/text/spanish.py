@@ -24,6 +24,10 @@ FEMININE_NOUNS = frozenset(
         "rupias",
         "corona",
         "coronas",
+        "córdoba",
+        "córdobas",
+        "peseta",
+        "pesetas",
     }
 )
 """Nouns a number before them agrees with in the feminine ('una hora', 'veintiuna libras')."""
@@ -59,7 +63,12 @@ _NUM2WORDS_SPELLING = {
 
 
 def ordinal(n: int, marker: str) -> str:
-    """'1.º' primero, '1.ª' primera, '1.ᵉʳ' primer (also 3.ᵉʳ tercer): every word of the ordinal agrees."""
+    """'1.º' primero, '1.ª' primera, '1.ᵉʳ' primer (also 3.ᵉʳ tercer): every word of the ordinal agrees; 13th to
+    29th are the fused forms the RAE recommends, whose first part never changes ('decimotercera', 'vigesimoctavo')."""
+    if 13 <= n <= 29 and n != 20:
+        unit = ordinal(n % 10, marker)
+        prefix = "decimo" if n < 20 else "vigesimo"
+        return prefix + (unit[1:] if unit.startswith("o") else unit)
     words = _ORDINAL_WORDS.get(n) or str(num2words(n, lang="es", to="ordinal")).replace("décimo", "decimo")
     for wrong, right in _NUM2WORDS_SPELLING.items():
         words = words.replace(wrong, right)

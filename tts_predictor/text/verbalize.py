@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation, localcontext
 
 from num2words import CONVERTER_CLASSES, num2words
 
+from tts_predictor.text import decimal_digits, spanish
 from tts_predictor.text import lexicon as lx
-from tts_predictor.text import spanish
 from tts_predictor.text import tables as tb
 
 _LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?")
@@ -77,8 +77,15 @@ def words_for(value: Decimal, lang: str) -> str:
         whole, _, frac = str(abs(value)).partition(".")
         sign = "minus " if value < 0 else ""
         return f"{sign}{n2w(int(whole), lang)} point {say_digits(frac, lang)}"
-    words = n2w(value, lang)
-    return words.replace(" punto ", " coma ") if base(lang) == "es" else words  # Spain and most of Latin America
+    if base(lang) in _DECIMAL_COMMA_WORD:  # '3,1415' tres coma catorce quince (decimal_digits)
+        whole, _, frac = format(abs(value), "f").partition(".")
+        sign = lx.word(base(lang), "minus") + " " if value < 0 else ""
+        said = decimal_digits.grouped(frac, lambda n: n2w(n, lang))
+        return f"{sign}{n2w(int(whole), lang)} {_DECIMAL_COMMA_WORD[base(lang)]} {said}"
+    return n2w(value, lang)
+
+
+_DECIMAL_COMMA_WORD = {"es": "coma", "fr": "virgule"}
 
 
 def say_cardinal(value: str, language: str = "en") -> str:

@@ -51,7 +51,7 @@ GOLDEN = [
     (
         "de",
         "Am 3. Oktober um 10:30 Uhr kostet es 12,50 €.",
-        "Am dritten Oktober um zehn Uhr dreißig kostet es zwölf Euro und fünfzig Cent.",
+        "Am dritten Oktober um zehn Uhr dreißig kostet es zwölf Euro fünfzig Cent.",
     ),
     (
         "de-DE",
