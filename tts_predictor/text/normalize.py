@@ -72,7 +72,9 @@ class Rewrite:
     """The rule that matched: telephone, time, money, fraction, roman, abbreviation, number, ..."""
 
 
-_SYMBOLS = re.compile(r"[0-9$€£¥₹%&@#°½⅓⅔¼¾⅕⅛⅜⅝⅞\u2212]|www\.|\.(?:com|org|net|io|dev|edu|gov|info|de|fr|es|uk|eu)\b")
+_SYMBOLS = re.compile(
+    r"[0-9$€£¥₹₩%&@#§/+°½⅓⅔¼¾⅕⅛⅜⅝⅞\u2212]|www\.|\.(?:com|org|net|io|dev|edu|gov|info|de|fr|es|uk|eu)\b"
+)
 _DOTTED = re.compile(r"\b([A-Za-z]{1,6})\.|\b(Mme|Mlle)\b")
 _STATE_CODE = re.compile(r", [A-Z]{2}\b")
 """A US state code after a comma ('Austin, TX'): the address rules read it."""
@@ -211,7 +213,8 @@ def _ranges_read_to(spans: list[Rewrite], text: str, offset: int, lang: str) -> 
     for i, span in enumerate(spans):
         out.append(span)
         nxt = spans[i + 1] if i + 1 < len(spans) else None
-        if word and nxt and span.kind == nxt.kind and span.kind in ("money", "time", "decade"):
+        kinds = ("money", "time", "decade", "percent") if lang.startswith("en") else ("money", "time", "decade")
+        if word and nxt and span.kind == nxt.kind and span.kind in kinds:
             gap = (span.end - offset, nxt.start - offset)
             if _DASH.fullmatch(text, *gap):
                 out.append(Rewrite(span.end, nxt.start, text[gap[0] : gap[1]], f" {word} ", "range"))
