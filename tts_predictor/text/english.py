@@ -153,9 +153,9 @@ def _leading_zero(m: re.Match[str], lang: str) -> str:
 
 
 def _ratio(m: re.Match[str], lang: str) -> str | None:
-    """'3:1', '2:8' → 'three to one' (a single digit after the colon is no clock time); 'Genesis 1:1' (a book
-    before it) is a verse: declined."""
-    if re.search(r"[A-Z][a-z]{1,15}\.?\s$", m.string[max(0, m.start() - 20) : m.start()]):
+    """'3:1', '2:8' → 'three to one' (a single digit after the colon is no clock time); 'read Genesis 1:1' (a
+    capitalized name inside a sentence before it) is a verse: declined."""
+    if re.search(r"[a-z,]\s[A-Z][a-z]{1,15}\.?\s$", m.string[max(0, m.start() - 20) : m.start()]):
         return None
     return f"{sy.n2w(int(m.group(1)), lang)} to {sy.n2w(int(m.group(2)), lang)}"
 
@@ -164,12 +164,12 @@ def _symbols(m: re.Match[str], lang: str) -> str | None:
     """Symbols standing alone or between words: '$ and %' → 'dollar and percent', 'a#b' → 'a hash b',
     '@mypizza' → 'at mypizza', 'C++' → 'C plus plus'."""
     if m.group(0) == "#" and re.search(r"(?:^|[^A-Za-z])[A-G]$", m.string[max(0, m.start() - 2) : m.start()]):
-        return " sharp "  # 'C#', 'F#': the note, the programming language
-    return " " + " ".join(_SYMBOL_NAMES.get(ch, "plus") for ch in m.group(0)) + " "
+        return "sharp"  # 'C#', 'F#': the note, the programming language
+    return " ".join(_SYMBOL_NAMES.get(ch, "plus") for ch in m.group(0))
 
 
 def _ampersand(m: re.Match[str], lang: str) -> str:
-    return " and "
+    return "and"
 
 
 def _slash(m: re.Match[str], lang: str) -> str:
@@ -204,7 +204,7 @@ EARLY: list[tuple[str, str, Reader]] = [
     ("date", r"(?<![\w.,])([1-9]\d{0,3})\s?(A\.D\b\.?|B\.C\b\.?|AD\b|BC\b)", _era),
     (
         "math",
-        r"(?<![\w.=+*/-])(?:\d+(?:\.\d+)?|[a-z])(?:\s?[-−+=*×/]\s?(?:\d+(?:\.\d+)?|[a-z]))+(?![\w.=+*/-])",
+        r"(?<![\w.=+*/-])(?:\d+(?:\.\d+)?|[a-z])(?:\s?[-−+=*×/]\s?(?:\d+(?:\.\d+)?|[a-z]))+(?![\w=+*/-]|\.\d)",
         _equation,
     ),
     (

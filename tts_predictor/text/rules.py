@@ -370,7 +370,7 @@ def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     """(class, regex, reader) shared by every language, in priority order."""
     units = "|".join(re.escape(u) for u in tb.unit_symbols(lang))
     scales = tb.scale_pattern()
-    sym = r"[$€£¥₹]"
+    sym = r"[$€£¥₹₩]" if lang == "en" else r"[$€£¥₹]"  # the won sign: English names it (tables._EN_CURRENCY)
     return [
         (
             "url",
