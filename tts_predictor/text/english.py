@@ -27,6 +27,7 @@ _SYMBOL_NAMES = {
     "§": "section",
     "@": "at",
 }
+_SUFFIXES = frozenset({"s", "st", "nd", "rd", "th", "x", "am", "pm"})
 _SLASH_WORDS = {"and/or": "and or", "w/o": "without", "c/o": "care of", "n/a": "not applicable"}
 
 
@@ -136,6 +137,39 @@ def _serial(m: re.Match[str], lang: str) -> str | None:
     return " ".join(_digits_group(p, lang) if p.isdigit() else p for p in parts)
 
 
+def _dashed_code(m: re.Match[str], lang: str) -> str | None:
+    """'SN-4829-XK7' → 'SN-four eight two nine-XK seven', '1-413-te-b' → 'one-four hundred and thirteen-te-b':
+    parts joined by dashes, with letters and digits among them, read part by part (the dashes stay: a pause)."""
+    text = m.group(0)
+    if not (any(ch.isalpha() for ch in text) and any(ch.isdigit() for ch in text)):
+        return None
+    if any(_read_elsewhere(part) for part in text.split("-")):
+        return None  # 'mid-1980s', 'the 2-21st', '3-4pm', '5-10kg': their own rules read these
+    return "-".join(_code_part(part, lang) for part in text.split("-"))
+
+
+def _read_elsewhere(part: str) -> bool:
+    """A decade, ordinal, multiplier, clock time or measure ('1980s', '21st', '2x', '4pm', '10kg')."""
+    m = re.fullmatch(r"\d{1,9}([A-Za-z]{1,5})", part)
+    return m is not None and (m.group(1).lower() in _SUFFIXES or tb.unit_name("en", m.group(1), False) is not None)
+
+
+def _time_range(m: re.Match[str], lang: str) -> str | None:
+    """'3-4pm', '9 - 11 a.m.' → 'three to four PM'."""
+    start, end = int(m.group(1)), int(m.group(2))
+    if not (1 <= start <= 12 and 1 <= end <= 12):
+        return None
+    return f"{sy.n2w(start, lang)} to {sy.n2w(end, lang)} {m.group(3).upper()}M"
+
+
+def _code_part(part: str, lang: str) -> str:
+    if part.isalpha():
+        return part
+    if part.isdigit():
+        return sy.n2w(int(part), lang) if len(part) <= 3 and part[0] != "0" else _digits_group(part, lang)
+    return " ".join(_digits_group(p, lang) if p.isdigit() else p for p in re.findall(r"\d+|[A-Za-z]+", part))
+
+
 def _slash_chain(m: re.Match[str], lang: str) -> str:
     """'123/261788/2021', '31/31/100' (no date, no fraction): each number read, the slashes kept."""
     return re.sub(r"\d+", lambda d: _chain_number(d.group(0), lang), m.group(0))
@@ -189,6 +223,8 @@ def _card_digits(m: re.Match[str], lang: str) -> str:
 
 _SIDE_UNITS = r"(?:mm|cm|km|m|ft|yd|px)[2²]?"
 """Units after dimensions ('2x8 m2'): lengths only, so '2 x 4 in the garage' keeps its 'in'."""
+_DASHED = r"(?<![\w'’.@#$-])[A-Za-z0-9]++(?:-[A-Za-z0-9]++)++(?![\w'’@-]|\.\w)"
+"""Words and numbers joined by dashes ('SN-4829-XK7'); the reader declines unless letters and digits both occur."""
 _CODE = r"(?<![\w'’.@#$])(?=[A-Za-z]++\d|\d++[A-Za-z])[A-Za-z0-9]++(?![\w'’@]|\.\w)"
 """A word of letters and digits: the lookahead needs a letter-digit or digit-letter border, the run is possessive."""
 
@@ -200,6 +236,7 @@ EARLY: list[tuple[str, str, Reader]] = [
         _zoned_time,
     ),
     ("number", r"(?<![\w.,])([1-9])0([1-9])((?:\([a-z0-9]{1,2}\))++)(?!\w)", _statute),
+    ("time", r"(?<![\w.,:-])(\d{1,2})\s?[-–]\s?(\d{1,2})\s?([AaPp])\.?[Mm]\b\.?", _time_range),
     ("date", r"\b([1-4])Q(\d{4}|\d{2})\b", _quarter),
     ("date", r"(?<![\w.,])([1-9]\d{0,3})\s?(A\.D\b\.?|B\.C\b\.?|AD\b|BC\b)", _era),
     (
@@ -223,6 +260,7 @@ EARLY: list[tuple[str, str, Reader]] = [
 """Ahead of the times, ranges and fractions: they read part of these ('1-2' of '1-2=5', '2:8')."""
 
 LATE: list[tuple[str, str, Reader]] = [
+    ("serial", _DASHED, _dashed_code),
     ("serial", _CODE, _serial),
     ("number", r"(?<![\w.,/])\d{1,9}(?:/\d{1,9})++(?![\w/]|[.,]\d)", _slash_chain),
     ("number", r"(?<![\w.,:/-])0\d{1,15}(?![\w]|[.,:/]\d)", _leading_zero),

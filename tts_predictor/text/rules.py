@@ -206,7 +206,7 @@ def _range(m: re.Match[str], lang: str) -> str | None:
         return _year_or_cardinal(value, text, lang, year=len(m.group(1)) == len(m.group(2)) == 4)
 
     left, right = _safe(lambda: one(m.group(1))), _safe(lambda: one(m.group(2)))
-    if sy.base(lang) == "en" and re.match(r"-\w", m.string[m.end() :]):  # '1-413-te-b', '5-3-Ws': a code
+    if sy.base(lang) == "en" and re.match(r"-\w|[A-Za-z]", m.string[m.end() :]):  # '1-413-te-b', '2-21st'
         return None
     if left is None or right is None:
         return None

@@ -28,6 +28,17 @@ from tts_predictor.text.normalize import normalize_text
         ),
         ("not a code: a file name", "Open notes2.txt now.", "Open notes2.txt now."),
         ("not a code: phonemes in brackets", "Say [HH AH0 L OW1].", "Say [HH AH0 L OW1]."),
+        (
+            "dashed code",
+            "Serial SN-4829-XK7 and COVID-19.",
+            "Serial SN-four eight two nine-XK seven and COVID-nineteen.",
+        ),
+        (
+            "not a code: a decade, a range of times",
+            "In the mid-1980s, open 3-4pm.",
+            "In the mid-nineteen eighties, open three to four PM.",
+        ),
+        ("not a code: an age", "A 20-year-old won.", "A twenty-year-old won."),
         # leading zeros and long runs
         ("leading zero", "Agent 007 lives at 02134.", "Agent zero zero seven lives at zero two one three four."),
         ("not a code: a decimal", "It is 0.5 mm.", "It is zero point five millimeters."),
