@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from tts_predictor.text import codes
 from tts_predictor.text import tables as tb
 from tts_predictor.text import verbalize as sy
 
@@ -27,7 +28,6 @@ _SYMBOL_NAMES = {
     "§": "section",
     "@": "at",
 }
-_SUFFIXES = frozenset({"s", "st", "nd", "rd", "th", "x", "am", "pm"})
 _SLASH_WORDS = {"and/or": "and or", "w/o": "without", "c/o": "care of", "n/a": "not applicable"}
 
 
@@ -65,6 +65,23 @@ def _statute(m: re.Match[str], lang: str) -> str:
     head = f"{sy.n2w(int(m.group(1)), lang)} oh {sy.n2w(int(m.group(2)), lang)}"
     parts = [sy.n2w(int(p), lang) if p.isdigit() else p for p in re.findall(r"\w+", m.group(3))]
     return " ".join([head, *parts])
+
+
+def _cents(m: re.Match[str], lang: str) -> str:
+    """'99¢' → 'ninety-nine cents'."""
+    n = int(m.group(1))
+    return f"{sy.n2w(n, lang)} cent{'' if n == 1 else 's'}"
+
+
+def _height(m: re.Match[str], lang: str) -> str:
+    """'5'10"' → 'five foot ten', as a height is said."""
+    return f"{sy.n2w(int(m.group(1)), lang)} foot {sy.n2w(int(m.group(2)), lang)}"
+
+
+def _compound_unit(m: re.Match[str], lang: str) -> str | None:
+    """'a 12-oz can', 'a 5-km run' → 'a twelve-ounce can', 'a five-kilometer run' (singular before a noun)."""
+    name = tb.unit_name("en", m.group(2), True)
+    return None if name is None else f"{sy.words_for(sy.number(m.group(1), lang), lang)}-{name}"
 
 
 def _vanity(m: re.Match[str], lang: str) -> str:
@@ -111,79 +128,12 @@ def _multiplier(m: re.Match[str], lang: str) -> str:
     return f"{sy.words_for(sy.number(m.group(1), lang), lang)} x"
 
 
-def _digits_group(digits: str, lang: str) -> str:
-    """A run of digits inside a code: '7' seven, '25' twenty-five, '321' three twenty-one, '2000' two thousand,
-    '2019' twenty nineteen; a leading zero or five digits and more one by one."""
-    n = len(digits)
-    if digits[0] == "0" and n > 1 or n > 4:
-        return sy.say_digits(digits, lang)
-    if n <= 2 or digits.endswith("00" if n == 3 else "000"):
-        return sy.n2w(int(digits), lang)
-    if n == 3:  # a model number in pairs: 'A321' three twenty-one, 'A305' three oh five
-        tail = int(digits[1:])
-        return f"{sy.n2w(int(digits[0]), lang)} {'oh ' if tail < 10 else ''}{sy.n2w(tail, lang)}"
-    if re.fullmatch(r"1[1-9]\d\d|20\d\d", digits):
-        return sy.say_year(int(digits), lang)
-    return sy.say_digits(digits, lang)
-
-
-def _serial(m: re.Match[str], lang: str) -> str | None:
-    """'B2A23C' → 'B two A twenty-three C', 'ab9453' → 'ab nine four five three', '12text' → 'twelve text';
-    left alone inside a bracketed phoneme transcription ('[HH AH0 L OW1]')."""
-    before = m.string[max(0, m.start() - 200) : m.start()]
-    if before.rfind("[") > before.rfind("]") and re.match(r"[^\[\]]{0,200}\]", m.string[m.end() :]):
-        return None
-    parts = re.findall(r"\d+|[A-Za-z]+", m.group(0))
-    return " ".join(_digits_group(p, lang) if p.isdigit() else p for p in parts)
-
-
-def _dashed_code(m: re.Match[str], lang: str) -> str | None:
-    """'SN-4829-XK7' → 'SN-four eight two nine-XK seven', '1-413-te-b' → 'one-four hundred and thirteen-te-b':
-    parts joined by dashes, with letters and digits among them, read part by part (the dashes stay: a pause)."""
-    text = m.group(0)
-    if not (any(ch.isalpha() for ch in text) and any(ch.isdigit() for ch in text)):
-        return None
-    if any(_read_elsewhere(part) for part in text.split("-")):
-        return None  # 'mid-1980s', 'the 2-21st', '3-4pm', '5-10kg': their own rules read these
-    return "-".join(_code_part(part, lang) for part in text.split("-"))
-
-
-def _read_elsewhere(part: str) -> bool:
-    """A decade, ordinal, multiplier, clock time or measure ('1980s', '21st', '2x', '4pm', '10kg')."""
-    m = re.fullmatch(r"\d{1,9}([A-Za-z]{1,5})", part)
-    return m is not None and (m.group(1).lower() in _SUFFIXES or tb.unit_name("en", m.group(1), False) is not None)
-
-
 def _time_range(m: re.Match[str], lang: str) -> str | None:
     """'3-4pm', '9 - 11 a.m.' → 'three to four PM'."""
     start, end = int(m.group(1)), int(m.group(2))
     if not (1 <= start <= 12 and 1 <= end <= 12):
         return None
     return f"{sy.n2w(start, lang)} to {sy.n2w(end, lang)} {m.group(3).upper()}M"
-
-
-def _code_part(part: str, lang: str) -> str:
-    if part.isalpha():
-        return part
-    if part.isdigit():
-        return sy.n2w(int(part), lang) if len(part) <= 3 and part[0] != "0" else _digits_group(part, lang)
-    return " ".join(_digits_group(p, lang) if p.isdigit() else p for p in re.findall(r"\d+|[A-Za-z]+", part))
-
-
-def _slash_chain(m: re.Match[str], lang: str) -> str:
-    """'123/261788/2021', '31/31/100' (no date, no fraction): each number read, the slashes kept."""
-    return re.sub(r"\d+", lambda d: _chain_number(d.group(0), lang), m.group(0))
-
-
-def _chain_number(digits: str, lang: str) -> str:
-    if digits[0] == "0" and len(digits) > 1 or len(digits) > 4:
-        return sy.say_digits(digits, lang)
-    return sy.n2w(int(digits), lang)
-
-
-def _leading_zero(m: re.Match[str], lang: str) -> str:
-    """'004', '05', '02134': a number written with a leading zero is a code, read digit by digit."""
-    return sy.say_digits(m.group(0), lang)
 
 
 def _ratio(m: re.Match[str], lang: str) -> str | None:
@@ -216,17 +166,14 @@ def _slash_word(m: re.Match[str], lang: str) -> str:
     return _SLASH_WORDS[m.group(0).lower()]
 
 
-def _card_digits(m: re.Match[str], lang: str) -> str:
-    """'card ending in 8876' → '... eight eight seven six': the last digits of an account are read one by one."""
-    return f"{m.group(1)}{sy.say_digits(m.group(2), lang)}"
-
-
 _SIDE_UNITS = r"(?:mm|cm|km|m|ft|yd|px)[2²]?"
 """Units after dimensions ('2x8 m2'): lengths only, so '2 x 4 in the garage' keeps its 'in'."""
-_DASHED = r"(?<![\w'’.@#$-])[A-Za-z0-9]++(?:-[A-Za-z0-9]++)++(?![\w'’@-]|\.\w)"
-"""Words and numbers joined by dashes ('SN-4829-XK7'); the reader declines unless letters and digits both occur."""
-_CODE = r"(?<![\w'’.@#$])(?=[A-Za-z]++\d|\d++[A-Za-z])[A-Za-z0-9]++(?![\w'’@]|\.\w)"
-"""A word of letters and digits: the lookahead needs a letter-digit or digit-letter border, the run is possessive."""
+_COMPOUND = (
+    r"(?<![\w.,-])(\d{1,6}(?:\.\d{1,3})?)-("
+    + "|".join(re.escape(u) for u in tb.unit_symbols("en") if "/" not in u)
+    + r")(?![\w/²³-])"
+)
+"""A number joined to a unit by a dash: a compound adjective ('a 12-oz can')."""
 
 EARLY: list[tuple[str, str, Reader]] = [
     ("telephone", r"(?<![\w-])1-(8[0-8]{2})-((?=[0-9-]*+[A-Z])[A-Z0-9]++(?:-[A-Z0-9]++)*+)(?![\w-])", _vanity),
@@ -237,6 +184,8 @@ EARLY: list[tuple[str, str, Reader]] = [
     ),
     ("number", r"(?<![\w.,])([1-9])0([1-9])((?:\([a-z0-9]{1,2}\))++)(?!\w)", _statute),
     ("time", r"(?<![\w.,:-])(\d{1,2})\s?[-–]\s?(\d{1,2})\s?([AaPp])\.?[Mm]\b\.?", _time_range),
+    ("money", r"(?<![\w.,])(\d{1,3})\s?¢", _cents),
+    ("unit", r"(?<![\w.,'′])([1-9])['′]\s?(1[01]|\d)(?:\"|''|″|”)", _height),
     ("date", r"\b([1-4])Q(\d{4}|\d{2})\b", _quarter),
     ("date", r"(?<![\w.,])([1-9]\d{0,3})\s?(A\.D\b\.?|B\.C\b\.?|AD\b|BC\b)", _era),
     (
@@ -250,20 +199,14 @@ EARLY: list[tuple[str, str, Reader]] = [
         _dimensions,
     ),
     ("dimensions", r"(?<![\w.,])(\d+(?:\.\d+)?)x(?![\w])", _multiplier),
-    (
-        "telephone",
-        r"\b((?i:card|account|number|phone)(?: number)? (?:ending|ends) (?:in|with) )(\d{2,8})\b",
-        _card_digits,
-    ),
+    codes.CARD_ENDING,
     ("ratio", r"(?<![\w:.])(\d{1,3}):(\d)(?![\w:]|\.\d)", _ratio),
 ]
 """Ahead of the times, ranges and fractions: they read part of these ('1-2' of '1-2=5', '2:8')."""
 
 LATE: list[tuple[str, str, Reader]] = [
-    ("serial", _DASHED, _dashed_code),
-    ("serial", _CODE, _serial),
-    ("number", r"(?<![\w.,/])\d{1,9}(?:/\d{1,9})++(?![\w/]|[.,]\d)", _slash_chain),
-    ("number", r"(?<![\w.,:/-])0\d{1,15}(?![\w]|[.,:/]\d)", _leading_zero),
+    ("unit", _COMPOUND, _compound_unit),
+    *codes.RULES,
     ("symbol", r"(?<![\d$€£¥₩#%§.,])[$€£¥₩#%§]++(?!\d|\.\d)", _symbols),
     ("symbol", r"(?<![\w@])@(?=\w)|(?<=\w)@(?![\w@])|(?<=[A-Za-z])\+\+(?!\w)", _symbols),
     ("symbol", r"(?<=\s)&(?=\s)|(?<=[A-Z])&(?=[A-Z])", _ampersand),
@@ -272,9 +215,6 @@ LATE: list[tuple[str, str, Reader]] = [
 ]
 """Ahead of the plain numbers only: ordinals, units, decades and times read '21st', '5kg', '80s', '5pm' first."""
 
-DIGITS_FROM = 16
-"""An integer of this many digits and more, written without separators, is a code (a card or account number),
-read digit by digit: nobody writes a quadrillion as '1234567890123124'."""
 _IDIOMS = frozenset({(24, 7)})
 """'24/7' is 'twenty-four seven', not a fraction."""
 

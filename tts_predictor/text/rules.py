@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from tts_predictor.text import addresses, dates, english, german, spanish
+from tts_predictor.text import addresses, codes, dates, english, german, spanish
 from tts_predictor.text import lexicon as lx
 from tts_predictor.text import tables as tb
 from tts_predictor.text import verbalize as sy
@@ -338,7 +338,7 @@ def _decade(m: re.Match[str], lang: str) -> str | None:
 
 def _number(m: re.Match[str], lang: str) -> str:
     text = m.group(1) + m.group(2)
-    if sy.base(lang) == "en" and text.isdigit() and len(text) >= english.DIGITS_FROM:
+    if sy.base(lang) == "en" and text.isdigit() and len(text) >= codes.DIGITS_FROM:
         return sy.say_digits(text, lang)
     try:
         value = sy.number(text, lang)

@@ -83,6 +83,11 @@ from tts_predictor.text.normalize import normalize_text
         ("range inside a code", "Part 1-413-te-b.", "Part one-four hundred and thirteen-te-b."),
         ("percent range", "Save 2%-10% today.", "Save two percent to ten percent today."),
         ("won", "It cost ₩460 billion.", "It cost four hundred and sixty billion won."),
+        ("cents sign", "A 12-oz can costs 99¢.", "A twelve-ounce can costs ninety-nine cents."),
+        ("not a compound: a range", "Work the 9-5 shift.", "Work the nine to five shift."),
+        ("height", "He is 5'10\" tall.", "He is five foot ten tall."),
+        ("not a height: a quote", "She said '10 of them'.", "She said 'ten of them'."),
+        ("extension", "Call ext. 89.", "Call extension eighty-nine."),
         # symbols and slashes
         ("lone symbols", "Use $ and % or §.", "Use dollar and percent or section."),
         ("glued symbols", "Type dfsd#x and test$.", "Type dfsd hash x and test dollar."),
