@@ -84,6 +84,19 @@ def _compound_unit(m: re.Match[str], lang: str) -> str | None:
     return None if name is None else f"{sy.words_for(sy.number(m.group(1), lang), lang)}-{name}"
 
 
+_DOLLAR_COUNTRIES = {"US": "US", "A": "Australian", "AU": "Australian", "C": "Canadian", "CA": "Canadian"}
+_DOLLAR_COUNTRIES |= {"NZ": "New Zealand", "HK": "Hong Kong", "S": "Singapore"}
+
+
+def _national_dollars(m: re.Match[str], lang: str) -> str | None:
+    """'US$76.3 trillion', 'C$5' → 'seventy-six point three trillion US dollars', 'five Canadian dollars'."""
+    try:
+        spoken = sy.money_words(sy.number(m.group(2), lang), "USD", lang, (m.group(3) or "").strip() or None)
+    except ValueError:
+        return None
+    return re.sub(r"\bdollar", f"{_DOLLAR_COUNTRIES[m.group(1)]} dollar", spoken, count=1)
+
+
 def _vanity(m: re.Match[str], lang: str) -> str:
     """'1-800-GO-U-HAUL' → 'one, eight hundred, GO U HAUL': the toll-free prefix as people say it, words kept."""
     words = [sy.say_digits(p, lang) if p.isdigit() else p for p in m.group(2).split("-")]
@@ -185,6 +198,12 @@ EARLY: list[tuple[str, str, Reader]] = [
     ("number", r"(?<![\w.,])([1-9])0([1-9])((?:\([a-z0-9]{1,2}\))++)(?!\w)", _statute),
     ("time", r"(?<![\w.,:-])(\d{1,2})\s?[-–]\s?(\d{1,2})\s?([AaPp])\.?[Mm]\b\.?", _time_range),
     ("money", r"(?<![\w.,])(\d{1,3})\s?¢", _cents),
+    (
+        "money",
+        r"\b(US|AU|A|CA|C|NZ|HK|S)\$\s?(\d{1,3}(?:,\d{3})++(?:\.\d{1,9})?|\d{1,15}(?:\.\d{1,9})?)"
+        r"(\s?(?i:thousand|million|billion|trillion|bn|tn|k|m)\b)?",
+        _national_dollars,
+    ),
     ("unit", r"(?<![\w.,'′])([1-9])['′]\s?(1[01]|\d)(?:\"|''|″|”)", _height),
     ("date", r"\b([1-4])Q(\d{4}|\d{2})\b", _quarter),
     ("date", r"(?<![\w.,])([1-9]\d{0,3})\s?(A\.D\b\.?|B\.C\b\.?|AD\b|BC\b)", _era),

@@ -176,6 +176,8 @@ def _money_scaled(m: re.Match[str], lang: str) -> str | None:
     code = tb.CURRENCY_SYMBOLS.get(sym) or tb.CURRENCY_WORDS.get(sym, sym)
     sign = "-" if m.group(0)[0] in "-−" else ""  # '-$3.50': the sign stands before the symbol
     spoken = _safe(lambda: sy.money_words(sy.number(sign + num, lang), code, lang, scale.strip() or None))
+    if spoken and sy.base(lang) == "en" and num.startswith("."):  # '$.506': 'point five zero six dollars'
+        spoken = spoken.replace("zero point ", "point ", 1)
     period = m.group(7) if m.re.groups >= 7 else None
     if spoken is None or not period:
         return spoken

@@ -81,7 +81,7 @@ FLOORS = {
     "en/fraction": 13,
     "en/math": 4,
     "en/measure": 18,
-    "en/money": 69,
+    "en/money": 71,
     "en/normalize_with_audio": 54,
     "en/ordinal": 27,
     "en/punctuation": 56,

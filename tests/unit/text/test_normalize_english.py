@@ -82,6 +82,12 @@ from tts_predictor.text.normalize import normalize_text
         ("tax code", "A 401(k) and a 501(c)(3).", "A four oh one k and a five oh one c three."),
         ("range inside a code", "Part 1-413-te-b.", "Part one-four hundred and thirteen-te-b."),
         ("percent range", "Save 2%-10% today.", "Save two percent to ten percent today."),
+        (
+            "national dollars",
+            "It cost US$76.3 trillion or C$5.",
+            "It cost seventy-six point three trillion US dollars or five Canadian dollars.",
+        ),
+        ("amount without a leading zero", "A unit costs $.506.", "A unit costs point five zero six dollars."),
         ("won", "It cost ₩460 billion.", "It cost four hundred and sixty billion won."),
         ("cents sign", "A 12-oz can costs 99¢.", "A twelve-ounce can costs ninety-nine cents."),
         ("not a compound: a range", "Work the 9-5 shift.", "Work the nine to five shift."),
