@@ -97,6 +97,14 @@ def _national_dollars(m: re.Match[str], lang: str) -> str | None:
     return re.sub(r"\bdollar", f"{_DOLLAR_COUNTRIES[m.group(1)]} dollar", spoken, count=1)
 
 
+def _capital_roman(m: re.Match[str], lang: str) -> str | None:
+    """'PART XL', 'CHAPTER XII' (a heading in capitals) → 'PART forty', 'CHAPTER twelve'."""
+    try:
+        return f"{m.group(1)} {sy.n2w(sy.roman_value(m.group(2)), lang)}"
+    except ValueError:
+        return None
+
+
 def _vanity(m: re.Match[str], lang: str) -> str:
     """'1-800-GO-U-HAUL' → 'one, eight hundred, GO U HAUL': the toll-free prefix as people say it, words kept."""
     words = [sy.say_digits(p, lang) if p.isdigit() else p for p in m.group(2).split("-")]
@@ -198,6 +206,11 @@ EARLY: list[tuple[str, str, Reader]] = [
     ("number", r"(?<![\w.,])([1-9])0([1-9])((?:\([a-z0-9]{1,2}\))++)(?!\w)", _statute),
     ("time", r"(?<![\w.,:-])(\d{1,2})\s?[-–]\s?(\d{1,2})\s?([AaPp])\.?[Mm]\b\.?", _time_range),
     ("money", r"(?<![\w.,])(\d{1,3})\s?¢", _cents),
+    (
+        "roman",
+        r"\b(PART|CHAPTER|BOOK|VOLUME|ACT|SCENE|SECTION|ARTICLE|EPISODE|SEASON|PHASE)\s([IVXLCDM]+)\b",
+        _capital_roman,
+    ),
     (
         "money",
         r"\b(US|AU|A|CA|C|NZ|HK|S)\$\s?(\d{1,3}(?:,\d{3})++(?:\.\d{1,9})?|\d{1,15}(?:\.\d{1,9})?)"

@@ -78,7 +78,7 @@ _SYMBOLS = re.compile(
 _DOTTED = re.compile(r"\b([A-Za-z]{1,6})\.|\b(Mme|Mlle)\b")
 _STATE_CODE = re.compile(r", [A-Z]{2}\b")
 """A US state code after a comma ('Austin, TX'): the address rules read it."""
-_ROMAN = re.compile(r"\b[IVX]{2,}\b|\b([A-Z][a-z]+\.?)\s+[IVXLC]+\b")
+_ROMAN = re.compile(r"\b[IVX]{2,}\b|\b[A-Z]{3,}\s[IVXLCDM]+\b|\b([A-Z][a-z]+\.?)\s+[IVXLC]+\b")
 _ABBREVIATIONS = frozenset(
     h.group(0)
     for table in lx.ABBREVIATIONS.values()

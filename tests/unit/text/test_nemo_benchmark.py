@@ -87,7 +87,7 @@ FLOORS = {
     "en/punctuation": 56,
     "en/punctuation_match_input": 12,
     "en/range": 19,
-    "en/roman": 2,
+    "en/roman": 3,
     "en/serial": 28,
     "en/special_text": 10,
     "en/telephone": 19,

@@ -88,6 +88,8 @@ from tts_predictor.text.normalize import normalize_text
             "It cost seventy-six point three trillion US dollars or five Canadian dollars.",
         ),
         ("amount without a leading zero", "A unit costs $.506.", "A unit costs point five zero six dollars."),
+        ("heading in capitals", "PART XL begins.", "PART forty begins."),
+        ("not a numeral: a size", "Size XL fits.", "Size XL fits."),
         ("won", "It cost ₩460 billion.", "It cost four hundred and sixty billion won."),
         ("cents sign", "A 12-oz can costs 99¢.", "A twelve-ounce can costs ninety-nine cents."),
         ("not a compound: a range", "Work the 9-5 shift.", "Work the nine to five shift."),
