@@ -37,6 +37,8 @@ def _serial(m: re.Match[str], lang: str) -> str | None:
     before = m.string[max(0, m.start() - 200) : m.start()]
     if before.rfind("[") > before.rfind("]") and re.match(r"[^\[\]]{0,200}\]", m.string[m.end() :]):
         return None
+    if ordinal := re.fullmatch(r"(\d{1,9})(?:ST|ND|RD|TH)", m.group(0)):  # '21ST CENTURY': a heading in capitals
+        return sy.n2w(int(ordinal.group(1)), lang, "ordinal")
     parts = re.findall(r"\d+|[A-Za-z]+", m.group(0))
     return " ".join(_digits_group(p, lang) if p.isdigit() else p for p in parts)
 

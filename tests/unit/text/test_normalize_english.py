@@ -19,6 +19,7 @@ from tts_predictor.text.normalize import normalize_text
         ("code with a long number", "Your OTP is ab9453.", "Your OTP is ab nine four five three."),
         ("model number in pairs", "The A321 landed.", "The A three twenty-one landed."),
         ("year inside a code", "The FY2024 plan.", "The FY twenty twenty-four plan."),
+        ("ordinal in capitals", "THE 21ST CENTURY", "THE twenty-first CENTURY"),
         ("digits then letters", "Tag 25d08A here.", "Tag twenty-five d zero eight A here."),
         ("not a code: plain words and a year", "In 2019 the team grew.", "In twenty nineteen the team grew."),
         (
