@@ -104,7 +104,8 @@ def month_name_rules() -> list[tuple[str, str, Reader]]:
         ),
         (
             "date",
-            rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?((?:{MONTHS_ANY_CASE})\b|(?i:{MONTH_ABBR})\b\.?)"
+            rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?((?:{MONTHS_ANY_CASE})\b|(?i:{MONTH_ABBR})\b\.?"
+            r"|(?:may|march)(?=,?\s+\d{4}\b))"
             rf"(?:,?\s+(\d{{4}})\b)?",
             _day_month,
         ),

@@ -282,6 +282,7 @@ ABBREVIATIONS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
             (r"\b[Nn]o\.(?=\s*\d)", "number"),
             (r"\b[Nn]os\.(?=\s*\d)", "numbers"),
             (r"\b[Cc]h\.(?=\s*\d)", "chapter"),
+            (r"\b[Ee]xt\.(?=\s*\d)", "extension"),
             (r"\b[Cc]hap\.(?=\s*\d)", "chapter"),
             (r"\bpp\.(?=\s*\d)", "pages"),
             (r"\bp\.(?=\s*\d)", "page"),

@@ -73,12 +73,12 @@ class Rewrite:
 
 
 _SYMBOLS = re.compile(
-    r"[0-9$€£¥₹%&@#°½⅓⅔¼¾⅕⅛⅜⅝⅞⅖⅗⅘⅙⅚⅐⅑⅒\u2212ʳᵐˡ]|www\.|\.(?:com|org|net|io|dev|edu|gov|info|de|fr|es|uk|eu)\b"
+    r"[0-9$€£¥₹₩%&@#§/+°½⅓⅔¼¾⅕⅛⅜⅝⅞⅖⅗⅘⅙⅚⅐⅑⅒\u2212ʳᵐˡ]|www\.|\.(?:com|org|net|io|dev|edu|gov|info|de|fr|es|uk|eu)\b"
 )
 _DOTTED = re.compile(r"\b([A-Za-z]{1,6})\.|\b(Mme|Mlle)\b")
 _STATE_CODE = re.compile(r", [A-Z]{2}\b")
 """A US state code after a comma ('Austin, TX'): the address rules read it."""
-_ROMAN = re.compile(r"\b[IVX]{2,}\b|\b([A-Z][a-z]+\.?)\s+[IVXLC]+\b")
+_ROMAN = re.compile(r"\b[IVX]{2,}\b|\b[A-Z]{3,}\s[IVXLCDM]+\b|\b([A-Z][a-z]+\.?)\s+[IVXLC]+\b")
 _ABBREVIATIONS = frozenset(
     h.group(0)
     for table in lx.ABBREVIATIONS.values()
@@ -213,7 +213,8 @@ def _ranges_read_to(spans: list[Rewrite], text: str, offset: int, lang: str) -> 
     for i, span in enumerate(spans):
         out.append(span)
         nxt = spans[i + 1] if i + 1 < len(spans) else None
-        if word and nxt and span.kind == nxt.kind and span.kind in ("money", "time", "decade"):
+        kinds = ("money", "time", "decade", "percent") if lang.startswith("en") else ("money", "time", "decade")
+        if word and nxt and span.kind == nxt.kind and span.kind in kinds:
             gap = (span.end - offset, nxt.start - offset)
             if _DASH.fullmatch(text, *gap):
                 out.append(Rewrite(span.end, nxt.start, text[gap[0] : gap[1]], f" {word} ", "range"))

@@ -64,6 +64,9 @@ def speakable(
 ) -> Spoken:
     """Normalize one segment's text, then apply the PLS lexicons: the text the engine speaks."""
     spans = rewrites(text, language) if normalize else []
+    if spans and pls.LEXICONS.entries:  # a word the caller's lexicon defines ('W3C') is theirs, not a rule's
+        chosen = pls.LEXICONS.select(language, voice, lexicons)
+        spans = [s for s in spans if not any(s.original in lexicon.by_grapheme for lexicon in chosen)]
     normalized = " ".join(apply_rewrites(text, spans).split())
     spoken, applied = pls.LEXICONS.apply(normalized, language, voice, lexicons)
     return Spoken(spoken, spans, applied)

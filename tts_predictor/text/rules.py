@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from tts_predictor.text import addresses, dates, french, german, spanish, spanish_rules
+from tts_predictor.text import addresses, codes, dates, english, french, german, spanish, spanish_rules
 from tts_predictor.text import lexicon as lx
 from tts_predictor.text import tables as tb
 from tts_predictor.text import verbalize as sy
@@ -31,6 +31,8 @@ _NUM = r"(?<!\d)(?<!\d[,.\u00a0\u202f])(?:\d[\d,.\u00a0\u202f]*\d|\d)"
 """A number, starting only where one starts: without the lookbehinds a scan tried every digit of a long run as a
 start and backtracked over the rest of it (quadratic; issue 23's ReDoS property test, tests/unit/text)."""
 _SIGNED = r"(?<![\w.,/])([-−]?)(" + _NUM + r")"
+_SIGNED_EN = r"(?<![\w./%])(?<![^A-Za-z],)([-−]?)(" + _NUM + r")"
+"""English also reads a number glued to a word's comma ('yes,34', 'July,1998'); '1,234' stays one number."""
 _END = r"(?!\w|[.,-]\d)"
 """A telephone number ends at a word boundary, or at a full stop or comma that no digit follows."""
 _YEAR_BEFORE = {
@@ -77,7 +79,7 @@ _SEPARATORS = {
         "@": "at",
         "?": "question mark",
         "=": "equals",
-        "&": "and",
+        "&": "ampersand",
         "#": "hash",
         "~": "tilde",
         "+": "plus",
@@ -117,6 +119,8 @@ def _address(m: re.Match[str], lang: str) -> str:
             and _ends_label(parts, i)
         ):
             spoken.append(" ".join(p.upper()))
+        elif sy.base(lang) == "en" and parts[i - 1 : i] == ["."] and i + 1 == len(parts):
+            spoken.append(english.FILE_TYPES.get(p.lower(), p))
         else:
             spoken.append(seps.get(p, p))
     return " ".join(p for p in spoken if p.strip())
@@ -172,6 +176,8 @@ def _money_scaled(m: re.Match[str], lang: str) -> str | None:
     code = tb.CURRENCY_SYMBOLS.get(sym) or tb.CURRENCY_WORDS.get(sym, sym)
     sign = "-" if m.group(0)[0] in "-−" else ""  # '-$3.50': the sign stands before the symbol
     spoken = _safe(lambda: sy.money_words(sy.number(sign + num, lang), code, lang, scale.strip() or None))
+    if spoken and sy.base(lang) == "en" and num.startswith("."):  # '$.506': 'point five zero six dollars'
+        spoken = spoken.replace("zero point ", "point ", 1)
     period = m.group(7) if m.re.groups >= 7 else None
     if spoken is None or not period:
         return spoken
@@ -185,6 +191,8 @@ def _percent(m: re.Match[str], lang: str) -> str | None:
 
 def _fraction(m: re.Match[str], lang: str) -> str | None:
     num, den = int(m.group(2)), int(m.group(3))
+    if sy.base(lang) == "en" and (english_fraction := english.fraction(m, num, den, lang)) is not None:
+        return english_fraction
     if m.group(1) or 0 < num < den <= 100:
         return _safe(lambda: sy.say_fraction(m.group(0), lang))
     return f"{sy.n2w(num, lang)} {sy.n2w(den, lang)}"  # "24/7", "50/50"
@@ -200,6 +208,8 @@ def _range(m: re.Match[str], lang: str) -> str | None:
         return _year_or_cardinal(value, text, lang, year=len(m.group(1)) == len(m.group(2)) == 4)
 
     left, right = _safe(lambda: one(m.group(1))), _safe(lambda: one(m.group(2)))
+    if sy.base(lang) == "en" and re.match(r"-\w|[A-Za-z]", m.string[m.end() :]):  # '1-413-te-b', '2-21st'
+        return None
     if left is None or right is None:
         return None
     tail = m.group(3) or ""
@@ -217,6 +227,8 @@ def _version(m: re.Match[str], lang: str) -> str | None:
     point = "point" if sy.base(lang) == "en" else _SEPARATORS.get(sy.base(lang), {}).get(".", "point")
     if not m.group(1) and len(parts) == 4 and all(len(p) <= 3 for p in parts):  # an IPv4 address
         point = _SEPARATORS.get(sy.base(lang), _SEPARATORS["en"])["."]
+        if sy.base(lang) == "en":  # 'one two three dot one two three dot zero dot four zero'
+            return f" {point} ".join(sy.say_digits(p, lang) for p in parts)
     keyword = m.group(1) or ""
     keyword = "version " if keyword.strip().lower() == "v" else keyword
     return keyword + f" {point} ".join(sy.n2w(int(p), lang) for p in parts)
@@ -321,6 +333,8 @@ def _decade(m: re.Match[str], lang: str) -> str | None:
 
 def _number(m: re.Match[str], lang: str) -> str:
     text = m.group(1) + m.group(2)
+    if sy.base(lang) == "en" and text.isdigit() and len(text) >= codes.DIGITS_FROM:
+        return sy.say_digits(text, lang)
     try:
         value = sy.number(text, lang)
     except ValueError:  # "1,2,3", or more than MAX_DIGITS digits: say each digit run
@@ -351,16 +365,16 @@ def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     """(class, regex, reader) shared by every language, in priority order."""
     units = "|".join(re.escape(u) for u in tb.unit_symbols(lang))
     scales = tb.scale_pattern()
-    sym = r"[$€£¥₹]"
+    sym = r"[$€£¥₹₩]" if lang == "en" else r"[$€£¥₹]"  # the won sign: English names it (tables._EN_CURRENCY)
     return [
         (
             "url",
-            r"(?<![\w./:@-])(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)]"
+            r"(?<![\w./:@-])(?:https?://|www\.|file:///?)[^\s<>\"]*[^\s<>\".,;:!?)]"
             r"|(?<![a-z0-9.-])\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|edu"
             r"|gov|info|de|fr|es|uk|eu)\b(?:/[^\s<>\"]*[^\s<>\".,;:!?)])?",
             _address,
         ),
-        ("email", r"(?<![\w.+-])\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", _address),
+        ("email", r"(?<![\w.+&-])\b[\w.+&-]+@[\w-]+(?:\.[\w-]+)+\b", _address),
         *dates.numeric_date_rules(order),
         ("telephone", r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}" + _END, _telephone),
         ("telephone", r"(?<![\w-])(?:1[-. ])?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}" + _END, _telephone),
@@ -378,7 +392,7 @@ def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
             + (rf"(?:\s?/\s?((?i:{_PERIODS}))\b)?" if lang == "en" else ""),
             _money_scaled,
         ),
-        ("percent", r"(?<![\w.,])([-−]?)(" + _NUM + r")\s?%", _percent),
+        ("percent", (r"(?<![\w.,%])" if lang == "en" else r"(?<![\w.,])") + r"([-−]?)(" + _NUM + r")\s?%", _percent),
         (
             "range",
             r"(?<![\w.,/-])(\d+(?:[.,]\d+)?)\s?[–—-]\s?(\d+(?:[.,]\d+)?)(?![\d/]|\.\d)"
@@ -390,7 +404,13 @@ def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
             if lang == "en"
             else []
         ),
-        ("fraction", r"(?<![\w/.,])(?:(\d{1,9})\s)?(\d{1,3})/(\d{1,3})(?![\w/])", _fraction),
+        (
+            "fraction",
+            r"(?<![\w/.,])(?:(\d{1,9})\s)?(\d{1,3})/(\d{1,3})"
+            + (r"(?i:st|nd|rd|th)?" if lang == "en" else "")
+            + r"(?![\w/])",
+            _fraction,
+        ),
         ("fraction", r"(?:\b\d{1,9}\s?)?[½⅓⅔¼¾⅕⅛⅜⅝⅞]", _vulgar),
         (
             "version",
@@ -411,7 +431,7 @@ def _core_rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
                 {"en": "number", "de": "Nummer", "fr": "numéro", "es": "número"}.get(sy.base(lang), "#") + " "
             ),
         ),
-        ("number", _SIGNED + r"(?!\w)", _number),
+        ("number", (_SIGNED_EN if lang == "en" else _SIGNED) + r"(?!\w)", _number),
         ("number", r"(?<![\w.,=-])\.(\d{1,20})(?![\d.,])", _point_digits),
     ]
 
@@ -429,7 +449,9 @@ def _rules(lang: str, order: str) -> list[tuple[str, str, Reader]]:
     rules = _core_rules(lang, order)
     if lang == "en":
         first_time = next(i for i, rule in enumerate(rules) if rule[0] == "time")
-        rules[first_time:first_time] = [*addresses.RULES, *dates.month_name_rules()]
+        rules[first_time:first_time] = [*addresses.RULES, *dates.month_name_rules(), *english.EARLY]
+        first_number = next(i for i, rule in enumerate(rules) if rule[0] == "number" and rule[1].startswith("#"))
+        rules[first_number:first_number] = english.LATE
     before_units = next(i for i, rule in enumerate(rules) if rule[0] == "unit")
     if lang == "es":
         ordinal = r"(?<![\w.,])(\d{1,3}(?:[.\u00a0\u202f ]\d{3})+|\d{1,4})(?:\.?(º|ª|ᵉʳ)|(er|ro|ra|do|da|to|ta)\b)"

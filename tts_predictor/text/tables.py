@@ -8,7 +8,7 @@ from num2words import CONVERTER_CLASSES
 
 from tts_predictor.text import lexicon as lx
 
-CURRENCY_SYMBOLS: dict[str, str] = {**lx.CURRENCY_SYMBOLS, "₹": "INR"}
+CURRENCY_SYMBOLS: dict[str, str] = {**lx.CURRENCY_SYMBOLS, "₹": "INR", "₩": "KRW"}
 CURRENCY_WORDS: dict[str, str] = {
     "dollars": "USD",
     "dollar": "USD",
@@ -31,6 +31,7 @@ _EN_CURRENCY: dict[str, tuple[str, str, str | None, str | None]] = {
     "JPY": ("yen", "yen", None, None),
     "INR": ("rupee", "rupees", "paisa", "paise"),
     "CHF": ("Swiss franc", "Swiss francs", "centime", "centimes"),
+    "KRW": ("won", "won", None, None),
 }
 MONEY_AND = {"en": "and", "fr": "et", "de": "und", "es": "con"}
 """Joins the major and the minor unit: 'twelve dollars and fifty cents'."""
