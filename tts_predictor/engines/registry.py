@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tts_predictor.engines.base import Engine
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.settings import EMBEDDED_MODEL, Settings
+
+if TYPE_CHECKING:
+    from tts_predictor.engines.pool import VoicePool
 
 EngineFactory = Callable[[str, Settings], Engine]
 """Makes a plugin's engine from the part of the model spec after ``<name>:`` (maybe empty) and the settings."""
@@ -172,8 +176,6 @@ def model_specs(settings: Settings) -> list[str]:
     specs = _setting_specs(settings)
     if settings.load_voices_dir:
         specs += _voices_dir_specs(settings)
-    if len(specs) > settings.max_models:
-        raise ModelLoadError(f"{len(specs)} models configured; the limit is {settings.max_models} (TTS_MAX_MODELS)")
     return specs
 
 
@@ -199,10 +201,41 @@ def available_specs(settings: Settings) -> dict[str, str]:
     return {spec_name(spec): spec for spec in specs}
 
 
-def load_all(settings: Settings) -> Engine:
-    """One engine per model spec; several are served together by a CompositeEngine."""
-    from tts_predictor.engines.composite import CompositeEngine
+def spec_resolver(settings: Settings) -> Callable[[str], str | None] | None:
+    """The on-demand hook of the voice pool: maps a voice id no loaded or configured model has to a model spec that
+    serves it, or None. None here: unknown voices are 400s. (The one place to plug in a catalogue of voices.)"""
+    return None
 
-    specs = model_specs(settings)
-    engines = [load_engine(settings.model_copy(update={"model": spec})) for spec in specs]
-    return engines[0] if len(engines) == 1 else CompositeEngine(engines)
+
+def _pool_loader(settings: Settings) -> Callable[[str], Engine]:
+    """Loads one pool member from its spec with the process's settings (and the slow-load test hook)."""
+    slow = dict(
+        (name.strip(), float(seconds))
+        for name, _, seconds in (item.partition("=") for item in settings.test_slow_model_load.split(","))
+        if name.strip()
+    )
+
+    def load(spec: str) -> Engine:
+        if delay := slow.get(spec_name(spec)):
+            import time
+
+            time.sleep(delay)
+        return load_engine(settings.model_copy(update={"model": spec}))
+
+    return load
+
+
+def load_all(settings: Settings, resolver: Callable[[str], str | None] | None = None) -> VoicePool:
+    """A voice pool of every model spec, nothing loaded yet: members load on use (`VoicePool.load_first` and
+    `load_rest_in_background` load them at start), at most TTS_MAX_MODELS / TTS_MODELS_MEMORY_MB at once."""
+    from tts_predictor.engines.pool import VoicePool
+
+    return VoicePool(
+        model_specs(settings),
+        _pool_loader(settings),
+        spec_name,
+        max_models=settings.max_models,
+        memory_bytes=settings.models_memory_mb * 2**20,
+        wait_s=settings.request_timeout_s,
+        resolver=resolver if resolver is not None else spec_resolver(settings),
+    )
