@@ -17,8 +17,8 @@ from tts_predictor.audio.codecs.stream import use_backend
 from tts_predictor.audio.output import OutputConfig
 from tts_predictor.auth import key_from, set_caller
 from tts_predictor.engines.base import Engine
+from tts_predictor.engines.loading import load_all
 from tts_predictor.engines.pool import VoicePool
-from tts_predictor.engines.registry import load_all
 from tts_predictor.engines.retry import model_init_async, retry_load
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import EngineNotReady

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tts_predictor.engines.base import Engine
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.settings import EMBEDDED_MODEL, Settings
-
-if TYPE_CHECKING:
-    from tts_predictor.engines.pool import VoicePool
 
 EngineFactory = Callable[[str, Settings], Engine]
 """Makes a plugin's engine from the part of the model spec after ``<name>:`` (maybe empty) and the settings."""
@@ -199,43 +195,3 @@ def available_specs(settings: Settings) -> dict[str, str]:
     """Every model this process may load (the `model` setting and all of `voices_dir`), by name."""
     specs = _setting_specs(settings) + _voices_dir_specs(settings)
     return {spec_name(spec): spec for spec in specs}
-
-
-def spec_resolver(settings: Settings) -> Callable[[str], str | None] | None:
-    """The on-demand hook of the voice pool: maps a voice id no loaded or configured model has to a model spec that
-    serves it, or None. None here: unknown voices are 400s. (The one place to plug in a catalogue of voices.)"""
-    return None
-
-
-def _pool_loader(settings: Settings) -> Callable[[str], Engine]:
-    """Loads one pool member from its spec with the process's settings (and the slow-load test hook)."""
-    slow = dict(
-        (name.strip(), float(seconds))
-        for name, _, seconds in (item.partition("=") for item in settings.test_slow_model_load.split(","))
-        if name.strip()
-    )
-
-    def load(spec: str) -> Engine:
-        if delay := slow.get(spec_name(spec)):
-            import time
-
-            time.sleep(delay)
-        return load_engine(settings.model_copy(update={"model": spec}))
-
-    return load
-
-
-def load_all(settings: Settings, resolver: Callable[[str], str | None] | None = None) -> VoicePool:
-    """A voice pool of every model spec, nothing loaded yet: members load on use (`VoicePool.load_first` and
-    `load_rest_in_background` load them at start), at most TTS_MAX_MODELS / TTS_MODELS_MEMORY_MB at once."""
-    from tts_predictor.engines.pool import VoicePool
-
-    return VoicePool(
-        model_specs(settings),
-        _pool_loader(settings),
-        spec_name,
-        max_models=settings.max_models,
-        memory_bytes=settings.models_memory_mb * 2**20,
-        wait_s=settings.request_timeout_s,
-        resolver=resolver if resolver is not None else spec_resolver(settings),
-    )
