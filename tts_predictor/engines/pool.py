@@ -148,10 +148,12 @@ class VoicePool:
         self._notify()
 
     def load_first(self) -> None:
-        """Load the first member (the default voice's) now: the server is ready when it can speak."""
-        first = next(iter(self._members.values()))
-        self._acquire(first, "start")
-        self._release(first)
+        """Load, before the server is ready, the first member (the default voice's) and every member whose voices
+        are only known by loading it (Coqui models, plugins: their voices could not be routed to before)."""
+        members = list(self._members.values())
+        for member in [members[0], *(m for m in members[1:] if not m.voices)]:
+            self._acquire(member, "start")
+            self._release(member)
 
     def load_rest_in_background(self) -> threading.Thread:
         """Load the other members, in order, while they fit in `max_models` and the memory budget."""
@@ -160,8 +162,11 @@ class VoicePool:
             for member in list(self._members.values())[1:]:
                 with self._lock:
                     full = len(self._lru) >= self.max_models or self._over_memory(member.estimate())
+                    done = member.engine is not None or member.loads > 0
                 if full:
                     break
+                if done:
+                    continue
                 try:
                     self._acquire(member, "start")
                     self._release(member)
