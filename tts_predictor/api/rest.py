@@ -341,7 +341,7 @@ def build_router(predictor: Front) -> APIRouter:
         ok = bool(predictor.ready and getattr(predictor, "synth", None) is not None)
         states: dict[str, str] = getattr(predictor, "model_states", dict)()
         return JSONResponse(
-            status_code=200 if ok else 503, content={"ready": ok, **({"models": states} if states else {})}
+            status_code=200 if ok else 503, content={"ready": ok, **({"models": states} if len(states) > 1 else {})}
         )
 
     @router.get("/live", summary="200 while the process serves requests")

@@ -39,6 +39,8 @@ class Member:
     cost: int = 0
     """Bytes it took when it last loaded (see `measure_cost`), 0 before its first load."""
     loads: int = 0
+    kind: str | None = None
+    """Its engine's kind, from its last load."""
     removed: bool = False
     """Dropped from the pool (repository unload): closed once its last call ends."""
 

@@ -99,7 +99,7 @@ class VoicePool:
             for voice in member.voices:
                 routes[voice.id if voice.id not in routes else f"{member.name}/{voice.id}"] = (member, voice)
         self._routes = routes
-        kinds = {m.engine.kind if m.engine else v.engine for m in self._members.values() for v in m.voices}
+        kinds = {m.kind or v.engine for m in self._members.values() for v in m.voices}
         self.kind = kinds.pop() if len(kinds) == 1 else "multi"
         """The engine kind of every member when they share one, else ``multi``."""
 
@@ -275,9 +275,9 @@ class VoicePool:
             changed = voices != member.voices
             member.engine, member.voices, member.cost = engine, voices, cost
             member.loading, member.error, member.loads, member.refs = None, None, member.loads + 1, member.refs + 1
-            self.device = engine.device
+            self.device, member.kind = engine.device, engine.kind
             self._touch(member)
-            if changed:
+            if changed or self.kind != engine.kind:
                 self._rebuild()
             victims = self._over_limits()
         event.set()

@@ -102,7 +102,8 @@ def add_routes(app: FastAPI, predictor: Front, repository: Any = None) -> None:
             predictor, "model_states", dict
         )()  # loaded / loading / unloaded / failed, by model
         return JSONResponse(
-            status_code=200 if ready else 503, content={"ready": ready, **({"models": states} if states else {})}
+            status_code=200 if ready else 503,
+            content={"ready": ready, **({"models": states} if len(states) > 1 else {})},
         )
 
     app.add_api_route("/v2/models/{model_name}/voices", voices, methods=["GET"], tags=["tts"])
