@@ -255,6 +255,7 @@ class TTSPredictor(kserve.Model):
             "voices": [v.to_dict() for v in catalog.visible()],
             "emotions": list(EMOTIONS),
             "styles": list(STYLES),
+            **({"models": states} if len(states := self.model_states()) > 1 else {}),
         }
 
     def get_input_types(self) -> list[dict[str, Any]]:

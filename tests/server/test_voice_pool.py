@@ -93,6 +93,8 @@ def test_least_recently_used_model_is_evicted_and_reloads(pool_server):
     assert settle(url) == {DEFAULT: "loaded", "a": "loaded", "b": "unloaded", "c": "unloaded"}, "start: two fit"
     voices = {v["id"] for v in httpx.get(f"{url}/v1/voices", timeout=10).json()["voices"]}
     assert {DEFAULT, "a", "b", "c"} <= voices, "unloaded models' voices are listed too"
+    listing = httpx.get(f"{url}/v2/models/tts/voices", timeout=10).json()
+    assert listing["models"] == {DEFAULT: "loaded", "a": "loaded", "b": "unloaded", "c": "unloaded"}
     first = speak(url, "a")
     speak(url, "b")
     speak(url, "c")
