@@ -17,7 +17,7 @@ from tts_predictor.audio.codecs.stream import use_backend
 from tts_predictor.audio.output import OutputConfig
 from tts_predictor.auth import key_from, set_caller
 from tts_predictor.engines.base import Engine
-from tts_predictor.engines.loading import load_all
+from tts_predictor.engines.loading import load_all, load_first, load_rest_in_background
 from tts_predictor.engines.pool import VoicePool
 from tts_predictor.engines.retry import model_init_async, retry_load
 from tts_predictor.engines.slow import slow_request
@@ -104,14 +104,14 @@ class TTSPredictor(kserve.Model):
             time.sleep(self.settings.test_slow_load_s)
         engine = self._engine or load_all(self.settings)
         if isinstance(engine, VoicePool):
-            engine.load_first()  # the default voice's model; the others load in the background once ready
+            load_first(engine)  # the default voice's model; the others load in the background once ready
         self.use_engine(engine)
         assert self.synth is not None
         if self.settings.warmup:
             self.synth.warm_up()
         if isinstance(engine, VoicePool):
             engine.listen(lambda: self.use_engine(engine))  # voices of models added or first loaded
-            engine.load_rest_in_background()
+            load_rest_in_background(engine)
         self.load_seconds = time.perf_counter() - started
         metrics.MODEL_LOAD_SECONDS.labels(self.name).set(self.load_seconds)
         metrics.MODEL_READY.labels(self.name).set(1)

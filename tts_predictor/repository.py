@@ -20,7 +20,8 @@ from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 
 from tts_predictor import metrics
 from tts_predictor.engines.base import Engine
-from tts_predictor.engines.pool import PoolMember, VoicePool
+from tts_predictor.engines.loading import PoolMember
+from tts_predictor.engines.pool import VoicePool
 from tts_predictor.engines.registry import available_specs
 from tts_predictor.errors import EngineNotReady, ModelLoadError, ModelMissing, UnknownModel
 from tts_predictor.predictor import TTSPredictor

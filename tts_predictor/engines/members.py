@@ -1,10 +1,12 @@
-"""One model of a `VoicePool`: its spec, state, known voices and what it costs in memory."""
+"""The models of a `VoicePool`: each one's spec, state, known voices and memory cost, and the loaded ones in
+least-recently-used order with the bounds that evict them."""
 
 from __future__ import annotations
 
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +58,66 @@ class Member:
     def estimate(self) -> int:
         """Bytes a load is expected to take: the last measured cost, else the weight files' size."""
         return self.cost or weights_bytes(self.spec)
+
+
+Victim = tuple[Member, Engine, "str | None"]
+"""An evicted member, its engine (to close outside the lock) and the eviction reason (None: removed, not evicted)."""
+
+
+class LoadedMembers:
+    """The loaded members, least recently used first, and the bounds that evict them; the pool's lock is held
+    around every call."""
+
+    def __init__(self, max_models: int, memory_bytes: int):
+        self.max_models, self.memory_bytes = max_models, memory_bytes
+        self.order: list[Member] = []
+
+    def touch(self, member: Member) -> None:
+        """Mark `member` most recently used."""
+        if member in self.order:
+            self.order.remove(member)
+        self.order.append(member)
+
+    def used(self) -> int:
+        """Estimated bytes of the loaded members."""
+        return sum(m.cost for m in self.order)
+
+    def over_memory(self, extra: int = 0) -> bool:
+        """Whether the loaded members (plus `extra` bytes) pass the memory budget."""
+        return bool(self.memory_bytes) and self.used() + extra > self.memory_bytes
+
+    def has_room(self, member: Member) -> bool:
+        """Whether `member` would load without evicting another."""
+        return len(self.order) < self.max_models and not self.over_memory(member.estimate())
+
+    def make_room(self, incoming: Member) -> list[Victim]:
+        """Before a load: evict idle members so the incoming one fits, by its estimated cost."""
+        victims: list[Victim] = []
+        self._evict_while(lambda: len(self.order) + 1 > self.max_models, "count", victims)
+        self._evict_while(lambda: self.over_memory(incoming.estimate()), "memory", victims)
+        return victims
+
+    def over_limits(self) -> list[Victim]:
+        """After a load or a call: evict idle members while the pool is over a bound."""
+        victims: list[Victim] = []
+        self._evict_while(lambda: len(self.order) > self.max_models, "count", victims)
+        self._evict_while(self.over_memory, "memory", victims)
+        return victims
+
+    def _evict_while(self, over: Callable[[], bool], reason: str, victims: list[Victim]) -> None:
+        while over():
+            idle = next((m for m in self.order if m.refs == 0), None)
+            if idle is None:
+                return  # every loaded member is busy: the next release evicts
+            victims.append(self.unload(idle, reason))
+
+    def unload(self, member: Member, reason: str | None) -> Victim:
+        """Take `member`'s engine out (the caller closes it)."""
+        engine = member.engine
+        assert engine is not None
+        member.engine = None
+        self.order.remove(member)
+        return member, engine, reason
 
 
 def _piper_files(spec: str) -> tuple[Path, Path] | None:

@@ -21,14 +21,13 @@ from dataclasses import replace
 from tts_predictor import metrics
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
-from tts_predictor.engines.members import Member, cheap_voices, measure_cost, rss_bytes
+from tts_predictor.engines.members import LoadedMembers, Member, Victim, cheap_voices, measure_cost, rss_bytes
 from tts_predictor.errors import EngineNotReady, UnknownVoice
 
 log = logging.getLogger(__name__)
 
 SpecResolver = Callable[[str], "str | None"]
 """Maps a voice id no member has to a model spec that serves it (e.g. a Piper catalogue voice), or None."""
-Victim = tuple[Member, Engine, "str | None"]
 
 
 class VoicePool:
@@ -48,13 +47,12 @@ class VoicePool:
         """`load` makes a member's engine from its spec and `name_of` names it; `wait_s` bounds a request's wait
         for a load; `memory_bytes` 0 means no memory bound."""
         self._load_spec, self._name_of = load, name_of
-        self.max_models, self.memory_bytes, self.wait_s = max_models, memory_bytes, wait_s
+        self.wait_s = wait_s
         self.resolver = resolver
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._members: dict[str, Member] = {}
-        self._lru: list[Member] = []
-        """Loaded members, least recently used first."""
+        self._loaded = LoadedMembers(max_models, memory_bytes)
         self._routes: dict[str, tuple[Member, Voice]] = {}
         self._listeners: list[Callable[[], None]] = []
         self.device = "cpu"
@@ -143,39 +141,24 @@ class VoicePool:
             member = self._members.pop(name)
             member.removed = True
             self._rebuild()
-            victims = [self._unload(member, None)] if member.engine is not None and member.refs == 0 else []
+            victims = [self._loaded.unload(member, None)] if member.engine is not None and member.refs == 0 else []
         self._close(victims)
         self._notify()
 
-    def load_first(self) -> None:
-        """Load, before the server is ready, the first member (the default voice's) and every member whose voices
-        are only known by loading it (Coqui models, plugins: their voices could not be routed to before)."""
-        members = list(self._members.values())
-        for member in [members[0], *(m for m in members[1:] if not m.voices)]:
-            self._acquire(member, "start")
-            self._release(member)
+    def members(self) -> list[Member]:
+        """The members, in order (the first one's default voice is the server's)."""
+        with self._lock:
+            return list(self._members.values())
 
-    def load_rest_in_background(self) -> threading.Thread:
-        """Load the other members, in order, while they fit in `max_models` and the memory budget."""
+    def ensure_loaded(self, member: Member, reason: str | None = None) -> None:
+        """Load `member` unless it is loaded (waiting for a load that runs); `reason` labels the load metric."""
+        self._acquire(member, reason)
+        self._release(member)
 
-        def run() -> None:
-            for member in list(self._members.values())[1:]:
-                with self._lock:
-                    full = len(self._lru) >= self.max_models or self._over_memory(member.estimate())
-                    done = member.engine is not None or member.loads > 0
-                if full:
-                    break
-                if done:
-                    continue
-                try:
-                    self._acquire(member, "start")
-                    self._release(member)
-                except Exception as exc:
-                    log.error("model %s failed to load in the background: %s", member.name, exc)
-
-        thread = threading.Thread(target=run, name="tts-pool-load", daemon=True)
-        thread.start()
-        return thread
+    def has_room(self, member: Member) -> bool:
+        """Whether `member` would load without evicting another (count and memory bounds)."""
+        with self._lock:
+            return self._loaded.has_room(member)
 
     # -- synthesis ---------------------------------------------------------------------------------
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
@@ -241,7 +224,7 @@ class VoicePool:
                     raise EngineNotReady(member.name, f"model {member.name} was unloaded")
                 if member.engine is not None:
                     member.refs += 1
-                    self._touch(member)
+                    self._loaded.touch(member)
                     return member.engine
                 event, mine = member.loading, member.loading is None
                 if event is None:
@@ -259,7 +242,7 @@ class VoicePool:
         try:
             with self._load_lock:
                 with self._lock:
-                    victims = self._make_room(member)
+                    victims = self._loaded.make_room(member)
                 self._close(victims)
                 before = rss_bytes()
                 engine = self._load_spec(member.spec)
@@ -276,10 +259,10 @@ class VoicePool:
             member.engine, member.voices, member.cost = engine, voices, cost
             member.loading, member.error, member.loads, member.refs = None, None, member.loads + 1, member.refs + 1
             self.device, member.kind = engine.device, engine.kind
-            self._touch(member)
+            self._loaded.touch(member)
             if changed or self.kind != engine.kind:
                 self._rebuild()
-            victims = self._over_limits()
+            victims = self._loaded.over_limits()
         event.set()
         seconds = time.perf_counter() - started
         metrics.MODEL_LOADS.labels(member.name, reason).inc()
@@ -296,44 +279,9 @@ class VoicePool:
             member.refs -= 1
             victims = []
             if member.removed and member.refs == 0 and member.engine is not None:
-                victims.append(self._unload(member, None))
-            victims += self._over_limits()
+                victims.append(self._loaded.unload(member, None))
+            victims += self._loaded.over_limits()
         self._close(victims)
-
-    def _touch(self, member: Member) -> None:
-        if member in self._lru:
-            self._lru.remove(member)
-        self._lru.append(member)
-
-    def _over_memory(self, extra: int = 0) -> bool:
-        return bool(self.memory_bytes) and sum(m.cost for m in self._lru) + extra > self.memory_bytes
-
-    def _make_room(self, incoming: Member) -> list[Victim]:
-        """Before a load (lock held): evict idle members so the incoming one fits, by its estimated cost."""
-        victims: list[Victim] = []
-        self._evict_while(lambda: len(self._lru) + 1 > self.max_models, "count", victims)
-        self._evict_while(lambda: self._over_memory(incoming.estimate()), "memory", victims)
-        return victims
-
-    def _over_limits(self) -> list[Victim]:
-        victims: list[Victim] = []
-        self._evict_while(lambda: len(self._lru) > self.max_models, "count", victims)
-        self._evict_while(self._over_memory, "memory", victims)
-        return victims
-
-    def _evict_while(self, over: Callable[[], bool], reason: str, victims: list[Victim]) -> None:
-        while over():
-            idle = next((m for m in self._lru if m.refs == 0), None)
-            if idle is None:
-                return  # every loaded member is busy: the next release evicts
-            victims.append(self._unload(idle, reason))
-
-    def _unload(self, member: Member, reason: str | None) -> Victim:
-        engine = member.engine
-        assert engine is not None
-        member.engine = None
-        self._lru.remove(member)
-        return member, engine, reason
 
     def _close(self, victims: list[Victim]) -> None:
         """Close evicted engines (outside the lock) and update the gauges."""
@@ -348,35 +296,13 @@ class VoicePool:
         if victims:
             gc.collect()  # engines hold large buffers: free them now, not at the next collection
         with self._lock:
-            metrics.MODELS_LOADED.set(len(self._lru))
-            metrics.MODELS_MEMORY.set(sum(m.cost for m in self._lru))
+            metrics.MODELS_LOADED.set(len(self._loaded.order))
+            metrics.MODELS_MEMORY.set(self._loaded.used())
 
     def close(self) -> None:
         """Close every loaded member."""
         with self._lock:
-            victims = [self._unload(m, None) for m in list(self._lru)]
+            victims = [self._loaded.unload(m, None) for m in list(self._loaded.order)]
             for member in self._members.values():
                 member.removed = True
         self._close(victims)
-
-
-class PoolMember:
-    """One member of a pool served alone (the repository's `/v2/models/<name>`), loaded on use like in the pool."""
-
-    def __init__(self, pool: VoicePool, name: str):
-        self.pool, self.name = pool, name
-        self.device = pool.device
-        voices = self.voices()
-        self.kind = voices[0].engine if voices else "coqui"  # only Coqui models are listed before their first load
-
-    def voices(self) -> list[Voice]:
-        """The member's own voices (ids as its engine names them)."""
-        return list(self.pool.member(self.name).voices)
-
-    def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
-        """Synthesize on the member's engine."""
-        with self.pool.use(self.pool.member(self.name)) as engine:
-            return engine.synthesize(request)
-
-    def close(self) -> None:
-        """Nothing: the pool owns the engine."""
