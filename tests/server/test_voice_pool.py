@@ -186,3 +186,20 @@ def test_flood_across_more_voices_than_the_pool_holds(tmp_path):
         assert metric(url, "tts_model_evictions_total") >= 10
     finally:
         server.stop()
+
+
+def test_model_that_fails_to_load_is_a_503_not_a_500(tmp_path):
+    """A corrupt voice file: listed, its load fails (state 'failed'), requests for it get a 503 naming the model
+    (tried again each time), and the other voices keep working."""
+    root = copy_voices(tmp_path, ["broken"])
+    (root / "broken.onnx").write_bytes(b"not an onnx graph" * 100)
+    server = start(root)
+    try:
+        url = server.url
+        assert settle(url) == {DEFAULT: "loaded", "broken": "failed"}
+        for _ in range(2):
+            res = httpx.post(f"{url}/v2/models/tts/infer", json=infer_body(["Hi."], voice="broken"), timeout=60)
+            assert res.status_code == 503 and "broken" in res.json()["error"], res.text
+        assert len(speak(url, DEFAULT)) > 8000
+    finally:
+        server.stop()
