@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from tts_predictor.engines.registry import load_all
+from tts_predictor.engines.loading import load_all
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.plugins.loader import load_plugins
 from tts_predictor.schemas import PITCH_RANGE, SPEED_RANGE, VOLUME_RANGE

@@ -42,6 +42,27 @@ CANCELLED = Counter("tts_cancelled_total", "V2 inference requests cancelled beca
 REJECTED = Counter("tts_rejected_total", "Requests refused by admission control (429).")
 MODEL_LOAD_SECONDS = Gauge("tts_model_load_seconds", "Time the model took to load and warm up.", ["model"])
 MODEL_READY = Gauge("tts_model_ready", "1 when the model is loaded and warmed up.", ["model"])
+MODEL_LOADS = Counter(
+    "tts_model_loads_total",
+    "Speech model loads by the voice pool, by model and reason (start: at start-up; cold: its first load on demand; "
+    "reload: again after an eviction).",
+    ["model", "reason"],
+)
+MODEL_EVICTIONS = Counter(
+    "tts_model_evictions_total",
+    "Speech models unloaded by the voice pool to make room, by model and reason (count: TTS_MAX_MODELS; memory: "
+    "TTS_MODELS_MEMORY_MB).",
+    ["model", "reason"],
+)
+COLD_START = Histogram(
+    "tts_model_cold_start_seconds",
+    "Time an on-demand load (cold or reload) took, which the request that asked for the voice waited.",
+    buckets=_LATENCY_BUCKETS,
+)
+MODELS_LOADED = Gauge("tts_models_loaded", "Speech models the voice pool holds loaded now.")
+MODELS_MEMORY = Gauge(
+    "tts_models_memory_bytes", "Estimated memory of the loaded speech models (sum of their measured load costs)."
+)
 CACHE = Counter("tts_cache_total", "Audio cache lookups by result (hit, miss, error).", ["backend", "result"])
 GPU_MEMORY = Gauge("tts_gpu_memory_bytes", "CUDA memory allocated by torch (when on GPU).")
 ROUTE_CHARACTERS = Counter(

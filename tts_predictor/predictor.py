@@ -17,7 +17,8 @@ from tts_predictor.audio.codecs.stream import use_backend
 from tts_predictor.audio.output import OutputConfig
 from tts_predictor.auth import key_from, set_caller
 from tts_predictor.engines.base import Engine
-from tts_predictor.engines.registry import load_all
+from tts_predictor.engines.loading import load_all, load_first, load_rest_in_background
+from tts_predictor.engines.pool import VoicePool
 from tts_predictor.engines.retry import model_init_async, retry_load
 from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import EngineNotReady
@@ -102,10 +103,15 @@ class TTSPredictor(kserve.Model):
             log.warning("TTS_TEST_SLOW_LOAD_S=%s: delaying the model load (test hook)", self.settings.test_slow_load_s)
             time.sleep(self.settings.test_slow_load_s)
         engine = self._engine or load_all(self.settings)
+        if isinstance(engine, VoicePool):
+            load_first(engine)  # the default voice's model; the others load in the background once ready
         self.use_engine(engine)
         assert self.synth is not None
         if self.settings.warmup:
             self.synth.warm_up()
+        if isinstance(engine, VoicePool):
+            engine.listen(lambda: self.use_engine(engine))  # voices of models added or first loaded
+            load_rest_in_background(engine)
         self.load_seconds = time.perf_counter() - started
         metrics.MODEL_LOAD_SECONDS.labels(self.name).set(self.load_seconds)
         metrics.MODEL_READY.labels(self.name).set(1)
@@ -130,6 +136,8 @@ class TTSPredictor(kserve.Model):
             voices = engine.voices()
             catalog = VoiceCatalog(voices, default if default in {v.id for v in voices} else None)
             catalog.access = VoiceAccess.from_keys(self.api_keys, self.settings.admin_key_set())
+            if isinstance(engine, VoicePool):
+                catalog.on_unknown = engine.discover  # unknown voice ids: the pool's resolver may add a model
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
             synth = LocalSynthesizer(
@@ -224,9 +232,15 @@ class TTSPredictor(kserve.Model):
             "device": getattr(engine, "device", None),
             "voices": len(self.synth.catalog.voices) if self.synth else 0,
             "models": list(engines_by_name(engine)) if engine is not None else [],
+            "model_states": self.model_states(),
             "in_flight": self.admission.running,
             "queued": self.admission.queued,
         }
+
+    def model_states(self) -> dict[str, str]:
+        """Each speech model's state (``loaded``, ``loading``, ``unloaded``, ``failed``) when a pool serves them."""
+        engine = self.synth.engine if self.synth else None
+        return engine.states() if isinstance(engine, VoicePool) else {}
 
     def voices_listing(self) -> dict[str, Any]:
         """Voices and languages, for GET /v2/models/<name>/voices."""
@@ -241,6 +255,7 @@ class TTSPredictor(kserve.Model):
             "voices": [v.to_dict() for v in catalog.visible()],
             "emotions": list(EMOTIONS),
             "styles": list(STYLES),
+            **({"models": states} if len(states := self.model_states()) > 1 else {}),
         }
 
     def get_input_types(self) -> list[dict[str, Any]]:

@@ -2,8 +2,9 @@
 
 The main model (`/v2/models/tts`) serves every loaded model's voices and routes requests by voice. Each loaded
 model is also served alone under its own name (`/v2/models/<model>`), sharing the main model's engine slots,
-admission queue and cache. `POST /v2/repository/models/<model>/load` loads one of the available models (those of
-TTS_MODEL and TTS_VOICES_DIR), `.../unload` frees it; at most TTS_MAX_MODELS are loaded at once.
+admission queue and cache. `POST /v2/repository/models/<model>/load` adds one of the available models (those of
+TTS_MODEL and TTS_VOICES_DIR) to the main model's voice pool and loads it, `.../unload` removes it; the pool keeps
+at most TTS_MAX_MODELS loaded at once, evicting the least recently used (an evicted model reloads on use).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 
 from tts_predictor import metrics
 from tts_predictor.engines.base import Engine
-from tts_predictor.engines.composite import CompositeEngine
-from tts_predictor.engines.registry import available_specs, load_engine
+from tts_predictor.engines.loading import PoolMember
+from tts_predictor.engines.pool import VoicePool
+from tts_predictor.engines.registry import available_specs
 from tts_predictor.errors import EngineNotReady, ModelLoadError, ModelMissing, UnknownModel
 from tts_predictor.predictor import TTSPredictor
 from tts_predictor.voices.cloning import engines_by_name
@@ -37,9 +39,6 @@ class TTSModelRepository(ModelRepository):
         self.settings = main.settings
         self._lock = threading.Lock()  # one load / unload at a time
         self._stopping = False
-        self._home: list[str] = []
-        """The models loaded at start, in their order: the first one's voice is the default (unless
-        TTS_DEFAULT_VOICE names one), so they keep their places whatever is unloaded and loaded again."""
 
     def begin_shutdown(self) -> None:
         """The server is stopping: kserve unloads every model, the main one and the last one included."""
@@ -49,14 +48,21 @@ class TTSModelRepository(ModelRepository):
         """Model name -> spec of every model this process may load."""
         return available_specs(self.settings)
 
+    def pool(self) -> VoicePool | None:
+        """The main model's voice pool (None before it loaded)."""
+        engine = self.main.synth.engine if self.main.synth else None
+        return engine if isinstance(engine, VoicePool) else None
+
     def loaded(self) -> dict[str, Engine]:
-        """The speech models the main model serves now, by name."""
+        """The speech models the main model serves now (loaded, or evicted and loaded again on use), by name."""
+        pool = self.pool()
+        if pool is not None:
+            return {name: PoolMember(pool, name) for name in pool.states()}
         engine = self.main.synth.engine if self.main.synth else None
         return engines_by_name(engine) if engine is not None else {}
 
     def adopt(self) -> None:
         """After the main model loaded: serve each of its speech models under its own name too."""
-        self._home = list(self.loaded())
         for name, engine in self.loaded().items():
             if name != self.main.name:
                 self.update(self._submodel(name, engine))
@@ -94,13 +100,12 @@ class TTSModelRepository(ModelRepository):
             specs = self.available()
             if name not in specs:
                 raise UnknownModel(f"no model '{name}' here; available: {', '.join(specs) or 'none'}")
-            if len(loaded) >= self.settings.max_models:
-                raise ModelLoadError(
-                    f"{len(loaded)} models are loaded, the limit (TTS_MAX_MODELS); unload one first: {', '.join(loaded)}"
-                )
-            engine = load_engine(self.settings.model_copy(update={"model": specs[name]}))
-            self.update(self._submodel(name, engine, warmup=self.settings.warmup))
-            self.main.use_engine(self._combined({**loaded, name: engine}))
+            pool = self.pool()
+            if pool is None:
+                raise ModelLoadError("this server's engine cannot load models at run time")
+            pool.add_spec(specs[name])  # evicts the least recently used idle model beyond TTS_MAX_MODELS
+            self.update(self._submodel(name, PoolMember(pool, name), warmup=self.settings.warmup))
+            self.main.use_engine(pool)
             log.info("model %s loaded from %s", name, specs[name])
             return True
 
@@ -116,22 +121,16 @@ class TTSModelRepository(ModelRepository):
             loaded = self.loaded()
             if name not in loaded:
                 raise KeyError(name)  # kserve answers 404
-            rest = {n: e for n, e in loaded.items() if n != name}
-            if not rest:
+            pool = self.pool()
+            if len(loaded) == 1 or pool is None:
                 raise InvalidInput(f"'{name}' is the last loaded model; load another one before unloading it")
-            self.main.use_engine(self._combined(rest))
+            pool.remove(name)
+            self.main.use_engine(pool)
             if name in self.models:
                 super().unload(name)
             metrics.MODEL_READY.labels(name).set(0)
         gc.collect()  # engines hold large buffers; free them now rather than at the next collection
         log.info("model %s unloaded", name)
-
-    def _combined(self, engines: dict[str, Engine]) -> Engine:
-        """One engine serving `engines`, the start-up models first in their order (the default voice comes back
-        with its model), then the others in load order."""
-        rank = {name: i for i, name in enumerate(self._home)}
-        ordered = sorted(engines, key=lambda n: rank.get(n, len(rank)))
-        return engines[ordered[0]] if len(ordered) == 1 else CompositeEngine([engines[n] for n in ordered])
 
     def _submodel(self, name: str, engine: Engine, warmup: bool = False) -> TTSPredictor:
         settings = self.settings.model_copy(update={"model_name": name, "default_voice": None, "warmup": warmup})

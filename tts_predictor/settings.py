@@ -268,7 +268,20 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
     voices_dir: str | None = Field(
         None, description="Directory of extra voices: Piper voices (*.onnx + .onnx.json) and Coqui model folders."
     )
-    max_models: int = Field(8, ge=1, le=64, description="Most models loaded at once (memory bound).")
+    max_models: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="Most speech models loaded at once. Configured models beyond it start unloaded; a request for "
+        "the voice of an unloaded model loads it and evicts the least recently used idle one.",
+    )
+    models_memory_mb: int = Field(
+        0,
+        ge=0,
+        le=1_048_576,
+        description="Memory budget of the loaded speech models in MiB (each measured when it loads: RSS growth, at "
+        "least its weight files' size); beyond it the least recently used idle models are evicted. 0 = no bound.",
+    )
     piper_voices_url: str = Field(
         PIPER_VOICES_URL,
         description="Where Piper's voice catalogue is fetched from (`<url>/voices.json` and the files it lists): "
@@ -559,6 +572,11 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         None,
         description="Directory of derived files: exported and quantized ONNX graphs (kept right in it); "
         "unset: ~/.cache/tts-predictor (graphs under onnx/). Put it on a volume to keep exports across restarts.",
+    )
+    test_slow_model_load: str = Field(
+        "",
+        description="Test hook: '<model name>=<seconds>,...': each load of these models waits so long first "
+        "(progressive loading and cold-start tests).",
     )
     test_slow_load_s: float = Field(
         0.0, ge=0, le=600, description="Test hook: seconds to wait before loading the model (probes during a load)."

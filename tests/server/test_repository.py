@@ -1,4 +1,4 @@
-"""Model repository extension: load and unload speech models at run time, bounded by TTS_MAX_MODELS."""
+"""Model repository extension: load and unload speech models at run time; beyond TTS_MAX_MODELS the pool evicts."""
 
 from __future__ import annotations
 
@@ -62,8 +62,12 @@ def test_load_use_unload(server):
     assert _speak(server, "bob", model="trio").status_code == 200, "each loaded model is also served by name"
     assert "alice" in {v["id"] for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
 
-    full = _repo(server, "solo", "load")
-    assert full.status_code == 503 and "TTS_MAX_MODELS" in full.text
+    assert _repo(server, "solo", "load").status_code == 200, "beyond TTS_MAX_MODELS the pool evicts, not refuses"
+    models = httpx.get(f"{server.url}/ready", timeout=10).json()["models"]
+    assert models == {"en_US-joe-medium": "unloaded", "trio": "loaded", "solo": "loaded"}, "the least recently used"
+    assert _speak(server, "en_US-joe-medium").status_code == 200, "an evicted model reloads on use"
+    assert httpx.get(f"{server.url}/ready", timeout=10).json()["models"]["en_US-joe-medium"] == "loaded"
+    assert _repo(server, "solo", "unload").status_code == 200
 
     assert _repo(server, "trio", "unload").status_code == 200
     assert _states(server)["trio"] == "UNAVAILABLE"

@@ -349,10 +349,13 @@ def build_router(predictor: Front) -> APIRouter:
             )
         return JSONResponse(status_code=200 if status == "ok" else 503, content=body)
 
-    @router.get("/ready", summary="200 when the model is loaded and warmed up, else 503")
+    @router.get("/ready", summary="200 when the default model is loaded and warmed up, else 503; each model's state")
     async def ready() -> JSONResponse:
         ok = bool(predictor.ready and getattr(predictor, "synth", None) is not None)
-        return JSONResponse(status_code=200 if ok else 503, content={"ready": ok})
+        states: dict[str, str] = getattr(predictor, "model_states", dict)()
+        return JSONResponse(
+            status_code=200 if ok else 503, content={"ready": ok, **({"models": states} if len(states) > 1 else {})}
+        )
 
     @router.get("/live", summary="200 while the process serves requests")
     async def live() -> dict[str, bool]:

@@ -179,8 +179,6 @@ def model_specs(settings: Settings) -> list[str]:
     specs = _setting_specs(settings)
     if settings.load_voices_dir:
         specs += _voices_dir_specs(settings)
-    if len(specs) > settings.max_models:
-        raise ModelLoadError(f"{len(specs)} models configured; the limit is {settings.max_models} (TTS_MAX_MODELS)")
     return specs
 
 
@@ -206,12 +204,3 @@ def available_specs(settings: Settings) -> dict[str, str]:
     """Every model this process may load (the `model` setting and all of `voices_dir`), by name."""
     specs = _setting_specs(settings) + _voices_dir_specs(settings)
     return {spec_name(spec): spec for spec in specs}
-
-
-def load_all(settings: Settings) -> Engine:
-    """One engine per model spec; several are served together by a CompositeEngine."""
-    from tts_predictor.engines.composite import CompositeEngine
-
-    specs = model_specs(settings)
-    engines = [load_engine(settings.model_copy(update={"model": spec})) for spec in specs]
-    return engines[0] if len(engines) == 1 else CompositeEngine(engines)

@@ -30,7 +30,7 @@ from tts_predictor.audio.output import DEFAULT_OUTPUT, OutputConfig, leveler, re
 from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
 from tts_predictor.engines.scheduling import current_scheduling, new_flow
 from tts_predictor.engines.speed import SpeedControl
-from tts_predictor.errors import SynthesisFailed, UnsupportedOption
+from tts_predictor.errors import EngineNotReady, SynthesisFailed, UnsupportedOption
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.audio_cache import AudioCache, cache_key, cache_scope, voice_tag
 from tts_predictor.pipeline.limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
@@ -146,7 +146,7 @@ class LocalSynthesizer:
         started = time.perf_counter()
         try:
             return self.speed.synthesize(request), time.perf_counter() - started
-        except InvalidInput:
+        except (InvalidInput, EngineNotReady):  # bad input (4xx); a model that could not load in time (503)
             raise
         except Exception:
             log.exception("synthesis failed (request id %s)", request_id)

@@ -98,7 +98,13 @@ def add_routes(app: FastAPI, predictor: Front, repository: Any = None) -> None:
     async def server_ready() -> JSONResponse:
         # kserve's own /v2/health/ready is always true; ours means "ready for inference": model loaded and warm.
         ready = bool(predictor.ready)
-        return JSONResponse(status_code=200 if ready else 503, content={"ready": ready})
+        states: dict[str, str] = getattr(
+            predictor, "model_states", dict
+        )()  # loaded / loading / unloaded / failed, by model
+        return JSONResponse(
+            status_code=200 if ready else 503,
+            content={"ready": ready, **({"models": states} if len(states) > 1 else {})},
+        )
 
     app.add_api_route("/v2/models/{model_name}/voices", voices, methods=["GET"], tags=["tts"])
     app.add_api_route("/v2/health/ready", server_ready, methods=["GET"], tags=["tts"])  # registered before kserve's

@@ -19,7 +19,7 @@ from kserve.errors import InvalidInput
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.engines.base import SynthesisRequest
 from tts_predictor.engines.scheduling import current_scheduling
-from tts_predictor.errors import SynthesisFailed
+from tts_predictor.errors import EngineNotReady, SynthesisFailed
 from tts_predictor.synthesis.scheduler import FairScheduler
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ async def engine_chunks(
     worker.add_done_callback(lambda _: slots.release(priority))  # when the thread ends, not when the consumer leaves
     try:
         while (item := await inbox.get()) is not _END:
-            if isinstance(item, InvalidInput):
+            if isinstance(item, (InvalidInput, EngineNotReady)):  # 4xx; a model that could not load in time: 503
                 raise item
             if isinstance(item, BaseException):
                 log.error("streamed synthesis failed (request id %s)", request_id, exc_info=item)

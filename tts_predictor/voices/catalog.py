@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 
 from tts_predictor.engines.base import Voice
@@ -11,6 +12,8 @@ from tts_predictor.voices.access import Ownership, VoiceAccess
 
 _LIST_LIMIT = 40
 TRANSIENT_VOICES = 32
+_DISCOVERABLE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:")
+"""Characters of a voice id worth asking the on-demand hook about (catalogue names such as en_GB-alan-medium)."""
 """Voices made from per-request samples that stay resolvable (unlisted); beyond this many the least recently
 used one is dropped."""
 
@@ -42,6 +45,8 @@ class VoiceCatalog:
         """Owner and shared flag of each stored voice (built-in voices have none: everyone's)."""
         self.access = VoiceAccess()
         """Who may use which stored voice (set by the predictor from the configured keys)."""
+        self.on_unknown: Callable[[str], list[Voice]] | None = None
+        """On-demand hook (the voice pool's `discover`): the voices of a model added for an unknown voice id."""
 
     def ensure_free(self, voice_id: str) -> None:
         """Raise VoiceConflict if `voice_id` is taken (by a model's voice or a stored one)."""
@@ -104,6 +109,8 @@ class VoiceCatalog:
             voice = self.transient[voice_id]
         elif "+" in voice_id or "*" in voice_id:
             voice = self.blend(voice_id)
+        elif (found := self._discover(voice_id)) is not None:
+            voice = found
         else:
             raise UnknownVoice(f"voice: unknown voice '{voice_id}'; valid voices: {_listing(self._ids())}")
         if language is None:
@@ -144,6 +151,16 @@ class VoiceCatalog:
         return replace(
             first, id=expression, speaker=first.speaker, mix=tuple((v.speaker or v.id, w / total) for v, w in parts)
         )
+
+    def _discover(self, voice_id: str) -> Voice | None:
+        """Ask the on-demand hook about a plausible unknown id; list the voices it brings."""
+        if self.on_unknown is None or not 0 < len(voice_id) <= 128 or not set(voice_id) <= _DISCOVERABLE:
+            return None
+        if ".." in voice_id:
+            return None
+        for voice in self.on_unknown(voice_id):
+            self.by_id.setdefault(voice.id, voice)
+        return self.usable(voice_id)
 
     def _ids(self) -> list[str]:
         return [v.id for v in self.visible()]

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def engines_by_name(engine: Engine) -> dict[str, Engine]:
-    """The loaded models by name (one, or those of a CompositeEngine)."""
+    """The loaded models by name (one, or the loaded members of a VoicePool)."""
     named = getattr(engine, "by_name", None)
     return dict(named) if named is not None else {getattr(engine, "name", engine.kind): engine}
 

@@ -156,11 +156,7 @@ class OnnxVitsEngine:
 
     def voices(self) -> list[Voice]:
         """One voice per speaker (multi-speaker voices) or the voice itself."""
-        langs = (self.config.language,)
-        rate = self.config.sample_rate
-        if not self.config.speaker_id_map:
-            return [Voice(self.name, langs, self.kind, rate)]
-        return [Voice(f"{self.name}:{s}", langs, self.kind, rate, speaker=s) for s in self.config.speaker_id_map]
+        return piper_voices(self.name, self.config)
 
     def synthesize(self, request: SynthesisRequest) -> AudioBuffer:
         """Synthesize sentence by sentence and join the audio (with word timings when the graph gives durations)."""
@@ -193,6 +189,14 @@ class OnnxVitsEngine:
         """Drop the session and stop the phonemizer's processes."""
         self.session = self.sessions = None  # type: ignore[assignment]
         self.phonemizer.close()
+
+
+def piper_voices(name: str, config: PiperConfig) -> list[Voice]:
+    """The voices of Piper voice `name` (its file stem): one per speaker, or the voice itself."""
+    langs, rate = (config.language,), config.sample_rate
+    if not config.speaker_id_map:
+        return [Voice(name, langs, "onnx", rate)]
+    return [Voice(f"{name}:{s}", langs, "onnx", rate, speaker=s) for s in config.speaker_id_map]
 
 
 def embedded_voice_paths() -> tuple[Path, Path]:
