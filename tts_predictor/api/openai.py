@@ -125,7 +125,9 @@ class OpenAIRoute(MappedErrorRoute):
         if isinstance(exc, InvalidInput):
             return openai_error(400, _reason(exc), None, "invalid_value")
         if isinstance(exc, ModelNotReady):
-            return openai_error(503, _reason(exc), None, "model_not_ready", "server_error")
+            answer = openai_error(503, _reason(exc), None, "model_not_ready", "server_error")
+            answer.headers["Retry-After"] = "5"  # as the app-wide 503 (server/error_handlers.py)
+            return answer
         return None
 
 
@@ -162,8 +164,8 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
     name = voice.get("id") if isinstance(voice, dict) else voice
     if not isinstance(name, str) or not name:
         raise FieldError("voice", 'voice: must be a voice name or {"id": name}')
-    if catalog.usable(name) is not None:
-        return name
+    if catalog.usable(name) is not None or catalog.discover(name) is not None:
+        return name  # a voice of this model, or one the on-demand hook brings (a Piper catalogue voice)
     ordered = [catalog.default] + [v for v in catalog.visible() if v.id != catalog.default.id]
     if name.lower() in OPENAI_VOICES:
         return ordered[OPENAI_VOICES.index(name.lower()) % len(ordered)].id

@@ -19,8 +19,11 @@ log = logging.getLogger(__name__)
 
 def spec_resolver(settings: Settings) -> Callable[[str], str | None] | None:
     """The on-demand hook of the voice pool: maps a voice id no loaded or configured model has to a model spec that
-    serves it, or None. None here: unknown voices are 400s. (The one place to plug in a catalogue of voices.)"""
-    return None
+    serves it, or None (a 400). The one place a catalogue of voices plugs in: Piper's (engines/piper_hub), whose
+    voices download in the background on first request (`on_demand_spec`)."""
+    from tts_predictor.engines.piper_hub import on_demand_spec
+
+    return lambda voice_id: on_demand_spec(voice_id, settings)
 
 
 def _pool_loader(settings: Settings) -> Callable[[str], Engine]:

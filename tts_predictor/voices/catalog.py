@@ -109,7 +109,7 @@ class VoiceCatalog:
             voice = self.transient[voice_id]
         elif "+" in voice_id or "*" in voice_id:
             voice = self.blend(voice_id)
-        elif (found := self._discover(voice_id)) is not None:
+        elif (found := self.discover(voice_id)) is not None:
             voice = found
         else:
             raise UnknownVoice(f"voice: unknown voice '{voice_id}'; valid voices: {_listing(self._ids())}")
@@ -152,7 +152,7 @@ class VoiceCatalog:
             first, id=expression, speaker=first.speaker, mix=tuple((v.speaker or v.id, w / total) for v, w in parts)
         )
 
-    def _discover(self, voice_id: str) -> Voice | None:
+    def discover(self, voice_id: str) -> Voice | None:
         """Ask the on-demand hook about a plausible unknown id; list the voices it brings."""
         if self.on_unknown is None or not 0 < len(voice_id) <= 128 or not set(voice_id) <= _DISCOVERABLE:
             return None

@@ -9,11 +9,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tts_predictor.engines.piper_hub.download import fetch, installed_names, installed_path
+from tts_predictor.engines.piper_hub.download import fetch, fetch_in_background, installed_names, installed_path
 from tts_predictor.engines.piper_hub.index import NAME_SHAPE, SAFE_NAME, Unreachable, load_index
+from tts_predictor.errors import EngineNotReady
 from tts_predictor.settings import Settings
 
-__all__ = ["PIPER_PREFIX", "available_voices", "catalogue_spec", "fetch", "installed_path"]
+__all__ = [
+    "PIPER_PREFIX",
+    "available_voices",
+    "catalogue_spec",
+    "fetch",
+    "fetch_in_background",
+    "installed_path",
+    "on_demand_spec",
+]
 
 PIPER_PREFIX = "piper:"
 """The model spec prefix of a catalogue voice: ``piper:en_GB-alan-medium``."""
@@ -68,3 +77,22 @@ def _installed_entry(name: str, settings: Settings) -> dict[str, Any]:
         "size_bytes": sum(f.stat().st_size for f in files if f.is_file()),
         "installed": True,
     }
+
+
+def on_demand_spec(voice_id: str, settings: Settings) -> str | None:
+    """The voice pool's resolver for a request naming a catalogue voice no model serves yet (never blocks on a
+    download, since it runs on the event loop): an installed voice is served from its file at once; one not yet
+    installed starts its download in the background and the request gets a 503 with Retry-After (the client
+    retries; every request meanwhile joins the same download). Only Piper-shaped names
+    (``<lang>_<REGION>-<name>-<quality>``) are looked up, so an unknown plain id stays a fast 400.
+
+    Raises:
+        EngineNotReady: the download runs (503, Retry-After).
+        VoiceUnavailable: offline with the voice not cached, unknown to the catalogue, or its download failed.
+    """
+    if not NAME_SHAPE.fullmatch(voice_id) or catalogue_spec(voice_id, settings) is None:
+        return None
+    if (path := installed_path(voice_id, settings)) is not None:
+        return str(path)
+    fetch_in_background(voice_id, settings)
+    raise EngineNotReady(voice_id, f"voice '{voice_id}' is being downloaded from Piper's catalogue; retry shortly")

@@ -182,3 +182,44 @@ def _download_file(http: httpx.Client, name: str, file: VoiceFile, url: str, tmp
         raise _refuse(name, url, f"{received} bytes received; the catalogue lists {file.size_bytes}")
     if digest.hexdigest() != file.md5:
         raise _refuse(name, url, f"MD5 {digest.hexdigest()} does not match the catalogue's {file.md5}")
+
+
+_BACKGROUND: dict[str, threading.Thread] = {}
+_FAILED: dict[str, tuple[float, VoiceUnavailable]] = {}
+FAILURE_REMEMBERED_S = 60.0
+"""A background download that failed answers the next requests for the voice with its error for this long."""
+
+
+def fetch_in_background(name: str, settings: Settings) -> None:
+    """Start downloading catalogue voice `name` in a daemon thread (one per voice at a time) and return at once.
+
+    Raises VoiceUnavailable at once when the voice cannot come (offline, unknown) or when its last background
+    download failed less than FAILURE_REMEMBERED_S ago (the failure's own message: wrong checksum, HTTP error...).
+    """
+    check_name(name)
+    if settings.hf_hub_offline:
+        fetch(name, settings)  # raises the offline message without touching the network
+    with _LOCKS_GUARD:
+        failed = _FAILED.get(name)
+        if failed is not None and time.monotonic() - failed[0] < FAILURE_REMEMBERED_S:
+            raise failed[1]
+        running = _BACKGROUND.get(name)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(target=_fetch_logged, args=(name, settings), name=f"piper-fetch-{name}", daemon=True)
+        _BACKGROUND[name] = thread
+        _FAILED.pop(name, None)
+    thread.start()
+
+
+def _fetch_logged(name: str, settings: Settings) -> None:
+    try:
+        fetch(name, settings)
+    except VoiceUnavailable as exc:
+        log.warning("background download of voice %s failed: %s", name, exc)
+        with _LOCKS_GUARD:
+            _FAILED[name] = (time.monotonic(), exc)
+    except Exception as exc:  # noqa: BLE001 - a thread's failure must reach the next request, not vanish
+        log.exception("background download of voice %s failed", name)
+        with _LOCKS_GUARD:
+            _FAILED[name] = (time.monotonic(), VoiceUnavailable(f"voice '{name}' could not be downloaded: {exc}"))
