@@ -182,3 +182,20 @@ def test_many_concurrent_requests_leave_no_process_behind(embedded_server: Serve
         results = list(pool.map(one, languages))
     assert all(status == 200 and voice.startswith("espeak-") for status, voice in results), results
     assert _espeak_processes(embedded_server) == []
+
+
+def test_websocket_sessions_in_a_fallback_language_say_so(embedded_server: ServerProcess) -> None:
+    """The WebSocket start event names the formant voice, its quality and the variant spoken; audio follows."""
+    from websockets.sync.client import connect
+    from ws_helpers import events_until_closed
+
+    url = embedded_server.url.replace("http://", "ws://") + "/v1/stream"
+    with connect(url) as ws:
+        ws.send(json.dumps({"type": "config", "language": "es-AR", "format": "pcm"}))
+        ws.send(json.dumps({"type": "text", "text": "Hola, ¿qué tal? Muy bien."}))
+        ws.send(json.dumps({"type": "close"}))
+        events, _code = events_until_closed(ws)
+    start = events[0]
+    assert (start["type"], start["voice"], start["quality"]) == ("start", "espeak-es", "formant")
+    assert (start["spoken_language"], start["substituted"]) == ("es", True)
+    assert any(e["type"] == "segment" for e in events), events
