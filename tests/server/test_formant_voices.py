@@ -157,15 +157,17 @@ def test_hostile_text_in_a_formant_voice_is_spoken_or_refused(embedded_server: S
 
 
 def _espeak_processes(server: ServerProcess) -> list[str]:
-    """The server's espeak-ng children synthesizing audio (`--stdout`); the Piper voice's phonemizer workers are
-    long-lived by design and not counted."""
+    """The server's espeak-ng children other than the Piper voice's phonemizer workers (`--ipa`, long-lived by
+    design): synthesis processes still running, or dead and never reaped (zombies count too)."""
     assert server.proc is not None
     out = []
     for proc in psutil.Process(server.proc.pid).children(recursive=True):
         try:
-            if "--stdout" in proc.cmdline():
-                out.append(" ".join(proc.cmdline()))
-        except psutil.NoSuchProcess:
+            if proc.name() != "espeak-ng":
+                continue
+            if proc.status() == psutil.STATUS_ZOMBIE or "--ipa" not in proc.cmdline():
+                out.append(f"{proc.pid} {proc.status()}")
+        except psutil.NoSuchProcess:  # ended between the listing and the look
             pass
     return out
 
