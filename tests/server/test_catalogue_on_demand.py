@@ -45,7 +45,6 @@ def _server(mirror: PiperMirror, cache, **env: str) -> ServerProcess:
             "TTS_PIPER_VOICES_URL": mirror.url,
             "TTS_CACHE_DIR": str(cache),
             "TTS_CACHE_MAX_BYTES": "0",
-            "TTS_FALLBACK_VOICES": "off",
             **env,
         }
     ).start()

@@ -36,7 +36,7 @@ from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import FieldError, openai_body
 from tts_predictor.pipeline.front import Front
 from tts_predictor.protocol.v2 import Speed
-from tts_predictor.voices.catalog import VoiceCatalog
+from tts_predictor.voices.catalog import VoiceCatalog, is_formant
 
 OPENAI_VOICES = (
     "alloy",
@@ -53,7 +53,7 @@ OPENAI_VOICES = (
     "marin",
     "cedar",
 )
-"""OpenAI's voice names; the i-th maps to this model's i-th voice (default first), wrapping around. Any other
+"""OpenAI's voice names; the i-th maps to this model's i-th neural voice (default first), wrapping around. Any other
 name that looks like one (`VOICE_NAME`) maps by a stable hash, so voices OpenAI adds later work unchanged."""
 VOICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
 OPENAI_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
@@ -166,7 +166,8 @@ def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
         raise FieldError("voice", 'voice: must be a voice name or {"id": name}')
     if catalog.usable(name) is not None or catalog.discover(name) is not None:
         return name  # a voice of this model, or one the on-demand hook brings (a Piper catalogue voice)
-    ordered = [catalog.default] + [v for v in catalog.visible() if v.id != catalog.default.id]
+    # the formant fallback voices (espeak-*) are never what an OpenAI name means: only neural voices take them
+    ordered = [catalog.default] + [v for v in catalog.visible() if v.id != catalog.default.id and not is_formant(v)]
     if name.lower() in OPENAI_VOICES:
         return ordered[OPENAI_VOICES.index(name.lower()) % len(ordered)].id
     if VOICE_NAME.match(name):  # a voice name OpenAI may add: same name, same voice, on every replica
@@ -208,7 +209,7 @@ def build_router(predictor: Front) -> APIRouter:
         )
         rid = request_id(request)
         prepared = prepare_stream(body.input, params, synth, rid, output=predictor.output)
-        headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store"}
+        headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store", **synth.catalog.choose(voice, None).headers()}
         if body.instructions:
             headers["X-TTS-Instructions"] = ",".join(f"{k}={v}" for k, v in delivery.items()) or "ignored"
         audio = await admitted_stream(

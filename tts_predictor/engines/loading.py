@@ -11,7 +11,7 @@ from collections.abc import Callable
 from tts_predictor.audio.buffer import AudioBuffer
 from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
 from tts_predictor.engines.pool import VoicePool
-from tts_predictor.engines.registry import load_engine, model_specs, spec_name
+from tts_predictor.engines.registry import fallback_engine, load_engine, model_specs, spec_name
 from tts_predictor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def load_all(settings: Settings, resolver: Callable[[str], str | None] | None = 
         memory_bytes=settings.models_memory_mb * 2**20,
         wait_s=settings.request_timeout_s,
         resolver=resolver if resolver is not None else spec_resolver(settings),
+        fallback=fallback_engine(settings),
     )
 
 

@@ -43,9 +43,12 @@ class VoicePool:
         memory_bytes: int = 0,
         wait_s: float = 120.0,
         resolver: SpecResolver | None = None,
+        fallback: Engine | None = None,
     ):
         """`load` makes a member's engine from its spec and `name_of` names it; `wait_s` bounds a request's wait
-        for a load; `memory_bytes` 0 means no memory bound."""
+        for a load; `memory_bytes` 0 means no memory bound; `fallback` (the formant voices, TTS_FALLBACK_VOICES)
+        serves its voices after every member's, always loaded, never evicted and not a model (not in `by_name`,
+        `states` or the bounds)."""
         self._load_spec, self._name_of = load, name_of
         self.wait_s = wait_s
         self.resolver = resolver
@@ -54,6 +57,8 @@ class VoicePool:
         self._members: dict[str, Member] = {}
         self._loaded = LoadedMembers(max_models, memory_bytes)
         self._routes: dict[str, tuple[Member, Voice]] = {}
+        self.fallback = fallback
+        self._fallback_routes: dict[str, Voice] = {}
         self._listeners: list[Callable[[], None]] = []
         self.device = "cpu"
         self.kind = "multi"
@@ -74,7 +79,8 @@ class VoicePool:
     def voices(self) -> list[Voice]:
         """Every member's voices, loaded or not, the first member's default first."""
         with self._lock:
-            return [replace(voice, id=public) for public, (_, voice) in self._routes.items()]
+            own = [replace(voice, id=public) for public, (_, voice) in self._routes.items()]
+            return own + list(self._fallback_routes.values())
 
     def member_voices(self, name: str) -> list[Voice]:
         """The voices of member `name` under their ids in this pool."""
@@ -97,6 +103,8 @@ class VoicePool:
             for voice in member.voices:
                 routes[voice.id if voice.id not in routes else f"{member.name}/{voice.id}"] = (member, voice)
         self._routes = routes
+        fallback = self.fallback.voices() if self.fallback is not None else []
+        self._fallback_routes = {v.id: v for v in fallback if v.id not in routes}
         kinds = {m.kind or v.engine for m in self._members.values() for v in m.voices}
         self.kind = kinds.pop() if len(kinds) == 1 else "multi"
         """The engine kind of every member when they share one, else ``multi``."""
@@ -183,22 +191,30 @@ class VoicePool:
                 return
             yield from stream(own)
 
-    def _route(self, request: SynthesisRequest) -> tuple[Member, SynthesisRequest]:
+    def _route(self, request: SynthesisRequest) -> tuple[Member | None, SynthesisRequest]:
+        """The member owning the request's voice (None: the fallback engine) and the request in its own ids."""
         voice = request.voice
         with self._lock:
             if voice.model in self._members and voice.id not in self._routes:
                 return self._members[voice.model], request
             first = voice.id.split("+")[0].split("*")[0].strip()  # a blend "a*0.7+b*0.3" lives on a's model
             route = self._routes.get(voice.id) or self._routes.get(first)
+            fallback = self._fallback_routes.get(voice.id)
+        if route is None and fallback is not None:
+            return None, replace(request, voice=fallback)
         if route is None:
             raise UnknownVoice(f"voice: '{voice.id[:80]}' is no longer served here")
         member, own = route
         return member, replace(request, voice=replace(voice, id=own.id) if voice.mix else own)
 
     @contextmanager
-    def use(self, member: Member) -> Iterator[Engine]:
+    def use(self, member: Member | None) -> Iterator[Engine]:
         """The member's engine, loaded if need be, held (never evicted) until the block ends; a load that fails
-        or outlasts `wait_s` is EngineNotReady (503), never a synthesis failure."""
+        or outlasts `wait_s` is EngineNotReady (503), never a synthesis failure. None: the fallback engine."""
+        if member is None:
+            assert self.fallback is not None
+            yield self.fallback
+            return
         try:
             engine = self._acquire(member)
         except (EngineNotReady, UnknownVoice):
@@ -300,9 +316,11 @@ class VoicePool:
             metrics.MODELS_MEMORY.set(self._loaded.used())
 
     def close(self) -> None:
-        """Close every loaded member."""
+        """Close every loaded member and the fallback engine."""
         with self._lock:
             victims = [self._loaded.unload(m, None) for m in list(self._loaded.order)]
             for member in self._members.values():
                 member.removed = True
         self._close(victims)
+        if self.fallback is not None:
+            self.fallback.close()

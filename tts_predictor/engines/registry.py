@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from tts_predictor.engines.coqui import require_coqui
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.settings import EMBEDDED_MODEL, Settings
 
+log = logging.getLogger(__name__)
 EngineFactory = Callable[[str, Settings], Engine]
 """Makes a plugin's engine from the part of the model spec after ``<name>:`` (maybe empty) and the settings."""
 PLUGIN_ENGINES: dict[str, EngineFactory] = {}
@@ -204,3 +206,17 @@ def available_specs(settings: Settings) -> dict[str, str]:
     """Every model this process may load (the `model` setting and all of `voices_dir`), by name."""
     specs = _setting_specs(settings) + _voices_dir_specs(settings)
     return {spec_name(spec): spec for spec in specs}
+
+
+def fallback_engine(settings: Settings) -> Engine | None:
+    """The formant voices of every language espeak-ng knows (TTS_FALLBACK_VOICES=espeak), or None (off, or
+    espeak-ng is not installed: logged, the configured voices are served alone)."""
+    if settings.fallback_voices == "off":
+        return None
+    from tts_predictor.engines.formant import FormantEngine
+
+    try:
+        return FormantEngine()
+    except ModelLoadError as exc:
+        log.warning("no fallback voices (TTS_FALLBACK_VOICES=%s): %s", settings.fallback_voices, exc)
+        return None
