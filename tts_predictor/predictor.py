@@ -130,6 +130,8 @@ class TTSPredictor(kserve.Model):
             voices = engine.voices()
             catalog = VoiceCatalog(voices, default if default in {v.id for v in voices} else None)
             catalog.access = VoiceAccess.from_keys(self.api_keys, self.settings.admin_key_set())
+            catalog.detect_language = self.settings.detect_language
+            catalog.detect_among = tuple(c.strip() for c in self.settings.detect_candidates.split(",") if c.strip())
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
             synth = LocalSynthesizer(
@@ -147,11 +149,11 @@ class TTSPredictor(kserve.Model):
                 synth,
                 self.name,
                 self.settings,
-                lambda p: synth.catalog.resolve(p.voice, p.language)[1],
+                lambda p: synth.catalog.resolve(p.voice, p.language, p.gender)[1],
                 self.cache,
                 self.blocklist,
                 cloner,
-                voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language)[0]),
+                voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language, p.gender)[0]),
                 api_keys=self.api_keys,
                 admission=self.admission,
                 output=self.output,

@@ -148,6 +148,24 @@ class OutputSection(BaseSettings):
     clone_require_consent: bool = Field(
         False, description="POST /v1/voices needs a consent record (consent: true or {accepted, statement})."
     )
+    detect_language: bool = Field(
+        True,
+        description="A request without 'language' has each sentence's language detected among the languages the "
+        "voices speak, and switches to a voice of that language where its own cannot speak it (acts only when more "
+        "than one language is served; docs/voices.md).",
+    )
+    detect_candidates: str = Field(
+        "",
+        max_length=2000,
+        description="Comma-separated languages detection may choose (e.g. 'en,de,fr'); empty: every language a "
+        "voice speaks. Fewer candidates, fewer mistakes on short sentences.",
+    )
+    openai_voices: str = Field(
+        "",
+        max_length=4000,
+        description="OpenAI voice names -> voice ids, e.g. 'alloy=en_US-joe-medium,nova=en_US-amy-medium'; names "
+        "left out are spread over the neural voices (by gender where known), never onto formant fallbacks.",
+    )
     beds_dir: str | None = Field(
         None, description="Directory of stored background beds (audio files; request option 'bed' names one)."
     )

@@ -264,7 +264,7 @@ class StreamSession:
             synth = synth_of(self.predictor)
             values = {k: v for k, v in config.items() if k not in ("type", "adaptive_bitrate")}
             params = make_params(values | {"format": fmt, "ssml": False}, prefix="config.")
-            voice, language = synth.catalog.resolve(params.voice, params.language)
+            voice, language = synth.catalog.resolve(params.voice, params.language, params.gender)
         except (InvalidInput, ModelNotReady) as exc:
             raise ProtocolError(str(getattr(exc, "reason", exc))) from None
         rate = params.sample_rate or voice.sample_rate

@@ -6,10 +6,12 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from tts_predictor.engines.base import Voice
-from tts_predictor.errors import UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
+from tts_predictor.errors import FieldError, UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
 from tts_predictor.voices.access import Ownership, VoiceAccess
 
 _LIST_LIMIT = 40
+GENDERS = ("female", "male")
+"""Values of the `gender` selection parameter (and of Voice.gender where a model card says)."""
 TRANSIENT_VOICES = 32
 """Voices made from per-request samples that stay resolvable (unlisted); beyond this many the least recently
 used one is dropped."""
@@ -42,6 +44,10 @@ class VoiceCatalog:
         """Owner and shared flag of each stored voice (built-in voices have none: everyone's)."""
         self.access = VoiceAccess()
         """Who may use which stored voice (set by the predictor from the configured keys)."""
+        self.detect_language = True
+        """Detect the language per sentence when a request names none (TTS_DETECT_LANGUAGE)."""
+        self.detect_among: tuple[str, ...] = ()
+        """Languages detection may choose (TTS_DETECT_CANDIDATES); empty: every language a voice speaks."""
 
     def ensure_free(self, voice_id: str) -> None:
         """Raise VoiceConflict if `voice_id` is taken (by a model's voice or a stored one)."""
@@ -94,10 +100,15 @@ class VoiceCatalog:
             seen.update(dict.fromkeys(voice.languages))
         return list(seen)
 
-    def resolve(self, voice_id: str | None, language: str | None) -> tuple[Voice, str]:
-        """The voice and language to use; raises UnknownVoice / UnknownLanguage listing valid values."""
+    def resolve(self, voice_id: str | None, language: str | None, gender: str | None = None) -> tuple[Voice, str]:
+        """The voice and language to use; raises UnknownVoice / UnknownLanguage / FieldError listing valid values.
+
+        Without `voice_id` the voice is chosen by `language` and `gender` (`pick`); with one, a `gender` it does
+        not have is refused.
+        """
+        check_gender(gender)
         if voice_id is None:
-            voice = self._default_for(language) if language else self.default
+            voice = self.pick(language, gender) if language or gender else self.default
         elif self.usable(voice_id) is not None:
             voice = self.by_id[voice_id]
         elif voice_id in self.transient:
@@ -106,6 +117,8 @@ class VoiceCatalog:
             voice = self.blend(voice_id)
         else:
             raise UnknownVoice(f"voice: unknown voice '{voice_id}'; valid voices: {_listing(self._ids())}")
+        if gender is not None and voice.gender is not None and voice.gender != gender:
+            raise FieldError("gender", f"gender: voice '{voice.id}' is {voice.gender}, not {gender}; leave out one")
         if language is None:
             return voice, voice.languages[0]
         matched = match_language(language, list(voice.languages))
@@ -148,13 +161,46 @@ class VoiceCatalog:
     def _ids(self) -> list[str]:
         return [v.id for v in self.visible()]
 
-    def _default_for(self, language: str) -> Voice:
-        if match_language(language, list(self.default.languages)):
-            return self.default
-        for voice in self.visible():
-            if match_language(language, list(voice.languages)):
-                return voice
-        raise UnknownLanguage(f"language: unsupported language '{language}'; supported: {_listing(self.languages())}")
+    def pick(self, language: str | None, gender: str | None = None, prefer: Voice | None = None) -> Voice:
+        """The voice for `language` (any when None) with `gender` (any when None): `prefer` if it fits, then the
+        default voice, then neural voices before formant fallbacks, in catalog order."""
+        fits = [
+            v
+            for v in self.visible()
+            if (language is None or match_language(language, list(v.languages)))
+            and (gender is None or v.gender == gender)
+        ]
+        if not fits:
+            self._refuse_pick(language, gender)
+        order = {v.id: i for i, v in enumerate(fits)}
+        return min(
+            fits,
+            key=lambda v: (
+                prefer is None or v.id != prefer.id,
+                v.id != self.default.id,
+                getattr(v, "quality", None) == "formant",
+                order[v.id],
+            ),
+        )
+
+    def _refuse_pick(self, language: str | None, gender: str | None) -> None:
+        speaking = [v for v in self.visible() if language is None or match_language(language, list(v.languages))]
+        if not speaking:
+            raise UnknownLanguage(
+                f"language: unsupported language '{language}'; supported: {_listing(self.languages())}"
+            )
+        have = sorted({v.gender for v in speaking if v.gender})
+        raise FieldError(
+            "gender",
+            f"gender: no {gender} voice" + (f" speaks '{language}'" if language else "") + "; "
+            f"genders there: {', '.join(have) or 'none listed'}; allowed values: {', '.join(GENDERS)}",
+        )
+
+
+def check_gender(gender: str | None) -> None:
+    """Refuse a `gender` that is not one of GENDERS (400 naming the field and the allowed values)."""
+    if gender is not None and gender not in GENDERS:
+        raise FieldError("gender", f"gender: '{str(gender)[:40]}' is not one of: {', '.join(GENDERS)}")
 
 
 def match_language(requested: str, available: list[str]) -> str | None:
