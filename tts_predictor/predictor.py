@@ -143,7 +143,7 @@ class TTSPredictor(kserve.Model):
                 max_audio_s=self.settings.max_audio_seconds,
             )
             pls.LEXICONS.espeak_phonemes = engine.kind == "onnx"  # Piper voices phonemize with espeak-ng
-            normalize.warm(catalog.languages())
+            normalize.warm(catalog.languages(neural_only=True))  # the 100+ fallback languages warm lazily
             self.synth, self.cloner = synth, cloner
             self.ctx = ServiceContext(
                 synth,

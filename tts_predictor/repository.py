@@ -19,8 +19,7 @@ from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 
 from tts_predictor import metrics
 from tts_predictor.engines.base import Engine
-from tts_predictor.engines.composite import CompositeEngine
-from tts_predictor.engines.registry import available_specs, load_engine
+from tts_predictor.engines.registry import available_specs, combine, load_engine
 from tts_predictor.errors import EngineNotReady, ModelLoadError, ModelMissing, UnknownModel
 from tts_predictor.predictor import TTSPredictor
 from tts_predictor.voices.cloning import engines_by_name
@@ -131,7 +130,8 @@ class TTSModelRepository(ModelRepository):
         with its model), then the others in load order."""
         rank = {name: i for i, name in enumerate(self._home)}
         ordered = sorted(engines, key=lambda n: rank.get(n, len(rank)))
-        return engines[ordered[0]] if len(ordered) == 1 else CompositeEngine([engines[n] for n in ordered])
+        fallback = getattr(self.main.synth.engine, "fallback", None) if self.main.synth else None
+        return combine([engines[n] for n in ordered], fallback)  # the fallback voices stay after the models
 
     def _submodel(self, name: str, engine: Engine, warmup: bool = False) -> TTSPredictor:
         settings = self.settings.model_copy(update={"model_name": name, "default_voice": None, "warmup": warmup})

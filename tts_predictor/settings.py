@@ -288,6 +288,12 @@ class Settings(JobsSection, OutputSection, RaySection, BaseSettings):
         description="Load every model of TTS_VOICES_DIR at start; false: load them on demand with "
         "POST /v2/repository/models/<name>/load.",
     )
+    fallback_voices: Literal["espeak", "off"] = Field(
+        "espeak",
+        description="espeak: also serve one formant voice per language espeak-ng knows (ids espeak-<tag>, "
+        "quality 'formant'), used where no configured voice speaks a requested language; off: only the "
+        "configured models' voices.",
+    )
     model_name: str = Field("tts", description="Name the model is served under (/v2/models/<name>).")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the engine runs.")
     compute_type: Literal["float32", "float16", "int8"] = Field(

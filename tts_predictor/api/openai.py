@@ -216,6 +216,7 @@ def build_router(predictor: Front) -> APIRouter:
         headers = {
             "X-TTS-Voice": chosen.id,
             "Cache-Control": "no-store",
+            **synth.catalog.choose(chosen.id, None).headers(),
             **segment_headers(prepared.segments, chosen.id, language),
         }
         if body.instructions:

@@ -211,9 +211,15 @@ def build_router(predictor: Front) -> APIRouter:
         synth = synth_of(predictor)
         check_text(body.text, predictor.settings.max_text_chars)
         params = to_params(body.options)
-        voice, language = synth.catalog.resolve(params.voice, params.language, params.gender)
+        choice = synth.catalog.choose(params.voice, params.language, params.gender)
+        voice, language = choice.voice, choice.language
         rid = request_id(request)
-        headers = {"X-Language": language, "X-Text-Language": params.language or language, "X-Voice": voice.id}
+        headers = {
+            "X-Language": language,
+            "X-Text-Language": params.language or language,
+            "X-Voice": voice.id,
+            **choice.headers(),  # X-Voice-Quality; X-Language-Substituted when another variant speaks
+        }
         if body.options.stream:
             prepared = prepare_stream(
                 body.text, params, synth, rid, body.options.adaptive_bitrate, output=predictor.output, route="stream"
@@ -231,6 +237,7 @@ def build_router(predictor: Front) -> APIRouter:
                     "content_type": content_type,
                     "voice": voice.id,
                     "language": language,
+                    **choice.fields(),
                 }
                 lines = await admitted_stream(
                     predictor.admission,
@@ -271,21 +278,21 @@ def build_router(predictor: Front) -> APIRouter:
             raise FieldError(
                 "format", f"format: unsupported format '{body.format[:40]}'; use one of: {', '.join(MEDIA_TYPES)}"
             )
-        jobs = []
+        jobs, choices = [], []
         for i, item in enumerate(body.items):
             check_text(item.text, predictor.settings.max_text_chars, f"items[{i}].text")
             if item.options.stream:
                 raise FieldError(f"items[{i}].options.stream", f"items[{i}].options.stream: not available in a batch")
             params = to_params(item.options, prefix=f"items[{i}].options.", default_format=body.format)
-            voice, language = synth.catalog.resolve(params.voice, params.language, params.gender)
-            jobs.append((item.text, params, voice, language))
+            choices.append(synth.catalog.choose(params.voice, params.language, params.gender))
+            jobs.append((item.text, params, choices[-1].voice, choices[-1].language))
         rid = request_id(request)
         slow = any(not voice.realtime for _text, _params, voice, _language in jobs)
         results = await predictor.admission.run(
             _render_all(jobs, synth, rid, predictor.output), slow=slow
         )  # one admission for the batch
         out = []
-        for i, ((_text, params, voice, language), result) in enumerate(zip(jobs, results)):
+        for i, ((_text, params, voice, language), result, choice) in enumerate(zip(jobs, results, choices)):
             out.append(
                 {
                     "index": i,
@@ -296,6 +303,7 @@ def build_router(predictor: Front) -> APIRouter:
                     "duration_s": round(result.duration_s, 4),
                     "voice": voice.id,
                     "language": language,
+                    **choice.fields(),
                 }
             )
         return {"items": out, "processing_time_s": round(time.perf_counter() - started, 3)}

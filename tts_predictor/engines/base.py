@@ -17,7 +17,7 @@ class Voice:
     languages: tuple[str, ...]
     """Languages the voice speaks, as the model names them; the first is its default."""
     engine: str
-    """Engine kind: ``onnx`` or ``coqui``."""
+    """Engine kind: ``onnx``, ``coqui`` or ``espeak`` (the formant fallback voices)."""
     sample_rate: int
     """Native output sample rate in Hz."""
     speaker: str | None = None
@@ -44,6 +44,9 @@ class Voice:
     cloning: str | None = None
     """``vc`` when the voice clones (or was cloned) through the voice-conversion model (TTS_VC_MODEL); None when
     the model clones by itself or not at all (see ``capabilities``)."""
+    quality: str = "neural"
+    """``neural`` for trained voices; ``formant`` for espeak-ng's rule-based fallback voices (every language
+    espeak-ng knows, robotic), which a request for a language gets only where no neural voice speaks it."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly description for the voices listing."""
@@ -54,6 +57,7 @@ class Voice:
             "sample_rate": self.sample_rate,
             "gender": self.gender,
             "capabilities": list(self.capabilities),
+            "quality": self.quality,
             **({"model": self.model} if self.model else {}),
             **({"vocoder": self.vocoder} if self.vocoder else {}),
             **({"cloning": self.cloning} if self.cloning else {}),

@@ -10,18 +10,21 @@ from tts_predictor.engines.base import Engine, SynthesisRequest, Voice
 
 
 class CompositeEngine:
-    """Serves the union of its engines' voices; a voice id clashing with an earlier one gets `<model>/` in front."""
+    """Serves the union of its engines' voices; a voice id clashing with an earlier one gets `<model>/` in front.
 
-    kind = "multi"
+    A `fallback` engine (the formant voices, TTS_FALLBACK_VOICES) adds its voices after all the models' but is
+    not one of the models: `kind`, `device` and `by_name` (the repository's models) describe the models only."""
 
-    def __init__(self, engines: list[Engine]):
+    def __init__(self, engines: list[Engine], fallback: Engine | None = None):
         if not engines:
             raise ValueError("a composite engine needs at least one engine")
         self.engines = engines
+        self.fallback = fallback
+        self.kind = engines[0].kind if len(engines) == 1 else "multi"
         self.device = ",".join(sorted({e.device for e in engines}))
         self.by_name = {getattr(e, "name", e.kind): e for e in engines}
         self._routes: dict[str, tuple[Engine, Voice]] = {}
-        for engine in engines:
+        for engine in engines if fallback is None else [*engines, fallback]:
             for voice in engine.voices():
                 public = (
                     voice.id if voice.id not in self._routes else f"{getattr(engine, 'name', engine.kind)}/{voice.id}"
@@ -59,8 +62,8 @@ class CompositeEngine:
         return engine, replace(request, voice=own)
 
     def close(self) -> None:
-        """Close every engine."""
-        for engine in self.engines:
+        """Close every engine (the fallback's too)."""
+        for engine in self.engines if self.fallback is None else [*self.engines, self.fallback]:
             engine.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from tts_predictor.engines.base import Engine
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.settings import EMBEDDED_MODEL, Settings
 
+log = logging.getLogger(__name__)
 EngineFactory = Callable[[str, Settings], Engine]
 """Makes a plugin's engine from the part of the model spec after ``<name>:`` (maybe empty) and the settings."""
 PLUGIN_ENGINES: dict[str, EngineFactory] = {}
@@ -200,9 +202,31 @@ def available_specs(settings: Settings) -> dict[str, str]:
 
 
 def load_all(settings: Settings) -> Engine:
-    """One engine per model spec; several are served together by a CompositeEngine."""
-    from tts_predictor.engines.composite import CompositeEngine
-
+    """One engine per model spec, and the fallback voices (TTS_FALLBACK_VOICES) after them; several are served
+    together by a CompositeEngine."""
     specs = model_specs(settings)
     engines = [load_engine(settings.model_copy(update={"model": spec})) for spec in specs]
-    return engines[0] if len(engines) == 1 else CompositeEngine(engines)
+    return combine(engines, fallback_engine(settings))
+
+
+def fallback_engine(settings: Settings) -> Engine | None:
+    """The formant voices of every language espeak-ng knows (TTS_FALLBACK_VOICES=espeak), or None (off, or
+    espeak-ng is not installed: logged, the configured voices are served alone)."""
+    if settings.fallback_voices == "off":
+        return None
+    from tts_predictor.engines.formant import FormantEngine
+
+    try:
+        return FormantEngine()
+    except ModelLoadError as exc:
+        log.warning("no fallback voices (TTS_FALLBACK_VOICES=%s): %s", settings.fallback_voices, exc)
+        return None
+
+
+def combine(engines: list[Engine], fallback: Engine | None) -> Engine:
+    """One engine serving `engines` in order, then `fallback`'s voices (the only engine when it is alone)."""
+    from tts_predictor.engines.composite import CompositeEngine
+
+    if len(engines) == 1 and fallback is None:
+        return engines[0]
+    return CompositeEngine(engines, fallback)

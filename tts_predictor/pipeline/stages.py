@@ -142,6 +142,16 @@ class LocalSynthesizer:
         """The resolved voice of each segment (SSML voice/lang spans included)."""
         return [r.voice.id for r in self.requests(segments, params)]
 
+    def voice_notes(self, segments: list[Segment], params: SynthesisParameters) -> list[dict[str, object]]:
+        """Per segment, the quality of its voice and the language variant spoken (`VoiceChoice.fields`), for the
+        timings entries."""
+        return [
+            self.catalog.choose(
+                s.voice or params.voice, s.language or params.language, s.gender if s.voice else params.gender
+            ).fields()
+            for s in segments
+        ]
+
     def call(self, request: SynthesisRequest, request_id: str = "-") -> tuple[AudioBuffer, float]:
         """One blocking engine call and its duration; engine failures become SynthesisFailed (details logged)."""
         started = time.perf_counter()
@@ -249,6 +259,13 @@ def plan(
     return plan_request(text, params, language, beds_dir=output.beds_dir, catalog=catalog)
 
 
+def voice_notes(synth: object, spoken: list[Segment], params: SynthesisParameters) -> list[dict[str, object]]:
+    """What `synth` says of each spoken segment's voice (quality, variant spoken); [] where it resolves no voices
+    itself (the transformer: the predictor's timings carry them)."""
+    notes = getattr(synth, "voice_notes", None)
+    return notes(spoken, params) if notes is not None and spoken else []
+
+
 def spoken_segments(segments: list[Segment]) -> list[Segment]:
     """The segments the engine speaks (the others are pauses only)."""
     return [s for s in segments if s.text.strip()]
@@ -263,15 +280,16 @@ async def assemble_and_encode(
     text: str | None = None,
     output: OutputConfig = DEFAULT_OUTPUT,
     voice: str = "-",
+    notes: list[dict[str, object]] | None = None,
 ) -> EncodedAudio:
     """Assemble the spoken segments with their pauses, apply DSP, encode (in a worker thread).
 
     `text` is the caller's original text: word timings point into it; `voice` labels the output's quality
-    metrics (`voice_label`)."""
+    metrics (`voice_label`); `notes` (one per spoken segment) go into its timings entries."""
     rate = audios[0].sample_rate if audios else (params.sample_rate or PAUSE_ONLY_RATE)
     watch = quality.OutputWatch(voice, sum(len(s.text.strip()) for s in segments))
     try:
-        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate, text, output, watch)
+        return await asyncio.to_thread(_finish, segments, audios, labels, params, rate, text, output, watch, notes)
     except EncoderUnavailable as exc:
         log.error("encoding failed (request id %s): %s", request_id, exc)
         raise SynthesisFailed(f"audio encoding to {params.format} failed; request id {request_id}") from None
@@ -308,7 +326,8 @@ async def render(
     spend = budget.current()
     spend.charge_audio(sum(a.duration_s for a in audios))  # its pauses were charged when it was planned
     labels = synth.voice_labels(spoken, params) if spoken else []
-    encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text, output, label)
+    notes = voice_notes(synth, spoken, params)
+    encoded = await assemble_and_encode(segments, audios, labels, params, request_id, text, output, label, notes)
     spend.charge_output(len(encoded.data))
     return encoded
 
@@ -349,6 +368,7 @@ def _finish(
     text: str | None = None,
     output: OutputConfig = DEFAULT_OUTPUT,
     watch: quality.OutputWatch | None = None,
+    notes: list[dict[str, object]] | None = None,
 ) -> EncodedAudio:
     """Assemble, then the output chain (CPU work: runs in a worker thread)."""
     assembly = Assembly(rate, leveler(params, output))
@@ -357,6 +377,9 @@ def _finish(
         spoken = bool(segment.text.strip())
         assembly.add(segment, next(speech) if spoken else None, next(voices) if spoken else None)
     add_words(assembly.timings, segments, audios, text)
+    if notes and len(notes) == len(assembly.timings):  # one entry per spoken segment that made sound
+        for entry, note in zip(assembly.timings, notes):
+            entry.update(note)
     audio = assembly.audio()
     with metrics.STAGE.labels("encode").time(), tracing.span("tts.encode"):
         data, audio = render_whole(audio, params, output, watch)
@@ -404,6 +427,8 @@ class Job:
     segments: list[Segment] = field(default_factory=list)
     audios: list[AudioBuffer] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    notes: list[dict[str, object]] = field(default_factory=list)
+    """Per spoken segment: its voice's quality and the variant spoken (`voice_notes`)."""
 
 
 @dataclass
@@ -469,6 +494,7 @@ async def speak(batch: Batch) -> Batch:
             check_audio_s(pauses_s(job.segments) + speech, max_audio_s(synth), "speech and pauses")
             budget.current().charge_audio(speech)  # the request's total across its items (pauses: at prepare)
             job.labels = synth.voice_labels(spoken, job.params)
+            job.notes = voice_notes(synth, spoken, job.params)
     return batch
 
 
@@ -479,7 +505,15 @@ async def finish(batch: Batch) -> InferResponse:
         if job.result is None:
             label = voice_label(ctx.synth, job.params.voice, sample=batch.per_request_sample)
             job.result = await assemble_and_encode(
-                job.segments, job.audios, job.labels, job.params, batch.request_id, job.text, ctx.output, label
+                job.segments,
+                job.audios,
+                job.labels,
+                job.params,
+                batch.request_id,
+                job.text,
+                ctx.output,
+                label,
+                job.notes,
             )
             if ctx.cache:
                 await asyncio.to_thread(ctx.cache.put, job.cache_key, job.result, stored_voice_tags(ctx, job))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from tts_predictor.engines.base import Voice
 from tts_predictor.errors import FieldError, UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
@@ -93,13 +93,6 @@ class VoiceCatalog:
         """All voices."""
         return list(self.by_id.values())
 
-    def languages(self) -> list[str]:
-        """Every language some voice speaks, in first-seen order."""
-        seen: dict[str, None] = {}
-        for voice in self.by_id.values():
-            seen.update(dict.fromkeys(voice.languages))
-        return list(seen)
-
     def resolve(self, voice_id: str | None, language: str | None, gender: str | None = None) -> tuple[Voice, str]:
         """The voice and language to use; raises UnknownVoice / UnknownLanguage / FieldError listing valid values.
 
@@ -127,6 +120,11 @@ class VoiceCatalog:
                 f"language: voice '{voice.id}' does not speak '{language}'; supported: {_listing(list(voice.languages))}"
             )
         return voice, matched
+
+    def choose(self, voice_id: str | None, language: str | None, gender: str | None = None) -> VoiceChoice:
+        """`resolve`, with what was asked kept beside what was chosen (for the response's quality and variant)."""
+        voice, spoken = self.resolve(voice_id, language, gender)
+        return VoiceChoice(voice, spoken, language)
 
     def blend(self, expression: str) -> Voice:
         """A weighted blend such as ``p225*0.7+p226*0.3`` of voices that support mixing (same model)."""
@@ -162,26 +160,24 @@ class VoiceCatalog:
         return [v.id for v in self.visible()]
 
     def pick(self, language: str | None, gender: str | None = None, prefer: Voice | None = None) -> Voice:
-        """The voice for `language` (any when None) with `gender` (any when None): `prefer` if it fits, then the
-        default voice, then neural voices before formant fallbacks, in catalog order."""
-        fits = [
-            v
-            for v in self.visible()
-            if (language is None or match_language(language, list(v.languages)))
-            and (gender is None or v.gender == gender)
-        ]
-        if not fits:
+        """The voice for `language` (any when None) with `gender` (any when None): `prefer` if it fits, else as
+        `_best_for` orders them (neural before formant, exact variant before primary, the default voice first)."""
+        pool = [self.default, *(v for v in self.visible() if v.id != self.default.id)]
+        pool = [v for v in pool if gender is None or v.gender == gender]
+        if prefer is not None and any(v.id == prefer.id for v in pool):
+            if language is None or match_language(language, list(prefer.languages)) is not None:
+                return prefer
+        voice = _best_for(language, pool) if language else next((v for v in pool if not is_formant(v)), None)
+        if voice is None and pool and language is None:
+            voice = pool[0]
+        if voice is None:
             self._refuse_pick(language, gender)
-        order = {v.id: i for i, v in enumerate(fits)}
-        return min(
-            fits,
-            key=lambda v: (
-                prefer is None or v.id != prefer.id,
-                v.id != self.default.id,
-                getattr(v, "quality", None) == "formant",
-                order[v.id],
-            ),
-        )
+        assert voice is not None
+        return voice
+
+    def _default_for(self, language: str) -> Voice:
+        """The voice for a request naming only a language (`pick` without gender)."""
+        return self.pick(language)
 
     def _refuse_pick(self, language: str | None, gender: str | None) -> None:
         speaking = [v for v in self.visible() if language is None or match_language(language, list(v.languages))]
@@ -196,11 +192,84 @@ class VoiceCatalog:
             f"genders there: {', '.join(have) or 'none listed'}; allowed values: {', '.join(GENDERS)}",
         )
 
+    def languages(self, *, neural_only: bool = False) -> list[str]:
+        """Every language some voice speaks (`neural_only`: some neural voice), in first-seen order."""
+        seen: dict[str, None] = {}
+        for voice in self.by_id.values():
+            if not (neural_only and is_formant(voice)):
+                seen.update(dict.fromkeys(voice.languages))
+        return list(seen)
+
 
 def check_gender(gender: str | None) -> None:
     """Refuse a `gender` that is not one of GENDERS (400 naming the field and the allowed values)."""
     if gender is not None and gender not in GENDERS:
         raise FieldError("gender", f"gender: '{str(gender)[:40]}' is not one of: {', '.join(GENDERS)}")
+
+
+def _best_for(language: str, voices: list[Voice]) -> Voice | None:
+    """A neural voice of the exact variant, then one of the same primary language, then a formant (espeak-ng)
+    voice of the exact variant, then of the primary language; `voices` in preference order (default first)."""
+    for group in ([v for v in voices if not is_formant(v)], [v for v in voices if is_formant(v)]):
+        if (voice := _exact_voice(language, group) or _primary_voice(language, group)) is not None:
+            return voice
+    return None
+
+
+def is_formant(voice: Voice) -> bool:
+    """Whether `voice` is one of espeak-ng's formant fallback voices."""
+    return voice.quality == "formant"
+
+
+def _exact_voice(language: str, voices: list[Voice]) -> Voice | None:
+    """The first voice whose own (first) language is `language`, else the first listing it at all."""
+    want = canonical_language(language)
+    for pool in ([v.languages[:1] for v in voices], [v.languages for v in voices]):
+        for voice, langs in zip(voices, pool):
+            if any(canonical_language(lang) == want for lang in langs):
+                return voice
+    return None
+
+
+def _primary_voice(language: str, voices: list[Voice]) -> Voice | None:
+    """A voice of the same primary language (`match_language`), the one whose own language is the bare primary
+    first (``es`` before ``es-419`` for ``es-MX``)."""
+    fits = [v for v in voices if match_language(language, list(v.languages)) is not None]
+    primary = canonical_language(language).split("-")[0]
+    return next((v for v in fits if canonical_language(v.languages[0]) == primary), fits[0] if fits else None)
+
+
+@dataclass(frozen=True)
+class VoiceChoice:
+    """What a request was answered with, against what it asked: the one place that says so to the caller."""
+
+    voice: Voice
+    """The voice that speaks."""
+    language: str
+    """The language (variant) it speaks, one of `voice.languages`."""
+    asked: str | None = None
+    """The language the request asked for, if any."""
+
+    @property
+    def substituted(self) -> bool:
+        """True when another variant than the asked one is spoken (en-GB asked, en-US spoken); asking for a bare
+        language (``en``) and getting one of its variants is no substitution."""
+        if self.asked is None:
+            return False
+        asked, spoken = canonical_language(self.asked), canonical_language(self.language)
+        return spoken != asked and not spoken.startswith(asked + "-")
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers: ``X-Voice-Quality`` always; ``X-Language-Substituted`` (the variant spoken) when it is not
+        the asked one."""
+        out = {"X-Voice-Quality": self.voice.quality}
+        if self.substituted:
+            out["X-Language-Substituted"] = self.language
+        return out
+
+    def fields(self) -> dict[str, object]:
+        """The same for JSON (timings entries, stream start events)."""
+        return {"quality": self.voice.quality, "spoken_language": self.language, "substituted": self.substituted}
 
 
 def match_language(requested: str, available: list[str]) -> str | None:

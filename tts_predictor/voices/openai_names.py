@@ -11,7 +11,7 @@ import zlib
 from collections import Counter
 
 from tts_predictor.engines.base import Voice
-from tts_predictor.voices.catalog import VoiceCatalog
+from tts_predictor.voices.catalog import VoiceCatalog, is_formant
 
 OPENAI_VOICES = (
     "alloy",
@@ -63,7 +63,7 @@ def neural_voices(catalog: VoiceCatalog) -> list[Voice]:
     """The model voices OpenAI names may map to: default first, no formant fallbacks, no stored (cloned) ones;
     just the default voice when it is all there is."""
     pool = [catalog.default] + [v for v in catalog.voices if v.id != catalog.default.id]
-    pool = [v for v in pool if getattr(v, "quality", None) != "formant" and v.store is None]
+    pool = [v for v in pool if not is_formant(v) and v.store is None]
     return pool or [catalog.default]
 
 
