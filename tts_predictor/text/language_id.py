@@ -8,12 +8,10 @@ judged on at most `DETECT_CHARS` characters.
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 from tts_predictor.text.segments import Segment
@@ -23,7 +21,7 @@ DETECT_CHARS = 300
 """Characters of a sentence the detector looks at (a huge run-on sentence costs no more than this)."""
 MIN_LETTERS = 12
 """Sentences with fewer letters than this keep the previous sentence's language ("Danke!", "OK.", "42")."""
-MIN_CONFIDENCE = 0.9
+MIN_CONFIDENCE = 0.75
 """Probability (among the candidate languages) a sentence needs to switch language; below it, it stays."""
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -46,14 +44,6 @@ def known_languages() -> frozenset[str]:
     return frozenset(_base_identifier().labels)
 
 
-@lru_cache(maxsize=16)
-def _identifier(codes: tuple[str, ...]) -> Any:
-    """A copy of the model restricted to `codes` (its probabilities are then among those languages only)."""
-    restricted = copy.copy(_base_identifier())
-    restricted.set_languages(list(codes))
-    return restricted
-
-
 def primary(tag: str) -> str:
     """'en-US' / 'en_US' / 'EN' -> 'en'."""
     return tag.replace("_", "-").split("-")[0].strip().lower()
@@ -64,8 +54,14 @@ def detect(text: str, codes: tuple[str, ...]) -> tuple[str, float] | None:
     sample = text[:DETECT_CHARS]
     if len(_LETTER.findall(sample)) < MIN_LETTERS or len(codes) < 2:
         return None
-    language, probability = _identifier(codes).classify(sample)
-    return str(language), float(probability)
+    # one model for every candidate set: the probabilities among `codes` are the full softmax renormalized over
+    # them (what py3langid's set_languages computes, without a copy of the model per set)
+    ranked = [(code, p) for code, p in _base_identifier().rank(sample) if code in codes]
+    total = sum(p for _, p in ranked)
+    if total <= 0.0:  # every candidate underflowed: clearly none of them
+        return None
+    language, probability = max(ranked, key=lambda item: item[1])
+    return str(language), float(probability) / total
 
 
 @dataclass(frozen=True)
