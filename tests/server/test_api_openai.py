@@ -117,8 +117,9 @@ def test_newer_and_future_voice_names_map_stably(coqui_server: ServerProcess) ->
     voices take the model's voices in turn, default first, and any other name always gets the same one."""
     listing = httpx.get(f"{coqui_server.url}/voices", timeout=30).json()
     default = listing["default_voice"]
-    ordered = [default] + [v["id"] for v in listing["voices"] if v["id"] != default]
-    assert len(ordered) == 2
+    neural = [v["id"] for v in listing["voices"] if v["quality"] == "neural"]
+    ordered = [default] + [v for v in neural if v != default]
+    assert len(ordered) == 2 and len(listing["voices"]) > 100, "OpenAI names skip the formant fallback voices"
 
     def used(name: str) -> str:
         body = {"model": "tts-1", "voice": name, "input": "Hi.", "response_format": "pcm"}

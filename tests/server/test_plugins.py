@@ -81,7 +81,7 @@ def openai_pcm(http: httpx.Client, text: str, **extra: object) -> np.ndarray:
 
 def test_plugin_engine_voice_is_listed_and_speaks_through_v2(http: httpx.Client) -> None:
     voices = http.get("/voices").json()["voices"]
-    assert [v["id"] for v in voices] == ["robot"] and voices[0]["engine"] == "robot"
+    assert [v["id"] for v in voices if v["quality"] != "formant"] == ["robot"] and voices[0]["engine"] == "robot"
     samples, rate = v2_audio(http, "aaaa aaaa")
     assert rate == 16000 and len(samples) > 0.4 * rate
     assert period(samples) == 128  # 125 Hz at 16 kHz: the engine's vowel buzz

@@ -25,6 +25,7 @@ def multi_server(coqui_models, tmp_path_factory):
             "TTS_VOICES_DIR": str(voices_dir),
             "TTS_DEVICE": "cpu",
             "TTS_CACHE_MAX_BYTES": "0",
+            "TTS_FALLBACK_VOICES": "off",  # routing among the models only (fallbacks: test_formant_voices.py)
         }
     ).start()
     yield server

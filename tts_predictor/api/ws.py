@@ -264,7 +264,8 @@ class StreamSession:
             synth = synth_of(self.predictor)
             values = {k: v for k, v in config.items() if k not in ("type", "adaptive_bitrate")}
             params = make_params(values | {"format": fmt, "ssml": False}, prefix="config.")
-            voice, language = synth.catalog.resolve(params.voice, params.language, params.gender)
+            choice = synth.catalog.choose(params.voice, params.language, params.gender)
+            voice, language = choice.voice, choice.language
         except (InvalidInput, ModelNotReady) as exc:
             raise ProtocolError(str(getattr(exc, "reason", exc))) from None
         rate = params.sample_rate or voice.sample_rate
@@ -280,6 +281,7 @@ class StreamSession:
             "voice": voice.id,
             "language": language,
             "request_id": self.request_id,
+            **choice.fields(),  # quality; the variant spoken and whether it is not the one asked for
         }
         if fmt == "pcm":
             start.update({"encoding": "s16le", "channels": 1})
