@@ -206,7 +206,18 @@ def run_language_id(log: Callable[[str], None] = print) -> dict[str, Any]:
             f"p50 {result['p50_ms']} ms, load + first pass {result['load_s']} s"
         )
         results.append(result)
-    return {"languages": list(LANGUAGES), "results": results}
+    return {"languages": list(LANGUAGES), "results": results, "table": table_rows(results)}
+
+
+def table_rows(results: list[dict[str, Any]]) -> list[str]:
+    """One line per library and candidate set, for the `make bench` text table."""
+    rows = ["language-id (short sentences, en/de/es/fr/it/pt)"]
+    for r in results:
+        rows.append(
+            f"  {r['library']:<20} {r['candidates']:<4} accuracy {r['accuracy']:.1%}  +{r['rss_delta_mb']:.0f} MB RSS  "
+            f"p50 {r['p50_ms']:.3f} ms  load {r['load_s']:.2f} s"
+        )
+    return rows
 
 
 if __name__ == "__main__":
