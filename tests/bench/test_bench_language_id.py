@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import bench
 import pytest
+
+import bench
 from bench.language_id import SENTENCES, measure, run_language_id
 from bench.report import table
 
