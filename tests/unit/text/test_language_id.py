@@ -125,3 +125,15 @@ def test_alternating_languages_switch_at_most_once_per_sentence() -> None:
     spans = _spans(text)
     assert len(spans) == 60
     assert [lang for lang, _ in spans] == ["en-US", "de-DE"] * 30
+
+
+def test_concurrent_first_use_loads_one_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight threads detecting at once on a cold process share one model (loaded once) and agree."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(language_id, "_BASE", [])
+    sentence = "Wir treffen uns morgen früh am Bahnhof in der Stadt."
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda _: detect(sentence, ("de", "en")), range(8)))
+    assert len(language_id._BASE) == 1
+    assert {f[0] for f in found if f} == {"de"} and all(found)
