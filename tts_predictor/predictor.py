@@ -24,6 +24,7 @@ from tts_predictor.errors import EngineNotReady
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.audio_cache import AudioCache, make_cache, voice_identity
 from tts_predictor.pipeline.stages import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
+from tts_predictor.pipeline.voice_choice import detection_identity
 from tts_predictor.protocol import v2
 from tts_predictor.schemas import EMOTIONS, STYLES
 from tts_predictor.settings import Settings
@@ -153,7 +154,10 @@ class TTSPredictor(kserve.Model):
                 self.cache,
                 self.blocklist,
                 cloner,
-                voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language, p.gender)[0]),
+                voice_identity=lambda p: (
+                    voice_identity(synth.catalog.resolve(p.voice, p.language, p.gender)[0])
+                    + detection_identity(p, synth.catalog)
+                ),
                 api_keys=self.api_keys,
                 admission=self.admission,
                 output=self.output,

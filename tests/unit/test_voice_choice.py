@@ -11,7 +11,7 @@ from tts_predictor.api.openai import openai_voice, speech_voice
 from tts_predictor.engines.base import Voice
 from tts_predictor.errors import FieldError, UnknownLanguage
 from tts_predictor.pipeline.request_plan import plan_request
-from tts_predictor.pipeline.voice_choice import detection, resolve_segment
+from tts_predictor.pipeline.voice_choice import detection, detection_identity, resolve_segment
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.voices.catalog import VoiceCatalog
 from tts_predictor.voices.openai_names import OPENAI_GENDERS, OPENAI_VOICES, default_table, parse_table
@@ -167,3 +167,12 @@ def test_openai_configured_table_wins_and_unknown_entries_fall_back() -> None:
     assert speech_voice(catalog, "en-f", configured) == ("en-f", False)
     with pytest.raises(ValueError):
         parse_table("alloy")
+
+
+def test_cache_identity_follows_the_voices_detection_may_choose() -> None:
+    """A detected request's cache identity changes when a voice joins; a request with `language` has none."""
+    catalog = _catalog()
+    before = detection_identity(SynthesisParameters(), catalog)
+    catalog.add(_voice("de-m", "de-DE", "male"))
+    assert before and detection_identity(SynthesisParameters(), catalog) != before
+    assert detection_identity(SynthesisParameters(language="en"), catalog) == ""

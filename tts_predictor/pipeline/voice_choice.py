@@ -8,6 +8,7 @@ cannot speak them. Everything downstream (SSML ``<voice>``/``xml:lang`` spans in
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 from tts_predictor.engines.base import Voice
@@ -83,3 +84,12 @@ def resolve_segment(catalog: VoiceCatalog, segment: Segment, params: SynthesisPa
     """The voice and language that speak `segment` (its own voice/language/gender, else the request's)."""
     gender = segment.gender if segment.voice else params.gender
     return catalog.resolve(segment.voice or params.voice, segment.language or params.language, gender)
+
+
+def detection_identity(params: SynthesisParameters, catalog: VoiceCatalog) -> str:
+    """What else decides a detected request's voices, for the audio cache key: the voices it may switch among
+    (a model loaded or unloaded since changes which voice speaks a language); "" when nothing is detected."""
+    if detection(params, catalog) is None:
+        return ""
+    ids = ",".join(sorted(v.id for v in catalog.visible()))
+    return "|detect:" + hashlib.sha256(ids.encode()).hexdigest()[:16]
