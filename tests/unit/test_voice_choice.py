@@ -115,6 +115,8 @@ def test_voice_object_form_flattens_to_language_and_gender() -> None:
         ({"voice": {"lang": "de"}}, "options.voice", "id, language, gender"),
         ({"voice": {"language": "de"}, "language": "fr"}, "options.voice", "give one"),
         ({"voice": "{not json"}, "options.voice", "JSON object"),
+        ({"voice": "{" + "[" * 100_000}, "options.voice", "at most 400 characters"),
+        ({"voice": '{"id": ["a"]}'}, "options.voice", "string"),
     ],
 )
 def test_bad_gender_or_voice_object_names_the_field(values: dict, field: str, allowed: str) -> None:

@@ -48,6 +48,8 @@ PROTOCOL_PARAMETERS = frozenset(
 
 VOICE_OBJECT_KEYS = ("id", "language", "gender")
 """Keys of the object form of `voice`."""
+VOICE_OBJECT_CHARS = 400
+"""Longest JSON string accepted as the object form of `voice`."""
 
 Speed = Annotated[
     float,
@@ -135,10 +137,12 @@ class SynthesisParameters(PostOptions):
         if not isinstance(data, dict):
             return data
         chosen = data.get("voice")
-        if isinstance(chosen, str) and chosen.lstrip().startswith("{"):  # V2 over gRPC: parameters are scalars
+        if isinstance(chosen, str) and chosen.lstrip().startswith("{"):  # V2 parameters are scalars: a JSON string
+            if len(chosen) > VOICE_OBJECT_CHARS:  # also keeps json.loads off deeply nested input (RecursionError)
+                raise ValueError(f"voice: a voice object is at most {VOICE_OBJECT_CHARS} characters")
             try:
                 chosen = json.loads(chosen)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ValueError("voice: not a voice id and not a JSON object") from None
         if not isinstance(chosen, dict):
             return data
