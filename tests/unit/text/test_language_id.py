@@ -27,6 +27,18 @@ def test_short_sentences_of_six_languages_are_told_apart() -> None:
     assert right / len(sure) >= 0.97 and len(sure) >= 0.9 * len(SENTENCES) - 8
 
 
+def test_every_language_as_candidate_never_switches_wrongly() -> None:
+    """With all of the detector's languages as candidates (a server with espeak-ng fallbacks), no sentence of the
+    set is surely another language than its own: unsure ones stay in the previous language instead."""
+    codes = tuple(sorted(language_id.known_languages()))
+    wrong = [
+        (text, found)
+        for expected, text in SENTENCES
+        if (found := detect(text, codes)) and found[1] >= language_id.MIN_CONFIDENCE and found[0] != expected
+    ]
+    assert wrong == []
+
+
 def test_mixed_paragraph_becomes_one_span_per_language_run() -> None:
     """English, two German sentences, English: three spans, consecutive German sentences joined."""
     text = (
