@@ -75,12 +75,12 @@ class SynthesisParameters(PostOptions):
     language: str | None = Field(
         None, description="Language code such as en-US (or en); absent: detected per sentence (TTS_DETECT_LANGUAGE)."
     )
-    gender: Literal["female", "male"] | None = Field(
-        None, description="Choose a voice of this gender (female or male) where the voices' metadata says."
-    )
     _voice_alias: bool = PrivateAttr(False)
     """True when `voice` was mapped from an OpenAI voice name: per-sentence detection may then switch voices."""
     speed: Speed = 1.0
+    gender: Literal["female", "male"] | None = Field(
+        None, description="Choose a voice of this gender (female or male) where the voices' metadata says."
+    )
     format: str = Field("wav", description=f"Audio format, one of: {', '.join(FORMATS)}.")
     sample_rate: SampleRate | None = Field(None, description="Output sample rate in Hz, 8000-48000.")
     bitrate: str | None = Field(
