@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from tts_predictor.api.common import make_params
 from tts_predictor.api.openai import openai_voice, speech_voice
 from tts_predictor.engines.base import Voice
-from tts_predictor.errors import FieldError, UnknownLanguage
+from tts_predictor.errors import FieldError, UnknownLanguage, UnsupportedOption
 from tts_predictor.pipeline.request_plan import plan_request
 from tts_predictor.pipeline.voice_choice import detection, detection_identity, resolve_segment
 from tts_predictor.protocol.v2 import SynthesisParameters
@@ -178,3 +178,12 @@ def test_cache_identity_follows_the_voices_detection_may_choose() -> None:
     catalog.add(_voice("de-m", "de-DE", "male"))
     assert before and detection_identity(SynthesisParameters(), catalog) != before
     assert detection_identity(SynthesisParameters(language="en"), catalog) == ""
+
+
+def test_ssml_gender_without_the_voice_list_is_refused() -> None:
+    """Planned without a catalogue (the transformer), <voice gender> cannot be honoured: a 400, not a silent
+    default voice."""
+    ssml = '<speak>Hello. <voice gender="female">Nice to meet you.</voice></speak>'
+    with pytest.raises(UnsupportedOption) as info:
+        plan_request(ssml, SynthesisParameters(), "en-US")
+    assert "<voice gender>" in str(info.value)

@@ -13,6 +13,7 @@ from kserve.errors import InvalidInput
 
 from tts_predictor import metrics, tracing
 from tts_predictor.audio import post
+from tts_predictor.errors import UnsupportedOption
 from tts_predictor.pipeline.voice_choice import choose_voices, detection
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.text.plan import lexicon_names, plan_text
@@ -21,6 +22,10 @@ from tts_predictor.text.split import split_sentences
 from tts_predictor.voices.catalog import VoiceCatalog
 
 NOTHING_TO_SPEAK = "text: nothing to speak after SSML parsing and normalization"
+GENDER_NEEDS_VOICES = (
+    "ssml: <voice gender> needs the voice list, which a transformer does not hold; name the voice "
+    "(<voice name>) or send the request to the predictor"
+)
 
 
 def plan_request(
@@ -59,6 +64,8 @@ def plan_request(
         segments = [s for p in planned for s in split_segment(p, lang)] if sentences else list(planned)
         if catalog is not None:
             segments = choose_voices(segments, params, catalog)
+        elif any(s.gender and not s.voice for s in segments):  # the transformer: the voices are the predictor's
+            raise UnsupportedOption(GENDER_NEEDS_VOICES)
     if not any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput(NOTHING_TO_SPEAK)
     if params.language:  # the asked tag (en-GB) stays on each segment: timings say which conventions were read
