@@ -214,6 +214,15 @@ class OutputSection(BaseSettings):
     def _off_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and value.strip().lower() in {"", "off", "none"} else value
 
+    @field_validator("openai_voices")
+    @classmethod
+    def _name_voice_pairs(cls, value: str) -> str:
+        for pair in (p.strip() for p in value.split(",")):
+            name, sep, voice = pair.partition("=")
+            if pair and not (sep and name.strip() and voice.strip()):
+                raise ValueError(f"'{pair[:60]}' is not name=voice_id (e.g. alloy=en_US-joe-medium,nova=...)")
+        return value
+
 
 class RaySection(BaseSettings):
     """Section: Ray Serve mode.

@@ -187,3 +187,13 @@ def test_ssml_gender_without_the_voice_list_is_refused() -> None:
     with pytest.raises(UnsupportedOption) as info:
         plan_request(ssml, SynthesisParameters(), "en-US")
     assert "<voice gender>" in str(info.value)
+
+
+def test_a_malformed_openai_table_stops_the_server_at_start() -> None:
+    """TTS_OPENAI_VOICES with a pair that is not name=voice is refused when the settings load (not per request)."""
+    from tts_predictor.settings import Settings
+
+    with pytest.raises(ValidationError) as info:
+        Settings(openai_voices="alloy=en_US-joe-medium, nova")
+    assert "'nova' is not name=voice_id" in str(info.value)
+    assert Settings(openai_voices="alloy=a, nova=b").openai_voices == "alloy=a, nova=b"
