@@ -14,6 +14,7 @@ from bench.coqui_concurrency import run_coqui_concurrency
 from bench.fairness import run_fairness
 from bench.formats import run_formats
 from bench.jobs import DEFAULT_TIMEOUT_S, run_jobs
+from bench.language_id import run_language_id
 from bench.nemo_cases import run_nemo
 from bench.normalization import run_normalization
 from bench.peer import run_peer
@@ -136,6 +137,10 @@ def _jobs(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, An
     return run_jobs(settings.job_chars, timeout_s=settings.job_timeout_s, log=log)
 
 
+def _language_id(settings: ExperimentSettings, workdir: Path, log: Log) -> dict[str, Any]:
+    return run_language_id(log)
+
+
 RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = {
     "batching": _batching,
     "threads": _threads,
@@ -150,6 +155,7 @@ RUNNERS: dict[str, Callable[[ExperimentSettings, Path, Log], dict[str, Any]]] = 
     "speed": _speed,
     "jobs": _jobs,
     "coqui-concurrency": _coqui_concurrency,
+    "language-id": _language_id,
 }
 EXPERIMENTS = tuple(RUNNERS)
 DEFAULT_EXPERIMENTS = (
@@ -164,13 +170,15 @@ DEFAULT_EXPERIMENTS = (
     "speed",
     "formats",
     "coqui-concurrency",
+    "language-id",
 )
 """Run by ``make bench``. On a quiet 2-core machine: batching + threads about 1.5 minutes; ``normalization``
 synthesizes and transcribes 40 sentences twice, about a minute; ``nemo`` scores the normalizer on NeMo's
 text-normalization test cases (en/de/fr/es, no audio: a second); ``xtts-stream`` builds a tiny XTTS v2 and times its
 first streamed audio against the whole sentence, about 30 s; ``peer`` (Piper's own server vs ours, needs the bench
 extra's piper-tts) about 2 minutes; ``fairness``, ``rtf`` and ``speed`` under a minute each; ``formats`` (time to
-first audio per format vs pcm, encode cost vs wav) about a minute; ``coqui-concurrency`` (tiny and full-size VITS,
+first audio per format vs pcm, encode cost vs wav) about a minute; ``language-id`` (the language identification
+libraries on short sentences, those installed) about 20 s; ``coqui-concurrency`` (tiny and full-size VITS,
 tiny XTTS, 8 requests at concurrency 1/2/4/8 each) about 6 minutes. ``batching-coqui`` builds and exports a full-size
 Coqui VITS first (about 10 s) and takes 3-4 minutes, so it runs only when asked for, as does ``jobs`` (a
 200,000-character job, about 3 h of audio, while one-sentence latency is probed: 20-25 minutes on 2 cores, limited

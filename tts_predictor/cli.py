@@ -227,7 +227,7 @@ async def _synthesize(args: argparse.Namespace, text: str, fmt: str) -> tuple[by
         engine = load_all(settings)
         catalog = VoiceCatalog(engine.voices(), settings.default_voice)
         synth = LocalSynthesizer(engine, catalog)
-        language = catalog.resolve(params.voice, params.language)[1]
+        language = catalog.resolve(params.voice, params.language, params.gender)[1]
         pieces = within_limit(text, settings.max_text_chars, language, ssml=params.ssml)
         segments = [s for piece in pieces for s in plan_segments(piece, params, synth, language=language)]
     except InvalidInput as exc:

@@ -25,6 +25,7 @@ from tts_predictor.errors import EngineNotReady
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.audio_cache import AudioCache, make_cache, voice_identity
 from tts_predictor.pipeline.stages import Batch, LocalSynthesizer, ServiceContext, finish, prepare, speak
+from tts_predictor.pipeline.voice_choice import detection_identity
 from tts_predictor.protocol import v2
 from tts_predictor.schemas import EMOTIONS, STYLES
 from tts_predictor.settings import Settings
@@ -138,6 +139,8 @@ class TTSPredictor(kserve.Model):
             catalog.access = VoiceAccess.from_keys(self.api_keys, self.settings.admin_key_set())
             if isinstance(engine, VoicePool):
                 catalog.on_unknown = engine.discover  # unknown voice ids: the pool's resolver may add a model
+            catalog.detect_language = self.settings.detect_language
+            catalog.detect_among = tuple(c.strip() for c in self.settings.detect_candidates.split(",") if c.strip())
             cloner = VoiceCloner(engine, catalog, self.settings)
             cloner.restore()
             synth = LocalSynthesizer(
@@ -155,11 +158,14 @@ class TTSPredictor(kserve.Model):
                 synth,
                 self.name,
                 self.settings,
-                lambda p: synth.catalog.resolve(p.voice, p.language)[1],
+                lambda p: synth.catalog.resolve(p.voice, p.language, p.gender)[1],
                 self.cache,
                 self.blocklist,
                 cloner,
-                voice_identity=lambda p: voice_identity(synth.catalog.resolve(p.voice, p.language)[0]),
+                voice_identity=lambda p: (
+                    voice_identity(synth.catalog.resolve(p.voice, p.language, p.gender)[0])
+                    + detection_identity(p, synth.catalog)
+                ),
                 api_keys=self.api_keys,
                 admission=self.admission,
                 output=self.output,

@@ -151,6 +151,24 @@ class OutputSection(BaseSettings):
     clone_require_consent: bool = Field(
         False, description="POST /v1/voices needs a consent record (consent: true or {accepted, statement})."
     )
+    detect_language: bool = Field(
+        True,
+        description="A request without 'language' has each sentence's language detected among the languages the "
+        "voices speak, and switches to a voice of that language where its own cannot speak it (acts only when more "
+        "than one language is served; docs/voices.md).",
+    )
+    detect_candidates: str = Field(
+        "",
+        max_length=2000,
+        description="Comma-separated languages detection may choose (e.g. 'en,de,fr'); empty: every language a "
+        "voice speaks. Fewer candidates, fewer mistakes on short sentences.",
+    )
+    openai_voices: str = Field(
+        "",
+        max_length=4000,
+        description="OpenAI voice names -> voice ids, e.g. 'alloy=en_US-joe-medium,nova=en_US-amy-medium'; names "
+        "left out are spread over the neural voices (by gender where known), never onto formant fallbacks.",
+    )
     beds_dir: str | None = Field(
         None, description="Directory of stored background beds (audio files; request option 'bed' names one)."
     )
@@ -198,6 +216,15 @@ class OutputSection(BaseSettings):
     @classmethod
     def _off_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and value.strip().lower() in {"", "off", "none"} else value
+
+    @field_validator("openai_voices")
+    @classmethod
+    def _name_voice_pairs(cls, value: str) -> str:
+        for pair in (p.strip() for p in value.split(",")):
+            name, sep, voice = pair.partition("=")
+            if pair and not (sep and name.strip() and voice.strip()):
+                raise ValueError(f"'{pair[:60]}' is not name=voice_id (e.g. alloy=en_US-joe-medium,nova=...)")
+        return value
 
 
 class RaySection(BaseSettings):

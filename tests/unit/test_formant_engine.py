@@ -17,8 +17,8 @@ import pytest
 from tts_predictor.api.openai import OPENAI_VOICES, openai_voice
 from tts_predictor.engines import formant
 from tts_predictor.engines.base import SynthesisRequest, Voice
-from tts_predictor.engines.pool import VoicePool
 from tts_predictor.engines.formant import FormantEngine, bcp47, parse_voices
+from tts_predictor.engines.pool import VoicePool
 from tts_predictor.errors import UnknownLanguage, UnspeakableText
 from tts_predictor.voices.catalog import VoiceCatalog, VoiceChoice
 

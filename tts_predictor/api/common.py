@@ -57,12 +57,16 @@ def describe_error(exc: ValidationError, prefix: str = "", names: Mapping[str, s
     """First pydantic error as a FieldError naming the field (`names` maps internal to public names)."""
     err = exc.errors()[0]
     loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    message = err["msg"].removeprefix("Value error, ")
+    if not loc and message.partition(":")[0] in SynthesisParameters.model_fields:  # a model validator's "voice: ..."
+        field, _, message = message.partition(":")
+        return FieldError(f"{prefix}{field}", f"{prefix}{field}:{message}")
     field = loc[-1] if loc else ""
     public = (names or {}).get(field, field)
     where = ".".join([*loc[:-1], public]) if loc else "body"
     where = f"{prefix}{where}" if prefix else where
     got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
-    return FieldError(where, f"{where}: {err['msg'].removeprefix('Value error, ')}{got}{_field_hint(field)}")
+    return FieldError(where, f"{where}: {message}{got}{_field_hint(field)}")
 
 
 def make_params(
@@ -73,6 +77,20 @@ def make_params(
         return SynthesisParameters(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
         raise describe_error(exc, prefix, names) from None
+
+
+SPAN_HEADER_LIMIT = 20
+"""Most distinct voices / languages listed in the X-Voices / X-Languages headers."""
+
+
+def span_headers(
+    spans: list[tuple[str | None, str | None]], voice: str, language: str, prefix: str = "X-"
+) -> dict[str, str]:
+    """``X-Voices`` / ``X-Languages``: the distinct voices and languages of the spoken spans in order (more than
+    one when the text switches language, per-sentence detection or SSML); `voice`/`language` fill the gaps."""
+    voices = list(dict.fromkeys(v or voice for v, _ in spans))[:SPAN_HEADER_LIMIT] or [voice]
+    languages = list(dict.fromkeys(lang or language for _, lang in spans))[:SPAN_HEADER_LIMIT] or [language]
+    return {f"{prefix}Voices": ",".join(voices), f"{prefix}Languages": ",".join(languages)}
 
 
 def check_text(text: str, max_chars: int, field: str = "text") -> str:
@@ -87,7 +105,7 @@ def check_text(text: str, max_chars: int, field: str = "text") -> str:
 
 def default_language(synth: LocalSynthesizer, params: SynthesisParameters) -> str:
     """Language for normalization when the request names none: the resolved voice's."""
-    return synth.catalog.resolve(params.voice, params.language)[1]
+    return synth.catalog.resolve(params.voice, params.language, params.gender)[1]
 
 
 class PreparedStream:

@@ -184,7 +184,9 @@ def build_router(predictor: Front, runtime: JobRuntime) -> APIRouter:
             raise FieldError("options.stream", "options.stream: jobs are not streamed; fetch GET /v1/jobs/{id}/audio")
         params = to_params(body.options)
         params = params.model_copy(update={"ssml": kind == "ssml" or (params.ssml if kind == "text" else False)})
-        language = synth.catalog.resolve(params.voice, params.language)[1]  # 400 for unknown voices/languages now
+        language = synth.catalog.resolve(params.voice, params.language, params.gender)[
+            1
+        ]  # 400 for unknown voices/languages now
         post.check_bed(params, predictor.output.beds_dir)
         check_stream_format(params.format)  # results are encoded chunk by chunk: a plugin's format is a 400
         document = await sources.parse_source(kind, data, settings.job_max_chars)

@@ -11,7 +11,6 @@ import base64
 import json
 import re
 import time
-import zlib
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
@@ -28,6 +27,7 @@ from tts_predictor.api.common import (
     make_params,
     prepare_stream,
     request_id,
+    span_headers,
     synth_of,
 )
 from tts_predictor.api.instructions import instruction_presets
@@ -36,26 +36,14 @@ from tts_predictor.engines.slow import slow_request
 from tts_predictor.errors import FieldError, openai_body
 from tts_predictor.pipeline.front import Front
 from tts_predictor.protocol.v2 import Speed
-from tts_predictor.voices.catalog import VoiceCatalog, is_formant
+from tts_predictor.text.segments import Segment
+from tts_predictor.voices.catalog import VoiceCatalog
+from tts_predictor.voices.openai_names import OPENAI_VOICES, map_name, parse_table
 
-OPENAI_VOICES = (
-    "alloy",
-    "echo",
-    "fable",
-    "onyx",
-    "nova",
-    "shimmer",
-    "ash",
-    "coral",
-    "sage",
-    "ballad",
-    "verse",
-    "marin",
-    "cedar",
-)
-"""OpenAI's voice names; the i-th maps to this model's i-th neural voice (default first), wrapping around. Any other
-name that looks like one (`VOICE_NAME`) maps by a stable hash, so voices OpenAI adds later work unchanged."""
+__all__ = ["OPENAI_VOICES", "build_router", "openai_voice"]
+
 VOICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
+"""A name that looks like an OpenAI voice's: mapped like one (`voices.openai_names.map_name`)."""
 OPENAI_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 OPENAI_PCM_RATE = 24000
 """OpenAI's ``pcm`` is 24 kHz signed 16-bit little-endian mono; clients assume that rate."""
@@ -85,7 +73,9 @@ class SpeechRequest(BaseModel):
     model: str = Field(..., min_length=1, description=f"Any of {', '.join(MODEL_ALIASES)} or this server's model name.")
     input: str = Field(..., description="Text to speak (plain text, or SSML starting with <speak>).")
     voice: str | dict[str, Any] = Field(
-        "alloy", description=f"An OpenAI voice ({', '.join(OPENAI_VOICES)}) or a voice id of this model (GET /voices)."
+        "alloy",
+        description=f"An OpenAI voice ({', '.join(OPENAI_VOICES)}), a voice id of this model (GET /voices), or "
+        '{"id", "language", "gender"} choosing one by language and gender.',
     )
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = Field(
         "mp3", description="Audio format; pcm is 24 kHz 16-bit little-endian mono."
@@ -159,25 +149,39 @@ def _reason(exc: Exception) -> str:
     return str(getattr(exc, "reason", None) or exc)
 
 
-def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any]) -> str:
-    """This model's voice id for an OpenAI voice name or a real voice id (`{"id": ...}` objects too)."""
+def openai_voice(catalog: VoiceCatalog, voice: str | dict[str, Any], table: str = "") -> str:
+    """This model's voice id for an OpenAI voice name or a real voice id (`{"id": ...}` objects too); `table` is
+    TTS_OPENAI_VOICES."""
     name = voice.get("id") if isinstance(voice, dict) else voice
     if not isinstance(name, str) or not name:
         raise FieldError("voice", 'voice: must be a voice name or {"id": name}')
     if catalog.usable(name) is not None or catalog.discover(name) is not None:
         return name  # a voice of this model, or one the on-demand hook brings (a Piper catalogue voice)
-    # the formant fallback voices (espeak-*) are never what an OpenAI name means: only neural voices take them
-    ordered = [catalog.default] + [v for v in catalog.visible() if v.id != catalog.default.id and not is_formant(v)]
-    if name.lower() in OPENAI_VOICES:
-        return ordered[OPENAI_VOICES.index(name.lower()) % len(ordered)].id
-    if VOICE_NAME.match(name):  # a voice name OpenAI may add: same name, same voice, on every replica
-        return ordered[zlib.crc32(name.lower().encode()) % len(ordered)].id
-    ids = [v.id for v in ordered][:20]
+    if VOICE_NAME.match(name):  # an OpenAI name, or one it may add: same name, same voice, on every replica
+        return map_name(catalog, name, parse_table(table))
+    ids = [v.id for v in catalog.visible()][:20]
     raise FieldError(
         "voice",
         f"voice: '{name[:60]}' is not a voice name (letters, digits, '_', '-', '.'; at most 40); use an "
         f"OpenAI voice ({', '.join(OPENAI_VOICES)}) or a voice of this model ({', '.join(ids)})",
     )
+
+
+def speech_voice(catalog: VoiceCatalog, voice: str | dict[str, Any], table: str) -> tuple[str | dict[str, Any], bool]:
+    """The `voice` parameter for SynthesisParameters and whether it came from an OpenAI name (detection may then
+    switch voices per sentence); an object without "id" chooses by language and gender."""
+    if isinstance(voice, dict) and voice.get("id") is None:
+        return voice, False
+    name = voice.get("id") if isinstance(voice, dict) else voice
+    mapped = openai_voice(catalog, voice, table)
+    alias = mapped != name
+    return ({**voice, "id": mapped} if isinstance(voice, dict) else mapped), alias
+
+
+def segment_headers(segments: list[Segment], voice: str, language: str) -> dict[str, str]:
+    """X-TTS-Voices / X-TTS-Languages of a planned text (`common.span_headers`)."""
+    spans = [(s.voice, s.language) for s in segments if s.text.strip()]
+    return span_headers(spans, voice, language, prefix="X-TTS-")
 
 
 def build_router(predictor: Front) -> APIRouter:
@@ -193,7 +197,7 @@ def build_router(predictor: Front) -> APIRouter:
     async def speech(body: SpeechRequest, request: Request) -> Response:
         synth = synth_of(predictor)
         check_text(body.input, predictor.settings.max_text_chars, "input")
-        voice = openai_voice(synth.catalog, body.voice)
+        voice, alias = speech_voice(synth.catalog, body.voice, predictor.settings.openai_voices)
         fmt = body.response_format
         delivery = instruction_presets(body.instructions)
         params = make_params(
@@ -207,16 +211,23 @@ def build_router(predictor: Front) -> APIRouter:
             },
             names={"format": "response_format"},
         )
+        params._voice_alias = alias
+        chosen, language = synth.catalog.resolve(params.voice, params.language, params.gender)
         rid = request_id(request)
         prepared = prepare_stream(body.input, params, synth, rid, output=predictor.output)
-        headers = {"X-TTS-Voice": voice, "Cache-Control": "no-store", **synth.catalog.choose(voice, None).headers()}
+        headers = {
+            "X-TTS-Voice": chosen.id,
+            "Cache-Control": "no-store",
+            **synth.catalog.choose(chosen.id, None).headers(),
+            **segment_headers(prepared.segments, chosen.id, language),
+        }
         if body.instructions:
             headers["X-TTS-Instructions"] = ",".join(f"{k}={v}" for k, v in delivery.items()) or "ignored"
         audio = await admitted_stream(
             predictor.admission,
             prepared.body(),
             predictor.settings.stream_stall_timeout_s,
-            slow_request(synth.catalog, voice, None),
+            slow_request(synth.catalog, chosen.id, None),
         )
         if body.stream_format == "sse":
             return StreamingResponse(

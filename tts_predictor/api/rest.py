@@ -23,6 +23,7 @@ from tts_predictor.api.common import (
     make_params,
     prepare_stream,
     request_id,
+    span_headers,
     synth_of,
 )
 from tts_predictor.api.health import system_health
@@ -61,7 +62,8 @@ class SynthesisOptions(PostOptions):
     )
 
     language: str | None = Field(None, description=_describe("language"))
-    voice: str | None = Field(None, description=_describe("voice"))
+    voice: str | dict[str, Any] | None = Field(None, description=_describe("voice"))
+    gender: str | None = Field(None, description=_describe("gender"))
     speed: float | None = Field(None, description=_describe("speed"))
     pitch: float | None = Field(None, description=_describe("pitch"))
     energy: float | None = Field(None, description="Loudness change in dB, -40 to 20 (the V2 parameter volume_db).")
@@ -213,7 +215,7 @@ def build_router(predictor: Front) -> APIRouter:
         synth = synth_of(predictor)
         check_text(body.text, predictor.settings.max_text_chars)
         params = to_params(body.options)
-        choice = synth.catalog.choose(params.voice, params.language)
+        choice = synth.catalog.choose(params.voice, params.language, params.gender)
         voice, language = choice.voice, choice.language
         rid = request_id(request)
         headers = {
@@ -228,6 +230,8 @@ def build_router(predictor: Front) -> APIRouter:
             )
             headers["X-Processing-Time"] = f"{time.perf_counter() - started:.3f}"  # until the stream starts
             headers["X-Streamed"] = "true"
+            spoken = [(s.voice, s.language) for s in prepared.segments if s.text.strip()]
+            headers.update(span_headers(spoken, voice.id, language))
             rate = params.sample_rate or voice.sample_rate
             content_type = media_type(params.format, rate)
             if "application/x-ndjson" in request.headers.get("accept", ""):  # audio and events in one stream
@@ -254,6 +258,8 @@ def build_router(predictor: Front) -> APIRouter:
             render(body.text, params, synth, language=language, request_id=rid, output=predictor.output),
             slow=not voice.realtime,
         )
+        spans = [(t.get("voice"), t.get("language")) for t in result.timings]
+        headers.update(span_headers(spans, voice.id, language))
         headers.update(
             {
                 "X-Processing-Time": f"{time.perf_counter() - started:.3f}",
@@ -282,7 +288,7 @@ def build_router(predictor: Front) -> APIRouter:
             if item.options.stream:
                 raise FieldError(f"items[{i}].options.stream", f"items[{i}].options.stream: not available in a batch")
             params = to_params(item.options, prefix=f"items[{i}].options.", default_format=body.format)
-            choices.append(synth.catalog.choose(params.voice, params.language))
+            choices.append(synth.catalog.choose(params.voice, params.language, params.gender))
             jobs.append((item.text, params, choices[-1].voice, choices[-1].language))
         rid = request_id(request)
         slow = any(not voice.realtime for _text, _params, voice, _language in jobs)

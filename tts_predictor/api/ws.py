@@ -264,7 +264,7 @@ class StreamSession:
             synth = synth_of(self.predictor)
             values = {k: v for k, v in config.items() if k not in ("type", "adaptive_bitrate")}
             params = make_params(values | {"format": fmt, "ssml": False}, prefix="config.")
-            choice = synth.catalog.choose(params.voice, params.language)
+            choice = synth.catalog.choose(params.voice, params.language, params.gender)
             voice, language = choice.voice, choice.language
         except (InvalidInput, ModelNotReady) as exc:
             raise ProtocolError(str(getattr(exc, "reason", exc))) from None

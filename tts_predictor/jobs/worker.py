@@ -228,7 +228,7 @@ class JobWorker:
         stored = self.store.plan(job.id)
         if stored is None:  # jobs submitted before plans were stored at submission
             chapters = [SourceChapter(**c) for c in json.loads(self.store.source(job.id) or "[]")]
-            language = self.predictor.synth.catalog.resolve(params.voice, params.language)[1]
+            language = self.predictor.synth.catalog.resolve(params.voice, params.language, params.gender)[1]
             chunks, marks = plan_job(chapters, params, language, self.settings)
             self.store.set_plan(job.id, stored_plan(chunks, marks))
             stored = self.store.plan(job.id) or {"chunks": [], "chapters": []}
@@ -272,7 +272,11 @@ class JobWorker:
             if on_sentence is not None:
                 await on_sentence(segment)
         labels = synth.voice_labels(spoken, params) if spoken else []
-        rate = audios[0].sample_rate if audios else synth.catalog.resolve(params.voice, params.language)[0].sample_rate
+        rate = (
+            audios[0].sample_rate
+            if audios
+            else synth.catalog.resolve(params.voice, params.language, params.gender)[0].sample_rate
+        )
         assembly = Assembly(rate, leveler(params, self.results.output))  # per sentence, as `render` does
         speech, voices = iter(audios), iter(labels)
         for segment in segments:

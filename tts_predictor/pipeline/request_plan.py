@@ -13,12 +13,19 @@ from kserve.errors import InvalidInput
 
 from tts_predictor import metrics, tracing
 from tts_predictor.audio import post
+from tts_predictor.errors import UnsupportedOption
+from tts_predictor.pipeline.voice_choice import choose_voices, detection
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.text.plan import lexicon_names, plan_text
 from tts_predictor.text.segments import Segment
 from tts_predictor.text.split import split_sentences
+from tts_predictor.voices.catalog import VoiceCatalog
 
 NOTHING_TO_SPEAK = "text: nothing to speak after SSML parsing and normalization"
+GENDER_NEEDS_VOICES = (
+    "ssml: <voice gender> needs the voice list, which a transformer does not hold; name the voice "
+    "(<voice name>) or send the request to the predictor"
+)
 
 
 def plan_request(
@@ -28,6 +35,7 @@ def plan_request(
     *,
     sentences: bool = False,
     beds_dir: str | None = None,
+    catalog: VoiceCatalog | None = None,
 ) -> list[Segment]:
     """The segments of one request text.
 
@@ -37,6 +45,8 @@ def plan_request(
         language: Language for normalization and splitting when neither params nor SSML name one.
         sentences: One segment per sentence (streams send audio sentence by sentence).
         beds_dir: Where stored beds live: an unknown bed is a 400 before any synthesis.
+        catalog: The served voices: without a `language`, each sentence's language is detected among theirs and
+            spans get the voice that speaks them (`voice_choice`); None (the transformer) plans without.
 
     Raises:
         InvalidInput: bad SSML, an unknown lexicon or bed, or nothing left to speak or pause.
@@ -44,9 +54,18 @@ def plan_request(
     lang = params.language or language
     with metrics.STAGE.labels("text").time(), tracing.span("tts.text"):
         planned = plan_text(
-            text, language=lang, ssml=params.ssml, normalize=params.normalize, lexicons=lexicon_names(params.lexicons)
+            text,
+            language=lang,
+            ssml=params.ssml,
+            normalize=params.normalize,
+            lexicons=lexicon_names(params.lexicons),
+            detect=detection(params, catalog),
         )
         segments = [s for p in planned for s in split_segment(p, lang)] if sentences else list(planned)
+        if catalog is not None:
+            segments = choose_voices(segments, params, catalog)
+        elif any(s.gender and not s.voice for s in segments):  # the transformer: the voices are the predictor's
+            raise UnsupportedOption(GENDER_NEEDS_VOICES)
     if not any(s.text.strip() or s.pause_before_s or s.pause_after_s for s in segments):
         raise InvalidInput(NOTHING_TO_SPEAK)
     if params.language:  # the asked tag (en-GB) stays on each segment: timings say which conventions were read

@@ -35,6 +35,7 @@ from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.audio_cache import AudioCache, cache_key, cache_scope, voice_tag
 from tts_predictor.pipeline.limits import DEFAULT_MAX_AUDIO_S, check_audio_s, max_audio_s, pauses_s
 from tts_predictor.pipeline.request_plan import plan_request
+from tts_predictor.pipeline.voice_choice import resolve_segment
 from tts_predictor.pipeline.word_events import add_words
 from tts_predictor.protocol import v2
 from tts_predictor.protocol.v2 import EncodedAudio, SynthesisParameters
@@ -128,7 +129,7 @@ class LocalSynthesizer:
                 self.blocklist.check(text, "text")
         out = []
         for segment in segments:
-            voice, language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
+            voice, language = resolve_segment(self.catalog, segment, params)
             check_capabilities(voice, params)
             out.append(
                 SynthesisRequest(
@@ -144,7 +145,12 @@ class LocalSynthesizer:
     def voice_notes(self, segments: list[Segment], params: SynthesisParameters) -> list[dict[str, object]]:
         """Per segment, the quality of its voice and the language variant spoken (`VoiceChoice.fields`), for the
         timings entries."""
-        return [self.catalog.choose(s.voice or params.voice, s.language or params.language).fields() for s in segments]
+        return [
+            self.catalog.choose(
+                s.voice or params.voice, s.language or params.language, s.gender if s.voice else params.gender
+            ).fields()
+            for s in segments
+        ]
 
     def call(self, request: SynthesisRequest, request_id: str = "-") -> tuple[AudioBuffer, float]:
         """One blocking engine call and its duration; engine failures become SynthesisFailed (details logged)."""
@@ -242,9 +248,15 @@ def _record(model: str, requests: list[SynthesisRequest], audios: list[AudioBuff
         metrics.RTF.labels(model).observe(engine_s / audio_s)
 
 
-def plan(text: str, params: SynthesisParameters, language: str, output: OutputConfig = DEFAULT_OUTPUT) -> list[Segment]:
+def plan(
+    text: str,
+    params: SynthesisParameters,
+    language: str,
+    output: OutputConfig = DEFAULT_OUTPUT,
+    catalog: VoiceCatalog | None = None,
+) -> list[Segment]:
     """SSML and normalization: the segments of one whole-file text (400 if nothing is left to speak or pause)."""
-    return plan_request(text, params, language, beds_dir=output.beds_dir)
+    return plan_request(text, params, language, beds_dir=output.beds_dir, catalog=catalog)
 
 
 def voice_notes(synth: object, spoken: list[Segment], params: SynthesisParameters) -> list[dict[str, object]]:
@@ -340,7 +352,7 @@ def plan_charged(
 ) -> list[Segment]:
     """`plan`, then its pauses checked against the per-text cap and charged to the request budget, before any
     synthesis."""
-    segments = plan(text, params, language, output)
+    segments = plan(text, params, language, output, getattr(synth, "catalog", None))
     pauses = pauses_s(segments)
     check_audio_s(pauses, max_audio_s(synth))
     budget.current().charge_audio(pauses)

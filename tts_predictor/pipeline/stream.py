@@ -43,7 +43,7 @@ SLICE_S = 0.5
 
 def plan_segments(text: str, params: SynthesisParameters, synth: SegmentSynthesizer, *, language: str) -> list[Segment]:
     """Sentence-level plan of `text`; raises InvalidInput subclasses (bad SSML, voice, language, empty text)."""
-    segments = plan_request(text, params, language, sentences=True)
+    segments = plan_request(text, params, language, sentences=True, catalog=getattr(synth, "catalog", None))
     spoken = [s for s in segments if s.text.strip()]
     check_audio_s(pauses_s(segments), max_audio_s(synth))
     resolve = getattr(synth, "requests", None)

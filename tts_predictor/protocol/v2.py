@@ -12,13 +12,21 @@ import json
 import struct
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from google.protobuf.unknown_fields import UnknownFieldSet
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
-from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tts_predictor.audio.effects import parse_effects
 from tts_predictor.audio.encode import FORMATS, MEDIA_TYPES, check_bitrate
@@ -38,6 +46,11 @@ PROTOCOL_PARAMETERS = frozenset(
     {"binary_data_output", "sequence_id", "sequence_start", "sequence_end", "priority", "timeout", "headers"}
 )
 
+VOICE_OBJECT_KEYS = ("id", "language", "gender")
+"""Keys of the object form of `voice`."""
+VOICE_OBJECT_CHARS = 400
+"""Longest JSON string accepted as the object form of `voice`."""
+
 Speed = Annotated[
     float,
     Field(
@@ -54,9 +67,20 @@ class SynthesisParameters(PostOptions):
 
     model_config = ConfigDict(extra="forbid")
 
-    voice: str | None = Field(None, description="Voice id (GET /v2/models/<name>/voices).")
-    language: str | None = Field(None, description="Language code such as en-US (or en).")
+    voice: str | None = Field(
+        None,
+        description='Voice id (GET /v2/models/<name>/voices), or an object {"id", "language", "gender"} choosing '
+        "one by language and gender.",
+    )
+    language: str | None = Field(
+        None, description="Language code such as en-US (or en); absent: detected per sentence (TTS_DETECT_LANGUAGE)."
+    )
+    _voice_alias: bool = PrivateAttr(False)
+    """True when `voice` was mapped from an OpenAI voice name: per-sentence detection may then switch voices."""
     speed: Speed = 1.0
+    gender: Literal["female", "male"] | None = Field(
+        None, description="Choose a voice of this gender (female or male) where the voices' metadata says."
+    )
     format: str = Field("wav", description=f"Audio format, one of: {', '.join(FORMATS)}.")
     sample_rate: SampleRate | None = Field(None, description="Output sample rate in Hz, 8000-48000.")
     bitrate: str | None = Field(
@@ -105,6 +129,33 @@ class SynthesisParameters(PostOptions):
     style: str | None = Field(
         None, max_length=40, description=f"Speaking style as a prosody preset, one of: {', '.join(STYLES)}."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _voice_object(cls, data: Any) -> Any:
+        """``voice: {"language": "de", "gender": "female"}`` -> the fields voice (its id), language, gender."""
+        if not isinstance(data, dict):
+            return data
+        chosen = data.get("voice")
+        if isinstance(chosen, str) and chosen.lstrip().startswith("{"):  # V2 parameters are scalars: a JSON string
+            if len(chosen) > VOICE_OBJECT_CHARS:  # also keeps json.loads off deeply nested input (RecursionError)
+                raise ValueError(f"voice: a voice object is at most {VOICE_OBJECT_CHARS} characters")
+            try:
+                chosen = json.loads(chosen)
+            except (ValueError, RecursionError):
+                raise ValueError("voice: not a voice id and not a JSON object") from None
+        if not isinstance(chosen, dict):
+            return data
+        unknown = sorted(str(k) for k in set(chosen) - set(VOICE_OBJECT_KEYS))
+        if unknown:
+            raise ValueError(f"voice: unknown key '{str(unknown[0])[:40]}'; allowed: {', '.join(VOICE_OBJECT_KEYS)}")
+        flat = {k: v for k, v in data.items() if k != "voice"}
+        for key, field in (("id", "voice"), ("language", "language"), ("gender", "gender")):
+            if chosen.get(key) is not None:
+                if flat.get(field) is not None and flat[field] != chosen[key]:
+                    raise ValueError(f"voice: voice.{key} and {field} disagree; give one of them")
+                flat[field] = chosen[key]
+        return flat
 
     @field_validator("format")
     @classmethod
@@ -227,6 +278,9 @@ def parse_parameters(request: InferRequest) -> SynthesisParameters:
         return SynthesisParameters(**raw)
     except ValidationError as exc:
         err = exc.errors()[0]
+        message = err["msg"].removeprefix("Value error, ")
+        if not err["loc"] and message.partition(":")[0] in SynthesisParameters.model_fields:  # "voice: ..."
+            raise UnsupportedOption(f"parameters.{message}") from None
         field = str(err["loc"][0]) if err["loc"] else "parameters"
         info = SynthesisParameters.model_fields.get(field)
         hint = f"; {info.description}" if info and info.description else ""

@@ -25,6 +25,7 @@ from tts_predictor.audio.output import OutputConfig
 from tts_predictor.errors import PredictorUnavailable
 from tts_predictor.pipeline.admission import AdmissionController
 from tts_predictor.pipeline.stages import check_capabilities
+from tts_predictor.pipeline.voice_choice import resolve_segment
 from tts_predictor.protocol.v2 import SynthesisParameters
 from tts_predictor.ray.replica import RayOptions, ray_options, replica_class
 from tts_predictor.settings import Settings
@@ -62,7 +63,7 @@ class RaySynthesizer:
         self, segments: list[Segment], params: SynthesisParameters, request_id: str = "-"
     ) -> list[AudioBuffer]:
         for segment in segments:  # 400s (unknown voice, unsupported option) come from here, before any replica is busy
-            voice, _language = self.catalog.resolve(segment.voice or params.voice, segment.language or params.language)
+            voice, _language = resolve_segment(self.catalog, segment, params)
             check_capabilities(voice, params)
         _replica, audios = await call_with_retry(
             lambda: self.handle.synthesize_segments.remote(segments, params, request_id), f"request {request_id}"
@@ -70,7 +71,7 @@ class RaySynthesizer:
         return audios
 
     def voice_labels(self, segments: list[Segment], params: SynthesisParameters) -> list[str]:
-        return [self.catalog.resolve(s.voice or params.voice, s.language or params.language)[0].id for s in segments]
+        return [resolve_segment(self.catalog, s, params)[0].id for s in segments]
 
 
 class RayFront:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from tts_predictor.text import pls
 from tts_predictor.text.guard import check_speakable, defuse
+from tts_predictor.text.language_id import LanguageDetection
 from tts_predictor.text.normalize import Rewrite, apply_rewrites, rewrites
 from tts_predictor.text.segments import Segment
 from tts_predictor.text.split import chunk_text
@@ -24,6 +25,7 @@ def plan_text(
     normalize: bool = True,
     chunk_chars: int = CHUNK_CHARS,
     lexicons: list[str] | None = None,
+    detect: LanguageDetection | None = None,
 ) -> Iterator[Segment]:
     """Segments to synthesize in order; a generator, so long texts are planned chunk by chunk.
 
@@ -34,10 +36,14 @@ def plan_text(
         normalize: Expand numbers, dates, currency and abbreviations into words.
         chunk_chars: Longest chunk of text per segment.
         lexicons: Names of loaded PLS lexicons to apply (before those configured for the language).
+        detect: Tag each sentence without a language of its own with the detected one (before normalization, so
+            numbers are read in the sentence's language).
     """
     check_speakable(text)
     use_ssml = is_ssml(text) if ssml is None else ssml
-    segments = parse_ssml(text, default_language=language) if use_ssml else [Segment(text=text)]
+    segments: Iterable[Segment] = parse_ssml(text, default_language=language) if use_ssml else [Segment(text=text)]
+    if detect is not None:
+        segments = detect.tag(segments, language)
     for segment in segments:
         yield from _expand(segment, language, normalize, chunk_chars, lexicons)
 

@@ -27,5 +27,7 @@ class Segment:
     """Silence inserted after this segment's speech."""
     mark: str | None = None
     """SSML ``<mark name>`` reached at the start of this segment (reported as a time offset)."""
+    gender: str | None = None
+    """SSML ``<voice gender>``: speak this span with a voice of this gender (the pipeline picks one)."""
     normalize: bool = True
     """Whether text normalization should still run (False when SSML say-as already expanded it)."""

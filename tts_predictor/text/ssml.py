@@ -48,6 +48,8 @@ __all__ = [
 
 SSML_NAMESPACE = "http://www.w3.org/2001/10/synthesis"
 _XML_NS = "{http://www.w3.org/XML/1998/namespace}"
+SSML_GENDERS = ("female", "male")
+"""Values of ``<voice gender>`` (the same as the `gender` request parameter)."""
 
 SUPPORTED_ELEMENTS: dict[str, frozenset[str]] = {
     "speak": frozenset({"xml:lang", "version"}),
@@ -58,7 +60,7 @@ SUPPORTED_ELEMENTS: dict[str, frozenset[str]] = {
     "emphasis": frozenset({"level"}),
     "say-as": frozenset({"interpret-as", "format"}),
     "sub": frozenset({"alias"}),
-    "voice": frozenset({"name"}),
+    "voice": frozenset({"name", "gender"}),
     "lang": frozenset({"xml:lang"}),
     "mark": frozenset({"name"}),
 }
@@ -210,8 +212,16 @@ class _Walker:
         self.children(elem, replace(v, language=self.required(elem, attrs, "xml:lang")))
 
     def on_voice(self, elem: ET.Element, attrs: dict[str, str], v: Prosody) -> None:
+        """``<voice name>`` names a voice; ``<voice gender>`` (female, male) has the pipeline pick one."""
+        gender = attrs.get("gender", "").strip() or None
+        if gender is not None and gender not in SSML_GENDERS:
+            raise self.fail(elem, f"gender={gender[:40]!r}; allowed: {', '.join(SSML_GENDERS)}")
+        if gender is None or "name" in attrs:
+            inner = replace(v, voice=self.required(elem, attrs, "name"), gender=gender)
+        else:
+            inner = replace(v, voice=None, gender=gender)
         self.plan.cut = True
-        self.children(elem, replace(v, voice=self.required(elem, attrs, "name")))
+        self.children(elem, inner)
         self.plan.cut = True
 
     def on_p(self, elem: ET.Element, attrs: dict[str, str], v: Prosody, pause: float = PARAGRAPH_PAUSE_S) -> None:

@@ -13,6 +13,7 @@ class Prosody:
 
     voice: str | None = None
     language: str | None = None
+    gender: str | None = None
     rate: float = 1.0
     pitch: float = 0.0
     volume: float = 0.0
@@ -35,8 +36,8 @@ class SegmentPlan:
             and self.mark is None
             and self.pause == 0.0
             and last.normalize == normalize
-            and (last.voice, last.language, last.rate, last.pitch_semitones, last.volume_db)
-            == (v.voice, v.language, v.rate, v.pitch, v.volume)
+            and (last.voice, last.language, last.gender, last.rate, last.pitch_semitones, last.volume_db)
+            == (v.voice, v.language, v.gender, v.rate, v.pitch, v.volume)
         ):
             self.segments[-1] = replace(last, text=last.text + raw)
             return
@@ -47,6 +48,7 @@ class SegmentPlan:
                 text=raw,
                 voice=v.voice,
                 language=v.language,
+                gender=v.gender,
                 rate=v.rate,
                 pitch_semitones=v.pitch,
                 volume_db=v.volume,

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tts_predictor.engines.base import Voice
-from tts_predictor.errors import UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
+from tts_predictor.errors import FieldError, UnknownLanguage, UnknownVoice, VoiceConflict, VoiceNotFound
 from tts_predictor.voices.access import Ownership, VoiceAccess
 
 _LIST_LIMIT = 40
+GENDERS = ("female", "male")
+"""Values of the `gender` selection parameter (and of Voice.gender where a model card says)."""
 TRANSIENT_VOICES = 32
 _DISCOVERABLE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:")
 """Characters of a voice id worth asking the on-demand hook about (catalogue names such as en_GB-alan-medium)."""
@@ -47,6 +49,10 @@ class VoiceCatalog:
         """Who may use which stored voice (set by the predictor from the configured keys)."""
         self.on_unknown: Callable[[str], list[Voice]] | None = None
         """On-demand hook (the voice pool's `discover`): the voices of a model added for an unknown voice id."""
+        self.detect_language = True
+        """Detect the language per sentence when a request names none (TTS_DETECT_LANGUAGE)."""
+        self.detect_among: tuple[str, ...] = ()
+        """Languages detection may choose (TTS_DETECT_CANDIDATES); empty: every language a voice speaks."""
 
     def ensure_free(self, voice_id: str) -> None:
         """Raise VoiceConflict if `voice_id` is taken (by a model's voice or a stored one)."""
@@ -92,10 +98,15 @@ class VoiceCatalog:
         """All voices."""
         return list(self.by_id.values())
 
-    def resolve(self, voice_id: str | None, language: str | None) -> tuple[Voice, str]:
-        """The voice and language to use; raises UnknownVoice / UnknownLanguage listing valid values."""
+    def resolve(self, voice_id: str | None, language: str | None, gender: str | None = None) -> tuple[Voice, str]:
+        """The voice and language to use; raises UnknownVoice / UnknownLanguage / FieldError listing valid values.
+
+        Without `voice_id` the voice is chosen by `language` and `gender` (`pick`); with one, a `gender` it does
+        not have is refused.
+        """
+        check_gender(gender)
         if voice_id is None:
-            voice = self._default_for(language) if language else self.default
+            voice = self.pick(language, gender) if language or gender else self.default
         elif self.usable(voice_id) is not None:
             voice = self.by_id[voice_id]
         elif voice_id in self.transient:
@@ -106,6 +117,8 @@ class VoiceCatalog:
             voice = found
         else:
             raise UnknownVoice(f"voice: unknown voice '{voice_id}'; valid voices: {_listing(self._ids())}")
+        if gender is not None and voice.gender is not None and voice.gender != gender:
+            raise FieldError("gender", f"gender: voice '{voice.id}' is {voice.gender}, not {gender}; leave out one")
         if language is None:
             return voice, voice.languages[0]
         matched = match_language(language, list(voice.languages))
@@ -115,9 +128,9 @@ class VoiceCatalog:
             )
         return voice, matched
 
-    def choose(self, voice_id: str | None, language: str | None) -> VoiceChoice:
+    def choose(self, voice_id: str | None, language: str | None, gender: str | None = None) -> VoiceChoice:
         """`resolve`, with what was asked kept beside what was chosen (for the response's quality and variant)."""
-        voice, spoken = self.resolve(voice_id, language)
+        voice, spoken = self.resolve(voice_id, language, gender)
         return VoiceChoice(voice, spoken, language)
 
     def blend(self, expression: str) -> Voice:
@@ -163,18 +176,38 @@ class VoiceCatalog:
     def _ids(self) -> list[str]:
         return [v.id for v in self.visible()]
 
+    def pick(self, language: str | None, gender: str | None = None, prefer: Voice | None = None) -> Voice:
+        """The voice for `language` (any when None) with `gender` (any when None): `prefer` if it fits, else as
+        `_best_for` orders them (neural before formant, exact variant before primary, the default voice first)."""
+        pool = [self.default, *(v for v in self.visible() if v.id != self.default.id)]
+        pool = [v for v in pool if gender is None or v.gender == gender]
+        if prefer is not None and any(v.id == prefer.id for v in pool):
+            if language is None or match_language(language, list(prefer.languages)) is not None:
+                return prefer
+        voice = _best_for(language, pool) if language else next((v for v in pool if not is_formant(v)), None)
+        if voice is None and pool and language is None:
+            voice = pool[0]
+        if voice is None:
+            self._refuse_pick(language, gender)
+        assert voice is not None
+        return voice
+
     def _default_for(self, language: str) -> Voice:
-        """The voice for a request naming only a language: a neural voice of the exact variant, then one of the same
-        primary language, then a formant (espeak-ng) voice of the exact variant, then of the primary language. The
-        default voice first within each step; a substitution is reported by `VoiceChoice`."""
-        visible = [self.default, *(v for v in self.visible() if v.id != self.default.id)]
-        for group in (
-            [v for v in visible if not is_formant(v)],
-            [v for v in visible if is_formant(v)],
-        ):
-            if (voice := _exact_voice(language, group) or _primary_voice(language, group)) is not None:
-                return voice
-        raise UnknownLanguage(f"language: unsupported language '{language}'; supported: {_listing(self.languages())}")
+        """The voice for a request naming only a language (`pick` without gender)."""
+        return self.pick(language)
+
+    def _refuse_pick(self, language: str | None, gender: str | None) -> None:
+        speaking = [v for v in self.visible() if language is None or match_language(language, list(v.languages))]
+        if not speaking:
+            raise UnknownLanguage(
+                f"language: unsupported language '{language}'; supported: {_listing(self.languages())}"
+            )
+        have = sorted({v.gender for v in speaking if v.gender})
+        raise FieldError(
+            "gender",
+            f"gender: no {gender} voice" + (f" speaks '{language}'" if language else "") + "; "
+            f"genders there: {', '.join(have) or 'none listed'}; allowed values: {', '.join(GENDERS)}",
+        )
 
     def languages(self, *, neural_only: bool = False) -> list[str]:
         """Every language some voice speaks (`neural_only`: some neural voice), in first-seen order."""
@@ -183,6 +216,21 @@ class VoiceCatalog:
             if not (neural_only and is_formant(voice)):
                 seen.update(dict.fromkeys(voice.languages))
         return list(seen)
+
+
+def check_gender(gender: str | None) -> None:
+    """Refuse a `gender` that is not one of GENDERS (400 naming the field and the allowed values)."""
+    if gender is not None and gender not in GENDERS:
+        raise FieldError("gender", f"gender: '{str(gender)[:40]}' is not one of: {', '.join(GENDERS)}")
+
+
+def _best_for(language: str, voices: list[Voice]) -> Voice | None:
+    """A neural voice of the exact variant, then one of the same primary language, then a formant (espeak-ng)
+    voice of the exact variant, then of the primary language; `voices` in preference order (default first)."""
+    for group in ([v for v in voices if not is_formant(v)], [v for v in voices if is_formant(v)]):
+        if (voice := _exact_voice(language, group) or _primary_voice(language, group)) is not None:
+            return voice
+    return None
 
 
 def is_formant(voice: Voice) -> bool:

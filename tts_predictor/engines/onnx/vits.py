@@ -24,6 +24,16 @@ log = logging.getLogger(__name__)
 BOS, EOS, PAD = "^", "$", "_"
 
 
+PIPER_GENDERS = {
+    **dict.fromkeys(("joe", "ryan", "alan", "danny", "kusal", "hfc_male", "thorsten", "karlsson", "tom"), "male"),
+    **dict.fromkeys(("gilles", "davefx", "carlfm", "riccardo"), "male"),
+    **dict.fromkeys(("amy", "lessac", "kathleen", "hfc_female", "kerstin", "eva_k", "ramona", "siwis"), "female"),
+    "paola": "female",
+}
+"""Speakers of Piper's catalogue (the config's ``dataset``) whose gender its voice samples make plain; Piper's
+configs do not say, so without this they are listed with gender null."""
+
+
 @dataclass(frozen=True)
 class PiperConfig:
     """The parts of a Piper voice's `.onnx.json` that inference needs."""
@@ -36,6 +46,8 @@ class PiperConfig:
     noise_scale: float
     length_scale: float
     noise_w: float
+    gender: str | None = None
+    """``female``/``male`` when the config says (a ``"gender"`` key; Piper's own configs have none)."""
 
     @classmethod
     def load(cls, path: Path) -> PiperConfig:
@@ -52,6 +64,9 @@ class PiperConfig:
                 noise_scale=float(inference.get("noise_scale", 0.667)),
                 length_scale=float(inference.get("length_scale", 1.0)),
                 noise_w=float(inference.get("noise_w", 0.8)),
+                gender=raw.get("gender")
+                if raw.get("gender") in ("female", "male")
+                else PIPER_GENDERS.get(raw.get("dataset")),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelLoadError(f"{path} is not a valid Piper voice config: {exc!r}") from None
@@ -195,7 +210,7 @@ def piper_voices(name: str, config: PiperConfig) -> list[Voice]:
     """The voices of Piper voice `name` (its file stem): one per speaker, or the voice itself."""
     langs, rate = (config.language,), config.sample_rate
     if not config.speaker_id_map:
-        return [Voice(name, langs, "onnx", rate)]
+        return [Voice(name, langs, "onnx", rate, gender=config.gender)]
     return [Voice(f"{name}:{s}", langs, "onnx", rate, speaker=s) for s in config.speaker_id_map]
 
 
