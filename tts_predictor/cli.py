@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from tts_predictor.engines.loading import load_all
+from tts_predictor.engines.loading import load_all, load_first
 from tts_predictor.errors import ModelLoadError
 from tts_predictor.plugins.loader import load_plugins
 from tts_predictor.schemas import PITCH_RANGE, SPEED_RANGE, VOLUME_RANGE
@@ -225,6 +225,7 @@ async def _synthesize(args: argparse.Namespace, text: str, fmt: str) -> tuple[by
         params = make_params(options)
         output = OutputConfig.from_settings(settings)
         engine = load_all(settings)
+        load_first(engine)  # the default voice's model now: a missing extra or a bad path fails here, in one line
         catalog = VoiceCatalog(engine.voices(), settings.default_voice)
         synth = LocalSynthesizer(engine, catalog)
         language = catalog.resolve(params.voice, params.language, params.gender)[1]

@@ -30,7 +30,7 @@ from tts_predictor.protocol import v2
 from tts_predictor.schemas import EMOTIONS, STYLES
 from tts_predictor.settings import Settings
 from tts_predictor.synthesis.scheduler import FairScheduler
-from tts_predictor.text import normalize, pls
+from tts_predictor.text import language_id, normalize, pls
 from tts_predictor.text.blocklist import Blocklist
 from tts_predictor.voices.access import VoiceAccess
 from tts_predictor.voices.catalog import VoiceCatalog
@@ -153,6 +153,8 @@ class TTSPredictor(kserve.Model):
             )
             pls.LEXICONS.espeak_phonemes = engine.kind == "onnx"  # Piper voices phonemize with espeak-ng
             normalize.warm(catalog.languages(neural_only=True))  # the 100+ fallback languages warm lazily
+            if self.settings.detect_language and len(catalog.languages()) > 1:
+                language_id.warm()  # requests without a language detect it per sentence
             self.synth, self.cloner = synth, cloner
             self.ctx = ServiceContext(
                 synth,

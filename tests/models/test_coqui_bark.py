@@ -79,7 +79,12 @@ def server(bark, tmp_path_factory):
 
 
 def test_bark_voices_are_listed_slow_and_its_files_stay_untouched(server, bark):
-    voices = {v["id"]: v for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
+    voices = {
+        v["id"]: v
+        for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]
+        if v["quality"] != "formant"
+    }  # the espeak-ng fallback voices are listed after the models
+
     assert set(voices) == {SPEAKER, "bark-bare"}, "a speaker prompt in voices/ is a voice; without any, the model"
     for voice in voices.values():
         assert voice["realtime"] is False and voice["sample_rate"] == RATE

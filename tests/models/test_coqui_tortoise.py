@@ -91,7 +91,12 @@ def _infer(server, body: dict) -> np.ndarray:
 
 
 def test_voices_are_listed_slow_with_what_they_can_do(server):
-    listed = {v["id"]: v for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
+    listed = {
+        v["id"]: v
+        for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]
+        if v["quality"] != "formant"
+    }  # the espeak-ng fallback voices are listed after the models
+
     assert set(listed) == {"tiny-file", "tiny-folder", CATALOGUE_VOICE}, "voices/<id>.pth, voices/<name>/*.wav"
     for voice in listed.values():
         assert voice["realtime"] is False and voice["sample_rate"] == RATE and voice["languages"] == ["en"]

@@ -87,7 +87,12 @@ def _differs(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def test_every_voice_clones_through_vc_in_both_listings(server):
-    voices = {v["id"]: v for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]}
+    voices = {
+        v["id"]: v
+        for v in httpx.get(f"{server.url}/v1/voices", timeout=10).json()["voices"]
+        if v["quality"] != "formant"
+    }  # the espeak-ng fallback voices are listed after the models
+
     assert {PIPER, "ann", "bob"} <= set(voices)
     for voice in voices.values():
         assert voice["cloning"] == "vc" and "cloning" in voice["capabilities"], voice

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from asr import heard
 from piper_mirror import PiperMirror
-from prometheus_client.parser import text_string_to_metric_families
+from prom_metrics import metric
 from server_process import ServerProcess
 from v2_helpers import decode_wav
 
@@ -81,15 +81,6 @@ def speak_when_ready(url: str, voice: str, limit_s: float = 90) -> tuple[httpx.R
         assert res.headers.get("retry-after"), res.headers
         waits += 1
         time.sleep(0.5)
-
-
-def metric(url: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for family in text_string_to_metric_families(httpx.get(f"{url}/metrics", timeout=30).text):
-        for sample in family.samples:
-            if sample.name == name and labels.items() <= sample.labels.items():
-                total += sample.value
-    return total
 
 
 def test_a_catalogue_voice_is_downloaded_on_first_request_and_speaks(server, mirror, whisper):

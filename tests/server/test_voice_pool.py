@@ -13,7 +13,7 @@ import httpx
 import numpy as np
 import psutil
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
+from prom_metrics import metric
 from server_process import ServerProcess
 from v2_helpers import decode_wav, infer_body
 
@@ -37,16 +37,6 @@ def start(root: Path, **env: str) -> ServerProcess:
     return ServerProcess(
         env={"TTS_VOICES_DIR": str(root), "TTS_DEVICE": "cpu", "TTS_CACHE_MAX_BYTES": "0", **env}
     ).start()
-
-
-def metric(url: str, name: str, **labels: str) -> float:
-    """The sum of the samples of metric `name` whose labels include `labels` (0 when none)."""
-    total = 0.0
-    for family in text_string_to_metric_families(httpx.get(f"{url}/metrics", timeout=30).text):
-        for sample in family.samples:
-            if sample.name == name and labels.items() <= sample.labels.items():
-                total += sample.value
-    return total
 
 
 def states(url: str) -> dict[str, str]:

@@ -111,11 +111,24 @@ def _wrapper(tmp_path: Path) -> str:
     return str(script)
 
 
+def _under_another_python(proc: psutil.Process) -> bool:
+    """Whether a Python process other than this one stands between `proc` and this process."""
+    parent = proc.parent()
+    while parent is not None and parent.pid != os.getpid():
+        if parent.name().startswith("python"):
+            return True
+        parent = parent.parent()
+    return False
+
+
 def _espeak_children() -> list[psutil.Process]:
-    """This process's espeak-ng (or wrapper, or hanging `sleep`) descendants still alive."""
+    """This process's espeak-ng (or wrapper, or hanging `sleep`) descendants still alive, not counting those of
+    the server processes other tests of the session started (their phonemizer workers are long-lived)."""
     out = []
     for proc in psutil.Process(os.getpid()).children(recursive=True):
         try:
+            if _under_another_python(proc):
+                continue
             if proc.name() == "sleep" or any("espeak-ng" in part for part in proc.cmdline()):
                 out.append(proc)
         except psutil.NoSuchProcess:

@@ -67,6 +67,9 @@ class VoicePool:
             self._members.setdefault(member.name, member)
         if not self._members:
             raise ValueError("a voice pool needs at least one model")
+        self._home = {name: rank for rank, name in enumerate(self._members)}
+        """The start-up members' places: one removed and added again returns to its place (its default voice
+        with it), members added at run time come after them."""
         self._rebuild()
 
     # -- catalogue ---------------------------------------------------------------------------------
@@ -126,7 +129,10 @@ class VoicePool:
             member = self._members.get(name)
             added = member is None
             if member is None:
-                member = self._members[name] = Member(spec, name, voices)
+                self._members[name] = Member(spec, name, voices)
+                order = sorted(self._members, key=lambda n: self._home.get(n, len(self._home)))  # stable
+                self._members = {n: self._members[n] for n in order}
+                member = self._members[name]
                 self._rebuild()
         if load or not member.voices:
             self._acquire(member)

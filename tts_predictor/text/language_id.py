@@ -39,6 +39,11 @@ def _base_identifier() -> Any:
         return _BASE[0]
 
 
+def warm() -> None:
+    """Load the model now (at start), not in the first request that detects (0.4 s would stall the event loop)."""
+    _base_identifier()
+
+
 def known_languages() -> frozenset[str]:
     """ISO 639-1 codes the detector can tell apart."""
     return frozenset(_base_identifier().labels)

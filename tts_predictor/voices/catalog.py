@@ -54,6 +54,11 @@ class VoiceCatalog:
         self.detect_among: tuple[str, ...] = ()
         """Languages detection may choose (TTS_DETECT_CANDIDATES); empty: every language a voice speaks."""
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (Ray sends the catalogue to its driver) without the on-demand hook, a bound method of the
+        replica's voice pool, whose locks do not pickle: the driver's copy resolves only the voices it lists."""
+        return {**self.__dict__, "on_unknown": None}
+
     def ensure_free(self, voice_id: str) -> None:
         """Raise VoiceConflict if `voice_id` is taken (by a model's voice or a stored one)."""
         if voice_id in self.by_id:

@@ -50,7 +50,10 @@ function showVoices(defaultVoice) {
   const current = $("voice").value || defaultVoice;
   $("voice").innerHTML = "";
   for (const v of chosen) {
-    const label = `${v.id}${v.gender ? ` · ${v.gender}` : ""} (${v.languages.join(", ")})`;
+    // a formant fallback voice (espeak-<tag>) names its language in its id: no list that would widen the select
+    const label = v.quality === "formant"
+      ? `${v.id} · formant`
+      : `${v.id}${v.gender ? ` · ${v.gender}` : ""} (${v.languages.join(", ")})`;
     $("voice").add(new Option(label, v.id, v.id === current, v.id === current));
   }
 }
